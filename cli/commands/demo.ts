@@ -1,0 +1,8 @@
+import type { Command } from '../command';
+
+// Not built yet: see the open issues.
+const command: Command = async () => {
+  process.stderr.write('tablesync demo: not implemented yet\n');
+  return 1;
+};
+export default command;

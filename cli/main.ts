@@ -1,0 +1,47 @@
+/**
+ * The headless shell (DESIGN §6). Thin: parse arguments, call core/, print, choose the exit status.
+ * Each command lives in cli/commands/<name>.ts and is registered here.
+ *
+ * Exit status: 0 done; 2 the flow or an input is invalid (nothing was written); 1 anything else.
+ */
+import { INPUT_ERROR_CODES, toTableSyncError } from '../core/errors';
+import type { Command } from './command';
+
+const commands: Record<string, () => Promise<{ default: Command }>> = {
+  plan: () => import('./commands/plan'),
+  apply: () => import('./commands/apply'),
+  watch: () => import('./commands/watch'),
+  drop: () => import('./commands/drop'),
+  serve: () => import('./commands/serve'),
+  demo: () => import('./commands/demo'),
+};
+
+const USAGE = `usage:
+  tablesync plan  FLOW.json [--json]                        what apply would do; writes nothing
+  tablesync apply FLOW.json [--allow-destructive] [--json]  converge the target; prints a summary
+  tablesync watch FLOW.json [--json]                        catch up, then apply changes live until SIGINT/SIGTERM
+  tablesync drop  FLOW.json [--json]                        remove what the flow created
+  tablesync serve [--host 127.0.0.1] [--port N] [--demo]    the app in a browser
+  tablesync demo [--reset]                                  start the built-in demo databases and print their URLs
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`tablesync: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const mod = await load();
+    return await mod.default(rest);
+  } catch (e) {
+    const err = toTableSyncError(e);
+    process.stderr.write(`tablesync ${name}: ${err.message}\n`);
+    return INPUT_ERROR_CODES.has(err.code) ? 2 : 1;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The data the engine hands to its callers (CLI, API dispatcher, renderer): catalog entries, plans,
+ * apply progress and results, change events, listener status. zod schemas, so the API boundary can
+ * validate them and the renderer can share the types. Part of the contract: zod only, no Node.
+ *
+ * Values of table cells are PostgreSQL's own text form (`string`) or `null` for SQL NULL, never JS
+ * numbers or Dates: bigint past 2^53, numeric precision and timestamptz microseconds survive.
+ */
+import { z } from 'zod';
+
+/** A cell: PostgreSQL's text output, or null for SQL NULL. */
+export const cell = z.string().nullable();
+export type Cell = z.infer<typeof cell>;
+
+// ---------------------------------------------------------------- catalog
+
+export const relationKind = z.enum(['table', 'partitioned table', 'view', 'materialized view', 'foreign table']);
+export type RelationKind = z.infer<typeof relationKind>;
+
+export const typeCategory = z.enum(['base', 'enum', 'domain', 'array', 'composite', 'range', 'multirange', 'pseudo', 'vector', 'json']);
+
+export const columnInfo = z.object({
+  name: z.string(),
+  /** attnum: position in the table. */
+  position: z.number().int(),
+  /** Exact type as format_type prints it: `numeric(12,2)`, `character varying(40)`, `vector(384)`, `"My Enum"[]`. */
+  type: z.string(),
+  /** Type OID (of the column's type; for arrays the array type). */
+  typeOid: z.number().int(),
+  /** Schema-qualified name of the base type, for enums/domains/extension types (`public.mood`). */
+  typeName: z.string(),
+  category: typeCategory,
+  /** For arrays: the element's exact type. */
+  elementType: z.string().optional(),
+  /** Enum labels, when the column (or its array element) is an enum. */
+  enumLabels: z.array(z.string()).optional(),
+  /** Domain's base type, when the column is a domain. */
+  domainBaseType: z.string().optional(),
+  /** vector / halfvec / sparsevec and dimensions (null when unconstrained). */
+  vector: z.object({ kind: z.enum(['vector', 'halfvec', 'sparsevec']), dimensions: z.number().int().nullable() }).optional(),
+  /** True when the type is defined by an extension (e.g. pgvector's vector) rather than core. */
+  extensionType: z.string().optional(),
+  nullable: z.boolean(),
+  default: z.string().nullable(),
+  identity: z.enum(['always', 'by default']).nullable(),
+  generated: z.boolean(),
+  /** 1-based position in the primary key, or null when not a key column. */
+  keyPosition: z.number().int().nullable(),
+});
+export type ColumnInfo = z.infer<typeof columnInfo>;
+
+export const tableInfo = z.object({
+  schema: z.string(),
+  name: z.string(),
+  kind: relationKind,
+  /** Primary-key columns in key order; empty when there is none. */
+  primaryKey: z.array(z.string()),
+  /** pg_class.reltuples-based estimate; null when never analyzed. */
+  estimatedRows: z.number().nullable(),
+  /** Why it cannot be a source, if it cannot (view, no primary key). */
+  unusableAsSource: z.string().optional(),
+  comment: z.string().nullable().optional(),
+});
+export type TableInfo = z.infer<typeof tableInfo>;
+
+export const tableDescription = tableInfo.extend({
+  columns: z.array(columnInfo),
+  ownerIsCurrentUser: z.boolean().optional(),
+});
+export type TableDescription = z.infer<typeof tableDescription>;
+
+// ---------------------------------------------------------------- plan
+
+export const hazard = z.enum(['deletes-data', 'rewrites-table', 'exclusive-lock', 'runs-user-sql']);
+export type Hazard = z.infer<typeof hazard>;
+
+export const planStepKind = z.enum([
+  'create-schema', 'create-extension', 'create-table', 'add-column', 'drop-column', 'alter-column-type',
+  'recreate-table', 'drop-table', 'create-index', 'recreate-index', 'drop-index',
+  'attachment-setup', 'attachment-teardown', 'create-trigger', 'drop-trigger', 'state',
+]);
+export type PlanStepKind = z.infer<typeof planStepKind>;
+
+export const planStep = z.object({
+  kind: planStepKind,
+  /** Human summary: `add column "price" numeric(12,2)`. */
+  summary: z.string(),
+  /** The exact SQL that apply will run for this step (one or more statements). */
+  sql: z.array(z.string()),
+  destructive: z.boolean(),
+  /** Why it is destructive / what it risks, in words. */
+  reason: z.string().optional(),
+  hazards: z.array(hazard),
+});
+export type PlanStep = z.infer<typeof planStep>;
+
+export const rowCounts = z.object({
+  insert: z.number().int(),
+  update: z.number().int(),
+  delete: z.number().int(),
+  unchanged: z.number().int(),
+  /** Rows in the target table that this flow did not write (left alone). */
+  foreign: z.number().int(),
+});
+export type RowCounts = z.infer<typeof rowCounts>;
+
+export const sampleRow = z.object({
+  op: z.enum(['insert', 'update', 'delete', 'foreign']),
+  /** Key columns (target names) → value. */
+  key: z.record(z.string(), cell),
+  /** Target column name → value before (update/delete/foreign) and after (insert/update). */
+  before: z.record(z.string(), cell).optional(),
+  after: z.record(z.string(), cell).optional(),
+  /** For updates: target columns whose value changes. */
+  changed: z.array(z.string()).optional(),
+});
+export type SampleRow = z.infer<typeof sampleRow>;
+
+export const targetColumnPlan = z.object({
+  name: z.string(),
+  sourceName: z.string(),
+  type: z.string(),
+  nullable: z.boolean(),
+  keyPosition: z.number().int().nullable(),
+  /** Set when the source type will not exist in the target and needs an override. */
+  needsOverride: z.string().optional(),
+});
+
+export const plan = z.object({
+  flow: z.string(),
+  /** Fingerprint of (flow spec, source state, target state) the plan was computed from; apply checks it. */
+  fingerprint: z.string(),
+  computedAt: z.string(),
+  source: z.object({ schema: z.string(), table: z.string(), filter: z.string().optional(), ordinalColumn: z.string().optional() }),
+  target: z.object({ schema: z.string(), table: z.string(), managedBy: z.enum(['system', 'user']), exists: z.boolean() }),
+  columns: z.array(targetColumnPlan),
+  steps: z.array(planStep),
+  rows: rowCounts,
+  /** How changes were detected: per-row ordinal comparison or server-computed fingerprints. */
+  rowMode: z.enum(['ordinal', 'fingerprint']),
+  samples: z.array(sampleRow),
+  /** Problems that block apply (e.g. a type that needs an override); apply refuses while any exist. */
+  blockers: z.array(z.object({ code: z.string(), message: z.string() })),
+  warnings: z.array(z.string()),
+});
+export type Plan = z.infer<typeof plan>;
+
+export const applyProgress = z.object({
+  flow: z.string(),
+  phase: z.enum(['locking', 'ddl', 'scanning', 'loading', 'merging', 'deleting', 'indexes', 'attachments', 'committing', 'done']),
+  rowsDone: z.number().int(),
+  rowsTotal: z.number().int().nullable(),
+  message: z.string().optional(),
+});
+export type ApplyProgress = z.infer<typeof applyProgress>;
+
+export const applyResult = z.object({
+  flow: z.string(),
+  rows: rowCounts,
+  stepsRun: z.number().int(),
+  durationMs: z.number(),
+  /** True when apply found the plan stale and recomputed it before running. */
+  replanned: z.boolean(),
+});
+export type ApplyResult = z.infer<typeof applyResult>;
+
+// ---------------------------------------------------------------- live
+
+export const changeOutcome = z.enum(['applied', 'deleted', 'filtered-out', 'skipped', 'failed']);
+export const changeEvent = z.object({
+  time: z.string(),
+  flow: z.string(),
+  op: z.enum(['insert', 'update', 'delete', 'truncate', 'rescan']),
+  key: z.record(z.string(), cell),
+  outcome: changeOutcome,
+  /** Source commit → target commit, when known. */
+  latencyMs: z.number().nullable(),
+  error: z.string().optional(),
+});
+export type ChangeEvent = z.infer<typeof changeEvent>;
+
+export const listenerState = z.enum(['stopped', 'connecting', 'catching-up', 'live', 'reconnecting', 'failed']);
+export const listenerStatus = z.object({
+  time: z.string(),
+  flow: z.string(),
+  channel: z.string(),
+  state: listenerState,
+  reason: z.string().optional(),
+  attempt: z.number().int().optional(),
+  /** Rows applied by the last catch-up. */
+  caughtUp: z.number().int().optional(),
+});
+export type ListenerStatus = z.infer<typeof listenerStatus>;

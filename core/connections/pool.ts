@@ -1,0 +1,82 @@
+/**
+ * One pg Pool per connection. Values come back as PostgreSQL's own text, never parsed into JS types:
+ * pg's default parsers turn timestamptz into a Date (dropping microseconds), bigint into a lossy
+ * number and cost more than the read itself. Code that needs a number parses it where it knows the
+ * column is small (catalog OIDs, counts).
+ */
+import pg from 'pg';
+import { parseConnectionUrl, redactUrl, sslOptionFor, type ConnectionParams } from './url';
+import { toTableSyncError } from '../errors';
+
+const rawText = (value: string) => value;
+/** Type parsers that return every value as the server's text. */
+export const RAW_TYPES = { getTypeParser: () => rawText } as unknown as pg.CustomTypesConfig;
+
+export interface PoolOptions {
+  max?: number;
+  applicationName?: string;
+}
+
+export function poolConfig(params: ConnectionParams, opts: PoolOptions = {}): pg.PoolConfig {
+  return {
+    host: params.host,
+    port: params.port,
+    database: params.database,
+    user: params.user,
+    ...(params.password !== undefined ? { password: params.password } : {}),
+    ssl: sslOptionFor(params.sslmode, params.host),
+    application_name: opts.applicationName ?? params.options['application_name'] ?? 'tablesync',
+    connectionTimeoutMillis: Number(params.options['connect_timeout'] ?? 10) * 1000,
+    max: opts.max ?? 6,
+    idleTimeoutMillis: 30_000,
+    types: RAW_TYPES,
+  };
+}
+
+/** A pool for a URL. Pool errors on idle clients (server restart) are absorbed: the next checkout reconnects. */
+export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool(poolConfig(parseConnectionUrl(url), opts));
+  pool.on('error', () => { /* idle client lost; pg removes it from the pool */ });
+  return pool;
+}
+
+/** A single client (for LISTEN, or a dedicated COPY). Caller ends it. */
+export async function connectClient(url: string, opts: PoolOptions = {}): Promise<pg.Client> {
+  const client = new pg.Client(poolConfig(parseConnectionUrl(url), opts));
+  try {
+    await client.connect();
+  } catch (e) {
+    throw toTableSyncError(e, `cannot connect to ${redactUrl(url)}`);
+  }
+  return client;
+}
+
+/**
+ * Pools keyed by URL, so every part of the engine that talks to one database shares one pool.
+ * `closeAll()` at shutdown.
+ */
+export class PoolRegistry {
+  private readonly pools = new Map<string, pg.Pool>();
+  constructor(private readonly opts: PoolOptions = {}) {}
+
+  get(url: string): pg.Pool {
+    let pool = this.pools.get(url);
+    if (!pool) {
+      pool = createPool(url, this.opts);
+      this.pools.set(url, pool);
+    }
+    return pool;
+  }
+
+  async close(url: string): Promise<void> {
+    const pool = this.pools.get(url);
+    this.pools.delete(url);
+    await pool?.end();
+  }
+
+  async closeAll(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.end().catch(() => {})));
+  }
+}
