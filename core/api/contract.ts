@@ -1,0 +1,358 @@
+/**
+ * The one API contract (DESIGN §1, §4): every method the UI can call, keyed `'namespace.verb'`, with
+ * a zod schema for its input and its output. Electron IPC and the browser-mode WebSocket carry exactly
+ * this map through one dispatcher (core/api/dispatcher.ts), so the renderer cannot tell them apart.
+ * Add a method here and both transports have it.
+ *
+ * Conventions:
+ * - Secrets never come back: the renderer holds connection ids (`connectionId`), never URLs with
+ *   passwords. A saved connection says only whether it has a password (`hasPassword`).
+ * - Cell values are PostgreSQL text or null (see model.ts), never JS numbers/Dates.
+ * - Every method that can run long takes an optional client-chosen `requestId`; `query.cancel`
+ *   with that id cancels it (pg_cancel_backend on its backend, or the abort signal of an apply).
+ *   A cancelled call answers with error code CANCELLED.
+ * - Errors come back as `{ ok: false, error: { code, message, detail } }` (errors.ts).
+ *
+ * Part of the contract: imports zod and other contract files only (the renderer bundles it).
+ */
+import { z } from 'zod';
+import { applyResult, cell, changeEvent, listenerStatus, plan, tableDescription, tableInfo } from './model';
+import { flowSpec } from '../flow/schema';
+
+// ---------------------------------------------------------------- shared pieces
+
+const empty = z.object({}).strict();
+/** Client-chosen id of a long call, so `query.cancel` can reach it. */
+export const requestId = z.string().min(1).max(200);
+export const connectionId = z.string().min(1).max(200);
+const name = z.string().min(1);
+
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export const sslMode = z.enum(SSL_MODES);
+
+// ---------------------------------------------------------------- connections
+
+/** A saved connection as the renderer sees it: no password, ever. */
+export const savedConnection = z.object({
+  id: connectionId,
+  name: z.string(),
+  host: z.string(),
+  port: z.number().int(),
+  database: z.string(),
+  user: z.string(),
+  sslmode: sslMode,
+  /** Other URL query parameters (application_name, connect_timeout...). */
+  options: z.record(z.string(), z.string()).default({}),
+  hasPassword: z.boolean(),
+  /** One of the built-in demo connections. */
+  demo: z.boolean().default(false),
+});
+export type SavedConnection = z.infer<typeof savedConnection>;
+
+/** Connection given as its fields (the form). `password` omitted keeps the stored one; `clearPassword` removes it. */
+export const connectionFields = z.object({
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535).default(5432),
+  database: z.string().min(1),
+  user: z.string().min(1),
+  sslmode: sslMode.default('prefer'),
+  options: z.record(z.string(), z.string()).optional(),
+  password: z.string().optional(),
+  clearPassword: z.boolean().optional(),
+}).strict();
+
+/** Connection given as a URL (`postgres://user:pass@host:5432/db?sslmode=require`). The password in it, if any, is stored as the secret. */
+export const connectionUrl = z.object({ url: z.string().min(1) }).strict();
+
+export const connectionDraft = z.union([connectionUrl, connectionFields]);
+export type ConnectionDraft = z.infer<typeof connectionDraft>;
+
+export const connectionTestResult = z.object({
+  ok: z.boolean(),
+  /** `server_version` as the server reports it, e.g. "18.1". */
+  serverVersion: z.string().optional(),
+  latencyMs: z.number().optional(),
+  /** pgvector on that server: installed in this database, available to install, or absent. */
+  pgvector: z.enum(['installed', 'available', 'missing']).optional(),
+  /** Why it failed, when `ok` is false. */
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type ConnectionTestResult = z.infer<typeof connectionTestResult>;
+
+// ---------------------------------------------------------------- browsing
+
+/**
+ * A keyset cursor: the values of the row at the page edge, in ORDER BY order: the sort column's
+ * value (when sorting) followed by every primary-key column's value (or the row locator for a table
+ * without a key). Opaque to the renderer: hand back what `browse.rows` gave.
+ */
+export const browseCursor = z.array(cell);
+export type BrowseCursor = z.infer<typeof browseCursor>;
+
+export const sortSpec = z.object({ column: z.string().min(1), dir: z.enum(['asc', 'desc']).default('asc') });
+export type SortSpec = z.infer<typeof sortSpec>;
+
+export const browseRowsInput = z.object({
+  connectionId,
+  schema: z.string().min(1),
+  table: z.string().min(1),
+  /** Columns to return, in order; default all. Key columns are read for the cursor either way. */
+  columns: z.array(z.string().min(1)).optional(),
+  sort: sortSpec.optional(),
+  /** A SQL boolean expression (user SQL: run read-only, validated). */
+  filter: z.string().optional(),
+  /** forward: rows after `after` (or the first page); backward: rows before `before`; last: the last page. */
+  direction: z.enum(['forward', 'backward', 'last']).default('forward'),
+  after: browseCursor.optional(),
+  before: browseCursor.optional(),
+  limit: z.number().int().min(1).max(5000).default(200),
+  requestId: requestId.optional(),
+});
+export type BrowseRowsInput = z.input<typeof browseRowsInput>;
+
+export const browseColumn = z.object({
+  name: z.string(),
+  type: z.string(),
+  /** 1-based position in the primary key, null when not a key column. */
+  keyPosition: z.number().int().nullable(),
+});
+
+export const browseRowsOutput = z.object({
+  columns: z.array(browseColumn),
+  /** Rows in display order (ascending by the sort for every direction), cells in `columns` order. */
+  rows: z.array(z.array(cell)),
+  /** Primary-key columns (empty when the table has none): for matching live change events to rows. */
+  keyColumns: z.array(z.string()),
+  /** Key values of each row, aligned with `rows` (keyColumns order). */
+  keys: z.array(z.array(cell)),
+  /** Pass as `after` with direction forward for the next page; null when this is the last page. */
+  nextCursor: browseCursor.nullable(),
+  /** Pass as `before` with direction backward for the previous page; null when this is the first page. */
+  prevCursor: browseCursor.nullable(),
+  /** How rows are ordered, in words (e.g. `"price" desc, "id"`), for the grid's header. */
+  orderBy: z.string(),
+});
+export type BrowseRowsOutput = z.infer<typeof browseRowsOutput>;
+
+export const browseCountInput = z.object({
+  connectionId,
+  schema: z.string().min(1),
+  table: z.string().min(1),
+  filter: z.string().optional(),
+  /** false: planner estimate (instant); true: count(*) (may take long: cancellable). */
+  exact: z.boolean().default(false),
+  requestId: requestId.optional(),
+});
+export const browseCountOutput = z.object({
+  count: z.number(),
+  exact: z.boolean(),
+  /** Where an estimate came from. */
+  source: z.enum(['count', 'reltuples', 'explain']),
+});
+export type BrowseCountOutput = z.infer<typeof browseCountOutput>;
+
+export const filterValidateInput = z.object({
+  connectionId,
+  schema: z.string().min(1),
+  table: z.string().min(1),
+  filter: z.string(),
+  /** Also count matching rows, bounded by a statement timeout (default true). */
+  count: z.boolean().default(true),
+  requestId: requestId.optional(),
+});
+export const filterValidateOutput = z.union([
+  z.object({
+    valid: z.literal(true),
+    /** Matching rows; null when counting hit the time bound (then `countTimedOut`). */
+    count: z.number().nullable(),
+    countTimedOut: z.boolean().default(false),
+  }),
+  z.object({
+    valid: z.literal(false),
+    /** PostgreSQL's message (or ours). */
+    message: z.string(),
+    /** 1-based character position in the filter text, where known. */
+    position: z.number().int().optional(),
+    sqlstate: z.string().optional(),
+  }),
+]);
+export type FilterValidateOutput = z.infer<typeof filterValidateOutput>;
+
+// ---------------------------------------------------------------- flows
+
+export const flowSummary = z.object({
+  name: z.string(),
+  source: z.object({ connection: z.string(), schema: z.string(), table: z.string() }),
+  target: z.object({ connection: z.string(), schema: z.string(), table: z.string(), managedBy: z.enum(['system', 'user']) }),
+  updatedAt: z.string(),
+  watching: z.boolean(),
+  demo: z.boolean().default(false),
+});
+export type FlowSummary = z.infer<typeof flowSummary>;
+
+export const savedFlow = z.object({
+  flow: flowSpec,
+  updatedAt: z.string(),
+});
+export type SavedFlow = z.infer<typeof savedFlow>;
+
+const planOptions = { requestId: requestId.optional(), sampleLimit: z.number().int().min(0).max(1000).optional() };
+/** A flow either by its saved name or given inline (an unsaved draft, e.g. to preview a plan). */
+export const flowPlanInput = z.union([
+  z.object({ name, ...planOptions }).strict(),
+  z.object({ flow: flowSpec, ...planOptions }).strict(),
+]);
+
+export const dropResult = z.object({
+  flow: z.string(),
+  /** What was removed, in words, in order. */
+  steps: z.array(z.string()),
+  durationMs: z.number(),
+});
+export type DropResult = z.infer<typeof dropResult>;
+
+export const watchInfo = z.object({
+  flow: z.string(),
+  startedAt: z.string(),
+  status: listenerStatus.nullable(),
+  /** Change events seen since the watch started, by outcome. */
+  counts: z.record(z.string(), z.number().int()),
+});
+export type WatchInfo = z.infer<typeof watchInfo>;
+
+// ---------------------------------------------------------------- demo and app
+
+export const demoStatus = z.object({
+  state: z.enum(['absent', 'stopped', 'starting', 'running', 'failed']),
+  /** Saved connection ids of the demo databases, once registered. */
+  sourceConnectionId: z.string().optional(),
+  targetConnectionId: z.string().optional(),
+  /** The ready-made demo flow. */
+  flowName: z.string().optional(),
+  activity: z.object({ running: z.boolean(), ratePerSecond: z.number(), applied: z.number().int() }),
+  message: z.string().optional(),
+});
+export type DemoStatus = z.infer<typeof demoStatus>;
+
+export const secretStorageStatus = z.object({
+  /** os: Electron safeStorage (Keychain, DPAPI, libsecret/kwallet); file: a 0600 file; memory: not persisted. */
+  kind: z.enum(['os', 'file', 'memory']),
+  encrypted: z.boolean(),
+  /** e.g. "gnome_libsecret", "basic_text", "keychain". */
+  backend: z.string().optional(),
+  /** Shown to the user when secrets are not protected by the OS (Linux basic_text fallback, file store). */
+  warning: z.string().optional(),
+});
+export type SecretStorageStatus = z.infer<typeof secretStorageStatus>;
+
+export const appInfo = z.object({
+  version: z.string(),
+  mode: z.enum(['electron', 'browser']),
+  platform: z.string(),
+  dataDir: z.string(),
+  secretStorage: secretStorageStatus,
+  /** True when this is the first run (no saved connections yet): the UI offers the demo. */
+  firstRun: z.boolean(),
+});
+export type AppInfo = z.infer<typeof appInfo>;
+
+// ---------------------------------------------------------------- the map
+
+function method<I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) {
+  return { input, output, doc };
+}
+
+export const methods = {
+  'connections.list': method(empty, z.array(savedConnection), 'Saved connections (no secrets).'),
+  'connections.save': method(
+    z.object({
+      /** Present: update that connection; absent: create one. */
+      id: connectionId.optional(),
+      name: z.string().trim().min(1),
+      connection: connectionDraft,
+    }).strict(),
+    savedConnection,
+    'Create or update a saved connection; the password goes to the secret store, never back.',
+  ),
+  'connections.test': method(
+    z.union([z.object({ id: connectionId }).strict(), z.object({ connection: connectionDraft, id: connectionId.optional() }).strict()]),
+    connectionTestResult,
+    'Connect and report server version and pgvector; a failure is data (ok:false), not an error. With `connection` and `id`, an omitted password falls back to the saved one.',
+  ),
+  'connections.remove': method(z.object({ id: connectionId }).strict(), z.object({ removed: z.boolean() }), 'Forget a saved connection and its secret.'),
+
+  'catalog.schemas': method(z.object({ connectionId }).strict(), z.array(z.string()), 'Schemas visible to the user, system schemas excluded.'),
+  'catalog.tables': method(z.object({ connectionId, schema: z.string().min(1) }).strict(), z.array(tableInfo), 'Relations of a schema, with key badge and usability.'),
+  'catalog.describe': method(z.object({ connectionId, schema: z.string().min(1), table: z.string().min(1) }).strict(), tableDescription, 'Columns of a relation with exact types.'),
+
+  'browse.rows': method(browseRowsInput, browseRowsOutput, 'A page of rows by keyset (never OFFSET).'),
+  'browse.count': method(browseCountInput, browseCountOutput, 'Row count: estimate, or exact (cancellable).'),
+  'filter.validate': method(filterValidateInput, filterValidateOutput, 'Validate a filter (read-only); count matching rows within a time bound.'),
+  'query.cancel': method(z.object({ requestId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel the running call with this requestId.'),
+
+  'flows.list': method(empty, z.array(flowSummary), 'Saved flows.'),
+  'flows.get': method(z.object({ name }).strict(), savedFlow, 'One saved flow.'),
+  'flows.save': method(
+    z.object({
+      flow: flowSpec,
+      /** The name the flow had when the editor opened it; a different `flow.name` is a rename. */
+      previousName: z.string().optional(),
+      /** On rename, remove the old saved flow (its target and state are left as they are). */
+      removePrevious: z.boolean().default(false),
+      /** Replace a different saved flow that already has this name. */
+      overwrite: z.boolean().default(false),
+    }).strict(),
+    z.object({
+      flow: flowSpec,
+      created: z.boolean(),
+      /** Set when this save renamed a flow: a new identity (new tracking state, new target ownership). */
+      renamedFrom: z.string().optional(),
+      warnings: z.array(z.string()),
+    }),
+    'Save a flow. The name is its identity: renaming makes a new flow, and the answer says so.',
+  ),
+  'flows.remove': method(z.object({ name }).strict(), z.object({ removed: z.boolean() }), 'Forget a saved flow (does not touch databases; see flows.drop).'),
+  'flows.plan': method(
+    flowPlanInput,
+    plan,
+    'What applying would do now; writes nothing.',
+  ),
+  'flows.apply': method(
+    z.object({
+      name,
+      allowDestructive: z.boolean().default(false),
+      /** The plan's fingerprint the user reviewed: PLAN_STALE when the world changed since. */
+      expectedFingerprint: z.string().optional(),
+      requestId: requestId.optional(),
+    }).strict(),
+    applyResult,
+    'Converge the target; progress as flow.applyProgress events; cancel with query.cancel.',
+  ),
+  'flows.drop': method(z.object({ name, requestId: requestId.optional() }).strict(), dropResult, 'Remove what the flow created in the databases.'),
+  'flows.watchStart': method(z.object({ name }).strict(), watchInfo, 'Start listening (catch-up first); events: flow.change, flow.listener.'),
+  'flows.watchStop': method(z.object({ name }).strict(), z.object({ stopped: z.boolean() }), 'Stop listening.'),
+  'flows.watchList': method(empty, z.array(watchInfo), 'Running watches.'),
+  'flows.watchRecent': method(z.object({ name, limit: z.number().int().min(1).max(5000).default(200) }).strict(), z.array(changeEvent), 'The latest change events of a watch (newest last), for a monitor opened late.'),
+
+  'demo.status': method(empty, demoStatus, 'State of the built-in demo databases.'),
+  'demo.start': method(empty, demoStatus, 'Start the demo databases (created and seeded on first start).'),
+  'demo.reset': method(empty, demoStatus, 'Stop, delete and recreate the demo databases.'),
+  'demo.activityStart': method(z.object({ ratePerSecond: z.number().min(0.1).max(1000).default(3) }).strict(), demoStatus, 'Start simulated writes on the demo source.'),
+  'demo.activityStop': method(empty, demoStatus, 'Stop simulated writes.'),
+
+  'app.info': method(empty, appInfo, 'Version, mode, data folder, how secrets are stored.'),
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+/** What a caller may pass (defaults optional). */
+export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>;
+/** What the engine receives after validation (defaults filled). */
+export type MethodParsedInput<M extends MethodName> = z.output<Methods[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.output<Methods[M]['output']>;
+
+export const METHOD_NAMES = Object.keys(methods) as MethodName[];
+
+export function isMethodName(s: string): s is MethodName {
+  return Object.prototype.hasOwnProperty.call(methods, s);
+}
