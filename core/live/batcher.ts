@@ -1,0 +1,92 @@
+/**
+ * Coalesces notified keys into batches. Per key the last state wins (the row is re-read anyway, so
+ * only "this key changed" matters), but the latency clock of a key starts at its OLDEST pending
+ * change: a key that keeps changing must not look fresh forever. A truncate or an unreadable hint
+ * turns into a rescan request that rides along with the batch.
+ */
+import type { Cell } from '../api/model';
+import type { CaptureMessage } from './payload';
+
+export type ChangeOp = 'insert' | 'update' | 'delete';
+
+export interface PendingKey {
+  /** Key values in key-column order. */
+  values: Cell[];
+  /** Key column → value, for events. */
+  key: Record<string, Cell>;
+  /** The last operation notified for this key. */
+  op: ChangeOp;
+  /** Source-side time (epoch ms) of the oldest pending change, when the hint carried one. */
+  since: number | undefined;
+}
+
+export interface Batch {
+  keys: PendingKey[];
+  /** A truncate / oversized-payload / unreadable hint arrived: run the incremental scan. */
+  rescan: { op: 'truncate' | 'rescan'; since: number | undefined; reason?: string } | undefined;
+}
+
+export class Batcher {
+  private pending = new Map<string, PendingKey>();
+  private rescan: Batch['rescan'];
+  private firstAt: number | undefined;
+
+  constructor(private readonly keyColumns: readonly string[]) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  get empty(): boolean {
+    return this.pending.size === 0 && !this.rescan;
+  }
+
+  /** Wall-clock (Date.now()) time at which the oldest pending item arrived. */
+  get oldestArrival(): number | undefined {
+    return this.firstAt;
+  }
+
+  add(m: CaptureMessage, arrivedAt = Date.now()): void {
+    this.firstAt ??= arrivedAt;
+    if ('key' in m) {
+      // A key change: the old key is gone from the source (the re-read will say so), the new one exists.
+      if (m.oldKey) this.put(m.oldKey, 'update', m.ts);
+      this.put(m.key, m.op, m.ts);
+      return;
+    }
+    const prev = this.rescan;
+    const reason = m.reason ?? prev?.reason;
+    this.rescan = {
+      op: prev?.op === 'truncate' ? 'truncate' : m.op,
+      since: minDefined(prev?.since, m.ts),
+      ...(reason ? { reason } : {}),
+    };
+  }
+
+  /** Take everything pending and start afresh. */
+  take(): Batch {
+    const batch: Batch = { keys: [...this.pending.values()], rescan: this.rescan };
+    this.pending = new Map();
+    this.rescan = undefined;
+    this.firstAt = undefined;
+    return batch;
+  }
+
+  private put(key: Record<string, Cell>, op: ChangeOp, ts: number | undefined): void {
+    const values = this.keyColumns.map((c) => key[c] ?? null);
+    const id = JSON.stringify(values);
+    const prev = this.pending.get(id);
+    if (prev) {
+      prev.op = op;
+      prev.since = minDefined(prev.since, ts);
+      return;
+    }
+    this.pending.set(id, { values, key, op, since: ts });
+  }
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}

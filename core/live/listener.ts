@@ -1,0 +1,96 @@
+/**
+ * One dedicated connection per channel (never from a pool: a pooled client would be handed to
+ * someone else, and LISTEN is per session). It reports each payload, and reports the connection as
+ * lost exactly once: on an error, on the server closing it (pg_terminate_backend, restart), or when
+ * the heartbeat gets no answer in time (a dead peer that TCP would take minutes to notice).
+ * Reconnecting is the caller's job (see watch.ts), because every new connection must be followed
+ * by a catch-up before its notifications can be trusted.
+ */
+import type pg from 'pg';
+import { connectClient } from '../connections/pool';
+import { quoteIdent } from '../sql/ident';
+
+export interface ListenerOptions {
+  /** Interval between heartbeats (`SELECT 1`). */
+  heartbeatMs?: number;
+  /** A heartbeat that takes longer than this marks the connection as dead. */
+  heartbeatTimeoutMs?: number;
+  applicationName?: string;
+}
+
+export interface ListenerHandlers {
+  onNotification(payload: string | undefined): void;
+  /** Called at most once per listener, not after close(). */
+  onLost(reason: string): void;
+}
+
+export interface Listener {
+  readonly channel: string;
+  /** UNLISTEN and disconnect. */
+  close(): Promise<void>;
+}
+
+/** Connect, LISTEN, start the heartbeat. Rejects when it cannot connect or LISTEN. */
+export async function openListener(url: string, channel: string, handlers: ListenerHandlers, opts: ListenerOptions = {}): Promise<Listener> {
+  const heartbeatMs = opts.heartbeatMs ?? 5_000;
+  const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 5_000;
+  const client = await connectClient(url, { applicationName: opts.applicationName ?? 'tablesync live' });
+  let done = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const destroy = () => {
+    // end() waits for the server's goodbye, which a dead peer never sends; destroy the socket too.
+    void client.end().catch(() => {});
+    (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+  };
+  const lost = (reason: string) => {
+    if (done) return;
+    done = true;
+    if (timer) clearTimeout(timer);
+    destroy();
+    handlers.onLost(reason);
+  };
+
+  client.on('notification', (n: pg.Notification) => {
+    if (!done && n.channel === channel) handlers.onNotification(n.payload);
+  });
+  client.on('error', (e: Error) => lost(`listener connection error: ${e.message}`));
+  client.on('end', () => lost('listener connection closed by the server'));
+
+  try {
+    await client.query(`LISTEN ${quoteIdent(channel)}`);
+  } catch (e) {
+    done = true;
+    destroy();
+    throw e;
+  }
+
+  const beat = () => {
+    timer = setTimeout(() => {
+      if (done) return;
+      let answered = false;
+      const deadline = setTimeout(() => { if (!answered) lost(`heartbeat got no answer within ${heartbeatTimeoutMs} ms`); }, heartbeatTimeoutMs);
+      client.query('SELECT 1').then(
+        () => { answered = true; clearTimeout(deadline); if (!done) beat(); },
+        (e: Error) => { answered = true; clearTimeout(deadline); lost(`heartbeat failed: ${e.message}`); },
+      );
+    }, heartbeatMs);
+    timer.unref?.();
+  };
+  beat();
+
+  return {
+    channel,
+    close: async () => {
+      if (done) return;
+      done = true;
+      if (timer) clearTimeout(timer);
+      try {
+        await client.query(`UNLISTEN ${quoteIdent(channel)}`);
+        await client.end();
+      } catch {
+        destroy();
+      }
+    },
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * The live loop of one flow (DESIGN §3 Live). Each cycle: connect a dedicated listener and LISTEN,
+ * make sure the capture trigger is in place, run the incremental scan (catch-up), then apply the
+ * notified keys in small batches until the connection is lost or the watch is stopped.
+ *
+ * Zero loss rests on the order: LISTEN commits before the catch-up's snapshot is taken, so a change
+ * is either in that snapshot or notified afterwards (notifications that arrive during the catch-up
+ * wait in the batcher; applying them again is harmless, they are re-read). Any failure, of the
+ * listener or of applying a batch (the source or target went away), starts a new cycle after a
+ * backoff, so the catch-up covers whatever the failed batch did not apply.
+ */
+import type pg from 'pg';
+import type { Cell, ChangeEvent, ListenerStatus } from '../api/model';
+import { INPUT_ERROR_CODES, type TableSyncError, toTableSyncError } from '../errors';
+import { backoffDelay, type BackoffOptions } from './backoff';
+import { Batcher, type Batch } from './batcher';
+import { ensureCapture } from './capture';
+import type { CaptureTable } from './capture-sql';
+import type { CaptureNames } from './channel';
+import { openListener, type Listener, type ListenerOptions } from './listener';
+import { parseCaptureMessage } from './payload';
+import { Wakeup } from './wakeup';
+
+export type KeyOutcome = 'applied' | 'deleted' | 'filtered-out' | 'skipped';
+
+/** The target side of live apply (core/target's syncKeys and catchUp, bound to a flow). */
+export interface Applier {
+  /** Re-read `keys` through the filter and apply them in ONE target transaction; `outcomes[i]` is for `keys[i]`. */
+  syncKeys(keys: Cell[][]): Promise<{ outcomes: KeyOutcome[]; commitTime: Date }>;
+  /** The incremental scan (ordinal or fingerprint); returns the number of rows it changed. */
+  catchUp(): Promise<{ changed: number; commitTime: Date }>;
+}
+
+export interface LiveRuntime {
+  flowName: string;
+  sourceUrl: string;
+  sourcePool: pg.Pool;
+  table: CaptureTable;
+  names: CaptureNames;
+  applier: Applier;
+}
+
+export interface WatchOptions {
+  onEvent?: (e: ChangeEvent) => void;
+  onStatus?: (s: ListenerStatus) => void;
+  signal?: AbortSignal;
+  /** How long the first key of a batch may wait for company (ms). */
+  batchDelayMs?: number;
+  /** A batch is applied as soon as it holds this many keys. */
+  batchMaxKeys?: number;
+  listener?: ListenerOptions;
+  backoff?: BackoffOptions;
+}
+
+export interface WatchHandle {
+  readonly channel: string;
+  /** Stop after the batch in flight: UNLISTEN, disconnect, release the flow lock. */
+  stop(): Promise<void>;
+  /** Resolves when the watch has stopped; rejects when it failed for good (e.g. PERMISSION_DENIED). */
+  done: Promise<void>;
+}
+
+/** Errors that a reconnect cannot fix: the flow, the table or the privileges need a person. */
+function isFatal(e: TableSyncError): boolean {
+  return INPUT_ERROR_CODES.has(e.code);
+}
+
+export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}, withLock: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn()): WatchHandle {
+  const batchDelayMs = opts.batchDelayMs ?? 2;
+  const batchMaxKeys = opts.batchMaxKeys ?? 500;
+  const { flowName, names, table, applier } = rt;
+  const wakeup = new Wakeup();
+  let stopping = false;
+
+  const status = (state: ListenerStatus['state'], extra: Partial<ListenerStatus> = {}) => {
+    opts.onStatus?.({ time: new Date().toISOString(), flow: flowName, channel: names.channel, state, ...extra });
+  };
+  const event = (e: Omit<ChangeEvent, 'time' | 'flow'>) => {
+    opts.onEvent?.({ time: new Date().toISOString(), flow: flowName, ...e });
+  };
+  const latency = (since: number | undefined, commit: Date) =>
+    since === undefined ? null : Math.max(0, Math.round((commit.getTime() - since) * 10) / 10);
+
+  const applyBatch = async (batch: Batch): Promise<void> => {
+    if (batch.keys.length > 0) {
+      let result: Awaited<ReturnType<Applier['syncKeys']>>;
+      try {
+        result = await applier.syncKeys(batch.keys.map((k) => k.values));
+      } catch (e) {
+        const err = toTableSyncError(e, 'applying notified changes');
+        for (const k of batch.keys) event({ op: k.op, key: k.key, outcome: 'failed', latencyMs: null, error: err.message });
+        throw err;
+      }
+      batch.keys.forEach((k, i) => {
+        event({ op: k.op, key: k.key, outcome: result.outcomes[i] ?? 'applied', latencyMs: latency(k.since, result.commitTime) });
+      });
+    }
+    if (batch.rescan) {
+      try {
+        const r = await applier.catchUp();
+        event({ op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.commitTime) });
+      } catch (e) {
+        const err = toTableSyncError(e, 'rescanning after a truncate');
+        event({ op: batch.rescan.op, key: {}, outcome: 'failed', latencyMs: null, error: err.message });
+        throw err;
+      }
+    }
+  };
+
+  /** One connection's life: returns the reason it ended (undefined when stopping). */
+  let reachedLive = false;
+  const cycle = async (batcher: Batcher): Promise<string | undefined> => {
+    reachedLive = false;
+    let lostReason: string | undefined;
+    let listener: Listener | undefined;
+    try {
+      listener = await openListener(rt.sourceUrl, names.channel, {
+        onNotification: (payload) => {
+          const wasEmpty = batcher.empty;
+          batcher.add(parseCaptureMessage(payload, table.keyColumns));
+          if (wasEmpty || batcher.size >= batchMaxKeys) wakeup.wake();
+        },
+        onLost: (reason) => { lostReason = reason; wakeup.wake(); },
+      }, opts.listener);
+      await ensureCapture(rt.sourcePool, table, names);
+      if (stopping) return undefined;
+      status('catching-up');
+      const caught = await applier.catchUp();
+      if (lostReason) return lostReason;
+      status('live', { caughtUp: caught.changed });
+      reachedLive = true;
+      while (!stopping && !lostReason) {
+        if (batcher.empty) {
+          await wakeup.wait();
+          continue;
+        }
+        const age = Date.now() - (batcher.oldestArrival ?? Date.now());
+        if (batcher.size < batchMaxKeys && age < batchDelayMs) {
+          await wakeup.wait(batchDelayMs - age);
+          continue;
+        }
+        await applyBatch(batcher.take());
+      }
+      return stopping ? undefined : lostReason;
+    } finally {
+      await listener?.close();
+    }
+  };
+
+  const run = async (): Promise<void> => {
+    let attempt = 0;
+    while (!stopping) {
+      status('connecting', attempt === 0 ? {} : { attempt });
+      let failure: string | undefined;
+      try {
+        failure = await cycle(new Batcher(table.keyColumns));
+        if (failure === undefined) break;
+      } catch (e) {
+        const err = toTableSyncError(e);
+        if (isFatal(err)) {
+          status('failed', { reason: err.message });
+          throw err;
+        }
+        failure = err.message;
+      }
+      if (stopping) break;
+      // a connection that made it to live starts a fresh backoff
+      attempt = reachedLive ? 1 : attempt + 1;
+      status('reconnecting', { attempt, reason: failure });
+      await wakeup.wait(backoffDelay(attempt, opts.backoff));
+    }
+  };
+
+  const done = withLock(() => run()).then(
+    () => { status('stopped'); },
+    (e: unknown) => { throw toTableSyncError(e); },
+  );
+  // Mark the rejection handled here: callers that only ever call stop() must not crash the process.
+  done.catch(() => {});
+  const stop = async () => {
+    stopping = true;
+    wakeup.wake();
+    await done.catch(() => {});
+  };
+  opts.signal?.addEventListener('abort', () => { void stop(); }, { once: true });
+  if (opts.signal?.aborted) void stop();
+  return { channel: names.channel, stop, done };
+}
