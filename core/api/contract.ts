@@ -79,6 +79,11 @@ export const connectionTestResult = z.object({
 });
 export type ConnectionTestResult = z.infer<typeof connectionTestResult>;
 
+// ---------------------------------------------------------------- catalog
+
+export const schemaInfo = z.object({ name: z.string(), owner: z.string(), isSystem: z.boolean() });
+export type SchemaInfo = z.infer<typeof schemaInfo>;
+
 // ---------------------------------------------------------------- browsing
 
 /**
@@ -281,7 +286,7 @@ export const methods = {
   ),
   'connections.remove': method(z.object({ id: connectionId }).strict(), z.object({ removed: z.boolean() }), 'Forget a saved connection and its secret.'),
 
-  'catalog.schemas': method(z.object({ connectionId }).strict(), z.array(z.string()), 'Schemas visible to the user, system schemas excluded.'),
+  'catalog.schemas': method(z.object({ connectionId }).strict(), z.array(schemaInfo), 'Schemas of the database, user schemas first (pg_catalog/information_schema flagged isSystem; temp/TOAST left out).'),
   'catalog.tables': method(z.object({ connectionId, schema: z.string().min(1) }).strict(), z.array(tableInfo), 'Relations of a schema, with key badge and usability.'),
   'catalog.describe': method(z.object({ connectionId, schema: z.string().min(1), table: z.string().min(1) }).strict(), tableDescription, 'Columns of a relation with exact types.'),
 
