@@ -1,0 +1,92 @@
+/**
+ * Checking a user's filter before anything runs it. The filter is SQL by design (reference doc
+ * 000: "added as a WHERE clause"), so it is only ever executed inside READ ONLY transactions, and
+ * validated here first, over the extended protocol, where PostgreSQL itself refuses more than one
+ * statement ("cannot insert multiple commands into a prepared statement"). That matters because the
+ * bulk read is a COPY, which goes over the simple protocol and would run a second statement.
+ *
+ * What the check does, all inside one `BEGIN READ ONLY` that is rolled back:
+ * 1. `SELECT FROM t WHERE (filter) LIMIT 0`, the same wrapping every real query uses
+ *    (source-sql.ts): parse and plan errors (syntax, unknown column, non-boolean result, a
+ *    parenthesis that closes the WHERE early) come back with PostgreSQL's message and a position,
+ *    mapped into the filter's own text.
+ * 2. The filter evaluated once on a row of NULLs without reading the table
+ *    (`FROM t RIGHT JOIN (SELECT) ON false`), and once on the first row of the table, if any.
+ *    Planning alone never executes a function, so this is what makes a write such as
+ *    `nextval('seq') > 0` fail here, with the read-only error, instead of later. We chose
+ *    execution over a volatility check in pg_proc: random() and now() are volatile yet harmless,
+ *    and what matters is writing, which only PostgreSQL's read-only guard decides reliably. A write
+ *    hidden behind a branch neither row takes (`CASE WHEN id = 42 THEN nextval(…) …`) is still
+ *    stopped at sync time by the same guard, since every read runs READ ONLY.
+ * Short lock and statement timeouts keep the check from waiting behind a DDL lock or a slow filter.
+ */
+import type pg from 'pg';
+import { pgErrorFields, TableSyncError } from '../errors';
+import { qualifiedName } from '../sql/ident';
+import { RAW_TYPES } from '../connections/pool';
+import { connect } from './read-only';
+import { filterSql } from './source-sql';
+
+export type FilterCheck = { ok: true } | { ok: false; message: string; position?: number; sqlstate?: string };
+
+const READ_ONLY_SQLSTATE = '25006';
+
+/**
+ * Validate `filter` against `schema.table`. A blank filter is valid (it means no filter).
+ * `position` is 1-based, in characters of the filter (as PostgreSQL counts them).
+ * @example await validateFilter(pool, 'public', 'products', 'price > 0') // { ok: true }
+ */
+export async function validateFilter(pool: pg.Pool, schema: string, table: string, filter: string): Promise<FilterCheck> {
+  if (filter.trim() === '') return { ok: true };
+  if (filter.includes('\0')) return { ok: false, message: 'the filter contains a NUL character' };
+  const rel = qualifiedName(schema, table);
+  const wrapped = filterSql(filter);
+  // Each statement's text up to the filter, for mapping the server's position back.
+  const checks: { prefix: string; suffix: string }[] = [
+    { prefix: `SELECT FROM ${rel} WHERE ${wrapped.slice(0, 2)}`, suffix: `${wrapped.slice(-2)} LIMIT 0` },
+    { prefix: `SELECT ${wrapped.slice(0, 2)}`, suffix: `${wrapped.slice(-2)}::boolean FROM ${rel} RIGHT JOIN (SELECT) AS "tablesync one row" ON false` },
+    { prefix: `SELECT ${wrapped.slice(0, 2)}`, suffix: `${wrapped.slice(-2)}::boolean FROM ${rel} LIMIT 1` },
+  ];
+  const client = await connect(pool);
+  let broken = false;
+  try {
+    await client.query("BEGIN READ ONLY; SET LOCAL lock_timeout = '5s'; SET LOCAL statement_timeout = '30s'");
+    for (const { prefix, suffix } of checks) {
+      try {
+        await client.query({ text: prefix + filter + suffix, queryMode: 'extended', types: RAW_TYPES } as pg.QueryConfig);
+      } catch (e) {
+        return describeFailure(e, prefix, filter);
+      }
+    }
+    return { ok: true };
+  } finally {
+    await client.query('ROLLBACK').catch(() => { broken = true; });
+    client.release(broken);
+  }
+}
+
+function describeFailure(e: unknown, prefix: string, filter: string): FilterCheck {
+  const pg = pgErrorFields(e);
+  if (!pg?.code) throw e;
+  const raw = e instanceof Error ? e.message : String(e);
+  const message = pg.code === READ_ONLY_SQLSTATE ? `the filter must not write: ${raw}` : raw;
+  const out: { ok: false; message: string; position?: number; sqlstate?: string } = { ok: false, message, sqlstate: pg.code };
+  if (pg.position) {
+    const length = [...filter].length;
+    const pos = Number(pg.position) - [...prefix].length;
+    out.position = Math.min(Math.max(pos, 1), length + 1);
+  }
+  return out;
+}
+
+/** validateFilter, throwing FILTER_INVALID with the message and position when it fails. */
+export async function assertValidFilter(pool: pg.Pool, schema: string, table: string, filter: string): Promise<void> {
+  const check = await validateFilter(pool, schema, table, filter);
+  if (check.ok) return;
+  const at = check.position !== undefined ? ` (at character ${check.position} of the filter)` : '';
+  throw new TableSyncError('FILTER_INVALID', `filter on ${qualifiedName(schema, table)} is invalid: ${check.message}${at}`, {
+    filter,
+    ...(check.position !== undefined ? { position: check.position } : {}),
+    ...(check.sqlstate ? { sqlstate: check.sqlstate } : {}),
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The one door for running source queries: a dedicated client from the pool inside
+ * `BEGIN READ ONLY` with fixed output settings. Writes (nextval, INSERT in a CTE, …) fail with
+ * PostgreSQL's read-only error whatever the filter says.
+ */
+import type pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
+import { toTableSyncError } from '../errors';
+import { SOURCE_SETTINGS_SQL } from './source-sql';
+
+/** Run `fn` with a client in a READ ONLY transaction; committed after, rolled back on error. */
+export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await connect(pool);
+  let broken = false;
+  try {
+    await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}`);
+    const out = await fn(client);
+    await client.query('COMMIT');
+    return out;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => { broken = true; });
+    throw e;
+  } finally {
+    client.release(broken);
+  }
+}
+
+export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
+  try {
+    return await pool.connect();
+  } catch (e) {
+    throw toTableSyncError(e, 'cannot connect to the source');
+  }
+}
+
+/**
+ * `COPY (query) TO STDOUT` (text format) in a READ ONLY transaction on a dedicated client,
+ * yielded chunk by chunk as the server sends it (bounded memory: the stream pauses while the
+ * consumer does). COPY runs over the simple protocol, which would accept several statements, so
+ * any user SQL inside `query` must have been checked by validateFilter (extended protocol, one
+ * statement, same wrapping) first; resolveSource does that.
+ *
+ * The client goes back to the pool when the iteration ends; when the consumer stops early or
+ * `signal` aborts, the connection is destroyed instead (it is in the middle of a COPY).
+ */
+export async function* copyOut(pool: pg.Pool, query: string, opts: { signal?: AbortSignal; context?: string } = {}): AsyncGenerator<Buffer> {
+  opts.signal?.throwIfAborted();
+  const client = await connect(pool);
+  let done = false;
+  let stream: ReturnType<typeof copyTo> | undefined;
+  const onAbort = () => stream?.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}`);
+    stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
+    try {
+      for await (const chunk of stream) yield chunk as Buffer;
+    } catch (e) {
+      if (opts.signal?.aborted) throw toTableSyncError(opts.signal.reason ?? e, opts.context);
+      throw toTableSyncError(e, opts.context);
+    }
+    await client.query('COMMIT');
+    done = true;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    if (done) client.release();
+    else client.release(true);
+  }
+}
