@@ -1,0 +1,4 @@
+/** Connections: URLs (parse, validate, redact), a pool per URL, the connection test. */
+export { parseConnectionUrl, buildConnectionUrl, redactUrl, sslOptionFor, SSL_MODES, type SslMode, type ConnectionParams } from './url';
+export { createPool, connectClient, PoolRegistry, RAW_TYPES, poolConfig, type PoolOptions } from './pool';
+export { testConnection, type ConnectionTestResult, type TablePrivileges } from './test-connection';
