@@ -1,0 +1,95 @@
+/**
+ * Row counts for the browser and the filter editor: an estimate first (free), the exact count on
+ * demand (a full scan: cancellable), and a "matching rows" count bounded by a statement timeout so
+ * typing in the filter editor never queues scans behind each other.
+ */
+import type pg from 'pg';
+import type { BrowseCountOutput, FilterValidateOutput } from '../api/contract';
+import { pgErrorFields, TableSyncError } from '../errors';
+import { describeTable } from '../introspect/describe-table';
+import { validateFilter } from '../source/filter';
+import { withReadOnly } from '../source/read-only';
+import { filterSql } from '../source/source-sql';
+import { qualifiedName } from '../sql/ident';
+import { ensureFilterValid } from './filter-cache';
+import type { QueryHooks } from './rows';
+
+export interface CountRequest {
+  schema: string;
+  table: string;
+  filter?: string;
+  exact: boolean;
+}
+
+function countSql(schema: string, table: string, filter: string | undefined): string {
+  return `SELECT count(*) FROM ${qualifiedName(schema, table)}${filter ? ` WHERE ${filterSql(filter)}` : ''}`;
+}
+
+export async function countRows(pool: pg.Pool, req: CountRequest, hooks: QueryHooks = {}): Promise<BrowseCountOutput> {
+  const filter = req.filter?.trim() ? req.filter : undefined;
+  const rel = await describeTable(pool, req.schema, req.table);
+  if (filter) await ensureFilterValid(pool, req.schema, req.table, filter);
+  if (req.exact) {
+    const n = await withReadOnly(pool, async (client) => {
+      hooks.onBackend?.((client as unknown as { processID: number }).processID);
+      const sql = countSql(req.schema, req.table, filter);
+      hooks.onQuery?.(sql, []);
+      const res = await client.query<{ count: string }>(sql);
+      return Number(res.rows[0]?.count ?? 0);
+    });
+    return { count: n, exact: true, source: 'count' };
+  }
+  if (!filter && rel.estimatedRows !== null && rel.kind !== 'partitioned table') {
+    return { count: rel.estimatedRows, exact: false, source: 'reltuples' };
+  }
+  // Never analyzed, a partitioned parent, or a filter: ask the planner.
+  const n = await withReadOnly(pool, async (client) => {
+    hooks.onBackend?.((client as unknown as { processID: number }).processID);
+    const sql = `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${qualifiedName(req.schema, req.table)}${filter ? ` WHERE ${filterSql(filter)}` : ''}`;
+    hooks.onQuery?.(sql, []);
+    const res = await client.query<{ 'QUERY PLAN': string }>(sql);
+    const plan = JSON.parse(res.rows[0]?.['QUERY PLAN'] ?? '[]') as { Plan?: { 'Plan Rows'?: number } }[];
+    return Math.round(plan[0]?.Plan?.['Plan Rows'] ?? 0);
+  });
+  return { count: n, exact: false, source: 'explain' };
+}
+
+/**
+ * Validate a filter and, when valid and asked, count matching rows within `timeoutMs`. A count that
+ * runs out of time is reported (count null, countTimedOut), not failed: the filter is still valid.
+ */
+export async function validateAndCount(
+  pool: pg.Pool,
+  req: { schema: string; table: string; filter: string; count: boolean; timeoutMs?: number },
+  hooks: QueryHooks & { wasCancelled?: () => boolean } = {},
+): Promise<FilterValidateOutput> {
+  await describeTable(pool, req.schema, req.table);
+  const check = await validateFilter(pool, req.schema, req.table, req.filter);
+  if (!check.ok) {
+    return {
+      valid: false,
+      message: check.message,
+      ...(check.position !== undefined ? { position: check.position } : {}),
+      ...(check.sqlstate ? { sqlstate: check.sqlstate } : {}),
+    };
+  }
+  if (!req.count) return { valid: true, count: null, countTimedOut: false };
+  const filter = req.filter.trim() ? req.filter : undefined;
+  const timeout = Math.max(1, Math.round(req.timeoutMs ?? 3000));
+  try {
+    const n = await withReadOnly(pool, async (client) => {
+      hooks.onBackend?.((client as unknown as { processID: number }).processID);
+      // SET LOCAL takes no parameters; the value is our own integer.
+      await client.query(`SET LOCAL statement_timeout = ${timeout}`);
+      const sql = countSql(req.schema, req.table, filter);
+      hooks.onQuery?.(sql, []);
+      const res = await client.query<{ count: string }>(sql);
+      return Number(res.rows[0]?.count ?? 0);
+    });
+    return { valid: true, count: n, countTimedOut: false };
+  } catch (e) {
+    if (pgErrorFields(e)?.code === '57014' && !hooks.wasCancelled?.()) return { valid: true, count: null, countTimedOut: true };
+    if (pgErrorFields(e)?.code === '57014') throw new TableSyncError('CANCELLED', 'counting matching rows was cancelled');
+    throw e;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * One page of the table browser, by keyset (see keyset.ts): first page, the page after a cursor,
+ * the page before one, or the last page. Every read runs through the source's read-only door
+ * (withReadOnly) and a filter only after validateFilter accepted it, so browsing can never write.
+ */
+import type pg from 'pg';
+import type { BrowseCursor, BrowseRowsOutput } from '../api/contract';
+import type { Cell, TableDescription } from '../api/model';
+import { TableSyncError } from '../errors';
+import { describeTable } from '../introspect/describe-table';
+import { withReadOnly } from '../source/read-only';
+import { filterSql } from '../source/source-sql';
+import { qualifiedName, quoteIdent } from '../sql/ident';
+import { afterSql, flip, orderBySql, tiebreakerFor, type KeysetOrder } from './keyset';
+import { ensureFilterValid } from './filter-cache';
+
+export interface BrowseRowsRequest {
+  schema: string;
+  table: string;
+  columns?: string[];
+  sort?: { column: string; dir: 'asc' | 'desc' };
+  filter?: string;
+  direction: 'forward' | 'backward' | 'last';
+  after?: BrowseCursor;
+  before?: BrowseCursor;
+  limit: number;
+}
+
+export interface QueryHooks {
+  /** Every statement the browser sends with its parameters (tests pin "never OFFSET" with it). */
+  onQuery?: (sql: string, params: unknown[]) => void;
+  /** The backend pid serving this request, so a cancel can reach it. */
+  onBackend?: (pid: number) => void;
+}
+
+const ALIAS = 't';
+
+/**
+ * @example
+ * const first = await browseRows(pool, { schema: 'public', table: 'orders', direction: 'forward', limit: 100 });
+ * const second = await browseRows(pool, { ...same, after: first.nextCursor! });
+ */
+export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: QueryHooks = {}): Promise<BrowseRowsOutput> {
+  const rel = await describeTable(pool, req.schema, req.table);
+  const filter = req.filter?.trim() ? req.filter : undefined;
+  if (filter) await ensureFilterValid(pool, req.schema, req.table, filter);
+
+  const byName = new Map(rel.columns.map((c) => [c.name, c]));
+  const columns = (req.columns ?? rel.columns.map((c) => c.name)).map((n) => {
+    const c = byName.get(n);
+    if (!c) throw new TableSyncError('NOT_FOUND', `column "${n}" does not exist in ${qualifiedName(req.schema, req.table)}`, { column: n });
+    return c;
+  });
+  let sortExpr: string | undefined;
+  if (req.sort) {
+    if (!byName.has(req.sort.column)) {
+      throw new TableSyncError('NOT_FOUND', `cannot sort by "${req.sort.column}": no such column in ${qualifiedName(req.schema, req.table)}`, { column: req.sort.column });
+    }
+    sortExpr = `${ALIAS}.${quoteIdent(req.sort.column)}`;
+  }
+  const tie = tiebreakerFor(rel.kind, rel.primaryKey, ALIAS);
+  const order: KeysetOrder = { ...(sortExpr ? { sort: sortExpr } : {}), keys: tie.exprs, dir: req.sort?.dir ?? 'asc' };
+  const cursorWidth = (sortExpr ? 1 : 0) + tie.exprs.length;
+
+  const { direction } = req;
+  const cursor = direction === 'forward' ? req.after : direction === 'backward' ? req.before : undefined;
+  if (direction === 'backward' && !cursor) throw new TableSyncError('INVALID_INPUT', 'browse: direction "backward" needs a `before` cursor');
+  if (cursor && cursor.length !== cursorWidth) {
+    throw new TableSyncError('INVALID_INPUT', `browse: the cursor has ${cursor.length} values but this order needs ${cursorWidth} (did the sort change? start from the first page)`);
+  }
+  if (cursor && cursor.slice(sortExpr ? 1 : 0).some((v) => v === null)) {
+    throw new TableSyncError('INVALID_INPUT', 'browse: cursor key values must not be null');
+  }
+
+  // Scanning backward (previous page, last page) is the same query in the flipped order.
+  const scanDir = direction === 'forward' ? order.dir : flip(order.dir);
+  const conds: string[] = [];
+  const params: string[] = [];
+  if (filter) conds.push(filterSql(filter));
+  if (cursor) {
+    const a = afterSql(order, scanDir, cursor, 1);
+    conds.push(a.sql);
+    params.push(...a.params);
+  }
+  const selectList = [
+    ...columns.map((c) => `${ALIAS}.${quoteIdent(c.name)}`),
+    ...(sortExpr ? [sortExpr] : []),
+    ...tie.exprs,
+  ].join(', ');
+  const sql = `SELECT ${selectList} FROM ${qualifiedName(req.schema, req.table)} AS ${ALIAS}`
+    + `${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''} ORDER BY ${orderBySql(order, scanDir)} LIMIT ${req.limit + 1}`;
+
+  const raw = await withReadOnly(pool, async (client) => {
+    hooks.onBackend?.((client as unknown as { processID: number }).processID);
+    hooks.onQuery?.(sql, params);
+    const res = await client.query({ text: sql, values: params, rowMode: 'array' });
+    return res.rows as Cell[][];
+  }).catch((e: unknown) => {
+    if ((e as { code?: string }).code === '42883' && req.sort) {
+      throw new TableSyncError('UNSUPPORTED', `cannot sort by "${req.sort.column}": its type has no ordering`, { column: req.sort.column });
+    }
+    throw e;
+  });
+
+  const more = raw.length > req.limit;
+  const page = more ? raw.slice(0, req.limit) : raw;
+  if (direction !== 'forward') page.reverse();
+
+  const n = columns.length;
+  const cursorOf = (row: Cell[]): BrowseCursor => row.slice(n, n + cursorWidth);
+  const first = page[0];
+  const last = page[page.length - 1];
+  let nextCursor: BrowseCursor | null = null;
+  let prevCursor: BrowseCursor | null = null;
+  if (first && last) {
+    if (direction === 'forward') {
+      nextCursor = more ? cursorOf(last) : null;
+      prevCursor = cursor ? cursorOf(first) : null;
+    } else if (direction === 'backward') {
+      prevCursor = more ? cursorOf(first) : null;
+      nextCursor = cursorOf(last);
+    } else {
+      prevCursor = more ? cursorOf(first) : null;
+    }
+  }
+  return {
+    columns: columns.map((c) => ({ name: c.name, type: c.type, keyPosition: c.keyPosition })),
+    rows: page.map((r) => r.slice(0, n)),
+    keyColumns: rel.primaryKey,
+    keys: rel.primaryKey.length ? page.map((r) => keyCells(r, rel, n, sortExpr !== undefined)) : page.map(() => []),
+    nextCursor,
+    prevCursor,
+    orderBy: [...(req.sort ? [`${quoteIdent(req.sort.column)}${order.dir === 'desc' ? ' desc' : ''}`] : []), ...tie.labels.map((l) => `${l}${order.dir === 'desc' ? ' desc' : ''}`)].join(', '),
+  };
+}
+
+/** The primary-key cells of a row: they sit after the displayed columns and the sort value. */
+function keyCells(row: Cell[], rel: TableDescription, n: number, sorted: boolean): Cell[] {
+  const start = n + (sorted ? 1 : 0);
+  return rel.primaryKey.map((_, i) => row[start + i] ?? null);
+}
