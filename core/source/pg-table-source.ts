@@ -33,7 +33,7 @@ export interface PgTableSourceOptions<Row> {
    * A zod object standing in for the reference's `row_type`: each row is parsed with it (coercion,
    * if wanted, is the schema's: `z.coerce.number()`), and when no columns are given its keys are.
    */
-  rowSchema?: z.ZodObject;
+  rowSchema?: z.ZodType<Row> & { shape: Record<string, unknown> };
   signal?: AbortSignal;
 }
 

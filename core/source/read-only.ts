@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import { toTableSyncError } from '../errors';
+import { TableSyncError, toTableSyncError } from '../errors';
 import { SOURCE_SETTINGS_SQL } from './source-sql';
 
 /** Run `fn` with a client in a READ ONLY transaction; committed after, rolled back on error. */
@@ -44,7 +44,7 @@ export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
  * `signal` aborts, the connection is destroyed instead (it is in the middle of a COPY).
  */
 export async function* copyOut(pool: pg.Pool, query: string, opts: { signal?: AbortSignal; context?: string } = {}): AsyncGenerator<Buffer> {
-  opts.signal?.throwIfAborted();
+  if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `${opts.context ?? 'reading the source'}: cancelled`);
   const client = await connect(pool);
   let done = false;
   let stream: ReturnType<typeof copyTo> | undefined;
@@ -56,7 +56,7 @@ export async function* copyOut(pool: pg.Pool, query: string, opts: { signal?: Ab
     try {
       for await (const chunk of stream) yield chunk as Buffer;
     } catch (e) {
-      if (opts.signal?.aborted) throw toTableSyncError(opts.signal.reason ?? e, opts.context);
+      if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `${opts.context ?? 'reading the source'}: cancelled`, undefined, { cause: opts.signal.reason });
       throw toTableSyncError(e, opts.context);
     }
     await client.query('COMMIT');
