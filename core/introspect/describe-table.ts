@@ -135,7 +135,7 @@ function toColumnInfo(r: ColumnRow): ColumnInfo {
   if (r.enum_labels !== null) info.enumLabels = JSON.parse(r.enum_labels) as string[];
   if (r.domain_base_type !== null) info.domainBaseType = r.domain_base_type;
   // pgvector keeps the dimension count in the typmod itself (-1: unconstrained).
-  if (isVector) info.vector = { kind: r.base_name as 'vector' | 'halfvec' | 'sparsevec', dimensions: typmod > 0 ? typmod : null };
+  if (isVector && !isArray) info.vector = { kind: r.base_name as 'vector' | 'halfvec' | 'sparsevec', dimensions: typmod > 0 ? typmod : null };
   if (r.extension !== null) info.extensionType = r.extension;
   return info;
 }
