@@ -1,0 +1,128 @@
+/**
+ * The `tablesync` schema in the TARGET database: what each flow created (with the spec it was
+ * created from) and, per flow, a typed row-tracking table (key → ordinal or fingerprint). Keeping it
+ * next to the data means any machine that opens the flow sees the same state, and state changes
+ * commit or roll back together with the rows they describe.
+ */
+import type pg from 'pg';
+import { fitIdentifier, qualifiedName, quoteIdent } from '../sql/ident';
+
+export const STATE_SCHEMA = 'tablesync';
+export const FLOWS_TABLE = 'flows';
+
+/** A column of the target table as TableSync created it. */
+export interface StateColumn {
+  name: string;
+  type: string;
+  nullable: boolean;
+  keyPosition: number | null;
+}
+
+export interface StateVectorIndex {
+  name: string;
+  indexName: string;
+  /** The CREATE INDEX statement it was created with: any difference means recreate. */
+  sql: string;
+}
+
+export interface StateAttachment {
+  name: string;
+  setupSql: string;
+  teardownSql?: string;
+}
+
+/** Setup state of one flow, stored as jsonb in tablesync.flows. */
+export interface FlowSetupState {
+  version: 1;
+  target: { schema: string; table: string; managedBy: 'system' | 'user'; created: boolean };
+  columns: StateColumn[];
+  vectorIndexes: StateVectorIndex[];
+  attachments: StateAttachment[];
+  tracking: { table: string; mode: 'ordinal' | 'fingerprint'; keyColumns: StateColumn[] };
+  /** Hash of what makes a tracked ordinal/fingerprint comparable (value columns and types); differs → re-read every row. */
+  rowSpec: string;
+}
+
+export interface FlowStateRow {
+  setup: FlowSetupState;
+  /** Owned by core/live (trigger, function, channel on the source); opaque here. */
+  live: unknown;
+  updatedAt: string;
+}
+
+export const flowsTableSql = qualifiedName(STATE_SCHEMA, FLOWS_TABLE);
+
+/** Statements that create the state schema; idempotent. */
+export function stateSchemaSql(): string[] {
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(STATE_SCHEMA)}`,
+    `CREATE TABLE IF NOT EXISTS ${flowsTableSql} (\n  flow text PRIMARY KEY,\n  setup jsonb NOT NULL,\n  live jsonb,\n  updated_at timestamptz NOT NULL DEFAULT now()\n)`,
+  ];
+}
+
+/** Create the state schema inside the caller's transaction (serialized so two first applies do not race). */
+export async function ensureStateSchema(client: pg.ClientBase): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock(hashtext('tablesync:state-schema'))`);
+  for (const sql of stateSchemaSql()) await client.query(sql);
+}
+
+export async function stateSchemaExists(client: pg.ClientBase): Promise<boolean> {
+  const { rows } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [`${flowsTableSql}`]);
+  return (rows[0] as { ok: string }).ok === 't';
+}
+
+export async function readFlowState(client: pg.ClientBase, flow: string): Promise<FlowStateRow | undefined> {
+  if (!(await stateSchemaExists(client))) return undefined;
+  const { rows } = await client.query(`SELECT setup::text AS setup, live::text AS live, updated_at::text AS updated_at FROM ${flowsTableSql} WHERE flow = $1`, [flow]);
+  const r = rows[0] as { setup: string; live: string | null; updated_at: string } | undefined;
+  if (!r) return undefined;
+  return { setup: JSON.parse(r.setup) as FlowSetupState, live: r.live === null ? null : JSON.parse(r.live), updatedAt: r.updated_at };
+}
+
+export async function writeFlowState(client: pg.ClientBase, flow: string, setup: FlowSetupState): Promise<void> {
+  await client.query(
+    `INSERT INTO ${flowsTableSql} (flow, setup) VALUES ($1, $2::jsonb)
+     ON CONFLICT (flow) DO UPDATE SET setup = EXCLUDED.setup, updated_at = now()`,
+    [flow, JSON.stringify(setup)],
+  );
+}
+
+/**
+ * Record core/live's own setup (trigger/function names, channel) for a flow that has state.
+ * Returns false when the flow has no state row yet (apply it first).
+ */
+export async function writeLiveState(client: pg.ClientBase, flow: string, live: unknown): Promise<boolean> {
+  if (!(await stateSchemaExists(client))) return false;
+  const r = await client.query(`UPDATE ${flowsTableSql} SET live = $2::jsonb, updated_at = now() WHERE flow = $1`, [flow, live === null || live === undefined ? null : JSON.stringify(live)]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+export async function deleteFlowState(client: pg.ClientBase, flow: string): Promise<void> {
+  if (!(await stateSchemaExists(client))) return;
+  await client.query(`DELETE FROM ${flowsTableSql} WHERE flow = $1`, [flow]);
+}
+
+/** Name of the flow's row-tracking table in the state schema. */
+export function trackingTableName(flow: string): string {
+  return fitIdentifier(`rows__${flow}`);
+}
+
+/** Column names of the tracking table besides the key columns; unlikely to clash with a key column. */
+export const TRACK_ORDINAL = '__tablesync_ordinal';
+export const TRACK_FINGERPRINT = '__tablesync_fingerprint';
+
+export function trackingTableSql(flow: string): string {
+  return qualifiedName(STATE_SCHEMA, trackingTableName(flow));
+}
+
+/** CREATE TABLE for the tracking table: the target's key columns (same names and types) plus ordinal (text) and fingerprint. */
+export function createTrackingSql(flow: string, keyColumns: StateColumn[]): string {
+  const cols = keyColumns.map((c) => `  ${quoteIdent(c.name)} ${c.type} NOT NULL`);
+  cols.push(`  ${quoteIdent(TRACK_ORDINAL)} text`, `  ${quoteIdent(TRACK_FINGERPRINT)} int8`);
+  cols.push(`  PRIMARY KEY (${keyColumns.map((c) => quoteIdent(c.name)).join(', ')})`);
+  return `CREATE TABLE ${trackingTableSql(flow)} (\n${cols.join(',\n')}\n)`;
+}
+
+export function dropTrackingSql(flow: string): string {
+  return `DROP TABLE IF EXISTS ${trackingTableSql(flow)}`;
+}

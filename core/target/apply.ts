@@ -1,0 +1,114 @@
+/**
+ * apply: converge the target in ONE transaction on one connection (the one holding the flow lock):
+ * plan again from scratch inside the transaction (the plan the user saw is checked by fingerprint,
+ * never trusted), run the DDL, move the rows, create indexes, run attachment setups, record state,
+ * commit. Any failure or crash before COMMIT leaves the target exactly as it was.
+ */
+import type pg from 'pg';
+import type { ApplyProgress, ApplyResult, PlanStep } from '../api/model';
+import { TableSyncError, toTableSyncError } from '../errors';
+import { ensureStateSchema, writeFlowState } from '../state/store';
+import { prepare, type Prepared } from './prepare';
+import { planFingerprint } from './plan';
+import { createScanTables, diffDigest, diffRows, loadScan } from './rows';
+import { applyRows } from './load-rows';
+import type { SyncJob } from './job';
+
+export interface ApplyOptions {
+  allowDestructive?: boolean;
+  /** Fingerprint of the plan the user approved; a different world means recompute (see applyOn). */
+  expectedFingerprint?: string;
+  onProgress?: (p: ApplyProgress) => void;
+  signal?: AbortSignal;
+  /** Refuse any step that is not safe, even when allowed (catch-up of a live flow). */
+  safeOnly?: boolean;
+}
+
+async function runStep(client: pg.ClientBase, step: PlanStep): Promise<void> {
+  if (step.kind === 'create-schema') {
+    await ensureStateSchema(client);
+    return;
+  }
+  for (const sql of step.sql) {
+    try {
+      await client.query(sql);
+    } catch (e) {
+      throw toTableSyncError(e, `step "${step.summary}" failed (${sql.split('\n')[0]})`);
+    }
+  }
+}
+
+function blockerError(p: Prepared): TableSyncError {
+  const first = p.blockers[0]!;
+  const code = (['UNSUPPORTED', 'INVALID_INPUT', 'PGVECTOR_MISSING', 'INCOMPATIBLE_TARGET'].includes(first.code) ? first.code : 'UNSUPPORTED') as 'UNSUPPORTED';
+  return new TableSyncError(code, `flow "${p.job.flowName}" cannot be applied: ${p.blockers.map((b) => b.message).join('; ')}`, { blockers: p.blockers });
+}
+
+/**
+ * Apply a job on a connection that holds the flow lock. With `expectedFingerprint`: when the world
+ * changed since that plan, a plan whose new version has destructive steps fails with PLAN_STALE
+ * (the user must look again); a plan without them is applied as recomputed, with `replanned: true`.
+ */
+export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const started = performance.now();
+  const progress = (phase: ApplyProgress['phase'], rowsDone = 0, rowsTotal: number | null = null, message?: string) =>
+    opts.onProgress?.({ flow: job.flowName, phase, rowsDone, rowsTotal, ...(message ? { message } : {}) });
+  const abortCheck = () => {
+    if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${job.flowName}" was cancelled; the target is unchanged`);
+  };
+  await client.query('BEGIN');
+  try {
+    const p = await prepare(client, job);
+    if (p.blockers.length) throw blockerError(p);
+    progress('scanning');
+    await createScanTables(client, p);
+    const scanned = await loadScan(client, p, (n) => progress('scanning', n, null));
+    abortCheck();
+    const diff = await diffRows(client, p, { foreignExact: false });
+    let replanned = false;
+    const steps = [...p.preSteps, ...p.postSteps];
+    const destructive = steps.filter((s) => s.destructive);
+    if (opts.expectedFingerprint) {
+      const now = planFingerprint(p, diff, await diffDigest(client, p));
+      if (now !== opts.expectedFingerprint) {
+        if (destructive.length) {
+          throw new TableSyncError('PLAN_STALE', `the plan of flow "${job.flowName}" is out of date and the new plan has destructive steps (${destructive.map((s) => s.summary).join('; ')}); review the plan again`, { fingerprint: now });
+        }
+        replanned = true;
+      }
+    }
+    if (destructive.length && (!opts.allowDestructive || opts.safeOnly)) {
+      throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `flow "${job.flowName}" needs destructive steps, which run only when allowed (--allow-destructive): ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}`, { steps: destructive });
+    }
+    progress('ddl', 0, p.preSteps.length);
+    for (const s of p.preSteps) {
+      abortCheck();
+      await runStep(client, s);
+    }
+    const rows = await applyRows(client, p, diff, scanned, {
+      onPhase: (phase, done, total) => progress(phase, done, total),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    abortCheck();
+    progress('indexes', 0, p.postSteps.length);
+    for (const s of p.postSteps) {
+      progress(s.kind.startsWith('attachment') ? 'attachments' : 'indexes');
+      await runStep(client, s);
+    }
+    if (p.needsStateSchema) await ensureStateSchema(client);
+    await writeFlowState(client, job.flowName, p.newSetup);
+    if (p.trackingExists || !p.freshTable) {
+      const f = await client.query(`SELECT (SELECT count(*) FROM ${p.tableSql}) - (SELECT count(*) FROM ${p.trackingSql}) AS n`);
+      rows.foreign = Math.max(0, Number((f.rows[0] as { n: string }).n));
+    }
+    abortCheck();
+    progress('committing');
+    await client.query('COMMIT');
+    progress('done', rows.insert + rows.update + rows.delete, null);
+    return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned };
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    const err = toTableSyncError(e, `apply of flow "${job.flowName}"`);
+    throw new TableSyncError(err.code, err.message, { ...err.detail, target: 'unchanged (the apply transaction was rolled back)' }, { cause: e });
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The target side of a flow: plan, apply, live key syncs, catch-up and drop. Every operation that
+ * writes takes the flow's advisory lock (core/state) unless the context already carries the
+ * lock-holding connection (`ctx.targetClient`, e.g. a live watcher that holds the lock throughout).
+ *
+ * @example
+ * const ctx = await openFlow(await loadFlowFile('flow.json'), resolveConnection);
+ * const plan = await planFlow(ctx);
+ * await applyFlow(ctx, { expectedFingerprint: plan.fingerprint, allowDestructive: false });
+ */
+import type pg from 'pg';
+import type { ApplyResult, Plan, PlanStep } from '../api/model';
+import { withFlowLock } from '../state/lock';
+import { applyOn, type ApplyOptions } from './apply';
+import { dropOn } from './drop';
+import { jobFromFlow, withTargetClient } from './flow-job';
+import type { FlowContext } from './job';
+import { planOn } from './plan';
+import { syncKeysOn, type SyncKeysResult } from './sync-keys';
+
+export type { FlowContext, SyncJob, TargetDef } from './job';
+export type { ApplyOptions } from './apply';
+export type { SyncKeysResult } from './sync-keys';
+export { registerDropHook, type DropHook, type DropContribution } from './drop';
+export { vectorIndexName, createVectorIndexSql } from './vector-index';
+export { planOn } from './plan';
+export { applyOn } from './apply';
+export { withFlowLock } from '../state/lock';
+
+/** What applying the flow would do now; writes nothing anywhere. */
+export async function planFlow(ctx: FlowContext, _opts: Record<string, never> = {}): Promise<Plan> {
+  const job = await jobFromFlow(ctx);
+  return withTargetClient(ctx, (c) => planOn(c, job));
+}
+
+function locked<T>(ctx: FlowContext, fn: (c: pg.ClientBase) => Promise<T>, wait = false): Promise<T> {
+  if (ctx.targetClient) return fn(ctx.targetClient);
+  return withFlowLock(ctx.targetPool, ctx.flow.name, fn, { wait });
+}
+
+/** Converge the target to the flow, all or nothing. */
+export async function applyFlow(ctx: FlowContext, opts: ApplyOptions & { waitForLock?: boolean } = {}): Promise<ApplyResult> {
+  const job = await jobFromFlow(ctx);
+  return locked(ctx, (c) => applyOn(c, job, opts), opts.waitForLock);
+}
+
+/** Re-read these source keys and make the target agree, in one transaction (live batches). */
+export async function syncKeys(ctx: FlowContext, keys: (string | null)[][]): Promise<SyncKeysResult> {
+  const job = await jobFromFlow(ctx);
+  return locked(ctx, (c) => syncKeysOn(c, job, keys), true);
+}
+
+/** The incremental sync a live listener runs on every (re)connect: safe DDL only, never destructive. */
+export async function catchUp(ctx: FlowContext, opts: Pick<ApplyOptions, 'onProgress' | 'signal'> = {}): Promise<ApplyResult> {
+  const job = await jobFromFlow(ctx);
+  return locked(ctx, (c) => applyOn(c, job, { ...opts, safeOnly: true }), true);
+}
+
+/** Remove everything the flow created (see drop.ts for hooks other modules add). */
+export async function dropFlow(ctx: FlowContext, opts: { dryRun?: boolean } = {}): Promise<{ steps: PlanStep[] }> {
+  if (opts.dryRun) return withTargetClient(ctx, (c) => dropOn(c, ctx, opts));
+  return locked(ctx, (c) => dropOn(c, ctx, opts));
+}

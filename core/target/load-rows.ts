@@ -1,0 +1,167 @@
+/**
+ * Apply's row phase, after the scan and the diff: delete tracked rows the source no longer has, read
+ * the changed rows from the source (one full COPY when many changed or on the initial load; else by
+ * key in batches), merge them set-based (unchanged rows are not rewritten), and bring tracking up
+ * to date. Everything runs in the caller's transaction on one connection.
+ */
+import type pg from 'pg';
+import type { RowCounts } from '../api/model';
+import { encodeCopyRow } from '../sql/copy-text';
+import type { Prepared } from './prepare';
+import { CHANGED, MARK, SCAN, STAGE, keyEq, q, trackMark } from './rows';
+import { loadCopyText } from './copy-in';
+import type { Row } from './row-source';
+
+/** Above this share of changed rows, one full COPY beats re-reading by key. */
+const FULL_COPY_SHARE = 0.25;
+const KEY_BATCH = 2000;
+
+export interface RowPhaseHooks {
+  onPhase?: (phase: 'loading' | 'merging' | 'deleting', rowsDone: number, rowsTotal: number | null) => void;
+  signal?: AbortSignal;
+}
+
+function checkAbort(signal?: AbortSignal) {
+  if (signal?.aborted) throw Object.assign(new Error('apply cancelled'), { cancelled: true });
+}
+
+export async function deleteGone(client: pg.ClientBase, p: Prepared): Promise<number> {
+  if (!p.trackingExists) return 0;
+  await client.query(
+    `DELETE FROM ${p.tableSql} x USING ${p.trackingSql} t
+      WHERE ${keyEq(p, 'x', 't')} AND NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})`,
+  );
+  const r = await client.query(`DELETE FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})`);
+  return r.rowCount ?? 0;
+}
+
+const stageCols = (p: Prepared) => p.columns.map((c) => ({ name: c.name, type: c.stagingType }));
+
+export async function createStage(client: pg.ClientBase, p: Prepared): Promise<void> {
+  await client.query(`CREATE TEMP TABLE ${STAGE.slice(8)} (${p.columns.map((c) => `${q(c.name)} ${c.stagingType}`).join(', ')}) ON COMMIT DROP`);
+}
+
+/** The value of a staged column as the target type. */
+const cast = (c: Prepared['columns'][number], alias: string) => (c.stagingType === c.type ? `${alias}.${q(c.name)}` : `${alias}.${q(c.name)}::${c.type}`);
+
+/**
+ * Upsert staged rows into the target. Keys are de-duplicated when a key type was overridden (two
+ * source keys may collapse into one target key); an existing row is only rewritten when a value differs.
+ * Values compare as text: json has no equality operator, and numeric 1.0 = 1.00 would hide a change.
+ */
+export async function mergeStage(client: pg.ClientBase, p: Prepared): Promise<{ inserted: number; updated: number }> {
+  const keyNames = p.keyColumns.map((k) => q(k.name));
+  const dedupe = p.keyColumns.some((k) => k.stagingType !== k.type);
+  const select = `SELECT ${dedupe ? `DISTINCT ON (${p.keyColumns.map((k) => cast(k, 's')).join(', ')}) ` : ''}${p.columns.map((c) => cast(c, 's')).join(', ')} FROM ${STAGE} s`;
+  const vals = p.valueColumns;
+  const onConflict = vals.length === 0
+    ? 'DO NOTHING'
+    : `DO UPDATE SET ${vals.map((c) => `${q(c.name)} = EXCLUDED.${q(c.name)}`).join(', ')}
+       WHERE ROW(${vals.map((c) => `x.${q(c.name)}`).join(', ')})::text IS DISTINCT FROM ROW(${vals.map((c) => `EXCLUDED.${q(c.name)}`).join(', ')})::text`;
+  const r = await client.query(
+    `WITH m AS (
+       INSERT INTO ${p.tableSql} AS x (${p.columns.map((c) => q(c.name)).join(', ')})
+       ${select}
+       ON CONFLICT (${keyNames.join(', ')}) ${onConflict}
+       RETURNING (x.xmax::text = '0') AS ins)
+     SELECT count(*) FILTER (WHERE ins) AS i, count(*) FILTER (WHERE NOT ins) AS u FROM m`,
+  );
+  const row = r.rows[0] as { i: string; u: string };
+  return { inserted: Number(row.i), updated: Number(row.u) };
+}
+
+/**
+ * Tracking after a merge: changed keys that were staged take the scanned mark; changed keys that
+ * vanished between scan and read are deleted (when tracked); staged keys the scan did not see
+ * (inserted in between) are tracked with no mark, so the next run reads them again.
+ */
+async function settleTracking(client: pg.ClientBase, p: Prepared, fullCopy: boolean): Promise<number> {
+  const stagedKey = (alias: string) => p.keyColumns.map((k) => `${cast(k, 'g')} = ${alias}.${q(k.name)}`).join(' AND ');
+  const tk = p.keyColumns.map((k) => q(k.name)).join(', ');
+  await client.query(
+    `INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
+     SELECT ${p.keyColumns.map((k) => `c.${q(k.name)}`).join(', ')}, c.${q(MARK)} FROM ${CHANGED} c
+      WHERE EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${stagedKey('c')})
+     ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}`,
+  );
+  // Vanished between the scan and the read: gone from the source (or out of the filter) now.
+  await client.query(
+    `DELETE FROM ${p.tableSql} x USING ${CHANGED} c, ${p.trackingSql} t
+      WHERE c.__tablesync_tracked AND ${keyEq(p, 'x', 'c')} AND ${keyEq(p, 't', 'c')}
+        AND NOT EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${stagedKey('c')})`,
+  );
+  const gone = await client.query(
+    `DELETE FROM ${p.trackingSql} t USING ${CHANGED} c
+      WHERE ${keyEq(p, 't', 'c')} AND NOT EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${stagedKey('c')})`,
+  );
+  if (fullCopy) {
+    await client.query(
+      `INSERT INTO ${p.trackingSql} (${tk})
+       SELECT ${p.keyColumns.map((k) => cast(k, 'g')).join(', ')} FROM ${STAGE} g
+        WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${p.keyColumns.map((k) => `s.${q(k.name)} = ${cast(k, 'g')}`).join(' AND ')})
+       ON CONFLICT DO NOTHING`,
+    );
+  }
+  return gone.rowCount ?? 0;
+}
+
+/** Re-read changed keys from the source, batch by batch, into the staging table. */
+async function stageByKeys(client: pg.ClientBase, p: Prepared, changed: number, hooks: RowPhaseHooks): Promise<number> {
+  await client.query(`CREATE INDEX ON ${CHANGED} (__tablesync_rn)`);
+  const keySel = p.keyColumns.map((k) => `${q(k.name)}::text`).join(', ');
+  let staged = 0;
+  for (let from = 0; from < changed; from += KEY_BATCH) {
+    checkAbort(hooks.signal);
+    const { rows } = await client.query({ text: `SELECT ${keySel} FROM ${CHANGED} WHERE __tablesync_rn > $1 AND __tablesync_rn <= $2`, values: [from, from + KEY_BATCH], rowMode: 'array' });
+    const found: string[] = [];
+    for await (const row of p.job.source.readRowsByKeys(rows as Row[])) found.push(encodeCopyRow(row));
+    if (found.length) staged += await loadCopyText(client, STAGE, stageCols(p), (async function* () { yield found.join(''); })(), p.copyIn);
+    hooks.onPhase?.('loading', Math.min(from + KEY_BATCH, changed), changed);
+  }
+  return staged;
+}
+
+export interface RowPhaseResult {
+  counts: RowCounts;
+  loaded: number;
+}
+
+export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCounts, scanned: number, hooks: RowPhaseHooks = {}): Promise<RowCounts> {
+  hooks.onPhase?.('deleting', 0, diff.delete);
+  const deleted = await deleteGone(client, p);
+  const changed = diff.insert + diff.update;
+  checkAbort(hooks.signal);
+  if (changed === 0) return { ...diff, delete: deleted, insert: 0, update: 0 };
+
+  const fullCopy = !p.trackingExists || changed > scanned * FULL_COPY_SHARE;
+  const tk = p.keyColumns.map((k) => q(k.name)).join(', ');
+  if (fullCopy && p.freshTable && p.directLoad) {
+    // Initial load into the table this apply created: COPY straight in, no staging, no merge.
+    hooks.onPhase?.('loading', 0, scanned);
+    const loaded = await loadCopyText(client, p.tableSql, p.columns.map((c) => ({ name: c.name, type: c.type })), p.job.source.copyRows(), p.copyIn, (n) => hooks.onPhase?.('loading', n, scanned));
+    checkAbort(hooks.signal);
+    hooks.onPhase?.('merging', loaded, scanned);
+    await client.query(`INSERT INTO ${p.trackingSql} (${tk}, ${trackMark(p)}) SELECT ${tk}, ${q(MARK)} FROM ${SCAN}`);
+    if (loaded !== scanned) {
+      // The source changed between the scan and the copy: track exactly the rows that landed.
+      await client.query(`DELETE FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${keyEq(p, 'x', 't')})`);
+      await client.query(`INSERT INTO ${p.trackingSql} (${tk}) SELECT ${tk} FROM ${p.tableSql} x WHERE NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keyEq(p, 't', 'x')})`);
+    }
+    return { insert: loaded, update: 0, delete: deleted, unchanged: 0, foreign: 0 };
+  }
+
+  await createStage(client, p);
+  hooks.onPhase?.('loading', 0, fullCopy ? scanned : changed);
+  if (fullCopy) {
+    await loadCopyText(client, STAGE, stageCols(p), p.job.source.copyRows(), p.copyIn, (n) => hooks.onPhase?.('loading', n, scanned));
+  } else {
+    await stageByKeys(client, p, changed, hooks);
+  }
+  checkAbort(hooks.signal);
+  await client.query(`ANALYZE ${STAGE}`);
+  hooks.onPhase?.('merging', 0, changed);
+  const m = await mergeStage(client, p);
+  const vanished = await settleTracking(client, p, fullCopy);
+  const unchanged = diff.unchanged + (diff.insert + diff.update - m.inserted - m.updated - vanished);
+  return { insert: m.inserted, update: m.updated, delete: deleted + vanished, unchanged: Math.max(0, unchanged), foreign: diff.foreign };
+}

@@ -1,0 +1,68 @@
+/**
+ * plan: what apply would do now, computed without writing anything anywhere. On the target it runs
+ * in one transaction that is rolled back: the scan's temporary tables are created first (CREATE is
+ * refused in a read-only transaction, even for temporary tables), then the transaction turns READ
+ * ONLY (allowed mid-transaction in that direction), and everything else, the COPY of the source's
+ * key scan into the temporary table included, runs read-only. The source side runs READ ONLY too.
+ */
+import type pg from 'pg';
+import { createHash } from 'node:crypto';
+import type { Plan, PlanStep, RowCounts } from '../api/model';
+import { toTableSyncError } from '../errors';
+import { prepare, type Prepared } from './prepare';
+import { createScanTables, diffDigest, diffRows, loadScan, sampleRows } from './rows';
+import type { SyncJob } from './job';
+
+export function planFingerprint(p: Prepared, rows: RowCounts, digest: string): string {
+  const steps = [...p.preSteps, ...p.postSteps].map((s) => [s.kind, s.sql]);
+  return createHash('sha256')
+    .update(JSON.stringify({ spec: p.job.spec, steps, blockers: p.blockers, rows: [rows.insert, rows.update, rows.delete, rows.unchanged], digest }))
+    .digest('hex');
+}
+
+export function canScan(p: Prepared): boolean {
+  return p.keyColumns.every((k) => !k.needsOverride) && !p.blockers.some((b) => b.code === 'INVALID_INPUT' && p.keyColumns.some((k) => b.message.includes(`"${k.sourceName}"`)));
+}
+
+export function buildPlan(p: Prepared, rows: RowCounts, fingerprint: string, samples: Plan['samples']): Plan {
+  const steps: PlanStep[] = [...p.preSteps, ...p.postSteps];
+  const src = p.job.source;
+  return {
+    flow: p.job.flowName,
+    fingerprint,
+    computedAt: new Date().toISOString(),
+    source: { schema: src.schema, table: src.table, ...(src.filter ? { filter: src.filter } : {}), ...(src.ordinalColumn ? { ordinalColumn: src.ordinalColumn } : {}) },
+    target: { schema: p.job.target.schema, table: p.job.target.table, managedBy: p.job.target.managedBy, exists: p.actual !== undefined },
+    columns: p.columns.map((c) => ({ name: c.name, sourceName: c.sourceName, type: c.type, nullable: c.nullable, keyPosition: c.keyPosition, ...(c.needsOverride ? { needsOverride: c.needsOverride } : {}) })),
+    steps,
+    rows,
+    rowMode: src.mode,
+    samples,
+    blockers: p.blockers,
+    warnings: p.warnings,
+  };
+}
+
+/** Compute the plan of a job on a target connection (which this leaves as it found it). */
+export async function planOn(client: pg.ClientBase, job: SyncJob): Promise<Plan> {
+  await client.query('BEGIN');
+  try {
+    const p = await prepare(client, job);
+    let rows: RowCounts = { insert: 0, update: 0, delete: 0, unchanged: 0, foreign: 0 };
+    let digest = 'not-scanned';
+    let samples: Plan['samples'] = [];
+    if (canScan(p)) {
+      await createScanTables(client, p);
+      await client.query('SET TRANSACTION READ ONLY');
+      await loadScan(client, p);
+      rows = await diffRows(client, p, { foreignExact: true });
+      digest = await diffDigest(client, p);
+      samples = await sampleRows(client, p);
+    }
+    return buildPlan(p, rows, planFingerprint(p, rows, digest), samples);
+  } catch (e) {
+    throw toTableSyncError(e, `plan of flow "${job.flowName}"`);
+  } finally {
+    await client.query('ROLLBACK').catch(() => {});
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The part of plan and apply that decides what must happen: desired columns and their types as the
+ * target server sees them, DDL, vector index and attachment steps, blockers, and whether the row
+ * tracking can be trusted. Reads only (type probes run under savepoints), so plan can run it.
+ */
+import type pg from 'pg';
+import { createHash } from 'node:crypto';
+import type { PlanStep } from '../api/model';
+import { TableSyncError } from '../errors';
+import { qualifiedName, quoteIdent } from '../sql/ident';
+import {
+  createTrackingSql, dropTrackingSql, readFlowState, stateSchemaExists, stateSchemaSql, trackingTableName,
+  STATE_SCHEMA, type FlowSetupState, type FlowStateRow, type StateAttachment, type StateColumn, type StateVectorIndex,
+} from '../state/store';
+import { planAttachments } from './attachments';
+import { readActualTable, indexExists, type ActualTable } from './catalog';
+import { planNullability, planTableDdl } from './ddl-planner';
+import type { SyncJob } from './job';
+import { castExists, desiredColumns, overrideSuggestion, probeTypes, vectorKind, type TargetColumn } from './target-columns';
+import { createVectorIndexSql, dropVectorIndexSql, vectorIndexName } from './vector-index';
+import { supportsCopyIn } from './copy-in';
+
+export interface Blocker {
+  code: string;
+  message: string;
+}
+
+export interface Prepared {
+  job: SyncJob;
+  columns: TargetColumn[];
+  keyColumns: TargetColumn[];
+  valueColumns: TargetColumn[];
+  actual: ActualTable | undefined;
+  state: FlowStateRow | undefined;
+  /** Run before rows move: state schema, extension, teardowns, index drops, table DDL, tracking reset. */
+  preSteps: PlanStep[];
+  /** Run after rows moved: NOT NULL changes, index creation, attachment setup. */
+  postSteps: PlanStep[];
+  blockers: Blocker[];
+  warnings: string[];
+  freshTable: boolean;
+  /** Tracking exists and describes rows of this table with this key. */
+  trackingExists: boolean;
+  /** Tracked ordinals/fingerprints are comparable with a fresh scan (same columns, types, mode). */
+  comparable: boolean;
+  newSetup: FlowSetupState;
+  copyIn: boolean;
+  tableSql: string;
+  trackingSql: string;
+  /** Every column's staging type equals its target type: COPY can go straight into the table. */
+  directLoad: boolean;
+  needsStateSchema: boolean;
+}
+
+const stateCols = (cols: TargetColumn[]): StateColumn[] => cols.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, keyPosition: c.keyPosition }));
+
+export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prepared> {
+  const { target, source } = job;
+  const blockers: Blocker[] = [];
+  const warnings: string[] = [];
+  const tableSql = qualifiedName(target.schema, target.table);
+  const state = await readFlowState(client, job.flowName);
+  const columns = desiredColumns({
+    keyColumns: source.keyColumns,
+    valueColumns: source.valueColumns,
+    ...(target.columns ? { overrides: target.columns } : {}),
+    ...(job.nullable ? { nullable: job.nullable } : {}),
+  });
+
+  // pgvector
+  const ext = await client.query(`SELECT (SELECT true FROM pg_available_extensions WHERE name = 'vector') AS available, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS installed`);
+  const extRow = ext.rows[0] as { available: string | null; installed: string | null };
+  const needVector = columns.some((c) => c.isVector || c.category === 'vector');
+  const preSteps: PlanStep[] = [];
+  const postSteps: PlanStep[] = [];
+  const needsStateSchema = !(await stateSchemaExists(client));
+  if (needsStateSchema) {
+    preSteps.push({ kind: 'create-schema', summary: `create the state schema "${STATE_SCHEMA}" (setup state and row tracking)`, sql: stateSchemaSql(), destructive: false, hazards: [] });
+  }
+  const vectorPending = needVector && !extRow.installed;
+  if (needVector && !extRow.installed) {
+    if (extRow.available !== 't') {
+      throw new TableSyncError(
+        'PGVECTOR_MISSING',
+        `the target server has no pgvector extension, which ${columns.filter((c) => c.isVector || c.category === 'vector').map((c) => `column "${c.name}"`).join(', ')} needs. Install pgvector on the target server (e.g. apt install postgresql-NN-pgvector, or use an image with pgvector such as pgvector/pgvector), or override the column type (e.g. real[])`,
+        { columns: columns.filter((c) => c.isVector).map((c) => c.name) },
+      );
+    }
+    preSteps.push({ kind: 'create-extension', summary: 'create extension vector (pgvector)', sql: ['CREATE EXTENSION IF NOT EXISTS vector'], destructive: false, hazards: [] });
+  }
+
+  // Types as the target server knows them.
+  const toProbe = new Set<string>();
+  for (const c of columns) {
+    if (!(vectorPending && c.isVector)) toProbe.add(c.type);
+    if (!(vectorPending && vectorKind(c.sourceType))) toProbe.add(c.sourceType);
+  }
+  const probes = await probeTypes(client, toProbe);
+  for (const c of columns) {
+    const pt = probes.get(c.type);
+    const ps = probes.get(c.sourceType);
+    if (pt?.ok) c.type = pt.canonical!;
+    else if (pt && !pt.ok) {
+      if (c.overridden) blockers.push({ code: 'INVALID_INPUT', message: `target.columns."${c.sourceName}".type "${c.type}": ${pt.error}` });
+      else {
+        c.needsOverride = `type ${c.sourceType} does not exist in the target database`;
+        blockers.push({ code: 'UNSUPPORTED', message: `column "${c.sourceName}" has type ${c.sourceType}${c.category === 'enum' || c.category === 'domain' ? ` (a source ${c.category})` : ''}, which does not exist in the target database: override it in target.columns."${c.sourceName}".type, e.g. ${overrideSuggestion(c)}` });
+      }
+    }
+    c.stagingType = ps?.ok ? ps.canonical! : ps ? 'text' : c.sourceType;
+    c.isVector = vectorKind(c.type) !== undefined;
+  }
+
+  const actual = await readActualTable(client, target.schema, target.table);
+  if (actual && actual.kind !== 'r' && actual.kind !== 'p') {
+    throw new TableSyncError('INCOMPATIBLE_TARGET', `target ${tableSql} is not a table`, { table: target.table });
+  }
+  let freshTable = false;
+  let needsBackfill = false;
+  if (target.managedBy === 'user') {
+    if (!actual) throw new TableSyncError('INCOMPATIBLE_TARGET', `target table ${tableSql} does not exist; with managedBy "user" it must be created by you (or use managedBy "system")`, { table: target.table });
+    const problems: string[] = [];
+    for (const c of columns) {
+      const a = actual.columns.find((x) => x.name === c.name);
+      if (!a) {
+        problems.push(`column "${c.name}" is missing`);
+        continue;
+      }
+      c.type = a.type;
+      c.isVector = vectorKind(a.type) !== undefined;
+      const err = await castExists(client, c.stagingType, a.type);
+      if (err) problems.push(`column "${c.name}" is ${a.type}, which ${c.sourceType} cannot be converted to (${err})`);
+    }
+    for (const a of actual.columns) {
+      if (!columns.some((c) => c.name === a.name) && !a.nullable && !a.hasDefault) problems.push(`column "${a.name}" is NOT NULL without a default and the flow does not fill it`);
+    }
+    const keyNames = columns.filter((c) => c.keyPosition !== null).map((c) => c.name).sort();
+    if (!actual.uniqueKeys.some((u) => u.length === keyNames.length && [...u].sort().every((n, i) => n === keyNames[i]))) {
+      problems.push(`no primary key or unique index on (${keyNames.join(', ')}), the source's key`);
+    }
+    if (problems.length) {
+      throw new TableSyncError('INCOMPATIBLE_TARGET', `target table ${tableSql} (managedBy "user") does not fit the flow: ${problems.join('; ')}`, { table: target.table, problems });
+    }
+  } else {
+    const createdByFlow = state?.setup.target.created && state.setup.target.schema === target.schema && state.setup.target.table === target.table;
+    if (actual && !createdByFlow) {
+      throw new TableSyncError('INCOMPATIBLE_TARGET', `target table ${tableSql} already exists and was not created by flow "${job.flowName}"; use managedBy "user" to sync into it, or choose another table`, { table: target.table });
+    }
+    const castable = new Map<string, boolean>();
+    if (actual) {
+      for (const c of columns) {
+        const a = actual.columns.find((x) => x.name === c.name);
+        if (a && a.type !== c.type && !(vectorPending && c.isVector)) castable.set(`${a.type}\0${c.type}`, (await castExists(client, a.type, c.type)) === undefined);
+      }
+    }
+    const prev = state?.setup.target.created ? { schema: state.setup.target.schema, table: state.setup.target.table } : undefined;
+    const ddl = planTableDdl({ schema: target.schema, table: target.table, columns, actual, ...(prev ? { previous: prev } : {}), castable: (f, t) => castable.get(`${f}\0${t}`) ?? true });
+    preSteps.push(...ddl.steps);
+    freshTable = ddl.freshTable;
+    needsBackfill = ddl.needsBackfill;
+    postSteps.push(...planNullability(target.schema, target.table, columns, actual, freshTable));
+  }
+
+  // Overridden types: the staged source value must cast into the target type.
+  for (const c of columns) {
+    if (c.stagingType === c.type || (vectorPending && (c.isVector || vectorKind(c.stagingType)))) continue;
+    if (c.needsOverride || blockers.some((b) => b.message.includes(`"${c.sourceName}"`))) continue;
+    const err = await castExists(client, c.stagingType, c.type);
+    if (err) blockers.push({ code: 'UNSUPPORTED', message: `column "${c.sourceName}": the source's ${c.sourceType} cannot be cast to ${c.type} (${err}); choose another type in target.columns."${c.sourceName}".type` });
+  }
+
+  const keyColumns = columns.filter((c) => c.keyPosition !== null).sort((a, b) => a.keyPosition! - b.keyPosition!);
+  const valueColumns = columns.filter((c) => c.keyPosition === null);
+  const mode = source.mode;
+  const rowSpec = createHash('sha256').update(JSON.stringify({ mode, ordinal: source.ordinalColumn ?? null, cols: columns.map((c) => [c.name, c.sourceName, c.type, c.stagingType]) })).digest('hex').slice(0, 16);
+
+  // Tracking.
+  const trackingName = trackingTableName(job.flowName);
+  const trackingSql = qualifiedName(STATE_SCHEMA, trackingName);
+  const trackedKey = state?.setup.tracking.keyColumns;
+  const sameTrackedKey = trackedKey !== undefined && trackedKey.length === keyColumns.length && trackedKey.every((k, i) => k.name === keyColumns[i]!.name && k.type === keyColumns[i]!.type);
+  const trackingTableExists = !needsStateSchema && (await indexExists(client, STATE_SCHEMA, trackingName));
+  const sameTable = state?.setup.target.schema === target.schema && state?.setup.target.table === target.table;
+  const trackingExists = Boolean(state) && trackingTableExists && sameTrackedKey && sameTable && !freshTable;
+  const comparable = trackingExists && state!.setup.rowSpec === rowSpec && state!.setup.tracking.mode === mode && !needsBackfill;
+  if (!trackingExists) {
+    preSteps.push({
+      kind: 'state',
+      summary: trackingTableExists ? `restart row tracking of flow "${job.flowName}"` : `create row tracking for flow "${job.flowName}"`,
+      sql: [dropTrackingSql(job.flowName), createTrackingSql(job.flowName, stateCols(keyColumns))],
+      destructive: false,
+      hazards: [],
+    });
+    if (actual && !freshTable && target.managedBy === 'user') warnings.push(`rows already in ${tableSql} are not tracked by this flow: those the source also has become owned by it, the others are left alone`);
+  }
+
+  // Vector indexes.
+  const desiredIdx: StateVectorIndex[] = [];
+  for (const spec of target.vectorIndexes ?? []) {
+    const col = columns.find((c) => c.name === spec.column);
+    if (!col) {
+      blockers.push({ code: 'INVALID_INPUT', message: `vector index "${spec.name ?? spec.column}": the target has no column "${spec.column}"` });
+      continue;
+    }
+    try {
+      desiredIdx.push({ name: spec.name ?? spec.column, indexName: vectorIndexName(target.table, spec), sql: createVectorIndexSql(target.schema, target.table, spec, col.type) });
+    } catch (e) {
+      blockers.push({ code: 'INVALID_INPUT', message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  const prevIdx = sameTable ? state?.setup.vectorIndexes ?? [] : [];
+  for (const old of prevIdx) {
+    if (!desiredIdx.some((d) => d.indexName === old.indexName)) {
+      preSteps.push({ kind: 'drop-index', summary: `drop vector index ${quoteIdent(old.indexName)}`, sql: [dropVectorIndexSql(target.schema, old.indexName)], destructive: false, hazards: [] });
+    }
+  }
+  for (const d of desiredIdx) {
+    const old = prevIdx.find((o) => o.indexName === d.indexName);
+    const present = !freshTable && actual !== undefined && actual.indexes.includes(d.indexName);
+    if (old && present && old.sql === d.sql) continue;
+    if (present) {
+      postSteps.push({ kind: 'recreate-index', summary: `recreate vector index ${quoteIdent(d.indexName)} (spec changed)`, sql: [dropVectorIndexSql(target.schema, d.indexName), d.sql], destructive: false, hazards: ['exclusive-lock'] });
+    } else {
+      postSteps.push({ kind: 'create-index', summary: `create vector index ${quoteIdent(d.indexName)}`, sql: [d.sql], destructive: false, hazards: [] });
+    }
+  }
+
+  // Attachments.
+  const desiredAtt: StateAttachment[] = (target.sqlAttachments ?? []).map((a) => ({ name: a.name, setupSql: a.setupSql, ...(a.teardownSql ? { teardownSql: a.teardownSql } : {}) }));
+  const att = planAttachments(desiredAtt, sameTable ? state?.setup.attachments ?? [] : [], freshTable && Boolean(state));
+  // Teardowns run first, while the table they refer to still exists.
+  const firstDdl = preSteps.findIndex((s) => s.kind !== 'create-schema' && s.kind !== 'create-extension');
+  preSteps.splice(firstDdl < 0 ? preSteps.length : firstDdl, 0, ...att.teardown);
+  postSteps.push(...att.setup);
+
+  const newSetup: FlowSetupState = {
+    version: 1,
+    target: { schema: target.schema, table: target.table, managedBy: target.managedBy, created: target.managedBy === 'system' },
+    columns: stateCols(columns),
+    vectorIndexes: desiredIdx,
+    attachments: desiredAtt,
+    tracking: { table: trackingName, mode, keyColumns: stateCols(keyColumns) },
+    rowSpec,
+  };
+  const copyIn = await supportsCopyIn(client);
+  return {
+    job, columns, keyColumns, valueColumns, actual, state, preSteps, postSteps, blockers, warnings, freshTable,
+    trackingExists, comparable, newSetup, copyIn, tableSql, trackingSql,
+    directLoad: columns.every((c) => c.stagingType === c.type),
+    needsStateSchema,
+  };
+}

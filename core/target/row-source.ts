@@ -1,0 +1,53 @@
+/**
+ * What the target engine needs from wherever rows come from: the source table of a flow
+ * (core/source) or rows declared from code (declare.ts). Everything is COPY text or server text, so
+ * the engine never looks at a value it does not have to.
+ */
+import type pg from 'pg';
+import type { ColumnInfo } from '../api/model';
+import { copyRowsOut, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, type ResolvedSource } from '../source';
+import type { SourceSpec } from '../flow/schema';
+
+export type Row = (string | null)[];
+
+export interface RowSource {
+  /** For messages and the plan: where the rows come from. */
+  schema: string;
+  table: string;
+  filter?: string;
+  ordinalColumn?: string;
+  keyColumns: ColumnInfo[];
+  valueColumns: ColumnInfo[];
+  mode: 'ordinal' | 'fingerprint';
+  /** COPY text: key columns…, then the ordinal (text) or fingerprint (int8) of every row that passes the filter. */
+  scan(): AsyncIterable<Buffer>;
+  /** COPY text: key columns…, value columns… of every row that passes the filter. */
+  copyRows(): AsyncIterable<Buffer>;
+  /** Rows (key…, value…) for these keys that exist (and pass the filter unless ignoreFilter). */
+  readRowsByKeys(keys: Row[], opts?: { ignoreFilter?: boolean }): AsyncIterable<Row>;
+}
+
+/** The flow's source table as a RowSource; validates the spec (table, columns, ordinal, filter). */
+export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowSource> {
+  const resolved: ResolvedSource = await resolveSource(pool, {
+    schema: spec.schema,
+    table: spec.table,
+    ...(spec.includedColumns ? { includedColumns: spec.includedColumns } : {}),
+    ...(spec.ordinalColumn ? { ordinalColumn: spec.ordinalColumn } : {}),
+    ...(spec.filter ? { filter: spec.filter } : {}),
+  });
+  const unfiltered: ResolvedSource = { ...resolved, filter: undefined };
+  const mode = resolved.ordinalColumn ? 'ordinal' : 'fingerprint';
+  return {
+    schema: resolved.schema,
+    table: resolved.table,
+    ...(resolved.filter ? { filter: resolved.filter } : {}),
+    ...(resolved.ordinalColumn ? { ordinalColumn: resolved.ordinalColumn.name } : {}),
+    keyColumns: resolved.keyColumns,
+    valueColumns: resolved.valueColumns,
+    mode,
+    scan: () => (mode === 'ordinal' ? scanKeyOrdinal(pool, resolved) : scanKeyFingerprint(pool, resolved)),
+    copyRows: () => copyRowsOut(pool, resolved),
+    readRowsByKeys: (keys, opts) => readRowsByKeys(pool, opts?.ignoreFilter ? unfiltered : resolved, keys),
+  };
+}

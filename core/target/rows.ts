@@ -1,0 +1,173 @@
+/**
+ * Row reconciliation, set-based in the target database. The source's key+ordinal (or key+fingerprint)
+ * scan is COPYed into a temporary table and joined with the flow's tracking table: rows not tracked
+ * are inserts, rows whose ordinal/fingerprint differs are updates, tracked keys missing from the scan
+ * are deletes. Only the changed rows are read again from the source.
+ */
+import type pg from 'pg';
+import type { RowCounts, SampleRow } from '../api/model';
+import { quoteIdent } from '../sql/ident';
+import { TRACK_FINGERPRINT, TRACK_ORDINAL } from '../state/store';
+import type { Prepared } from './prepare';
+import { loadCopyText } from './copy-in';
+import type { Row } from './row-source';
+
+export const SCAN = 'pg_temp._tablesync_scan';
+export const CHANGED = 'pg_temp._tablesync_changed';
+export const STAGE = 'pg_temp._tablesync_stage';
+/** Column of the scan table holding the ordinal (text) or fingerprint (int8). */
+export const MARK = '__tablesync_mark';
+
+export const q = quoteIdent;
+
+export function keyEq(p: Prepared, a: string, b: string): string {
+  return p.keyColumns.map((k) => `${a}.${q(k.name)} = ${b}.${q(k.name)}`).join(' AND ');
+}
+
+export function trackMark(p: Prepared): string {
+  return q(p.job.source.mode === 'ordinal' ? TRACK_ORDINAL : TRACK_FINGERPRINT);
+}
+
+export function markType(p: Prepared): string {
+  return p.job.source.mode === 'ordinal' ? 'text' : 'int8';
+}
+
+/** Temporary tables for one plan/apply; created before a plan's transaction turns read-only. */
+export async function createScanTables(client: pg.ClientBase, p: Prepared): Promise<void> {
+  const cols = [...p.keyColumns.map((k) => `${q(k.name)} ${k.type}`), `${q(MARK)} ${markType(p)}`].join(', ');
+  await client.query(`CREATE TEMP TABLE ${SCAN.slice(8)} (${cols}) ON COMMIT DROP`);
+  await client.query(`CREATE TEMP TABLE ${CHANGED.slice(8)} (${cols}, __tablesync_tracked boolean, __tablesync_rn bigint) ON COMMIT DROP`);
+}
+
+/** COPY the source's key+mark scan into the scan table. */
+export async function loadScan(client: pg.ClientBase, p: Prepared, onRows?: (n: number) => void): Promise<number> {
+  const cols = [...p.keyColumns.map((k) => ({ name: k.name, type: k.type })), { name: MARK, type: markType(p) }];
+  const n = await loadCopyText(client, SCAN, cols, p.job.source.scan(), p.copyIn, onRows);
+  await client.query(`ANALYZE ${SCAN}`);
+  return n;
+}
+
+/**
+ * Fill the changed table (numbered, for batched re-reads) and count. `foreignExact` does the
+ * anti-join over the whole target table; apply settles for the count difference.
+ */
+export async function diffRows(client: pg.ClientBase, p: Prepared, opts: { foreignExact: boolean }): Promise<RowCounts> {
+  const keys = p.keyColumns.map((k) => q(k.name));
+  const sKeys = keys.map((k) => `s.${k}`).join(', ');
+  if (!p.trackingExists) {
+    await client.query(`INSERT INTO ${CHANGED} SELECT ${sKeys}, s.${q(MARK)}, false, row_number() OVER () FROM ${SCAN} s`);
+  } else {
+    const cmp = p.comparable ? `t.${trackMark(p)} IS DISTINCT FROM s.${q(MARK)}` : 'true';
+    await client.query(
+      `INSERT INTO ${CHANGED}
+       SELECT ${sKeys}, s.${q(MARK)}, t.${q(p.keyColumns[0]!.name)} IS NOT NULL, row_number() OVER ()
+         FROM ${SCAN} s LEFT JOIN ${p.trackingSql} t ON ${keyEq(p, 't', 's')}
+        WHERE t.${q(p.keyColumns[0]!.name)} IS NULL OR ${cmp}`,
+    );
+  }
+  await client.query(`ANALYZE ${CHANGED}`);
+  const c = await client.query(`SELECT count(*) FILTER (WHERE NOT __tablesync_tracked) AS ins, count(*) FILTER (WHERE __tablesync_tracked) AS upd FROM ${CHANGED}`);
+  const total = await client.query(`SELECT count(*) AS n FROM ${SCAN}`);
+  const ins = Number((c.rows[0] as { ins: string }).ins);
+  const upd = Number((c.rows[0] as { upd: string }).upd);
+  const n = Number((total.rows[0] as { n: string }).n);
+  let del = 0;
+  let foreign = 0;
+  const tableExists = p.actual !== undefined && !p.freshTable;
+  if (p.trackingExists) {
+    const d = await client.query(`SELECT count(*) AS n FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})`);
+    del = Number((d.rows[0] as { n: string }).n);
+  }
+  if (tableExists) {
+    if (!p.trackingExists) {
+      foreign = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n);
+    } else if (opts.foreignExact) {
+      const f = await client.query(`SELECT count(*) AS n FROM ${p.tableSql} x WHERE NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keyEq(p, 't', 'x')})`);
+      foreign = Number((f.rows[0] as { n: string }).n);
+    }
+  }
+  return { insert: ins, update: upd, delete: del, unchanged: n - ins - upd, foreign };
+}
+
+/** A digest of what the diff found: part of the plan fingerprint, so a changed source makes a plan stale. */
+export async function diffDigest(client: pg.ClientBase, p: Prepared): Promise<string> {
+  const parts: string[] = [];
+  const c = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(c::text, 0)::numeric), 0)::text AS h FROM ${CHANGED} c`);
+  parts.push(`${c.rows[0].n}:${c.rows[0].h}`);
+  if (p.trackingExists) {
+    const d = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS h FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})`);
+    parts.push(`${d.rows[0].n}:${d.rows[0].h}`);
+  }
+  return parts.join('/');
+}
+
+const SAMPLE = 5;
+
+function keyObj(p: Prepared, r: Record<string, string | null>): Record<string, string | null> {
+  return Object.fromEntries(p.keyColumns.map((k) => [k.name, r[k.name] ?? null]));
+}
+
+async function targetRows(client: pg.ClientBase, p: Prepared, keys: Row[]): Promise<Map<string, Record<string, string | null>>> {
+  const out = new Map<string, Record<string, string | null>>();
+  if (keys.length === 0 || !p.actual || p.freshTable) return out;
+  const cols = p.actual.columns.map((c) => `x.${q(c.name)}::text AS ${q(c.name)}`).join(', ');
+  const keyArrays = p.keyColumns.map((_, i) => keys.map((k) => k[i] ?? null));
+  const { rows } = await client.query(
+    `SELECT ${cols} FROM ${p.tableSql} x JOIN unnest(${p.keyColumns.map((k, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${p.keyColumns.map((_, i) => `k${i}`).join(', ')})
+       ON ${p.keyColumns.map((k, i) => `x.${q(k.name)} = u.k${i}::${k.type}`).join(' AND ')}`,
+    keyArrays,
+  );
+  for (const r of rows as Record<string, string | null>[]) out.set(JSON.stringify(p.keyColumns.map((k) => r[k.name] ?? null)), r);
+  return out;
+}
+
+/** A few sample rows of each kind with before/after cells (target column names). */
+export async function sampleRows(client: pg.ClientBase, p: Prepared): Promise<SampleRow[]> {
+  const keys = p.keyColumns.map((k) => `c.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
+  const samples: SampleRow[] = [];
+  const pick = async (tracked: boolean) =>
+    (await client.query(`SELECT ${keys} FROM ${CHANGED} c WHERE __tablesync_tracked = $1 ORDER BY __tablesync_rn LIMIT ${SAMPLE}`, [tracked])).rows as Record<string, string | null>[];
+  const ins = await pick(false);
+  const upd = await pick(true);
+  const toKey = (r: Record<string, string | null>): Row => p.keyColumns.map((k) => r[k.name] ?? null);
+  const wanted = [...ins, ...upd].map(toKey);
+  const after = new Map<string, Record<string, string | null>>();
+  if (wanted.length) {
+    for await (const row of p.job.source.readRowsByKeys(wanted)) {
+      const rec = Object.fromEntries(p.columns.map((c, i) => [c.name, row[i] ?? null]));
+      after.set(JSON.stringify(p.keyColumns.map((k) => rec[k.name] ?? null)), rec);
+    }
+  }
+  const before = await targetRows(client, p, wanted);
+  const find = (m: Map<string, Record<string, string | null>>, k: Row) => m.get(JSON.stringify(k));
+  for (const r of ins) {
+    const k = toKey(r);
+    const a = find(after, k);
+    const b = find(before, k);
+    samples.push({ op: 'insert', key: keyObj(p, r), ...(a ? { after: a } : {}), ...(b ? { before: b } : {}) });
+  }
+  for (const r of upd) {
+    const k = toKey(r);
+    const a = find(after, k);
+    const b = find(before, k);
+    const changed = a && b ? p.columns.filter((c) => (a[c.name] ?? null) !== (b[c.name] ?? null)).map((c) => c.name) : undefined;
+    samples.push({ op: 'update', key: keyObj(p, r), ...(b ? { before: b } : {}), ...(a ? { after: a } : {}), ...(changed ? { changed } : {}) });
+  }
+  if (p.trackingExists) {
+    const tk = p.keyColumns.map((k) => `t.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
+    const del = (await client.query(`SELECT ${tk} FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')}) LIMIT ${SAMPLE}`)).rows as Record<string, string | null>[];
+    const b = await targetRows(client, p, del.map(toKey));
+    for (const r of del) {
+      const bb = find(b, toKey(r));
+      samples.push({ op: 'delete', key: keyObj(p, r), ...(bb ? { before: bb } : {}) });
+    }
+  }
+  if (p.actual && !p.freshTable) {
+    const cols = p.actual.columns.map((c) => `x.${q(c.name)}::text AS ${q(c.name)}`).join(', ');
+    const foreign = p.trackingExists
+      ? (await client.query(`SELECT ${cols} FROM ${p.tableSql} x WHERE NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keyEq(p, 't', 'x')}) LIMIT 3`)).rows
+      : (await client.query(`SELECT ${cols} FROM ${p.tableSql} x LIMIT 3`)).rows;
+    for (const r of foreign as Record<string, string | null>[]) samples.push({ op: 'foreign', key: keyObj(p, r), before: r });
+  }
+  return samples;
+}

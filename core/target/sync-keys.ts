@@ -1,0 +1,89 @@
+/**
+ * syncKeys: bring a handful of keys up to date (live notifications). The source is re-read by key
+ * through the filter; present rows are upserted, tracked rows that are gone or stopped matching are
+ * deleted, tracking follows, all in ONE target transaction. Rows the flow does not own are never
+ * deleted. The flow must have been applied (its table and tracking exist and match the flow).
+ */
+import type pg from 'pg';
+import { TableSyncError, toTableSyncError } from '../errors';
+import { encodeCopyRow } from '../sql/copy-text';
+import { prepare, type Prepared } from './prepare';
+import { STAGE, q, trackMark } from './rows';
+import { createStage, mergeStage } from './load-rows';
+import { insertRows, loadCopyText } from './copy-in';
+import type { Row } from './row-source';
+import type { SyncJob } from './job';
+
+export interface SyncKeysResult {
+  applied: Row[];
+  deleted: Row[];
+  filteredOut: Row[];
+  commitTime: Date;
+}
+
+const KEYS = 'pg_temp._tablesync_keys';
+
+async function collect(it: AsyncIterable<Row>): Promise<Row[]> {
+  const out: Row[] = [];
+  for await (const r of it) out.push(r);
+  return out;
+}
+
+function assertApplied(p: Prepared): void {
+  const pending = [...p.preSteps, ...p.postSteps];
+  if (!p.trackingExists || pending.length) {
+    throw new TableSyncError('PLAN_STALE', `flow "${p.job.flowName}" has changes that need an apply first${pending.length ? `: ${pending.map((s) => s.summary).join('; ')}` : ''}`, { steps: pending });
+  }
+}
+
+export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[]): Promise<SyncKeysResult> {
+  const nk = job.source.keyColumns.length;
+  const uniq = new Map<string, Row>();
+  for (const k of keys) {
+    if (k.length !== nk) throw new TableSyncError('INVALID_INPUT', `syncKeys: a key has ${k.length} values, the source key has ${nk}`);
+    uniq.set(JSON.stringify(k), k);
+  }
+  const wanted = [...uniq.values()];
+  const present = wanted.length ? await collect(job.source.readRowsByKeys(wanted)) : [];
+  const presentKeys = new Set(present.map((r) => JSON.stringify(r.slice(0, nk))));
+  const missing = wanted.filter((k) => !presentKeys.has(JSON.stringify(k)));
+  const existing = missing.length ? await collect(job.source.readRowsByKeys(missing, { ignoreFilter: true })) : [];
+  const existingKeys = new Set(existing.map((r) => JSON.stringify(r.slice(0, nk))));
+  const filteredOut = missing.filter((k) => existingKeys.has(JSON.stringify(k)));
+  const deleted = missing.filter((k) => !existingKeys.has(JSON.stringify(k)));
+
+  await client.query('BEGIN');
+  try {
+    const p = await prepare(client, job);
+    assertApplied(p);
+    const keyCols = p.keyColumns;
+    const tk = keyCols.map((k) => q(k.name)).join(', ');
+    if (present.length) {
+      await createStage(client, p);
+      const stageCols = p.columns.map((c) => ({ name: c.name, type: c.stagingType }));
+      if (p.copyIn) await loadCopyText(client, STAGE, stageCols, (async function* () { yield present.map(encodeCopyRow).join(''); })(), true);
+      else await insertRows(client, STAGE, stageCols, present);
+      await mergeStage(client, p);
+      const ordIdx = job.source.ordinalColumn ? p.columns.findIndex((c) => c.sourceName === job.source.ordinalColumn) : -1;
+      const mark = job.source.mode === 'ordinal' && ordIdx >= 0 ? `s.${q(p.columns[ordIdx]!.name)}::text` : 'NULL';
+      await client.query(
+        `INSERT INTO ${p.trackingSql} (${tk}, ${trackMark(p)})
+         SELECT ${keyCols.map((k) => (k.stagingType === k.type ? `s.${q(k.name)}` : `s.${q(k.name)}::${k.type}`)).join(', ')}, ${mark} FROM ${STAGE} s
+         ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}`,
+      );
+    }
+    if (missing.length) {
+      await client.query(`CREATE TEMP TABLE ${KEYS.slice(8)} (${keyCols.map((k) => `${q(k.name)} ${k.type}`).join(', ')}) ON COMMIT DROP`);
+      await insertRows(client, KEYS, keyCols.map((k) => ({ name: k.name, type: k.type })), missing);
+      const on = (a: string, b: string) => keyCols.map((k) => `${a}.${q(k.name)} = ${b}.${q(k.name)}`).join(' AND ');
+      // Only rows this flow owns (tracked) are deleted.
+      await client.query(`DELETE FROM ${p.tableSql} x USING ${p.trackingSql} t, ${KEYS} g WHERE ${on('x', 't')} AND ${on('t', 'g')}`);
+      await client.query(`DELETE FROM ${p.trackingSql} t USING ${KEYS} g WHERE ${on('t', 'g')}`);
+    }
+    await client.query('COMMIT');
+    return { applied: present.map((r) => r.slice(0, nk)), deleted, filteredOut, commitTime: new Date() };
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);
+  }
+}
