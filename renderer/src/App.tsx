@@ -1,0 +1,167 @@
+import { useEffect, useState } from 'react';
+import { useApp, useS } from './app-context';
+import type { LinkState } from './api/client';
+import { useShortcut } from './lib/shortcuts';
+import { fmtMs } from './lib/format';
+import { Explorer } from './components/Explorer';
+import { ShortcutsOverlay } from './components/ShortcutsOverlay';
+import { Toasts } from './components/Toasts';
+import { ConnectionsScreen } from './screens/ConnectionsScreen';
+import { TableScreen } from './screens/TableScreen';
+import { FlowsScreen } from './screens/FlowsScreen';
+import { FlowEditScreen } from './screens/FlowEditScreen';
+import { PlanScreen } from './screens/PlanScreen';
+import { MonitorScreen } from './screens/MonitorScreen';
+import type { View } from './stores/ui';
+
+const NAV: Array<{ label: string; view: View; match: View['name'][] }> = [
+  { label: 'Connections', view: { name: 'connections' }, match: ['connections'] },
+  { label: 'Explorer', view: { name: 'table' }, match: ['table'] },
+  { label: 'Flows', view: { name: 'flows' }, match: ['flows', 'flow-edit', 'plan'] },
+  { label: 'Monitor', view: { name: 'monitor' }, match: ['monitor'] },
+];
+
+export function App() {
+  const app = useApp();
+  const view = useS(app.ui, (s) => s.view);
+  const theme = useS(app.ui, (s) => s.theme);
+  const activeId = useS(app.connections, (s) => s.activeId);
+  const connections = useS(app.connections, (s) => s.list);
+  const info = useS(app.connections, (s) => s.app);
+  const lastLoadMs = useS(app.browse, (s) => s.lastLoadMs);
+  const [link, setLink] = useState<LinkState>('open');
+
+  useEffect(() => {
+    document.documentElement.dataset['theme'] = theme;
+    localStorage.setItem('tablesync.theme', theme);
+  }, [theme]);
+
+  // Startup: what is saved, and wire engine events to the stores that care.
+  useEffect(() => {
+    void app.connections.getState().load().then(() => {
+      const c = app.connections.getState();
+      if (c.list.length > 0 && app.ui.getState().view.name === 'connections' && c.activeId) app.ui.getState().go({ name: 'table' });
+    });
+    void app.flows.getState().load();
+    void app.monitor.getState().refreshWatches();
+    const offLink = app.api.onLinkState?.(setLink);
+    const off = app.api.onEvent((e) => {
+      switch (e.event) {
+        case 'flow.change': {
+          app.monitor.getState().onChange(e.payload);
+          const f = app.flows.getState().summary(e.payload.flow);
+          const t = app.browse.getState().target;
+          if (f && t && ((f.source.schema === t.schema && f.source.table === t.table) || (f.target.schema === t.schema && f.target.table === t.table))) {
+            app.browse.getState().liveChange([e.payload.key]);
+          }
+          break;
+        }
+        case 'flow.listener':
+          app.monitor.getState().onListener(e.payload);
+          break;
+        case 'flow.applyProgress':
+          app.plan.getState().onProgress(e.payload);
+          break;
+        case 'settings.changed':
+          if (e.payload.what === 'connections') void app.connections.getState().load();
+          else void app.flows.getState().load();
+          break;
+        case 'demo.status':
+          app.connections.setState({ demo: e.payload });
+          break;
+        default:
+          break;
+      }
+    });
+    return () => {
+      off();
+      offLink?.();
+    };
+  }, [app]);
+
+  // The explorer follows the active connection.
+  useEffect(() => {
+    if (activeId) void app.catalog.getState().open(activeId);
+  }, [activeId, app]);
+
+  useShortcut('?', () => app.ui.getState().setShortcutsOpen(!app.ui.getState().shortcutsOpen));
+  useShortcut('Mod+Shift+L', () => app.ui.getState().toggleTheme());
+  useShortcut(['Mod+1', 'Mod+2', 'Mod+3', 'Mod+4'], (e) => {
+    const n = Number(e.code.replace('Digit', '') || e.key) - 1;
+    const item = NAV[n];
+    if (item) app.ui.getState().go(item.view);
+  });
+  useShortcut('Mod+.', () => {
+    void app.browse.getState().cancel();
+    void app.plan.getState().cancel();
+  });
+
+  const active = connections.find((c) => c.id === activeId);
+  const showSidebar = view.name !== 'connections' && !!activeId;
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <div className="brand">
+          <span className="brand-mark" />
+          TableSync
+        </div>
+        <nav className="nav" aria-label="Screens">
+          {NAV.map((n) => (
+            <button key={n.label} aria-current={n.match.includes(view.name) ? 'page' : undefined} onClick={() => app.ui.getState().go(n.view)}>
+              {n.label}
+            </button>
+          ))}
+        </nav>
+        <div className="spacer" />
+        {connections.length > 0 && (
+          <select
+            aria-label="Active connection"
+            value={activeId ?? ''}
+            onChange={(e) => app.connections.getState().select(e.target.value || null)}
+            style={{ maxWidth: 220 }}
+          >
+            {connections.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.name}
+              </option>
+            ))}
+          </select>
+        )}
+        <button className="icon-btn" title="Light / dark (Mod+Shift+L)" aria-label="Toggle theme" onClick={() => app.ui.getState().toggleTheme()}>
+          {theme === 'light' ? '☾' : '☀'}
+        </button>
+        <button className="icon-btn" title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts" onClick={() => app.ui.getState().setShortcutsOpen(true)}>
+          <kbd>?</kbd>
+        </button>
+      </header>
+      <div className={showSidebar ? 'body' : 'body no-sidebar'}>
+        {showSidebar && <Explorer />}
+        <main className="main">
+          {view.name === 'connections' && <ConnectionsScreen />}
+          {view.name === 'table' && <TableScreen />}
+          {view.name === 'flows' && <FlowsScreen />}
+          {view.name === 'flow-edit' && <FlowEditScreen />}
+          {view.name === 'plan' && <PlanScreen flow={view.flow} />}
+          {view.name === 'monitor' && <MonitorScreen />}
+        </main>
+      </div>
+      <footer className="statusbar">
+        <span data-testid="link-state">
+          {link === 'open' ? '● connected' : link === 'reconnecting' ? '◌ reconnecting to TableSync…' : link === 'closed' ? '✕ disconnected' : '◌ connecting…'}
+        </span>
+        {active && (
+          <span>
+            {active.user}@{active.host}:{active.port}/{active.database}
+          </span>
+        )}
+        {lastLoadMs !== null && <span>last page {fmtMs(lastLoadMs)}</span>}
+        <span style={{ flex: 1 }} />
+        {info?.secretStorage.warning && <span title={info.secretStorage.warning}>⚠ passwords: {info.secretStorage.kind} storage</span>}
+        {info && <span>{info.mode} · v{info.version}</span>}
+      </footer>
+      <ShortcutsOverlay />
+      <Toasts />
+    </div>
+  );
+}

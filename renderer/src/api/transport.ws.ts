@@ -1,0 +1,132 @@
+/**
+ * Browser mode: the contract over one WebSocket on the page's own origin (`/api?token=…`, the token
+ * the server printed in the page URL). Calls carry ids and wait for the matching answer; events are
+ * pushed. A dropped socket reconnects with backoff; calls made meanwhile are queued and sent on
+ * reconnect, and calls that were in flight fail (the engine may or may not have run them, so
+ * retrying is the caller's decision, not the transport's). Event subscribers stay subscribed across
+ * reconnects because the server pushes every event to every socket.
+ */
+import type { LinkState, Transport } from './client';
+import type { ApiEvent, Envelope } from './types';
+
+const WS_PATH = '/api';
+
+interface Pending { resolve: (e: Envelope<unknown>) => void; frame: string; sent: boolean }
+
+export interface WsTransportOptions {
+  /** Full ws:// URL; default: this page's origin + /api + the page's token. */
+  url?: string;
+  /** Backoff bounds in ms. */
+  minDelay?: number;
+  maxDelay?: number;
+  /** Injected for tests (node has a global WebSocket since 22; jsdom-free tests pass a fake). */
+  WebSocketImpl?: typeof WebSocket;
+}
+
+export function wsUrlFromLocation(loc: Location): string {
+  const token = new URLSearchParams(loc.search).get('token') ?? '';
+  const proto = loc.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${loc.host}${WS_PATH}?token=${encodeURIComponent(token)}`;
+}
+
+export function wsTransport(opts: WsTransportOptions = {}): Transport {
+  const url = opts.url ?? wsUrlFromLocation(window.location);
+  const Impl = opts.WebSocketImpl ?? WebSocket;
+  const minDelay = opts.minDelay ?? 250;
+  const maxDelay = opts.maxDelay ?? 5000;
+  let ws: WebSocket | undefined;
+  let nextId = 1;
+  let attempt = 0;
+  let state: LinkState = 'connecting';
+  const inFlight = new Map<number, Pending>();
+  const eventSubs = new Set<(events: ApiEvent[]) => void>();
+  const stateSubs = new Set<(s: LinkState) => void>();
+
+  const setState = (s: LinkState) => {
+    state = s;
+    for (const cb of stateSubs) cb(s);
+  };
+
+  const connect = () => {
+    const sock = new Impl(url);
+    ws = sock;
+    sock.onopen = () => {
+      attempt = 0;
+      setState('open');
+      for (const p of inFlight.values()) {
+        if (!p.sent) {
+          sock.send(p.frame);
+          p.sent = true;
+        }
+      }
+    };
+    sock.onmessage = (msg) => {
+      let frame: unknown;
+      try {
+        frame = JSON.parse(String(msg.data));
+      } catch {
+        return;
+      }
+      if (!frame || typeof frame !== 'object') return;
+      const f = frame as { id?: number; envelope?: Envelope<unknown>; event?: string };
+      if (f.envelope && f.id !== undefined) {
+        const p = inFlight.get(Number(f.id));
+        if (p) {
+          inFlight.delete(Number(f.id));
+          p.resolve(f.envelope);
+        }
+      } else if (typeof f.event === 'string') {
+        const batch = [frame as ApiEvent];
+        for (const cb of eventSubs) cb(batch);
+      }
+    };
+    sock.onclose = (ev) => {
+      if (ws !== sock) return;
+      // The server refuses a bad token with a policy close: retrying cannot help.
+      if (ev.code === 1008 || ev.code === 4401 || ev.code === 4403) {
+        failInFlight('The server refused this window (token or origin); reopen the URL the server printed.');
+        setState('closed');
+        return;
+      }
+      failInFlight('The connection to TableSync was lost while this call was running.');
+      setState('reconnecting');
+      const delay = Math.min(maxDelay, minDelay * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+      attempt += 1;
+      setTimeout(connect, delay);
+    };
+    sock.onerror = () => {
+      /* onclose follows and decides */
+    };
+  };
+
+  const failInFlight = (message: string) => {
+    for (const [id, p] of inFlight) {
+      if (!p.sent) continue; // never left this window: it goes out on reconnect
+      inFlight.delete(id);
+      p.resolve({ ok: false, error: { code: 'CONNECTION_FAILED', message } });
+    }
+  };
+
+  connect();
+
+  return {
+    request(method, input) {
+      const id = nextId++;
+      const frame = JSON.stringify({ id, method, input });
+      return new Promise((resolve) => {
+        const open = !!ws && ws.readyState === Impl.OPEN;
+        inFlight.set(id, { resolve, frame, sent: open });
+        if (open) ws!.send(frame);
+      });
+    },
+    onEvents(cb) {
+      eventSubs.add(cb);
+      return () => eventSubs.delete(cb);
+    },
+    onLinkState(cb) {
+      stateSubs.add(cb);
+      cb(state);
+      return () => stateSubs.delete(cb);
+    },
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * The renderer's view of the API contract: types only (plus the error class), so the bundle carries
+ * the contract's shapes without any engine code. Everything the UI calls is typed from here.
+ */
+export type {
+  MethodName, MethodInput, MethodOutput, SavedConnection, ConnectionDraft, ConnectionTestResult,
+  BrowseCursor, BrowseRowsInput, BrowseRowsOutput, BrowseCountOutput, FilterValidateOutput, SortSpec,
+  FlowSummary, SavedFlow, DropResult, WatchInfo, DemoStatus, AppInfo,
+} from '../../../core/api/contract';
+export type { ApiEvent, EventName, EventPayload } from '../../../core/api/events';
+export type { Envelope, ApiErrorCode } from '../../../core/api/errors';
+export type { TableSyncBridge } from '../../../core/api/contract.transport';
+export type {
+  Cell, ColumnInfo, TableInfo, TableDescription, Plan, PlanStep, SampleRow, RowCounts, ApplyProgress,
+  ApplyResult, ChangeEvent, ListenerStatus, Hazard,
+} from '../../../core/api/model';
+export type { Flow, FlowInput, VectorIndexSpec, SqlAttachmentSpec, ColumnOverride } from '../../../core/flow/schema';

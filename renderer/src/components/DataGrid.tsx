@@ -1,0 +1,209 @@
+/**
+ * The virtualized table grid. Rows come from the browse store's bounded window; only the rows in
+ * view are in the DOM (@tanstack/react-virtual), columns and visibility are @tanstack/react-table's.
+ * Near either edge of the window it asks the store for the next/previous keyset page; when the
+ * store drops a page from one edge it reports the shift and the scroll position is corrected so the
+ * rows under the pointer stay put.
+ */
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { getCoreRowModel, useReactTable, type ColumnDef, type VisibilityState } from '@tanstack/react-table';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useApp, useS } from '../app-context';
+import type { Cell } from '../api/types';
+import { isNumericType } from '../lib/format';
+import { FLASH_MS } from '../stores/browse';
+
+export const ROW_HEIGHT = 27; // 26px cell + 1px border
+const EDGE_ROWS = 60;
+
+export interface ActiveCell { row: number; col: number }
+
+function widthFor(type: string, name: string): number {
+  const base = Math.max(80, Math.min(320, name.length * 8 + 50));
+  if (/^(boolean)/.test(type)) return Math.max(base, 80);
+  if (isNumericType(type)) return Math.max(base, 110);
+  if (/^timestamp/.test(type)) return Math.max(base, 210);
+  if (/^(date|time)/.test(type)) return Math.max(base, 110);
+  if (/^uuid/.test(type)) return Math.max(base, 290);
+  if (/json|text|character|vector|\[\]|bytea/.test(type)) return Math.max(base, 220);
+  return Math.max(base, 140);
+}
+
+function preview(v: Cell): string {
+  if (v === null) return 'NULL';
+  return v.length > 300 ? v.slice(0, 300) + '…' : v;
+}
+
+export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveCell | null): void; onOpenViewer(): void }) {
+  const app = useApp();
+  const b = useS(app.browse, (s) => s);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const [now, setNow] = useState(() => Date.now());
+
+  const visibility: VisibilityState = useMemo(() => Object.fromEntries(b.hidden.map((h) => [h, false])), [b.hidden]);
+  const columns = useMemo<ColumnDef<Cell[]>[]>(
+    () =>
+      b.columns.map((c, i) => ({
+        id: c.name,
+        header: c.name,
+        accessorFn: (row) => row[i],
+        size: widthFor(c.type, c.name),
+        meta: { type: c.type, key: c.keyPosition, index: i },
+      })),
+    [b.columns],
+  );
+  const table = useReactTable({ data: b.rows, columns, state: { columnVisibility: visibility }, getCoreRowModel: getCoreRowModel() });
+  const visibleCols = table.getVisibleLeafColumns();
+  const totalWidth = 56 + visibleCols.reduce((a, c) => a + c.getSize(), 0);
+
+  const virt = useVirtualizer({
+    count: b.rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 12,
+  });
+
+  // Keep the rows under the pointer still when the window drops or prepends a page.
+  const lastShift = useRef(b.shift.seq);
+  useLayoutEffect(() => {
+    if (b.shift.seq === lastShift.current) return;
+    lastShift.current = b.shift.seq;
+    const el = scrollRef.current;
+    if (el) el.scrollTop = Math.max(0, el.scrollTop - b.shift.rows * ROW_HEIGHT);
+  }, [b.shift]);
+
+  const lastScroll = useRef(b.scrollTo.seq);
+  useLayoutEffect(() => {
+    if (b.scrollTo.seq === lastScroll.current) return;
+    lastScroll.current = b.scrollTo.seq;
+    const el = scrollRef.current;
+    if (!el) return;
+    el.scrollTop = b.scrollTo.where === 'top' ? 0 : el.scrollHeight;
+    if (b.scrollTo.where === 'bottom') requestAnimationFrame(() => (el.scrollTop = el.scrollHeight));
+  }, [b.scrollTo, b.rows.length]);
+
+  const items = virt.getVirtualItems();
+  const firstVisible = items[0]?.index ?? 0;
+  const lastVisible = items[items.length - 1]?.index ?? 0;
+  useEffect(() => {
+    const s = app.browse.getState();
+    if (s.loading || s.rows.length === 0) return;
+    if (lastVisible >= s.rows.length - EDGE_ROWS && s.nextCursor !== null) void s.loadNext();
+    else if (firstVisible <= EDGE_ROWS && s.prevCursor !== null && s.firstIndex !== 0) void s.loadPrev();
+  }, [firstVisible, lastVisible, b.loading, b.rows.length, app.browse]);
+
+  // Flashes fade by time: re-render while any is running so finished ones lose their class.
+  const flashing = Object.keys(b.flash).length > 0;
+  useEffect(() => {
+    if (!flashing) return;
+    const t = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(t);
+  }, [flashing]);
+
+  const rowNumber = (i: number): string => {
+    if (b.firstIndex !== null) return String(b.firstIndex + i + 1);
+    if (b.fromEnd !== null && b.exact !== null) return String(b.exact - b.fromEnd - (b.rows.length - 1 - i));
+    if (b.fromEnd !== null) return `−${b.fromEnd + (b.rows.length - 1 - i)}`;
+    return '';
+  };
+
+  const onKey = (e: React.KeyboardEvent) => {
+    const a = props.active;
+    if (!a) return;
+    const maxRow = b.rows.length - 1;
+    const maxCol = visibleCols.length - 1;
+    let { row, col } = a;
+    if (e.key === 'ArrowDown') row = Math.min(maxRow, row + 1);
+    else if (e.key === 'ArrowUp') row = Math.max(0, row - 1);
+    else if (e.key === 'ArrowRight') col = Math.min(maxCol, col + 1);
+    else if (e.key === 'ArrowLeft') col = Math.max(0, col - 1);
+    else if (e.key === 'PageDown') row = Math.min(maxRow, row + 20);
+    else if (e.key === 'PageUp') row = Math.max(0, row - 20);
+    else if (e.key === 'Enter') return props.onOpenViewer();
+    else if (e.key === 'Escape') return props.onActive(null);
+    else return;
+    e.preventDefault();
+    props.onActive({ row, col });
+    virt.scrollToIndex(row, { align: 'auto' });
+  };
+
+  const rows = table.getRowModel().rows;
+  return (
+    <div className="grid-wrap">
+      <div className="grid-scroll" ref={scrollRef} tabIndex={0} onKeyDown={onKey} data-testid="grid" aria-rowcount={b.rows.length} role="grid">
+        <div className="dgrid" style={{ width: totalWidth }}>
+          <div className="thead" role="row">
+            <div className="th rownum-h" style={{ cursor: 'default' }}>#</div>
+            {visibleCols.map((col) => {
+              const meta = col.columnDef.meta as { type: string; key: number | null };
+              const sorted = b.sort?.column === col.id ? b.sort.dir : null;
+              return (
+                <div
+                  key={col.id}
+                  className="th"
+                  role="columnheader"
+                  aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
+                  style={{ width: col.getSize() }}
+                  title={`${col.id} ${meta.type}${meta.key ? ` · key #${meta.key}` : ''} — click to sort`}
+                  onClick={() => void app.browse.getState().cycleSort(col.id)}
+                  data-column={col.id}
+                >
+                  {meta.key !== null && <span className="key-badge">PK</span>}
+                  <span className="lbl">{col.id}</span>
+                  <span className="type">{meta.type}</span>
+                  {sorted && <span className="sort">{sorted === 'asc' ? '▲' : '▼'}</span>}
+                </div>
+              );
+            })}
+          </div>
+          <div style={{ height: virt.getTotalSize(), position: 'relative' }}>
+            {items.map((vi) => {
+              const row = rows[vi.index];
+              if (!row) return null;
+              const key = b.rowKeys[vi.index] ?? String(vi.index);
+              const flashAt = b.flash[key];
+              const flash = flashAt !== undefined && now - flashAt < FLASH_MS;
+              return (
+                <div
+                  key={flash ? `${key}@${flashAt}` : key}
+                  className={`tr${flash ? ' flash' : ''}${props.active?.row === vi.index ? ' selected' : ''}`}
+                  role="row"
+                  data-row={vi.index}
+                  data-flash={flash ? 'true' : undefined}
+                  style={{ top: vi.start, height: ROW_HEIGHT, width: totalWidth }}
+                >
+                  <div className="td rownum">{rowNumber(vi.index)}</div>
+                  {row.getVisibleCells().map((cell, ci) => {
+                    const v = cell.getValue() as Cell;
+                    const meta = cell.column.columnDef.meta as { type: string };
+                    const isActive = props.active?.row === vi.index && props.active.col === ci;
+                    return (
+                      <div
+                        key={cell.id}
+                        role="gridcell"
+                        className={`td${v === null ? ' null' : ''}${isNumericType(meta.type) ? ' num' : ''}${isActive ? ' active' : ''}`}
+                        style={{ width: cell.column.getSize() }}
+                        onClick={() => props.onActive({ row: vi.index, col: ci })}
+                        onDoubleClick={() => {
+                          props.onActive({ row: vi.index, col: ci });
+                          props.onOpenViewer();
+                        }}
+                      >
+                        {preview(v)}
+                      </div>
+                    );
+                  })}
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+/** The visible columns' names in order, for the cell viewer to find the active cell's column. */
+export function visibleColumnNames(columns: Array<{ name: string }>, hidden: string[]): string[] {
+  return columns.map((c) => c.name).filter((n) => !hidden.includes(n));
+}

@@ -1,0 +1,118 @@
+/** The sidebar: the active connection's schemas and tables (estimates, key badges), and saved flows. */
+import { useApp, useS } from '../app-context';
+import { useShortcut } from '../lib/shortcuts';
+import { fmtApprox } from '../lib/format';
+import type { TableInfo } from '../api/types';
+import { useRef } from 'react';
+
+export function Explorer() {
+  const app = useApp();
+  const cat = useS(app.catalog, (s) => s);
+  const flows = useS(app.flows, (s) => s.list);
+  const view = useS(app.ui, (s) => s.view);
+  const searchRef = useRef<HTMLInputElement>(null);
+  useShortcut('Mod+K', () => {
+    app.ui.getState().go({ name: 'table' });
+    searchRef.current?.focus();
+  });
+
+  const openTable = (schema: string, t: TableInfo) => {
+    app.catalog.getState().select({ schema, table: t.name });
+    app.ui.getState().go({ name: 'table' });
+  };
+  const q = cat.search.trim().toLowerCase();
+
+  return (
+    <aside className="sidebar" aria-label="Explorer">
+      <div className="side-head">
+        <h3>Tables</h3>
+        <button className="icon-btn" title="Refresh" aria-label="Refresh tables" onClick={() => void app.catalog.getState().refresh()}>
+          ↻
+        </button>
+      </div>
+      <div className="side-search">
+        <input ref={searchRef} placeholder="Find a table  (Mod+K)" value={cat.search} onChange={(e) => app.catalog.getState().setSearch(e.target.value)} aria-label="Find a table" />
+      </div>
+      <div className="side-scroll" role="tree" data-testid="table-tree">
+        {cat.loading && !cat.schemas && (
+          <div className="tree-item faint">
+            <span className="spinner" /> Loading schemas…
+          </div>
+        )}
+        {cat.error && <div className="alert error" style={{ margin: 8 }}>{cat.error}</div>}
+        {cat.schemas?.length === 0 && <div className="faint" style={{ padding: '6px 12px' }}>No schemas you can see.</div>}
+        {cat.schemas?.map((schema) => {
+          const node = cat.nodes[schema];
+          const open = !!cat.expanded[schema];
+          const tables = (node?.tables ?? []).filter((t) => !q || t.name.toLowerCase().includes(q));
+          if (q && node?.tables && tables.length === 0) return null;
+          return (
+            <div key={schema}>
+              <button className="tree-item" role="treeitem" aria-expanded={open} onClick={() => void app.catalog.getState().toggle(schema)}>
+                <span className="caret">{open ? '▾' : '▸'}</span>
+                <span className="name" style={{ fontWeight: 600 }}>{schema}</span>
+                {node?.tables && <span className="est">{node.tables.length}</span>}
+              </button>
+              {open && node?.loading && !node.tables && (
+                <div className="tree-item faint" style={{ ['--depth' as string]: 1 }}>
+                  <span className="spinner" /> Loading…
+                </div>
+              )}
+              {open && node?.error && <div className="error-text" style={{ padding: '2px 26px' }}>{node.error}</div>}
+              {open && node?.tables?.length === 0 && <div className="faint" style={{ padding: '2px 26px' }}>No tables.</div>}
+              {open &&
+                tables.map((t) => {
+                  const selected = cat.selected?.schema === schema && cat.selected.table === t.name && view.name === 'table';
+                  return (
+                    <button
+                      key={t.name}
+                      className={`tree-item${t.unusableAsSource ? ' unusable' : ''}`}
+                      style={{ ['--depth' as string]: 1 }}
+                      role="treeitem"
+                      aria-selected={selected}
+                      data-table={`${schema}.${t.name}`}
+                      title={t.unusableAsSource ? `Not usable as a source: ${t.unusableAsSource}` : `${t.kind}; key (${t.primaryKey.join(', ')})`}
+                      onClick={() => openTable(schema, t)}
+                    >
+                      <span className="tbl-icon" />
+                      <span className="name">{t.name}</span>
+                      {t.unusableAsSource ? (
+                        <span className="nokey-badge" aria-label={`not usable: ${t.unusableAsSource}`}>{t.kind === 'table' ? 'NO KEY' : t.kind.toUpperCase()}</span>
+                      ) : (
+                        <span className="key-badge" title={`primary key (${t.primaryKey.join(', ')})`}>PK</span>
+                      )}
+                      <span className="est" title="estimated rows">{fmtApprox(t.estimatedRows)}</span>
+                    </button>
+                  );
+                })}
+            </div>
+          );
+        })}
+      </div>
+      <div className="side-section" style={{ maxHeight: '35%', display: 'flex', flexDirection: 'column' }}>
+        <div className="side-head">
+          <h3>Flows</h3>
+          <button className="icon-btn" title="All flows" onClick={() => app.ui.getState().go({ name: 'flows' })}>
+            ⋯
+          </button>
+        </div>
+        <div className="side-scroll">
+          {flows.length === 0 && <div className="faint" style={{ padding: '0 12px 8px' }}>No flows yet. Open a table and choose “New flow”.</div>}
+          {flows.map((f) => (
+            <button
+              key={f.name}
+              className="tree-item"
+              aria-selected={(view.name === 'plan' && view.flow === f.name) || (view.name === 'monitor' && view.flow === f.name)}
+              onClick={() => app.ui.getState().go({ name: 'plan', flow: f.name })}
+              title={`${f.source.schema}.${f.source.table} → ${f.target.schema}.${f.target.table}`}
+            >
+              <span className="caret">⇢</span>
+              <span className="name">{f.name}</span>
+              {f.watching && <span className="badge ok">live</span>}
+            </button>
+          ))}
+        </div>
+      </div>
+    </aside>
+  );
+}

@@ -1,0 +1,108 @@
+/** Saved flows: open (edit), preview the plan, monitor, drop what a flow created, forget it. */
+import { useApp, useS } from '../app-context';
+import { errorMessage } from '../api/client';
+import { Empty, ErrorBox } from '../components/States';
+import { fmtTime } from '../lib/format';
+
+export function FlowsScreen() {
+  const app = useApp();
+  const s = useS(app.flows, (x) => x);
+  const monitors = useS(app.monitor, (x) => x.flows);
+
+  const edit = async (name: string) => {
+    try {
+      await app.flows.getState().edit(name);
+      app.ui.getState().go({ name: 'flow-edit' });
+    } catch (e) {
+      app.ui.getState().toast('error', errorMessage(e));
+    }
+  };
+  const drop = async (name: string) => {
+    if (!confirm(`Drop “${name}”? This removes what the flow created: the target table (when TableSync manages it), its vector indexes, attachments (teardown), the trigger and function on the source, and its tracking state.`)) return;
+    try {
+      const r = await app.flows.getState().drop(name);
+      app.ui.getState().toast('ok', `Dropped “${name}”: ${r.steps.length} step(s).`, 6000);
+    } catch (e) {
+      app.ui.getState().toast('error', errorMessage(e), 8000);
+    }
+  };
+
+  return (
+    <div className="page" data-testid="flows-screen">
+      <div className="page-head">
+        <h1 className="grow">Flows</h1>
+        <button className="btn" onClick={() => app.ui.getState().go({ name: 'table' })}>
+          + New flow from a table
+        </button>
+      </div>
+      {s.error && <ErrorBox message={s.error} />}
+      {s.loaded && s.list.length === 0 && (
+        <div className="panel">
+          <Empty title="No flows yet" testId="flows-empty">
+            Open a source table in the Explorer and choose <b>New flow from this table</b>.
+          </Empty>
+        </div>
+      )}
+      {s.list.length > 0 && (
+        <div className="panel">
+          <table className="diff-table" data-testid="flows-table">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Source</th>
+                <th>Target</th>
+                <th>State</th>
+                <th>Saved</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {s.list.map((f) => {
+                const m = monitors[f.name];
+                const live = m?.watching ?? f.watching;
+                return (
+                  <tr key={f.name} data-flow={f.name}>
+                    <td style={{ fontFamily: 'var(--sans)', fontWeight: 600 }}>
+                      {f.name} {f.demo && <span className="badge info">demo</span>}
+                    </td>
+                    <td>{f.source.connection} · {f.source.schema}.{f.source.table}</td>
+                    <td>
+                      {f.target.connection} · {f.target.schema}.{f.target.table} <span className="badge">{f.target.managedBy}</span>
+                    </td>
+                    <td>{live ? <span className="badge ok">{m?.status?.state ?? 'watching'}</span> : <span className="faint">idle</span>}</td>
+                    <td className="faint">{f.updatedAt ? `${new Date(f.updatedAt).toLocaleDateString()} ${fmtTime(f.updatedAt).slice(0, 5)}` : ''}</td>
+                    <td style={{ textAlign: 'right' }}>
+                      <div className="row" style={{ justifyContent: 'flex-end', gap: 4 }}>
+                        <button className="btn small" onClick={() => void edit(f.name)}>Edit</button>
+                        <button className="btn small primary" onClick={() => app.ui.getState().go({ name: 'plan', flow: f.name })}>Plan</button>
+                        <button className="btn small" onClick={() => app.ui.getState().go({ name: 'monitor', flow: f.name })}>Monitor</button>
+                        <button className="btn small danger" onClick={() => void drop(f.name)} disabled={s.dropping === f.name} data-testid={`drop-${f.name}`}>
+                          {s.dropping === f.name ? 'Dropping…' : 'Drop'}
+                        </button>
+                        <button
+                          className="btn small ghost"
+                          title="Forget the saved flow (databases untouched)"
+                          onClick={async () => {
+                            if (!confirm(`Forget the saved flow “${f.name}”? Its target and state stay in the databases; use Drop to remove them.`)) return;
+                            await app.flows.getState().remove(f.name).catch((e) => app.ui.getState().toast('error', errorMessage(e)));
+                          }}
+                        >
+                          ✕
+                        </button>
+                      </div>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {s.lastDrop && (
+        <div className="alert ok" style={{ marginTop: 12 }} data-testid="drop-result">
+          Dropped “{s.lastDrop.flow}”: {s.lastDrop.steps.join('; ') || 'nothing to remove'}.
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,153 @@
+/** The live monitor of a flow: listener state (and why), the change feed, throughput and latency. */
+import { useEffect, useState } from 'react';
+import { useApp, useS } from '../app-context';
+import { Empty, ErrorBox } from '../components/States';
+import { LiveChart } from '../components/LiveChart';
+import { fmtCount, fmtKey, fmtMs, fmtTime } from '../lib/format';
+import { useShortcut } from '../lib/shortcuts';
+import type { ListenerStatus } from '../api/types';
+
+const STATE_TEXT: Record<ListenerStatus['state'], string> = {
+  stopped: 'stopped',
+  connecting: 'connecting',
+  'catching-up': 'catching up',
+  live: 'live',
+  reconnecting: 'reconnecting',
+  failed: 'failed',
+};
+
+export function MonitorScreen() {
+  const app = useApp();
+  const view = useS(app.ui, (s) => s.view);
+  const theme = useS(app.ui, (s) => s.theme);
+  const flows = useS(app.flows, (s) => s.list);
+  const m = useS(app.monitor, (s) => s);
+  const [tick, setTick] = useState(0);
+  const selected = (view.name === 'monitor' ? view.flow : undefined) ?? m.selected ?? flows.find((f) => f.watching)?.name ?? flows[0]?.name ?? null;
+
+  useEffect(() => {
+    if (selected !== app.monitor.getState().selected) void app.monitor.getState().select(selected);
+  }, [selected, app]);
+  useEffect(() => {
+    const t = setInterval(() => setTick((x) => x + 1), 1000);
+    return () => clearInterval(t);
+  }, []);
+  useShortcut('Space', () => app.monitor.getState().setPaused(!app.monitor.getState().paused));
+  useShortcut(' ', () => app.monitor.getState().setPaused(!app.monitor.getState().paused));
+
+  if (flows.length === 0) return <Empty title="No flows to monitor" testId="monitor-empty">Set up a flow first; then start watching it here.</Empty>;
+  if (!selected) return null;
+  const fm = m.flows[selected];
+  const st = fm?.status ?? null;
+  const watching = fm?.watching ?? false;
+  const feed = app.monitor.getState().visibleFeed(selected);
+  const recent = fm?.series.slice(-10) ?? [];
+  const perSec = recent.length ? recent.reduce((a, b) => a + b.count, 0) / 10 : 0;
+  const lat = recent.reduce((a, b) => ({ s: a.s + b.latencySum, n: a.n + b.latencyN }), { s: 0, n: 0 });
+  const summary = flows.find((f) => f.name === selected);
+
+  const openGrid = () => {
+    if (!summary) return;
+    app.catalog.getState().select({ schema: summary.source.schema, table: summary.source.table });
+    app.ui.getState().go({ name: 'table' });
+  };
+
+  return (
+    <div className="page" data-testid="monitor-screen" style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
+      <div className="page-head" style={{ marginBottom: 0 }}>
+        <h1>Monitor</h1>
+        <select value={selected} onChange={(e) => app.ui.getState().go({ name: 'monitor', flow: e.target.value })} aria-label="Flow" data-testid="monitor-flow">
+          {flows.map((f) => (
+            <option key={f.name} value={f.name}>{f.name}</option>
+          ))}
+        </select>
+        <span className={`state-pill ${st?.state ?? (watching ? 'connecting' : 'stopped')}`} data-testid="listener-state" data-state={st?.state ?? (watching ? 'connecting' : 'stopped')}>
+          <span className="dot" /> {st ? STATE_TEXT[st.state] : watching ? 'starting' : 'not watching'}
+          {st?.state === 'reconnecting' && st.attempt ? ` (attempt ${st.attempt})` : ''}
+        </span>
+        {st?.reason && <span className="muted" data-testid="listener-reason" style={{ maxWidth: 420, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }} title={st.reason}>{st.reason}</span>}
+        <span className="grow" />
+        {summary && <button className="btn" onClick={openGrid}>Open {summary.source.table}</button>}
+        {watching ? (
+          <button className="btn danger" onClick={() => void app.monitor.getState().stop(selected)} disabled={m.busy} data-testid="watch-stop">Stop watching</button>
+        ) : (
+          <button className="btn primary" onClick={() => void app.monitor.getState().start(selected)} disabled={m.busy} data-testid="watch-start">
+            {m.busy ? <><span className="spinner" /> Starting…</> : 'Start watching'}
+          </button>
+        )}
+      </div>
+      {m.error && <ErrorBox message={m.error} testId="monitor-error" />}
+      <div className="grid2" style={{ gridTemplateColumns: '2fr 1fr' }}>
+        <section className="panel">
+          <header>
+            <h2 className="grow">Throughput and latency</h2>
+            <span className="muted">{perSec.toFixed(1)}/s · avg {lat.n ? fmtMs(lat.s / lat.n) : '—'} (10 s)</span>
+          </header>
+          <div className="content" style={{ padding: '6px 8px' }}>
+            <LiveChart series={fm?.series ?? []} theme={theme} tick={tick} />
+          </div>
+        </section>
+        <section className="panel">
+          <header><h2 className="grow">Listener</h2><span className="faint mono" style={{ fontSize: 11 }}>{st?.channel ?? ''}</span></header>
+          <div className="content">
+            <div className="row wrap" style={{ marginBottom: 8 }} data-testid="totals">
+              {Object.entries(fm?.totals ?? {}).map(([k, n]) => (
+                <span key={k} className={`badge ${k === 'failed' ? 'danger' : k === 'applied' ? 'ok' : k === 'deleted' ? 'warn' : ''}`}>{k} {fmtCount(n)}</span>
+              ))}
+              {Object.keys(fm?.totals ?? {}).length === 0 && <span className="faint">No changes seen yet.</span>}
+            </div>
+            <div className="status-log" data-testid="status-log">
+              {(fm?.statusLog ?? []).map((s, i) => (
+                <div key={i}>
+                  <span className="faint mono">{fmtTime(s.time)}</span> <b>{STATE_TEXT[s.state]}</b>
+                  {s.caughtUp !== undefined ? ` · caught up ${fmtCount(s.caughtUp)} rows` : ''}
+                  {s.reason ? <span className="muted"> · {s.reason}</span> : null}
+                </div>
+              ))}
+              {(fm?.statusLog.length ?? 0) === 0 && <span className="faint">{watching ? 'Waiting for the listener…' : 'Start watching to see the listener here.'}</span>}
+            </div>
+          </div>
+        </section>
+      </div>
+      <section className="panel" style={{ flex: 1, minHeight: 240, display: 'flex', flexDirection: 'column' }}>
+        <header>
+          <h2>Change feed</h2>
+          <button className="btn small" onClick={() => app.monitor.getState().setPaused(!m.paused)} data-testid="feed-pause">
+            {m.paused ? `▶ Resume${fm?.held.length ? ` (${fm.held.length} new)` : ''}` : '❚❚ Pause'}
+          </button>
+          <div className="seg" role="group" aria-label="Operation">
+            {(['all', 'insert', 'update', 'delete', 'failed'] as const).map((o) => (
+              <button key={o} aria-pressed={m.opFilter === o} onClick={() => app.monitor.getState().setOpFilter(o)} style={{ padding: '2px 8px', fontSize: 12 }}>{o}</button>
+            ))}
+          </div>
+          <input placeholder="filter by key…" value={m.filterText} onChange={(e) => app.monitor.getState().setFilterText(e.target.value)} style={{ height: 24, width: 160 }} aria-label="Filter the feed" />
+          <span className="grow" />
+          <span className="faint">{fmtCount(fm?.feed.length ?? 0)} shown (latest {500})</span>
+        </header>
+        <div style={{ overflow: 'auto', flex: 1, minHeight: 0 }}>
+          {feed.length === 0 ? (
+            <div className="empty" style={{ padding: 24 }} data-testid="feed-empty">{watching ? 'Listening. Changes to the source table appear here as they happen.' : 'Not watching: start watching to see changes live.'}</div>
+          ) : (
+            <table className="feed" data-testid="feed">
+              <thead>
+                <tr><th>time</th><th>op</th><th>key</th><th>outcome</th><th style={{ textAlign: 'right' }}>latency</th><th /></tr>
+              </thead>
+              <tbody>
+                {feed.slice(0, 200).map((e, i) => (
+                  <tr key={`${e.time}-${i}-${fmtKey(e.key)}`} data-op={e.op} data-outcome={e.outcome}>
+                    <td>{fmtTime(e.time)}</td>
+                    <td><span className={`badge ${e.op === 'insert' ? 'ok' : e.op === 'delete' ? 'danger' : e.op === 'update' ? 'warn' : 'info'}`}>{e.op}</span></td>
+                    <td data-key>{fmtKey(e.key)}</td>
+                    <td>{e.outcome === 'failed' ? <span className="error-text" title={e.error}>failed</span> : e.outcome}</td>
+                    <td style={{ textAlign: 'right' }}>{fmtMs(e.latencyMs)}</td>
+                    <td className="error-text" style={{ fontFamily: 'var(--sans)' }}>{e.error ?? ''}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,242 @@
+/**
+ * The diff preview: one reviewable plan for schema and rows. DDL steps with their exact SQL and
+ * hazards (each destructive one needs its own tick), row counts, a row diff grid (inserted, updated
+ * cells old → new, deleted, foreign), then apply with progress, cancel and a result summary.
+ */
+import { useEffect, useState } from 'react';
+import { useApp, useS } from '../app-context';
+import { errorMessage } from '../api/client';
+import type { Cell, Hazard, SampleRow } from '../api/types';
+import { Empty, ErrorBox, Loading } from '../components/States';
+import { destructiveSteps } from '../stores/plan';
+import { fmtCount, fmtMs } from '../lib/format';
+import { useShortcut } from '../lib/shortcuts';
+
+const HAZARD_TEXT: Record<Hazard, string> = {
+  'deletes-data': 'deletes data',
+  'rewrites-table': 'rewrites the table',
+  'exclusive-lock': 'exclusive lock',
+  'runs-user-sql': 'runs your SQL',
+};
+
+type OpTab = 'all' | SampleRow['op'];
+
+export function PlanScreen({ flow }: { flow: string }) {
+  const app = useApp();
+  const p = useS(app.plan, (s) => s);
+  const [tab, setTab] = useState<OpTab>('all');
+
+  useEffect(() => {
+    if (app.plan.getState().flow !== flow || !app.plan.getState().plan) void app.plan.getState().computePlan(flow);
+  }, [flow, app]);
+
+  const apply = () => void app.plan.getState().apply();
+  useShortcut('Mod+Shift+Enter', apply, p.canApply());
+  useShortcut('Mod+P', () => void app.plan.getState().computePlan(flow));
+
+  const edit = async () => {
+    try {
+      await app.flows.getState().edit(flow);
+      app.ui.getState().go({ name: 'flow-edit' });
+    } catch (e) {
+      app.ui.getState().toast('error', errorMessage(e));
+    }
+  };
+
+  const plan = p.flow === flow ? p.plan : null;
+  const destructive = destructiveSteps(plan);
+  const missingTicks = destructive.filter((i) => !p.allowed.includes(i)).length;
+  const samples = plan?.samples.filter((s) => tab === 'all' || s.op === tab) ?? [];
+  const cols = plan?.columns.map((c) => c.name) ?? [];
+  const keyCols = plan?.columns.filter((c) => c.keyPosition !== null).sort((a, b) => a.keyPosition! - b.keyPosition!).map((c) => c.name) ?? [];
+  const valueCols = cols.filter((c) => !keyCols.includes(c));
+  const pct = p.progress && p.progress.rowsTotal ? Math.min(100, (p.progress.rowsDone / Math.max(1, p.progress.rowsTotal)) * 100) : null;
+
+  return (
+    <div className="page" data-testid="plan-screen">
+      <div className="page-head">
+        <h1 className="grow">
+          Plan for <span className="mono">{flow}</span>
+          {plan && (
+            <span className="faint" style={{ fontWeight: 400, fontSize: 13, marginLeft: 8 }}>
+              {plan.source.schema}.{plan.source.table} → {plan.target.schema}.{plan.target.table} · {plan.rowMode === 'ordinal' ? `by ordinal ${plan.source.ordinalColumn ?? ''}` : 'by fingerprint'} · computed {new Date(plan.computedAt).toLocaleTimeString()}
+            </span>
+          )}
+        </h1>
+        <button className="btn" onClick={() => void edit()}>Edit flow</button>
+        <button className="btn" onClick={() => void app.plan.getState().computePlan(flow)} disabled={p.planning || p.applying} data-testid="recompute-plan">
+          {p.planning ? <><span className="spinner" /> Planning…</> : 'Recompute'}
+        </button>
+        <button className="btn" onClick={() => app.ui.getState().go({ name: 'monitor', flow })}>Monitor</button>
+        <button className="btn primary" onClick={apply} disabled={!p.canApply()} data-testid="apply-plan" title={missingTicks ? 'Tick each destructive step to allow it' : 'Mod+Shift+Enter'}>
+          Apply <kbd>Mod+Shift+↵</kbd>
+        </button>
+      </div>
+
+      {p.staleNotice && <div className="alert warn" style={{ marginBottom: 12 }} data-testid="stale-notice">{p.staleNotice}</div>}
+      {p.error && <ErrorBox message={p.error} testId="plan-error" action={<button className="btn small" onClick={() => void app.plan.getState().computePlan(flow)}>Retry</button>} />}
+      {p.planning && !plan && (
+        <div className="row" style={{ padding: 20 }}>
+          <span className="spinner" /> Computing the plan (reads source and target; writes nothing)…
+          <button className="btn small" onClick={() => void app.plan.getState().cancel()}>Cancel</button>
+        </div>
+      )}
+      {!p.planning && !plan && !p.error && <Loading what="Preparing…" />}
+
+      {(p.applying || p.progress || p.result || p.applyError) && (
+        <section className="panel" style={{ marginBottom: 14 }} data-testid="apply-panel">
+          <header>
+            <h2 className="grow">{p.applying ? 'Applying…' : p.result ? 'Applied' : 'Apply'}</h2>
+            {p.applying && (
+              <button className="btn small danger" onClick={() => void app.plan.getState().cancel()} data-testid="cancel-apply">
+                Cancel
+              </button>
+            )}
+          </header>
+          <div className="content stack">
+            {p.applying && (
+              <>
+                <div className={`progress${pct === null ? ' indeterminate' : ''}`} data-testid="apply-progress" role="progressbar" aria-valuenow={pct ?? undefined}>
+                  <div style={{ width: `${pct ?? 30}%` }} />
+                </div>
+                <div className="muted" data-testid="apply-phase">
+                  {p.progress ? `${p.progress.phase}${p.progress.rowsTotal ? ` · ${fmtCount(p.progress.rowsDone)} / ${fmtCount(p.progress.rowsTotal)} rows` : p.progress.rowsDone ? ` · ${fmtCount(p.progress.rowsDone)} rows` : ''}${p.progress.message ? ` · ${p.progress.message}` : ''}` : 'starting…'}
+                </div>
+              </>
+            )}
+            {p.result && (
+              <div className="alert ok" data-testid="apply-result">
+                <div className="grow">
+                  Done in {fmtMs(p.result.durationMs)}: {fmtCount(p.result.rows.insert)} inserted, {fmtCount(p.result.rows.update)} updated, {fmtCount(p.result.rows.delete)} deleted, {fmtCount(p.result.rows.unchanged)} unchanged; {p.result.stepsRun} schema step(s).
+                  {p.result.replanned && ' (The plan was recomputed before running because something had changed.)'}
+                </div>
+                <button className="btn small" onClick={() => app.ui.getState().go({ name: 'monitor', flow })}>Watch live →</button>
+              </div>
+            )}
+            {p.applyError && <ErrorBox message={p.applyError} testId="apply-error" />}
+          </div>
+        </section>
+      )}
+
+      {plan && (
+        <div className="stack">
+          {plan.blockers.length > 0 && (
+            <div className="alert error" data-testid="blockers">
+              <div>
+                <b>Apply is blocked:</b>
+                <ul style={{ margin: '4px 0 0', paddingLeft: 18 }}>
+                  {plan.blockers.map((b, i) => (
+                    <li key={i}>{b.message} <span className="code">{b.code}</span></li>
+                  ))}
+                </ul>
+              </div>
+            </div>
+          )}
+          {plan.warnings.map((w, i) => (
+            <div key={i} className="alert warn">{w}</div>
+          ))}
+
+          <div className="counts" data-testid="plan-counts">
+            {(['insert', 'update', 'delete', 'unchanged', 'foreign'] as const).map((k) => (
+              <div key={k} className={`count-card ${k}`} data-count={k}>
+                <div className="n">{fmtCount(plan.rows[k])}</div>
+                <div className="l">{k === 'foreign' ? 'not owned (left alone)' : k === 'insert' ? 'to insert' : k === 'update' ? 'to update' : k === 'delete' ? 'to delete' : 'unchanged'}</div>
+              </div>
+            ))}
+          </div>
+
+          <section className="panel">
+            <header>
+              <h2 className="grow">Schema steps ({plan.steps.length})</h2>
+              {destructive.length > 0 && (
+                <span className={`badge ${missingTicks ? 'danger' : 'ok'}`}>
+                  {missingTicks ? `${missingTicks} destructive step(s) need your tick` : 'destructive steps allowed'}
+                </span>
+              )}
+            </header>
+            <div className="content stack" data-testid="plan-steps">
+              {plan.steps.length === 0 && <span className="faint">No schema changes: the target already has the right shape.</span>}
+              {plan.steps.map((s, i) => (
+                <div key={i} className={`step${s.destructive ? ' destructive' : ''}`} data-step={s.kind}>
+                  <header>
+                    <span className="badge">{s.kind}</span>
+                    <span className="grow">{s.summary}</span>
+                    {s.hazards.map((h) => (
+                      <span key={h} className={`badge ${h === 'deletes-data' ? 'danger' : h === 'runs-user-sql' ? 'info' : 'warn'}`}>
+                        {HAZARD_TEXT[h]}
+                      </span>
+                    ))}
+                    {s.destructive && (
+                      <label className="check" style={{ color: 'var(--danger)', fontWeight: 600 }}>
+                        <input type="checkbox" checked={p.allowed.includes(i)} onChange={(e) => app.plan.getState().setAllowed(i, e.target.checked)} data-testid={`allow-step-${i}`} />
+                        allow
+                      </label>
+                    )}
+                  </header>
+                  {s.reason && <div style={{ padding: '4px 10px', fontSize: 12 }} className="muted">{s.reason}</div>}
+                  <pre>{s.sql.join('\n')}</pre>
+                </div>
+              ))}
+            </div>
+          </section>
+
+          <section className="panel">
+            <header>
+              <h2 className="grow">Row changes {plan.samples.length > 0 && <span className="faint" style={{ fontWeight: 400 }}>— a sample of {plan.samples.length}</span>}</h2>
+            </header>
+            <div className="tabs" role="tablist">
+              {(['all', 'insert', 'update', 'delete', 'foreign'] as const).map((t) => (
+                <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)} data-testid={`diff-tab-${t}`}>
+                  {t === 'all' ? 'All' : t === 'insert' ? 'Inserted' : t === 'update' ? 'Updated' : t === 'delete' ? 'Deleted' : 'Not owned'}{' '}
+                  <span className="faint">{t === 'all' ? plan.samples.length : plan.samples.filter((x) => x.op === t).length}</span>
+                </button>
+              ))}
+            </div>
+            <div style={{ overflow: 'auto', maxHeight: 420 }}>
+              {samples.length === 0 ? (
+                <div className="empty" style={{ padding: 24 }}>{plan.samples.length === 0 ? 'No row changes: the target already holds exactly these rows.' : 'None of this kind in the sample.'}</div>
+              ) : (
+                <table className="diff-table" data-testid="diff-grid">
+                  <thead>
+                    <tr>
+                      <th>op</th>
+                      {keyCols.map((c) => <th key={c}>{c} <span className="key-badge">PK</span></th>)}
+                      {valueCols.map((c) => <th key={c}>{c}</th>)}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {samples.map((r, i) => (
+                      <tr key={i} className={`op-${r.op}`} data-op={r.op}>
+                        <td style={{ fontFamily: 'var(--sans)' }}>{r.op}</td>
+                        {keyCols.map((c) => <td key={c}><Val v={r.key[c] ?? r.after?.[c] ?? r.before?.[c] ?? null} /></td>)}
+                        {valueCols.map((c) => <DiffCell key={c} row={r} col={c} />)}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )}
+            </div>
+          </section>
+        </div>
+      )}
+      {!plan && !p.planning && p.error === null && !p.applying && <Empty title="No plan yet" />}
+    </div>
+  );
+}
+
+function Val({ v }: { v: Cell | undefined }) {
+  if (v === null || v === undefined) return <span className="null">NULL</span>;
+  return <>{v}</>;
+}
+
+function DiffCell({ row, col }: { row: SampleRow; col: string }) {
+  if (row.op === 'update' && row.changed?.includes(col)) {
+    return (
+      <td className="changed" data-changed={col} title={`${row.before?.[col] ?? 'NULL'} → ${row.after?.[col] ?? 'NULL'}`}>
+        <span className="old"><Val v={row.before?.[col]} /></span> → <span className="new"><Val v={row.after?.[col]} /></span>
+      </td>
+    );
+  }
+  const v = row.op === 'insert' || row.op === 'update' ? row.after?.[col] : row.before?.[col];
+  return <td><Val v={v} /></td>;
+}

@@ -1,0 +1,176 @@
+/** The table browser: toolbar (counts, columns, paging, cancel), the filter editor, the grid, the cell viewer. */
+import { useEffect, useState } from 'react';
+import { useApp, useS } from '../app-context';
+import { DataGrid, visibleColumnNames, type ActiveCell } from '../components/DataGrid';
+import { CellViewer } from '../components/CellViewer';
+import { FilterBar } from '../components/FilterBar';
+import { Empty, ErrorBox } from '../components/States';
+import { useShortcut } from '../lib/shortcuts';
+import { fmtApprox, fmtCount } from '../lib/format';
+
+export function TableScreen() {
+  const app = useApp();
+  const selected = useS(app.catalog, (s) => s.selected);
+  const connectionId = useS(app.catalog, (s) => s.connectionId);
+  const tables = useS(app.catalog, (s) => (s.selected ? s.nodes[s.selected.schema]?.tables : null));
+  const info = tables?.find((t) => t.name === selected?.table);
+  const b = useS(app.browse, (s) => s);
+  const [active, setActive] = useState<ActiveCell | null>(null);
+  const [viewer, setViewer] = useState(false);
+  const [colsOpen, setColsOpen] = useState(false);
+
+  // Open the selected table in the grid (and point the filter at it).
+  useEffect(() => {
+    if (!selected || !connectionId) return;
+    const target = { connectionId, schema: selected.schema, table: selected.table };
+    const cur = app.browse.getState().target;
+    if (cur && cur.connectionId === target.connectionId && cur.schema === target.schema && cur.table === target.table) return;
+    setActive(null);
+    setViewer(false);
+    app.filter.getState().setTarget(target);
+    void app.browse.getState().open(target);
+  }, [selected, connectionId, app]);
+
+  useEffect(() => app.filter.getState().onApply((f) => app.browse.getState().setFilter(f)), [app]);
+
+  useShortcut('Mod+End', () => void app.browse.getState().loadLast(), !!b.target);
+  useShortcut('Mod+Home', () => void app.browse.getState().loadFirst(), !!b.target);
+  useShortcut('Mod+Shift+C', () => void app.browse.getState().countExact(), !!b.target);
+  useShortcut('Escape', () => setViewer(false), viewer);
+  useShortcut('Mod+Shift+F', () => newFlow(), !!b.target && !info?.unusableAsSource);
+
+  const newFlow = () => {
+    if (!b.target) return;
+    app.flows.getState().newFrom(b.target);
+    app.ui.getState().go({ name: 'flow-edit' });
+  };
+
+  if (!connectionId) return <Empty title="No connection open">Pick or add one under Connections.</Empty>;
+  if (!selected)
+    return (
+      <Empty title="Pick a table" testId="table-empty">
+        <div>Choose a table on the left to browse its rows, filter them, and set up a flow from it.</div>
+        <div className="faint">
+          <kbd>Mod+K</kbd> finds a table · <kbd>?</kbd> lists all shortcuts
+        </div>
+      </Empty>
+    );
+
+  const visibleNames = visibleColumnNames(b.columns, b.hidden);
+  const activeName = active ? visibleNames[active.col] : undefined;
+  const activeCol = b.columns.find((c) => c.name === activeName);
+  const activeIdx = activeCol ? b.columns.indexOf(activeCol) : -1;
+  const activeValue = active && activeIdx >= 0 ? (b.rows[active.row]?.[activeIdx] ?? null) : null;
+  const loadingSlow = b.loading === 'first' || b.loading === 'last';
+
+  return (
+    <div className="main" data-testid="table-screen">
+      <div className="toolbar">
+        <span className="title" data-testid="table-title">
+          <span className="faint">{selected.schema}.</span>
+          {selected.table}
+        </span>
+        <span className="muted" data-testid="row-count" title={b.exact !== null ? 'exact count' : 'planner estimate'}>
+          {b.exact !== null ? `${fmtCount(b.exact)} rows` : b.estimate !== null ? `~${fmtApprox(b.estimate)} rows (estimate)` : ''}
+        </span>
+        {b.exact === null && (
+          <button className="btn small" onClick={() => void app.browse.getState().countExact()} disabled={b.counting} data-testid="count-exact" title="count(*) — may take a while; cancellable (Mod+Shift+C)">
+            {b.counting ? <><span className="spinner" /> counting…</> : 'Count exactly'}
+          </button>
+        )}
+        {b.countError && <span className="error-text">{b.countError}</span>}
+        {(b.counting || b.loading) && (
+          <button className="btn small danger" onClick={() => void app.browse.getState().cancel()} data-testid="cancel-query" title="Cancel (Mod+.)">
+            Cancel
+          </button>
+        )}
+        <span className="sep" />
+        <button className="btn small" onClick={() => void app.browse.getState().loadFirst()} title="First page (Mod+Home)" data-testid="first-page">
+          ⇤ First
+        </button>
+        <button className="btn small" onClick={() => void app.browse.getState().loadLast()} title="Jump to the end (Mod+End)" data-testid="jump-end">
+          Last ⇥
+        </button>
+        <div className="rel">
+          <button className="btn small" onClick={() => setColsOpen(!colsOpen)} aria-expanded={colsOpen} data-testid="columns-button">
+            Columns {b.hidden.length > 0 && <span className="badge accent">{b.columns.length - b.hidden.length}/{b.columns.length}</span>}
+          </button>
+          {colsOpen && (
+            <div className="popover" style={{ top: 28, left: 0 }} onMouseLeave={() => setColsOpen(false)} data-testid="columns-popover">
+              <div className="row" style={{ padding: '2px 6px 6px' }}>
+                <span className="grow faint">Show columns</span>
+                <button className="btn small ghost" onClick={() => app.browse.getState().showAllColumns()}>
+                  All
+                </button>
+              </div>
+              {b.columns.map((c) => (
+                <label key={c.name} className="check">
+                  <input type="checkbox" checked={!b.hidden.includes(c.name)} onChange={() => app.browse.getState().toggleColumn(c.name)} />
+                  <span className="grow">{c.name}</span>
+                  <span className="faint mono">{c.type}</span>
+                </label>
+              ))}
+            </div>
+          )}
+        </div>
+        <button className="btn small" onClick={() => void app.browse.getState().open(b.target!)} title="Reload" aria-label="Reload">
+          ↻
+        </button>
+        <span className="grow" />
+        {info?.unusableAsSource ? (
+          <span className="badge danger" title={info.unusableAsSource} data-testid="unusable">
+            not usable as a source: {info.unusableAsSource}
+          </span>
+        ) : (
+          <button className="btn small primary" onClick={newFlow} disabled={!b.target} data-testid="new-flow" title="Mod+Shift+F">
+            New flow from this table
+          </button>
+        )}
+      </div>
+      <FilterBar columns={b.columns.map((c) => c.name)} table={selected.table} />
+      <div className="split">
+        <div className="grid-wrap">
+          {b.error && (
+            <div style={{ padding: 10 }}>
+              <ErrorBox message={b.error} action={<button className="btn small" onClick={() => void app.browse.getState().loadFirst()}>Retry</button>} testId="grid-error" />
+            </div>
+          )}
+          {b.columns.length > 0 && <DataGrid active={active} onActive={setActive} onOpenViewer={() => setViewer(true)} />}
+          {b.columns.length > 0 && b.rows.length === 0 && !b.loading && !b.error && (
+            <div className="grid-overlay">
+              <Empty title={b.filter ? 'No rows match the filter' : 'This table is empty'} testId="grid-empty" />
+            </div>
+          )}
+          {loadingSlow && (
+            <div className="grid-overlay">
+              <div className="grid-loading">
+                <span className="spinner" /> {b.loading === 'last' ? 'Jumping to the end…' : 'Loading rows…'}
+                <button className="btn small" onClick={() => void app.browse.getState().cancel()}>
+                  Cancel
+                </button>
+              </div>
+            </div>
+          )}
+          <div className="grid-foot" data-testid="grid-foot">
+            <span>
+              {b.rows.length > 0
+                ? b.firstIndex !== null
+                  ? `rows ${fmtCount(b.firstIndex + 1)}–${fmtCount(b.firstIndex + b.rows.length)} in view`
+                  : `last ${fmtCount(b.rows.length + (b.fromEnd ?? 0))} rows`
+                : ''}
+            </span>
+            {b.loading === 'next' || b.loading === 'prev' ? <span className="row"><span className="spinner" /> loading more…</span> : null}
+            <span className="grow" />
+            <span className="faint" title="Keyset order: deep pages cost the same as the first">
+              order: <span className="mono">{b.orderBy || '—'}</span>
+            </span>
+            {b.filter && <span className="badge accent" title={b.filter}>filtered</span>}
+          </div>
+        </div>
+        {viewer && activeCol && (
+          <CellViewer column={activeCol.name} type={activeCol.type} value={activeValue} onClose={() => setViewer(false)} />
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,168 @@
+/**
+ * The live monitor: per flow, the listener's state and its history, the change feed (bounded,
+ * pausable, filterable) and per-second throughput and latency series for the chart. Events arrive
+ * for every flow; each flow keeps its own bounded buffers so memory does not grow with time.
+ */
+import { createStore } from 'zustand/vanilla';
+import { errorMessage, type ApiClient } from '../api/client';
+import type { ChangeEvent, ListenerStatus, WatchInfo } from '../api/types';
+
+export const FEED_MAX = 500;
+export const SERIES_SECONDS = 120;
+
+export interface Bucket { t: number; count: number; latencySum: number; latencyN: number; latencyMax: number }
+
+export interface FlowMonitor {
+  status: ListenerStatus | null;
+  statusLog: ListenerStatus[];
+  feed: ChangeEvent[];
+  /** Events that arrived while paused (shown on resume). */
+  held: ChangeEvent[];
+  series: Bucket[];
+  totals: Record<string, number>;
+  watching: boolean;
+}
+
+export interface MonitorState {
+  flows: Record<string, FlowMonitor>;
+  selected: string | null;
+  paused: boolean;
+  filterText: string;
+  opFilter: 'all' | 'insert' | 'update' | 'delete' | 'failed';
+  busy: boolean;
+  error: string | null;
+  select(flow: string | null): Promise<void>;
+  start(flow: string): Promise<void>;
+  stop(flow: string): Promise<void>;
+  refreshWatches(): Promise<void>;
+  onChange(e: ChangeEvent): void;
+  onListener(s: ListenerStatus): void;
+  setPaused(p: boolean): void;
+  setFilterText(t: string): void;
+  setOpFilter(f: MonitorState['opFilter']): void;
+  visibleFeed(flow: string): ChangeEvent[];
+}
+
+const emptyMonitor = (): FlowMonitor => ({ status: null, statusLog: [], feed: [], held: [], series: [], totals: {}, watching: false });
+
+function addToSeries(series: Bucket[], e: ChangeEvent): Bucket[] {
+  const t = Math.floor(Date.parse(e.time) / 1000) || Math.floor(Date.now() / 1000);
+  const last = series[series.length - 1];
+  let out = series;
+  if (!last || last.t < t) {
+    out = series.concat({ t, count: 0, latencySum: 0, latencyN: 0, latencyMax: 0 });
+    const min = t - SERIES_SECONDS;
+    while (out.length && out[0]!.t < min) out = out.slice(1);
+  }
+  const b = out.find((x) => x.t === t) ?? out[out.length - 1]!;
+  const nb: Bucket = { ...b, count: b.count + 1 };
+  if (e.latencyMs !== null) {
+    nb.latencySum += e.latencyMs;
+    nb.latencyN += 1;
+    nb.latencyMax = Math.max(nb.latencyMax, e.latencyMs);
+  }
+  return out.map((x) => (x === b ? nb : x));
+}
+
+export function createMonitorStore(api: ApiClient) {
+  return createStore<MonitorState>()((set, get) => {
+    const update = (flow: string, f: (m: FlowMonitor) => FlowMonitor) => {
+      const cur = get().flows[flow] ?? emptyMonitor();
+      set({ flows: { ...get().flows, [flow]: f(cur) } });
+    };
+    const applyWatch = (w: WatchInfo) =>
+      update(w.flow, (m) => ({ ...m, watching: true, status: w.status ?? m.status, totals: { ...w.counts } }));
+    return {
+      flows: {},
+      selected: null,
+      paused: false,
+      filterText: '',
+      opFilter: 'all',
+      busy: false,
+      error: null,
+      async select(flow) {
+        set({ selected: flow, error: null });
+        if (!flow) return;
+        await get().refreshWatches();
+        if (get().flows[flow]?.watching && (get().flows[flow]?.feed.length ?? 0) === 0) {
+          try {
+            const recent = await api.call('flows.watchRecent', { name: flow, limit: 200 });
+            update(flow, (m) => ({ ...m, feed: recent.slice(-FEED_MAX).reverse() }));
+          } catch {
+            /* an empty feed is fine: new events still arrive */
+          }
+        }
+      },
+      async start(flow) {
+        set({ busy: true, error: null });
+        try {
+          const w = await api.call('flows.watchStart', { name: flow });
+          applyWatch(w);
+        } catch (e) {
+          set({ error: errorMessage(e) });
+        } finally {
+          set({ busy: false });
+        }
+      },
+      async stop(flow) {
+        set({ busy: true, error: null });
+        try {
+          await api.call('flows.watchStop', { name: flow });
+          update(flow, (m) => ({ ...m, watching: false }));
+        } catch (e) {
+          set({ error: errorMessage(e) });
+        } finally {
+          set({ busy: false });
+        }
+      },
+      async refreshWatches() {
+        try {
+          const ws = await api.call('flows.watchList', {});
+          const running = new Set(ws.map((w) => w.flow));
+          for (const w of ws) applyWatch(w);
+          for (const name of Object.keys(get().flows)) if (!running.has(name)) update(name, (m) => ({ ...m, watching: false }));
+        } catch {
+          /* the list is advisory; events keep the state current */
+        }
+      },
+      onChange(e) {
+        update(e.flow, (m) => {
+          const totals = { ...m.totals, [e.outcome]: (m.totals[e.outcome] ?? 0) + 1 };
+          const series = addToSeries(m.series, e);
+          if (get().paused) return { ...m, totals, series, held: [e, ...m.held].slice(0, FEED_MAX) };
+          return { ...m, totals, series, feed: [e, ...m.feed].slice(0, FEED_MAX) };
+        });
+      },
+      onListener(s) {
+        update(s.flow, (m) => ({
+          ...m,
+          status: s,
+          watching: s.state !== 'stopped' ? true : false,
+          statusLog: [s, ...m.statusLog].slice(0, 100),
+        }));
+      },
+      setPaused(paused) {
+        set({ paused });
+        if (!paused) {
+          const flows: Record<string, FlowMonitor> = {};
+          for (const [k, m] of Object.entries(get().flows)) flows[k] = { ...m, feed: [...m.held, ...m.feed].slice(0, FEED_MAX), held: [] };
+          set({ flows });
+        }
+      },
+      setFilterText: (filterText) => set({ filterText }),
+      setOpFilter: (opFilter) => set({ opFilter }),
+      visibleFeed(flow) {
+        const m = get().flows[flow];
+        if (!m) return [];
+        const { filterText, opFilter } = get();
+        const q = filterText.trim().toLowerCase();
+        return m.feed.filter((e) => {
+          if (opFilter === 'failed' ? e.outcome !== 'failed' : opFilter !== 'all' && e.op !== opFilter) return false;
+          if (!q) return true;
+          return JSON.stringify(e.key).toLowerCase().includes(q) || e.outcome.includes(q) || e.op.includes(q);
+        });
+      },
+    };
+  });
+}
+export type MonitorStore = ReturnType<typeof createMonitorStore>;

@@ -1,0 +1,47 @@
+/** Where the window is (view), its theme, overlays and toasts. No data from the engine lives here. */
+import { createStore } from 'zustand/vanilla';
+
+export type View =
+  | { name: 'connections' }
+  | { name: 'table' }
+  | { name: 'flows' }
+  | { name: 'flow-edit' }
+  | { name: 'plan'; flow: string }
+  | { name: 'monitor'; flow?: string };
+
+export type Theme = 'light' | 'dark';
+export interface Toast { id: number; kind: 'ok' | 'error' | 'info'; text: string }
+
+export interface UiState {
+  view: View;
+  theme: Theme;
+  shortcutsOpen: boolean;
+  toasts: Toast[];
+  go(view: View): void;
+  setTheme(t: Theme): void;
+  toggleTheme(): void;
+  setShortcutsOpen(open: boolean): void;
+  toast(kind: Toast['kind'], text: string, ttlMs?: number): void;
+  dismiss(id: number): void;
+}
+
+export function createUiStore(initial: Partial<Pick<UiState, 'theme' | 'view'>> = {}) {
+  let nextToast = 1;
+  return createStore<UiState>()((set, get) => ({
+    view: initial.view ?? { name: 'connections' },
+    theme: initial.theme ?? 'light',
+    shortcutsOpen: false,
+    toasts: [],
+    go: (view) => set({ view }),
+    setTheme: (theme) => set({ theme }),
+    toggleTheme: () => set({ theme: get().theme === 'light' ? 'dark' : 'light' }),
+    setShortcutsOpen: (shortcutsOpen) => set({ shortcutsOpen }),
+    toast: (kind, text, ttlMs = 4000) => {
+      const id = nextToast++;
+      set({ toasts: [...get().toasts.slice(-3), { id, kind, text }] });
+      if (ttlMs > 0) setTimeout(() => get().dismiss(id), ttlMs);
+    },
+    dismiss: (id) => set({ toasts: get().toasts.filter((t) => t.id !== id) }),
+  }));
+}
+export type UiStore = ReturnType<typeof createUiStore>;
