@@ -24,7 +24,8 @@ export const wsRequestFrame = z.object({
 });
 export type WsRequestFrame = z.infer<typeof wsRequestFrame>;
 
-export type WsResponseFrame = { id: string | number; envelope: Envelope<unknown> };
+/** `id` is null only when a malformed frame had no usable id. */
+export type WsResponseFrame = { id: string | number | null; envelope: Envelope<unknown> };
 export type WsEventFrame = ApiEvent;
 export type WsServerFrame = WsResponseFrame | WsEventFrame;
 

@@ -1,0 +1,85 @@
+/**
+ * What each contract method does, in terms of the engine. Inputs arrive validated and with
+ * defaults filled (MethodParsedInput); outputs are checked against the contract by the dispatcher.
+ * Long calls run through `engine.requests` under the caller's requestId, so `query.cancel` reaches
+ * their PostgreSQL backends.
+ */
+import type { Engine } from '../app/engine';
+import { browseRows, countRows, validateAndCount } from '../browse';
+import { TableSyncError } from '../errors';
+import { describeTable, listSchemas, listTables } from '../introspect';
+import type { MethodName, MethodOutput, MethodParsedInput } from './contract';
+
+type Handler<M extends MethodName> = (engine: Engine, input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
+export type Handlers = { [M in MethodName]: Handler<M> };
+
+function notAvailable(what: string): never {
+  throw new TableSyncError('INTERNAL', `${what} is not available yet`);
+}
+
+export const handlers: Handlers = {
+  // ------------------------------------------------------------ connections
+  'connections.list': (e) => e.connections.list(),
+  'connections.save': async (e, i) => {
+    const saved = await e.connections.save(i);
+    e.events.emit('settings.changed', { what: 'connections' });
+    return saved;
+  },
+  'connections.test': (e, i) => e.connections.test(i),
+  'connections.remove': async (e, i) => {
+    const removed = await e.connections.remove(i.id);
+    if (removed) e.events.emit('settings.changed', { what: 'connections' });
+    return { removed };
+  },
+
+  // ------------------------------------------------------------ catalog
+  'catalog.schemas': async (e, i) => listSchemas((await e.connections.pool(i.connectionId)).pool),
+  'catalog.tables': async (e, i) => listTables((await e.connections.pool(i.connectionId)).pool, i.schema),
+  'catalog.describe': async (e, i) => describeTable((await e.connections.pool(i.connectionId)).pool, i.schema, i.table),
+
+  // ------------------------------------------------------------ browsing
+  'browse.rows': (e, i) => e.requests.run(i.requestId, async (h) => {
+    const { url, pool } = await e.connections.pool(i.connectionId);
+    return browseRows(pool, i, { onBackend: (pid) => h.backend(url, pid) });
+  }),
+  'browse.count': (e, i) => e.requests.run(i.requestId, async (h) => {
+    const { url, pool } = await e.connections.pool(i.connectionId);
+    return countRows(pool, i, { onBackend: (pid) => h.backend(url, pid) });
+  }),
+  'filter.validate': (e, i) => e.requests.run(i.requestId, async (h) => {
+    const { url, pool } = await e.connections.pool(i.connectionId);
+    return validateAndCount(pool, i, { onBackend: (pid) => h.backend(url, pid), wasCancelled: h.cancelled });
+  }),
+  'query.cancel': async (e, i) => ({ cancelled: await e.requests.cancel(i.requestId) }),
+
+  // ------------------------------------------------------------ flows
+  'flows.list': (e) => e.flows.list(() => false),
+  'flows.get': (e, i) => e.flows.get(i.name),
+  'flows.save': (e, i) => {
+    const out = e.flows.save(i);
+    e.events.emit('settings.changed', { what: 'flows' });
+    return out;
+  },
+  'flows.remove': (e, i) => {
+    const removed = e.flows.remove(i.name);
+    if (removed) e.events.emit('settings.changed', { what: 'flows' });
+    return { removed };
+  },
+  'flows.plan': () => notAvailable('flows.plan'),
+  'flows.apply': () => notAvailable('flows.apply'),
+  'flows.drop': () => notAvailable('flows.drop'),
+  'flows.watchStart': () => notAvailable('flows.watchStart'),
+  'flows.watchStop': () => notAvailable('flows.watchStop'),
+  'flows.watchList': () => [],
+  'flows.watchRecent': () => notAvailable('flows.watchRecent'),
+
+  // ------------------------------------------------------------ demo
+  'demo.status': (e) => e.demo.status(),
+  'demo.start': (e) => e.demo.start(),
+  'demo.reset': (e) => e.demo.reset(),
+  'demo.activityStart': (e, i) => e.demo.activityStart(i.ratePerSecond),
+  'demo.activityStop': (e) => e.demo.activityStop(),
+
+  // ------------------------------------------------------------ app
+  'app.info': (e) => e.info(),
+};

@@ -1,0 +1,174 @@
+/**
+ * Saved connections: parts in settings.json, the password in the SecretStore, a pool per
+ * connection. The one place that turns a connection id into a URL with its password; that URL goes
+ * to pg and nowhere else (never to a UI, never into a log unredacted).
+ */
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { ConnectionDraft, ConnectionTestResult, SavedConnection } from '../api/contract';
+import { buildConnectionUrl, parseConnectionUrl, type ConnectionParams } from '../connections/url';
+import { createPool } from '../connections/pool';
+import { testConnection } from '../connections/test-connection';
+import { TableSyncError, toTableSyncError } from '../errors';
+import type { SecretStore } from '../settings/secret-store';
+import type { SettingsStore, StoredConnection } from '../settings/settings-store';
+
+export interface SaveConnectionInput {
+  id?: string;
+  name: string;
+  connection: ConnectionDraft;
+  /** Internal (demo): mark as demo, cap the pool. */
+  demo?: boolean;
+  poolMax?: number;
+}
+
+export function toSavedConnection(c: StoredConnection): SavedConnection {
+  return {
+    id: c.id, name: c.name, host: c.host, port: c.port, database: c.database, user: c.user,
+    sslmode: c.sslmode, options: c.options, hasPassword: c.hasPassword, demo: c.demo,
+  };
+}
+
+export class ConnectionService {
+  private readonly pools = new Map<string, { url: string; pool: pg.Pool }>();
+
+  constructor(private readonly settings: SettingsStore, private readonly secrets: SecretStore) {}
+
+  list(): SavedConnection[] {
+    return this.settings.listConnections().map(toSavedConnection);
+  }
+
+  get(id: string): StoredConnection {
+    const c = this.settings.getConnection(id);
+    if (!c) throw new TableSyncError('NOT_FOUND', `no saved connection with id "${id}"`, { connectionId: id });
+    return c;
+  }
+
+  async save(input: SaveConnectionInput): Promise<SavedConnection> {
+    const existing = input.id !== undefined ? this.settings.getConnection(input.id) : undefined;
+    if (input.id !== undefined && !existing && !input.demo) {
+      throw new TableSyncError('NOT_FOUND', `no saved connection with id "${input.id}"`, { connectionId: input.id });
+    }
+    const clash = this.settings.listConnections().find((c) => c.name === input.name && c.id !== input.id);
+    if (clash) throw new TableSyncError('INVALID_INPUT', `a connection named "${input.name}" already exists`, { name: input.name });
+
+    const { params, password } = draftParams(input.connection);
+    const id = existing?.id ?? input.id ?? randomUUID();
+    // Password: a new one replaces; `clearPassword` removes; otherwise the stored one stays.
+    let hasPassword = existing?.hasPassword ?? false;
+    if (password !== undefined && password !== '') {
+      await this.secrets.set(id, password);
+      hasPassword = true;
+    } else if ('clearPassword' in input.connection && input.connection.clearPassword) {
+      await this.secrets.delete(id);
+      hasPassword = false;
+    }
+    const stored: StoredConnection = {
+      id,
+      name: input.name,
+      host: params.host,
+      port: params.port,
+      database: params.database,
+      user: params.user,
+      sslmode: params.sslmode,
+      options: params.options,
+      hasPassword,
+      demo: input.demo ?? existing?.demo ?? false,
+      ...(input.poolMax ?? existing?.poolMax ? { poolMax: input.poolMax ?? existing?.poolMax } : {}),
+      updatedAt: new Date().toISOString(),
+    };
+    this.settings.putConnection(stored);
+    await this.closePool(id);
+    return toSavedConnection(stored);
+  }
+
+  async remove(id: string): Promise<boolean> {
+    const removed = this.settings.removeConnection(id);
+    await this.secrets.delete(id);
+    await this.closePool(id);
+    return removed;
+  }
+
+  /** The URL with the password: only for pg. */
+  async url(id: string): Promise<string> {
+    const c = this.get(id);
+    const password = c.hasPassword ? await this.secrets.get(id) : undefined;
+    return buildConnectionUrl({ host: c.host, port: c.port, database: c.database, user: c.user, sslmode: c.sslmode, options: c.options, ...(password !== undefined ? { password } : {}) });
+  }
+
+  /** The shared pool of a saved connection (recreated when the connection changed). */
+  async pool(id: string): Promise<{ url: string; pool: pg.Pool }> {
+    const url = await this.url(id);
+    const cur = this.pools.get(id);
+    if (cur && cur.url === url) return cur;
+    if (cur) void cur.pool.end().catch(() => {});
+    const c = this.get(id);
+    const entry = { url, pool: createPool(url, { max: c.poolMax ?? 4, applicationName: 'tablesync' }) };
+    this.pools.set(id, entry);
+    return entry;
+  }
+
+  /** Test a saved connection or a draft; a failure is an answer (ok:false), not an error. */
+  async test(input: { id?: string; connection?: ConnectionDraft }): Promise<ConnectionTestResult> {
+    let url: string;
+    try {
+      if (input.connection) {
+        const { params, password } = draftParams(input.connection);
+        let pw = password;
+        if ((pw === undefined || pw === '') && input.id !== undefined && !('clearPassword' in input.connection && input.connection.clearPassword)) {
+          const c = this.settings.getConnection(input.id);
+          if (c?.hasPassword) pw = await this.secrets.get(input.id);
+        }
+        url = buildConnectionUrl({ ...params, ...(pw ? { password: pw } : {}) });
+      } else if (input.id !== undefined) {
+        url = await this.url(input.id);
+      } else {
+        throw new TableSyncError('INVALID_INPUT', 'connections.test needs an id or a connection');
+      }
+    } catch (e) {
+      const err = toTableSyncError(e);
+      if (err.code === 'NOT_FOUND' || err.code === 'INVALID_INPUT') throw err;
+      return { ok: false, error: { code: err.code, message: err.message } };
+    }
+    const pool = createPool(url, { max: 1, applicationName: 'tablesync test' });
+    const started = performance.now();
+    try {
+      const r = await testConnection(pool);
+      return {
+        ok: true,
+        serverVersion: r.serverVersion,
+        latencyMs: Math.round(performance.now() - started),
+        pgvector: r.pgvector.installed ? 'installed' : r.pgvector.available ? 'available' : 'missing',
+      };
+    } catch (e) {
+      const err = toTableSyncError(e);
+      return { ok: false, latencyMs: Math.round(performance.now() - started), error: { code: err.code, message: err.message } };
+    } finally {
+      await pool.end().catch(() => {});
+    }
+  }
+
+  async closePool(id: string): Promise<void> {
+    const cur = this.pools.get(id);
+    this.pools.delete(id);
+    await cur?.pool.end().catch(() => {});
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(all.map((p) => p.pool.end().catch(() => {})));
+  }
+}
+
+function draftParams(d: ConnectionDraft): { params: ConnectionParams; password?: string } {
+  if ('url' in d) {
+    const params = parseConnectionUrl(d.url);
+    const { password, ...rest } = params;
+    return { params: rest, ...(password !== undefined ? { password } : {}) };
+  }
+  return {
+    params: { host: d.host, port: d.port, database: d.database, user: d.user, sslmode: d.sslmode, options: d.options ?? {} },
+    ...(d.password !== undefined ? { password: d.password } : {}),
+  };
+}

