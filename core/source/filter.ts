@@ -21,7 +21,7 @@
  * Short lock and statement timeouts keep the check from waiting behind a DDL lock or a slow filter.
  */
 import type pg from 'pg';
-import { pgErrorFields, TableSyncError } from '../errors';
+import { pgErrorFields, TableSyncError, toTableSyncError } from '../errors';
 import { qualifiedName } from '../sql/ident';
 import { RAW_TYPES } from '../connections/pool';
 import { connect } from './read-only';
@@ -30,6 +30,8 @@ import { filterSql } from './source-sql';
 export type FilterCheck = { ok: true } | { ok: false; message: string; position?: number; sqlstate?: string };
 
 const READ_ONLY_SQLSTATE = '25006';
+const LOCK_TIMEOUT_SQLSTATE = '55P03';
+const STATEMENT_TIMEOUT_SQLSTATE = '57014';
 
 /**
  * Validate `filter` against `schema.table`. A blank filter is valid (it means no filter).
@@ -69,7 +71,13 @@ function describeFailure(e: unknown, prefix: string, filter: string): FilterChec
   const pg = pgErrorFields(e);
   if (!pg?.code) throw e;
   const raw = e instanceof Error ? e.message : String(e);
-  const message = pg.code === READ_ONLY_SQLSTATE ? `the filter must not write: ${raw}` : raw;
+  // Not the filter's fault: a lock held by someone else, a lost connection. Say so instead of
+  // calling the filter invalid.
+  if (pg.code === LOCK_TIMEOUT_SQLSTATE) throw new TableSyncError('LOCKED', `cannot validate the filter now: another session holds a lock on the table (${raw})`, { sqlstate: pg.code }, { cause: e });
+  if (pg.code.startsWith('08') || pg.code.startsWith('57P')) throw toTableSyncError(e, 'validating the filter');
+  const message = pg.code === READ_ONLY_SQLSTATE ? `the filter must not write: ${raw}`
+    : pg.code === STATEMENT_TIMEOUT_SQLSTATE ? `the filter is too slow to check (more than 30 s on one row): ${raw}`
+    : raw;
   const out: { ok: false; message: string; position?: number; sqlstate?: string } = { ok: false, message, sqlstate: pg.code };
   if (pg.position) {
     const length = [...filter].length;

@@ -11,6 +11,7 @@ import { copyLines, decodeCopyRow } from '../sql/copy-text';
 import { resolveSource, type ResolvedSource, type SourceSpecLike } from './resolve-source';
 import { copyRowsOut, scanKeyFingerprint, scanKeyOrdinal } from './copy-out';
 import { countRows } from './count-rows';
+import { describeTable } from '../introspect/describe-table';
 
 export type RawRow = Record<string, string | null>;
 
@@ -65,9 +66,8 @@ export class PgTableSource<Row = RawRow> {
     if (o.includedColumns) spec.includedColumns = o.includedColumns;
     const columns = o.columns ?? (o.rowSchema && !o.includedColumns ? Object.keys(o.rowSchema.shape) : undefined);
     if (columns) {
-      // `columns` may name key columns (they are read regardless); resolve once to know which.
-      const probe = await resolveSource(this.pool, { ...spec, includedColumns: [] });
-      const keys = new Set(probe.keyColumns.map((c) => c.name));
+      // `columns` may name key columns (they are read regardless); the catalog says which.
+      const keys = new Set((await describeTable(this.pool, spec.schema ?? 'public', spec.table)).primaryKey);
       spec.includedColumns = columns.filter((c) => !keys.has(c));
     }
     return resolveSource(this.pool, spec);

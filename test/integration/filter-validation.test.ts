@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { copyRowsOut, resolveSource, validateFilter } from '../../core/source';
 import { copyRows } from '../fixtures/source/collect';
+import { TableSyncError } from '../../core/errors';
 
 // The filter is user SQL: validateFilter reports PostgreSQL's own verdict, with the position
 // mapped into the filter text, and never writes.
@@ -75,6 +76,18 @@ describe('validateFilter', () => {
   it('reports errors the data raises on evaluation', async () => {
     expect(await check('1 / (id - id) > 0')).toMatchObject({ ok: false, message: 'division by zero', sqlstate: '22012' });
   });
+
+  it('a table locked by someone else is LOCKED, not an invalid filter', async () => {
+    const holder = await db.pool.connect();
+    try {
+      await holder.query('BEGIN; LOCK TABLE empty IN ACCESS EXCLUSIVE MODE');
+      await expect(check('n > 0', 'empty')).rejects.toSatisfy((e: unknown) =>
+        e instanceof TableSyncError && e.code === 'LOCKED' && /another session holds a lock/.test(e.message));
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+    }
+  }, 20_000);
 
   it('does not leave locks or open transactions behind', async () => {
     await check('price > 0');
