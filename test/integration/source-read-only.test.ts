@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, type TestDatabase } from '../support/db';
+import { copyRowsOut, countRows, readRowsByKeys, resolveSource, scanKeyFingerprint } from '../../core/source';
+import { TableSyncError } from '../../core/errors';
+import { collect, copyRows } from '../fixtures/source/collect';
+
+// A write hidden where validation cannot see it (behind a branch only a later row takes) still
+// cannot happen: every read of the source runs in a READ ONLY transaction.
+describe('every source read is read-only', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await freshDatabase();
+    await db.sql(`CREATE TABLE audit (n int)`);
+    await db.sql(`CREATE FUNCTION sneaky(x int) RETURNS boolean LANGUAGE sql VOLATILE AS $$ INSERT INTO audit VALUES (x) RETURNING true $$`);
+    await db.sql(`CREATE TABLE items (id int PRIMARY KEY, v text)`);
+    await db.sql(`INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, 1000) g`);
+  });
+  afterAll(async () => { await db?.drop(); });
+
+  it('a write behind a branch passes validation but fails on every read path, writing nothing', async () => {
+    // validation evaluates a NULL row and the first physical row (id 1); id 777 is neither
+    const r = await resolveSource(db.pool, { table: 'items', filter: 'CASE WHEN id = 777 THEN sneaky(id) ELSE true END' });
+    const readOnly = (e: unknown) => e instanceof TableSyncError && /read-only transaction/.test(e.message);
+    await expect(copyRows(copyRowsOut(db.pool, r))).rejects.toSatisfy(readOnly);
+    await expect(copyRows(scanKeyFingerprint(db.pool, r))).rejects.toSatisfy(readOnly);
+    await expect(collect(readRowsByKeys(db.pool, r, [['777']]))).rejects.toSatisfy(readOnly);
+    await expect(countRows(db.pool, r, { exact: true })).rejects.toSatisfy(readOnly);
+    expect((await db.sql('SELECT count(*) AS n FROM audit')).rows[0].n).toBe('0');
+  });
+
+  it('a writing function on the first row is caught by validation', async () => {
+    await expect(resolveSource(db.pool, { table: 'items', filter: 'sneaky(id)' })).rejects.toSatisfy((e: unknown) =>
+      e instanceof TableSyncError && e.code === 'FILTER_INVALID' && /must not write/.test(e.message));
+    expect((await db.sql('SELECT count(*) AS n FROM audit')).rows[0].n).toBe('0');
+  });
+});
