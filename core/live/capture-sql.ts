@@ -94,15 +94,24 @@ END
     .digest('hex')
     .slice(0, 16);
   const comment = `COMMENT ON FUNCTION ${fn}() IS ${quoteLiteral(functionComment(hash, names.channel))}`;
-  const dropRow = `DROP TRIGGER IF EXISTS ${quoteIdent(names.rowTrigger)} ON ${table}`;
-  const dropTruncate = `DROP TRIGGER IF EXISTS ${quoteIdent(names.truncateTrigger)} ON ${table}`;
-  const install = [createFunction, comment, dropRow, rowTrigger, dropTruncate, truncateTrigger];
+  const [dropRow, dropTruncate, dropFunction] = captureDropSql(t, names);
+  const install = [createFunction, comment, dropRow!, rowTrigger, dropTruncate!, truncateTrigger];
   return {
     hash,
     install,
-    drop: [dropRow, dropTruncate, `DROP FUNCTION IF EXISTS ${fn}()`],
+    drop: [dropRow!, dropTruncate!, dropFunction!],
     script: ['BEGIN;', ...install.map((s) => `${s};`), 'COMMIT;'].join('\n'),
   };
+}
+
+/** DROP statements for both triggers and the function; the key is not needed to remove them. */
+export function captureDropSql(t: Pick<CaptureTable, 'schema' | 'table'>, names: CaptureNames): string[] {
+  const table = qualifiedName(t.schema, t.table);
+  return [
+    `DROP TRIGGER IF EXISTS ${quoteIdent(names.rowTrigger)} ON ${table}`,
+    `DROP TRIGGER IF EXISTS ${quoteIdent(names.truncateTrigger)} ON ${table}`,
+    `DROP FUNCTION IF EXISTS ${qualifiedName(t.schema, names.functionName)}()`,
+  ];
 }
 
 /** The comment that marks a function as ours and records which definition it has. */

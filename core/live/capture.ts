@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { TableSyncError, pgErrorFields, toTableSyncError } from '../errors';
 import { qualifiedName } from '../sql/ident';
 import type { CaptureNames } from './channel';
-import { captureSql, hashFromComment, ROW_TRIGGER_TYPE, TRUNCATE_TRIGGER_TYPE, type CaptureTable } from './capture-sql';
+import { captureDropSql, captureSql, hashFromComment, ROW_TRIGGER_TYPE, TRUNCATE_TRIGGER_TYPE, type CaptureTable } from './capture-sql';
 
 export type CaptureState = 'missing' | 'outdated' | 'current';
 
@@ -99,15 +99,15 @@ export async function ensureCapture(pool: pg.Pool, t: CaptureTable, names: Captu
 }
 
 /** Remove both triggers and the function (the flow is being dropped). A missing table is fine. */
-export async function dropCapture(pool: pg.Pool | pg.PoolClient, t: CaptureTable, names: CaptureNames): Promise<void> {
-  const sql = captureSql(t, names);
+export async function dropCapture(pool: pg.Pool | pg.PoolClient, t: Pick<CaptureTable, 'schema' | 'table'>, names: CaptureNames): Promise<void> {
+  const drop = captureDropSql(t, names);
   const { rows } = await pool.query<{ oid: string | null }>('SELECT to_regclass($1) AS oid', [qualifiedName(t.schema, t.table)]);
-  const statements = rows[0]?.oid ? sql.drop : sql.drop.slice(-1);
+  const statements = rows[0]?.oid ? drop : drop.slice(-1);
   try {
     for (const statement of statements) await pool.query(statement);
   } catch (e) {
     if (pgErrorFields(e)?.code === '42501') {
-      throw new TableSyncError('PERMISSION_DENIED', `cannot remove the change-capture trigger from ${qualifiedName(t.schema, t.table)}: ask its owner to run:\n${sql.drop.map((s) => `${s};`).join('\n')}`, { sql: sql.drop.join(';\n') + ';' }, { cause: e });
+      throw new TableSyncError('PERMISSION_DENIED', `cannot remove the change-capture trigger from ${qualifiedName(t.schema, t.table)}: ask its owner to run:\n${drop.map((s) => `${s};`).join('\n')}`, { sql: drop.map((s) => `${s};`).join('\n') }, { cause: e });
     }
     throw toTableSyncError(e, `removing the change-capture trigger from ${qualifiedName(t.schema, t.table)}`);
   }

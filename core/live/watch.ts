@@ -31,13 +31,23 @@ export interface Applier {
   catchUp(): Promise<{ changed: number; commitTime: Date }>;
 }
 
+/** What one connection cycle works with: the source table's key as resolved now, and the applier. */
+export interface LiveSession {
+  table: CaptureTable;
+  applier: Applier;
+}
+
 export interface LiveRuntime {
   flowName: string;
   sourceUrl: string;
   sourcePool: pg.Pool;
-  table: CaptureTable;
   names: CaptureNames;
-  applier: Applier;
+  /**
+   * Run one connection cycle while holding the flow's lock. Entered again on every reconnect: the
+   * lock lives on a target connection, and when the target went away that connection (and the lock
+   * with it) is gone too; the source is resolved again, in case its table changed meanwhile.
+   */
+  session<T>(fn: (s: LiveSession) => Promise<T>): Promise<T>;
 }
 
 export interface WatchOptions {
@@ -65,10 +75,10 @@ function isFatal(e: TableSyncError): boolean {
   return INPUT_ERROR_CODES.has(e.code);
 }
 
-export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}, withLock: <T>(fn: () => Promise<T>) => Promise<T> = (fn) => fn()): WatchHandle {
+export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle {
   const batchDelayMs = opts.batchDelayMs ?? 2;
   const batchMaxKeys = opts.batchMaxKeys ?? 500;
-  const { flowName, names, table, applier } = rt;
+  const { flowName, names } = rt;
   const wakeup = new Wakeup();
   let stopping = false;
 
@@ -81,7 +91,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}, withLock: <T>
   const latency = (since: number | undefined, commit: Date) =>
     since === undefined ? null : Math.max(0, Math.round((commit.getTime() - since) * 10) / 10);
 
-  const applyBatch = async (batch: Batch): Promise<void> => {
+  const applyBatch = async (applier: Applier, batch: Batch): Promise<void> => {
     if (batch.keys.length > 0) {
       let result: Awaited<ReturnType<Applier['syncKeys']>>;
       try {
@@ -109,8 +119,9 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}, withLock: <T>
 
   /** One connection's life: returns the reason it ended (undefined when stopping). */
   let reachedLive = false;
-  const cycle = async (batcher: Batcher): Promise<string | undefined> => {
+  const cycle = async ({ table, applier }: LiveSession): Promise<string | undefined> => {
     reachedLive = false;
+    const batcher = new Batcher(table.keyColumns);
     let lostReason: string | undefined;
     let listener: Listener | undefined;
     try {
@@ -139,7 +150,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}, withLock: <T>
           await wakeup.wait(batchDelayMs - age);
           continue;
         }
-        await applyBatch(batcher.take());
+        await applyBatch(applier, batcher.take());
       }
       return stopping ? undefined : lostReason;
     } finally {
@@ -153,11 +164,13 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}, withLock: <T>
       status('connecting', attempt === 0 ? {} : { attempt });
       let failure: string | undefined;
       try {
-        failure = await cycle(new Batcher(table.keyColumns));
+        failure = await rt.session(cycle);
         if (failure === undefined) break;
       } catch (e) {
         const err = toTableSyncError(e);
-        if (isFatal(err)) {
+        // LOCKED on the first attempt: another writer has the flow, say so. Later it is most
+        // likely an apply that will finish: keep retrying.
+        if (isFatal(err) || (err.code === 'LOCKED' && attempt === 0)) {
           status('failed', { reason: err.message });
           throw err;
         }
@@ -171,7 +184,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}, withLock: <T>
     }
   };
 
-  const done = withLock(() => run()).then(
+  const done = run().then(
     () => { status('stopped'); },
     (e: unknown) => { throw toTableSyncError(e); },
   );

@@ -1,0 +1,129 @@
+/**
+ * Live change capture (DESIGN §3 Live, reference doc 000 `notification`): a trigger on the source
+ * table notifies a channel with the changed keys; a dedicated listener re-reads them through the
+ * filter and applies them to the target in small batches, one transaction each, after a catch-up
+ * scan on every (re)connect.
+ *
+ * @example
+ * const ctx = await openFlow(flow, connectionResolver());
+ * const watch = watchFlow(ctx, { onEvent: (e) => console.log(e.op, e.key, e.outcome, e.latencyMs) });
+ * process.once('SIGINT', () => void watch.stop());
+ * await watch.done;
+ */
+import type { ChangeEvent, ListenerStatus } from '../api/model';
+import { TableSyncError } from '../errors';
+import { qualifiedName } from '../sql/ident';
+import { writeLiveState, withFlowLock } from '../state';
+import { catchUp, registerDropHook, type FlowContext } from '../target';
+import { jobFromFlow } from '../target/flow-job';
+import { syncKeysOn } from '../target/sync-keys';
+import { captureNames, type CaptureNames } from './channel';
+import { dropCapture } from './capture';
+import { captureDropSql } from './capture-sql';
+import { runWatch, type Applier, type KeyOutcome, type WatchHandle, type WatchOptions } from './watch';
+
+export { captureNames, defaultChannel, type CaptureNames } from './channel';
+export { captureSql, captureDropSql, type CaptureTable } from './capture-sql';
+export { ensureCapture, captureState, dropCapture, type CaptureState } from './capture';
+export { runWatch, type WatchHandle, type WatchOptions, type Applier, type LiveSession, type LiveRuntime } from './watch';
+export type { ChangeEvent, ListenerStatus };
+
+/** What core/live records in the flow's state row (tablesync.flows.live), so drop removes what was created. */
+export interface LiveState {
+  schema: string;
+  table: string;
+  channel: string;
+  functionName: string;
+  rowTrigger: string;
+  truncateTrigger: string;
+}
+
+/** The capture names for a flow (channel from `source.notification.channelName`, else the default). */
+export function flowCaptureNames(flow: FlowContext['flow']): CaptureNames {
+  return captureNames(flow.name, flow.source.table, flow.source.notification?.channelName);
+}
+
+/**
+ * Catch up, then apply the source's changes to the target as they happen, until stopped. Holds the
+ * flow's advisory lock (target database) while it runs; creates the capture trigger and function
+ * on the source table (or replaces outdated ones). The flow must have `source.notification`.
+ */
+export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandle {
+  const { flow } = ctx;
+  if (!flow.source.notification) {
+    throw new TableSyncError('INVALID_INPUT', `flow "${flow.name}" has no source.notification: add "notification": {} to its source to watch it live`, { path: 'source.notification' });
+  }
+  const names = flowCaptureNames(flow);
+  return runWatch({
+    flowName: flow.name,
+    sourceUrl: ctx.sourceUrl,
+    sourcePool: ctx.sourcePool,
+    names,
+    session: (fn) => withFlowLock(ctx.targetPool, flow.name, async (client) => {
+      const locked: FlowContext = { ...ctx, targetClient: client };
+      // Resolved once per connection cycle, not per batch: a batch is a few keys and must stay cheap.
+      const job = await jobFromFlow(locked);
+      const keyColumns = job.source.keyColumns.map((c) => c.name);
+      const table = {
+        schema: job.source.schema,
+        table: job.source.table,
+        keyColumns,
+        ...(job.source.ordinalColumn ? { ordinalColumn: job.source.ordinalColumn } : {}),
+      };
+      const applier: Applier = {
+        syncKeys: async (keys) => {
+          const r = await syncKeysOn(client, job, keys);
+          const outcome = new Map<string, KeyOutcome>();
+          for (const k of r.applied) outcome.set(JSON.stringify(k), 'applied');
+          for (const k of r.filteredOut) outcome.set(JSON.stringify(k), 'filtered-out');
+          for (const k of r.deleted) outcome.set(JSON.stringify(k), 'deleted');
+          return { outcomes: keys.map((k) => outcome.get(JSON.stringify(k)) ?? 'skipped'), commitTime: r.commitTime };
+        },
+        catchUp: async () => {
+          const r = await catchUp(locked);
+          const live: LiveState = { schema: table.schema, table: table.table, channel: names.channel, functionName: names.functionName, rowTrigger: names.rowTrigger, truncateTrigger: names.truncateTrigger };
+          await writeLiveState(client, flow.name, live);
+          return { changed: r.rows.insert + r.rows.update + r.rows.delete, commitTime: new Date() };
+        },
+      };
+      return fn({ table, applier });
+    }),
+  }, opts);
+}
+
+function isLiveState(v: unknown): v is LiveState {
+  if (!v || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  return ['schema', 'table', 'channel', 'functionName', 'rowTrigger', 'truncateTrigger'].every((k) => typeof o[k] === 'string');
+}
+
+/**
+ * dropFlow removes the trigger and function: those recorded when watch last ran (the flow's channel
+ * may have changed since), and those the flow names now.
+ */
+registerDropHook(async (ctx, state) => {
+  const targets: Array<{ schema: string; table: string; names: CaptureNames }> = [];
+  if (isLiveState(state?.live)) {
+    const l = state.live;
+    targets.push({ schema: l.schema, table: l.table, names: { channel: l.channel, functionName: l.functionName, rowTrigger: l.rowTrigger, truncateTrigger: l.truncateTrigger } });
+  }
+  const current = { schema: ctx.flow.source.schema, table: ctx.flow.source.table, names: flowCaptureNames(ctx.flow) };
+  if (!targets.some((t) => t.schema === current.schema && t.table === current.table && t.names.channel === current.names.channel)) {
+    // Not recorded (never watched, or state gone): only when the function is really there.
+    const { rows } = await ctx.sourcePool.query<{ f: string | null }>('SELECT to_regprocedure($1)::text AS f', [`${qualifiedName(current.schema, current.names.functionName)}()`]);
+    if (rows[0]?.f) targets.push(current);
+  }
+  if (targets.length === 0) return undefined;
+  return {
+    steps: targets.map((t) => ({
+      kind: 'drop-trigger' as const,
+      summary: `drop change-capture triggers "${t.names.rowTrigger}", "${t.names.truncateTrigger}" and function "${t.names.functionName}" on the source`,
+      sql: captureDropSql(t, t.names),
+      destructive: false,
+      hazards: [],
+    })),
+    run: async () => {
+      for (const t of targets) await dropCapture(ctx.sourcePool, t, t.names);
+    },
+  };
+});
