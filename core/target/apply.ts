@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import type { ApplyProgress, ApplyResult, PlanStep } from '../api/model';
 import { TableSyncError, toTableSyncError } from '../errors';
-import { ensureStateSchema, writeFlowState } from '../state/store';
+import { ensureStateSchema, stateSchemaSql, writeFlowState } from '../state/store';
 import { prepare, type Prepared } from './prepare';
 import { planFingerprint } from './plan';
 import { createScanTables, diffDigest, diffRows, loadScan } from './rows';
@@ -25,7 +25,7 @@ export interface ApplyOptions {
 }
 
 async function runStep(client: pg.ClientBase, step: PlanStep): Promise<void> {
-  if (step.kind === 'create-schema') {
+  if (step.kind === 'create-schema' && step.sql[0] === stateSchemaSql()[0]) {
     await ensureStateSchema(client);
     return;
   }

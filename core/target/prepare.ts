@@ -153,6 +153,10 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
         if (a && a.type !== c.type && !(vectorPending && c.isVector)) castable.set(`${a.type}\0${c.type}`, (await castExists(client, a.type, c.type)) === undefined);
       }
     }
+    const schemaExists = (await client.query(`SELECT to_regnamespace($1) IS NOT NULL AS ok`, [quoteIdent(target.schema)])).rows[0].ok === 't';
+    if (!schemaExists) {
+      preSteps.push({ kind: 'create-schema', summary: `create schema ${quoteIdent(target.schema)}`, sql: [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`], destructive: false, hazards: [] });
+    }
     const prev = state?.setup.target.created ? { schema: state.setup.target.schema, table: state.setup.target.table } : undefined;
     const ddl = planTableDdl({ schema: target.schema, table: target.table, columns, actual, ...(prev ? { previous: prev } : {}), castable: (f, t) => castable.get(`${f}\0${t}`) ?? true });
     preSteps.push(...ddl.steps);
