@@ -48,3 +48,58 @@ export async function rowsAsLines(pool: pg.Pool, sql: string): Promise<string[]>
   const { rows } = await pool.query(sql);
   return rows.map((r) => JSON.stringify(r)).sort();
 }
+
+// ---------------------------------------------------------------- watching a flow
+
+import type { ChangeEvent, ListenerStatus } from '../../core/api/model';
+import type { FlowContext } from '../../core/target';
+import { watchFlow, type WatchHandle, type WatchOptions } from '../../core/live';
+
+export interface Watching {
+  handle: WatchHandle;
+  events: ChangeEvent[];
+  statuses: ListenerStatus[];
+  /** Wait until the listener has reported `live` at least `n` times (n-1 reconnects). */
+  live(n?: number, timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Start watching with fast reconnects and heartbeats (tests kill connections on purpose). */
+export function watch(ctx: FlowContext, opts: WatchOptions = {}): Watching {
+  const events: ChangeEvent[] = [];
+  const statuses: ListenerStatus[] = [];
+  const handle = watchFlow(ctx, {
+    backoff: { initialMs: 50, maxMs: 500 },
+    listener: { heartbeatMs: 500, heartbeatTimeoutMs: 2000 },
+    ...opts,
+    onEvent: (e) => { events.push(e); opts.onEvent?.(e); },
+    onStatus: (s) => { statuses.push(s); opts.onStatus?.(s); },
+  });
+  return {
+    handle,
+    events,
+    statuses,
+    live: async (n = 1, timeoutMs = 30_000) => {
+      await waitFor(`listener live (${n}×)`, () => {
+        const failed = statuses.find((s) => s.state === 'failed');
+        if (failed) throw new Error(`watch failed: ${failed.reason}`);
+        return statuses.filter((s) => s.state === 'live').length >= n;
+      }, timeoutMs);
+    },
+    stop: () => handle.stop(),
+  };
+}
+
+/** Wait until `sql` returns the same rows on both databases (order-insensitive). */
+export async function waitForSameRows(what: string, a: pg.Pool, aSql: string, b: pg.Pool, bSql: string, timeoutMs = 30_000): Promise<string[]> {
+  let last = '';
+  try {
+    return await waitFor(what, async () => {
+      const [x, y] = await Promise.all([rowsAsLines(a, aSql), rowsAsLines(b, bSql)]);
+      last = `source ${x.length} rows, target ${y.length} rows`;
+      return JSON.stringify(x) === JSON.stringify(y) ? x : undefined;
+    }, timeoutMs, 50);
+  } catch (e) {
+    throw new Error(`${(e as Error).message} (${last})`);
+  }
+}

@@ -1,0 +1,85 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyFlow, type FlowContext } from '../../core/target';
+import { sourceAndTarget, type Pair } from './target-fixture';
+import { waitFor, watch, type Watching } from '../support/live';
+
+// Inserts, updates and deletes in the source reach the target while watching, each reported as a
+// change event with its outcome and a latency.
+describe('watch applies inserts, updates and deletes', () => {
+  let t: Pair;
+  let ctx: FlowContext;
+  let w: Watching;
+  const target = async () => (await t.tgt.sql(`SELECT id, name, price FROM items ORDER BY id`)).rows;
+
+  beforeAll(async () => {
+    t = await sourceAndTarget('live_rows');
+    await t.src.sql(`CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(12,2))`);
+    await t.src.sql(`INSERT INTO items VALUES (1, 'one', 1.00), (2, 'two', 2.00)`);
+    ctx = t.ctx({ name: 'live_rows', source: { table: 'items', notification: {} }, target: { table: 'items' } });
+    await applyFlow(ctx);
+    w = watch(ctx);
+    await w.live();
+  });
+  afterAll(async () => {
+    await w?.stop();
+    await t?.close();
+  });
+
+  it('reports the states connecting → catching-up → live', () => {
+    expect(w.statuses.map((s) => s.state)).toEqual(['connecting', 'catching-up', 'live']);
+    expect(w.statuses[2]).toMatchObject({ flow: 'live_rows', channel: 'live_rows__items__tablesync', caughtUp: 0 });
+  });
+
+  it('applies an insert', async () => {
+    await t.src.sql(`INSERT INTO items VALUES (9007199254740993, 'big', 3.50)`);
+    await waitFor('the insert in the target', async () => (await target()).length === 3);
+    expect((await target())[2]).toEqual({ id: '9007199254740993', name: 'big', price: '3.50' });
+    const e = await waitFor('its event', () => w.events.find((x) => x.key.id === '9007199254740993'));
+    expect(e).toMatchObject({ flow: 'live_rows', op: 'insert', outcome: 'applied', key: { id: '9007199254740993' } });
+    expect(typeof e.latencyMs).toBe('number');
+    expect(e.latencyMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('applies an update', async () => {
+    await t.src.sql(`UPDATE items SET name = 'uno', price = 1.25 WHERE id = 1`);
+    await waitFor('the update in the target', async () => (await target())[0]?.name === 'uno');
+    expect((await target())[0]).toEqual({ id: '1', name: 'uno', price: '1.25' });
+    expect(w.events.at(-1)).toMatchObject({ op: 'update', key: { id: '1' }, outcome: 'applied' });
+  });
+
+  it('applies a delete', async () => {
+    await t.src.sql(`DELETE FROM items WHERE id = 2`);
+    await waitFor('the delete in the target', async () => (await target()).length === 2);
+    expect((await target()).map((r) => r.id)).toEqual(['1', '9007199254740993']);
+    expect(w.events.at(-1)).toMatchObject({ op: 'delete', key: { id: '2' }, outcome: 'deleted' });
+  });
+
+  it('applies a multi-row transaction as one batch, last state per key winning', async () => {
+    const client = await t.src.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO items SELECT g, 'n' || g, g FROM generate_series(100, 199) g`);
+      await client.query(`UPDATE items SET name = 'final' WHERE id BETWEEN 100 AND 149`);
+      await client.query(`DELETE FROM items WHERE id BETWEEN 150 AND 159`);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    await waitFor('the transaction in the target', async () => (await target()).length === 92);
+    const rows = await target();
+    expect(rows.filter((r) => r.name === 'final')).toHaveLength(50);
+    const txEvents = w.events.filter((e) => Number(e.key.id) >= 100 && Number(e.key.id) < 200);
+    expect(txEvents).toHaveLength(100);
+    expect(txEvents.filter((e) => e.outcome === 'deleted')).toHaveLength(10);
+  });
+
+  it('stops cleanly: UNLISTEN, the lock released, the status stopped', async () => {
+    await w.stop();
+    await w.handle.done;
+    expect(w.statuses.at(-1)?.state).toBe('stopped');
+    const { rows } = await t.src.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tablesync live'`);
+    expect(rows[0].n).toBe('0');
+    const r = await applyFlow(ctx); // would fail with LOCKED if watch still held the flow
+    expect(r.rows.insert).toBe(0);
+  });
+});
