@@ -326,7 +326,10 @@ export const methods = {
     z.object({
       name,
       allowDestructive: z.boolean().default(false),
-      /** The plan's fingerprint the user reviewed: PLAN_STALE when the world changed since. */
+      /**
+       * The plan's fingerprint the user reviewed. When the world changed since: PLAN_STALE if the new
+       * plan has destructive steps (review again), else applied as recomputed with `replanned: true`.
+       */
       expectedFingerprint: z.string().optional(),
       requestId: requestId.optional(),
     }).strict(),

@@ -8,6 +8,7 @@ import type { Engine } from '../app/engine';
 import { browseRows, countRows, validateAndCount } from '../browse';
 import { TableSyncError } from '../errors';
 import { describeTable, listSchemas, listTables } from '../introspect';
+import { applyFlow, dropFlow, planFlow } from '../target';
 import type { MethodName, MethodOutput, MethodParsedInput } from './contract';
 
 type Handler<M extends MethodName> = (engine: Engine, input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
@@ -33,23 +34,17 @@ export const handlers: Handlers = {
   },
 
   // ------------------------------------------------------------ catalog
-  'catalog.schemas': async (e, i) => listSchemas((await e.connections.pool(i.connectionId)).pool),
-  'catalog.tables': async (e, i) => listTables((await e.connections.pool(i.connectionId)).pool, i.schema),
-  'catalog.describe': async (e, i) => describeTable((await e.connections.pool(i.connectionId)).pool, i.schema, i.table),
+  'catalog.schemas': (e, i) => e.connections.use(i.connectionId, (pool) => listSchemas(pool)),
+  'catalog.tables': (e, i) => e.connections.use(i.connectionId, (pool) => listTables(pool, i.schema)),
+  'catalog.describe': (e, i) => e.connections.use(i.connectionId, (pool) => describeTable(pool, i.schema, i.table)),
 
   // ------------------------------------------------------------ browsing
-  'browse.rows': (e, i) => e.requests.run(i.requestId, async (h) => {
-    const { url, pool } = await e.connections.pool(i.connectionId);
-    return browseRows(pool, i, { onBackend: (pid) => h.backend(url, pid) });
-  }),
-  'browse.count': (e, i) => e.requests.run(i.requestId, async (h) => {
-    const { url, pool } = await e.connections.pool(i.connectionId);
-    return countRows(pool, i, { onBackend: (pid) => h.backend(url, pid) });
-  }),
-  'filter.validate': (e, i) => e.requests.run(i.requestId, async (h) => {
-    const { url, pool } = await e.connections.pool(i.connectionId);
-    return validateAndCount(pool, i, { onBackend: (pid) => h.backend(url, pid), wasCancelled: h.cancelled });
-  }),
+  'browse.rows': (e, i) => e.requests.run(i.requestId, (h) =>
+    e.connections.use(i.connectionId, (pool, url) => browseRows(pool, i, { onBackend: (pid) => h.backend(url, pid) }))),
+  'browse.count': (e, i) => e.requests.run(i.requestId, (h) =>
+    e.connections.use(i.connectionId, (pool, url) => countRows(pool, i, { onBackend: (pid) => h.backend(url, pid) }))),
+  'filter.validate': (e, i) => e.requests.run(i.requestId, (h) =>
+    e.connections.use(i.connectionId, (pool, url) => validateAndCount(pool, i, { onBackend: (pid) => h.backend(url, pid), wasCancelled: h.cancelled }))),
   'query.cancel': async (e, i) => ({ cancelled: await e.requests.cancel(i.requestId) }),
 
   // ------------------------------------------------------------ flows
@@ -65,9 +60,22 @@ export const handlers: Handlers = {
     if (removed) e.events.emit('settings.changed', { what: 'flows' });
     return { removed };
   },
-  'flows.plan': () => notAvailable('flows.plan'),
-  'flows.apply': () => notAvailable('flows.apply'),
-  'flows.drop': () => notAvailable('flows.drop'),
+  'flows.plan': (e, i) => e.requests.run(i.requestId, () =>
+    e.withFlow('name' in i ? e.flows.get(i.name).flow : i.flow, (ctx) => planFlow(ctx))),
+  'flows.apply': (e, i) => e.requests.run(i.requestId, (h) =>
+    e.withFlow(e.flows.get(i.name).flow, (ctx) => applyFlow(ctx, {
+      allowDestructive: i.allowDestructive,
+      ...(i.expectedFingerprint !== undefined ? { expectedFingerprint: i.expectedFingerprint } : {}),
+      signal: h.signal,
+      onProgress: (p) => e.events.emit('flow.applyProgress', { ...p, ...(i.requestId !== undefined ? { requestId: i.requestId } : {}) }),
+    }))),
+  'flows.drop': (e, i) => e.requests.run(i.requestId, async () => {
+    const started = performance.now();
+    const flow = e.flows.get(i.name).flow;
+    await e.stopWatch(flow.name);
+    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx));
+    return { flow: flow.name, steps: out.steps.map((s) => s.summary), durationMs: Math.round(performance.now() - started) };
+  }),
   'flows.watchStart': () => notAvailable('flows.watchStart'),
   'flows.watchStop': () => notAvailable('flows.watchStop'),
   'flows.watchList': () => [],

@@ -108,6 +108,32 @@ export class ConnectionService {
     return entry;
   }
 
+  /**
+   * Run `fn` with a pool on a saved connection. A server that takes one session at a time (poolMax
+   * 1, the demo's PGlite) gets a pool for this call only, so no idle connection of ours blocks the
+   * next user of that server (a plan, a watch).
+   */
+  async use<T>(id: string, fn: (pool: pg.Pool, url: string) => Promise<T>): Promise<T> {
+    const c = this.get(id);
+    if (c.poolMax !== 1) {
+      const { pool, url } = await this.pool(id);
+      return fn(pool, url);
+    }
+    const url = await this.url(id);
+    const pool = createPool(url, { max: 1, applicationName: 'tablesync' });
+    try {
+      return await fn(pool, url);
+    } catch (e) {
+      const err = toTableSyncError(e);
+      if (err.code === 'CONNECTION_FAILED' || /too many connections/i.test(err.message)) {
+        throw new TableSyncError('CONNECTION_FAILED', `${err.message} (${c.name} serves one connection at a time: a running watch or apply on it holds that connection)`, err.detail, { cause: e });
+      }
+      throw err;
+    } finally {
+      await pool.end().catch(() => {});
+    }
+  }
+
   /** Test a saved connection or a draft; a failure is an answer (ok:false), not an error. */
   async test(input: { id?: string; connection?: ConnectionDraft }): Promise<ConnectionTestResult> {
     let url: string;

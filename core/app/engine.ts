@@ -7,7 +7,9 @@
 import { join } from 'node:path';
 import type { AppInfo } from '../api/contract';
 import { TableSyncError } from '../errors';
-import type { ConnectionRef } from '../flow/schema';
+import type { ConnectionRef, Flow } from '../flow/schema';
+import { connectionResolver, openFlow } from '../flow/load';
+import type { FlowContext } from '../target/job';
 import { FileSecretStore, type SecretStore } from '../settings/secret-store';
 import { SettingsStore } from '../settings/settings-store';
 import { ConnectionService } from './connections';
@@ -92,6 +94,33 @@ export class Engine {
     const c = this.settings.findConnection(ref.saved);
     if (!c) throw new TableSyncError('NOT_FOUND', `no saved connection "${ref.saved}" (the flow refers to it by id or name)`, { saved: ref.saved });
     return { url: await this.connections.url(c.id), connectionId: c.id, ...(c.poolMax ? { poolMax: c.poolMax } : {}) };
+  }
+
+  /**
+   * Open a flow's two ends (pools on its source and target), run `fn`, close them. Saved-connection
+   * references are resolved here, where the secrets are.
+   */
+  async withFlow<T>(flow: Flow, fn: (ctx: FlowContext) => Promise<T>): Promise<T> {
+    const urls = new Map<string, string>();
+    for (const ref of [flow.source.connection, flow.target.connection]) {
+      if (!('saved' in ref)) continue;
+      const r = await this.resolveConnection(ref);
+      urls.set(ref.saved, r.url);
+      // a one-session server (the demo target) must not be held by an idle pool of ours
+      if (r.connectionId && r.poolMax === 1) await this.connections.closePool(r.connectionId);
+    }
+    const resolver = connectionResolver({ env: this.env, lookupSaved: (name) => urls.get(name) });
+    const ctx = await openFlow(flow, resolver, { applicationName: `tablesync ${flow.name}` });
+    try {
+      return await fn(ctx);
+    } finally {
+      await ctx.close();
+    }
+  }
+
+  /** Stop a running watch of this flow, if any. */
+  async stopWatch(_name: string): Promise<boolean> {
+    return false;
   }
 
   /** Run at close, last registered first (watches stop before the pools they use close). */
