@@ -18,13 +18,16 @@
  *    and what matters is writing, which only PostgreSQL's read-only guard decides reliably. A write
  *    hidden behind a branch neither row takes (`CASE WHEN id = 42 THEN nextval(…) …`) is still
  *    stopped at sync time by the same guard, since every read runs READ ONLY.
+ * READ ONLY still lets a few things through: advisory locks (refused here when the filter takes
+ * one), notifications and set_config (undone by ending every read with a rollback, see
+ * END_READ_ONLY_SQL).
  * Short lock and statement timeouts keep the check from waiting behind a DDL lock or a slow filter.
  */
 import type pg from 'pg';
 import { pgErrorFields, TableSyncError, toTableSyncError } from '../errors';
 import { qualifiedName } from '../sql/ident';
 import { RAW_TYPES } from '../connections/pool';
-import { connect } from './read-only';
+import { connect, END_READ_ONLY_SQL } from './read-only';
 import { filterSql } from './source-sql';
 
 export type FilterCheck = { ok: true } | { ok: false; message: string; position?: number; sqlstate?: string };
@@ -60,9 +63,12 @@ export async function validateFilter(pool: pg.Pool, schema: string, table: strin
         return describeFailure(e, prefix, filter);
       }
     }
+    // READ ONLY lets advisory locks through; a filter that takes one would hold up other sessions.
+    const locks = await client.query<{ n: string }>({ text: "SELECT count(*) AS n FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'", types: RAW_TYPES });
+    if (locks.rows[0]?.n !== '0') return { ok: false, message: 'the filter must not take locks: it took an advisory lock' };
     return { ok: true };
   } finally {
-    await client.query('ROLLBACK').catch(() => { broken = true; });
+    await client.query(END_READ_ONLY_SQL).catch(() => { broken = true; });
     client.release(broken);
   }
 }

@@ -8,19 +8,23 @@ import { to as copyTo } from 'pg-copy-streams';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { SOURCE_SETTINGS_SQL } from './source-sql';
 
-/** Run `fn` with a client in a READ ONLY transaction; committed after, rolled back on error. */
+/**
+ * How every read-only transaction ends. A read has nothing to commit, and rolling back also drops
+ * what READ ONLY lets through: notifications (pg_notify) and session settings changed with
+ * set_config. Session-level advisory locks survive a rollback, so they are released too: a client
+ * of ours, freshly checked out of the pool, holds none legitimately.
+ */
+export const END_READ_ONLY_SQL = 'ROLLBACK; SELECT pg_advisory_unlock_all()';
+
+/** Run `fn` with a client in a READ ONLY transaction (rolled back after: see END_READ_ONLY_SQL). */
 export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await connect(pool);
   let broken = false;
   try {
     await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}`);
-    const out = await fn(client);
-    await client.query('COMMIT');
-    return out;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => { broken = true; });
-    throw e;
+    return await fn(client);
   } finally {
+    await client.query(END_READ_ONLY_SQL).catch(() => { broken = true; });
     client.release(broken);
   }
 }
@@ -59,7 +63,7 @@ export async function* copyOut(pool: pg.Pool, query: string, opts: { signal?: Ab
       if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `${opts.context ?? 'reading the source'}: cancelled`, undefined, { cause: opts.signal.reason });
       throw toTableSyncError(e, opts.context);
     }
-    await client.query('COMMIT');
+    await client.query(END_READ_ONLY_SQL);
     done = true;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);

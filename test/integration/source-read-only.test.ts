@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../support/db';
-import { copyRowsOut, countRows, readRowsByKeys, resolveSource, scanKeyFingerprint } from '../../core/source';
+import { copyRowsOut, countRows, readRowsByKeys, resolveSource, scanKeyFingerprint, validateFilter } from '../../core/source';
+import { createPool } from '../../core/connections/pool';
 import { TableSyncError } from '../../core/errors';
 import { collect, copyRows } from '../fixtures/source/collect';
 
@@ -32,5 +33,26 @@ describe('every source read is read-only', () => {
     await expect(resolveSource(db.pool, { table: 'items', filter: 'sneaky(id)' })).rejects.toSatisfy((e: unknown) =>
       e instanceof TableSyncError && e.code === 'FILTER_INVALID' && /must not write/.test(e.message));
     expect((await db.sql('SELECT count(*) AS n FROM audit')).rows[0].n).toBe('0');
+  });
+
+  it('a filter that takes an advisory lock is refused, and no lock is left behind', async () => {
+    expect(await validateFilter(db.pool, 'public', 'items', 'pg_advisory_lock(4242) IS NOT NULL')).toEqual({
+      ok: false, message: 'the filter must not take locks: it took an advisory lock',
+    });
+    const { rows } = await db.sql(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory'`);
+    expect(rows[0].n).toBe('0');
+  });
+
+  it('session settings changed by a filter do not outlive the read', async () => {
+    const one = createPool(db.url, { max: 1 });
+    try {
+      const before = (await one.query('SHOW DateStyle')).rows[0].DateStyle as string;
+      const r = await resolveSource(one, { table: 'items', filter: `set_config('DateStyle', 'SQL, DMY', false) IS NOT NULL AND id < 3` });
+      expect(await copyRows(copyRowsOut(one, r))).toHaveLength(2);
+      expect(await collect(readRowsByKeys(one, r, [['1']]))).toHaveLength(1);
+      expect((await one.query('SHOW DateStyle')).rows[0].DateStyle).toBe(before);
+    } finally {
+      await one.end();
+    }
   });
 });
