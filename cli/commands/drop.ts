@@ -1,8 +1,17 @@
+/**
+ * `tablesync drop FLOW.json [--json]`: remove what the flow created (table when system-managed,
+ * vector indexes, attachments via teardown, tracking and state, plus what core/live registered).
+ */
 import type { Command } from '../command';
+import { dropFlow } from '../../core/target';
+import { formatSteps } from '../../core/target/plan-text';
+import { parseFlowArgs, withFlowFile } from './plan';
 
-// Not built yet: see the open issues.
-const command: Command = async () => {
-  process.stderr.write('tablesync drop: not implemented yet\n');
-  return 1;
+const command: Command = async (argv) => {
+  const args = parseFlowArgs('drop', argv, ['--json']);
+  const { name, steps } = await withFlowFile(args.file, async (ctx, flow) => ({ name: flow.name, ...(await dropFlow(ctx)) }));
+  if (args.flags.has('--json')) process.stdout.write(`${JSON.stringify({ flow: name, steps })}\n`);
+  else process.stdout.write(steps.length ? `Dropped flow "${name}":\n${formatSteps(steps)}` : `Flow "${name}" had nothing in the target to drop.\n`);
+  return 0;
 };
 export default command;

@@ -1,8 +1,54 @@
+/**
+ * `tablesync plan FLOW.json [--json]`: what apply would do now; writes nothing. Exit 0 when the plan
+ * can be applied, 2 when something in the flow blocks it (a type needing an override...) or the
+ * input is invalid.
+ */
 import type { Command } from '../command';
+import { TableSyncError } from '../../core/errors';
+import { connectionResolver, loadFlowFile, openFlow } from '../../core/flow/load';
+import type { Flow } from '../../core/flow/schema';
+import type { FlowContext } from '../../core/target';
+import { planFlow } from '../../core/target';
+import { formatPlan } from '../../core/target/plan-text';
 
-// Not built yet: see the open issues.
-const command: Command = async () => {
-  process.stderr.write('tablesync plan: not implemented yet\n');
-  return 1;
+export interface FlowArgs {
+  file: string;
+  flags: Set<string>;
+}
+
+/** `FLOW.json` plus the command's flags; anything else is INVALID_INPUT (exit 2). */
+export function parseFlowArgs(command: string, argv: string[], allowed: string[]): FlowArgs {
+  const flags = new Set<string>();
+  const files: string[] = [];
+  for (const a of argv) {
+    if (a.startsWith('--')) {
+      if (!allowed.includes(a)) throw new TableSyncError('INVALID_INPUT', `unknown option ${a} (${command} takes ${allowed.join(', ')})`);
+      flags.add(a);
+    } else files.push(a);
+  }
+  if (files.length !== 1) throw new TableSyncError('INVALID_INPUT', `usage: tablesync ${command} FLOW.json ${allowed.map((f) => `[${f}]`).join(' ')}`);
+  return { file: files[0]!, flags };
+}
+
+/** Load the flow file, open its connections, run `fn`, close. */
+export async function withFlowFile<T>(file: string, fn: (ctx: FlowContext, flow: Flow) => Promise<T>): Promise<T> {
+  const flow = await loadFlowFile(file);
+  const ctx = await openFlow(flow, connectionResolver({ env: process.env }), { applicationName: `tablesync cli ${flow.name}` });
+  try {
+    return await fn(ctx, flow);
+  } finally {
+    await ctx.close();
+  }
+}
+
+const command: Command = async (argv) => {
+  const args = parseFlowArgs('plan', argv, ['--json']);
+  const plan = await withFlowFile(args.file, (ctx) => planFlow(ctx));
+  process.stdout.write(args.flags.has('--json') ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
+  if (plan.blockers.length) {
+    process.stderr.write(`tablesync plan: flow "${plan.flow}" cannot be applied: ${plan.blockers.map((b) => b.message).join('; ')}\n`);
+    return 2;
+  }
+  return 0;
 };
 export default command;

@@ -1,0 +1,58 @@
+/**
+ * A plan (and apply/drop results) as text a person reads in a terminal: what changes in the
+ * schema with the exact SQL and hazards, row counts, a few sample rows, and what blocks apply.
+ */
+import type { ApplyResult, Plan, PlanStep, SampleRow } from '../api/model';
+
+const HAZARD_WORDS: Record<string, string> = {
+  'deletes-data': 'DELETES DATA',
+  'rewrites-table': 'rewrites the table',
+  'exclusive-lock': 'takes an exclusive lock',
+  'runs-user-sql': 'runs your SQL',
+};
+
+export function formatSteps(steps: PlanStep[]): string {
+  if (steps.length === 0) return '  (none)\n';
+  let out = '';
+  steps.forEach((s, i) => {
+    const flags = [s.destructive ? 'DESTRUCTIVE' : '', ...s.hazards.map((h) => HAZARD_WORDS[h] ?? h)].filter(Boolean);
+    out += `  ${i + 1}. ${s.summary}${flags.length ? `  [${flags.join(', ')}]` : ''}\n`;
+    if (s.reason) out += `     why: ${s.reason}\n`;
+    for (const sql of s.sql) out += sql.split('\n').map((l) => `       ${l}`).join('\n') + '\n';
+  });
+  return out;
+}
+
+const cell = (v: string | null | undefined) => (v === null || v === undefined ? 'NULL' : v.length > 60 ? `${JSON.stringify(v.slice(0, 57))}…` : JSON.stringify(v));
+const keyText = (k: Record<string, string | null>) => Object.entries(k).map(([n, v]) => `${n}=${cell(v)}`).join(', ');
+
+function formatSample(s: SampleRow): string {
+  if (s.op === 'update' && s.changed && s.before && s.after) {
+    const diffs = s.changed.map((c) => `${c}: ${cell(s.before![c])} → ${cell(s.after![c])}`).join('; ');
+    return `    update ${keyText(s.key)}  ${diffs || '(re-checked)'}\n`;
+  }
+  const row = s.after ?? s.before;
+  const cols = row ? Object.entries(row).filter(([n]) => !(n in s.key)).slice(0, 4).map(([n, v]) => `${n}=${cell(v)}`).join(', ') : '';
+  return `    ${s.op.padEnd(7)} ${keyText(s.key)}${cols ? `  ${cols}` : ''}\n`;
+}
+
+export function formatPlan(plan: Plan): string {
+  let out = `Plan for flow "${plan.flow}"\n`;
+  out += `  source ${plan.source.schema}.${plan.source.table}${plan.source.filter ? ` where ${plan.source.filter}` : ''}  (changes found by ${plan.rowMode === 'ordinal' ? `ordinal column ${plan.source.ordinalColumn}` : 'row fingerprints'})\n`;
+  out += `  target ${plan.target.schema}.${plan.target.table}  (managed by ${plan.target.managedBy}${plan.target.exists ? '' : ', does not exist yet'})\n\n`;
+  out += `Schema and setup steps:\n${formatSteps(plan.steps)}\n`;
+  const r = plan.rows;
+  out += `Rows: ${r.insert} to insert, ${r.update} to update, ${r.delete} to delete, ${r.unchanged} unchanged, ${r.foreign} in the target not owned by this flow (left alone)\n`;
+  if (plan.samples.length) out += `Samples:\n${plan.samples.map(formatSample).join('')}`;
+  if (plan.warnings.length) out += `\nWarnings:\n${plan.warnings.map((w) => `  - ${w}\n`).join('')}`;
+  if (plan.blockers.length) out += `\nCannot apply until fixed:\n${plan.blockers.map((b) => `  - [${b.code}] ${b.message}\n`).join('')}`;
+  const destructive = plan.steps.filter((s) => s.destructive).length;
+  if (destructive) out += `\n${destructive} destructive step(s): apply needs --allow-destructive.\n`;
+  out += `\nfingerprint ${plan.fingerprint}\n`;
+  return out;
+}
+
+export function formatApplyResult(r: ApplyResult): string {
+  const x = r.rows;
+  return `Applied flow "${r.flow}" in ${(r.durationMs / 1000).toFixed(1)} s${r.replanned ? ' (the plan was recomputed: the world had changed)' : ''}: ${r.stepsRun} step(s); rows ${x.insert} inserted, ${x.update} updated, ${x.delete} deleted, ${x.unchanged} unchanged, ${x.foreign} not owned (left alone).\n`;
+}
