@@ -14,9 +14,9 @@ function countValue(text: string): number | string {
 
 /**
  * exact: `count(*)` through the filter. Not exact: the planner's estimate for the filtered query
- * (which is pg_class.reltuples scaled by the filter's selectivity).
+ * (which is pg_class.reltuples scaled by the filter's selectivity). `signal` cancels a long count.
  */
-export async function countRows(pool: pg.Pool, resolved: ResolvedSource, opts: { exact: boolean }): Promise<{ count: number | string; exact: boolean }> {
+export async function countRows(pool: pg.Pool, resolved: ResolvedSource, opts: { exact: boolean; signal?: AbortSignal }): Promise<{ count: number | string; exact: boolean }> {
   try {
     return await withReadOnly(pool, async (client) => {
       if (opts.exact) {
@@ -26,7 +26,7 @@ export async function countRows(pool: pg.Pool, resolved: ResolvedSource, opts: {
       const res = await client.query<{ 'QUERY PLAN': string }>({ text: `EXPLAIN (FORMAT JSON) SELECT ${fromWhereSql(resolved)}`, types: RAW_TYPES });
       const plan = JSON.parse(res.rows[0]!['QUERY PLAN']) as { Plan: { 'Plan Rows': number } }[];
       return { count: Math.round(plan[0]?.Plan['Plan Rows'] ?? 0), exact: false };
-    });
+    }, opts.signal ? { signal: opts.signal } : {});
   } catch (e) {
     throw toTableSyncError(e, `counting rows of ${resolved.schema}.${resolved.table}`);
   }

@@ -27,7 +27,7 @@ export function rowsByKeysSql(resolved: ResolvedSource): string {
  * @param keys each key = text values of the key columns, in key order
  * @example for await (const row of readRowsByKeys(pool, resolved, [['42']])) row // ['42', 'name', …]
  */
-export async function* readRowsByKeys(pool: pg.Pool, resolved: ResolvedSource, keys: (string | null)[][]): AsyncIterable<(string | null)[]> {
+export async function* readRowsByKeys(pool: pg.Pool, resolved: ResolvedSource, keys: (string | null)[][], opts: { signal?: AbortSignal } = {}): AsyncIterable<(string | null)[]> {
   const text = rowsByKeysSql(resolved);
   for (let start = 0; start < keys.length; start += KEYS_PER_QUERY) {
     const batch = keys.slice(start, start + KEYS_PER_QUERY);
@@ -37,7 +37,7 @@ export async function* readRowsByKeys(pool: pg.Pool, resolved: ResolvedSource, k
       rows = await withReadOnly(pool, async (client) => {
         const res = await client.query<(string | null)[]>({ text, values, rowMode: 'array', types: RAW_TYPES });
         return res.rows;
-      });
+      }, opts.signal ? { signal: opts.signal } : {});
     } catch (e) {
       throw toTableSyncError(e, `reading rows by key from ${resolved.schema}.${resolved.table}`);
     }

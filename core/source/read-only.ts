@@ -16,14 +16,25 @@ import { SOURCE_SETTINGS_SQL } from './source-sql';
  */
 export const END_READ_ONLY_SQL = 'ROLLBACK; SELECT pg_advisory_unlock_all()';
 
-/** Run `fn` with a client in a READ ONLY transaction (rolled back after: see END_READ_ONLY_SQL). */
-export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Run `fn` with a client in a READ ONLY transaction (rolled back after: see END_READ_ONLY_SQL).
+ * `signal` cancels the running statement on the server (pg_cancel_backend), which then fails with
+ * CANCELLED.
+ */
+export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: { signal?: AbortSignal } = {}): Promise<T> {
+  if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'cancelled before it started');
   const client = await connect(pool);
   let broken = false;
+  const pid = (client as unknown as { processID?: number }).processID;
+  const onAbort = () => {
+    if (pid !== undefined) pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}`);
     return await fn(client);
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     await client.query(END_READ_ONLY_SQL).catch(() => { broken = true; });
     client.release(broken);
   }

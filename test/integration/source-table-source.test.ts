@@ -80,4 +80,13 @@ describe('PgTableSource', () => {
     expect(Number(est.count)).toBeGreaterThan(1000);
     expect(Number(est.count)).toBeLessThan(6000);
   });
+
+  it('a long exact count can be cancelled', async () => {
+    const r = await resolveSource(db.pool, { table: 'products', filter: 'pg_sleep(0.01) IS NOT NULL' });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    await expect(countRows(db.pool, r, { exact: true, signal: ac.signal })).rejects.toSatisfy((e: unknown) =>
+      e instanceof TableSyncError && e.code === 'CANCELLED');
+    await expect.poll(openBackends).toBe(0);
+  });
 });
