@@ -38,6 +38,9 @@ export function App() {
 
   // Startup: what is saved, and wire engine events to the stores that care.
   useEffect(() => {
+    // The connection last open in this browser stays the active one across reloads.
+    const last = localStorage.getItem('tablesync.activeConnection');
+    if (last && !app.connections.getState().activeId) app.connections.setState({ activeId: last });
     void app.connections.getState().load().then(() => {
       const c = app.connections.getState();
       if (c.list.length > 0 && app.ui.getState().view.name === 'connections' && c.activeId) app.ui.getState().go({ name: 'table' });
@@ -81,7 +84,9 @@ export function App() {
 
   // The explorer follows the active connection.
   useEffect(() => {
-    if (activeId) void app.catalog.getState().open(activeId);
+    if (!activeId) return;
+    localStorage.setItem('tablesync.activeConnection', activeId);
+    void app.catalog.getState().open(activeId);
   }, [activeId, app]);
 
   useShortcut('?', () => app.ui.getState().setShortcutsOpen(!app.ui.getState().shortcutsOpen));

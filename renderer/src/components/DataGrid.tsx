@@ -19,7 +19,8 @@ const EDGE_ROWS = 60;
 export interface ActiveCell { row: number; col: number }
 
 function widthFor(type: string, name: string): number {
-  const base = Math.max(80, Math.min(320, name.length * 8 + 50));
+  // Room for the name and its type in the header, within reason.
+  const base = Math.max(80, Math.min(320, name.length * 8 + type.length * 6.5 + 44));
   if (/^(boolean)/.test(type)) return Math.max(base, 80);
   if (isNumericType(type)) return Math.max(base, 110);
   if (/^timestamp/.test(type)) return Math.max(base, 210);

@@ -13,7 +13,7 @@ import { SqlEditor } from '../components/SqlEditor';
 import { Empty, ErrorBox, Loading } from '../components/States';
 import { Modal } from '../components/Modal';
 import {
-  connectionOfRef, defaultChannel, flowFromForm, formFromFlow, formFromTable, isVectorType, ordinalCandidates,
+  connectionOfRef, defaultChannel, flowFromForm, formFromFlow, formFromTable, isVectorType, ordinalCandidates, vectorDims,
   targetColumns, typeSuggestions, type FlowForm,
 } from '../lib/flow-draft';
 import { useShortcut } from '../lib/shortcuts';
@@ -287,7 +287,7 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
                         <td>
                           {isVectorType(shownType) ? (
                             <>
-                              <input {...register(`columns.${i}.dims`)} placeholder="dims" aria-label={`vector dimensions of ${c.source}`} aria-invalid={!!err(`columns.${i}.dims`)} />
+                              <input {...register(`columns.${i}.dims`)} placeholder={String(vectorDims(shownType) ?? 'dims')} aria-label={`vector dimensions of ${c.source}`} aria-invalid={!!err(`columns.${i}.dims`)} />
                               {err(`columns.${i}.dims`) && <div className="error-text">{err(`columns.${i}.dims`)}</div>}
                             </>
                           ) : (
