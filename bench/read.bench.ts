@@ -2,13 +2,15 @@
  * bench:read — the source streaming a 1,000,000-row table, against psql's `\copy … to stdout` of
  * the same SELECT in the same run. Goals (issue 2): ratio ≤ 1.5, peak RSS ≤ 200 MB.
  *
- *   npm run bench:read            (ROWS=200000 npm run bench:read for a quick look)
+ *   npm run bench:read            (ROWS=200000 npm run bench:read for a quick look;
+ *                                  `-- --record` appends the output to bench/RESULTS.md)
  */
 import { startBenchServer } from './lib/server';
 import { createBenchTable } from './lib/dataset';
 import { psqlPath, timePsqlCopy } from './lib/psql';
 import { PeakRss, mb } from './lib/memory';
 import { median, ms, timeIt } from './lib/timing';
+import { recordResults, shouldRecord } from './lib/results';
 import { copyRowsOut, PgTableSource, resolveSource, selectRowsSql } from '../core/source';
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
       `verdict: ratio ${s / b <= 1.5 ? 'met' : 'MISSED'}, memory ${peak <= 200 * 1024 * 1024 ? 'met' : 'MISSED'}`,
     ];
     console.log(lines.join('\n'));
+    if (shouldRecord()) recordResults('bench:read', lines);
   } finally {
     await server.stop();
   }
