@@ -75,7 +75,7 @@ export async function validateFilter(pool: pg.Pool, schema: string, table: strin
 
 function describeFailure(e: unknown, prefix: string, filter: string): FilterCheck {
   const pg = pgErrorFields(e);
-  if (!pg?.code) throw e;
+  if (!pg?.code) throw toTableSyncError(e, 'validating the filter');
   const raw = e instanceof Error ? e.message : String(e);
   // Not the filter's fault: a lock held by someone else, a lost connection. Say so instead of
   // calling the filter invalid.

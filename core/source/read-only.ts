@@ -66,7 +66,7 @@ export async function* copyOut(pool: pg.Pool, query: string, opts: { signal?: Ab
   const onAbort = () => stream?.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}`);
+    await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, opts.context); });
     stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
     try {
       for await (const chunk of stream) yield chunk as Buffer;
@@ -74,7 +74,7 @@ export async function* copyOut(pool: pg.Pool, query: string, opts: { signal?: Ab
       if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `${opts.context ?? 'reading the source'}: cancelled`, undefined, { cause: opts.signal.reason });
       throw toTableSyncError(e, opts.context);
     }
-    await client.query(END_READ_ONLY_SQL);
+    await client.query(END_READ_ONLY_SQL).catch((e: unknown) => { throw toTableSyncError(e, opts.context); });
     done = true;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
