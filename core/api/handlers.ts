@@ -6,17 +6,12 @@
  */
 import type { Engine } from '../app/engine';
 import { browseRows, countRows, validateAndCount } from '../browse';
-import { TableSyncError } from '../errors';
 import { describeTable, listSchemas, listTables } from '../introspect';
 import { applyFlow, dropFlow, planFlow } from '../target';
 import type { MethodName, MethodOutput, MethodParsedInput } from './contract';
 
 type Handler<M extends MethodName> = (engine: Engine, input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
 export type Handlers = { [M in MethodName]: Handler<M> };
-
-function notAvailable(what: string): never {
-  throw new TableSyncError('INTERNAL', `${what} is not available yet`);
-}
 
 export const handlers: Handlers = {
   // ------------------------------------------------------------ connections
@@ -48,14 +43,15 @@ export const handlers: Handlers = {
   'query.cancel': async (e, i) => ({ cancelled: await e.requests.cancel(i.requestId) }),
 
   // ------------------------------------------------------------ flows
-  'flows.list': (e) => e.flows.list(() => false),
+  'flows.list': (e) => e.flows.list((name) => e.watches.isWatching(name)),
   'flows.get': (e, i) => e.flows.get(i.name),
   'flows.save': (e, i) => {
     const out = e.flows.save(i);
     e.events.emit('settings.changed', { what: 'flows' });
     return out;
   },
-  'flows.remove': (e, i) => {
+  'flows.remove': async (e, i) => {
+    await e.watches.stop(i.name);
     const removed = e.flows.remove(i.name);
     if (removed) e.events.emit('settings.changed', { what: 'flows' });
     return { removed };
@@ -76,10 +72,10 @@ export const handlers: Handlers = {
     const out = await e.withFlow(flow, (ctx) => dropFlow(ctx));
     return { flow: flow.name, steps: out.steps.map((s) => s.summary), durationMs: Math.round(performance.now() - started) };
   }),
-  'flows.watchStart': () => notAvailable('flows.watchStart'),
-  'flows.watchStop': () => notAvailable('flows.watchStop'),
-  'flows.watchList': () => [],
-  'flows.watchRecent': () => notAvailable('flows.watchRecent'),
+  'flows.watchStart': (e, i) => e.watches.start(i.name),
+  'flows.watchStop': async (e, i) => ({ stopped: await e.watches.stop(i.name) }),
+  'flows.watchList': (e) => e.watches.list(),
+  'flows.watchRecent': (e, i) => e.watches.recent(i.name, i.limit),
 
   // ------------------------------------------------------------ demo
   'demo.status': (e) => e.demo.status(),

@@ -16,6 +16,7 @@ import { ConnectionService } from './connections';
 import { EventBus } from './event-bus';
 import { FlowService } from './flows';
 import { RequestRegistry } from './requests';
+import { WatchManager } from './watches';
 import { DemoManager, type DemoOptions } from '../demo/manager';
 
 export interface EngineOptions {
@@ -48,6 +49,7 @@ export class Engine {
   readonly events = new EventBus();
   readonly requests = new RequestRegistry();
   readonly demo: DemoManager;
+  readonly watches: WatchManager;
   private readonly env: NodeJS.ProcessEnv;
   private readonly closers: (() => Promise<void>)[] = [];
   private closed = false;
@@ -62,12 +64,9 @@ export class Engine {
     this.connections = new ConnectionService(this.settings, this.secrets);
     this.flows = new FlowService(this.settings);
     this.demo = new DemoManager(this, opts.demo);
+    this.watches = new WatchManager(this);
   }
 
-  /** Stop running watches whose flow uses one of these saved connections (before their server stops). */
-  async stopWatchesOn(_connectionIds: string[]): Promise<void> {
-    // wired to the watch manager below
-  }
 
   info(): AppInfo {
     return {
@@ -97,20 +96,30 @@ export class Engine {
   }
 
   /**
-   * Open a flow's two ends (pools on its source and target), run `fn`, close them. Saved-connection
+   * Open a flow's two ends (pools on its source and target); the caller closes them. Saved-connection
    * references are resolved here, where the secrets are.
    */
-  async withFlow<T>(flow: Flow, fn: (ctx: FlowContext) => Promise<T>): Promise<T> {
+  async openFlowContext(flow: Flow): Promise<{ ctx: FlowContext & { close: () => Promise<void> }; connectionIds: string[] }> {
     const urls = new Map<string, string>();
+    const connectionIds: string[] = [];
     for (const ref of [flow.source.connection, flow.target.connection]) {
       if (!('saved' in ref)) continue;
       const r = await this.resolveConnection(ref);
       urls.set(ref.saved, r.url);
-      // a one-session server (the demo target) must not be held by an idle pool of ours
-      if (r.connectionId && r.poolMax === 1) await this.connections.closePool(r.connectionId);
+      if (r.connectionId) {
+        connectionIds.push(r.connectionId);
+        // a one-session server (the demo target) must not be held by an idle pool of ours
+        if (r.poolMax === 1) await this.connections.closePool(r.connectionId);
+      }
     }
     const resolver = connectionResolver({ env: this.env, lookupSaved: (name) => urls.get(name) });
     const ctx = await openFlow(flow, resolver, { applicationName: `tablesync ${flow.name}` });
+    return { ctx, connectionIds };
+  }
+
+  /** Open a flow's two ends, run `fn`, close them. */
+  async withFlow<T>(flow: Flow, fn: (ctx: FlowContext) => Promise<T>): Promise<T> {
+    const { ctx } = await this.openFlowContext(flow);
     try {
       return await fn(ctx);
     } finally {
@@ -119,8 +128,13 @@ export class Engine {
   }
 
   /** Stop a running watch of this flow, if any. */
-  async stopWatch(_name: string): Promise<boolean> {
-    return false;
+  stopWatch(name: string): Promise<boolean> {
+    return this.watches.stop(name);
+  }
+
+  /** Stop running watches whose flow uses one of these saved connections (before their server stops). */
+  stopWatchesOn(connectionIds: string[]): Promise<void> {
+    return this.watches.stopOn(connectionIds);
   }
 
   /** Run at close, last registered first (watches stop before the pools they use close). */
@@ -132,6 +146,7 @@ export class Engine {
     if (this.closed) return;
     this.closed = true;
     for (const fn of [...this.closers].reverse()) await fn().catch(() => {});
+    await this.watches.stopAll().catch(() => {});
     await this.demo.stop().catch(() => {});
     await this.connections.closeAll();
   }
