@@ -367,10 +367,12 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       const t = now();
       const flash = { ...get().flash };
       for (const [k, at] of Object.entries(flash)) if (t - at > FLASH_MS) delete flash[k];
-      for (const k of flashNow) flash[k] = t;
+      const rowKeys = out.keys.map(joinKey);
+      const shown = new Set(rowKeys);
+      for (const k of flashNow) if (shown.has(k)) flash[k] = t;
       set({
         rows: out.rows,
-        rowKeys: out.keys.map(joinKey),
+        rowKeys,
         pages: [pageOf(out)],
         prevCursor: out.prevCursor,
         nextCursor: out.nextCursor,

@@ -1,0 +1,75 @@
+// The flow setup form maps to a flow file the engine's own schema accepts: overrides, included
+// columns, ordinal candidates, the default channel within 63 bytes, vector indexes, attachments.
+import { describe, expect, it } from 'vitest';
+import { flowSpec } from '../../core/flow/schema';
+import { defaultChannel, flowFromForm, formFromFlow, formFromTable, ordinalCandidates, typeSuggestions } from '../../renderer/src/lib/flow-draft';
+import type { ColumnInfo, SavedConnection, TableDescription } from '../../renderer/src/api/types';
+
+const col = (name: string, type: string, over: Partial<ColumnInfo> = {}): ColumnInfo => ({
+  name, position: 1, type, typeOid: 0, typeName: type, category: 'base', nullable: true, default: null, identity: null, generated: false, keyPosition: null, ...over,
+});
+const desc: TableDescription = {
+  schema: 'public', name: 'products', kind: 'table', primaryKey: ['id'], estimatedRows: 10,
+  columns: [
+    col('id', 'bigint', { keyPosition: 1, nullable: false }),
+    col('name', 'text'),
+    col('qty', 'integer'),
+    col('price', 'numeric(12,2)'),
+    col('updated_at', 'timestamp with time zone'),
+    col('embedding', 'vector(384)', { category: 'vector', vector: { kind: 'vector', dimensions: 384 } }),
+  ],
+};
+const conn = (id: string, name: string): SavedConnection => ({ id, name, host: 'h', port: 5432, database: 'd', user: 'u', sslmode: 'prefer', options: {}, hasPassword: false, demo: false });
+const src = conn('c1', 'shop');
+const tgt = conn('c2', 'search');
+
+describe('flow setup form', () => {
+  it('a fresh form makes a valid flow that includes every column', () => {
+    const f = flowFromForm(formFromTable(desc, src, tgt, [src, tgt]));
+    expect(flowSpec.safeParse(f).success).toBe(true);
+    expect(f.source.includedColumns).toBeUndefined();
+    expect(f.source.connection).toEqual({ saved: 'shop' });
+    expect(f.target.connection).toEqual({ saved: 'search' });
+    expect(f.source.notification).toEqual({});
+  });
+
+  it('writes overrides, included columns, ordinal, filter, vector index and attachment', () => {
+    const v = formFromTable(desc, src, tgt, [src, tgt]);
+    v.columns.find((c) => c.source === 'qty')!.included = false;
+    v.columns.find((c) => c.source === 'name')!.targetName = 'title';
+    v.columns.find((c) => c.source === 'embedding')!.dims = '768';
+    v.columns.find((c) => c.source === 'embedding')!.targetType = 'halfvec(384)';
+    v.ordinalColumn = 'updated_at';
+    v.filter = ' price > 0 ';
+    v.channelName = 'products_changes';
+    v.vectorIndexes = [{ name: '', column: 'embedding', metric: 'cosine', method: 'hnsw', lists: '', m: '16', efConstruction: '64' }];
+    v.attachments = [{ name: 'fts', setupSql: 'CREATE INDEX fts ON products_search (title)', teardownSql: '' }];
+    const f = flowFromForm(v);
+    expect(flowSpec.parse(f)).toBeTruthy();
+    expect(f.source.includedColumns).toEqual(['name', 'price', 'updated_at', 'embedding']);
+    expect(f.target.columns).toEqual({ name: { name: 'title' }, embedding: { type: 'halfvec(768)' } });
+    expect(f.source).toMatchObject({ ordinalColumn: 'updated_at', filter: 'price > 0', notification: { channelName: 'products_changes' } });
+    expect(f.target.vectorIndexes).toEqual([{ column: 'embedding', metric: 'cosine', method: 'hnsw', m: 16, efConstruction: 64 }]);
+    expect(f.target.sqlAttachments).toEqual([{ name: 'fts', setupSql: 'CREATE INDEX fts ON products_search (title)' }]);
+    // and back: the saved flow reopens as the same form
+    const again = flowFromForm(formFromFlow(f, desc));
+    expect(again).toEqual(f);
+  });
+
+  it('offers only non-key integer and timestamp columns as the ordinal', () => {
+    expect(ordinalCandidates(desc.columns).map((c) => c.name)).toEqual(['qty', 'updated_at']);
+  });
+
+  it('the default channel is the engine’s, cut to 63 bytes at a character boundary', () => {
+    expect(defaultChannel('products_sync', 'products')).toBe('products_sync__products__tablesync');
+    const long = defaultChannel('ü'.repeat(40), 'products');
+    expect(new TextEncoder().encode(long).length).toBeLessThanOrEqual(63);
+    expect(long.endsWith('\uFFFD')).toBe(false);
+  });
+
+  it('suggests the source type first and vector types for vectors', () => {
+    const s = typeSuggestions(desc.columns[5]!);
+    expect(s[0]).toBe('vector(384)');
+    expect(s).toContain('halfvec(384)');
+  });
+});
