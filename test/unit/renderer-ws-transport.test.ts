@@ -2,7 +2,7 @@
 // the stable code, events pushed, and a dropped socket reconnecting by itself (calls made while it
 // is down go out after the reconnect; a call that was in flight fails instead of hanging).
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer, WebSocket as WsClient } from 'ws';
+import { WebSocketServer, WebSocket as WsClient, type WebSocket as ServerSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { ApiCallError, clientOver, type LinkState } from '../../renderer/src/api/client';
 import { wsTransport } from '../../renderer/src/api/transport.ws';
@@ -14,7 +14,7 @@ afterEach(async () => {
   wss = undefined;
 });
 
-async function server(onFrame: (ws: import('ws').WebSocket, f: { id: number; method: string; input: unknown }) => void) {
+async function server(onFrame: (ws: ServerSocket, f: { id: number; method: string; input: unknown }) => void) {
   wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise((r) => wss!.once('listening', r));
   wss.on('connection', (ws) => ws.on('message', (d) => onFrame(ws, JSON.parse(d.toString()))));
