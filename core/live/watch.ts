@@ -120,7 +120,6 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
   /** One connection's life: returns the reason it ended (undefined when stopping). */
   let reachedLive = false;
   const cycle = async ({ table, applier }: LiveSession): Promise<string | undefined> => {
-    reachedLive = false;
     const batcher = new Batcher(table.keyColumns);
     let lostReason: string | undefined;
     let listener: Listener | undefined;
@@ -163,6 +162,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     while (!stopping) {
       status('connecting', attempt === 0 ? {} : { attempt });
       let failure: string | undefined;
+      reachedLive = false;
       try {
         failure = await rt.session(cycle);
         if (failure === undefined) break;
