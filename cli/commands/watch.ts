@@ -1,8 +1,65 @@
+/**
+ * `tablesync watch FLOW.json [--json]`: catch up (the first catch-up is a non-destructive apply, so a
+ * new flow's table is created and loaded), then apply source changes live until SIGINT/SIGTERM;
+ * then stop cleanly (UNLISTEN, release the flow lock, close the pools) and exit 0.
+ *
+ * Human mode prints a line per change and per listener status on stdout. `--json` prints one change
+ * event per line on stdout and the listener statuses as JSON lines on stderr.
+ */
 import type { Command } from '../command';
+import type { ChangeEvent, ListenerStatus } from '../../core/api/model';
+import { connectionResolver, loadFlowFile, openFlow } from '../../core/flow/load';
+import { watchFlow } from '../../core/live';
+import { parseFlowArgs } from './plan';
 
-// Not built yet: see the open issues.
-const command: Command = async () => {
-  process.stderr.write('tablesync watch: not implemented yet\n');
-  return 1;
+function formatKey(key: ChangeEvent['key']): string {
+  const parts = Object.entries(key).map(([k, v]) => `${k}=${v === null ? 'NULL' : v}`);
+  return parts.length ? parts.join(', ') : '(all rows)';
+}
+
+function formatEvent(e: ChangeEvent): string {
+  const time = e.time.slice(11, 23);
+  const latency = e.latencyMs === null ? '' : `  ${e.latencyMs.toFixed(1)} ms`;
+  return `${time}  ${e.op.padEnd(8)} ${formatKey(e.key)}  → ${e.outcome}${latency}${e.error ? `  (${e.error})` : ''}\n`;
+}
+
+function formatStatus(s: ListenerStatus): string {
+  const time = s.time.slice(11, 23);
+  const what: Record<ListenerStatus['state'], string> = {
+    connecting: `connecting to the source, listening on "${s.channel}"`,
+    'catching-up': 'catching up (incremental scan)',
+    live: `live${s.caughtUp !== undefined ? ` (catch-up changed ${s.caughtUp} row${s.caughtUp === 1 ? '' : 's'})` : ''}`,
+    reconnecting: 'connection lost, reconnecting',
+    stopped: 'stopped',
+    failed: 'failed',
+  };
+  const extra = [s.attempt !== undefined ? `attempt ${s.attempt}` : '', s.reason ?? ''].filter(Boolean).join(': ');
+  return `${time}  [${s.flow}] ${what[s.state]}${extra ? ` (${extra})` : ''}\n`;
+}
+
+const command: Command = async (argv) => {
+  const args = parseFlowArgs('watch', argv, ['--json']);
+  const json = args.flags.has('--json');
+  const flow = await loadFlowFile(args.file);
+  const ctx = await openFlow(flow, connectionResolver({ env: process.env }), { applicationName: `tablesync cli ${flow.name}` });
+  const onSignal = () => { void handle.stop(); };
+  let handle: ReturnType<typeof watchFlow>;
+  try {
+    handle = watchFlow(ctx, {
+      onEvent: (e) => { process.stdout.write(json ? `${JSON.stringify(e)}\n` : formatEvent(e)); },
+      onStatus: (s) => {
+        if (json) process.stderr.write(`${JSON.stringify(s)}\n`);
+        else process.stdout.write(formatStatus(s));
+      },
+    });
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    await handle.done;
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await ctx.close();
+  }
 };
 export default command;
