@@ -133,7 +133,7 @@ export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCou
   checkAbort(hooks.signal);
   if (changed === 0) return { ...diff, delete: deleted, insert: 0, update: 0 };
 
-  const fullCopy = !p.trackingExists || changed > scanned * FULL_COPY_SHARE;
+  const fullCopy = !p.trackingExists || p.job.source.preferFullCopy === true || changed > scanned * FULL_COPY_SHARE;
   const tk = p.keyColumns.map((k) => q(k.name)).join(', ');
   if (fullCopy && p.freshTable && p.directLoad) {
     // Initial load into the table this apply created: COPY straight in, no staging, no merge.

@@ -19,6 +19,8 @@ export interface RowSource {
   keyColumns: ColumnInfo[];
   valueColumns: ColumnInfo[];
   mode: 'ordinal' | 'fingerprint';
+  /** Re-reading by key is unreliable (rows declared from code): apply copies every row and lets the merge skip unchanged ones. */
+  preferFullCopy?: boolean;
   /** COPY text: key columns…, then the ordinal (text) or fingerprint (int8) of every row that passes the filter. */
   scan(): AsyncIterable<Buffer>;
   /** COPY text: key columns…, value columns… of every row that passes the filter. */

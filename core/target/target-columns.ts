@@ -120,7 +120,7 @@ export function desiredColumns(input: TargetColumnsInput): TargetColumn[] {
       sourceType: c.type,
       type,
       stagingType: type,
-      nullable: input.nullable ? input.nullable(c) : keyPosition === null,
+      nullable: keyPosition === null && (input.nullable ? input.nullable(c) : true),
       keyPosition,
       overridden: Boolean(o?.type),
       isVector: vectorKind(type) !== undefined,
