@@ -122,6 +122,7 @@ export class ConnectionService {
     const url = await this.url(id);
     const pool = createPool(url, { max: 1, applicationName: 'tablesync' });
     try {
+      await warmSingleSession(pool);
       return await fn(pool, url);
     } catch (e) {
       const err = toTableSyncError(e);
@@ -197,4 +198,23 @@ function draftParams(d: ConnectionDraft): { params: ConnectionParams; password?:
     params: { host: d.host, port: d.port, database: d.database, user: d.user, sslmode: d.sslmode, options: d.options ?? {} },
     ...(d.password !== undefined ? { password: d.password } : {}),
   };
+}
+
+/**
+ * A one-session server (pglite-socket) refuses a connection while it is still tearing down the
+ * previous one, which the previous user closed a moment ago. Connect with a short retry, and leave
+ * the connection idle in the pool for the work that follows.
+ */
+export async function warmSingleSession(pool: pg.Pool, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const c = await pool.connect();
+      c.release();
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 250)));
+    }
+  }
 }

@@ -12,7 +12,7 @@ import { connectionResolver, openFlow } from '../flow/load';
 import type { FlowContext } from '../target/job';
 import { FileSecretStore, type SecretStore } from '../settings/secret-store';
 import { SettingsStore } from '../settings/settings-store';
-import { ConnectionService } from './connections';
+import { ConnectionService, warmSingleSession } from './connections';
 import { EventBus } from './event-bus';
 import { FlowService } from './flows';
 import { RequestRegistry } from './requests';
@@ -102,10 +102,12 @@ export class Engine {
   async openFlowContext(flow: Flow): Promise<{ ctx: FlowContext & { close: () => Promise<void> }; connectionIds: string[] }> {
     const urls = new Map<string, string>();
     const connectionIds: string[] = [];
+    let singleSessionTarget = false;
     for (const ref of [flow.source.connection, flow.target.connection]) {
       if (!('saved' in ref)) continue;
       const r = await this.resolveConnection(ref);
       urls.set(ref.saved, r.url);
+      if (r.poolMax === 1 && ref === flow.target.connection) singleSessionTarget = true;
       if (r.connectionId) {
         connectionIds.push(r.connectionId);
         // a one-session server (the demo target) must not be held by an idle pool of ours
@@ -114,6 +116,14 @@ export class Engine {
     }
     const resolver = connectionResolver({ env: this.env, lookupSaved: (name) => urls.get(name) });
     const ctx = await openFlow(flow, resolver, { applicationName: `tablesync ${flow.name}` });
+    if (singleSessionTarget) {
+      try {
+        await warmSingleSession(ctx.targetPool);
+      } catch (e) {
+        await ctx.close();
+        throw e;
+      }
+    }
     return { ctx, connectionIds };
   }
 
