@@ -53,7 +53,11 @@ export class PgTableSource<Row = RawRow> {
 
   /** The checked source (catalog, columns, filter); computed once. Throws the spec's first problem. */
   resolve(): Promise<ResolvedSource> {
-    this.resolved ??= this.doResolve();
+    // a failure is not cached: the table may be created or the server reachable next time
+    this.resolved ??= this.doResolve().catch((e: unknown) => {
+      this.resolved = undefined;
+      throw e;
+    });
     return this.resolved;
   }
 
@@ -64,13 +68,21 @@ export class PgTableSource<Row = RawRow> {
     if (o.ordinalColumn !== undefined) spec.ordinalColumn = o.ordinalColumn;
     if (o.filter !== undefined) spec.filter = o.filter;
     if (o.includedColumns) spec.includedColumns = o.includedColumns;
+    const origin = o.columns ? 'columns' : 'rowSchema';
     const columns = o.columns ?? (o.rowSchema && !o.includedColumns ? Object.keys(o.rowSchema.shape) : undefined);
-    if (columns) {
-      // `columns` may name key columns (they are read regardless); the catalog says which.
-      const keys = new Set((await describeTable(this.pool, spec.schema ?? 'public', spec.table)).primaryKey);
-      spec.includedColumns = columns.filter((c) => !keys.has(c));
+    if (!columns) return resolveSource(this.pool, spec);
+    // `columns` may name key columns (they are read regardless); the catalog says which.
+    const keys = new Set((await describeTable(this.pool, spec.schema ?? 'public', spec.table)).primaryKey);
+    spec.includedColumns = columns.filter((c) => !keys.has(c));
+    try {
+      return await resolveSource(this.pool, spec);
+    } catch (e) {
+      // name the option the user actually gave
+      if (e instanceof TableSyncError && e.message.startsWith('includedColumns:')) {
+        throw new TableSyncError(e.code, `${origin}:${e.message.slice('includedColumns:'.length)}`, e.detail, { cause: e });
+      }
+      throw e;
     }
-    return resolveSource(this.pool, spec);
   }
 
   /** Every row passing the filter, streamed: key fields then value fields. */

@@ -38,6 +38,20 @@ describe('PgTableSource', () => {
     await expect(collect(src.fetchRows())).rejects.toThrow(/note/);
   });
 
+  it('a rowSchema or columns naming a missing column says which option named it', async () => {
+    const bySchema = new PgTableSource(db.pool, { table: 'products', rowSchema: z.object({ id: z.string(), colour: z.string() }) });
+    await expect(bySchema.resolve()).rejects.toThrow('rowSchema: column "colour" does not exist in "public"."products"');
+    const byColumns = new PgTableSource(db.pool, { table: 'products', columns: ['id', 'colour'] });
+    await expect(collect(byColumns.fetchRows())).rejects.toThrow('columns: column "colour" does not exist in "public"."products"');
+  });
+
+  it('a failed resolve is retried, not cached', async () => {
+    const src = new PgTableSource(db.pool, { table: 'later' });
+    await expect(src.resolve()).rejects.toThrow('table "public"."later" does not exist');
+    await db.sql('CREATE TABLE later (id int PRIMARY KEY, v text)');
+    await expect(src.resolve()).resolves.toMatchObject({ table: 'later' });
+  });
+
   it('rowFactory transforms each row; columns may name key columns', async () => {
     const src = new PgTableSource(db.pool, { table: 'products', columns: ['id', 'name'], filter: 'id = 5', rowFactory: (r) => `${r.id}:${r.name}` });
     expect(await collect(src.fetchRows())).toEqual(['5:p5']);
