@@ -52,7 +52,7 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind,
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')`;
 
-// For arrays the interesting type (enum labels, extension, vector kind) is the element's; for a
+// For arrays the interesting type (typeName, enum labels, extension, vector kind) is the element's; for a
 // domain it is the domain itself (its base type is reported separately).
 const COLUMNS_SQL = `
 SELECT a.attnum, a.attname,
