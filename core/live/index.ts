@@ -20,7 +20,7 @@ import { syncKeysOn } from '../target/sync-keys';
 import { captureNames, type CaptureNames } from './channel';
 import { dropCapture } from './capture';
 import { captureDropSql } from './capture-sql';
-import { runWatch, type Applier, type KeyOutcome, type WatchHandle, type WatchOptions } from './watch';
+import { preciseNow, runWatch, type Applier, type KeyOutcome, type WatchHandle, type WatchOptions } from './watch';
 
 export { captureNames, defaultChannel, type CaptureNames } from './channel';
 export { captureSql, captureDropSql, type CaptureTable } from './capture-sql';
@@ -73,17 +73,19 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
       const applier: Applier = {
         syncKeys: async (keys) => {
           const r = await syncKeysOn(client, job, keys);
+          const committedAt = preciseNow(); // syncKeysOn resolves right after its COMMIT
           const outcome = new Map<string, KeyOutcome>();
           for (const k of r.applied) outcome.set(JSON.stringify(k), 'applied');
           for (const k of r.filteredOut) outcome.set(JSON.stringify(k), 'filtered-out');
           for (const k of r.deleted) outcome.set(JSON.stringify(k), 'deleted');
-          return { outcomes: keys.map((k) => outcome.get(JSON.stringify(k)) ?? 'skipped'), commitTime: r.commitTime };
+          return { outcomes: keys.map((k) => outcome.get(JSON.stringify(k)) ?? 'skipped'), committedAt };
         },
         catchUp: async () => {
           const r = await catchUp(locked);
+          const committedAt = preciseNow();
           const live: LiveState = { schema: table.schema, table: table.table, channel: names.channel, functionName: names.functionName, rowTrigger: names.rowTrigger, truncateTrigger: names.truncateTrigger };
           await writeLiveState(client, flow.name, live);
-          return { changed: r.rows.insert + r.rows.update + r.rows.delete, commitTime: new Date() };
+          return { changed: r.rows.insert + r.rows.update + r.rows.delete, committedAt };
         },
       };
       return fn({ table, applier });

@@ -26,9 +26,19 @@ export type KeyOutcome = 'applied' | 'deleted' | 'filtered-out' | 'skipped';
 /** The target side of live apply (core/target's syncKeys and catchUp, bound to a flow). */
 export interface Applier {
   /** Re-read `keys` through the filter and apply them in ONE target transaction; `outcomes[i]` is for `keys[i]`. */
-  syncKeys(keys: Cell[][]): Promise<{ outcomes: KeyOutcome[]; commitTime: Date }>;
+  syncKeys(keys: Cell[][]): Promise<{ outcomes: KeyOutcome[]; committedAt: number }>;
   /** The incremental scan (ordinal or fingerprint); returns the number of rows it changed. */
-  catchUp(): Promise<{ changed: number; commitTime: Date }>;
+  catchUp(): Promise<{ changed: number; committedAt: number }>;
+}
+
+/**
+ * Wall-clock now in epoch milliseconds with sub-millisecond resolution (Date.now() has whole ms,
+ * too coarse for latencies of a few ms). Compared with the trigger's clock_timestamp(): source and
+ * target clocks are assumed to agree (they are one server in tests and benchmarks; across machines
+ * NTP skew adds to or hides latency, and a negative difference is shown as 0).
+ */
+export function preciseNow(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 /** What one connection cycle works with: the source table's key as resolved now, and the applier. */
@@ -88,8 +98,9 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
   const event = (e: Omit<ChangeEvent, 'time' | 'flow'>) => {
     opts.onEvent?.({ time: new Date().toISOString(), flow: flowName, ...e });
   };
-  const latency = (since: number | undefined, commit: Date) =>
-    since === undefined ? null : Math.max(0, Math.round((commit.getTime() - since) * 10) / 10);
+  // Source change (trigger time, ~commit for short transactions) → target commit, in 0.1 ms.
+  const latency = (since: number | undefined, committedAt: number) =>
+    since === undefined ? null : Math.max(0, Math.round((committedAt - since) * 10) / 10);
 
   const applyBatch = async (applier: Applier, batch: Batch): Promise<void> => {
     if (batch.keys.length > 0) {
@@ -102,13 +113,13 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
         throw err;
       }
       batch.keys.forEach((k, i) => {
-        event({ op: k.op, key: k.key, outcome: result.outcomes[i] ?? 'applied', latencyMs: latency(k.since, result.commitTime) });
+        event({ op: k.op, key: k.key, outcome: result.outcomes[i] ?? 'applied', latencyMs: latency(k.since, result.committedAt) });
       });
     }
     if (batch.rescan) {
       try {
         const r = await applier.catchUp();
-        event({ op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.commitTime) });
+        event({ op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.committedAt) });
       } catch (e) {
         const err = toTableSyncError(e, 'rescanning after a truncate');
         event({ op: batch.rescan.op, key: {}, outcome: 'failed', latencyMs: null, error: err.message });
