@@ -201,7 +201,11 @@ export const savedFlow = z.object({
 });
 export type SavedFlow = z.infer<typeof savedFlow>;
 
-const planOptions = { requestId: requestId.optional(), sampleLimit: z.number().int().min(0).max(1000).optional() };
+const planOptions = {
+  requestId: requestId.optional(),
+  /** At most this many sample rows in the answer (the planner picks them). */
+  sampleLimit: z.number().int().min(0).max(1000).optional(),
+};
 /** A flow either by its saved name or given inline (an unsaved draft, e.g. to preview a plan). */
 export const flowPlanInput = z.union([
   z.object({ name, ...planOptions }).strict(),

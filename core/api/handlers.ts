@@ -56,8 +56,10 @@ export const handlers: Handlers = {
     if (removed) e.events.emit('settings.changed', { what: 'flows' });
     return { removed };
   },
-  'flows.plan': (e, i) => e.requests.run(i.requestId, () =>
-    e.withFlow('name' in i ? e.flows.get(i.name).flow : i.flow, (ctx) => planFlow(ctx))),
+  'flows.plan': (e, i) => e.requests.run(i.requestId, async () => {
+    const plan = await e.withFlow('name' in i ? e.flows.get(i.name).flow : i.flow, (ctx) => planFlow(ctx));
+    return i.sampleLimit !== undefined ? { ...plan, samples: plan.samples.slice(0, i.sampleLimit) } : plan;
+  }),
   'flows.apply': (e, i) => e.requests.run(i.requestId, (h) =>
     e.withFlow(e.flows.get(i.name).flow, (ctx) => applyFlow(ctx, {
       allowDestructive: i.allowDestructive,
