@@ -2,6 +2,8 @@
  * `tablesync serve [--host 127.0.0.1] [--port N] [--demo]`: the app in a browser. Prints the one URL
  * to open (it carries the access token) and serves until SIGINT/SIGTERM.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { openEngine, packageRoot } from '../../core/app/open';
@@ -23,8 +25,16 @@ const command: Command = async (argv) => {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new TableSyncError('INVALID_INPUT', `--port must be a port number, not "${values.port}"`);
 
+  const root = packageRoot();
+  const staticDir = join(root, 'dist', 'renderer');
+  // First run from a fresh clone: build the UI once (vite is a dev dependency; without it the page
+  // served says how to build).
+  if (!existsSync(join(staticDir, 'index.html')) && existsSync(join(root, 'renderer', 'vite.config.ts'))) {
+    process.stderr.write('Building the user interface (first run only)...\n');
+    const r = spawnSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) process.stderr.write('Building the user interface failed; the page will say how to build it by hand.\n');
+  }
   const engine = openEngine({ mode: 'browser' });
-  const staticDir = join(packageRoot(), 'dist', 'renderer');
   let server;
   try {
     server = await startWsServer({ engine, host: values.host, port, staticDir });
