@@ -10,7 +10,7 @@ import { TableSyncError, toTableSyncError } from '../errors';
 import { ensureStateSchema, stateSchemaSql, writeFlowState } from '../state/store';
 import { prepare, type Prepared } from './prepare';
 import { planFingerprint } from './plan';
-import { createScanTables, diffDigest, diffRows, loadScan } from './rows';
+import { createScanTables, diffDigest, diffRows, loadScan, tuneSession, tuneTransaction } from './rows';
 import { applyRows } from './load-rows';
 import type { SyncJob } from './job';
 
@@ -56,20 +56,22 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
   const abortCheck = () => {
     if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${job.flowName}" was cancelled; the target is unchanged`);
   };
+  await tuneSession(client);
   await client.query('BEGIN');
   try {
+    await tuneTransaction(client);
     const p = await prepare(client, job);
     if (p.blockers.length) throw blockerError(p);
     progress('scanning');
     await createScanTables(client, p);
     const scanned = await loadScan(client, p, (n) => progress('scanning', n, null));
     abortCheck();
-    const diff = await diffRows(client, p, { foreignExact: false });
+    const diff = await diffRows(client, p, scanned);
     let replanned = false;
     const steps = [...p.preSteps, ...p.postSteps];
     const destructive = steps.filter((s) => s.destructive);
     if (opts.expectedFingerprint) {
-      const now = planFingerprint(p, diff, await diffDigest(client, p));
+      const now = planFingerprint(p, diff, await diffDigest(client, p, diff));
       if (now !== opts.expectedFingerprint) {
         if (destructive.length) {
           throw new TableSyncError('PLAN_STALE', `the plan of flow "${job.flowName}" is out of date and the new plan has destructive steps (${destructive.map((s) => s.summary).join('; ')}); review the plan again`, { fingerprint: now });
@@ -97,10 +99,6 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     }
     if (p.needsStateSchema) await ensureStateSchema(client);
     await writeFlowState(client, job.flowName, p.newSetup);
-    if (p.trackingExists || !p.freshTable) {
-      const f = await client.query(`SELECT (SELECT count(*) FROM ${p.tableSql}) - (SELECT count(*) FROM ${p.trackingSql}) AS n`);
-      rows.foreign = Math.max(0, Number((f.rows[0] as { n: string }).n));
-    }
     abortCheck();
     progress('committing');
     await client.query('COMMIT');

@@ -128,7 +128,7 @@ export interface RowPhaseResult {
 
 export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCounts, scanned: number, hooks: RowPhaseHooks = {}): Promise<RowCounts> {
   hooks.onPhase?.('deleting', 0, diff.delete);
-  const deleted = await deleteGone(client, p);
+  const deleted = diff.delete > 0 ? await deleteGone(client, p) : 0;
   const changed = diff.insert + diff.update;
   checkAbort(hooks.signal);
   if (changed === 0) return { ...diff, delete: deleted, insert: 0, update: 0 };

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Plan, PlanStep, RowCounts } from '../api/model';
 import { toTableSyncError } from '../errors';
 import { prepare, type Prepared } from './prepare';
-import { createScanTables, diffDigest, diffRows, loadScan, sampleRows } from './rows';
+import { createScanTables, diffDigest, diffRows, loadScan, sampleRows, tuneSession, tuneTransaction } from './rows';
 import type { SyncJob } from './job';
 
 export function planFingerprint(p: Prepared, rows: RowCounts, digest: string): string {
@@ -45,8 +45,10 @@ export function buildPlan(p: Prepared, rows: RowCounts, fingerprint: string, sam
 
 /** Compute the plan of a job on a target connection (which this leaves as it found it). */
 export async function planOn(client: pg.ClientBase, job: SyncJob): Promise<Plan> {
+  await tuneSession(client);
   await client.query('BEGIN');
   try {
+    await tuneTransaction(client);
     const p = await prepare(client, job);
     let rows: RowCounts = { insert: 0, update: 0, delete: 0, unchanged: 0, foreign: 0 };
     let digest = 'not-scanned';
@@ -54,10 +56,10 @@ export async function planOn(client: pg.ClientBase, job: SyncJob): Promise<Plan>
     if (canScan(p)) {
       await createScanTables(client, p);
       await client.query('SET TRANSACTION READ ONLY');
-      await loadScan(client, p);
-      rows = await diffRows(client, p, { foreignExact: true });
-      digest = await diffDigest(client, p);
-      samples = await sampleRows(client, p);
+      const scanned = await loadScan(client, p);
+      rows = await diffRows(client, p, scanned);
+      digest = await diffDigest(client, p, rows);
+      samples = await sampleRows(client, p, rows);
     }
     return buildPlan(p, rows, planFingerprint(p, rows, digest), samples);
   } catch (e) {

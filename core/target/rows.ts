@@ -48,10 +48,22 @@ export async function loadScan(client: pg.ClientBase, p: Prepared, onRows?: (n: 
 }
 
 /**
- * Fill the changed table (numbered, for batched re-reads) and count. `foreignExact` does the
- * anti-join over the whole target table; apply settles for the count difference.
+ * Session memory for set-based work on a million rows: hash joins that fit in memory instead of
+ * spilling batches, and temporary tables in local buffers. temp_buffers can only change before the
+ * session first uses a temporary table, so failure to set it is fine (a reused connection has it).
  */
-export async function diffRows(client: pg.ClientBase, p: Prepared, opts: { foreignExact: boolean }): Promise<RowCounts> {
+export async function tuneSession(client: pg.ClientBase): Promise<void> {
+  await client.query(`SET temp_buffers = '256MB'`).catch(() => {});
+}
+
+export async function tuneTransaction(client: pg.ClientBase): Promise<void> {
+  await client.query(`SET LOCAL work_mem = '256MB'`);
+}
+
+/**
+ * Fill the changed table (numbered, for batched re-reads) and count, with one join over the scan.
+ */
+export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: number): Promise<RowCounts> {
   const keys = p.keyColumns.map((k) => q(k.name));
   const sKeys = keys.map((k) => `s.${k}`).join(', ');
   if (!p.trackingExists) {
@@ -65,36 +77,28 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, opts: { forei
         WHERE t.${q(p.keyColumns[0]!.name)} IS NULL OR ${cmp}`,
     );
   }
-  await client.query(`ANALYZE ${CHANGED}`);
   const c = await client.query(`SELECT count(*) FILTER (WHERE NOT __tablesync_tracked) AS ins, count(*) FILTER (WHERE __tablesync_tracked) AS upd FROM ${CHANGED}`);
-  const total = await client.query(`SELECT count(*) AS n FROM ${SCAN}`);
   const ins = Number((c.rows[0] as { ins: string }).ins);
   const upd = Number((c.rows[0] as { upd: string }).upd);
-  const n = Number((total.rows[0] as { n: string }).n);
-  let del = 0;
+  // Every scanned key that is tracked matched one tracking row, so the tracked keys the scan lacks
+  // (the deletes) are counted without another join over the whole table.
+  const tracked = p.trackingExists ? Number((await client.query(`SELECT count(*) AS n FROM ${p.trackingSql}`)).rows[0].n) : 0;
+  const del = p.trackingExists ? tracked - (scanned - ins) : 0;
   let foreign = 0;
-  const tableExists = p.actual !== undefined && !p.freshTable;
-  if (p.trackingExists) {
-    const d = await client.query(`SELECT count(*) AS n FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})`);
-    del = Number((d.rows[0] as { n: string }).n);
+  if (p.actual !== undefined && !p.freshTable) {
+    // Tracked rows are rows of the table (the flow writes both in one transaction), so the rest is foreign.
+    const all = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n);
+    foreign = Math.max(0, all - tracked);
   }
-  if (tableExists) {
-    if (!p.trackingExists) {
-      foreign = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n);
-    } else if (opts.foreignExact) {
-      const f = await client.query(`SELECT count(*) AS n FROM ${p.tableSql} x WHERE NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keyEq(p, 't', 'x')})`);
-      foreign = Number((f.rows[0] as { n: string }).n);
-    }
-  }
-  return { insert: ins, update: upd, delete: del, unchanged: n - ins - upd, foreign };
+  return { insert: ins, update: upd, delete: del, unchanged: scanned - ins - upd, foreign };
 }
 
 /** A digest of what the diff found: part of the plan fingerprint, so a changed source makes a plan stale. */
-export async function diffDigest(client: pg.ClientBase, p: Prepared): Promise<string> {
+export async function diffDigest(client: pg.ClientBase, p: Prepared, rows: RowCounts): Promise<string> {
   const parts: string[] = [];
   const c = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(c::text, 0)::numeric), 0)::text AS h FROM ${CHANGED} c`);
   parts.push(`${c.rows[0].n}:${c.rows[0].h}`);
-  if (p.trackingExists) {
+  if (p.trackingExists && rows.delete > 0) {
     const d = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS h FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})`);
     parts.push(`${d.rows[0].n}:${d.rows[0].h}`);
   }
@@ -122,7 +126,7 @@ async function targetRows(client: pg.ClientBase, p: Prepared, keys: Row[]): Prom
 }
 
 /** A few sample rows of each kind with before/after cells (target column names). */
-export async function sampleRows(client: pg.ClientBase, p: Prepared): Promise<SampleRow[]> {
+export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: RowCounts): Promise<SampleRow[]> {
   const keys = p.keyColumns.map((k) => `c.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
   const samples: SampleRow[] = [];
   const pick = async (tracked: boolean) =>
@@ -153,7 +157,7 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared): Promise<Sa
     const changed = a && b ? p.columns.filter((c) => (a[c.name] ?? null) !== (b[c.name] ?? null)).map((c) => c.name) : undefined;
     samples.push({ op: 'update', key: keyObj(p, r), ...(b ? { before: b } : {}), ...(a ? { after: a } : {}), ...(changed ? { changed } : {}) });
   }
-  if (p.trackingExists) {
+  if (p.trackingExists && counts.delete > 0) {
     const tk = p.keyColumns.map((k) => `t.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
     const del = (await client.query(`SELECT ${tk} FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')}) LIMIT ${SAMPLE}`)).rows as Record<string, string | null>[];
     const b = await targetRows(client, p, del.map(toKey));
@@ -162,7 +166,7 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared): Promise<Sa
       samples.push({ op: 'delete', key: keyObj(p, r), ...(bb ? { before: bb } : {}) });
     }
   }
-  if (p.actual && !p.freshTable) {
+  if (p.actual && !p.freshTable && counts.foreign > 0) {
     const cols = p.actual.columns.map((c) => `x.${q(c.name)}::text AS ${q(c.name)}`).join(', ');
     const foreign = p.trackingExists
       ? (await client.query(`SELECT ${cols} FROM ${p.tableSql} x WHERE NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keyEq(p, 't', 'x')}) LIMIT 3`)).rows
