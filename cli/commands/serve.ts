@@ -39,7 +39,7 @@ const command: Command = async (argv) => {
   try {
     server = await startWsServer({ engine, host: values.host, port, staticDir });
     if (values.demo) {
-      process.stderr.write('Starting the demo databases (the first start seeds them: about a minute)...\n');
+      process.stderr.write('Starting the demo databases (the first start creates and seeds them)...\n');
       const status = await engine.demo.start();
       process.stderr.write(`Demo ready: connections "Demo source" and "Demo target (pgvector)", flow "${status.flowName ?? ''}".\n`);
     }

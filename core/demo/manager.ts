@@ -98,6 +98,7 @@ export class DemoManager {
     // The server's own account must be able to reach its data directory's parent.
     mkdirSync(join(pgDir, '..'), { recursive: true, mode: 0o755 });
     chmodSync(join(pgDir, '..'), 0o755);
+    refuseIfRunningElsewhere(pgDir);
     const source = await startPostgres({ binaries: await embeddedBinaries(), dataDir: pgDir, settings: { max_connections: 60 } });
     let target: RunningPglite | undefined;
     let pool: pg.Pool | undefined;
@@ -203,4 +204,25 @@ export class DemoManager {
   private emitStatus(): void {
     this.engine.events.emit('demo.status', this.status());
   }
+}
+
+/**
+ * The demo's data folder has one owner: a second TableSync (serve, demo, the desktop app) on the
+ * same folder would find PostgreSQL's lock and PGlite's files in use. Say so plainly.
+ */
+function refuseIfRunningElsewhere(pgDir: string): void {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return;
+  try {
+    process.kill(pid, 0);
+  } catch (e) {
+    // ESRCH: a stale lock file from a crash, which PostgreSQL clears itself; EPERM: alive, another user's
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return;
+  }
+  throw new TableSyncError('LOCKED', `the demo databases are already running in another TableSync process (PostgreSQL pid ${pid}) using this data folder: stop it (Ctrl+C in its terminal, or quit the app) or use that one`, { pid });
 }
