@@ -99,7 +99,11 @@ export class DemoManager {
     mkdirSync(join(pgDir, '..'), { recursive: true, mode: 0o755 });
     chmodSync(join(pgDir, '..'), 0o755);
     refuseIfRunningElsewhere(pgDir);
-    const source = await startPostgres({ binaries: await embeddedBinaries(), dataDir: pgDir, settings: { max_connections: 60 } });
+    const binaries = await embeddedBinaries();
+    // Packaged desktop app: electron-builder unpacks these binaries next to the asar archive
+    // (asarUnpack), and a process cannot be spawned from a path inside the archive.
+    binaries.binDir = binaries.binDir.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
+    const source = await startPostgres({ binaries, dataDir: pgDir, settings: { max_connections: 60 } });
     let target: RunningPglite | undefined;
     let pool: pg.Pool | undefined;
     try {
