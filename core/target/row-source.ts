@@ -5,7 +5,11 @@
  */
 import type pg from 'pg';
 import type { ColumnInfo } from '../api/model';
-import { copyRowsOut, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, type ResolvedSource } from '../source';
+import {
+  copyOut, copyRowsOut, fingerprintSql, fromWhereSql, keyListSql, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, withReadOnly, type ResolvedSource,
+} from '../source';
+import { quoteIdent } from '../sql/ident';
+import { bucketExprs, bucketListSql, summarySql, toSummaryMap, type BucketSummary } from './buckets';
 import type { SourceSpec } from '../flow/schema';
 
 export type Row = (string | null)[];
@@ -27,6 +31,10 @@ export interface RowSource {
   copyRows(): AsyncIterable<Buffer>;
   /** Rows (key…, value…) for these keys that exist (and pass the filter unless ignoreFilter). */
   readRowsByKeys(keys: Row[], opts?: { ignoreFilter?: boolean }): AsyncIterable<Row>;
+  /** Per-bucket count and hash of (key, mark) over the rows that pass the filter (see buckets.ts). */
+  bucketSummary?(): Promise<Map<string, BucketSummary>>;
+  /** Like scan(), restricted to these buckets. */
+  scanBuckets?(buckets: string[]): AsyncIterable<Buffer>;
 }
 
 /** The flow's source table as a RowSource; validates the spec (table, columns, ordinal, filter). */
@@ -40,6 +48,9 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
   });
   const unfiltered: ResolvedSource = { ...resolved, filter: undefined };
   const mode = resolved.ordinalColumn ? 'ordinal' : 'fingerprint';
+  // The mark as COPY prints it in scan(): the ordinal column, or the server-computed fingerprint.
+  const mark = resolved.ordinalColumn ? quoteIdent(resolved.ordinalColumn.name) : fingerprintSql(resolved.valueColumns);
+  const keyTexts = resolved.keyColumns.map((c) => `${quoteIdent(c.name)}::text`);
   return {
     schema: resolved.schema,
     table: resolved.table,
@@ -51,5 +62,13 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     scan: () => (mode === 'ordinal' ? scanKeyOrdinal(pool, resolved) : scanKeyFingerprint(pool, resolved)),
     copyRows: () => copyRowsOut(pool, resolved),
     readRowsByKeys: (keys, opts) => readRowsByKeys(pool, opts?.ignoreFilter ? unfiltered : resolved, keys),
+    // The filter inside was validated by resolveSource; both run READ ONLY through core/source's door.
+    bucketSummary: () =>
+      withReadOnly(pool, async (client) => {
+        const { rows } = await client.query({ text: summarySql(fromWhereSql(resolved), keyTexts, `(${mark})::text`), values: [] });
+        return toSummaryMap(rows as { b: string; n: string; x: string }[]);
+      }),
+    scanBuckets: (buckets) =>
+      copyOut(pool, `SELECT ${keyListSql(resolved)}, ${mark} ${fromWhereSql(resolved, [`${bucketExprs(keyTexts, 'NULL').bucket} = ANY (${bucketListSql(buckets)})`])}`, { context: `scanning ${resolved.schema}.${resolved.table}` }),
   };
 }

@@ -7,7 +7,9 @@
 import type pg from 'pg';
 import type { RowCounts, SampleRow } from '../api/model';
 import { quoteIdent } from '../sql/ident';
+import { SOURCE_SETTINGS_SQL } from '../source';
 import { TRACK_FINGERPRINT, TRACK_ORDINAL } from '../state/store';
+import { BUCKET_SCAN_SHARE, bucketExprs, bucketListSql, differingBuckets, trackingSummary } from './buckets';
 import type { Prepared } from './prepare';
 import { loadCopyText } from './copy-in';
 import type { Row } from './row-source';
@@ -39,10 +41,43 @@ export async function createScanTables(client: pg.ClientBase, p: Prepared): Prom
   await client.query(`CREATE TEMP TABLE ${CHANGED.slice(8)} (${cols}, __tablesync_tracked boolean, __tablesync_rn bigint) ON COMMIT DROP`);
 }
 
-/** COPY the source's key+mark scan into the scan table. */
-export async function loadScan(client: pg.ClientBase, p: Prepared, onRows?: (n: number) => void): Promise<number> {
+/**
+ * Which part of the source to scan key by key. `buckets` set: only those buckets differ (see
+ * buckets.ts), and `total` is the source's row count. Absent: scan everything.
+ */
+export interface ScanScope {
+  buckets: string[];
+  total: number;
+}
+
+/** Compare bucket summaries of source and tracking (concurrently); undefined when a full scan is due. */
+export async function scopeScan(client: pg.ClientBase, p: Prepared): Promise<ScanScope | undefined> {
+  const src = p.job.source;
+  if (!p.trackingExists || !p.comparable || !src.bucketSummary || !src.scanBuckets) return undefined;
+  const [a, b] = await Promise.all([
+    src.bucketSummary(),
+    trackingSummary(client, p.trackingSql, p.keyColumns.map((k) => k.name), src.mode === 'ordinal' ? TRACK_ORDINAL : TRACK_FINGERPRINT),
+  ]);
+  const differ = differingBuckets(a, b);
+  if (differ.length > BUCKET_SCAN_SHARE * Math.max(a.size, b.size, 1)) return undefined;
+  let total = 0;
+  for (const v of a.values()) total += v.count;
+  return { buckets: differ, total };
+}
+
+/** ` AND <alias's bucket is in scope>`, or nothing for a full scan. */
+export function inScope(p: Prepared, scope: ScanScope | undefined, alias: string): string {
+  if (!scope) return '';
+  const bucket = bucketExprs(p.keyColumns.map((k) => `${alias}.${q(k.name)}::text`), 'NULL').bucket;
+  return ` AND ${bucket} = ANY (${bucketListSql(scope.buckets)})`;
+}
+
+/** COPY the source's key+mark scan (all of it, or the buckets in scope) into the scan table. */
+export async function loadScan(client: pg.ClientBase, p: Prepared, scope?: ScanScope, onRows?: (n: number) => void): Promise<number> {
   const cols = [...p.keyColumns.map((k) => ({ name: k.name, type: k.type })), { name: MARK, type: markType(p) }];
-  const n = await loadCopyText(client, SCAN, cols, p.job.source.scan(), p.copyIn, onRows);
+  if (scope && scope.buckets.length === 0) return 0;
+  const chunks = scope ? p.job.source.scanBuckets!(scope.buckets) : p.job.source.scan();
+  const n = await loadCopyText(client, SCAN, cols, chunks, p.copyIn, onRows);
   await client.query(`ANALYZE ${SCAN}`);
   return n;
 }
@@ -56,14 +91,19 @@ export async function tuneSession(client: pg.ClientBase): Promise<void> {
   await client.query(`SET temp_buffers = '256MB'`).catch(() => {});
 }
 
+/**
+ * Per transaction: memory for the joins, and the source's text settings (UTC, ISO), so values the
+ * target prints (sample cells, ordinals tracked from re-read rows) match the source's text.
+ */
 export async function tuneTransaction(client: pg.ClientBase): Promise<void> {
   await client.query(`SET LOCAL work_mem = '256MB'`);
+  await client.query(SOURCE_SETTINGS_SQL);
 }
 
 /**
  * Fill the changed table (numbered, for batched re-reads) and count, with one join over the scan.
  */
-export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: number): Promise<RowCounts> {
+export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: number, scope?: ScanScope): Promise<RowCounts> {
   const keys = p.keyColumns.map((k) => q(k.name));
   const sKeys = keys.map((k) => `s.${k}`).join(', ');
   if (!p.trackingExists) {
@@ -82,24 +122,26 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   const upd = Number((c.rows[0] as { upd: string }).upd);
   // Every scanned key that is tracked matched one tracking row, so the tracked keys the scan lacks
   // (the deletes) are counted without another join over the whole table.
-  const tracked = p.trackingExists ? Number((await client.query(`SELECT count(*) AS n FROM ${p.trackingSql}`)).rows[0].n) : 0;
-  const del = p.trackingExists ? tracked - (scanned - ins) : 0;
+  const trackedRows = async (where: string) => (p.trackingExists ? Number((await client.query(`SELECT count(*) AS n FROM ${p.trackingSql} t WHERE true${where}`)).rows[0].n) : 0);
+  const tracked = await trackedRows('');
+  const del = p.trackingExists ? (scope ? await trackedRows(inScope(p, scope, 't')) : tracked) - (scanned - ins) : 0;
   let foreign = 0;
   if (p.actual !== undefined && !p.freshTable) {
     // Tracked rows are rows of the table (the flow writes both in one transaction), so the rest is foreign.
     const all = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n);
     foreign = Math.max(0, all - tracked);
   }
-  return { insert: ins, update: upd, delete: del, unchanged: scanned - ins - upd, foreign };
+  const total = scope ? scope.total : scanned;
+  return { insert: ins, update: upd, delete: del, unchanged: total - ins - upd, foreign };
 }
 
 /** A digest of what the diff found: part of the plan fingerprint, so a changed source makes a plan stale. */
-export async function diffDigest(client: pg.ClientBase, p: Prepared, rows: RowCounts): Promise<string> {
+export async function diffDigest(client: pg.ClientBase, p: Prepared, rows: RowCounts, scope?: ScanScope): Promise<string> {
   const parts: string[] = [];
   const c = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(c::text, 0)::numeric), 0)::text AS h FROM ${CHANGED} c`);
   parts.push(`${c.rows[0].n}:${c.rows[0].h}`);
   if (p.trackingExists && rows.delete > 0) {
-    const d = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS h FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})`);
+    const d = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS h FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})${inScope(p, scope, 't')}`);
     parts.push(`${d.rows[0].n}:${d.rows[0].h}`);
   }
   return parts.join('/');
@@ -126,7 +168,7 @@ async function targetRows(client: pg.ClientBase, p: Prepared, keys: Row[]): Prom
 }
 
 /** A few sample rows of each kind with before/after cells (target column names). */
-export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: RowCounts): Promise<SampleRow[]> {
+export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: RowCounts, scope?: ScanScope): Promise<SampleRow[]> {
   const keys = p.keyColumns.map((k) => `c.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
   const samples: SampleRow[] = [];
   const pick = async (tracked: boolean) =>
@@ -159,7 +201,7 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
   }
   if (p.trackingExists && counts.delete > 0) {
     const tk = p.keyColumns.map((k) => `t.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
-    const del = (await client.query(`SELECT ${tk} FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')}) LIMIT ${SAMPLE}`)).rows as Record<string, string | null>[];
+    const del = (await client.query(`SELECT ${tk} FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})${inScope(p, scope, 't')} LIMIT ${SAMPLE}`)).rows as Record<string, string | null>[];
     const b = await targetRows(client, p, del.map(toKey));
     for (const r of del) {
       const bb = find(b, toKey(r));

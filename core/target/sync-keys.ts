@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { encodeCopyRow } from '../sql/copy-text';
 import { prepare, type Prepared } from './prepare';
-import { STAGE, q, trackMark } from './rows';
+import { STAGE, q, trackMark, tuneTransaction } from './rows';
 import { createStage, mergeStage } from './load-rows';
 import { insertRows, loadCopyText } from './copy-in';
 import type { Row } from './row-source';
@@ -54,6 +54,7 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
 
   await client.query('BEGIN');
   try {
+    await tuneTransaction(client);
     const p = await prepare(client, job);
     assertApplied(p);
     const keyCols = p.keyColumns;
