@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { RowCounts } from '../api/model';
 import { encodeCopyRow } from '../sql/copy-text';
 import type { Prepared } from './prepare';
-import { CHANGED, MARK, SCAN, STAGE, inScope, keyEq, q, trackMark, type ScanScope } from './rows';
+import { CHANGED, MARK, SCAN, STAGE, castKey, inScope, keyEq, keyEqCast, q, trackMark, type ScanScope } from './rows';
 import { loadCopyText } from './copy-in';
 import type { Row } from './row-source';
 
@@ -29,9 +29,9 @@ export async function deleteGone(client: pg.ClientBase, p: Prepared, scope?: Sca
   if (!p.trackingExists) return 0;
   await client.query(
     `DELETE FROM ${p.tableSql} x USING ${p.trackingSql} t
-      WHERE ${keyEq(p, 'x', 't')} AND NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})${inScope(p, scope, 't')}`,
+      WHERE ${keyEq(p, 'x', 't')} AND NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})${inScope(p, scope, 't')}`,
   );
-  const r = await client.query(`DELETE FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})${inScope(p, scope, 't')}`);
+  const r = await client.query(`DELETE FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})${inScope(p, scope, 't')}`);
   return r.rowCount ?? 0;
 }
 
@@ -76,29 +76,28 @@ export async function mergeStage(client: pg.ClientBase, p: Prepared): Promise<{ 
  * (inserted in between) are tracked with no mark, so the next run reads them again.
  */
 async function settleTracking(client: pg.ClientBase, p: Prepared, fullCopy: boolean): Promise<number> {
-  const stagedKey = (alias: string) => p.keyColumns.map((k) => `${cast(k, 'g')} = ${alias}.${q(k.name)}`).join(' AND ');
   const tk = p.keyColumns.map((k) => q(k.name)).join(', ');
   await client.query(
     `INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
-     SELECT ${p.keyColumns.map((k) => `c.${q(k.name)}`).join(', ')}, c.${q(MARK)} FROM ${CHANGED} c
-      WHERE EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${stagedKey('c')})
+     SELECT ${p.keyColumns.map((k) => castKey(k, 'c')).join(', ')}, c.${q(MARK)} FROM ${CHANGED} c
+      WHERE EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${keyEq(p, 'g', 'c')})
      ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}`,
   );
   // Vanished between the scan and the read: gone from the source (or out of the filter) now.
   await client.query(
     `DELETE FROM ${p.tableSql} x USING ${CHANGED} c, ${p.trackingSql} t
-      WHERE c.__tablesync_tracked AND ${keyEq(p, 'x', 'c')} AND ${keyEq(p, 't', 'c')}
-        AND NOT EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${stagedKey('c')})`,
+      WHERE c.__tablesync_tracked AND ${keyEqCast(p, 'x', 'c')} AND ${keyEq(p, 't', 'x')}
+        AND NOT EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${keyEq(p, 'g', 'c')})`,
   );
   const gone = await client.query(
     `DELETE FROM ${p.trackingSql} t USING ${CHANGED} c
-      WHERE ${keyEq(p, 't', 'c')} AND NOT EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${stagedKey('c')})`,
+      WHERE ${keyEqCast(p, 't', 'c')} AND NOT EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${keyEq(p, 'g', 'c')})`,
   );
   if (fullCopy) {
     await client.query(
       `INSERT INTO ${p.trackingSql} (${tk})
-       SELECT ${p.keyColumns.map((k) => cast(k, 'g')).join(', ')} FROM ${STAGE} g
-        WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${p.keyColumns.map((k) => `s.${q(k.name)} = ${cast(k, 'g')}`).join(' AND ')})
+       SELECT ${p.keyColumns.map((k) => castKey(k, 'g')).join(', ')} FROM ${STAGE} g
+        WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 'g')})
        ON CONFLICT DO NOTHING`,
     );
   }
@@ -141,7 +140,7 @@ export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCou
     const loaded = await loadCopyText(client, p.tableSql, p.columns.map((c) => ({ name: c.name, type: c.type })), p.job.source.copyRows(), p.copyIn, (n) => hooks.onPhase?.('loading', n, scanned));
     checkAbort(hooks.signal);
     hooks.onPhase?.('merging', loaded, scanned);
-    await client.query(`INSERT INTO ${p.trackingSql} (${tk}, ${trackMark(p)}) SELECT ${tk}, ${q(MARK)} FROM ${SCAN}`);
+    await client.query(`INSERT INTO ${p.trackingSql} (${tk}, ${trackMark(p)}) SELECT ${p.keyColumns.map((k) => castKey(k, 's')).join(', ')}, ${q(MARK)} FROM ${SCAN} s`);
     if (loaded !== scanned) {
       // The source changed between the scan and the copy: track exactly the rows that landed.
       await client.query(`DELETE FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${keyEq(p, 'x', 't')})`);

@@ -22,8 +22,22 @@ export const MARK = '__tablesync_mark';
 
 export const q = quoteIdent;
 
+/** Key equality between two relations with the same key types (target/tracking, or scan/changed/stage). */
 export function keyEq(p: Prepared, a: string, b: string): string {
   return p.keyColumns.map((k) => `${a}.${q(k.name)} = ${b}.${q(k.name)}`).join(' AND ');
+}
+
+/**
+ * Key equality between target-typed `t` (table, tracking) and staging-typed `s` (scan, changed,
+ * stage). Scan tables keep the SOURCE's key types so keys read back from them are the source's own
+ * text (a re-read by key must parse them); they are cast where they meet the target.
+ */
+export function keyEqCast(p: Prepared, t: string, s: string): string {
+  return p.keyColumns.map((k) => `${t}.${q(k.name)} = ${castKey(k, s)}`).join(' AND ');
+}
+
+export function castKey(k: Prepared['keyColumns'][number], alias: string): string {
+  return k.stagingType === k.type ? `${alias}.${q(k.name)}` : `${alias}.${q(k.name)}::${k.type}`;
 }
 
 export function trackMark(p: Prepared): string {
@@ -36,7 +50,7 @@ export function markType(p: Prepared): string {
 
 /** Temporary tables for one plan/apply; created before a plan's transaction turns read-only. */
 export async function createScanTables(client: pg.ClientBase, p: Prepared): Promise<void> {
-  const cols = [...p.keyColumns.map((k) => `${q(k.name)} ${k.type}`), `${q(MARK)} ${markType(p)}`].join(', ');
+  const cols = [...p.keyColumns.map((k) => `${q(k.name)} ${k.stagingType}`), `${q(MARK)} ${markType(p)}`].join(', ');
   await client.query(`CREATE TEMP TABLE ${SCAN.slice(8)} (${cols}) ON COMMIT DROP`);
   await client.query(`CREATE TEMP TABLE ${CHANGED.slice(8)} (${cols}, __tablesync_tracked boolean, __tablesync_rn bigint) ON COMMIT DROP`);
 }
@@ -74,7 +88,7 @@ export function inScope(p: Prepared, scope: ScanScope | undefined, alias: string
 
 /** COPY the source's key+mark scan (all of it, or the buckets in scope) into the scan table. */
 export async function loadScan(client: pg.ClientBase, p: Prepared, scope?: ScanScope, onRows?: (n: number) => void): Promise<number> {
-  const cols = [...p.keyColumns.map((k) => ({ name: k.name, type: k.type })), { name: MARK, type: markType(p) }];
+  const cols = [...p.keyColumns.map((k) => ({ name: k.name, type: k.stagingType })), { name: MARK, type: markType(p) }];
   if (scope && scope.buckets.length === 0) return 0;
   const chunks = scope ? p.job.source.scanBuckets!(scope.buckets) : p.job.source.scan();
   const n = await loadCopyText(client, SCAN, cols, chunks, p.copyIn, onRows);
@@ -113,7 +127,7 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
     await client.query(
       `INSERT INTO ${CHANGED}
        SELECT ${sKeys}, s.${q(MARK)}, t.${q(p.keyColumns[0]!.name)} IS NOT NULL, row_number() OVER ()
-         FROM ${SCAN} s LEFT JOIN ${p.trackingSql} t ON ${keyEq(p, 't', 's')}
+         FROM ${SCAN} s LEFT JOIN ${p.trackingSql} t ON ${keyEqCast(p, 't', 's')}
         WHERE t.${q(p.keyColumns[0]!.name)} IS NULL OR ${cmp}`,
     );
   }
@@ -141,7 +155,7 @@ export async function diffDigest(client: pg.ClientBase, p: Prepared, rows: RowCo
   const c = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(c::text, 0)::numeric), 0)::text AS h FROM ${CHANGED} c`);
   parts.push(`${c.rows[0].n}:${c.rows[0].h}`);
   if (p.trackingExists && rows.delete > 0) {
-    const d = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS h FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})${inScope(p, scope, 't')}`);
+    const d = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS h FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})${inScope(p, scope, 't')}`);
     parts.push(`${d.rows[0].n}:${d.rows[0].h}`);
   }
   return parts.join('/');
@@ -201,7 +215,7 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
   }
   if (p.trackingExists && counts.delete > 0) {
     const tk = p.keyColumns.map((k) => `t.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
-    const del = (await client.query(`SELECT ${tk} FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 't')})${inScope(p, scope, 't')} LIMIT ${SAMPLE}`)).rows as Record<string, string | null>[];
+    const del = (await client.query(`SELECT ${tk} FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})${inScope(p, scope, 't')} LIMIT ${SAMPLE}`)).rows as Record<string, string | null>[];
     const b = await targetRows(client, p, del.map(toKey));
     for (const r of del) {
       const bb = find(b, toKey(r));
