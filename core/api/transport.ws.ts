@@ -118,7 +118,7 @@ export async function startWsServer(opts: WsServerOptions): Promise<RunningWsSer
     return {
       'content-security-policy': [
         "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:",
-        "font-src 'self' data:", `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port} ws://[::1]:${port}`,
+        "font-src 'self' data:", `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
         "worker-src 'self' blob:", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'none'",
       ].join('; '),
       'referrer-policy': 'no-referrer',
@@ -151,6 +151,7 @@ export async function startWsServer(opts: WsServerOptions): Promise<RunningWsSer
     if (!file.startsWith(staticDir + sep)) return refuse(res, 403, 'Forbidden.\n');
     // Unknown paths without an extension are the single-page app's own routes.
     const target = existsSync(file) && statSync(file).isFile() ? file : extname(rel) ? undefined : join(staticDir, 'index.html');
+    if (!target && rel === '/favicon.ico') return void res.writeHead(204, headers).end();
     if (!target) return refuse(res, 404, 'Not found.\n');
     const isHtml = target.endsWith('.html');
     res.writeHead(200, {
