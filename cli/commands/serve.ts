@@ -60,6 +60,10 @@ const command: Command = async (argv) => {
     process.once('SIGTERM', stop);
   });
   process.stderr.write('Stopping...\n');
+  // A second Ctrl+C, or a shutdown that hangs (a server that stopped answering), exits anyway.
+  const force = () => process.exit(130);
+  process.once('SIGINT', force);
+  setTimeout(force, 20_000).unref();
   await server.close();
   await engine.close();
   return 0;
