@@ -38,7 +38,8 @@ export interface FlowSetupState {
   columns: StateColumn[];
   vectorIndexes: StateVectorIndex[];
   attachments: StateAttachment[];
-  tracking: { table: string; mode: 'ordinal' | 'fingerprint'; keyColumns: StateColumn[] };
+  /** `ordinalType`: the tracked ordinal's type (the source ordinal column's), so both sides hash typed values. */
+  tracking: { table: string; mode: 'ordinal' | 'fingerprint'; keyColumns: StateColumn[]; ordinalType?: string };
   /** Hash of what makes a tracked ordinal/fingerprint comparable (value columns and types); differs → re-read every row. */
   rowSpec: string;
 }
@@ -115,10 +116,14 @@ export function trackingTableSql(flow: string): string {
   return qualifiedName(STATE_SCHEMA, trackingTableName(flow));
 }
 
-/** CREATE TABLE for the tracking table: the target's key columns (same names and types) plus ordinal (text) and fingerprint. */
-export function createTrackingSql(flow: string, keyColumns: StateColumn[]): string {
+/**
+ * CREATE TABLE for the tracking table: the target's key columns (same names and types), the
+ * ordinal (of the source ordinal column's type) and the fingerprint (int8). NULL in either means
+ * "not known": the row is read again next time.
+ */
+export function createTrackingSql(flow: string, keyColumns: StateColumn[], ordinalType = 'text'): string {
   const cols = keyColumns.map((c) => `  ${quoteIdent(c.name)} ${c.type} NOT NULL`);
-  cols.push(`  ${quoteIdent(TRACK_ORDINAL)} text`, `  ${quoteIdent(TRACK_FINGERPRINT)} int8`);
+  cols.push(`  ${quoteIdent(TRACK_ORDINAL)} ${ordinalType}`, `  ${quoteIdent(TRACK_FINGERPRINT)} int8`);
   cols.push(`  PRIMARY KEY (${keyColumns.map((c) => quoteIdent(c.name)).join(', ')})`);
   return `CREATE TABLE ${trackingTableSql(flow)} (\n${cols.join(',\n')}\n)`;
 }

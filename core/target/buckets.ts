@@ -5,9 +5,11 @@
  * table, concurrently. Only buckets whose summaries differ are scanned key by key, so a re-sync
  * where nothing changed moves 65,536 small rows instead of a million keys.
  *
- * Both sides hash the same text: keys and marks as PostgreSQL prints them under the source's
- * settings (the target transaction uses the same). Anything that prints differently (an overridden
- * key type, a mark not known) only makes buckets differ, which costs a scan, never a missed row.
+ * Both sides hash typed values with hash_record_extended (the hash functions hash partitioning
+ * relies on, stable across servers and versions): keys of the same types, and the ordinal tracked
+ * with the source ordinal's type (or the int8 fingerprint). Anything that hashes differently (an
+ * overridden key type, a mark not known) only makes buckets differ, which costs a scan, never a
+ * missed row.
  */
 import type pg from 'pg';
 import { quoteIdent } from '../sql/ident';
@@ -21,17 +23,16 @@ export interface BucketSummary {
   xor: string;
 }
 
-/** SQL for the bucket of a row and its hash, given key and mark expressions (text). */
-export function bucketExprs(keyTexts: string[], markText: string): { bucket: string; rowHash: string } {
-  const key = keyTexts.length === 1 ? `${keyTexts[0]}` : `concat_ws(E'\\x1e', ${keyTexts.join(', ')})`;
+/** SQL for the bucket of a row and its hash, given key and mark expressions (typed). */
+export function bucketExprs(keys: string[], mark: string): { bucket: string; rowHash: string } {
   return {
-    bucket: `(hashtextextended(${key}, 0) & ${BUCKET_MASK})`,
-    rowHash: `hashtextextended(${key} || E'\\x1f' || coalesce(${markText}, E'\\\\N'), 1)`,
+    bucket: `(hash_record_extended(ROW(${keys.join(', ')}), 0) & ${BUCKET_MASK})`,
+    rowHash: `hash_record_extended(ROW(${keys.join(', ')}, ${mark}), 1)`,
   };
 }
 
-export function summarySql(from: string, keyTexts: string[], markText: string): string {
-  const e = bucketExprs(keyTexts, markText);
+export function summarySql(from: string, keys: string[], mark: string): string {
+  const e = bucketExprs(keys, mark);
   return `SELECT ${e.bucket} AS b, count(*) AS n, bit_xor(${e.rowHash}) AS x ${from} GROUP BY 1`;
 }
 
@@ -50,11 +51,22 @@ export function differingBuckets(source: Map<string, BucketSummary>, target: Map
   return out;
 }
 
-/** The tracking table's summary, on the target connection. */
-export async function trackingSummary(client: pg.ClientBase, trackingSql: string, keyNames: string[], markColumn: string): Promise<Map<string, BucketSummary>> {
-  const sql = summarySql(`FROM ${trackingSql} t`, keyNames.map((k) => `t.${quoteIdent(k)}::text`), `t.${quoteIdent(markColumn)}::text`);
-  const { rows } = await client.query(sql);
-  return toSummaryMap(rows as { b: string; n: string; x: string }[]);
+/**
+ * The tracking table's summary, on the target connection, under a savepoint: a key type without a
+ * hash function fails here, and the caller then scans everything instead.
+ */
+export async function trackingSummary(client: pg.ClientBase, trackingSql: string, keyNames: string[], markColumn: string): Promise<Map<string, BucketSummary> | undefined> {
+  const sql = summarySql(`FROM ${trackingSql} t`, keyNames.map((k) => `t.${quoteIdent(k)}`), `t.${quoteIdent(markColumn)}`);
+  await client.query('SAVEPOINT tablesync_summary');
+  try {
+    const { rows } = await client.query(sql);
+    await client.query('RELEASE SAVEPOINT tablesync_summary');
+    return toSummaryMap(rows as { b: string; n: string; x: string }[]);
+  } catch {
+    await client.query('ROLLBACK TO SAVEPOINT tablesync_summary');
+    await client.query('RELEASE SAVEPOINT tablesync_summary');
+    return undefined;
+  }
 }
 
 /** `= ANY('{…}'::int8[])` over bucket numbers (digits only, so a literal is safe; COPY takes no parameters). */

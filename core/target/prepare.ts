@@ -9,7 +9,7 @@ import type { PlanStep } from '../api/model';
 import { TableSyncError } from '../errors';
 import { qualifiedName, quoteIdent } from '../sql/ident';
 import {
-  createTrackingSql, dropTrackingSql, readFlowState, stateSchemaExists, stateSchemaSql, trackingTableName,
+  createTrackingSql, dropTrackingSql, readFlowState, stateSchemaExists, stateSchemaSql, trackingTableName, TRACK_ORDINAL,
   STATE_SCHEMA, type FlowSetupState, type FlowStateRow, type StateAttachment, type StateColumn, type StateVectorIndex,
 } from '../state/store';
 import { planAttachments } from './attachments';
@@ -182,16 +182,29 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
   const trackingName = trackingTableName(job.flowName);
   const trackingSql = qualifiedName(STATE_SCHEMA, trackingName);
   const trackedKey = state?.setup.tracking.keyColumns;
+  const ordinalType = source.mode === 'ordinal' ? source.ordinalType ?? 'text' : undefined;
   const sameTrackedKey = trackedKey !== undefined && trackedKey.length === keyColumns.length && trackedKey.every((k, i) => k.name === keyColumns[i]!.name && k.type === keyColumns[i]!.type);
+  const trackedOrdinalType = state?.setup.tracking.ordinalType ?? 'text';
+  const retypeOrdinal = ordinalType !== undefined && trackedOrdinalType !== ordinalType;
   const trackingTableExists = !needsStateSchema && (await indexExists(client, STATE_SCHEMA, trackingName));
   const sameTable = state?.setup.target.schema === target.schema && state?.setup.target.table === target.table;
   const trackingExists = Boolean(state) && trackingTableExists && sameTrackedKey && sameTable && !freshTable;
-  const comparable = trackingExists && state!.setup.rowSpec === rowSpec && state!.setup.tracking.mode === mode && !needsBackfill;
+  const comparable = trackingExists && state!.setup.rowSpec === rowSpec && state!.setup.tracking.mode === mode && !needsBackfill && !retypeOrdinal;
+  if (trackingExists && retypeOrdinal) {
+    // Keep the tracked keys (ownership); only the remembered ordinals are forgotten and re-read.
+    preSteps.push({
+      kind: 'state',
+      summary: `track ordinals of flow "${job.flowName}" as ${ordinalType}`,
+      sql: [`ALTER TABLE ${trackingSql} ALTER COLUMN ${quoteIdent(TRACK_ORDINAL)} TYPE ${ordinalType} USING NULL`],
+      destructive: false,
+      hazards: [],
+    });
+  }
   if (!trackingExists) {
     preSteps.push({
       kind: 'state',
       summary: trackingTableExists ? `restart row tracking of flow "${job.flowName}"` : `create row tracking for flow "${job.flowName}"`,
-      sql: [dropTrackingSql(job.flowName), createTrackingSql(job.flowName, stateCols(keyColumns))],
+      sql: [dropTrackingSql(job.flowName), createTrackingSql(job.flowName, stateCols(keyColumns), ordinalType ?? 'text')],
       destructive: false,
       hazards: [],
     });
@@ -243,7 +256,7 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
     columns: stateCols(columns),
     vectorIndexes: desiredIdx,
     attachments: desiredAtt,
-    tracking: { table: trackingName, mode, keyColumns: stateCols(keyColumns) },
+    tracking: { table: trackingName, mode, keyColumns: stateCols(keyColumns), ordinalType: ordinalType ?? (trackingExists ? trackedOrdinalType : 'text') },
     rowSpec,
   };
   const copyIn = await supportsCopyIn(client);

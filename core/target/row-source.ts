@@ -20,6 +20,8 @@ export interface RowSource {
   table: string;
   filter?: string;
   ordinalColumn?: string;
+  /** The ordinal column's exact type (tracked with that type). */
+  ordinalType?: string;
   keyColumns: ColumnInfo[];
   valueColumns: ColumnInfo[];
   mode: 'ordinal' | 'fingerprint';
@@ -50,12 +52,12 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
   const mode = resolved.ordinalColumn ? 'ordinal' : 'fingerprint';
   // The mark as COPY prints it in scan(): the ordinal column, or the server-computed fingerprint.
   const mark = resolved.ordinalColumn ? quoteIdent(resolved.ordinalColumn.name) : fingerprintSql(resolved.valueColumns);
-  const keyTexts = resolved.keyColumns.map((c) => `${quoteIdent(c.name)}::text`);
+  const keys = resolved.keyColumns.map((c) => quoteIdent(c.name));
   return {
     schema: resolved.schema,
     table: resolved.table,
     ...(resolved.filter ? { filter: resolved.filter } : {}),
-    ...(resolved.ordinalColumn ? { ordinalColumn: resolved.ordinalColumn.name } : {}),
+    ...(resolved.ordinalColumn ? { ordinalColumn: resolved.ordinalColumn.name, ordinalType: resolved.ordinalColumn.type } : {}),
     keyColumns: resolved.keyColumns,
     valueColumns: resolved.valueColumns,
     mode,
@@ -65,10 +67,10 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     // The filter inside was validated by resolveSource; both run READ ONLY through core/source's door.
     bucketSummary: () =>
       withReadOnly(pool, async (client) => {
-        const { rows } = await client.query({ text: summarySql(fromWhereSql(resolved), keyTexts, `(${mark})::text`), values: [] });
+        const { rows } = await client.query({ text: summarySql(fromWhereSql(resolved), keys, mark), values: [] });
         return toSummaryMap(rows as { b: string; n: string; x: string }[]);
       }),
     scanBuckets: (buckets) =>
-      copyOut(pool, `SELECT ${keyListSql(resolved)}, ${mark} ${fromWhereSql(resolved, [`${bucketExprs(keyTexts, 'NULL').bucket} = ANY (${bucketListSql(buckets)})`])}`, { context: `scanning ${resolved.schema}.${resolved.table}` }),
+      copyOut(pool, `SELECT ${keyListSql(resolved)}, ${mark} ${fromWhereSql(resolved, [`${bucketExprs(keys, 'NULL').bucket} = ANY (${bucketListSql(buckets)})`])}`, { context: `scanning ${resolved.schema}.${resolved.table}` }),
   };
 }

@@ -45,7 +45,7 @@ export function trackMark(p: Prepared): string {
 }
 
 export function markType(p: Prepared): string {
-  return p.job.source.mode === 'ordinal' ? 'text' : 'int8';
+  return p.job.source.mode === 'ordinal' ? p.newSetup.tracking.ordinalType ?? 'text' : 'int8';
 }
 
 /** Temporary tables for one plan/apply; created before a plan's transaction turns read-only. */
@@ -69,9 +69,10 @@ export async function scopeScan(client: pg.ClientBase, p: Prepared): Promise<Sca
   const src = p.job.source;
   if (!p.trackingExists || !p.comparable || !src.bucketSummary || !src.scanBuckets) return undefined;
   const [a, b] = await Promise.all([
-    src.bucketSummary(),
+    src.bucketSummary().catch(() => undefined),
     trackingSummary(client, p.trackingSql, p.keyColumns.map((k) => k.name), src.mode === 'ordinal' ? TRACK_ORDINAL : TRACK_FINGERPRINT),
   ]);
+  if (!a || !b) return undefined;
   const differ = differingBuckets(a, b);
   if (differ.length > BUCKET_SCAN_SHARE * Math.max(a.size, b.size, 1)) return undefined;
   let total = 0;
@@ -82,7 +83,7 @@ export async function scopeScan(client: pg.ClientBase, p: Prepared): Promise<Sca
 /** ` AND <alias's bucket is in scope>`, or nothing for a full scan. */
 export function inScope(p: Prepared, scope: ScanScope | undefined, alias: string): string {
   if (!scope) return '';
-  const bucket = bucketExprs(p.keyColumns.map((k) => `${alias}.${q(k.name)}::text`), 'NULL').bucket;
+  const bucket = bucketExprs(p.keyColumns.map((k) => `${alias}.${q(k.name)}`), 'NULL').bucket;
   return ` AND ${bucket} = ANY (${bucketListSql(scope.buckets)})`;
 }
 

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { encodeCopyRow } from '../sql/copy-text';
 import { prepare, type Prepared } from './prepare';
-import { STAGE, q, trackMark, tuneTransaction } from './rows';
+import { STAGE, markType, q, trackMark, tuneTransaction } from './rows';
 import { createStage, mergeStage } from './load-rows';
 import { insertRows, loadCopyText } from './copy-in';
 import type { Row } from './row-source';
@@ -66,7 +66,7 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
       else await insertRows(client, STAGE, stageCols, present);
       await mergeStage(client, p);
       const ordIdx = job.source.ordinalColumn ? p.columns.findIndex((c) => c.sourceName === job.source.ordinalColumn) : -1;
-      const mark = job.source.mode === 'ordinal' && ordIdx >= 0 ? `s.${q(p.columns[ordIdx]!.name)}::text` : 'NULL';
+      const mark = job.source.mode === 'ordinal' && ordIdx >= 0 ? `s.${q(p.columns[ordIdx]!.name)}::${markType(p)}` : 'NULL';
       await client.query(
         `INSERT INTO ${p.trackingSql} (${tk}, ${trackMark(p)})
          SELECT ${keyCols.map((k) => (k.stagingType === k.type ? `s.${q(k.name)}` : `s.${q(k.name)}::${k.type}`)).join(', ')}, ${mark} FROM ${STAGE} s
