@@ -21,6 +21,10 @@ describe('browse: keyset paging', () => {
     await db.sql(`CREATE TABLE nokey (v text, at timestamptz)`);
     await db.sql(`INSERT INTO nokey SELECT 'same', '2024-01-01' FROM generate_series(1, 25)`);
     await db.sql(`CREATE VIEW item_view AS SELECT id, grp FROM items`);
+    await db.sql(`CREATE TABLE measures (at date NOT NULL, v float8, doc json) PARTITION BY RANGE (at)`);
+    await db.sql(`CREATE TABLE measures_a PARTITION OF measures FOR VALUES FROM ('2024-01-01') TO ('2024-07-01')`);
+    await db.sql(`CREATE TABLE measures_b PARTITION OF measures FOR VALUES FROM ('2024-07-01') TO ('2025-01-01')`);
+    await db.sql(`INSERT INTO measures SELECT date '2024-01-01' + (i % 360), i / 7.0, '{"a": 1}' FROM generate_series(1, 40) i`);
   });
   afterAll(async () => { await db.drop(); });
 
@@ -93,6 +97,15 @@ describe('browse: keyset paging', () => {
     expect(nk[0]!.keyColumns).toEqual([]);
     const view = await walkForward(base('item_view', { sort: { column: 'grp', dir: 'asc' }, limit: 9 }));
     expect([...ids(view)].sort()).toEqual((await db.sql('SELECT id::text FROM items ORDER BY id::text')).rows.map((r) => r.id));
+  });
+
+  it('pages a partitioned table without a key across its partitions, and refuses to sort by json', async () => {
+    const pages = await walkForward(base('measures', { limit: 6, sort: { column: 'at', dir: 'desc' } }));
+    expect(ids(pages, 1)).toHaveLength(40);
+    expect(new Set(ids(pages, 1)).size).toBe(40);
+    const expected = (await db.sql(`SELECT at::text FROM measures ORDER BY at DESC`)).rows.map((r) => r.at);
+    expect(ids(pages, 0)).toEqual(expected);
+    await expect(browseRows(db.pool, base('measures', { sort: { column: 'doc', dir: 'asc' } }))).rejects.toMatchObject({ code: 'UNSUPPORTED' });
   });
 
   it('applies a filter, read-only, and rejects an invalid one with FILTER_INVALID', async () => {
