@@ -56,8 +56,8 @@ export const handlers: Handlers = {
     if (removed) e.events.emit('settings.changed', { what: 'flows' });
     return { removed };
   },
-  'flows.plan': (e, i) => e.requests.run(i.requestId, async () => {
-    const plan = await e.withFlow('name' in i ? e.flows.get(i.name).flow : i.flow, (ctx) => planFlow(ctx));
+  'flows.plan': (e, i) => e.requests.run(i.requestId, async (h) => {
+    const plan = await e.withFlow('name' in i ? e.flows.get(i.name).flow : i.flow, (ctx) => planFlow(ctx), { onBackend: h.backend });
     return i.sampleLimit !== undefined ? { ...plan, samples: plan.samples.slice(0, i.sampleLimit) } : plan;
   }),
   'flows.apply': (e, i) => e.requests.run(i.requestId, (h) =>
@@ -66,7 +66,7 @@ export const handlers: Handlers = {
       ...(i.expectedFingerprint !== undefined ? { expectedFingerprint: i.expectedFingerprint } : {}),
       signal: h.signal,
       onProgress: (p) => e.events.emit('flow.applyProgress', { ...p, ...(i.requestId !== undefined ? { requestId: i.requestId } : {}) }),
-    }))),
+    }), { onBackend: h.backend })),
   'flows.drop': (e, i) => e.requests.run(i.requestId, async () => {
     const started = performance.now();
     const flow = e.flows.get(i.name).flow;

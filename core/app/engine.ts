@@ -127,9 +127,17 @@ export class Engine {
     return { ctx, connectionIds };
   }
 
-  /** Open a flow's two ends, run `fn`, close them. */
-  async withFlow<T>(flow: Flow, fn: (ctx: FlowContext) => Promise<T>): Promise<T> {
+  /**
+   * Open a flow's two ends, run `fn`, close them. `onBackend` hears of every server session the
+   * work checks out, so a cancel (query.cancel) can stop what runs there.
+   */
+  async withFlow<T>(flow: Flow, fn: (ctx: FlowContext) => Promise<T>, opts: { onBackend?: (url: string, pid: number) => void } = {}): Promise<T> {
     const { ctx } = await this.openFlowContext(flow);
+    const { onBackend } = opts;
+    if (onBackend) {
+      ctx.sourcePool.on('acquire', (c) => onBackend(ctx.sourceUrl, (c as unknown as { processID: number }).processID));
+      ctx.targetPool.on('acquire', (c) => onBackend(ctx.targetUrl, (c as unknown as { processID: number }).processID));
+    }
     try {
       return await fn(ctx);
     } finally {

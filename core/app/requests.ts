@@ -35,6 +35,7 @@ export class RequestRegistry {
     const handle: RequestHandle = {
       signal: r.controller.signal,
       backend: (url, pid) => {
+        if (r.backends.some((b) => b.url === url && b.pid === pid)) return;
         r.backends.push({ url, pid });
         // cancelled before the query reached its backend: stop it as soon as it starts
         if (r.controller.signal.aborted) void cancelBackend(url, pid);

@@ -82,6 +82,24 @@ describe('API: flows plan, apply, drop', () => {
     expect((await dst.sql(`SELECT to_regclass('public.products_copy') AS t`)).rows[0].t).toBeNull();
   });
 
+  it('cancels a long plan and a long apply by requestId; the target stays as it was', async () => {
+    await src.sql(`CREATE TABLE slow (id int PRIMARY KEY, v text)`);
+    await src.sql(`INSERT INTO slow SELECT i, 'v' || i FROM generate_series(1, 2000) i`);
+    // cheap where validation evaluates it (a NULL row, the first row), ~20 s over the table
+    const filter = 'pg_sleep(CASE WHEN id > 1 THEN 0.01 ELSE 0 END) IS NOT NULL';
+    const flow = { version: 1, name: 'slow_copy', source: { connection: { saved: 'src' }, table: 'slow', filter }, target: { connection: { saved: 'dst' }, table: 'slow_copy' } };
+    await call('flows.save', { flow });
+    for (const [method, input] of [['flows.plan', { name: 'slow_copy', requestId: 'plan-slow' }], ['flows.apply', { name: 'slow_copy', requestId: 'apply-slow' }]] as const) {
+      const started = Date.now();
+      const running = api.dispatch(method, input);
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(await call('query.cancel', { requestId: input.requestId })).toEqual({ cancelled: true });
+      expect(await running).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+      expect(Date.now() - started).toBeLessThan(10_000);
+    }
+    expect((await dst.sql(`SELECT to_regclass('public.slow_copy') AS t`)).rows[0].t).toBeNull();
+  });
+
   it('reports flow errors with their codes', async () => {
     await expect(call('flows.plan', { name: 'missing' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     const bad = {
