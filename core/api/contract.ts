@@ -185,6 +185,11 @@ export type FilterValidateOutput = z.infer<typeof filterValidateOutput>;
 
 // ---------------------------------------------------------------- flows
 
+/*
+ * Flows refer to saved connections as `{ saved: <connection id or name> }` (flow/schema.ts). The app
+ * writes ids, which survive a rename of the connection; a name is friendlier in a hand-written file.
+ * The CLI resolves both from the same data folder (core/app/saved-lookup.ts).
+ */
 export const flowSummary = z.object({
   name: z.string(),
   source: z.object({ connection: z.string(), schema: z.string(), table: z.string() }),

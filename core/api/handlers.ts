@@ -67,11 +67,11 @@ export const handlers: Handlers = {
       signal: h.signal,
       onProgress: (p) => e.events.emit('flow.applyProgress', { ...p, ...(i.requestId !== undefined ? { requestId: i.requestId } : {}) }),
     }), { onBackend: h.backend })),
-  'flows.drop': (e, i) => e.requests.run(i.requestId, async () => {
+  'flows.drop': (e, i) => e.requests.run(i.requestId, async (h) => {
     const started = performance.now();
     const flow = e.flows.get(i.name).flow;
     await e.stopWatch(flow.name);
-    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx));
+    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx), { onBackend: h.backend });
     return { flow: flow.name, steps: out.steps.map((s) => s.summary), durationMs: Math.round(performance.now() - started) };
   }),
   'flows.watchStart': (e, i) => e.watches.start(i.name),
