@@ -111,6 +111,8 @@ export const browseRowsInput = z.object({
   after: browseCursor.optional(),
   before: browseCursor.optional(),
   limit: z.number().int().min(1).max(5000).default(200),
+  /** Cut longer cells to this many characters (listed in `truncated`; fetch one whole with browse.cell). */
+  maxCellChars: z.number().int().min(16).max(10_000_000).optional(),
   requestId: requestId.optional(),
 });
 export type BrowseRowsInput = z.input<typeof browseRowsInput>;
@@ -136,6 +138,8 @@ export const browseRowsOutput = z.object({
   prevCursor: browseCursor.nullable(),
   /** How rows are ordered, in words (e.g. `"price" desc, "id"`), for the grid's header. */
   orderBy: z.string(),
+  /** [row index, column index] of cells cut to `maxCellChars`. */
+  truncated: z.array(z.tuple([z.number().int(), z.number().int()])).default([]),
 });
 export type BrowseRowsOutput = z.infer<typeof browseRowsOutput>;
 
@@ -300,6 +304,11 @@ export const methods = {
   'catalog.describe': method(z.object({ connectionId, schema: z.string().min(1), table: z.string().min(1) }).strict(), tableDescription, 'Columns of a relation with exact types.'),
 
   'browse.rows': method(browseRowsInput, browseRowsOutput, 'A page of rows by keyset (never OFFSET).'),
+  'browse.cell': method(
+    z.object({ connectionId, schema: z.string().min(1), table: z.string().min(1), column: z.string().min(1), key: z.array(cell), requestId: requestId.optional() }).strict(),
+    z.object({ value: cell }),
+    'One whole cell by primary key (`key` in keyColumns order), for a cell browse.rows truncated.',
+  ),
   'browse.count': method(browseCountInput, browseCountOutput, 'Row count: estimate, or exact (cancellable).'),
   'filter.validate': method(filterValidateInput, filterValidateOutput, 'Validate a filter (read-only); count matching rows within a time bound.'),
   'query.cancel': method(z.object({ requestId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel the running call with this requestId.'),

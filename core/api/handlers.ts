@@ -5,7 +5,7 @@
  * their PostgreSQL backends.
  */
 import type { Engine } from '../app/engine';
-import { browseRows, countRows, validateAndCount } from '../browse';
+import { browseRows, countRows, readCell, validateAndCount } from '../browse';
 import { describeTable, listSchemas, listTables } from '../introspect';
 import { applyFlow, dropFlow, planFlow } from '../target';
 import type { MethodName, MethodOutput, MethodParsedInput } from './contract';
@@ -36,6 +36,8 @@ export const handlers: Handlers = {
   // ------------------------------------------------------------ browsing
   'browse.rows': (e, i) => e.requests.run(i.requestId, (h) =>
     e.connections.use(i.connectionId, (pool, url) => browseRows(pool, i, { onBackend: (pid) => h.backend(url, pid) }))),
+  'browse.cell': (e, i) => e.requests.run(i.requestId, (h) =>
+    e.connections.use(i.connectionId, (pool, url) => readCell(pool, i, { onBackend: (pid) => h.backend(url, pid) }))),
   'browse.count': (e, i) => e.requests.run(i.requestId, (h) =>
     e.connections.use(i.connectionId, (pool, url) => countRows(pool, i, { onBackend: (pid) => h.backend(url, pid) }))),
   'filter.validate': (e, i) => e.requests.run(i.requestId, (h) =>

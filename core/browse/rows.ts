@@ -24,6 +24,8 @@ export interface BrowseRowsRequest {
   after?: BrowseCursor;
   before?: BrowseCursor;
   limit: number;
+  /** Cut longer cells to this many characters (see `truncated` in the answer). */
+  maxCellChars?: number;
 }
 
 export interface QueryHooks {
@@ -82,8 +84,11 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
     conds.push(a.sql);
     params.push(...a.params);
   }
+  // Cut in the server, so a page of 20 kB vectors or megabyte documents does not travel whole:
+  // one character more than the limit tells a cut cell from one that fits exactly.
+  const cut = req.maxCellChars;
   const selectList = [
-    ...columns.map((c) => `${ALIAS}.${quoteIdent(c.name)}`),
+    ...columns.map((c) => (cut ? `left(${ALIAS}.${quoteIdent(c.name)}::text, ${cut + 1})` : `${ALIAS}.${quoteIdent(c.name)}`)),
     ...(sortExpr ? [sortExpr] : []),
     ...tie.exprs,
   ].join(', ');
@@ -123,9 +128,18 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
       prevCursor = more ? cursorOf(first) : null;
     }
   }
+  const truncated: [number, number][] = [];
+  const rows = page.map((r, ri) => r.slice(0, n).map((v, ci) => {
+    if (cut && v !== null && v.length > cut) {
+      truncated.push([ri, ci]);
+      return v.slice(0, cut);
+    }
+    return v;
+  }));
   return {
     columns: columns.map((c) => ({ name: c.name, type: c.type, keyPosition: c.keyPosition })),
-    rows: page.map((r) => r.slice(0, n)),
+    rows,
+    truncated,
     keyColumns: rel.primaryKey,
     keys: rel.primaryKey.length ? page.map((r) => keyCells(r, rel, n, sortExpr !== undefined)) : page.map(() => []),
     nextCursor,

@@ -130,6 +130,7 @@ describe('API dispatcher', () => {
     expect(invalid).toMatchObject({ valid: false, position: 9 });
     expect(invalid.message).toMatch(/nope/);
     expect((await fails('browse.rows', { connectionId: conn.id, schema: 'public', table: 'items', limit: 5, filter: 'price >' })).code).toBe('FILTER_INVALID');
+    expect(await ok('browse.cell', { connectionId: conn.id, schema: 'public', table: 'items', column: 'name', key: ['7'] })).toEqual({ value: 'item 7' });
   });
 
   it('cancels a long exact count by its requestId (pg_cancel_backend) with CANCELLED', async () => {

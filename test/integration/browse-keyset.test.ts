@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../support/db';
-import { browseRows, type BrowseRowsRequest } from '../../core/browse';
+import { browseRows, readCell, type BrowseRowsRequest } from '../../core/browse';
 import type { BrowseRowsOutput } from '../../core/api/contract';
 
 // Keyset paging of the table browser: walking forward, backward, to the last page, sorted by a
@@ -113,6 +113,20 @@ describe('browse: keyset paging', () => {
     const expected = (await db.sql(`SELECT id FROM items WHERE grp = 3 ORDER BY name DESC, id DESC`)).rows.map((r) => r.id);
     expect(ids(pages)).toEqual(expected);
     await expect(browseRows(db.pool, base('items', { filter: 'nope > 1' }))).rejects.toMatchObject({ code: 'FILTER_INVALID' });
+  });
+
+  it('cuts long cells in the server when asked, and reads one whole by key', async () => {
+    await db.sql(`CREATE TABLE docs (id int PRIMARY KEY, body text, blob bytea, short text)`);
+    await db.sql(`INSERT INTO docs VALUES (1, repeat('abc', 1000), decode(repeat('ff', 100), 'hex'), 'tiny'), (2, NULL, NULL, 'exactly-20-chars-xyz')`);
+    const page = await browseRows(db.pool, base('docs', { maxCellChars: 20 }), hooks);
+    expect(page.rows[0]).toEqual(['1', 'abcabcabcabcabcabcab', '\\xffffffffffffffffff', 'tiny']);
+    expect(page.rows[1]).toEqual(['2', null, null, 'exactly-20-chars-xyz']);
+    expect(page.truncated).toEqual([[0, 1], [0, 2]]);
+    expect((await browseRows(db.pool, base('docs'))).truncated).toEqual([]);
+    expect((await readCell(db.pool, { schema: 'public', table: 'docs', column: 'body', key: ['1'] })).value).toHaveLength(3000);
+    await expect(readCell(db.pool, { schema: 'public', table: 'docs', column: 'body', key: ['9'] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(readCell(db.pool, { schema: 'public', table: 'nokey', column: 'v', key: ['x'] })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(readCell(db.pool, { schema: 'public', table: 'docs', column: 'body', key: [] })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
   });
 
   it('refuses a cursor from another order, and unknown columns', async () => {
