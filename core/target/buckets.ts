@@ -31,9 +31,15 @@ export function bucketExprs(keys: string[], mark: string): { bucket: string; row
   };
 }
 
-export function summarySql(from: string, keys: string[], mark: string): string {
+/**
+ * Per-bucket summaries, or (grouped = false) one summary of everything: an aggregate without
+ * 65,536 groups costs a fraction, and a re-sync where nothing changed needs nothing more.
+ */
+export function summarySql(from: string, keys: string[], mark: string, grouped = true): string {
   const e = bucketExprs(keys, mark);
-  return `SELECT ${e.bucket} AS b, count(*) AS n, bit_xor(${e.rowHash}) AS x ${from} GROUP BY 1`;
+  return grouped
+    ? `SELECT ${e.bucket} AS b, count(*) AS n, bit_xor(${e.rowHash}) AS x ${from} GROUP BY 1`
+    : `SELECT 'all' AS b, count(*) AS n, coalesce(bit_xor(${e.rowHash}), 0) AS x ${from}`;
 }
 
 export function toSummaryMap(rows: { b: string; n: string; x: string }[]): Map<string, BucketSummary> {
@@ -55,8 +61,8 @@ export function differingBuckets(source: Map<string, BucketSummary>, target: Map
  * The tracking table's summary, on the target connection, under a savepoint: a key type without a
  * hash function fails here, and the caller then scans everything instead.
  */
-export async function trackingSummary(client: pg.ClientBase, trackingSql: string, keyNames: string[], markColumn: string): Promise<Map<string, BucketSummary> | undefined> {
-  const sql = summarySql(`FROM ${trackingSql} t`, keyNames.map((k) => `t.${quoteIdent(k)}`), `t.${quoteIdent(markColumn)}`);
+export async function trackingSummary(client: pg.ClientBase, trackingSql: string, keyNames: string[], markColumn: string, grouped = true): Promise<Map<string, BucketSummary> | undefined> {
+  const sql = summarySql(`FROM ${trackingSql} t`, keyNames.map((k) => `t.${quoteIdent(k)}`), `t.${quoteIdent(markColumn)}`, grouped);
   await client.query('SAVEPOINT tablesync_summary');
   try {
     const { rows } = await client.query(sql);

@@ -33,8 +33,8 @@ export interface RowSource {
   copyRows(): AsyncIterable<Buffer>;
   /** Rows (key…, value…) for these keys that exist (and pass the filter unless ignoreFilter). */
   readRowsByKeys(keys: Row[], opts?: { ignoreFilter?: boolean }): AsyncIterable<Row>;
-  /** Per-bucket count and hash of (key, mark) over the rows that pass the filter (see buckets.ts). */
-  bucketSummary?(): Promise<Map<string, BucketSummary>>;
+  /** Per-bucket (or, not grouped, overall) count and hash of (key, mark) over the rows that pass the filter (see buckets.ts). */
+  bucketSummary?(grouped: boolean): Promise<Map<string, BucketSummary>>;
   /** Like scan(), restricted to these buckets. */
   scanBuckets?(buckets: string[]): AsyncIterable<Buffer>;
 }
@@ -65,9 +65,9 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     copyRows: () => copyRowsOut(pool, resolved),
     readRowsByKeys: (keys, opts) => readRowsByKeys(pool, opts?.ignoreFilter ? unfiltered : resolved, keys),
     // The filter inside was validated by resolveSource; both run READ ONLY through core/source's door.
-    bucketSummary: () =>
+    bucketSummary: (grouped) =>
       withReadOnly(pool, async (client) => {
-        const { rows } = await client.query({ text: summarySql(fromWhereSql(resolved), keys, mark), values: [] });
+        const { rows } = await client.query({ text: summarySql(fromWhereSql(resolved), keys, mark, grouped), values: [] });
         return toSummaryMap(rows as { b: string; n: string; x: string }[]);
       }),
     scanBuckets: (buckets) =>

@@ -62,22 +62,30 @@ export async function createScanTables(client: pg.ClientBase, p: Prepared): Prom
 export interface ScanScope {
   buckets: string[];
   total: number;
+  /** Rows in the tracking table (from its summary). */
+  tracked: number;
 }
 
 /** Compare bucket summaries of source and tracking (concurrently); undefined when a full scan is due. */
 export async function scopeScan(client: pg.ClientBase, p: Prepared): Promise<ScanScope | undefined> {
   const src = p.job.source;
   if (!p.trackingExists || !p.comparable || !src.bucketSummary || !src.scanBuckets) return undefined;
-  const [a, b] = await Promise.all([
-    src.bucketSummary().catch(() => undefined),
-    trackingSummary(client, p.trackingSql, p.keyColumns.map((k) => k.name), src.mode === 'ordinal' ? TRACK_ORDINAL : TRACK_FINGERPRINT),
-  ]);
+  const summaries = (grouped: boolean) =>
+    Promise.all([
+      src.bucketSummary!(grouped).catch(() => undefined),
+      trackingSummary(client, p.trackingSql, p.keyColumns.map((k) => k.name), src.mode === 'ordinal' ? TRACK_ORDINAL : TRACK_FINGERPRINT, grouped),
+    ]);
+  // First one summary of everything: when it matches, nothing changed and nothing is scanned.
+  const [ga, gb] = await summaries(false);
+  if (!ga || !gb) return undefined;
+  const all = ga.get('all')!;
+  const tracked = gb.get('all')!.count;
+  if (differingBuckets(ga, gb).length === 0) return { buckets: [], total: all.count, tracked };
+  const [a, b] = await summaries(true);
   if (!a || !b) return undefined;
   const differ = differingBuckets(a, b);
   if (differ.length > BUCKET_SCAN_SHARE * Math.max(a.size, b.size, 1)) return undefined;
-  let total = 0;
-  for (const v of a.values()) total += v.count;
-  return { buckets: differ, total };
+  return { buckets: differ, total: all.count, tracked };
 }
 
 /** ` AND <alias's bucket is in scope>`, or nothing for a full scan. */
@@ -138,8 +146,9 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   // Every scanned key that is tracked matched one tracking row, so the tracked keys the scan lacks
   // (the deletes) are counted without another join over the whole table.
   const trackedRows = async (where: string) => (p.trackingExists ? Number((await client.query(`SELECT count(*) AS n FROM ${p.trackingSql} t WHERE true${where}`)).rows[0].n) : 0);
-  const tracked = await trackedRows('');
-  const del = p.trackingExists ? (scope ? await trackedRows(inScope(p, scope, 't')) : tracked) - (scanned - ins) : 0;
+  const tracked = scope ? scope.tracked : await trackedRows('');
+  const inScopeTracked = !scope ? tracked : scope.buckets.length === 0 ? 0 : await trackedRows(inScope(p, scope, 't'));
+  const del = p.trackingExists ? inScopeTracked - (scanned - ins) : 0;
   let foreign = 0;
   if (p.actual !== undefined && !p.freshTable) {
     // Tracked rows are rows of the table (the flow writes both in one transaction), so the rest is foreign.
