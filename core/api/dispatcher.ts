@@ -6,8 +6,9 @@
  * - unknown method → UNKNOWN_METHOD
  * - input failing the method's schema → INVALID_REQUEST, zod issues in `detail.issues`
  * - engine errors → the TableSyncError's stable code, message and detail
- * - the output is validated too (unless turned off for packaged builds): a handler that answers
- *   off-contract is a bug, reported as INTERNAL rather than handed to the renderer.
+ * - the output is validated too: a handler that answers off-contract is a bug, reported as INTERNAL
+ *   rather than handed to the renderer, and fields the contract does not name are stripped (the
+ *   output schemas are the whitelist of what may leave the engine).
  */
 import { ZodError } from 'zod';
 import { toTableSyncError, type ErrorCode } from '../errors';
