@@ -16,9 +16,9 @@ import { qualifiedName } from '../sql/ident';
 import { writeLiveState, withFlowLock } from '../state';
 import { catchUp, registerDropHook, type FlowContext } from '../target';
 import { jobFromFlow } from '../target/flow-job';
-import { syncKeysOn } from '../target/sync-keys';
 import { captureNames, type CaptureNames } from './channel';
 import { dropCapture } from './capture';
+import { prepareKeySync, type KeySync } from './key-sync';
 import { captureDropSql } from './capture-sql';
 import { preciseNow, runWatch, type Applier, type KeyOutcome, type WatchHandle, type WatchOptions } from './watch';
 
@@ -70,9 +70,12 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
         keyColumns,
         ...(job.source.ordinalColumn ? { ordinalColumn: job.source.ordinalColumn } : {}),
       };
+      // Prepared after a catch-up (which may have changed the flow's setup), reused by every batch.
+      let keySync: KeySync | undefined;
       const applier: Applier = {
         syncKeys: async (keys) => {
-          const r = await syncKeysOn(client, job, keys);
+          keySync ??= await prepareKeySync(client, job);
+          const r = await keySync.run(keys);
           const committedAt = preciseNow(); // syncKeysOn resolves right after its COMMIT
           const outcome = new Map<string, KeyOutcome>();
           for (const k of r.applied) outcome.set(JSON.stringify(k), 'applied');
@@ -81,6 +84,7 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
           return { outcomes: keys.map((k) => outcome.get(JSON.stringify(k)) ?? 'skipped'), committedAt };
         },
         catchUp: async () => {
+          keySync = undefined;
           const r = await catchUp(locked);
           const committedAt = preciseNow();
           const live: LiveState = { schema: table.schema, table: table.table, channel: names.channel, functionName: names.functionName, rowTrigger: names.rowTrigger, truncateTrigger: names.truncateTrigger };
