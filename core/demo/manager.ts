@@ -59,6 +59,11 @@ export class DemoManager {
     return join(this.dir, 'pglite');
   }
 
+  /** The pid of the TableSync process running the demo servers, while it runs them. */
+  private get ownerFile(): string {
+    return join(this.dir, 'owner.pid');
+  }
+
   status(): DemoStatus {
     const activity = {
       running: this.running?.activity.running ?? false,
@@ -98,12 +103,13 @@ export class DemoManager {
     // The server's own account must be able to reach its data directory's parent.
     mkdirSync(join(pgDir, '..'), { recursive: true, mode: 0o755 });
     chmodSync(join(pgDir, '..'), 0o755);
-    refuseIfRunningElsewhere(pgDir);
+    await claimDataFolder(pgDir, this.ownerFile);
     const binaries = await embeddedBinaries();
     // Packaged desktop app: electron-builder unpacks these binaries next to the asar archive
     // (asarUnpack), and a process cannot be spawned from a path inside the archive.
     binaries.binDir = binaries.binDir.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
     const source = await startPostgres({ binaries, dataDir: pgDir, settings: { max_connections: 60 } });
+    writeFileAtomic(this.ownerFile, String(process.pid));
     let target: RunningPglite | undefined;
     let pool: pg.Pool | undefined;
     try {
@@ -137,6 +143,7 @@ export class DemoManager {
       await pool?.end().catch(() => {});
       await target?.stop().catch(() => {});
       await source.stop().catch(() => {});
+      rmSync(this.ownerFile, { force: true });
       throw toTableSyncError(e, 'starting the demo databases');
     }
   }
@@ -154,6 +161,7 @@ export class DemoManager {
     await r.pool.end().catch(() => {});
     await r.target.stop().catch(() => {});
     await r.source.stop().catch(() => {});
+    rmSync(this.ownerFile, { force: true });
     this.emitStatus();
   }
 
@@ -211,22 +219,44 @@ export class DemoManager {
 }
 
 /**
- * The demo's data folder has one owner: a second TableSync (serve, demo, the desktop app) on the
- * same folder would find PostgreSQL's lock and PGlite's files in use. Say so plainly.
+ * The demo's data folder has one owner. A live PostgreSQL on it whose owner (the TableSync process
+ * that started it) is alive belongs to another serve, demo or desktop app: say so plainly. One whose
+ * owner died (killed, crashed) is an orphan: stop it, so this start can take over the data.
  */
-function refuseIfRunningElsewhere(pgDir: string): void {
-  let pid: number;
-  try {
-    pid = Number(readFileSync(join(pgDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  } catch {
-    return;
+async function claimDataFolder(pgDir: string, ownerFile: string): Promise<void> {
+  const postmaster = readPid(join(pgDir, 'postmaster.pid'));
+  if (postmaster === undefined || !isAlive(postmaster)) return;
+  const owner = readPid(ownerFile);
+  if (owner !== undefined && owner !== process.pid && isAlive(owner)) {
+    throw new TableSyncError('LOCKED', `the demo databases are already running in another TableSync process (pid ${owner}) using this data folder: stop it (Ctrl+C in its terminal, or quit the app) or use that one`, { pid: owner });
   }
-  if (!Number.isInteger(pid) || pid <= 0) return;
+  process.kill(postmaster, 'SIGINT'); // fast shutdown: clean, keeps the data
+  const deadline = Date.now() + 20_000;
+  while (isAlive(postmaster)) {
+    if (Date.now() > deadline) {
+      process.kill(postmaster, 'SIGQUIT');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+function readPid(path: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(path, 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
+    return true;
   } catch (e) {
-    // ESRCH: a stale lock file from a crash, which PostgreSQL clears itself; EPERM: alive, another user's
-    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return;
+    // EPERM: it exists, as another user's process
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
-  throw new TableSyncError('LOCKED', `the demo databases are already running in another TableSync process (PostgreSQL pid ${pid}) using this data folder: stop it (Ctrl+C in its terminal, or quit the app) or use that one`, { pid });
 }
