@@ -74,9 +74,12 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
   }, [b.shift]);
 
   const lastScroll = useRef(b.scrollTo.seq);
+  // Right after a jump the virtualizer still reports the old viewport: no edge loads until it settles.
+  const settleUntil = useRef(0);
   useLayoutEffect(() => {
     if (b.scrollTo.seq === lastScroll.current) return;
     lastScroll.current = b.scrollTo.seq;
+    settleUntil.current = performance.now() + 300;
     const el = scrollRef.current;
     if (!el) return;
     el.scrollTop = b.scrollTo.where === 'top' ? 0 : el.scrollHeight;
@@ -88,7 +91,7 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
   const lastVisible = items[items.length - 1]?.index ?? 0;
   useEffect(() => {
     const s = app.browse.getState();
-    if (s.loading || s.rows.length === 0) return;
+    if (s.loading || s.rows.length === 0 || performance.now() < settleUntil.current) return;
     if (lastVisible >= s.rows.length - EDGE_ROWS && s.nextCursor !== null) void s.loadNext();
     else if (firstVisible <= EDGE_ROWS && s.prevCursor !== null && s.firstIndex !== 0) void s.loadPrev();
   }, [firstVisible, lastVisible, b.loading, b.rows.length, app.browse]);

@@ -18,11 +18,11 @@ export function LiveChart({ series, theme, tick }: { series: Bucket[]; theme: st
     const opts: uPlot.Options = {
       width: el.clientWidth || 600,
       height: 170,
-      legend: { show: true },
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, n: { auto: true, range: (_u, _min, max) => [0, Math.max(5, max)] }, ms: { auto: true, range: (_u, _min, max) => [0, Math.max(10, max)] } },
       axes: [
-        { ...axis },
+        { ...axis, values: (_u, splits) => splits.map((t) => new Date(t * 1000).toLocaleTimeString('en-GB', { hour12: false })) },
         { ...axis, scale: 'n', label: 'changes/s', size: 50 },
         { ...axis, scale: 'ms', side: 1, label: 'latency ms', size: 50, grid: { show: false } },
       ],

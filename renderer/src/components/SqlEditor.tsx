@@ -7,6 +7,8 @@ import { basicSetup } from 'codemirror';
 import { EditorView, keymap, Decoration, placeholder as cmPlaceholder, type DecorationSet } from '@codemirror/view';
 import { EditorState, Prec, StateEffect, StateField, Compartment } from '@codemirror/state';
 import { sql, PostgreSQL } from '@codemirror/lang-sql';
+import { syntaxHighlighting } from '@codemirror/language';
+import { classHighlighter } from '@lezer/highlight';
 
 const setError = StateEffect.define<{ from: number; to: number } | null>();
 const errorField = StateField.define<DecorationSet>({
@@ -61,6 +63,8 @@ export function SqlEditor(props: SqlEditorProps) {
         doc: cb.current.value,
         extensions: [
           basicSetup,
+          // Token classes styled by the theme's CSS variables, so light and dark both read well.
+          syntaxHighlighting(classHighlighter),
           langConf.current.of(sql({ dialect: PostgreSQL, upperCaseKeywords: false })),
           errorField,
           EditorView.lineWrapping,

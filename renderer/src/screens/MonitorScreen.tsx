@@ -100,7 +100,7 @@ export function MonitorScreen() {
               {(fm?.statusLog ?? []).map((s, i) => (
                 <div key={i}>
                   <span className="faint mono">{fmtTime(s.time)}</span> <b>{STATE_TEXT[s.state]}</b>
-                  {s.caughtUp !== undefined ? ` · caught up ${fmtCount(s.caughtUp)} rows` : ''}
+                  {s.caughtUp !== undefined ? ` · caught up ${fmtCount(s.caughtUp)} row${s.caughtUp === 1 ? '' : 's'}` : ''}
                   {s.reason ? <span className="muted"> · {s.reason}</span> : null}
                 </div>
               ))}

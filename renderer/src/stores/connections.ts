@@ -50,7 +50,12 @@ export function createConnectionsStore(api: ApiClient) {
       const saved = await api.call('connections.save', input);
       const others = get().list.filter((c) => c.id !== saved.id);
       const list = [...others, saved].sort((a, b) => a.name.localeCompare(b.name));
-      set({ list, activeId: get().activeId ?? saved.id });
+      // The form's test result now belongs to the saved connection's card.
+      const draft = get().tests['draft'];
+      const tests = { ...get().tests };
+      delete tests['draft'];
+      if (draft?.result) tests[saved.id] = draft;
+      set({ list, tests, activeId: get().activeId ?? saved.id });
       return saved;
     },
     async remove(id) {

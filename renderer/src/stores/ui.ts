@@ -36,9 +36,10 @@ export function createUiStore(initial: Partial<Pick<UiState, 'theme' | 'view'>> 
     setTheme: (theme) => set({ theme }),
     toggleTheme: () => set({ theme: get().theme === 'light' ? 'dark' : 'light' }),
     setShortcutsOpen: (shortcutsOpen) => set({ shortcutsOpen }),
-    toast: (kind, text, ttlMs = 4000) => {
+    toast: (kind, text, ttlMs = 3500) => {
       const id = nextToast++;
-      set({ toasts: [...get().toasts.slice(-3), { id, kind, text }] });
+      // The same message again replaces the old one instead of stacking up.
+      set({ toasts: [...get().toasts.filter((t) => t.text !== text).slice(-3), { id, kind, text }] });
       if (ttlMs > 0) setTimeout(() => get().dismiss(id), ttlMs);
     },
     dismiss: (id) => set({ toasts: get().toasts.filter((t) => t.id !== id) }),
