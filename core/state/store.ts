@@ -124,8 +124,12 @@ export function trackingTableSql(flow: string): string {
 export function createTrackingSql(flow: string, keyColumns: StateColumn[], ordinalType = 'text'): string {
   const cols = keyColumns.map((c) => `  ${quoteIdent(c.name)} ${c.type} NOT NULL`);
   cols.push(`  ${quoteIdent(TRACK_ORDINAL)} ${ordinalType}`, `  ${quoteIdent(TRACK_FINGERPRINT)} int8`);
-  cols.push(`  PRIMARY KEY (${keyColumns.map((c) => quoteIdent(c.name)).join(', ')})`);
   return `CREATE TABLE ${trackingTableSql(flow)} (\n${cols.join(',\n')}\n)`;
+}
+
+/** The tracking table's key, added after its first load: one index build instead of per-row index inserts. */
+export function trackingPrimaryKeySql(flow: string, keyColumns: StateColumn[]): string {
+  return `ALTER TABLE ${trackingTableSql(flow)} ADD PRIMARY KEY (${keyColumns.map((c) => quoteIdent(c.name)).join(', ')})`;
 }
 
 export function dropTrackingSql(flow: string): string {

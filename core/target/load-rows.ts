@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { RowCounts } from '../api/model';
 import { encodeCopyRow } from '../sql/copy-text';
 import type { Prepared } from './prepare';
-import { CHANGED, MARK, SCAN, STAGE, castKey, inScope, keyEq, keyEqCast, q, trackMark, type ScanScope } from './rows';
+import { CHANGED, MARK, SCAN, STAGE, castKey, inScope, keyEq, keyEqCast, materializeChanged, q, trackMark, type ScanScope } from './rows';
 import { loadCopyText } from './copy-in';
 import type { Row } from './row-source';
 
@@ -77,11 +77,13 @@ export async function mergeStage(client: pg.ClientBase, p: Prepared): Promise<{ 
  */
 async function settleTracking(client: pg.ClientBase, p: Prepared, fullCopy: boolean): Promise<number> {
   const tk = p.keyColumns.map((k) => q(k.name)).join(', ');
+  // A new tracking table gets its primary key after the load (one index build, not a million
+  // inserts into an index), so it is filled without ON CONFLICT: it was empty, keys are unique.
   await client.query(
     `INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
      SELECT ${p.keyColumns.map((k) => castKey(k, 'c')).join(', ')}, c.${q(MARK)} FROM ${CHANGED} c
       WHERE EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${keyEq(p, 'g', 'c')})
-     ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}`,
+     ${p.trackingExists ? `ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}` : ''}`,
   );
   // Vanished between the scan and the read: gone from the source (or out of the filter) now.
   await client.query(
@@ -98,7 +100,7 @@ async function settleTracking(client: pg.ClientBase, p: Prepared, fullCopy: bool
       `INSERT INTO ${p.trackingSql} (${tk})
        SELECT ${p.keyColumns.map((k) => castKey(k, 'g')).join(', ')} FROM ${STAGE} g
         WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 'g')})
-       ON CONFLICT DO NOTHING`,
+          AND NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keyEqCast(p, 't', 'g')})`,
     );
   }
   return gone.rowCount ?? 0;
@@ -149,6 +151,7 @@ export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCou
     return { insert: loaded, update: 0, delete: deleted, unchanged: 0, foreign: 0 };
   }
 
+  await materializeChanged(client, p);
   await createStage(client, p);
   hooks.onPhase?.('loading', 0, fullCopy ? scanned : changed);
   if (fullCopy) {

@@ -9,7 +9,7 @@ import type { PlanStep } from '../api/model';
 import { TableSyncError } from '../errors';
 import { qualifiedName, quoteIdent } from '../sql/ident';
 import {
-  createTrackingSql, dropTrackingSql, readFlowState, stateSchemaExists, stateSchemaSql, trackingTableName, TRACK_ORDINAL,
+  createTrackingSql, dropTrackingSql, readFlowState, stateSchemaExists, stateSchemaSql, trackingPrimaryKeySql, trackingTableName, TRACK_ORDINAL,
   STATE_SCHEMA, type FlowSetupState, type FlowStateRow, type StateAttachment, type StateColumn, type StateVectorIndex,
 } from '../state/store';
 import { planAttachments } from './attachments';
@@ -208,6 +208,7 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
       destructive: false,
       hazards: [],
     });
+    postSteps.push({ kind: 'state', summary: `index row tracking of flow "${job.flowName}"`, sql: [trackingPrimaryKeySql(job.flowName, stateCols(keyColumns))], destructive: false, hazards: [] });
     if (actual && !freshTable && target.managedBy === 'user') warnings.push(`rows already in ${tableSql} are not tracked by this flow: those the source also has become owned by it, the others are left alone`);
   }
 

@@ -130,7 +130,9 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   const keys = p.keyColumns.map((k) => q(k.name));
   const sKeys = keys.map((k) => `s.${k}`).join(', ');
   if (!p.trackingExists) {
-    await client.query(`INSERT INTO ${CHANGED} SELECT ${sKeys}, s.${q(MARK)}, false, row_number() OVER () FROM ${SCAN} s`);
+    // Everything is an insert: the changed set is the scan itself (see changedRel), not a copy of it.
+    const foreign = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n) : 0;
+    return { insert: scanned, update: 0, delete: 0, unchanged: 0, foreign };
   } else {
     const cmp = p.comparable ? `t.${trackMark(p)} IS DISTINCT FROM s.${q(MARK)}` : 'true';
     await client.query(
@@ -159,10 +161,21 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   return { insert: ins, update: upd, delete: del, unchanged: total - ins - upd, foreign };
 }
 
+/** The changed rows: the changed table, or the whole scan when nothing is tracked yet. */
+export function changedRel(p: Prepared): string {
+  return p.trackingExists ? CHANGED : `(SELECT s.*, false AS __tablesync_tracked, 0::bigint AS __tablesync_rn FROM ${SCAN} s)`;
+}
+
+/** Fill the changed table from the scan (nothing tracked: all of it), for the paths that need it materialized. */
+export async function materializeChanged(client: pg.ClientBase, p: Prepared): Promise<void> {
+  if (p.trackingExists) return;
+  await client.query(`INSERT INTO ${CHANGED} SELECT s.*, false, row_number() OVER () FROM ${SCAN} s`);
+}
+
 /** A digest of what the diff found: part of the plan fingerprint, so a changed source makes a plan stale. */
 export async function diffDigest(client: pg.ClientBase, p: Prepared, rows: RowCounts, scope?: ScanScope): Promise<string> {
   const parts: string[] = [];
-  const c = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(c::text, 0)::numeric), 0)::text AS h FROM ${CHANGED} c`);
+  const c = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(c::text, 0)::numeric), 0)::text AS h FROM ${changedRel(p)} c`);
   parts.push(`${c.rows[0].n}:${c.rows[0].h}`);
   if (p.trackingExists && rows.delete > 0) {
     const d = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS h FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})${inScope(p, scope, 't')}`);
@@ -196,7 +209,7 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
   const keys = p.keyColumns.map((k) => `c.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
   const samples: SampleRow[] = [];
   const pick = async (tracked: boolean) =>
-    (await client.query(`SELECT ${keys} FROM ${CHANGED} c WHERE __tablesync_tracked = $1 ORDER BY __tablesync_rn LIMIT ${SAMPLE}`, [tracked])).rows as Record<string, string | null>[];
+    (await client.query(`SELECT ${keys} FROM ${changedRel(p)} c WHERE __tablesync_tracked = $1 ORDER BY __tablesync_rn LIMIT ${SAMPLE}`, [tracked])).rows as Record<string, string | null>[];
   const ins = await pick(false);
   const upd = await pick(true);
   const toKey = (r: Record<string, string | null>): Row => p.keyColumns.map((k) => r[k.name] ?? null);

@@ -20,7 +20,7 @@ describe('apply converges a system-managed target', () => {
       const plan = await planFlow(ctx);
       expect(plan.blockers).toEqual([]);
       expect(plan.rows).toMatchObject({ insert: 500, update: 0, delete: 0, unchanged: 0 });
-      expect(plan.steps.map((s) => s.kind)).toEqual(ordinal ? ['create-schema', 'create-table', 'state'] : ['create-table', 'state']);
+      expect(plan.steps.map((s) => s.kind)).toEqual(ordinal ? ['create-schema', 'create-table', 'state', 'state'] : ['create-table', 'state', 'state']);
       const r1 = await applyFlow(ctx, { expectedFingerprint: plan.fingerprint });
       expect(r1.rows.insert).toBe(500);
       expect(r1.replanned).toBe(false);

@@ -18,7 +18,7 @@ describe('owned versus foreign rows', () => {
   it('user-managed: upserts the source rows, leaves foreign rows, deletes only owned rows', async () => {
     const ctx = t.ctx({ name: 'own_u', source: { table: 's' }, target: { table: 'u', managedBy: 'user' } });
     const plan = await planFlow(ctx);
-    expect(plan.steps.map((s) => s.kind)).toEqual(['create-schema', 'state']);
+    expect(plan.steps.map((s) => s.kind)).toEqual(['create-schema', 'state', 'state']);
     expect(plan.rows).toMatchObject({ insert: 3, delete: 0, foreign: 3 });
     expect(plan.samples.filter((s) => s.op === 'foreign').length).toBe(3);
     await applyFlow(ctx);

@@ -83,7 +83,7 @@ describe('system-managed DDL transitions', () => {
   it('recreates the table when the key changes', async () => {
     const ctx = t.ctx({ ...base, source: { ...base.source, includedColumns: ['title'] }, target: { ...base.target, columns: { id: { type: 'bigint' } } } });
     const plan = await planFlow(ctx);
-    expect(plan.steps.map((s) => s.kind)).toEqual(['recreate-table', 'state']);
+    expect(plan.steps.map((s) => s.kind)).toEqual(['recreate-table', 'state', 'state']);
     expect(plan.steps[0]).toMatchObject({ destructive: true, hazards: ['deletes-data', 'rewrites-table', 'exclusive-lock'] });
     expect(plan.rows.insert).toBe(50);
     await expect(applyFlow(ctx)).rejects.toMatchObject({ code: 'DESTRUCTIVE_NOT_ALLOWED' });
@@ -95,7 +95,7 @@ describe('system-managed DDL transitions', () => {
   it('moves to another table: creates the new one and drops the old one (destructive)', async () => {
     const ctx = t.ctx({ ...base, source: { ...base.source, includedColumns: ['title'] }, target: { table: 'docs2', columns: { id: { type: 'bigint' } } } });
     const plan = await planFlow(ctx);
-    expect(plan.steps.map((s) => s.kind)).toEqual(['drop-table', 'create-table', 'state']);
+    expect(plan.steps.map((s) => s.kind)).toEqual(['drop-table', 'create-table', 'state', 'state']);
     await applyFlow(ctx, { allowDestructive: true });
     expect((await t.tgt.sql(`SELECT to_regclass('public.docs') AS a, to_regclass('public.docs2') AS b`)).rows[0]).toEqual({ a: null, b: 'docs2' });
   });
