@@ -362,6 +362,7 @@ export const methods = {
 
   'demo.status': method(empty, demoStatus, 'State of the built-in demo databases.'),
   'demo.start': method(empty, demoStatus, 'Start the demo databases (created and seeded on first start).'),
+  'demo.stop': method(empty, demoStatus, 'Stop the demo databases (their data is kept for the next start).'),
   'demo.reset': method(empty, demoStatus, 'Stop, delete and recreate the demo databases.'),
   'demo.activityStart': method(z.object({ ratePerSecond: z.number().min(0.1).max(1000).default(3) }).strict(), demoStatus, 'Start simulated writes on the demo source.'),
   'demo.activityStop': method(empty, demoStatus, 'Stop simulated writes.'),

@@ -84,6 +84,10 @@ export const handlers: Handlers = {
   // ------------------------------------------------------------ demo
   'demo.status': (e) => e.demo.status(),
   'demo.start': (e) => e.demo.start(),
+  'demo.stop': async (e) => {
+    await e.demo.stop();
+    return e.demo.status();
+  },
   'demo.reset': (e) => e.demo.reset(),
   'demo.activityStart': (e, i) => e.demo.activityStart(i.ratePerSecond),
   'demo.activityStop': (e) => e.demo.activityStop(),

@@ -114,6 +114,7 @@ describe.runIf(inject('pgLabel').includes('PostgreSQL 18'))('demo: start from no
 
   it('restarts with its data (a new engine on the same data folder), and resets afresh', async () => {
     const products = await sourceCount('products');
+    expect((await call<DemoStatus>('demo.stop')).state).toBe('stopped');
     await engine.close();
     expect(existsSync(join(dataDir, 'demo', 'demo.json'))).toBe(true);
     open();
