@@ -13,11 +13,17 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Engine } from '../core/app/engine';
 import { createDispatcher } from '../core/api/dispatcher';
+import { defaultDataDir } from '../core/settings/data-dir';
 import { EncryptedFileSecretStore, FileSecretStore, type SecretStore } from '../core/settings/secret-store';
 import { APP_CSP, isAppUrl, resolveAppUrl } from './app-protocol';
 import { APP_ORIGIN, EVENTS_CHANNEL } from './channels';
 import { createEventBatcher, registerIpc } from './ipc';
 import { safeStorageCipher } from './secret-cipher';
+
+// One data folder for the desktop app and `tablesync serve` (settings, saved connections, the demo):
+// the same path Electron derives for the product name, also when run unpackaged as "tablesync".
+app.setName('TableSync');
+app.setPath('userData', defaultDataDir());
 
 protocol.registerSchemesAsPrivileged([
   { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
@@ -107,7 +113,7 @@ async function start(): Promise<void> {
   session.defaultSession.setPermissionCheckHandler(() => false);
   app.on('web-contents-created', (_event, contents) => hardenContents(contents));
 
-  const dataDir = process.env['TABLESYNC_HOME'] ?? app.getPath('userData');
+  const dataDir = app.getPath('userData');
   engine = new Engine({ dataDir, mode: 'electron', version: app.getVersion(), secrets: secretStore(dataDir) });
   // Outputs are validated in the packaged app too: the schemas are the whitelist of what may reach
   // the renderer (unknown fields are stripped), and a 5,000-row page costs ~10 ms to check.
