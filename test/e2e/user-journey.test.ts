@@ -118,7 +118,7 @@ describe('user journey', () => {
     }
     expect(Number((await table.firstRenderedRow())[0])).toBeGreaterThan(1200);
     expect(await app.text('grid-foot')).toMatch(/rows [\d,]+–[\d,]+ in view/);
-    const held = await page.evaluate(() => (window as unknown as { __tablesync: { browse: { getState(): { rows: unknown[] } } } }).__tablesync.browse.getState().rows.length);
+    const held = await page.evaluate(() => (globalThis as unknown as { __tablesync: { browse: { getState(): { rows: unknown[] } } } }).__tablesync.browse.getState().rows.length);
     expect(held).toBeLessThanOrEqual(1000);
     await page.getByTestId('first-page').click();
     await expect.poll(async () => (await table.row(0))[0]).toBe('1');
@@ -133,6 +133,18 @@ describe('user journey', () => {
     await app.screenshot('07-cell-viewer-json');
     await viewer.getByRole('button', { name: 'Close viewer' }).click();
     await table.toggleColumn('tags');
+  });
+
+  it('shows bytea as hex and reads a long cell whole', async () => {
+    await table.openTable('public', 'blobs');
+    await table.openCell(0, 'data');
+    expect(await page.getByTestId('bytea-view').innerText()).toMatch(/13 bytes[\s\S]*00 01 02 03 de ad be ef 48 65 6c 6c 6f/);
+    await table.openCell(0, 'note');
+    // the grid got it cut at 2,000 characters; the viewer reads all 5,000 by key
+    await app.waitText(page.getByTestId('cell-viewer'), /5,000 characters/);
+    await app.screenshot('07b-cell-viewer-long-text');
+    await page.getByRole('button', { name: 'Close viewer' }).click();
+    await table.openTable('public', 'products');
   });
 
   it('rejects a wrong filter with PostgreSQL’s message at its position, then counts a right one', async () => {

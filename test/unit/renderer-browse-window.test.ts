@@ -135,4 +135,23 @@ describe('browse window', () => {
     expect(st.rows[2]![1]).toBe('changed live');
     expect(Object.keys(st.flash)).toEqual(['3']);
   });
+
+  it('asks for cut cells and reads a cut one whole by its key', async () => {
+    const api = fakeApi(10);
+    const long = 'x'.repeat(5000);
+    api.rows[1]![1] = long;
+    const plain = api.handlers;
+    plain['browse.rows'] = ((input: { maxCellChars?: number }) => {
+      expect(input.maxCellChars).toBeGreaterThan(0);
+      return undefined; // default rows, then cut below
+    }) as never;
+    plain['browse.cell'] = ((input: { column: string; key: Array<string | null> }) => ({ value: input.column === 'name' && input.key[0] === '2' ? long : null })) as never;
+    const s = createBrowseStore(api);
+    await s.getState().open(target);
+    // the server cut row 1's name: say so the way the contract does
+    s.setState({ cut: { [s.getState().rowKeys[1]!]: [1] }, rows: s.getState().rows.map((r, i) => (i === 1 ? [r[0]!, long.slice(0, 2000), r[2]!] : r)) });
+    expect(await s.getState().fullCell(1, 1)).toBe(long);
+    expect(await s.getState().fullCell(0, 1)).toBe('item 1');
+    expect(api.calls.filter((c) => c.method === 'browse.cell')).toHaveLength(1);
+  });
 });

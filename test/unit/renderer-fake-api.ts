@@ -104,5 +104,6 @@ function browse(all: Row[], input: MethodInput<'browse.rows'>): MethodOutput<'br
     nextCursor: end < sorted.length && page.length ? cursorOf(page[page.length - 1]!) : null,
     prevCursor: start > 0 && page.length ? cursorOf(page[0]!) : null,
     orderBy: sortIdx === null ? '"id"' : `"${input.sort!.column}" ${desc ? 'desc' : 'asc'}, "id"`,
+    truncated: [],
   };
 }

@@ -1,11 +1,31 @@
 /** The side panel for the active cell: json as a tree, arrays as lists, bytea as hex, vectors, long text. */
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { Cell } from '../api/types';
 import { byteaHexRows, parseJsonText, parsePgArray, vectorSummary, viewerKind, type JsonNode } from '../lib/values';
 
-export function CellViewer(props: { column: string; type: string; value: Cell; onClose(): void }) {
-  const { value, type } = props;
-  const kind = viewerKind(type, value);
+export function CellViewer(props: { column: string; type: string; value: Cell; load?: () => Promise<Cell>; loadKey?: string; onClose(): void }) {
+  const { type, load } = props;
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  // A cell the grid got cut short is read whole, by key, when it is opened.
+  const [full, setFull] = useState<{ for: Cell; value: Cell } | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  useEffect(() => {
+    setFull(null);
+    setLoadError(null);
+    if (!loadRef.current) return;
+    let live = true;
+    loadRef.current().then(
+      (v) => live && setFull({ for: props.value, value: v }),
+      (e: unknown) => live && setLoadError(e instanceof Error ? e.message : String(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [props.loadKey, props.value]);
+  const loading = !!load && !full && !loadError;
+  const value = full && full.for === props.value ? full.value : props.value;
+  const kind = loading ? 'text' : viewerKind(type, value);
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     if (value === null) return;
@@ -24,7 +44,7 @@ export function CellViewer(props: { column: string; type: string; value: Cell; o
           <div style={{ fontWeight: 600, overflow: 'hidden', textOverflow: 'ellipsis' }}>{props.column}</div>
           <div className="faint mono">{type}</div>
         </div>
-        <button className="btn small" onClick={() => void copy()} disabled={value === null}>
+        <button className="btn small" onClick={() => void copy()} disabled={value === null || loading}>
           {copied ? 'Copied' : 'Copy'}
         </button>
         <button className="icon-btn" aria-label="Close viewer" onClick={props.onClose}>
@@ -32,6 +52,8 @@ export function CellViewer(props: { column: string; type: string; value: Cell; o
         </button>
       </header>
       <div className="vbody">
+        {loading && <div className="row muted" style={{ marginBottom: 8 }}><span className="spinner" /> reading the whole value…</div>}
+        {loadError && <div className="error-text" style={{ marginBottom: 8 }}>Could not read the whole value: {loadError}. Showing the first part.</div>}
         {kind === 'null' && <div className="faint" style={{ fontStyle: 'italic' }}>NULL (no value; not the same as an empty string)</div>}
         {kind === 'json' && <JsonView text={value!} />}
         {kind === 'vector' && <VectorView text={value!} />}

@@ -62,6 +62,8 @@ export function TableScreen() {
   const activeIdx = activeCol ? b.columns.indexOf(activeCol) : -1;
   const activeValue = active && activeIdx >= 0 ? (b.rows[active.row]?.[activeIdx] ?? null) : null;
   const loadingSlow = b.loading === 'first' || b.loading === 'last';
+  const activeKey = active ? b.rowKeys[active.row] : undefined;
+  const activeCut = activeKey !== undefined && activeIdx >= 0 && !!b.cut[activeKey]?.includes(activeIdx);
 
   return (
     <div className="main" data-testid="table-screen">
@@ -167,8 +169,15 @@ export function TableScreen() {
             {b.filter && <span className="badge accent" title={b.filter}>filtered</span>}
           </div>
         </div>
-        {viewer && activeCol && (
-          <CellViewer column={activeCol.name} type={activeCol.type} value={activeValue} onClose={() => setViewer(false)} />
+        {viewer && activeCol && active && (
+          <CellViewer
+            column={activeCol.name}
+            type={activeCol.type}
+            value={activeValue}
+            load={activeCut ? () => app.browse.getState().fullCell(active.row, activeIdx) : undefined}
+            loadKey={activeCut ? `${activeKey}\u0000${activeIdx}` : undefined}
+            onClose={() => setViewer(false)}
+          />
         )}
       </div>
     </div>

@@ -12,6 +12,8 @@ export const PAGE_SIZE = 200;
 export const MAX_PAGES = 5;
 /** How long a row changed by a live flow stays highlighted. */
 export const FLASH_MS = 2500;
+/** Cells longer than this come cut from the server (the viewer fetches the whole one): keeps pages small. */
+export const MAX_CELL_CHARS = 2000;
 
 export interface BrowseTarget { connectionId: string; schema: string; table: string }
 export type BrowseColumn = BrowseRowsOutput['columns'][number];
@@ -25,6 +27,8 @@ export interface BrowseState {
   rows: Cell[][];
   /** Key of each row joined with NUL: matches live change events to rows. */
   rowKeys: string[];
+  /** Row key → indexes of the columns whose cell the server cut to MAX_CELL_CHARS. */
+  cut: Record<string, number[]>;
   /** The window's pages, oldest first, with the server's cursors, so whole pages can be dropped. */
   pages: PageInfo[];
   /** Absolute 0-based index of rows[0] when the window is anchored at the start; null after a jump to the end. */
@@ -71,6 +75,8 @@ export interface BrowseState {
   cancel(): Promise<void>;
   /** A live change touched these keys (key column → value): refresh the window and flash them. */
   liveChange(keys: Array<Record<string, Cell>>): void;
+  /** The whole value of a cell (reads it by key when the page carried it cut). */
+  fullCell(row: number, column: number): Promise<Cell>;
 }
 
 const joinKey = (cells: Cell[]) => cells.map((c) => (c === null ? '\u0001' : c)).join('\u0000');
@@ -123,7 +129,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       set({ loading: kind, requestId, error: null });
       const t0 = now();
       try {
-        const out = await api.call('browse.rows', { ...baseInput(), limit: pageSize, requestId, ...extra });
+        const out = await api.call('browse.rows', { ...baseInput(), limit: pageSize, maxCellChars: MAX_CELL_CHARS, requestId, ...extra });
         if (gen !== generation) return null;
         set({ lastLoadMs: now() - t0 });
         return out;
@@ -135,6 +141,18 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
     };
 
     const keysOf = (out: BrowseRowsOutput) => out.keys.map(joinKey);
+    /** The cut-cell map for the rows now in the window (old entries go with their rows). */
+    const cutFor = (rowKeys: string[], prev: Record<string, number[]>, out?: BrowseRowsOutput) => {
+      const next: Record<string, number[]> = {};
+      const outKeys = out ? keysOf(out) : [];
+      const fresh = new Set(outKeys);
+      for (const k of rowKeys) if (prev[k] && !fresh.has(k)) next[k] = prev[k]!;
+      for (const [r, c] of out?.truncated ?? []) {
+        const k = outKeys[r];
+        if (k !== undefined) (next[k] ??= []).push(c);
+      }
+      return next;
+    };
 
     const estimate = async () => {
       const s = get();
@@ -158,6 +176,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         keyColumns: out.keyColumns,
         rows: out.rows,
         rowKeys: keysOf(out),
+        cut: cutFor(keysOf(out), {}, out),
         pages: [pageOf(out)],
         prevCursor: out.prevCursor,
         nextCursor: out.nextCursor,
@@ -176,6 +195,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       keyColumns: [],
       rows: [],
       rowKeys: [],
+      cut: {},
       pages: [],
       firstIndex: null,
       fromEnd: null,
@@ -239,6 +259,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         set({
           rows,
           rowKeys,
+          cut: cutFor(rowKeys, cur.cut, out),
           pages,
           prevCursor,
           nextCursor: out.nextCursor,
@@ -271,6 +292,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         set({
           rows,
           rowKeys,
+          cut: cutFor(rowKeys, cur.cut, out),
           pages,
           prevCursor: out.prevCursor,
           nextCursor,
@@ -336,6 +358,16 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
           void refreshWindow();
         }, liveDelay);
       },
+      async fullCell(row, column) {
+        const s = get();
+        const value = s.rows[row]?.[column] ?? null;
+        const key = s.rowKeys[row];
+        if (!s.target || key === undefined || !s.cut[key]?.includes(column)) return value;
+        const idx = (name: string) => s.columns.findIndex((c) => c.name === name);
+        const keyCells = s.keyColumns.map((k) => s.rows[row]![idx(k)] ?? null);
+        const r = await api.call('browse.cell', { ...s.target, column: s.columns[column]!.name, key: keyCells });
+        return r.value;
+      },
     };
 
     /** Re-reads the rows the window shows (after live changes), keeping its position. */
@@ -352,13 +384,13 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       let out: BrowseRowsOutput | null = null;
       try {
         if (s.prevCursor === null || s.firstIndex === 0) {
-          out = await api.call('browse.rows', { ...baseInput(), direction: 'forward', limit: Math.min(count, 5000) });
+          out = await api.call('browse.rows', { ...baseInput(), direction: 'forward', limit: Math.min(count, 5000), maxCellChars: MAX_CELL_CHARS });
         } else {
           // The row just before the window, then the window forward from it: the same rows, re-read.
           const before = await api.call('browse.rows', { ...baseInput(), direction: 'backward', before: s.prevCursor, limit: 1 });
           const lastRow = before.rows[0];
           const after = lastRow && before.prevCursor ? before.prevCursor : null;
-          out = await api.call('browse.rows', { ...baseInput(), direction: 'forward', limit: Math.min(count, 5000), ...(after ? { after } : {}) });
+          out = await api.call('browse.rows', { ...baseInput(), direction: 'forward', limit: Math.min(count, 5000), maxCellChars: MAX_CELL_CHARS, ...(after ? { after } : {}) });
         }
       } catch {
         return; // the next change or scroll tries again; a refresh failing must not blank the grid
@@ -373,6 +405,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       set({
         rows: out.rows,
         rowKeys,
+        cut: cutFor(rowKeys, {}, out),
         pages: [pageOf(out)],
         prevCursor: out.prevCursor,
         nextCursor: out.nextCursor,

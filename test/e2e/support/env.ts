@@ -62,7 +62,7 @@ export async function startSource(rows = 1_000_000): Promise<SourceDb> {
   await pool.query(`CREATE TABLE event_log (at timestamptz, message text)`);
   await pool.query(`INSERT INTO event_log SELECT now(), 'event ' || g FROM generate_series(1, 50) g`);
   await pool.query(`CREATE TABLE blobs (id int PRIMARY KEY, data bytea, note text)`);
-  await pool.query(`INSERT INTO blobs VALUES (1, '\\x00010203deadbeef48656c6c6f', repeat('long text ', 80)), (2, NULL, '')`);
+  await pool.query(`INSERT INTO blobs VALUES (1, '\\x00010203deadbeef48656c6c6f', repeat('long text ', 500)), (2, NULL, '')`);
   await pool.query('ANALYZE');
   return {
     pg: server,
