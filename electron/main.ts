@@ -127,6 +127,10 @@ async function start(): Promise<void> {
   engine.events.on((e) => batcher.push(e));
   engine.onClose(async () => batcher.stop());
 
+  // First run (and later runs while the demo is kept): the demo starts in the background; the
+  // window shows its progress through demo.status events.
+  if (engine.demo.shouldAutoStart()) void engine.demo.start().catch(() => { /* reported as demo.status "failed" */ });
+
   mainWindow = createWindow();
   app.on('activate', () => {
     if (!mainWindow) mainWindow = createWindow();

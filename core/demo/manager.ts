@@ -79,6 +79,17 @@ export class DemoManager {
     return { state: existsSync(join(this.dir, 'demo.json')) ? 'stopped' : 'absent', ...ids, activity };
   }
 
+  /**
+   * Whether the desktop app should start the demo by itself: on its very first run (nothing saved
+   * yet: a new user gets a working app with real data), and on later runs while the demo's data and
+   * saved connections are still there (so those connections are not dead). Removing the demo
+   * connections opts out.
+   */
+  shouldAutoStart(): boolean {
+    if (this.engine.settings.isFirstRun()) return true;
+    return existsSync(join(this.dir, 'demo.json')) && this.engine.settings.getConnection(DEMO_SOURCE_ID) !== undefined;
+  }
+
   /** Start (and on first start create and seed) the demo databases; idempotent. */
   start(): Promise<DemoStatus> {
     if (this.running) return Promise.resolve(this.status());
