@@ -64,28 +64,34 @@ export interface ScanScope {
   total: number;
   /** Rows in the tracking table (from its summary). */
   tracked: number;
+  /** Rows in the target table. */
+  targetRows: number;
 }
 
 /** Compare bucket summaries of source and tracking (concurrently); undefined when a full scan is due. */
 export async function scopeScan(client: pg.ClientBase, p: Prepared): Promise<ScanScope | undefined> {
   const src = p.job.source;
   if (!p.trackingExists || !p.comparable || !src.bucketSummary || !src.scanBuckets) return undefined;
-  const summaries = (grouped: boolean) =>
-    Promise.all([
-      src.bucketSummary!(grouped).catch(() => undefined),
-      trackingSummary(client, p.trackingSql, p.keyColumns.map((k) => k.name), src.mode === 'ordinal' ? TRACK_ORDINAL : TRACK_FINGERPRINT, grouped),
-    ]);
-  // First one summary of everything: when it matches, nothing changed and nothing is scanned.
-  const [ga, gb] = await summaries(false);
+  const trackingSide = (grouped: boolean) => trackingSummary(client, p.trackingSql, p.keyColumns.map((k) => k.name), src.mode === 'ordinal' ? TRACK_ORDINAL : TRACK_FINGERPRINT, grouped);
+  // First one summary of everything: when it matches, nothing changed and nothing is scanned. The
+  // target connection then counts the table (for foreign rows) while the source is still summarising.
+  const [ga, [gb, rowsInTarget]] = await Promise.all([
+    src.bucketSummary(false).catch(() => undefined),
+    (async () => {
+      const summary = await trackingSide(false);
+      const n = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n) : 0;
+      return [summary, n] as const;
+    })(),
+  ]);
   if (!ga || !gb) return undefined;
   const all = ga.get('all')!;
   const tracked = gb.get('all')!.count;
-  if (differingBuckets(ga, gb).length === 0) return { buckets: [], total: all.count, tracked };
-  const [a, b] = await summaries(true);
+  if (differingBuckets(ga, gb).length === 0) return { buckets: [], total: all.count, tracked, targetRows: rowsInTarget };
+  const [a, b] = await Promise.all([src.bucketSummary(true).catch(() => undefined), trackingSide(true)]);
   if (!a || !b) return undefined;
   const differ = differingBuckets(a, b);
   if (differ.length > BUCKET_SCAN_SHARE * Math.max(a.size, b.size, 1)) return undefined;
-  return { buckets: differ, total: all.count, tracked };
+  return { buckets: differ, total: all.count, tracked, targetRows: rowsInTarget };
 }
 
 /** ` AND <alias's bucket is in scope>`, or nothing for a full scan. */
@@ -154,7 +160,7 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   let foreign = 0;
   if (p.actual !== undefined && !p.freshTable) {
     // Tracked rows are rows of the table (the flow writes both in one transaction), so the rest is foreign.
-    const all = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n);
+    const all = scope ? scope.targetRows : Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n);
     foreign = Math.max(0, all - tracked);
   }
   const total = scope ? scope.total : scanned;
