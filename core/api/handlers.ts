@@ -49,6 +49,9 @@ export const handlers: Handlers = {
   'flows.get': (e, i) => e.flows.get(i.name),
   'flows.save': (e, i) => {
     const out = e.flows.save(i);
+    if (e.watches.isWatching(i.flow.name)) {
+      out.warnings.push(`"${i.flow.name}" is being watched: the running watch keeps the previous version until you stop and start it again.`);
+    }
     e.events.emit('settings.changed', { what: 'flows' });
     return out;
   },

@@ -67,7 +67,6 @@ export class Engine {
     this.watches = new WatchManager(this);
   }
 
-
   info(): AppInfo {
     return {
       version: this.version,
