@@ -10,7 +10,7 @@ import { TableSyncError, toTableSyncError } from '../errors';
 import { ensureStateSchema, stateSchemaSql, writeFlowState } from '../state/store';
 import { prepare, type Prepared } from './prepare';
 import { planFingerprint } from './plan';
-import { createScanTables, diffDigest, diffRows, loadScan, scopeScan, tuneSession, tuneTransaction } from './rows';
+import { createScanTables, diffDigest, checkUnchanged, diffRows, loadScan, tuneSession, tuneTransaction } from './rows';
 import { applyRows } from './load-rows';
 import type { SyncJob } from './job';
 
@@ -64,15 +64,15 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     if (p.blockers.length) throw blockerError(p);
     progress('scanning');
     await createScanTables(client, p);
-    const scope = await scopeScan(client, p);
-    const scanned = await loadScan(client, p, scope, (n) => progress('scanning', n, null));
+    const unchanged = await checkUnchanged(client, p);
+    const scanned = await loadScan(client, p, unchanged, (n) => progress('scanning', n, null));
     abortCheck();
-    const diff = await diffRows(client, p, scanned, scope);
+    const diff = await diffRows(client, p, scanned, unchanged);
     let replanned = false;
     const steps = [...p.preSteps, ...p.postSteps];
     const destructive = steps.filter((s) => s.destructive);
     if (opts.expectedFingerprint) {
-      const now = planFingerprint(p, diff, await diffDigest(client, p, diff, scope));
+      const now = planFingerprint(p, diff, await diffDigest(client, p, diff));
       if (now !== opts.expectedFingerprint) {
         if (destructive.length) {
           throw new TableSyncError('PLAN_STALE', `the plan of flow "${job.flowName}" is out of date and the new plan has destructive steps (${destructive.map((s) => s.summary).join('; ')}); review the plan again`, { fingerprint: now });
@@ -88,7 +88,7 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
       abortCheck();
       await runStep(client, s);
     }
-    const rows = await applyRows(client, p, diff, scanned, scope, {
+    const rows = await applyRows(client, p, diff, scanned, {
       onPhase: (phase, done, total) => progress(phase, done, total),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });

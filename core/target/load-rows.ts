@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { RowCounts } from '../api/model';
 import { encodeCopyRow } from '../sql/copy-text';
 import type { Prepared } from './prepare';
-import { CHANGED, MARK, SCAN, STAGE, castKey, inScope, keyEq, keyEqCast, materializeChanged, q, trackMark, type ScanScope } from './rows';
+import { CHANGED, MARK, SCAN, STAGE, castKey, keyEq, keyEqCast, materializeChanged, q, trackMark } from './rows';
 import { loadCopyText } from './copy-in';
 import type { Row } from './row-source';
 
@@ -25,13 +25,13 @@ function checkAbort(signal?: AbortSignal) {
   if (signal?.aborted) throw Object.assign(new Error('apply cancelled'), { cancelled: true });
 }
 
-export async function deleteGone(client: pg.ClientBase, p: Prepared, scope?: ScanScope): Promise<number> {
+export async function deleteGone(client: pg.ClientBase, p: Prepared): Promise<number> {
   if (!p.trackingExists) return 0;
   await client.query(
     `DELETE FROM ${p.tableSql} x USING ${p.trackingSql} t
-      WHERE ${keyEq(p, 'x', 't')} AND NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})${inScope(p, scope, 't')}`,
+      WHERE ${keyEq(p, 'x', 't')} AND NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})`,
   );
-  const r = await client.query(`DELETE FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})${inScope(p, scope, 't')}`);
+  const r = await client.query(`DELETE FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})`);
   return r.rowCount ?? 0;
 }
 
@@ -127,14 +127,14 @@ export interface RowPhaseResult {
   loaded: number;
 }
 
-export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCounts, scanned: number, scope: ScanScope | undefined, hooks: RowPhaseHooks = {}): Promise<RowCounts> {
+export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCounts, scanned: number, hooks: RowPhaseHooks = {}): Promise<RowCounts> {
   hooks.onPhase?.('deleting', 0, diff.delete);
-  const deleted = diff.delete > 0 ? await deleteGone(client, p, scope) : 0;
+  const deleted = diff.delete > 0 ? await deleteGone(client, p) : 0;
   const changed = diff.insert + diff.update;
   checkAbort(hooks.signal);
   if (changed === 0) return { ...diff, delete: deleted, insert: 0, update: 0 };
 
-  const fullCopy = !p.trackingExists || p.job.source.preferFullCopy === true || changed > (scope ? scope.total : scanned) * FULL_COPY_SHARE;
+  const fullCopy = !p.trackingExists || p.job.source.preferFullCopy === true || changed > scanned * FULL_COPY_SHARE;
   const tk = p.keyColumns.map((k) => q(k.name)).join(', ');
   if (fullCopy && p.freshTable && p.directLoad) {
     // Initial load into the table this apply created: COPY straight in, no staging, no merge.

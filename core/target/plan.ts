@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Plan, PlanStep, RowCounts } from '../api/model';
 import { toTableSyncError } from '../errors';
 import { prepare, type Prepared } from './prepare';
-import { createScanTables, diffDigest, diffRows, loadScan, sampleRows, scopeScan, tuneSession, tuneTransaction } from './rows';
+import { createScanTables, diffDigest, diffRows, checkUnchanged, loadScan, sampleRows, tuneSession, tuneTransaction } from './rows';
 import type { SyncJob } from './job';
 
 export function planFingerprint(p: Prepared, rows: RowCounts, digest: string): string {
@@ -56,11 +56,11 @@ export async function planOn(client: pg.ClientBase, job: SyncJob): Promise<Plan>
     if (canScan(p)) {
       await createScanTables(client, p);
       await client.query('SET TRANSACTION READ ONLY');
-      const scope = await scopeScan(client, p);
-      const scanned = await loadScan(client, p, scope);
-      rows = await diffRows(client, p, scanned, scope);
-      digest = await diffDigest(client, p, rows, scope);
-      samples = await sampleRows(client, p, rows, scope);
+      const unchanged = await checkUnchanged(client, p);
+      const scanned = await loadScan(client, p, unchanged);
+      rows = await diffRows(client, p, scanned, unchanged);
+      digest = await diffDigest(client, p, rows);
+      samples = await sampleRows(client, p, rows);
     }
     return buildPlan(p, rows, planFingerprint(p, rows, digest), samples);
   } catch (e) {

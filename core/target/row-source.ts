@@ -6,10 +6,10 @@
 import type pg from 'pg';
 import type { ColumnInfo } from '../api/model';
 import {
-  copyOut, copyRowsOut, fingerprintSql, fromWhereSql, keyListSql, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, withReadOnly, type ResolvedSource,
+  copyRowsOut, fingerprintSql, fromWhereSql, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, withReadOnly, type ResolvedSource,
 } from '../source';
 import { quoteIdent } from '../sql/ident';
-import { bucketExprs, bucketListSql, summarySql, toSummaryMap, type BucketSummary } from './buckets';
+import { summarySql, toSummary, type Summary } from './summary';
 import type { SourceSpec } from '../flow/schema';
 
 export type Row = (string | null)[];
@@ -33,10 +33,8 @@ export interface RowSource {
   copyRows(): AsyncIterable<Buffer>;
   /** Rows (key…, value…) for these keys that exist (and pass the filter unless ignoreFilter). */
   readRowsByKeys(keys: Row[], opts?: { ignoreFilter?: boolean }): AsyncIterable<Row>;
-  /** Per-bucket (or, not grouped, overall) count and hash of (key, mark) over the rows that pass the filter (see buckets.ts). */
-  bucketSummary?(grouped: boolean): Promise<Map<string, BucketSummary>>;
-  /** Like scan(), restricted to these buckets. */
-  scanBuckets?(buckets: string[]): AsyncIterable<Buffer>;
+  /** Count and XOR-hash of (key, mark) over the rows that pass the filter (see summary.ts). */
+  summary?(): Promise<Summary>;
 }
 
 /** The flow's source table as a RowSource; validates the spec (table, columns, ordinal, filter). */
@@ -50,7 +48,7 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
   });
   const unfiltered: ResolvedSource = { ...resolved, filter: undefined };
   const mode = resolved.ordinalColumn ? 'ordinal' : 'fingerprint';
-  // The mark as COPY prints it in scan(): the ordinal column, or the server-computed fingerprint.
+  // The mark, typed: the ordinal column, or the server-computed fingerprint.
   const mark = resolved.ordinalColumn ? quoteIdent(resolved.ordinalColumn.name) : fingerprintSql(resolved.valueColumns);
   const keys = resolved.keyColumns.map((c) => quoteIdent(c.name));
   return {
@@ -64,13 +62,11 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     scan: () => (mode === 'ordinal' ? scanKeyOrdinal(pool, resolved) : scanKeyFingerprint(pool, resolved)),
     copyRows: () => copyRowsOut(pool, resolved),
     readRowsByKeys: (keys, opts) => readRowsByKeys(pool, opts?.ignoreFilter ? unfiltered : resolved, keys),
-    // The filter inside was validated by resolveSource; both run READ ONLY through core/source's door.
-    bucketSummary: (grouped) =>
+    // The filter inside was validated by resolveSource; it runs READ ONLY through core/source's door.
+    summary: () =>
       withReadOnly(pool, async (client) => {
-        const { rows } = await client.query({ text: summarySql(fromWhereSql(resolved), keys, mark, grouped), values: [] });
-        return toSummaryMap(rows as { b: string; n: string; x: string }[]);
+        const { rows } = await client.query({ text: summarySql(fromWhereSql(resolved), keys, mark), values: [] });
+        return toSummary(rows[0] as { n: string; x: string });
       }),
-    scanBuckets: (buckets) =>
-      copyOut(pool, `SELECT ${keyListSql(resolved)}, ${mark} ${fromWhereSql(resolved, [`${bucketExprs(keys, 'NULL').bucket} = ANY (${bucketListSql(buckets)})`])}`, { context: `scanning ${resolved.schema}.${resolved.table}` }),
   };
 }

@@ -9,7 +9,7 @@ import type { RowCounts, SampleRow } from '../api/model';
 import { quoteIdent } from '../sql/ident';
 import { SOURCE_SETTINGS_SQL } from '../source';
 import { TRACK_FINGERPRINT, TRACK_ORDINAL } from '../state/store';
-import { BUCKET_SCAN_SHARE, bucketExprs, bucketListSql, differingBuckets, trackingSummary } from './buckets';
+import { trackingSummary } from './summary';
 import type { Prepared } from './prepare';
 import { loadCopyText } from './copy-in';
 import type { Row } from './row-source';
@@ -56,57 +56,37 @@ export async function createScanTables(client: pg.ClientBase, p: Prepared): Prom
 }
 
 /**
- * Which part of the source to scan key by key. `buckets` set: only those buckets differ (see
- * buckets.ts), and `total` is the source's row count. Absent: scan everything.
+ * Nothing changed since the last sync (the summaries of source and tracking match): no key scan
+ * at all. `total` is the source's row count, `tracked` the tracking table's, `targetRows` the table's.
  */
-export interface ScanScope {
-  buckets: string[];
+export interface Unchanged {
   total: number;
-  /** Rows in the tracking table (from its summary). */
   tracked: number;
-  /** Rows in the target table. */
   targetRows: number;
 }
 
-/** Compare bucket summaries of source and tracking (concurrently); undefined when a full scan is due. */
-export async function scopeScan(client: pg.ClientBase, p: Prepared): Promise<ScanScope | undefined> {
+/** Compare the summaries of source and tracking (concurrently); undefined when a scan is due. */
+export async function checkUnchanged(client: pg.ClientBase, p: Prepared): Promise<Unchanged | undefined> {
   const src = p.job.source;
-  if (!p.trackingExists || !p.comparable || !src.bucketSummary || !src.scanBuckets) return undefined;
-  const trackingSide = (grouped: boolean) => trackingSummary(client, p.trackingSql, p.keyColumns.map((k) => k.name), src.mode === 'ordinal' ? TRACK_ORDINAL : TRACK_FINGERPRINT, grouped);
-  // First one summary of everything: when it matches, nothing changed and nothing is scanned. The
-  // target connection then counts the table (for foreign rows) while the source is still summarising.
-  const [ga, [gb, rowsInTarget]] = await Promise.all([
-    src.bucketSummary(false).catch(() => undefined),
+  if (!p.trackingExists || !p.comparable || !src.summary) return undefined;
+  // The target connection counts the table (for foreign rows) while the source is still summarising.
+  const [a, [b, targetRows]] = await Promise.all([
+    src.summary().catch(() => undefined),
     (async () => {
-      const summary = await trackingSide(false);
+      const summary = await trackingSummary(client, p.trackingSql, p.keyColumns.map((k) => k.name), src.mode === 'ordinal' ? TRACK_ORDINAL : TRACK_FINGERPRINT);
       const n = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n) : 0;
       return [summary, n] as const;
     })(),
   ]);
-  if (!ga || !gb) return undefined;
-  const all = ga.get('all')!;
-  const tracked = gb.get('all')!.count;
-  if (differingBuckets(ga, gb).length === 0) return { buckets: [], total: all.count, tracked, targetRows: rowsInTarget };
-  const [a, b] = await Promise.all([src.bucketSummary(true).catch(() => undefined), trackingSide(true)]);
-  if (!a || !b) return undefined;
-  const differ = differingBuckets(a, b);
-  if (differ.length > BUCKET_SCAN_SHARE * Math.max(a.size, b.size, 1)) return undefined;
-  return { buckets: differ, total: all.count, tracked, targetRows: rowsInTarget };
+  if (!a || !b || a.count !== b.count || a.xor !== b.xor) return undefined;
+  return { total: a.count, tracked: b.count, targetRows };
 }
 
-/** ` AND <alias's bucket is in scope>`, or nothing for a full scan. */
-export function inScope(p: Prepared, scope: ScanScope | undefined, alias: string): string {
-  if (!scope) return '';
-  const bucket = bucketExprs(p.keyColumns.map((k) => `${alias}.${q(k.name)}`), 'NULL').bucket;
-  return ` AND ${bucket} = ANY (${bucketListSql(scope.buckets)})`;
-}
-
-/** COPY the source's key+mark scan (all of it, or the buckets in scope) into the scan table. */
-export async function loadScan(client: pg.ClientBase, p: Prepared, scope?: ScanScope, onRows?: (n: number) => void): Promise<number> {
+/** COPY the source's key+mark scan into the scan table (nothing when unchanged). */
+export async function loadScan(client: pg.ClientBase, p: Prepared, unchanged?: Unchanged, onRows?: (n: number) => void): Promise<number> {
+  if (unchanged) return 0;
   const cols = [...p.keyColumns.map((k) => ({ name: k.name, type: k.stagingType })), { name: MARK, type: markType(p) }];
-  if (scope && scope.buckets.length === 0) return 0;
-  const chunks = scope ? p.job.source.scanBuckets!(scope.buckets) : p.job.source.scan();
-  const n = await loadCopyText(client, SCAN, cols, chunks, p.copyIn, onRows);
+  const n = await loadCopyText(client, SCAN, cols, p.job.source.scan(), p.copyIn, onRows);
   await client.query(`ANALYZE ${SCAN}`);
   return n;
 }
@@ -132,7 +112,8 @@ export async function tuneTransaction(client: pg.ClientBase): Promise<void> {
 /**
  * Fill the changed table (numbered, for batched re-reads) and count, with one join over the scan.
  */
-export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: number, scope?: ScanScope): Promise<RowCounts> {
+export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: number, unchanged?: Unchanged): Promise<RowCounts> {
+  if (unchanged) return { insert: 0, update: 0, delete: 0, unchanged: unchanged.total, foreign: Math.max(0, unchanged.targetRows - unchanged.tracked) };
   const keys = p.keyColumns.map((k) => q(k.name));
   const sKeys = keys.map((k) => `s.${k}`).join(', ');
   if (!p.trackingExists) {
@@ -154,17 +135,15 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   // Every scanned key that is tracked matched one tracking row, so the tracked keys the scan lacks
   // (the deletes) are counted without another join over the whole table.
   const trackedRows = async (where: string) => (p.trackingExists ? Number((await client.query(`SELECT count(*) AS n FROM ${p.trackingSql} t WHERE true${where}`)).rows[0].n) : 0);
-  const tracked = scope ? scope.tracked : await trackedRows('');
-  const inScopeTracked = !scope ? tracked : scope.buckets.length === 0 ? 0 : await trackedRows(inScope(p, scope, 't'));
-  const del = p.trackingExists ? inScopeTracked - (scanned - ins) : 0;
+  const tracked = await trackedRows('');
+  const del = p.trackingExists ? tracked - (scanned - ins) : 0;
   let foreign = 0;
   if (p.actual !== undefined && !p.freshTable) {
     // Tracked rows are rows of the table (the flow writes both in one transaction), so the rest is foreign.
-    const all = scope ? scope.targetRows : Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n);
+    const all = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n);
     foreign = Math.max(0, all - tracked);
   }
-  const total = scope ? scope.total : scanned;
-  return { insert: ins, update: upd, delete: del, unchanged: total - ins - upd, foreign };
+  return { insert: ins, update: upd, delete: del, unchanged: scanned - ins - upd, foreign };
 }
 
 /** The changed rows: the changed table, or the whole scan when nothing is tracked yet. */
@@ -179,12 +158,12 @@ export async function materializeChanged(client: pg.ClientBase, p: Prepared): Pr
 }
 
 /** A digest of what the diff found: part of the plan fingerprint, so a changed source makes a plan stale. */
-export async function diffDigest(client: pg.ClientBase, p: Prepared, rows: RowCounts, scope?: ScanScope): Promise<string> {
+export async function diffDigest(client: pg.ClientBase, p: Prepared, rows: RowCounts): Promise<string> {
   const parts: string[] = [];
   const c = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(c::text, 0)::numeric), 0)::text AS h FROM ${changedRel(p)} c`);
   parts.push(`${c.rows[0].n}:${c.rows[0].h}`);
   if (p.trackingExists && rows.delete > 0) {
-    const d = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS h FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})${inScope(p, scope, 't')}`);
+    const d = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS h FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})`);
     parts.push(`${d.rows[0].n}:${d.rows[0].h}`);
   }
   return parts.join('/');
@@ -211,7 +190,7 @@ async function targetRows(client: pg.ClientBase, p: Prepared, keys: Row[]): Prom
 }
 
 /** A few sample rows of each kind with before/after cells (target column names). */
-export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: RowCounts, scope?: ScanScope): Promise<SampleRow[]> {
+export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: RowCounts): Promise<SampleRow[]> {
   const keys = p.keyColumns.map((k) => `c.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
   const samples: SampleRow[] = [];
   const pick = async (tracked: boolean) =>
@@ -244,7 +223,7 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
   }
   if (p.trackingExists && counts.delete > 0) {
     const tk = p.keyColumns.map((k) => `t.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
-    const del = (await client.query(`SELECT ${tk} FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})${inScope(p, scope, 't')} LIMIT ${SAMPLE}`)).rows as Record<string, string | null>[];
+    const del = (await client.query(`SELECT ${tk} FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')}) LIMIT ${SAMPLE}`)).rows as Record<string, string | null>[];
     const b = await targetRows(client, p, del.map(toKey));
     for (const r of del) {
       const bb = find(b, toKey(r));
