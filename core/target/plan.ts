@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Plan, PlanStep, RowCounts } from '../api/model';
 import { toTableSyncError } from '../errors';
 import { prepare, type Prepared } from './prepare';
-import { createScanTables, diffDigest, diffRows, checkUnchanged, loadScan, sampleRows, tuneSession, tuneTransaction } from './rows';
+import { createScanTables, diffDigest, diffRows, loadScan, sampleRows, tuneSession, tuneTransaction } from './rows';
 import type { SyncJob } from './job';
 
 export function planFingerprint(p: Prepared, rows: RowCounts, digest: string): string {
@@ -56,9 +56,10 @@ export async function planOn(client: pg.ClientBase, job: SyncJob): Promise<Plan>
     if (canScan(p)) {
       await createScanTables(client, p);
       await client.query('SET TRANSACTION READ ONLY');
-      const unchanged = await checkUnchanged(client, p);
-      const scanned = await loadScan(client, p, unchanged);
-      rows = await diffRows(client, p, scanned, unchanged);
+      // No "nothing changed?" summary here (apply has it): people ask for a plan when they expect
+      // changes, and then the summary is only extra work before the scan that shows them.
+      const scanned = await loadScan(client, p);
+      rows = await diffRows(client, p, scanned);
       digest = await diffDigest(client, p, rows);
       samples = await sampleRows(client, p, rows);
     }

@@ -19,6 +19,7 @@ import type { SyncJob } from './job';
 import { castExists, desiredColumns, overrideSuggestion, probeTypes, vectorKind, type TargetColumn } from './target-columns';
 import { createVectorIndexSql, dropVectorIndexSql, vectorIndexName } from './vector-index';
 import { supportsCopyIn } from './copy-in';
+import { serverEncoding } from './binary-scan';
 
 export interface Blocker {
   code: string;
@@ -45,6 +46,7 @@ export interface Prepared {
   comparable: boolean;
   newSetup: FlowSetupState;
   copyIn: boolean;
+  targetEncoding: string;
   tableSql: string;
   trackingSql: string;
   /** Every column's staging type equals its target type: COPY can go straight into the table. */
@@ -261,9 +263,10 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
     rowSpec,
   };
   const copyIn = await supportsCopyIn(client);
+  const targetEncoding = await serverEncoding(client);
   return {
     job, columns, keyColumns, valueColumns, actual, state, preSteps, postSteps, blockers, warnings, freshTable,
-    trackingExists, comparable, newSetup, copyIn, tableSql, trackingSql,
+    trackingExists, comparable, newSetup, copyIn, targetEncoding, tableSql, trackingSql,
     directLoad: columns.every((c) => c.stagingType === c.type),
     needsStateSchema,
   };

@@ -10,6 +10,7 @@ import {
 } from '../source';
 import { quoteIdent } from '../sql/ident';
 import { summarySql, toSummary, type Summary } from './summary';
+import { copyBinaryOut, serverEncoding } from './binary-scan';
 import type { SourceSpec } from '../flow/schema';
 
 export type Row = (string | null)[];
@@ -35,6 +36,8 @@ export interface RowSource {
   readRowsByKeys(keys: Row[], opts?: { ignoreFilter?: boolean }): AsyncIterable<Row>;
   /** Count and XOR-hash of (key, mark) over the rows that pass the filter (see summary.ts). */
   summary?(): Promise<Summary>;
+  /** scan() in COPY binary format, from a database in `encoding` (see binary-scan.ts). */
+  binaryScan?: { encoding: string; scan(): AsyncIterable<Buffer> };
 }
 
 /** The flow's source table as a RowSource; validates the spec (table, columns, ordinal, filter). */
@@ -51,6 +54,7 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
   // The mark, typed: the ordinal column, or the server-computed fingerprint.
   const mark = resolved.ordinalColumn ? quoteIdent(resolved.ordinalColumn.name) : fingerprintSql(resolved.valueColumns);
   const keys = resolved.keyColumns.map((c) => quoteIdent(c.name));
+  const encoding = await serverEncoding(pool);
   return {
     schema: resolved.schema,
     table: resolved.table,
@@ -62,6 +66,7 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     scan: () => (mode === 'ordinal' ? scanKeyOrdinal(pool, resolved) : scanKeyFingerprint(pool, resolved)),
     copyRows: () => copyRowsOut(pool, resolved),
     readRowsByKeys: (keys, opts) => readRowsByKeys(pool, opts?.ignoreFilter ? unfiltered : resolved, keys),
+    binaryScan: { encoding, scan: () => copyBinaryOut(pool, `SELECT ${keys.join(', ')}, ${mark} ${fromWhereSql(resolved)}`, `scanning ${resolved.schema}.${resolved.table}`) },
     // The filter inside was validated by resolveSource; it runs READ ONLY through core/source's door.
     summary: () =>
       withReadOnly(pool, async (client) => {

@@ -5,6 +5,9 @@
  * are deletes. Only the changed rows are read again from the source.
  */
 import type pg from 'pg';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { RowCounts, SampleRow } from '../api/model';
 import { quoteIdent } from '../sql/ident';
 import { SOURCE_SETTINGS_SQL } from '../source';
@@ -86,9 +89,16 @@ export async function checkUnchanged(client: pg.ClientBase, p: Prepared): Promis
 export async function loadScan(client: pg.ClientBase, p: Prepared, unchanged?: Unchanged, onRows?: (n: number) => void): Promise<number> {
   if (unchanged) return 0;
   const cols = [...p.keyColumns.map((k) => ({ name: k.name, type: k.stagingType })), { name: MARK, type: markType(p) }];
-  const n = await loadCopyText(client, SCAN, cols, p.job.source.scan(), p.copyIn, onRows);
-  await client.query(`ANALYZE ${SCAN}`);
-  return n;
+  // No ANALYZE: the planner sizes a fresh temporary table from its pages, which is enough to pick
+  // the hash join, and sampling it costs more than it saves.
+  const bin = p.job.source.binaryScan;
+  if (bin && p.copyIn && bin.encoding === 'UTF8' && p.targetEncoding === 'UTF8' && p.keyColumns.every((k) => k.stagingType === k.sourceType)) {
+    const stream = client.query(copyFrom(`COPY ${SCAN} (${cols.map((c) => q(c.name)).join(', ')}) FROM STDIN (FORMAT binary)`));
+    await pipeline(Readable.from(bin.scan()), stream);
+    onRows?.(stream.rowCount);
+    return stream.rowCount;
+  }
+  return loadCopyText(client, SCAN, cols, p.job.source.scan(), p.copyIn, onRows);
 }
 
 /**
