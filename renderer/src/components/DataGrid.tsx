@@ -89,12 +89,19 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
   const items = virt.getVirtualItems();
   const firstVisible = items[0]?.index ?? 0;
   const lastVisible = items[items.length - 1]?.index ?? 0;
+  const [recheck, setRecheck] = useState(0);
   useEffect(() => {
     const s = app.browse.getState();
-    if (s.loading || s.rows.length === 0 || performance.now() < settleUntil.current) return;
+    if (s.loading || s.rows.length === 0) return;
+    const wait = settleUntil.current - performance.now();
+    if (wait > 0) {
+      // Look again once settled: a viewport parked at an edge sends no further scroll events.
+      const t = setTimeout(() => setRecheck((x) => x + 1), wait + 10);
+      return () => clearTimeout(t);
+    }
     if (lastVisible >= s.rows.length - EDGE_ROWS && s.nextCursor !== null) void s.loadNext();
     else if (firstVisible <= EDGE_ROWS && s.prevCursor !== null && s.firstIndex !== 0) void s.loadPrev();
-  }, [firstVisible, lastVisible, b.loading, b.rows.length, app.browse]);
+  }, [firstVisible, lastVisible, b.loading, b.rows.length, recheck, app.browse]);
 
   // Flashes fade by time: re-render while any is running so finished ones lose their class.
   const flashing = Object.keys(b.flash).length > 0;

@@ -168,7 +168,9 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
 
     const reset = async (where: 'first' | 'last') => {
       generation += 1;
-      set({ rows: [], rowKeys: [], pages: [], prevCursor: null, nextCursor: null, firstIndex: null, fromEnd: null });
+      // The old rows stay on screen under the loading overlay until the new ones arrive; only the
+      // cursors go, so nothing pages from them meanwhile.
+      set({ pages: [], prevCursor: null, nextCursor: null });
       const out = await fetchPage(where, where === 'last' ? { direction: 'last' } : { direction: 'forward' });
       if (!out) return;
       set({
@@ -222,7 +224,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         const same = get().target && JSON.stringify(get().target) === JSON.stringify(target);
         set({
           target,
-          ...(same ? {} : { sort: null, hidden: [], columns: [], keyColumns: [], flash: {} }),
+          ...(same ? {} : { sort: null, hidden: [], columns: [], keyColumns: [], flash: {}, rows: [], rowKeys: [], cut: {} }),
           filter: o.filter ?? (same ? get().filter : null),
           estimate: null,
           exact: null,
