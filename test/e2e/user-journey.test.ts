@@ -224,6 +224,7 @@ describe('user journey', () => {
     await app.screenshot('13-plan-update-old-new');
     await page.getByTestId('apply-plan').click();
     expect(await app.waitText(page.getByTestId('apply-result'), /Done in/, 60_000)).toMatch(/1 updated/);
+    await page.getByTestId('in-sync').waitFor({ timeout: 60_000 });
   });
 
   it('watches live: changes appear in the feed and flash in the open grid', async () => {

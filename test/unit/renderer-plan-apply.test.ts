@@ -41,6 +41,9 @@ describe('plan and apply', () => {
     const r = await p.getState().apply();
     expect(r?.stepsRun).toBe(2);
     expect(api.calls.find((c) => c.method === 'flows.apply')!.input).toMatchObject({ name: 'f', allowDestructive: true, expectedFingerprint: 'fp1' });
+    // and the screen then shows the plan as of now, not the one just applied
+    expect(api.calls.filter((c) => c.method === 'flows.plan')).toHaveLength(2);
+    expect(p.getState().result?.stepsRun).toBe(2);
   });
 
   it('a blocker blocks apply whatever is ticked', async () => {

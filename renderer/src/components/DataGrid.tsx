@@ -114,7 +114,8 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
   const rowNumber = (i: number): string => {
     if (b.firstIndex !== null) return String(b.firstIndex + i + 1);
     if (b.fromEnd !== null && b.exact !== null) return String(b.exact - b.fromEnd - (b.rows.length - 1 - i));
-    if (b.fromEnd !== null) return `−${b.fromEnd + (b.rows.length - 1 - i)}`;
+    // Counted from the end, like a negative index: −1 is the last row.
+    if (b.fromEnd !== null) return `−${b.fromEnd + (b.rows.length - i)}`;
     return '';
   };
 

@@ -8,7 +8,7 @@ import { useApp, useS } from '../app-context';
 import { errorMessage } from '../api/client';
 import type { Cell, Hazard, SampleRow } from '../api/types';
 import { Empty, ErrorBox, Loading } from '../components/States';
-import { destructiveSteps } from '../stores/plan';
+import { destructiveSteps, nothingToDo } from '../stores/plan';
 import { fmtCount, fmtMs } from '../lib/format';
 import { useShortcut } from '../lib/shortcuts';
 
@@ -131,6 +131,9 @@ export function PlanScreen({ flow }: { flow: string }) {
                 </ul>
               </div>
             </div>
+          )}
+          {nothingToDo(plan) && plan.blockers.length === 0 && (
+            <div className="alert ok" data-testid="in-sync">The target is in sync: applying now would change nothing.</div>
           )}
           {plan.warnings.map((w, i) => (
             <div key={i} className="alert warn">{w}</div>

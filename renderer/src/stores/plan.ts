@@ -32,6 +32,12 @@ export interface PlanState {
   reset(): void;
 }
 
+/** A plan with no steps and no row changes: applying would only confirm what is there. */
+export function nothingToDo(plan: Plan): boolean {
+  const r = plan.rows;
+  return plan.steps.length === 0 && r.insert === 0 && r.update === 0 && r.delete === 0;
+}
+
 export function destructiveSteps(plan: Plan | null): number[] {
   return plan ? plan.steps.flatMap((s, i) => (s.destructive ? [i] : [])) : [];
 }
@@ -72,6 +78,7 @@ export function createPlanStore(api: ApiClient) {
     canApply() {
       const { plan, allowed, applying, planning } = get();
       if (!plan || applying || planning || plan.blockers.length > 0) return false;
+      if (nothingToDo(plan)) return false;
       return destructiveSteps(plan).every((i) => allowed.includes(i));
     },
     async apply() {
@@ -87,6 +94,8 @@ export function createPlanStore(api: ApiClient) {
           requestId: applyRequestId,
         });
         set({ applying: false, applyRequestId: null, result, progress: get().progress ? { ...get().progress!, phase: 'done' } : null });
+        // What the screen shows must stay true: after apply, the plan as of now (normally: nothing to do).
+        await get().computePlan(s.flow);
         return result;
       } catch (e) {
         const code = errorCode(e);
