@@ -61,3 +61,6 @@ export async function dropFlow(ctx: FlowContext, opts: { dryRun?: boolean } = {}
   if (opts.dryRun) return withTargetClient(ctx, (c) => dropOn(c, ctx, opts));
   return locked(ctx, (c) => dropOn(c, ctx, opts));
 }
+
+export { TableSchema, TableTarget, declareTableTarget, mountTableTarget, type ColumnDef, type DeclareOptions } from './declare';
+export { formatPlan, formatApplyResult, formatSteps } from './plan-text';
