@@ -14,6 +14,20 @@ import { createHash } from 'node:crypto';
 import { qualifiedName, quoteIdent, quoteLiteral } from '../sql/ident';
 import type { CaptureNames } from './channel';
 
+/**
+ * Session settings the function runs with, so key and ordinal text is the same whatever the writing
+ * session set (a timestamptz key written under TimeZone 'Europe/Berlin' must read back as the text
+ * the source's re-read produces, or the key would look gone). Must match core/source's
+ * SOURCE_SETTINGS_SQL (a unit test checks).
+ */
+export const CAPTURE_SETTINGS: ReadonlyArray<readonly [string, string]> = [
+  ['TimeZone', 'UTC'],
+  ['DateStyle', 'ISO, MDY'],
+  ['IntervalStyle', 'postgres'],
+  ['bytea_output', 'hex'],
+  ['extra_float_digits', '1'],
+];
+
 /** Bump when the generated function changes shape in a way the hash alone should not decide. */
 export const CAPTURE_VERSION = 1;
 
@@ -86,7 +100,8 @@ BEGIN
 END
 `;
   const tag = dollarTag(body);
-  const createFunction = `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql AS ${tag}${body}${tag}`;
+  const settings = CAPTURE_SETTINGS.map(([k, v]) => `SET ${k} = ${quoteLiteral(v)}`).join(' ');
+  const createFunction = `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql ${settings} AS ${tag}${body}${tag}`;
   const rowTrigger = `CREATE TRIGGER ${quoteIdent(names.rowTrigger)} AFTER INSERT OR UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${fn}()`;
   const truncateTrigger = `CREATE TRIGGER ${quoteIdent(names.truncateTrigger)} AFTER TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`;
   const hash = createHash('sha256')

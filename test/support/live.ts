@@ -96,7 +96,7 @@ export async function waitForSameRows(what: string, a: pg.Pool, aSql: string, b:
   try {
     return await waitFor(what, async () => {
       const [x, y] = await Promise.all([rowsAsLines(a, aSql), rowsAsLines(b, bSql)]);
-      last = `source ${x.length} rows, target ${y.length} rows`;
+      last = `source ${x.length} rows, target ${y.length} rows${x.length < 5 ? `: ${x.join(' ')} vs ${y.join(' ')}` : ''}`;
       return JSON.stringify(x) === JSON.stringify(y) ? x : undefined;
     }, timeoutMs, 50);
   } catch (e) {

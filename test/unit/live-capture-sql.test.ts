@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { CAPTURE_SETTINGS, captureSql, hashFromComment, functionComment } from '../../core/live/capture-sql';
+import { captureNames } from '../../core/live/channel';
+import { SOURCE_SETTINGS_SQL } from '../../core/source/source-sql';
+
+const names = captureNames('f', 'T');
+
+describe('capture SQL', () => {
+  it('runs the function with the settings the source re-read uses, so key text matches', () => {
+    const source = SOURCE_SETTINGS_SQL.split(';').map((s) => s.trim()).filter(Boolean).map((s) => {
+      const m = s.match(/^SET LOCAL (\w+) = '?([^']*)'?$/);
+      if (!m) throw new Error(`unexpected setting: ${s}`);
+      return [m[1]!, m[2]!];
+    });
+    expect(Object.fromEntries(CAPTURE_SETTINGS)).toEqual(Object.fromEntries(source));
+  });
+
+  it('quotes every identifier and the channel, and cannot be ended early by a name', () => {
+    const sql = captureSql({ schema: 'My Schema', table: 'T"x', keyColumns: ['$tablesync$', "it's"] }, captureNames('f', 'T', 'Chan $tablesync$ "q"'));
+    const fn = sql.install[0]!;
+    expect(fn).toContain(`"My Schema"."Chan $tablesync$ ""q""_n"()`);
+    expect(fn).toContain(`pg_notify('Chan $tablesync$ "q"', payload)`);
+    expect(fn).toContain(`'it''s', NEW."it's"::text`);
+    expect(fn).toMatch(/AS \$tablesync1\$/);
+    expect(sql.install[3]).toBe(`CREATE TRIGGER "Chan $tablesync$ ""q""_t" AFTER INSERT OR UPDATE OR DELETE ON "My Schema"."T""x" FOR EACH ROW EXECUTE FUNCTION "My Schema"."Chan $tablesync$ ""q""_n"()`);
+  });
+
+  it('changes the definition hash with the key, the ordinal and the channel, and records it in the comment', () => {
+    const base = { schema: 'public', table: 'T', keyColumns: ['id'] };
+    const h = captureSql(base, names).hash;
+    expect(captureSql({ ...base, ordinalColumn: 'm' }, names).hash).not.toBe(h);
+    expect(captureSql({ ...base, keyColumns: ['id', 'b'] }, names).hash).not.toBe(h);
+    expect(captureSql(base, captureNames('g', 'T')).hash).not.toBe(h);
+    expect(captureSql(base, names).hash).toBe(h);
+    expect(hashFromComment(functionComment(h, 'x'))).toBe(h);
+    expect(hashFromComment('something else')).toBeUndefined();
+  });
+});
