@@ -29,7 +29,7 @@ const keyText = (k: Record<string, string | null>) => Object.entries(k).map(([n,
 function formatSample(s: SampleRow): string {
   if (s.op === 'update' && s.changed && s.before && s.after) {
     const diffs = s.changed.map((c) => `${c}: ${cell(s.before![c])} → ${cell(s.after![c])}`).join('; ');
-    return `    update ${keyText(s.key)}  ${diffs || '(re-checked)'}\n`;
+    return `    ${'update'.padEnd(7)} ${keyText(s.key)}  ${diffs || '(re-checked, no value differs)'}\n`;
   }
   const row = s.after ?? s.before;
   const cols = row ? Object.entries(row).filter(([n]) => !(n in s.key)).slice(0, 4).map(([n, v]) => `${n}=${cell(v)}`).join(', ') : '';

@@ -192,6 +192,9 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
   const sameTable = state?.setup.target.schema === target.schema && state?.setup.target.table === target.table;
   const trackingExists = Boolean(state) && trackingTableExists && sameTrackedKey && sameTable && !freshTable;
   const comparable = trackingExists && state!.setup.rowSpec === rowSpec && state!.setup.tracking.mode === mode && !needsBackfill && !retypeOrdinal;
+  if (trackingExists && !comparable) {
+    warnings.push(`every row is re-checked this time (the flow's columns, types or change detection changed): "update" counts rows read again, and only those whose values differ are rewritten`);
+  }
   if (trackingExists && retypeOrdinal) {
     // Keep the tracked keys (ownership); only the remembered ordinals are forgotten and re-read.
     preSteps.push({
