@@ -70,6 +70,11 @@ export async function mergeStage(client: pg.ClientBase, p: Prepared): Promise<{ 
   return { inserted: Number(row.i), updated: Number(row.u) };
 }
 
+/** `DISTINCT ON (…) ` when overridden key types may fold two source keys into one target key. */
+function dedupeKeys(p: Prepared, alias: string): string {
+  return p.keyColumns.some((k) => k.stagingType !== k.type) ? `DISTINCT ON (${p.keyColumns.map((k) => castKey(k, alias)).join(', ')}) ` : '';
+}
+
 /**
  * Tracking after a merge: changed keys that were staged take the scanned mark; changed keys that
  * vanished between scan and read are deleted (when tracked); staged keys the scan did not see
@@ -81,7 +86,7 @@ async function settleTracking(client: pg.ClientBase, p: Prepared, fullCopy: bool
   // inserts into an index), so it is filled without ON CONFLICT: it was empty, keys are unique.
   await client.query(
     `INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
-     SELECT ${p.keyColumns.map((k) => castKey(k, 'c')).join(', ')}, c.${q(MARK)} FROM ${CHANGED} c
+     SELECT ${dedupeKeys(p, 'c')}${p.keyColumns.map((k) => castKey(k, 'c')).join(', ')}, c.${q(MARK)} FROM ${CHANGED} c
       WHERE EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${keyEq(p, 'g', 'c')})
      ${p.trackingExists ? `ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}` : ''}`,
   );
@@ -98,7 +103,7 @@ async function settleTracking(client: pg.ClientBase, p: Prepared, fullCopy: bool
   if (fullCopy) {
     await client.query(
       `INSERT INTO ${p.trackingSql} (${tk})
-       SELECT ${p.keyColumns.map((k) => castKey(k, 'g')).join(', ')} FROM ${STAGE} g
+       SELECT ${dedupeKeys(p, 'g')}${p.keyColumns.map((k) => castKey(k, 'g')).join(', ')} FROM ${STAGE} g
         WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEq(p, 's', 'g')})
           AND NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keyEqCast(p, 't', 'g')})`,
     );

@@ -146,7 +146,8 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   // (the deletes) are counted without another join over the whole table.
   const trackedRows = async (where: string) => (p.trackingExists ? Number((await client.query(`SELECT count(*) AS n FROM ${p.trackingSql} t WHERE true${where}`)).rows[0].n) : 0);
   const tracked = await trackedRows('');
-  const del = p.trackingExists ? tracked - (scanned - ins) : 0;
+  // (Folded keys, see mergeStage, can make two scanned keys match one tracked key: never below 0.)
+  const del = p.trackingExists ? Math.max(0, tracked - (scanned - ins)) : 0;
   let foreign = 0;
   if (p.actual !== undefined && !p.freshTable) {
     // Tracked rows are rows of the table (the flow writes both in one transaction), so the rest is foreign.
