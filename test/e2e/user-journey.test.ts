@@ -227,6 +227,28 @@ describe('user journey', () => {
     await page.getByTestId('in-sync').waitFor({ timeout: 60_000 });
   });
 
+  it('warns that a rename makes a new flow, and asks for a tick before a destructive step', async () => {
+    await page.getByRole('button', { name: 'Edit flow' }).click();
+    await page.getByTestId('columns-table').waitFor();
+    await page.getByTestId('flow-name').fill('products_sync_v2');
+    expect(await page.getByTestId('rename-warning').innerText()).toMatch(/Renaming makes a new flow/);
+    await page.getByTestId('flow-name').fill(FLOW);
+    await expect.poll(() => page.getByTestId('rename-warning').count()).toBe(0);
+    await page.getByLabel('include qty').uncheck();
+    await page.getByTestId('preview-plan').click();
+    const drop = page.locator('[data-step="drop-column"]');
+    await drop.waitFor({ timeout: 60_000 });
+    expect(await drop.innerText()).toMatch(/DROP COLUMN "qty"/);
+    expect(await drop.innerText()).toMatch(/deletes data/);
+    expect(await page.getByTestId('apply-plan').isDisabled()).toBe(true);
+    await app.screenshot('14-plan-destructive');
+    await drop.getByRole('checkbox').check();
+    expect(await page.getByTestId('apply-plan').isEnabled()).toBe(true);
+    await page.getByTestId('apply-plan').click();
+    await app.waitText(page.getByTestId('apply-result'), /Done in/, 60_000);
+    await page.getByTestId('in-sync').waitFor({ timeout: 60_000 });
+  });
+
   it('watches live: changes appear in the feed and flash in the open grid', async () => {
     await app.go('Monitor');
     await page.getByTestId('monitor-screen').waitFor();
@@ -239,7 +261,7 @@ describe('user journey', () => {
     await source.sql(`UPDATE products SET name = 'live edit three', updated_at = now() WHERE id = 3`);
     await page.locator('[data-row][data-flash="true"]').first().waitFor({ timeout: 30_000 });
     expect(await table.row(2)).toContain('live edit three');
-    await app.screenshot('14-grid-live-flash');
+    await app.screenshot('15-grid-live-flash');
 
     await source.sql(`INSERT INTO products VALUES (1500000, 'new live row', 9.99, 3, NULL, NULL, NULL, now())`);
     await source.sql(`DELETE FROM products WHERE id = 5`);
@@ -250,7 +272,7 @@ describe('user journey', () => {
     expect(text).toMatch(/update\s+3\s+applied/);
     expect(text).toMatch(/insert\s+1500000\s+(filtered-out|skipped)/);
     expect(text).toMatch(/delete\s+5\s+deleted/);
-    await app.screenshot('15-monitor-live');
+    await app.screenshot('16-monitor-live');
   });
 
   it('says when the listener connection is killed, reconnects and catches up', async () => {
@@ -265,20 +287,20 @@ describe('user journey', () => {
     await app.waitText(log, /reconnecting/, 30_000);
     await expect.poll(() => page.getByTestId('listener-state').getAttribute('data-state'), { timeout: 60_000 }).toBe('live');
     expect(await log.innerText()).toMatch(/live[\s\S]*(catching up|caught up)[\s\S]*reconnecting/);
-    await app.screenshot('16-monitor-reconnected');
+    await app.screenshot('17-monitor-reconnected');
   });
 
   it('drops the flow: target, trigger and state removed', async () => {
     await page.getByTestId('watch-stop').click().catch(() => {});
     await app.go('Flows');
     await page.getByTestId('flows-table').waitFor();
-    await app.screenshot('17-flows');
+    await app.screenshot('18-flows');
     await page.getByTestId(`drop-${FLOW}`).click();
     const dropped = await app.waitText(page.getByTestId('drop-result'), /Dropped/, 60_000);
     expect(dropped).toContain(FLOW);
     const triggers = await source.sql(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'products'::regclass AND NOT tgisinternal`);
     expect(triggers.rows[0].n).toBe(0);
-    await app.screenshot('18-flow-dropped');
+    await app.screenshot('19-flow-dropped');
   });
 
   it('lists the shortcuts, and reads well in the dark theme', async () => {
@@ -286,14 +308,14 @@ describe('user journey', () => {
     await page.locator('body').click({ position: { x: 700, y: 860 } });
     await page.keyboard.press('?');
     await page.getByTestId('shortcuts').waitFor();
-    await app.screenshot('19-shortcuts');
+    await app.screenshot('20-shortcuts');
     await page.keyboard.press('Escape');
     await app.toggleTheme();
     await app.go('Explorer');
     await table.openTable('public', 'products');
-    await app.screenshot('20-dark-table');
+    await app.screenshot('21-dark-table');
     await app.go('Connections');
-    await app.screenshot('21-dark-connections');
+    await app.screenshot('22-dark-connections');
     expect(pageErrors).toEqual([]);
   });
 });

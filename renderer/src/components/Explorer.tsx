@@ -10,6 +10,7 @@ export function Explorer() {
   const cat = useS(app.catalog, (s) => s);
   const flows = useS(app.flows, (s) => s.list);
   const view = useS(app.ui, (s) => s.view);
+  const monitors = useS(app.monitor, (s) => s.flows);
   const searchRef = useRef<HTMLInputElement>(null);
   useShortcut('Mod+K', () => {
     app.ui.getState().go({ name: 'table' });
@@ -108,7 +109,7 @@ export function Explorer() {
             >
               <span className="caret">⇢</span>
               <span className="name">{f.name}</span>
-              {f.watching && <span className="badge ok">live</span>}
+              {(monitors[f.name]?.watching ?? f.watching) && <span className="badge ok">live</span>}
             </button>
           ))}
         </div>

@@ -26,8 +26,9 @@ export function PlanScreen({ flow }: { flow: string }) {
   const p = useS(app.plan, (s) => s);
   const [tab, setTab] = useState<OpTab>('all');
 
+  // Every visit plans afresh: the flow, the source or the target may have changed since the last one.
   useEffect(() => {
-    if (app.plan.getState().flow !== flow || !app.plan.getState().plan) void app.plan.getState().computePlan(flow);
+    if (!app.plan.getState().applying) void app.plan.getState().computePlan(flow);
   }, [flow, app]);
 
   const apply = () => void app.plan.getState().apply();
