@@ -22,7 +22,8 @@ export interface PlanState {
   applyError: string | null;
   /** Set when apply found the world changed since the plan: the new plan is shown for review. */
   staleNotice: string | null;
-  computePlan(flow: string): Promise<void>;
+  /** keepResult: leave the last apply's result on screen (the recompute right after an apply). */
+  computePlan(flow: string, opts?: { keepResult?: boolean }): Promise<void>;
   setAllowed(step: number, allowed: boolean): void;
   /** True when nothing blocks apply and every destructive step is ticked. */
   canApply(): boolean;
@@ -56,9 +57,9 @@ export function createPlanStore(api: ApiClient) {
     result: null,
     applyError: null,
     staleNotice: null,
-    async computePlan(flow) {
+    async computePlan(flow, opts = {}) {
       const planRequestId = newRequestId('plan');
-      const keepResult = get().flow === flow;
+      const keepResult = get().flow === flow && !!opts.keepResult;
       set({ flow, planning: true, planRequestId, error: null, allowed: [], ...(keepResult ? {} : { plan: null, result: null, progress: null, applyError: null, staleNotice: null }) });
       try {
         const plan = await api.call('flows.plan', { name: flow, requestId: planRequestId, sampleLimit: 200 });
@@ -95,14 +96,15 @@ export function createPlanStore(api: ApiClient) {
         });
         set({ applying: false, applyRequestId: null, result, progress: get().progress ? { ...get().progress!, phase: 'done' } : null });
         // What the screen shows must stay true: after apply, the plan as of now (normally: nothing to do).
-        await get().computePlan(s.flow);
+        await get().computePlan(s.flow, { keepResult: true });
         return result;
       } catch (e) {
         const code = errorCode(e);
         set({ applying: false, applyRequestId: null });
         if (code === 'PLAN_STALE') {
-          set({ staleNotice: 'The source, the target or the flow changed since this plan was computed. Here is the plan as of now: review it and apply again.' });
+          const staleNotice = 'The source, the target or the flow changed since this plan was computed. Here is the plan as of now: review it and apply again.';
           await get().computePlan(s.flow);
+          set({ staleNotice });
         } else {
           set({ applyError: code === 'CANCELLED' ? 'Apply was cancelled; the target is as it was before.' : errorMessage(e) });
         }
