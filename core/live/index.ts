@@ -20,7 +20,7 @@ import { captureNames, type CaptureNames } from './channel';
 import { dropCapture } from './capture';
 import { prepareKeySync, type KeySync } from './key-sync';
 import { captureDropSql } from './capture-sql';
-import { preciseNow, runWatch, type Applier, type KeyOutcome, type WatchHandle, type WatchOptions } from './watch';
+import { preciseNow, runWatch, type Applier, type WatchHandle, type WatchOptions } from './watch';
 
 export { captureNames, defaultChannel, type CaptureNames } from './channel';
 export { captureSql, captureDropSql, type CaptureTable } from './capture-sql';
@@ -75,13 +75,8 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
       const applier: Applier = {
         syncKeys: async (keys) => {
           keySync ??= await prepareKeySync(client, job);
-          const r = await keySync.run(keys);
-          const committedAt = preciseNow(); // syncKeysOn resolves right after its COMMIT
-          const outcome = new Map<string, KeyOutcome>();
-          for (const k of r.applied) outcome.set(JSON.stringify(k), 'applied');
-          for (const k of r.filteredOut) outcome.set(JSON.stringify(k), 'filtered-out');
-          for (const k of r.deleted) outcome.set(JSON.stringify(k), 'deleted');
-          return { outcomes: keys.map((k) => outcome.get(JSON.stringify(k)) ?? 'skipped'), committedAt };
+          const outcomes = await keySync.run(keys);
+          return { outcomes, committedAt: preciseNow() }; // run resolves right after its statement committed
         },
         catchUp: async () => {
           keySync = undefined;

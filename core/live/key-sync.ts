@@ -21,14 +21,25 @@ import type { Row } from '../target/row-source';
 import type { SyncJob } from '../target/job';
 import { syncKeysOn } from '../target/sync-keys';
 
-export interface KeySyncResult {
-  applied: Row[];
-  deleted: Row[];
-  filteredOut: Row[];
-}
+/**
+ * What became of a key: its row was written (`applied`), was already up to date (`skipped`), is gone
+ * from the source and was removed from the target (`deleted`) or was never there (`skipped`),
+ * exists but does not pass the filter (`filtered-out`, removed from the target when it was there).
+ */
+export type KeyOutcome = 'applied' | 'deleted' | 'filtered-out' | 'skipped';
 
 export interface KeySync {
-  run(keys: Row[]): Promise<KeySyncResult>;
+  /** Outcomes in the order of `keys`. */
+  run(keys: Row[]): Promise<KeyOutcome[]>;
+}
+
+/** Outcomes from core/target's syncKeys result (which does not tell unchanged rows apart). */
+function outcomesOf(keys: Row[], r: { applied: Row[]; deleted: Row[]; filteredOut: Row[] }): KeyOutcome[] {
+  const outcome = new Map<string, KeyOutcome>();
+  for (const k of r.applied) outcome.set(JSON.stringify(k), 'applied');
+  for (const k of r.filteredOut) outcome.set(JSON.stringify(k), 'filtered-out');
+  for (const k of r.deleted) outcome.set(JSON.stringify(k), 'deleted');
+  return keys.map((k) => outcome.get(JSON.stringify(k)) ?? 'skipped');
 }
 
 async function collect(it: AsyncIterable<Row>): Promise<Row[]> {
@@ -48,9 +59,9 @@ export function batchSql(p: Prepared): string {
   const keys = p.keyColumns;
   const nCols = cols.length;
   const rowParams = cols.map((_, i) => `$${i + 1}::text[]`).join(', ');
-  const rowAliases = cols.map((_, i) => `c${i + 1}`).join(', ');
+  const rowAliases = [...cols.map((_, i) => `c${i + 1}`), 'n'].join(', ');
   const keyParams = keys.map((_, i) => `$${nCols + i + 1}::text[]`).join(', ');
-  const keyAliases = keys.map((_, i) => `k${i + 1}`).join(', ');
+  const keyAliases = [...keys.map((_, i) => `k${i + 1}`), 'n'].join(', ');
   const tk = keys.map((k) => q(k.name)).join(', ');
   const vals = p.valueColumns;
   const onConflict = vals.length === 0
@@ -61,7 +72,12 @@ export function batchSql(p: Prepared): string {
   const mark = ordIdx >= 0 ? `s.c${ordIdx + 1}::${markType(p)}` : 'NULL';
   const keyFromRows = keys.map((k) => fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)).join(', ');
   const keyFromMissing = keys.map((k, i) => `t.${q(k.name)} = ${fromText(k, `g.k${i + 1}`)}`).join(' AND ');
-  return `WITH s AS (SELECT * FROM unnest(${rowParams}) AS s(${rowAliases})),
+  const valueText = (alias: 'x' | 's') => `ROW(${vals.map((c) => (alias === 'x' ? `x.${q(c.name)}` : fromText(c, `s.c${cols.indexOf(c) + 1}`))).join(', ')})::text`;
+  const keyJoin = keys.map((k) => `x.${q(k.name)} = ${fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)}`).join(' AND ');
+  // Decided on the statement's snapshot, before the upsert: which present rows really change.
+  const changedWhere = `x.${q(keys[0]!.name)} IS NULL${vals.length ? ` OR ${valueText('x')} IS DISTINCT FROM ${valueText('s')}` : ''}`;
+  return `WITH s AS (SELECT * FROM unnest(${rowParams}) WITH ORDINALITY AS s(${rowAliases})),
+  changed AS (SELECT s.n FROM s LEFT JOIN ${p.tableSql} x ON ${keyJoin} WHERE ${changedWhere}),
   upserted AS (
     INSERT INTO ${p.tableSql} AS x (${cols.map((c) => q(c.name)).join(', ')})
     SELECT ${cols.map((c, i) => fromText(c, `s.c${i + 1}`)).join(', ')} FROM s
@@ -73,13 +89,14 @@ export function batchSql(p: Prepared): string {
     ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}
     RETURNING 1),
   untracked AS (
-    DELETE FROM ${p.trackingSql} t USING unnest(${keyParams}) AS g(${keyAliases})
+    DELETE FROM ${p.trackingSql} t USING unnest(${keyParams}) WITH ORDINALITY AS g(${keyAliases})
      WHERE ${keyFromMissing}
-    RETURNING ${keys.map((k) => `t.${q(k.name)}`).join(', ')}),
+    RETURNING ${keys.map((k) => `t.${q(k.name)}`).join(', ')}, g.n),
   removed AS (
     DELETE FROM ${p.tableSql} x USING untracked u WHERE ${keyEq(p, 'x', 'u')}
     RETURNING 1)
-SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM tracked) AS tracked, (SELECT count(*) FROM removed) AS removed`;
+SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM tracked) AS tracked, (SELECT count(*) FROM removed) AS removed,
+       (SELECT coalesce(string_agg(n::text, ','), '') FROM changed) AS changed, (SELECT coalesce(string_agg(n::text, ','), '') FROM untracked) AS untracked`;
 }
 
 /**
@@ -100,7 +117,7 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
     throw new TableSyncError('PLAN_STALE', `flow "${job.flowName}" has changes that need an apply first${pending.length ? `: ${pending.map((s) => s.summary).join('; ')}` : ''}`, { steps: pending });
   }
   // Overridden key types can fold two source keys into one target key: leave that to syncKeysOn's dedupe.
-  if (p.keyColumns.some((k) => k.stagingType !== k.type)) return { run: (keys) => syncKeysOn(client, job, keys) };
+  if (p.keyColumns.some((k) => k.stagingType !== k.type)) return { run: async (keys) => outcomesOf(keys, await syncKeysOn(client, job, keys)) };
 
   const sql = batchSql(p);
   const nk = job.source.keyColumns.length;
@@ -118,16 +135,20 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
         ...p.columns.map((_, i) => present.map((r) => r[i] ?? null)),
         ...p.keyColumns.map((_, i) => missing.map((k) => k[i] ?? null)),
       ];
+      let r: { changed: string; untracked: string };
       try {
-        await client.query(sql, values);
+        r = (await client.query<{ changed: string; untracked: string }>(sql, values)).rows[0]!;
       } catch (e) {
         throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);
       }
-      return {
-        applied: present.map((r) => r.slice(0, nk)),
-        filteredOut: missing.filter((k) => existingKeys.has(JSON.stringify(k))),
-        deleted: missing.filter((k) => !existingKeys.has(JSON.stringify(k))),
-      };
+      // unnest ordinality is 1-based: present row i is n = i + 1, missing key j is n = j + 1.
+      const positions = (list: string) => new Set(list ? list.split(',').map((n) => Number(n) - 1) : []);
+      const changed = positions(r.changed);
+      const removed = positions(r.untracked);
+      const outcome = new Map<string, KeyOutcome>();
+      present.forEach((row, i) => outcome.set(JSON.stringify(row.slice(0, nk)), changed.has(i) ? 'applied' : 'skipped'));
+      missing.forEach((k, j) => outcome.set(JSON.stringify(k), existingKeys.has(JSON.stringify(k)) ? 'filtered-out' : removed.has(j) ? 'deleted' : 'skipped'));
+      return keys.map((k) => outcome.get(JSON.stringify(k)) ?? 'skipped');
     },
   };
 }

@@ -15,13 +15,14 @@ import { INPUT_ERROR_CODES, type TableSyncError, toTableSyncError } from '../err
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { Batcher, type Batch } from './batcher';
 import { ensureCapture } from './capture';
+import type { KeyOutcome } from './key-sync';
 import type { CaptureTable } from './capture-sql';
 import type { CaptureNames } from './channel';
 import { openListener, type Listener, type ListenerOptions } from './listener';
 import { parseCaptureMessage } from './payload';
 import { Wakeup } from './wakeup';
 
-export type KeyOutcome = 'applied' | 'deleted' | 'filtered-out' | 'skipped';
+export type { KeyOutcome };
 
 /** The target side of live apply (core/target's syncKeys and catchUp, bound to a flow). */
 export interface Applier {

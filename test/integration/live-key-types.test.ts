@@ -41,7 +41,9 @@ describe('keys whose text form depends on session settings', () => {
     if (process.env.LIVE_DEBUG) console.log(events);
     const byOutcome = (o: string) => events.filter((e) => e.outcome === o).map((e) => e.key.sensor);
     expect(byOutcome('failed')).toEqual([]);
-    expect(new Set(byOutcome('applied'))).toEqual(new Set(['0.30000000000000004', '1e-300']));
-    expect(events.filter((e) => e.key.sensor === '3').at(-1)?.outcome).toBe('deleted');
+    expect(byOutcome('applied')).toEqual(expect.arrayContaining(['0.30000000000000004', '1e-300']));
+    expect(events.filter((e) => e.key.sensor !== '3').every((e) => e.outcome === 'applied')).toBe(true);
+    // deleted when its insert was applied first, skipped when insert and delete came in one batch
+    expect(['deleted', 'skipped']).toContain(events.filter((e) => e.key.sensor === '3').at(-1)?.outcome);
   });
 });

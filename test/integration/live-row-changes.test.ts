@@ -70,7 +70,22 @@ describe('watch applies inserts, updates and deletes', () => {
     expect(rows.filter((r) => r.name === 'final')).toHaveLength(50);
     const txEvents = w.events.filter((e) => Number(e.key.id) >= 100 && Number(e.key.id) < 200);
     expect(txEvents).toHaveLength(100);
-    expect(txEvents.filter((e) => e.outcome === 'deleted')).toHaveLength(10);
+    // inserted and deleted within the transaction: never in the target, nothing to do
+    expect(txEvents.filter((e) => e.outcome === 'skipped').map((e) => e.op)).toEqual(Array(10).fill('delete'));
+  });
+
+  it('reports an update that changes nothing the flow copies as skipped', async () => {
+    const before = w.events.length;
+    await t.src.sql(`UPDATE items SET price = price WHERE id = 1`);
+    const e = await waitFor('its event', () => w.events.slice(before).find((x) => x.key.id === '1'));
+    expect(e).toMatchObject({ key: { id: '1' }, outcome: 'skipped' });
+  });
+
+  it('reports a row inserted and deleted within one transaction as skipped', async () => {
+    await t.src.sql(`BEGIN; INSERT INTO items VALUES (5, 'brief', 1); DELETE FROM items WHERE id = 5; COMMIT`);
+    const e = await waitFor('its event', () => w.events.find((x) => x.key.id === '5'));
+    expect(e).toMatchObject({ op: 'delete', outcome: 'skipped' });
+    expect((await target()).some((r) => r.id === '5')).toBe(false);
   });
 
   it('stops cleanly: UNLISTEN, the lock released, the status stopped', async () => {
