@@ -14,7 +14,7 @@ export const SHORTCUTS: Array<{ keys: string; what: string; where: string }> = [
   { keys: 'Mod+.', what: 'Cancel the running query, plan or apply', where: 'Anywhere' },
   { keys: 'Mod+Shift+F', what: 'New flow from this table', where: 'Table browser' },
   { keys: 'Mod+S', what: 'Save the flow', where: 'Flow setup' },
-  { keys: 'Mod+P', what: 'Preview the plan', where: 'Flow setup, Flows' },
+  { keys: 'Mod+P', what: 'Preview the plan (plan again)', where: 'Flow setup, Diff preview' },
   { keys: 'Mod+Shift+Enter', what: 'Apply the plan', where: 'Diff preview' },
   { keys: 'Space', what: 'Pause / resume the feed', where: 'Monitor' },
   { keys: 'Mod+Shift+L', what: 'Light / dark theme', where: 'Anywhere' },
@@ -54,7 +54,8 @@ export function useShortcut(combo: string | string[], handler: (e: KeyboardEvent
     const on = (e: KeyboardEvent) => {
       for (const c of key.split('|')) {
         if (!matches(e, c)) continue;
-        if (!c.includes('Mod') && typingIn(e)) return;
+        // Plain keys, and Home/End (cursor moves in an editor), belong to the field being typed in.
+        if ((!c.includes('Mod') || /Home|End$/.test(c)) && typingIn(e)) return;
         e.preventDefault();
         ref.current(e);
         return;
