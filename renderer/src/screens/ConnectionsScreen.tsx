@@ -38,13 +38,22 @@ export function ConnectionsScreen() {
           <Empty title="No connections yet" testId="connections-empty">
             <div>Add your PostgreSQL database, or start the built-in demo: a real PostgreSQL with products, customers and orders, and a pgvector target.</div>
             <div className="row" style={{ marginTop: 8 }}>
-              <button className="btn primary" onClick={() => void app.connections.getState().startDemo()} disabled={s.demo?.state === 'starting'}>
+              <button
+                className="btn primary"
+                onClick={() =>
+                  void app.connections.getState().startDemo().then(() => {
+                    if (!app.connections.getState().demoError) app.ui.getState().go({ name: 'table' });
+                  })
+                }
+                disabled={s.demo?.state === 'starting'}
+              >
                 {s.demo?.state === 'starting' ? <><span className="spinner" /> Starting the demo…</> : 'Start the demo'}
               </button>
               <button className="btn" onClick={() => setEditing('new')}>
                 Add a connection
               </button>
             </div>
+            {s.demo?.state === 'starting' && <div className="faint">The first start creates and seeds the databases: about a minute. They persist for next time.</div>}
             {s.demoError && <ErrorBox message={s.demoError} />}
           </Empty>
         </div>

@@ -67,6 +67,7 @@ export function MonitorScreen() {
         </span>
         {st?.reason && <span className="muted" data-testid="listener-reason" style={{ maxWidth: 420, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }} title={st.reason}>{st.reason}</span>}
         <span className="grow" />
+        {summary?.demo && <DemoActivity />}
         {summary && <button className="btn" onClick={openGrid}>Open {summary.source.table}</button>}
         {watching ? (
           <button className="btn danger" onClick={() => void app.monitor.getState().stop(selected)} disabled={m.busy} data-testid="watch-stop">Stop watching</button>
@@ -149,5 +150,25 @@ export function MonitorScreen() {
         </div>
       </section>
     </div>
+  );
+}
+
+/** The demo's write simulator, so the live feed has something to show without a database of one's own. */
+function DemoActivity() {
+  const app = useApp();
+  const demo = useS(app.connections, (s) => s.demo);
+  const running = demo?.activity.running ?? false;
+  const toggle = async () => {
+    try {
+      const d = running ? await app.api.call('demo.activityStop', {}) : await app.api.call('demo.activityStart', { ratePerSecond: 5 });
+      app.connections.setState({ demo: d });
+    } catch (e) {
+      app.ui.getState().toast('error', e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <button className="btn" onClick={() => void toggle()} title="Writes to the demo source, a few rows a second">
+      {running ? '■ Stop simulated writes' : '▶ Simulate writes'}
+    </button>
   );
 }
