@@ -78,9 +78,9 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
           const outcomes = await keySync.run(keys);
           return { outcomes, committedAt: preciseNow() }; // run resolves right after its statement committed
         },
-        catchUp: async () => {
+        catchUp: async (signal) => {
           keySync = undefined;
-          const r = await catchUp(locked);
+          const r = await catchUp(locked, { signal });
           const committedAt = preciseNow();
           const live: LiveState = { schema: table.schema, table: table.table, channel: names.channel, functionName: names.functionName, rowTrigger: names.rowTrigger, truncateTrigger: names.truncateTrigger };
           await writeLiveState(client, flow.name, live);

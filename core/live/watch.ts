@@ -28,8 +28,8 @@ export type { KeyOutcome };
 export interface Applier {
   /** Re-read `keys` through the filter and apply them in ONE target transaction; `outcomes[i]` is for `keys[i]`. */
   syncKeys(keys: Cell[][]): Promise<{ outcomes: KeyOutcome[]; committedAt: number }>;
-  /** The incremental scan (ordinal or fingerprint); returns the number of rows it changed. */
-  catchUp(): Promise<{ changed: number; committedAt: number }>;
+  /** The incremental scan (ordinal or fingerprint); returns the number of rows it changed. Aborted by `signal` on stop. */
+  catchUp(signal: AbortSignal): Promise<{ changed: number; committedAt: number }>;
 }
 
 /**
@@ -91,6 +91,8 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
   const batchMaxKeys = opts.batchMaxKeys ?? 500;
   const { flowName, names } = rt;
   const wakeup = new Wakeup();
+  // A catch-up of a big table can take a while: stop() cancels it (it rolls back as a whole).
+  const stopController = new AbortController();
   let stopping = false;
 
   const status = (state: ListenerStatus['state'], extra: Partial<ListenerStatus> = {}) => {
@@ -119,7 +121,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     }
     if (batch.rescan) {
       try {
-        const r = await applier.catchUp();
+        const r = await applier.catchUp(stopController.signal);
         event({ op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.committedAt) });
       } catch (e) {
         const err = toTableSyncError(e, 'rescanning after a truncate');
@@ -147,7 +149,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
       await ensureCapture(rt.sourcePool, table, names);
       if (stopping) return undefined;
       status('catching-up');
-      const caught = await applier.catchUp();
+      const caught = await applier.catchUp(stopController.signal);
       if (lostReason) return lostReason;
       status('live', { caughtUp: caught.changed });
       reachedLive = true;
@@ -179,6 +181,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
         failure = await rt.session(cycle);
         if (failure === undefined) break;
       } catch (e) {
+        if (stopping) break;
         const err = toTableSyncError(e);
         // LOCKED on the first attempt: another writer has the flow, say so. Later it is most
         // likely an apply that will finish: keep retrying.
@@ -204,6 +207,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
   done.catch(() => {});
   const stop = async () => {
     stopping = true;
+    stopController.abort();
     wakeup.wake();
     await done.catch(() => {});
   };
