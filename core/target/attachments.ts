@@ -16,7 +16,7 @@ export function setupStep(a: StateAttachment, why: 'new' | 'changed' | 'table re
   };
 }
 
-export function teardownStep(a: StateAttachment, why: 'removed' | 'changed'): PlanStep {
+export function teardownStep(a: StateAttachment, why: 'removed' | 'changed' | 'table recreated'): PlanStep {
   return {
     kind: 'attachment-teardown',
     summary: `tear down attachment "${a.name}" (${why})`,
@@ -48,7 +48,11 @@ export function planAttachments(
     else if (!sameAttachment(d, old)) {
       if (old.teardownSql) teardown.push(teardownStep(old, 'changed'));
       setup.push(setupStep(d, 'changed'));
-    } else if (tableRecreated) setup.push(setupStep(d, 'table recreated'));
+    } else if (tableRecreated) {
+      // The table goes away under it: tear down what it made (a function, a trigger) and set it up again.
+      if (old.teardownSql) teardown.push(teardownStep(old, 'table recreated'));
+      setup.push(setupStep(d, 'table recreated'));
+    }
   }
   return { teardown, setup };
 }

@@ -48,9 +48,22 @@ describe('SQL attachment lifecycle', () => {
     expect((await t.tgt.sql(`SELECT count(*) AS n FROM docs`)).rows[0].n).toBe('2');
   });
 
+  it('a recreated table gets its attachments torn down and set up again', async () => {
+    const a = att(`CREATE INDEX fts_r ON docs (body); INSERT INTO log VALUES ('setup r')`, `DROP INDEX IF EXISTS fts_r; INSERT INTO log VALUES ('teardown r')`);
+    await applyFlow(flow([a]));
+    const rekeyed = t.ctx({ name: 'att', source: { table: 's' }, target: { table: 'docs', columns: { id: { type: 'bigint' } }, sqlAttachments: [a] } });
+    const plan = await planFlow(rekeyed);
+    expect(plan.steps.map((s) => s.kind)).toEqual(['attachment-teardown', 'recreate-table', 'state', 'state', 'attachment-setup']);
+    await applyFlow(rekeyed, { allowDestructive: true });
+    expect((await log()).slice(-3)).toEqual(['setup r', 'teardown r', 'setup r']);
+    expect((await idx()).map((i) => i.indexname)).toEqual(['fts_r']);
+    await applyFlow(t.ctx({ name: 'att', source: { table: 's' }, target: { table: 'docs', columns: { id: { type: 'bigint' } } } }));
+  });
+
   it('drop tears attachments down', async () => {
-    await applyFlow(flow([att(`INSERT INTO log VALUES ('setup v3')`, `INSERT INTO log VALUES ('teardown v3')`)]));
-    const { steps } = await dropFlow(flow([]));
+    const v3 = t.ctx({ name: 'att', source: { table: 's' }, target: { table: 'docs', columns: { id: { type: 'bigint' } }, sqlAttachments: [att(`INSERT INTO log VALUES ('setup v3')`, `INSERT INTO log VALUES ('teardown v3')`)] } });
+    await applyFlow(v3);
+    const { steps } = await dropFlow(v3);
     expect(steps.map((s) => s.kind)).toEqual(['attachment-teardown', 'drop-table', 'state']);
     expect((await log()).slice(-2)).toEqual(['setup v3', 'teardown v3']);
   });
