@@ -51,8 +51,8 @@ export async function readActualTable(client: pg.ClientBase, schema: string, tab
   return { schema, table, kind: r.kind, columns, primaryKey, uniqueKeys, indexes: (ix.rows as { name: string }[]).map((x) => x.name) };
 }
 
-/** Whether an index exists in a schema (vector indexes may outlive the state we recorded). */
-export async function indexExists(client: pg.ClientBase, schema: string, name: string): Promise<boolean> {
+/** Whether a relation (table, index) exists in a schema. */
+export async function relationExists(client: pg.ClientBase, schema: string, name: string): Promise<boolean> {
   const { rows } = await client.query(`SELECT to_regclass($1) IS NOT NULL AS ok`, [qualifiedName(schema, name)]);
   return (rows[0] as { ok: string }).ok === 't';
 }

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyLines, decodeCopyRow, encodeCopyRow } from '../sql/copy-text';
+import { copyLines, decodeCopyRow } from '../sql/copy-text';
 import { quoteIdent } from '../sql/ident';
 
 export interface LoadColumn {
@@ -84,12 +84,4 @@ export async function insertRows(
   }
   await flush();
   return total;
-}
-
-/** Load decoded rows: COPY when the server takes it, else batched inserts. */
-export async function loadRows(client: pg.ClientBase, tableSql: string, columns: LoadColumn[], rows: (string | null)[][], copyIn: boolean): Promise<number> {
-  if (rows.length === 0) return 0;
-  if (!copyIn) return insertRows(client, tableSql, columns, rows);
-  async function* lines() { for (const r of rows) yield encodeCopyRow(r); }
-  return loadCopyText(client, tableSql, columns, lines(), true);
 }

@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import type { RowCounts } from '../api/model';
+import { TableSyncError } from '../errors';
 import { encodeCopyRow } from '../sql/copy-text';
 import type { Prepared } from './prepare';
 import { CHANGED, MARK, SCAN, STAGE, castKey, keyEq, keyEqCast, materializeChanged, q, trackMark } from './rows';
@@ -22,7 +23,7 @@ export interface RowPhaseHooks {
 }
 
 function checkAbort(signal?: AbortSignal) {
-  if (signal?.aborted) throw Object.assign(new Error('apply cancelled'), { cancelled: true });
+  if (signal?.aborted) throw new TableSyncError('CANCELLED', 'apply cancelled; the target is unchanged');
 }
 
 export async function deleteGone(client: pg.ClientBase, p: Prepared): Promise<number> {
@@ -127,11 +128,10 @@ async function stageByKeys(client: pg.ClientBase, p: Prepared, changed: number, 
   return staged;
 }
 
-export interface RowPhaseResult {
-  counts: RowCounts;
-  loaded: number;
-}
-
+/**
+ * The row phase of apply, after the DDL: deletes, then the changed rows in (COPY straight into a
+ * table this apply created; else staging + merge), then tracking. Returns what happened.
+ */
 export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCounts, scanned: number, hooks: RowPhaseHooks = {}): Promise<RowCounts> {
   hooks.onPhase?.('deleting', 0, diff.delete);
   const deleted = diff.delete > 0 ? await deleteGone(client, p) : 0;

@@ -13,7 +13,7 @@ import {
   STATE_SCHEMA, type FlowSetupState, type FlowStateRow, type StateAttachment, type StateColumn, type StateVectorIndex,
 } from '../state/store';
 import { planAttachments } from './attachments';
-import { readActualTable, indexExists, type ActualTable } from './catalog';
+import { readActualTable, relationExists, type ActualTable } from './catalog';
 import { planNullability, planTableDdl } from './ddl-planner';
 import type { SyncJob } from './job';
 import { castExists, desiredColumns, overrideSuggestion, probeTypes, vectorKind, type TargetColumn } from './target-columns';
@@ -188,7 +188,7 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
   const sameTrackedKey = trackedKey !== undefined && trackedKey.length === keyColumns.length && trackedKey.every((k, i) => k.name === keyColumns[i]!.name && k.type === keyColumns[i]!.type);
   const trackedOrdinalType = state?.setup.tracking.ordinalType ?? 'text';
   const retypeOrdinal = ordinalType !== undefined && trackedOrdinalType !== ordinalType;
-  const trackingTableExists = !needsStateSchema && (await indexExists(client, STATE_SCHEMA, trackingName));
+  const trackingTableExists = !needsStateSchema && (await relationExists(client, STATE_SCHEMA, trackingName));
   const sameTable = state?.setup.target.schema === target.schema && state?.setup.target.table === target.table;
   const trackingExists = Boolean(state) && trackingTableExists && sameTrackedKey && sameTable && !freshTable;
   const comparable = trackingExists && state!.setup.rowSpec === rowSpec && state!.setup.tracking.mode === mode && !needsBackfill && !retypeOrdinal;
