@@ -84,7 +84,8 @@ export async function withFlowLock<T>(
       }
     }
   } catch (e) {
-    if (!(e instanceof TableSyncError)) broken = true;
+    // Anything but a clean refusal may have left the connection dead or mid-transaction.
+    if (!(e instanceof TableSyncError) || e.code === 'INTERNAL' || e.code === 'CONNECTION_FAILED' || e.code === 'CANCELLED') broken = true;
     throw e;
   } finally {
     // A connection that failed mid-statement may still be in a transaction: discard it.
