@@ -63,12 +63,24 @@ export class Batcher {
     };
   }
 
-  /** Take everything pending and start afresh. */
-  take(): Batch {
-    const batch: Batch = { keys: [...this.pending.values()], rescan: this.rescan };
-    this.pending = new Map();
+  /** Take up to `limit` keys (oldest first) and any rescan request; the rest stays pending. */
+  take(limit = Infinity): Batch {
+    let keys: PendingKey[];
+    if (this.pending.size <= limit) {
+      keys = [...this.pending.values()];
+      this.pending = new Map();
+    } else {
+      keys = [];
+      for (const [id, k] of this.pending) {
+        if (keys.length >= limit) break;
+        keys.push(k);
+        this.pending.delete(id);
+      }
+    }
+    const batch: Batch = { keys, rescan: this.rescan };
     this.rescan = undefined;
-    this.firstAt = undefined;
+    // Leftovers of a full batch are overdue already: keep the old arrival time so they go next.
+    if (this.pending.size === 0) this.firstAt = undefined;
     return batch;
   }
 

@@ -163,7 +163,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
           await wakeup.wait(batchDelayMs - age);
           continue;
         }
-        await applyBatch(applier, batcher.take());
+        await applyBatch(applier, batcher.take(batchMaxKeys));
       }
       return stopping ? undefined : lostReason;
     } finally {

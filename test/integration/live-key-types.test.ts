@@ -42,7 +42,8 @@ describe('keys whose text form depends on session settings', () => {
     const byOutcome = (o: string) => events.filter((e) => e.outcome === o).map((e) => e.key.sensor);
     expect(byOutcome('failed')).toEqual([]);
     expect(byOutcome('applied')).toEqual(expect.arrayContaining(['0.30000000000000004', '1e-300']));
-    expect(events.filter((e) => e.key.sensor !== '3').every((e) => e.outcome === 'applied')).toBe(true);
+    // Never taken for gone (a later hint for a row already current is 'skipped', which is fine).
+    expect(events.filter((e) => e.key.sensor !== '3').map((e) => e.outcome).filter((o) => o !== 'applied' && o !== 'skipped')).toEqual([]);
     // deleted when its insert was applied first, skipped when insert and delete came in one batch
     expect(['deleted', 'skipped']).toContain(events.filter((e) => e.key.sensor === '3').at(-1)?.outcome);
   });

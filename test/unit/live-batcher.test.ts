@@ -17,6 +17,19 @@ describe('batching notified keys', () => {
     expect(b.empty).toBe(true);
   });
 
+  it('takes at most the batch size, oldest keys first, leaving the rest pending', () => {
+    const b = new Batcher(['id']);
+    for (let i = 0; i < 5; i++) b.add({ op: 'insert', key: { id: String(i) } });
+    b.add({ op: 'truncate' });
+    const first = b.take(3);
+    expect(first.keys.map((k) => k.values[0])).toEqual(['0', '1', '2']);
+    expect(first.rescan?.op).toBe('truncate');
+    expect(b.size).toBe(2);
+    expect(b.oldestArrival).toBeDefined();
+    expect(b.take(3).keys.map((k) => k.values[0])).toEqual(['3', '4']);
+    expect(b.empty).toBe(true);
+  });
+
   it('re-reads both keys of a key change', () => {
     const b = new Batcher(['a', 'b']);
     b.add({ op: 'update', key: { a: '1', b: '2' }, oldKey: { a: '1', b: '1' }, ts: 7 });
