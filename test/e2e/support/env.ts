@@ -5,7 +5,7 @@
  * playwright-core. Used by the e2e tests and by bench/ui.bench.ts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -134,6 +134,7 @@ export async function startServe(): Promise<Served> {
 }
 
 export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`The e2e tests drive Debian's Chromium at ${CHROMIUM}: install it with \`apt-get install chromium\` (never \`npx playwright install\`).`);
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
