@@ -140,6 +140,16 @@ export function App() {
           <kbd>?</kbd>
         </button>
       </header>
+      {/* always present: the grid's second row is this banner's (empty when the link is fine) */}
+      <div>
+        {(link === 'reconnecting' || link === 'closed') && (
+          <div className="alert warn link-banner" role="alert" data-testid="link-banner">
+            {link === 'reconnecting'
+              ? 'Lost the connection to TableSync. Reconnecting… (what you do meanwhile is sent once it is back)'
+              : 'TableSync refused this window. Open the URL that `tablesync serve` printed.'}
+          </div>
+        )}
+      </div>
       <div className={showSidebar ? 'body' : 'body no-sidebar'}>
         {showSidebar && <Explorer />}
         <main className="main">

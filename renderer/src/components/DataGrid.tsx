@@ -6,7 +6,7 @@
  * rows under the pointer stay put.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { getCoreRowModel, useReactTable, type ColumnDef, type VisibilityState } from '@tanstack/react-table';
+import { getCoreRowModel, useReactTable, type ColumnDef, type ColumnSizingState, type VisibilityState } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useApp, useS } from '../app-context';
 import type { Cell } from '../api/types';
@@ -53,7 +53,19 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
       })),
     [b.columns],
   );
-  const table = useReactTable({ data: b.rows, columns, state: { columnVisibility: visibility }, getCoreRowModel: getCoreRowModel() });
+  // Widths the user dragged, per table (a new table starts from the type-based defaults).
+  const [sizing, setSizing] = useState<ColumnSizingState>({});
+  const tableId = b.target ? `${b.target.connectionId}\u0000${b.target.schema}\u0000${b.target.table}` : '';
+  useEffect(() => setSizing({}), [tableId]);
+  const table = useReactTable({
+    data: b.rows,
+    columns,
+    state: { columnVisibility: visibility, columnSizing: sizing },
+    onColumnSizingChange: setSizing,
+    columnResizeMode: 'onChange',
+    enableColumnResizing: true,
+    getCoreRowModel: getCoreRowModel(),
+  });
   const visibleCols = table.getVisibleLeafColumns();
   const totalWidth = 56 + visibleCols.reduce((a, c) => a + c.getSize(), 0);
 
@@ -132,6 +144,13 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
     else if (e.key === 'PageDown') row = Math.min(maxRow, row + 20);
     else if (e.key === 'PageUp') row = Math.max(0, row - 20);
     else if (e.key === 'Enter') return props.onOpenViewer();
+    else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'c') {
+      const name = visibleCols[col]?.id;
+      const idx = b.columns.findIndex((c) => c.name === name);
+      const v = b.rows[row]?.[idx];
+      if (v !== undefined && v !== null) void navigator.clipboard?.writeText(v).catch(() => {});
+      return;
+    }
     else if (e.key === 'Escape') return props.onActive(null);
     else return;
     e.preventDefault();
@@ -146,7 +165,8 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
         <div className="dgrid" style={{ width: totalWidth }}>
           <div className="thead" role="row">
             <div className="th rownum-h" style={{ cursor: 'default' }}>#</div>
-            {visibleCols.map((col) => {
+            {table.getHeaderGroups()[0]!.headers.map((header) => {
+              const col = header.column;
               const meta = col.columnDef.meta as { type: string; key: number | null };
               const sorted = b.sort?.column === col.id ? b.sort.dir : null;
               return (
@@ -164,6 +184,17 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
                   <span className="lbl">{col.id}</span>
                   <span className="type">{meta.type}</span>
                   {sorted && <span className="sort">{sorted === 'asc' ? '▲' : '▼'}</span>}
+                  <span
+                    className={`resizer${col.getIsResizing() ? ' resizing' : ''}`}
+                    onMouseDown={header.getResizeHandler()}
+                    onClick={(e) => e.stopPropagation()}
+                    onDoubleClick={(e) => {
+                      e.stopPropagation();
+                      col.resetSize();
+                    }}
+                    title="Drag to resize; double-click to reset"
+                    aria-hidden="true"
+                  />
                 </div>
               );
             })}
