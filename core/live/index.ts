@@ -60,6 +60,11 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
     sourcePool: ctx.sourcePool,
     names,
     session: (fn) => withFlowLock(ctx.targetPool, flow.name, async (client) => {
+      // The lock's connection stays checked out for the whole cycle, where the pool no longer
+      // listens for its errors: without a listener, a target restart would crash the process.
+      let lost: ((reason: string) => void) | undefined;
+      const onError = (e: Error) => lost?.(`target connection (holding the flow lock) lost: ${e.message}`);
+      client.on('error', onError);
       const locked: FlowContext = { ...ctx, targetClient: client };
       // Resolved once per connection cycle, not per batch: a batch is a few keys and must stay cheap.
       const job = await jobFromFlow(locked);
@@ -87,7 +92,11 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
           return { changed: r.rows.insert + r.rows.update + r.rows.delete, committedAt };
         },
       };
-      return fn({ table, applier });
+      try {
+        return await fn({ table, applier, watchLost: (cb) => { lost = cb; } });
+      } finally {
+        client.off('error', onError);
+      }
     }),
   }, opts);
 }

@@ -46,6 +46,8 @@ export function preciseNow(): number {
 export interface LiveSession {
   table: CaptureTable;
   applier: Applier;
+  /** Calls `onLost` when the session's target connection (the one holding the flow lock) dies. */
+  watchLost?(onLost: (reason: string) => void): void;
 }
 
 export interface LiveRuntime {
@@ -133,10 +135,11 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
 
   let reachedLive = false;
   /** One connection's life: returns the reason it ended (undefined when stopping). */
-  const cycle = async ({ table, applier }: LiveSession): Promise<string | undefined> => {
+  const cycle = async ({ table, applier, watchLost }: LiveSession): Promise<string | undefined> => {
     const batcher = new Batcher(table.keyColumns);
     let lostReason: string | undefined;
     let listener: Listener | undefined;
+    watchLost?.((reason) => { lostReason ??= reason; wakeup.wake(); });
     try {
       listener = await openListener(rt.sourceUrl, names.channel, {
         onNotification: (payload) => {
