@@ -10,7 +10,7 @@ import { getCoreRowModel, useReactTable, type ColumnDef, type ColumnSizingState,
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useApp, useS } from '../app-context';
 import type { Cell } from '../api/types';
-import { isNumericType } from '../lib/format';
+import { isNumericType, shortType } from '../lib/format';
 import { FLASH_MS } from '../stores/browse';
 
 export const ROW_HEIGHT = 27; // 26px cell + 1px border
@@ -20,7 +20,7 @@ export interface ActiveCell { row: number; col: number }
 
 function widthFor(type: string, name: string): number {
   // Room for the name and its type in the header, within reason.
-  const base = Math.max(80, Math.min(320, name.length * 8 + type.length * 6.5 + 44));
+  const base = Math.max(80, Math.min(320, name.length * 8 + shortType(type).length * 6.5 + 44));
   if (/^(boolean)/.test(type)) return Math.max(base, 80);
   if (isNumericType(type)) return Math.max(base, 110);
   if (/^timestamp/.test(type)) return Math.max(base, 210);
@@ -182,7 +182,7 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
                 >
                   {meta.key !== null && <span className="key-badge">PK</span>}
                   <span className="lbl">{col.id}</span>
-                  <span className="type">{meta.type}</span>
+                  <span className="type">{shortType(meta.type)}</span>
                   {sorted && <span className="sort">{sorted === 'asc' ? '▲' : '▼'}</span>}
                   <span
                     className={`resizer${col.getIsResizing() ? ' resizing' : ''}`}

@@ -30,3 +30,14 @@ const NUMERIC = /^(smallint|integer|bigint|numeric|decimal|real|double precision
 export function isNumericType(t: string): boolean {
   return NUMERIC.test(t);
 }
+
+/** PostgreSQL's long type names in their usual short spelling, for narrow places. */
+export function shortType(t: string): string {
+  return t
+    .replace(/^timestamp with time zone/, 'timestamptz')
+    .replace(/^timestamp without time zone/, 'timestamp')
+    .replace(/^time with time zone/, 'timetz')
+    .replace(/^time without time zone/, 'time')
+    .replace(/^character varying/, 'varchar')
+    .replace(/^character\b/, 'char');
+}

@@ -18,7 +18,7 @@ import {
 } from '../lib/flow-draft';
 import { useShortcut } from '../lib/shortcuts';
 import { createFilterStore } from '../stores/filter';
-import { fmtCount } from '../lib/format';
+import { fmtCount, shortType } from '../lib/format';
 
 /** Flow-file path of a zod issue → the form field that shows it. */
 function fieldOf(path: PropertyKey[]): string {
@@ -266,7 +266,7 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
                             {c.key && <span className="key-badge">PK</span>}
                             <span>{c.source}</span>
                           </div>
-                          <div className="type">{c.type}</div>
+                          <div className="type" title={c.type}>{shortType(c.type)}</div>
                         </td>
                         <td>
                           <input {...register(`columns.${i}.targetName`)} placeholder={c.source} aria-label={`target name of ${c.source}`} disabled={!row.included && !row.key} />
@@ -274,7 +274,7 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
                         <td>
                           <input
                             {...register(`columns.${i}.targetType`)}
-                            placeholder={c.type}
+                            placeholder={shortType(c.type)}
                             list={`types-${i}`}
                             aria-label={`target type of ${c.source}`}
                             className="mono"
