@@ -92,6 +92,8 @@ describe('user journey', () => {
     expect((await table.row(0))[0]).toBe('1');
     expect(await app.text('row-count')).toMatch(/~1(\.0)?M rows/);
     await app.screenshot('04-table-first-page');
+    await page.getByTestId('count-exact').click();
+    await expect.poll(() => app.text('row-count'), { timeout: 30_000 }).toBe('1,000,000 rows');
 
     await table.jumpToEnd();
     await expect.poll(async () => (await table.lastRenderedRow())[0], { timeout: 30_000 }).toBe(String(ROWS));
@@ -177,6 +179,22 @@ describe('user journey', () => {
     await app.screenshot('09-filter-applied');
     await page.getByRole('button', { name: 'Clear' }).click();
     await expect.poll(async () => (await table.row(0))[0]).toBe('1');
+  });
+
+  it('cancels a query that runs long', async () => {
+    // every row costs 0.2 s here, so the page of 200 rows would take 40 s
+    await table.typeFilter('pg_sleep(0.2) is not null');
+    await app.waitText(table.filterStatus(), /valid/, 30_000);
+    await table.applyFilterWithKeyboard();
+    await page.getByTestId('cancel-query').waitFor({ timeout: 10_000 });
+    const started = Date.now();
+    await page.getByTestId('cancel-query').click();
+    expect(await app.waitText(page.getByTestId('grid-error'), /Cancelled/, 10_000)).toMatch(/Cancelled/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await table.grid.locator('[role=row][data-row]').count()).toBe(0); // no rows of another query left on screen
+    await app.screenshot('09b-query-cancelled');
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(async () => (await table.row(0))[0], { timeout: 30_000 }).toBe('1');
   });
 
   it('sets up a flow with an override, a vector index and an attachment', async () => {

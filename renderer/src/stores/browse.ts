@@ -135,7 +135,9 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         return out;
       } catch (e) {
         if (gen !== generation) return null;
-        set({ loading: null, requestId: null, error: errorCode(e) === 'CANCELLED' ? 'Cancelled.' : errorMessage(e) });
+        // A failed reload leaves nothing true to show: the old rows answered another query.
+        const stale = kind === 'first' || kind === 'last' ? { rows: [], rowKeys: [], cut: {}, pages: [] } : {};
+        set({ ...stale, loading: null, requestId: null, error: errorCode(e) === 'CANCELLED' ? 'Cancelled.' : errorMessage(e) });
         return null;
       }
     };
