@@ -7,7 +7,8 @@ declare global {
 }
 
 export function ipcBridge(): TableSyncBridge | undefined {
-  return typeof window !== 'undefined' ? window.tablesync : undefined;
+  // globalThis, not window: unit tests type-check this file without the DOM lib.
+  return (globalThis as { tablesync?: TableSyncBridge }).tablesync;
 }
 
 export function ipcTransport(bridge: TableSyncBridge): Transport {

@@ -23,14 +23,17 @@ export interface WsTransportOptions {
   WebSocketImpl?: typeof WebSocket;
 }
 
-export function wsUrlFromLocation(loc: Location): string {
+/** The parts of `window.location` used here (typed locally so node-side tests type-check this file). */
+interface PageLocation { search: string; protocol: string; host: string }
+
+export function wsUrlFromLocation(loc: PageLocation): string {
   const token = new URLSearchParams(loc.search).get('token') ?? '';
   const proto = loc.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${proto}//${loc.host}${WS_PATH}?token=${encodeURIComponent(token)}`;
 }
 
 export function wsTransport(opts: WsTransportOptions = {}): Transport {
-  const url = opts.url ?? wsUrlFromLocation(window.location);
+  const url = opts.url ?? wsUrlFromLocation((globalThis as unknown as { location: PageLocation }).location);
   const Impl = opts.WebSocketImpl ?? WebSocket;
   const minDelay = opts.minDelay ?? 250;
   const maxDelay = opts.maxDelay ?? 5000;
