@@ -10,6 +10,7 @@
  * process.once('SIGINT', () => void watch.stop());
  * await watch.done;
  */
+import type pg from 'pg';
 import type { ChangeEvent, ListenerStatus } from '../api/model';
 import { TableSyncError } from '../errors';
 import { qualifiedName } from '../sql/ident';
@@ -43,6 +44,26 @@ export function flowCaptureNames(flow: FlowContext['flow']): CaptureNames {
   return captureNames(flow.name, flow.source.table, flow.source.notification?.channelName);
 }
 
+const guarded = new WeakSet<object>();
+const ignoreError = () => { /* the query in flight (if any) rejects with it; the next one fails */ };
+
+/**
+ * A pooled client emits 'error' when its server goes away while it is checked out (pg-pool only
+ * listens while it is idle), and an 'error' event nobody listens to ends the process. A watch
+ * outlives server restarts by design, so every client it borrows gets a listener; the failure still
+ * reaches the code through the query it fails. Returns the function that stops guarding.
+ * TODO(lead): belongs in connections/createPool for every pool.
+ */
+function guardPool(pool: pg.Pool): () => void {
+  const onAcquire = (client: pg.PoolClient) => {
+    if (guarded.has(client)) return;
+    guarded.add(client);
+    client.on('error', ignoreError);
+  };
+  pool.on('acquire', onAcquire);
+  return () => { pool.off('acquire', onAcquire); };
+}
+
 /**
  * Catch up, then apply the source's changes to the target as they happen, until stopped. Holds the
  * flow's advisory lock (target database) while it runs; creates the capture trigger and function
@@ -54,7 +75,8 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
     throw new TableSyncError('INVALID_INPUT', `flow "${flow.name}" has no source.notification: add "notification": {} to its source to watch it live`, { path: 'source.notification' });
   }
   const names = flowCaptureNames(flow);
-  return runWatch({
+  const unguard = [guardPool(ctx.sourcePool), guardPool(ctx.targetPool)];
+  const handle = runWatch({
     flowName: flow.name,
     sourceUrl: ctx.sourceUrl,
     sourcePool: ctx.sourcePool,
@@ -99,6 +121,8 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
       }
     }),
   }, opts);
+  void handle.done.catch(() => {}).finally(() => { for (const u of unguard) u(); });
+  return handle;
 }
 
 function isLiveState(v: unknown): v is LiveState {
