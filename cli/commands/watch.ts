@@ -42,8 +42,8 @@ const command: Command = async (argv) => {
   const json = args.flags.has('--json');
   const flow = await loadFlowFile(args.file);
   const ctx = await openFlow(flow, connectionResolver({ env: process.env }), { applicationName: `tablesync cli ${flow.name}` });
-  const onSignal = () => { void handle.stop(); };
-  let handle: ReturnType<typeof watchFlow>;
+  let handle: ReturnType<typeof watchFlow> | undefined;
+  const onSignal = () => { void handle?.stop(); };
   try {
     handle = watchFlow(ctx, {
       onEvent: (e) => { process.stdout.write(json ? `${JSON.stringify(e)}\n` : formatEvent(e)); },

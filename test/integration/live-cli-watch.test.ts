@@ -61,4 +61,28 @@ describe('tablesync watch (CLI)', () => {
     const { rows } = await src.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tablesync live'`);
     expect(rows[0].n).toBe('0');
   });
+
+  it('prints a line per status and per change in human mode, and stops on SIGTERM', async () => {
+    let out = '';
+    child = spawn(process.execPath, ['bin/tablesync.mjs', 'watch', join(dir, 'flow.json')], { env: { ...process.env, LIVE_SRC_URL: src.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child!.on('exit', (code) => resolve(code)));
+    await waitFor('live', () => out.includes('] live'), 30_000);
+    await src.sql(`UPDATE notes SET body = 'changed' WHERE id = 2`);
+    const line = await waitFor('a change line', () => out.split('\n').find((l) => l.includes('id=2')));
+    expect(line).toMatch(/update\s+id=2\s+→ applied\s+[\d.]+ ms/);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/\[cli_notes\] stopped/);
+  });
+
+  it('exits 2 with the reason when the flow has no notification', async () => {
+    const file = join(dir, 'no-notify.json');
+    writeFileSync(file, JSON.stringify({ version: 1, name: 'cli_nn', source: { connection: { url: src.url }, table: 'notes' }, target: { connection: { url: tgt.url }, table: 'notes_nn' } }));
+    let err = '';
+    const c = spawn(process.execPath, ['bin/tablesync.mjs', 'watch', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    expect(await new Promise((resolve) => c.on('exit', resolve))).toBe(2);
+    expect(err).toContain('source.notification');
+  });
 });
