@@ -9,6 +9,7 @@ import { connectionResolver, loadFlowFile, openFlow } from '../../core/flow/load
 import type { Flow } from '../../core/flow/schema';
 import type { FlowContext } from '../../core/target';
 import { planFlow } from '../../core/target';
+import { savedConnectionLookup } from '../../core/app/saved-lookup';
 import { formatPlan } from '../../core/target/plan-text';
 
 export interface FlowArgs {
@@ -33,7 +34,9 @@ export function parseFlowArgs(command: string, argv: string[], allowed: string[]
 /** Load the flow file, open its connections, run `fn`, close. */
 export async function withFlowFile<T>(file: string, fn: (ctx: FlowContext, flow: Flow) => Promise<T>): Promise<T> {
   const flow = await loadFlowFile(file);
-  const ctx = await openFlow(flow, connectionResolver({ env: process.env }), { applicationName: `tablesync cli ${flow.name}` });
+  // `{ "saved": name }` references resolve from the app's data folder, so a flow saved in the app runs headless.
+  const lookupSaved = await savedConnectionLookup(flow);
+  const ctx = await openFlow(flow, connectionResolver({ env: process.env, lookupSaved }), { applicationName: `tablesync cli ${flow.name}` });
   try {
     return await fn(ctx, flow);
   } finally {
