@@ -302,6 +302,14 @@ describe('user journey', () => {
     expect(text).toMatch(/insert\s+1500000\s+(filtered-out|skipped)/);
     expect(text).toMatch(/delete\s+5\s+deleted/);
     await app.screenshot('16-monitor-live');
+
+    // paused, the feed holds new events back and says how many; resumed, it shows them
+    await page.getByTestId('feed-pause').click();
+    await source.sql(`UPDATE products SET name = 'while paused', updated_at = now() WHERE id = 11`);
+    await app.waitText(page.getByTestId('feed-pause'), /Resume \(1 new\)/, 30_000);
+    expect(await feed.innerText()).not.toMatch(/\b11\b/);
+    await page.getByTestId('feed-pause').click();
+    await app.waitText(feed, /update\s+11\s+applied/, 10_000);
   });
 
   it('says when the listener connection is killed, reconnects and catches up', async () => {
