@@ -14,7 +14,7 @@ import type pg from 'pg';
 import type { ChangeEvent, ListenerStatus } from '../api/model';
 import { TableSyncError } from '../errors';
 import { qualifiedName } from '../sql/ident';
-import { writeLiveState, withFlowLock } from '../state';
+import { readFlowState, writeLiveState, withFlowLock } from '../state';
 import { catchUp, registerDropHook, type FlowContext } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import { captureNames, type CaptureNames } from './channel';
@@ -110,6 +110,7 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
           const r = await catchUp(locked, { signal });
           const committedAt = preciseNow();
           const live: LiveState = { schema: table.schema, table: table.table, channel: names.channel, functionName: names.functionName, rowTrigger: names.rowTrigger, truncateTrigger: names.truncateTrigger };
+          await retireOldCapture(ctx, (await readFlowState(client, flow.name))?.live, live);
           await writeLiveState(client, flow.name, live);
           return { changed: r.rows.insert + r.rows.update + r.rows.delete, committedAt };
         },
@@ -123,6 +124,18 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
   }, opts);
   void handle.done.catch(() => {}).finally(() => { for (const u of unguard) u(); });
   return handle;
+}
+
+/**
+ * The flow's channel (or source table) changed since the trigger was created: the old trigger
+ * would keep notifying a channel nobody listens to, so it goes. Best effort: a failure (e.g. the
+ * old table is gone or belongs to someone else) must not stop the watch; drop tries again.
+ */
+async function retireOldCapture(ctx: FlowContext, recorded: unknown, now: LiveState): Promise<void> {
+  if (!isLiveState(recorded)) return;
+  if (recorded.schema === now.schema && recorded.table === now.table && recorded.functionName === now.functionName) return;
+  const { channel, functionName, rowTrigger, truncateTrigger } = recorded;
+  await dropCapture(ctx.sourcePool, recorded, { channel, functionName, rowTrigger, truncateTrigger }).catch(() => {});
 }
 
 function isLiveState(v: unknown): v is LiveState {
