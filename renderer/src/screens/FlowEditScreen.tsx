@@ -5,7 +5,6 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { useFieldArray, useForm, type FieldErrors, type Resolver } from 'react-hook-form';
-import { flowSpec } from '../../../core/flow/schema';
 import { useApp, useS } from '../app-context';
 import { errorMessage } from '../api/client';
 import type { TableDescription } from '../api/types';
@@ -16,32 +15,19 @@ import {
   connectionOfRef, defaultChannel, flowFromForm, formFromFlow, formFromTable, isVectorType, ordinalCandidates, vectorDims,
   targetColumns, typeSuggestions, type FlowForm,
 } from '../lib/flow-draft';
+import { validateFlowForm } from '../lib/flow-validation';
 import { useShortcut } from '../lib/shortcuts';
 import { createFilterStore } from '../stores/filter';
 import { fmtCount, shortType } from '../lib/format';
 
-/** Flow-file path of a zod issue → the form field that shows it. */
-function fieldOf(path: PropertyKey[]): string {
-  const p = path.map(String);
-  const [a, b, c, ...rest] = p;
-  if (a === 'name') return 'name';
-  if (a === 'source') {
-    if (b === 'ordinalColumn') return 'ordinalColumn';
-    if (b === 'filter') return 'filter';
-    if (b === 'notification') return 'channelName';
-    if (b === 'table') return 'sourceTable';
-    return 'sourceTable';
-  }
-  if (a === 'target') {
-    if (b === 'table') return 'targetTable';
-    if (b === 'schema') return 'targetSchema';
-    if (b === 'connection') return 'targetConnection';
-    if (b === 'vectorIndexes') return ['vectorIndexes', c ?? '0', rest[0] ?? 'column'].join('.');
-    if (b === 'sqlAttachments') return ['attachments', c ?? '0', rest[0] ?? 'name'].join('.');
-    if (b === 'columns') return 'columns';
-  }
-  return 'root';
-}
+/** react-hook-form's view of validateFlowForm: nested errors by field path. */
+const resolver: Resolver<FlowForm> = async (values) => {
+  const found = validateFlowForm(values);
+  if (found.length === 0) return { values, errors: {} };
+  const errors: Record<string, unknown> = {};
+  for (const { field, message } of found) setPath(errors, field, { type: 'validate', message });
+  return { values: {}, errors: errors as FieldErrors<FlowForm> };
+};
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown) {
   const parts = path.split('.');
@@ -55,37 +41,6 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown) {
     cur = cur[k] as Record<string, unknown>;
   });
 }
-
-const resolver: Resolver<FlowForm> = async (values) => {
-  const errors: Record<string, unknown> = {};
-  const add = (field: string, message: string) => setPath(errors, field, { type: 'validate', message });
-  if (!values.name.trim()) add('name', 'A flow needs a name: it is its identity.');
-  if (!values.targetTable.trim()) add('targetTable', 'Which table should the rows go to?');
-  const targets = targetColumns(values);
-  const seen = new Set<string>();
-  for (const t of targets) {
-    if (seen.has(t.name)) add('columns', `Two columns would both be named “${t.name}” in the target.`);
-    seen.add(t.name);
-  }
-  values.columns.forEach((c, i) => {
-    const t = c.targetType.trim() || c.type;
-    if (isVectorType(t) && c.dims.trim() && !(Number.isInteger(Number(c.dims)) && Number(c.dims) > 0 && Number(c.dims) <= 16000)) {
-      add(`columns.${i}.dims`, 'Dimensions: a whole number from 1 to 16000.');
-    }
-  });
-  values.vectorIndexes.forEach((v, i) => {
-    const col = targets.find((t) => t.name === v.column);
-    if (!col) add(`vectorIndexes.${i}.column`, 'Pick a target column.');
-    else if (!isVectorType(col.type)) add(`vectorIndexes.${i}.column`, `“${col.name}” is ${col.type}, not a vector.`);
-    for (const k of ['lists', 'm', 'efConstruction'] as const) {
-      if (v[k].trim() && !(Number.isInteger(Number(v[k])) && Number(v[k]) > 0)) add(`vectorIndexes.${i}.${k}`, 'A positive whole number.');
-    }
-  });
-  const parsed = flowSpec.safeParse(flowFromForm(values));
-  if (!parsed.success) for (const issue of parsed.error.issues) add(fieldOf(issue.path), issue.message);
-  if (Object.keys(errors).length > 0) return { values: {}, errors: errors as FieldErrors<FlowForm> };
-  return { values, errors: {} };
-};
 
 export function FlowEditScreen() {
   const app = useApp();
