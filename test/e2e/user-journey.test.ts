@@ -120,7 +120,8 @@ describe('user journey', () => {
         const s = (globalThis as unknown as { __tablesync: { browse: { getState(): { rows: unknown[]; firstIndex: number | null } } } }).__tablesync.browse.getState();
         return { first: s.firstIndex ?? 0, held: s.rows.length };
       });
-    for (let i = 0; i < 80 && (await windowState()).first < 1200; i++) {
+    const deadline = Date.now() + 30_000; // generous: the whole suite may be sharing two cores
+    while ((await windowState()).first < 1200 && Date.now() < deadline) {
       await grid.evaluate((el) => (el.scrollTop = el.scrollHeight));
       await page.waitForTimeout(120);
     }
