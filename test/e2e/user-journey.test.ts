@@ -240,6 +240,9 @@ describe('user journey', () => {
     await page.getByTestId('apply-panel').waitFor();
     const result = await app.waitText(page.getByTestId('apply-panel'), /Done in|✕|failed|error/i, 120_000);
     expect(result).toMatch(/2,000 inserted/);
+    // progress events of this apply (its requestId) reached the screen's store while it ran
+    const progress = await page.evaluate(() => (globalThis as unknown as { __tablesync: { plan: { getState(): { progress: { phase: string; rowsDone: number } | null } } } }).__tablesync.plan.getState().progress);
+    expect(progress?.phase).toBe('done');
     await app.screenshot('12-apply-result');
   });
 
