@@ -59,7 +59,7 @@ export function PlanScreen({ flow }: { flow: string }) {
         <h1 className="grow">
           Plan for <span className="mono">{flow}</span>
           {plan && (
-            <span className="faint" style={{ fontWeight: 400, fontSize: 13, marginLeft: 8 }}>
+            <span className="faint" style={{ fontWeight: 400, fontSize: 12.5, display: 'block', marginTop: 3 }}>
               {plan.source.schema}.{plan.source.table} → {plan.target.schema}.{plan.target.table} · {plan.rowMode === 'ordinal' ? `by ordinal ${plan.source.ordinalColumn ?? ''}` : 'by fingerprint'} · computed {new Date(plan.computedAt).toLocaleTimeString()}
             </span>
           )}
