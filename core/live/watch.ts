@@ -97,11 +97,19 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
   const stopController = new AbortController();
   let stopping = false;
 
+  // A subscriber's exception must not look like a failed batch (and trigger a reconnect).
+  const deliver = <T>(fn: ((x: T) => void) | undefined, x: T) => {
+    try {
+      fn?.(x);
+    } catch (e) {
+      queueMicrotask(() => { throw e; });
+    }
+  };
   const status = (state: ListenerStatus['state'], extra: Partial<ListenerStatus> = {}) => {
-    opts.onStatus?.({ time: new Date().toISOString(), flow: flowName, channel: names.channel, state, ...extra });
+    deliver(opts.onStatus, { time: new Date().toISOString(), flow: flowName, channel: names.channel, state, ...extra });
   };
   const event = (e: Omit<ChangeEvent, 'time' | 'flow'>) => {
-    opts.onEvent?.({ time: new Date().toISOString(), flow: flowName, ...e });
+    deliver(opts.onEvent, { time: new Date().toISOString(), flow: flowName, ...e });
   };
   // Source change (trigger time, ~commit for short transactions) → target commit, in 0.1 ms.
   const latency = (since: number | undefined, committedAt: number) =>
