@@ -63,6 +63,9 @@ export class ConnectionService {
       await this.secrets.delete(id);
       hasPassword = false;
     }
+    // A server that serves one session at a time (PGlite over a socket) needs a pool of one, or a
+    // second connection is refused mid-browse; the user should not have to know: detect it.
+    const poolMax = input.poolMax ?? existing?.poolMax ?? ((await isSingleSessionServer(buildConnectionUrl({ ...params, ...(password ? { password } : {}) }))) ? 1 : undefined);
     const stored: StoredConnection = {
       id,
       name: input.name,
@@ -74,7 +77,7 @@ export class ConnectionService {
       options: params.options,
       hasPassword,
       demo: input.demo ?? existing?.demo ?? false,
-      ...(input.poolMax ?? existing?.poolMax ? { poolMax: input.poolMax ?? existing?.poolMax } : {}),
+      ...(poolMax ? { poolMax } : {}),
       updatedAt: new Date().toISOString(),
     };
     this.settings.putConnection(stored);
@@ -216,5 +219,24 @@ export async function warmSingleSession(pool: pg.Pool, timeoutMs = 5000): Promis
       if (Date.now() > deadline) throw e;
       await new Promise((r) => setTimeout(r, Math.min(50 * attempt, 250)));
     }
+  }
+}
+
+/**
+ * Best effort, at save time: does this server serve one session at a time? PGlite says so in
+ * version(). Unreachable or busy servers answer "no" (the default pool), and saving never fails on it.
+ */
+async function isSingleSessionServer(url: string): Promise<boolean> {
+  const pool = createPool(url, { max: 1, applicationName: 'tablesync probe' });
+  try {
+    const r = await Promise.race([
+      pool.query<{ v: string }>('SELECT version() AS v'),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('probe timeout')), 3000)),
+    ]);
+    return /PGlite/i.test(r.rows[0]?.v ?? '');
+  } catch {
+    return false;
+  } finally {
+    await pool.end().catch(() => {});
   }
 }
