@@ -4,6 +4,8 @@
  */
 import type { Command } from '../command';
 import { dropFlow } from '../../core/target';
+// Registers live capture's drop hook, so the trigger and function go with the flow (this is a separate process from the app).
+import '../../core/live';
 import { formatSteps } from '../../core/target/plan-text';
 import { parseFlowArgs, withFlowFile } from './plan';
 

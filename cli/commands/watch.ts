@@ -9,6 +9,7 @@
 import type { Command } from '../command';
 import type { ChangeEvent, ListenerStatus } from '../../core/api/model';
 import { connectionResolver, loadFlowFile, openFlow } from '../../core/flow/load';
+import { savedConnectionLookup } from '../../core/app/saved-lookup';
 import { watchFlow } from '../../core/live';
 import { parseFlowArgs } from './plan';
 
@@ -41,7 +42,8 @@ const command: Command = async (argv) => {
   const args = parseFlowArgs('watch', argv, ['--json']);
   const json = args.flags.has('--json');
   const flow = await loadFlowFile(args.file);
-  const ctx = await openFlow(flow, connectionResolver({ env: process.env }), { applicationName: `tablesync cli ${flow.name}` });
+  const lookupSaved = await savedConnectionLookup(flow);
+  const ctx = await openFlow(flow, connectionResolver({ env: process.env, lookupSaved }), { applicationName: `tablesync cli ${flow.name}` });
   let handle: ReturnType<typeof watchFlow> | undefined;
   const onSignal = () => { void handle?.stop(); };
   try {

@@ -37,6 +37,9 @@ export function poolConfig(params: ConnectionParams, opts: PoolOptions = {}): pg
 export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
   const pool = new pg.Pool(poolConfig(parseConnectionUrl(url), opts));
   pool.on('error', () => { /* idle client lost; pg removes it from the pool */ });
+  // A client that is checked out when its server dies (restart, pg_terminate_backend) emits 'error'
+  // with nobody listening, which would crash the process; the query in flight rejects anyway.
+  pool.on('connect', (client) => { client.on('error', () => {}); });
   return pool;
 }
 
