@@ -217,6 +217,7 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
       after.set(JSON.stringify(p.keyColumns.map((k) => rec[k.name] ?? null)), rec);
     }
   }
+  await renderAsTarget(client, p, after);
   const before = await targetRows(client, p, wanted);
   const find = (m: Map<string, Record<string, string | null>>, k: Row) => m.get(JSON.stringify(k));
   for (const r of ins) {
@@ -249,4 +250,26 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
     for (const r of foreign as Record<string, string | null>[]) samples.push({ op: 'foreign', key: keyObj(p, r), before: r });
   }
   return samples;
+}
+
+/**
+ * Show "after" cells as the target will store them: the source's text goes through the staging type
+ * and the target type, the way apply loads it, and is printed by the target. Without this a sample
+ * reads `[0.100,0.5]` (source text) → `[0.1,0.5]` (pgvector's output) as a change that is not one.
+ * A value the cast refuses keeps its source text (apply would report that cast's error itself).
+ */
+async function renderAsTarget(client: pg.ClientBase, p: Prepared, rows: Map<string, Record<string, string | null>>): Promise<void> {
+  if (rows.size === 0) return;
+  const cols = p.columns;
+  const sql = `SELECT ${cols.map((c, i) => `((($${i + 1})::text)::${c.stagingType})::${c.type}::text AS ${q(c.name)}`).join(', ')}`;
+  for (const [k, rec] of rows) {
+    await client.query('SAVEPOINT tablesync_sample');
+    try {
+      const r = await client.query(sql, cols.map((c) => rec[c.name] ?? null));
+      rows.set(k, r.rows[0] as Record<string, string | null>);
+      await client.query('RELEASE SAVEPOINT tablesync_sample');
+    } catch {
+      await client.query('ROLLBACK TO SAVEPOINT tablesync_sample');
+    }
+  }
 }
