@@ -15,11 +15,10 @@ import type { ChangeEvent, ListenerStatus } from '../api/model';
 import { TableSyncError } from '../errors';
 import { qualifiedName } from '../sql/ident';
 import { readFlowState, writeLiveState, withFlowLock } from '../state';
-import { catchUp, registerDropHook, type FlowContext } from '../target';
+import { catchUp, prepareKeySync, registerDropHook, type FlowContext, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import { captureNames, type CaptureNames } from './channel';
 import { dropCapture } from './capture';
-import { prepareKeySync, type KeySync } from './key-sync';
 import { captureDropSql } from './capture-sql';
 import { preciseNow, runWatch, type Applier, type WatchHandle, type WatchOptions } from './watch';
 

@@ -15,7 +15,7 @@ import { INPUT_ERROR_CODES, type TableSyncError, toTableSyncError } from '../err
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { Batcher, type Batch } from './batcher';
 import { ensureCapture } from './capture';
-import type { KeyOutcome } from './key-sync';
+import type { KeyOutcome } from '../target';
 import type { CaptureTable } from './capture-sql';
 import type { CaptureNames } from './channel';
 import { openListener, type Listener, type ListenerOptions } from './listener';

@@ -21,6 +21,7 @@ import { syncKeysOn, type SyncKeysResult } from './sync-keys';
 export type { FlowContext, SyncJob, TargetDef } from './job';
 export type { ApplyOptions } from './apply';
 export type { SyncKeysResult } from './sync-keys';
+export { prepareKeySync, type KeySync, type KeyOutcome } from './key-batch';
 export { registerDropHook, type DropHook, type DropContribution } from './drop';
 export { vectorIndexName, createVectorIndexSql } from './vector-index';
 export { planOn } from './plan';

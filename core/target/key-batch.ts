@@ -11,15 +11,16 @@
  * tracking); where that is not simple (key types overridden so that two source keys may meet in
  * one target key) it falls back to syncKeysOn itself.
  *
- * TODO(lead): this belongs in core/target as a prepared variant of syncKeys; move it there.
+ * It lives in core/target beside syncKeysOn because it reads the same prepared state and writes the
+ * same tracking; core/live uses it through core/target's index.
  */
 import type pg from 'pg';
 import { TableSyncError, toTableSyncError } from '../errors';
-import { prepare, type Prepared } from '../target/prepare';
-import { keyEq, markType, q, trackMark } from '../target/rows';
-import type { Row } from '../target/row-source';
-import type { SyncJob } from '../target/job';
-import { syncKeysOn } from '../target/sync-keys';
+import { prepare, type Prepared } from './prepare';
+import { keyEq, markType, q, trackMark } from './rows';
+import type { Row } from './row-source';
+import type { SyncJob } from './job';
+import { syncKeysOn } from './sync-keys';
 
 /**
  * What became of a key: its row was written (`applied`), was already up to date (`skipped`), is gone
