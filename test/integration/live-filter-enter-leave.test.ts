@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFlow } from '../../core/target';
-import { sourceAndTarget, type Pair } from './target-fixture';
-import { waitForSameRows, watch, waitFor, type Watching } from '../support/live';
+import { type Pair } from './target-fixture';
+import { watchedFlow, type WatchedFlow } from './live-fixture';
+import { waitForSameRows, waitFor, type Watching } from '../support/live';
 
 // Notified keys are re-read through the filter: a row that starts matching is inserted, one that
 // stops matching is deleted from the target; both that one and an insert that never matched are
@@ -11,19 +11,15 @@ describe('watch with a filter: rows entering and leaving it', () => {
   let w: Watching;
   const same = () => waitForSameRows('target = filtered source', t.src.pool, `SELECT id, price FROM products WHERE price > 0`, t.tgt.pool, `SELECT id, price FROM products`);
 
+  let f: WatchedFlow;
   beforeAll(async () => {
-    t = await sourceAndTarget('live_filter');
-    await t.src.sql(`CREATE TABLE products (id int PRIMARY KEY, price numeric)`);
-    await t.src.sql(`INSERT INTO products VALUES (1, 10), (2, 0), (3, 5)`);
-    const ctx = t.ctx({ name: 'live_filter', source: { table: 'products', filter: 'price > 0', notification: {} }, target: { table: 'products' } });
-    await applyFlow(ctx);
-    w = watch(ctx);
-    await w.live();
+    f = await watchedFlow('live_filter', [
+      `CREATE TABLE products (id int PRIMARY KEY, price numeric)`,
+      `INSERT INTO products VALUES (1, 10), (2, 0), (3, 5)`,
+    ], { name: 'live_filter', source: { table: 'products', filter: 'price > 0', notification: {} }, target: { table: 'products' } });
+    ({ t, w } = f);
   });
-  afterAll(async () => {
-    await w?.stop();
-    await t?.close();
-  });
+  afterAll(async () => { await f?.close(); });
 
   it('inserts a row that starts matching', async () => {
     await t.src.sql(`UPDATE products SET price = 7 WHERE id = 2`);

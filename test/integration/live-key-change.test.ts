@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFlow } from '../../core/target';
-import { sourceAndTarget, type Pair } from './target-fixture';
-import { waitForSameRows, watch, waitFor, type Watching } from '../support/live';
+import { type Pair } from './target-fixture';
+import { watchedFlow, type WatchedFlow } from './live-fixture';
+import { waitForSameRows, waitFor, type Watching } from '../support/live';
 
 // An update that changes the primary key: the row under the old key leaves the target, the row under
 // the new key arrives, in the same batch (composite key, one part changing).
@@ -9,19 +9,15 @@ describe('watch follows a key change', () => {
   let t: Pair;
   let w: Watching;
 
+  let f: WatchedFlow;
   beforeAll(async () => {
-    t = await sourceAndTarget('live_key');
-    await t.src.sql(`CREATE TABLE stock (sku text, "Store" int, qty int, PRIMARY KEY (sku, "Store"))`);
-    await t.src.sql(`INSERT INTO stock VALUES ('a', 1, 10), ('b', 1, 20)`);
-    const ctx = t.ctx({ name: 'live_key', source: { table: 'stock', notification: {} }, target: { table: 'stock' } });
-    await applyFlow(ctx);
-    w = watch(ctx);
-    await w.live();
+    f = await watchedFlow('live_key', [
+      `CREATE TABLE stock (sku text, "Store" int, qty int, PRIMARY KEY (sku, "Store"))`,
+      `INSERT INTO stock VALUES ('a', 1, 10), ('b', 1, 20)`,
+    ], { name: 'live_key', source: { table: 'stock', notification: {} }, target: { table: 'stock' } });
+    ({ t, w } = f);
   });
-  afterAll(async () => {
-    await w?.stop();
-    await t?.close();
-  });
+  afterAll(async () => { await f?.close(); });
 
   it('deletes the old key and inserts the new one', async () => {
     await t.src.sql(`UPDATE stock SET "Store" = 2, qty = 11 WHERE sku = 'a'`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFlow } from '../../core/target';
-import { sourceAndTarget, type Pair } from './target-fixture';
-import { waitFor, waitForSameRows, watch, type Watching } from '../support/live';
+import { type Pair } from './target-fixture';
+import { watchedFlow, type WatchedFlow } from './live-fixture';
+import { waitFor, waitForSameRows, type Watching } from '../support/live';
 
 // Keys whose text depends on session settings (timestamptz, float8, interval, bytea) written by a
 // session with other settings than ours: the notified key still matches the re-read row, so
@@ -10,18 +10,14 @@ describe('keys whose text form depends on session settings', () => {
   let t: Pair;
   let w: Watching;
 
+  let f: WatchedFlow;
   beforeAll(async () => {
-    t = await sourceAndTarget('live_ktypes');
-    await t.src.sql(`CREATE TABLE readings (at timestamptz, sensor float8, span interval, tag bytea, v numeric, PRIMARY KEY (at, sensor, span, tag))`);
-    const ctx = t.ctx({ name: 'live_ktypes', source: { table: 'readings', notification: {} }, target: { table: 'readings' } });
-    await applyFlow(ctx);
-    w = watch(ctx);
-    await w.live();
+    f = await watchedFlow('live_ktypes', [
+      `CREATE TABLE readings (at timestamptz, sensor float8, span interval, tag bytea, v numeric, PRIMARY KEY (at, sensor, span, tag))`,
+    ], { name: 'live_ktypes', source: { table: 'readings', notification: {} }, target: { table: 'readings' } });
+    ({ t, w } = f);
   });
-  afterAll(async () => {
-    await w?.stop();
-    await t?.close();
-  });
+  afterAll(async () => { await f?.close(); });
 
   it('applies inserts, updates and deletes written under another TimeZone, DateStyle and float/bytea output', async () => {
     const client = await t.src.pool.connect();

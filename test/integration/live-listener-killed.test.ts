@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type pg from 'pg';
-import { applyFlow } from '../../core/target';
-import { sourceAndTarget, type Pair } from './target-fixture';
-import { waitFor, waitForSameRows, watch, type Watching } from '../support/live';
+import { type Pair } from './target-fixture';
+import { watchedFlow, type WatchedFlow } from './live-fixture';
+import { waitFor, waitForSameRows, type Watching } from '../support/live';
 
 // The listener's connection is killed (pg_terminate_backend) in the middle of a stream of 10,000
 // changes: it says so, reconnects, catches up what it missed while nobody listened, and afterwards
@@ -11,19 +11,15 @@ describe('listener connection killed mid-stream', () => {
   let t: Pair;
   let w: Watching;
 
+  let f: WatchedFlow;
   beforeAll(async () => {
-    t = await sourceAndTarget('live_kill');
-    await t.src.sql(`CREATE TABLE events (id int PRIMARY KEY, grp int NOT NULL, payload text, version int NOT NULL DEFAULT 0)`);
-    await t.src.sql(`INSERT INTO events SELECT g, g % 10, 'p' || g, 0 FROM generate_series(1, 2000) g`);
-    const ctx = t.ctx({ name: 'live_kill', source: { table: 'events', filter: 'grp <> 3', notification: {} }, target: { table: 'events' } });
-    await applyFlow(ctx);
-    w = watch(ctx);
-    await w.live();
+    f = await watchedFlow('live_kill', [
+      `CREATE TABLE events (id int PRIMARY KEY, grp int NOT NULL, payload text, version int NOT NULL DEFAULT 0)`,
+      `INSERT INTO events SELECT g, g % 10, 'p' || g, 0 FROM generate_series(1, 2000) g`,
+    ], { name: 'live_kill', source: { table: 'events', filter: 'grp <> 3', notification: {} }, target: { table: 'events' } });
+    ({ t, w } = f);
   });
-  afterAll(async () => {
-    await w?.stop();
-    await t?.close();
-  });
+  afterAll(async () => { await f?.close(); });
 
   /** One writer: `n` single-statement transactions, inserts, updates (also moving rows in and out of the filter) and deletes. */
   const writer = async (pool: pg.Pool, seed: number, n: number, progress: { done: number }) => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFlow } from '../../core/target';
-import { sourceAndTarget, type Pair } from './target-fixture';
-import { waitForSameRows, watch, waitFor, type Watching } from '../support/live';
+import { type Pair } from './target-fixture';
+import { watchedFlow, type WatchedFlow } from './live-fixture';
+import { waitForSameRows, waitFor, type Watching } from '../support/live';
 
 // A key too long for an 8000-byte NOTIFY payload: the user's write succeeds, the trigger asks for a
 // rescan, and the incremental scan brings the row across.
@@ -9,18 +9,14 @@ describe('watch with a key too long for a notification', () => {
   let t: Pair;
   let w: Watching;
 
+  let f: WatchedFlow;
   beforeAll(async () => {
-    t = await sourceAndTarget('live_bigkey');
-    await t.src.sql(`CREATE TABLE docs (path text PRIMARY KEY, body text)`);
-    const ctx = t.ctx({ name: 'live_bigkey', source: { table: 'docs', notification: {} }, target: { table: 'docs' } });
-    await applyFlow(ctx);
-    w = watch(ctx);
-    await w.live();
+    f = await watchedFlow('live_bigkey', [
+      `CREATE TABLE docs (path text PRIMARY KEY, body text)`,
+    ], { name: 'live_bigkey', source: { table: 'docs', notification: {} }, target: { table: 'docs' } });
+    ({ t, w } = f);
   });
-  afterAll(async () => {
-    await w?.stop();
-    await t?.close();
-  });
+  afterAll(async () => { await f?.close(); });
 
   it('rescans, and the row arrives', async () => {
     const path = '/'.concat('segment/'.repeat(1200)); // 9.6 kB

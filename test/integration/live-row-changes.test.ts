@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFlow, type FlowContext } from '../../core/target';
-import { sourceAndTarget, type Pair } from './target-fixture';
-import { waitFor, watch, type Watching } from '../support/live';
+import { type Pair } from './target-fixture';
+import { watchedFlow, type WatchedFlow } from './live-fixture';
+import { waitFor, type Watching } from '../support/live';
 
 // Inserts, updates and deletes in the source reach the target while watching, each reported as a
 // change event with its outcome and a latency.
@@ -11,19 +12,15 @@ describe('watch applies inserts, updates and deletes', () => {
   let w: Watching;
   const target = async () => (await t.tgt.sql(`SELECT id, name, price FROM items ORDER BY id`)).rows;
 
+  let f: WatchedFlow;
   beforeAll(async () => {
-    t = await sourceAndTarget('live_rows');
-    await t.src.sql(`CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(12,2))`);
-    await t.src.sql(`INSERT INTO items VALUES (1, 'one', 1.00), (2, 'two', 2.00)`);
-    ctx = t.ctx({ name: 'live_rows', source: { table: 'items', notification: {} }, target: { table: 'items' } });
-    await applyFlow(ctx);
-    w = watch(ctx);
-    await w.live();
+    f = await watchedFlow('live_rows', [
+      `CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(12,2))`,
+      `INSERT INTO items VALUES (1, 'one', 1.00), (2, 'two', 2.00)`,
+    ], { name: 'live_rows', source: { table: 'items', notification: {} }, target: { table: 'items' } });
+    ({ t, w, ctx } = f);
   });
-  afterAll(async () => {
-    await w?.stop();
-    await t?.close();
-  });
+  afterAll(async () => { await f?.close(); });
 
   it('reports the states connecting → catching-up → live', () => {
     expect(w.statuses.map((s) => s.state)).toEqual(['connecting', 'catching-up', 'live']);
