@@ -20,7 +20,7 @@ import { prepare, type Prepared } from './prepare';
 import { keyEq, markType, q, trackMark } from './rows';
 import type { Row } from './row-source';
 import type { SyncJob } from './job';
-import { syncKeysOn } from './sync-keys';
+import { readKeyStates, syncKeysOn } from './sync-keys';
 
 /**
  * What became of a key: its row was written (`applied`), was already up to date (`skipped`), is gone
@@ -41,12 +41,6 @@ function outcomesOf(keys: Row[], r: { applied: Row[]; deleted: Row[]; filteredOu
   for (const k of r.filteredOut) outcome.set(JSON.stringify(k), 'filtered-out');
   for (const k of r.deleted) outcome.set(JSON.stringify(k), 'deleted');
   return keys.map((k) => outcome.get(JSON.stringify(k)) ?? 'skipped');
-}
-
-async function collect(it: AsyncIterable<Row>): Promise<Row[]> {
-  const out: Row[] = [];
-  for await (const r of it) out.push(r);
-  return out;
 }
 
 /** `alias.cN` (text from unnest) as the column's target type, the way COPY into staging + cast does it. */
@@ -124,14 +118,7 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
   const nk = job.source.keyColumns.length;
   return {
     run: async (keys) => {
-      const uniq = new Map<string, Row>();
-      for (const k of keys) uniq.set(JSON.stringify(k), k);
-      const wanted = [...uniq.values()];
-      const present = wanted.length ? await collect(job.source.readRowsByKeys(wanted)) : [];
-      const presentKeys = new Set(present.map((r) => JSON.stringify(r.slice(0, nk))));
-      const missing = wanted.filter((k) => !presentKeys.has(JSON.stringify(k)));
-      const existing = missing.length ? await collect(job.source.readRowsByKeys(missing, { ignoreFilter: true })) : [];
-      const existingKeys = new Set(existing.map((r) => JSON.stringify(r.slice(0, nk))));
+      const { wanted, present, missing, existingKeys } = await readKeyStates(job, keys);
       const values = [
         ...p.columns.map((_, i) => present.map((r) => r[i] ?? null)),
         ...p.keyColumns.map((_, i) => missing.map((k) => k[i] ?? null)),

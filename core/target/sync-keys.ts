@@ -29,14 +29,24 @@ async function collect(it: AsyncIterable<Row>): Promise<Row[]> {
   return out;
 }
 
-function assertApplied(p: Prepared): void {
-  const pending = [...p.preSteps, ...p.postSteps];
-  if (!p.trackingExists || pending.length) {
-    throw new TableSyncError('PLAN_STALE', `flow "${p.job.flowName}" has changes that need an apply first${pending.length ? `: ${pending.map((s) => s.summary).join('; ')}` : ''}`, { steps: pending });
-  }
+/** Where notified keys stand in the source: rows that pass the filter, and the other keys split by why. */
+export interface KeyStates {
+  /** The distinct keys asked for. */
+  wanted: Row[];
+  /** Source rows (key columns then value columns) that exist and pass the filter. */
+  present: Row[];
+  /** Keys without such a row, in `wanted` order. */
+  missing: Row[];
+  /** JSON of the missing keys whose row exists but fails the filter (the rest are gone). */
+  existingKeys: Set<string>;
 }
 
-export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[]): Promise<SyncKeysResult> {
+/**
+ * Read `keys` from the source through the filter, then look up the ones that did not come back
+ * without it, to tell "filtered out" from "deleted". Keys are de-duplicated; a key of the wrong
+ * width is INVALID_INPUT.
+ */
+export async function readKeyStates(job: SyncJob, keys: Row[]): Promise<KeyStates> {
   const nk = job.source.keyColumns.length;
   const uniq = new Map<string, Row>();
   for (const k of keys) {
@@ -48,7 +58,19 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
   const presentKeys = new Set(present.map((r) => JSON.stringify(r.slice(0, nk))));
   const missing = wanted.filter((k) => !presentKeys.has(JSON.stringify(k)));
   const existing = missing.length ? await collect(job.source.readRowsByKeys(missing, { ignoreFilter: true })) : [];
-  const existingKeys = new Set(existing.map((r) => JSON.stringify(r.slice(0, nk))));
+  return { wanted, present, missing, existingKeys: new Set(existing.map((r) => JSON.stringify(r.slice(0, nk)))) };
+}
+
+function assertApplied(p: Prepared): void {
+  const pending = [...p.preSteps, ...p.postSteps];
+  if (!p.trackingExists || pending.length) {
+    throw new TableSyncError('PLAN_STALE', `flow "${p.job.flowName}" has changes that need an apply first${pending.length ? `: ${pending.map((s) => s.summary).join('; ')}` : ''}`, { steps: pending });
+  }
+}
+
+export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[]): Promise<SyncKeysResult> {
+  const nk = job.source.keyColumns.length;
+  const { wanted, present, missing, existingKeys } = await readKeyStates(job, keys);
   const filteredOut = missing.filter((k) => existingKeys.has(JSON.stringify(k)));
   const deleted = missing.filter((k) => !existingKeys.has(JSON.stringify(k)));
 
