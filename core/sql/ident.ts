@@ -11,6 +11,14 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * For people, not for SQL: an identifier as PostgreSQL would print it, quoted only when it has to be
+ * (`public.items`, `public."My Table"`, `"select"` is left to quoteIdent since keywords are not known here).
+ */
+export function displayIdent(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
+}
+
 /** `"schema"."table"` */
 export function qualifiedName(schema: string, table: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(table)}`;

@@ -3,6 +3,7 @@
  * schema with the exact SQL and hazards, row counts, a few sample rows, and what blocks apply.
  */
 import type { ApplyResult, Plan, PlanStep, SampleRow } from '../api/model';
+import { displayIdent } from '../sql/ident';
 
 const HAZARD_WORDS: Record<string, string> = {
   'deletes-data': 'DELETES DATA',
@@ -38,8 +39,8 @@ function formatSample(s: SampleRow): string {
 
 export function formatPlan(plan: Plan): string {
   let out = `Plan for flow "${plan.flow}"\n`;
-  out += `  source ${plan.source.schema}.${plan.source.table}${plan.source.filter ? ` where ${plan.source.filter}` : ''}  (changes found by ${plan.rowMode === 'ordinal' ? `ordinal column ${plan.source.ordinalColumn}` : 'row fingerprints'})\n`;
-  out += `  target ${plan.target.schema}.${plan.target.table}  (managed by ${plan.target.managedBy}${plan.target.exists ? '' : ', does not exist yet'})\n\n`;
+  out += `  source ${displayIdent(plan.source.schema)}.${displayIdent(plan.source.table)}${plan.source.filter ? ` where ${plan.source.filter}` : ''}  (changes found by ${plan.rowMode === 'ordinal' ? `ordinal column ${displayIdent(plan.source.ordinalColumn ?? '')}` : 'row fingerprints'})\n`;
+  out += `  target ${displayIdent(plan.target.schema)}.${displayIdent(plan.target.table)}  (managed by ${plan.target.managedBy}${plan.target.exists ? '' : ', does not exist yet'})\n\n`;
   out += `Schema and setup steps:\n${formatSteps(plan.steps)}\n`;
   const r = plan.rows;
   out += `Rows: ${r.insert} to insert, ${r.update} to update, ${r.delete} to delete, ${r.unchanged} unchanged, ${r.foreign} in the target not owned by this flow (left alone)\n`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitIdentifier, identifierByteLength, qualifiedName, quoteIdent, quoteLiteral } from '../../core/sql/ident';
+import { displayIdent, fitIdentifier, identifierByteLength, qualifiedName, quoteIdent, quoteLiteral } from '../../core/sql/ident';
 
 describe('identifier quoting', () => {
   it('quotes reserved words, spaces, unicode and embedded quotes', () => {
@@ -23,5 +23,13 @@ describe('identifier quoting', () => {
     expect(fitIdentifier(a)).toBe(fa);
     expect(fitIdentifier(b)).not.toBe(fa);
     expect(fitIdentifier('short')).toBe('short');
+  });
+});
+
+describe('identifiers shown to people', () => {
+  it('quotes only what needs it', () => {
+    expect(displayIdent('items')).toBe('items');
+    expect(displayIdent('My Products')).toBe('"My Products"');
+    expect(displayIdent('a.b')).toBe('"a.b"');
   });
 });
