@@ -129,8 +129,10 @@ export class ConnectionService {
       return await fn(pool, url);
     } catch (e) {
       const err = toTableSyncError(e);
-      if (err.code === 'CONNECTION_FAILED' || /too many connections/i.test(err.message)) {
-        throw new TableSyncError('CONNECTION_FAILED', `${err.message} (${c.name} serves one connection at a time: a running watch or apply on it holds that connection)`, err.detail, { cause: e });
+      // PGlite's socket turns a second session away by closing it: pg reports only "Connection
+      // terminated unexpectedly", which tells a user nothing about the cause.
+      if (err.code === 'CONNECTION_FAILED' || /too many connections|connection terminated unexpectedly/i.test(err.message)) {
+        throw new TableSyncError('CONNECTION_FAILED', `${c.name} serves one connection at a time, and a running watch or apply is using it: stop it to browse this database (the server said: ${err.message})`, err.detail, { cause: e });
       }
       throw err;
     } finally {
