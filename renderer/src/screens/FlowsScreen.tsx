@@ -44,7 +44,7 @@ export function FlowsScreen() {
         </div>
       )}
       {s.list.length > 0 && (
-        <div className="panel">
+        <div className="panel" style={{ overflowX: 'auto' }}>
           <table className="diff-table" data-testid="flows-table">
             <thead>
               <tr>
@@ -65,13 +65,17 @@ export function FlowsScreen() {
                     <td style={{ fontFamily: 'var(--sans)', fontWeight: 600 }}>
                       {f.name} {f.demo && <span className="badge info">demo</span>}
                     </td>
-                    <td>{f.source.connection} · {f.source.schema}.{f.source.table}</td>
-                    <td>
-                      {f.target.connection} · {f.target.schema}.{f.target.table} <span className="badge">{f.target.managedBy}</span>
+                    <td title={`${f.source.connection} · ${f.source.schema}.${f.source.table}`}>
+                      <div>{f.source.schema}.{f.source.table}</div>
+                      <div className="faint" style={{ fontFamily: 'var(--sans)' }}>{f.source.connection}</div>
+                    </td>
+                    <td title={`${f.target.connection} · ${f.target.schema}.${f.target.table}`}>
+                      <div>{f.target.schema}.{f.target.table} <span className="badge">{f.target.managedBy}</span></div>
+                      <div className="faint" style={{ fontFamily: 'var(--sans)' }}>{f.target.connection}</div>
                     </td>
                     <td>{live ? <span className="badge ok">{m?.status?.state ?? 'watching'}</span> : <span className="faint">idle</span>}</td>
                     <td className="faint">{f.updatedAt ? `${new Date(f.updatedAt).toLocaleDateString()} ${fmtTime(f.updatedAt).slice(0, 5)}` : ''}</td>
-                    <td style={{ textAlign: 'right' }}>
+                    <td style={{ textAlign: 'right', maxWidth: 'none', width: 1 }}>
                       <div className="row" style={{ justifyContent: 'flex-end', gap: 4 }}>
                         <button className="btn small" onClick={() => void edit(f.name)}>Edit</button>
                         <button className="btn small primary" onClick={() => app.ui.getState().go({ name: 'plan', flow: f.name })}>Plan</button>
