@@ -40,7 +40,16 @@ export function Explorer() {
             <span className="spinner" /> Loading schemas…
           </div>
         )}
-        {cat.error && <div className="alert error" style={{ margin: 8 }}>{cat.error}</div>}
+        {cat.error && (
+          <div className="alert error" style={{ margin: 8 }} data-testid="tree-error">
+            {cat.error}
+            <div style={{ marginTop: 6 }}>
+              <button className="btn small" onClick={() => void app.catalog.getState().refresh()} disabled={cat.loading}>
+                {cat.loading ? <><span className="spinner" /> Retrying…</> : 'Retry'}
+              </button>
+            </div>
+          </div>
+        )}
         {cat.schemas?.length === 0 && <div className="faint" style={{ padding: '6px 12px' }}>No schemas you can see.</div>}
         {cat.schemas?.map((schema) => {
           const node = cat.nodes[schema];
