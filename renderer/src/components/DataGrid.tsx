@@ -25,7 +25,7 @@ function widthFor(type: string, name: string): number {
   if (isNumericType(type)) return Math.max(base, 110);
   if (/^timestamp/.test(type)) return Math.max(base, 210);
   if (/^(date|time)/.test(type)) return Math.max(base, 110);
-  if (/^uuid/.test(type)) return Math.max(base, 290);
+  if (/^uuid/.test(type)) return Math.max(base, 320); // 36 characters whole, in the proportional font too
   if (/json|text|character|vector|\[\]|bytea/.test(type)) return Math.max(base, 220);
   return Math.max(base, 140);
 }
