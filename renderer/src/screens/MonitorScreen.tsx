@@ -5,7 +5,7 @@ import { Empty, ErrorBox } from '../components/States';
 import { LiveChart } from '../components/LiveChart';
 import { fmtCount, fmtKey, fmtMs, fmtTime } from '../lib/format';
 import { useShortcut } from '../lib/shortcuts';
-import type { ListenerStatus } from '../api/types';
+import type { ChangeEvent, ListenerStatus } from '../api/types';
 
 const STATE_TEXT: Record<ListenerStatus['state'], string> = {
   stopped: 'stopped',
@@ -14,6 +14,15 @@ const STATE_TEXT: Record<ListenerStatus['state'], string> = {
   live: 'live',
   reconnecting: 'reconnecting',
   failed: 'failed',
+};
+
+/** What each outcome means, for a first-time reader of the feed (the cell's tooltip). */
+const OUTCOME_TEXT: Record<ChangeEvent['outcome'], string> = {
+  applied: 'written to the target',
+  deleted: 'removed from the target: the row left the source',
+  'filtered-out': 'the row does not match the flow’s filter, so the target does not hold it',
+  skipped: 'nothing to write: the target already held the row as it is',
+  failed: 'not written: see the error',
 };
 
 export function MonitorScreen() {
@@ -139,7 +148,7 @@ export function MonitorScreen() {
                     <td>{fmtTime(e.time)}</td>
                     <td><span className={`badge ${e.op === 'insert' ? 'ok' : e.op === 'delete' ? 'danger' : e.op === 'update' ? 'warn' : 'info'}`}>{e.op}</span></td>
                     <td data-key>{fmtKey(e.key)}</td>
-                    <td>{e.outcome === 'failed' ? <span className="error-text" title={e.error}>failed</span> : e.outcome}</td>
+                    <td title={OUTCOME_TEXT[e.outcome]}>{e.outcome === 'failed' ? <span className="error-text" title={e.error}>failed</span> : e.outcome}</td>
                     <td style={{ textAlign: 'right' }}>{fmtMs(e.latencyMs)}</td>
                     <td className="error-text" style={{ fontFamily: 'var(--sans)' }}>{e.error ?? ''}</td>
                   </tr>
