@@ -86,11 +86,19 @@ export interface Served {
   stop(): Promise<void>;
 }
 
+export interface ServeOptions {
+  /** Extra arguments after `serve --port 0` (e.g. `--demo`). */
+  args?: string[];
+  /** How long to wait for the printed URL (`--demo` seeds its databases first). */
+  timeoutMs?: number;
+}
+
 /** `node bin/tablesync.mjs serve --port 0` with a fresh data folder; resolves with the URL it prints. */
-export async function startServe(): Promise<Served> {
+export async function startServe(opts: ServeOptions = {}): Promise<Served> {
   const home = mkdtempSync(join(tmpdir(), 'tablesync-e2e-home-'));
   mkdirSync(home, { recursive: true });
-  const child = spawn(process.execPath, [join(ROOT, 'bin/tablesync.mjs'), 'serve', '--port', '0'], {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const child = spawn(process.execPath, [join(ROOT, 'bin/tablesync.mjs'), 'serve', '--port', '0', ...(opts.args ?? [])], {
     cwd: ROOT,
     env: { ...process.env, TABLESYNC_HOME: home },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,7 +106,7 @@ export async function startServe(): Promise<Served> {
   let out = '';
   let err = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not print its URL within 60 s:\n${out}\n${err}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`serve did not print its URL within ${timeoutMs / 1000} s:\n${out}\n${err}`)), timeoutMs);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)/.exec(out);
