@@ -211,7 +211,7 @@ export function PlanScreen({ flow }: { flow: string }) {
                   <tbody>
                     {samples.map((r, i) => (
                       <tr key={i} className={`op-${r.op}`} data-op={r.op}>
-                        <td style={{ fontFamily: 'var(--sans)' }}>{r.op}</td>
+                        <td style={{ fontFamily: 'var(--sans)' }} title={r.op === 'foreign' ? 'in the target, but not written by this flow: left alone' : undefined}>{r.op === 'foreign' ? 'not owned' : r.op}</td>
                         {keyCols.map((c) => <td key={c}><Val v={r.key[c] ?? r.after?.[c] ?? r.before?.[c] ?? null} /></td>)}
                         {valueCols.map((c) => <DiffCell key={c} row={r} col={c} />)}
                       </tr>
