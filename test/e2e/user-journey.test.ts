@@ -2,9 +2,11 @@
 // PostgreSQL (source: PostgreSQL 18 with a 1,000,000-row table; target: PGlite with pgvector).
 // Each step is a test; they run in order and share the one browser page, like a user would.
 // Every screen is saved to test-results/screenshots/.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newAppPage, startServe, startSource, startTarget, type Served, type SourceDb } from './support/env';
+import { launchBrowser, newAppPage, startServe, startSource, startTarget, targetSql, type Served, type SourceDb } from './support/env';
 import type { RunningPglite } from '../../core/embedded/pglite-server';
 import { SettingsStore } from '../../core/settings/settings-store';
 import { AppPage, ConnectionsPage, FlowEditorPage, PlanPage, TablePage } from './pages/app';
@@ -57,13 +59,21 @@ describe('user journey', () => {
     await app.screenshot('01-first-run');
   });
 
-  it('adds the source and target connections by URL, tested first', async () => {
-    const tested = await conns.addByUrl('shop', source.url);
+  it('adds the source by its fields and the target by URL, each tested first', async () => {
+    const u = new URL(source.url);
+    const fields = { host: u.hostname, port: u.port, database: 'no_such_db', user: decodeURIComponent(u.username), password: 'shop-secret', sslmode: 'disable' };
+    const wrong = await conns.addByFields('shop', fields);
+    expect(wrong).toMatch(/✕[\s\S]*"no_such_db" does not exist/);
+    const tested = await conns.testFields({ database: 'shop' });
     expect(tested).toMatch(/connected/);
     expect(tested).toMatch(/PostgreSQL 18/);
     expect(tested).toMatch(/no pgvector/);
-    await app.screenshot('02-add-connection');
+    await app.screenshot('02-add-connection-fields');
     await conns.save();
+    // saved as given: sslmode shown, the password kept in the secret store and never in settings
+    const card = conns.card('shop');
+    expect(await card.innerText()).toMatch(/disable[\s\S]*@127\.0\.0\.1:\d+\/shop\s+· password saved/);
+    expect(readFileSync(join(served.home, 'settings.json'), 'utf8')).not.toContain('shop-secret');
     const t2 = await conns.addByUrl('search', target.url());
     expect(t2).toMatch(/pgvector (installed|available)/);
     await conns.save();
@@ -246,18 +256,28 @@ describe('user journey', () => {
     await app.screenshot('12-apply-result');
   });
 
-  it('shows one changed cell old → new in the next preview, and applies it', async () => {
+  it('shows one changed cell old → new in the next preview, and a row it does not own; applies, leaving that row alone', async () => {
     await source.sql(`UPDATE products SET name = 'renamed seven', updated_at = now() WHERE id = 7`);
+    // someone writes straight into the target: the flow does not own that row
+    await targetSql(target, `INSERT INTO products_search (id, title, price) VALUES (999999, 'written by hand', 1.50)`);
     await page.getByTestId('recompute-plan').click();
     await expect.poll(async () => (await plan.counts()).update, { timeout: 60_000 }).toBe(1);
-    expect(await plan.counts()).toMatchObject({ insert: 0, delete: 0, unchanged: 1999 });
+    expect(await plan.counts()).toMatchObject({ insert: 0, delete: 0, unchanged: 1999, foreign: 1 });
+    await page.getByTestId('diff-tab-foreign').click();
+    const notOwned = page.getByTestId('diff-grid').locator('tbody tr');
+    expect(await notOwned.count()).toBe(1);
+    expect(await notOwned.first().innerText()).toMatch(/^not owned\s+999999[\s\S]*written by hand[\s\S]*1\.50/);
+    await app.screenshot('13a-plan-not-owned');
     await page.getByTestId('diff-tab-update').click();
     const changed = page.getByTestId('diff-grid').locator('[data-changed="title"]');
     expect(await changed.innerText()).toBe('product 7 → renamed seven');
     await app.screenshot('13-plan-update-old-new');
     await page.getByTestId('apply-plan').click();
-    expect(await app.waitText(page.getByTestId('apply-result'), /Done in/, 60_000)).toMatch(/1 updated/);
+    expect(await app.waitText(page.getByTestId('apply-result'), /Done in/, 60_000)).toMatch(/1 updated, 0 deleted/);
     await page.getByTestId('in-sync').waitFor({ timeout: 60_000 });
+    expect((await plan.counts()).foreign).toBe(1); // still there, still not ours
+    const kept = await targetSql(target, `SELECT title, price::text FROM products_search WHERE id = 999999`);
+    expect(kept.rows).toEqual([{ title: 'written by hand', price: '1.50' }]);
   });
 
   it('warns that a rename makes a new flow, and asks for a tick before a destructive step', async () => {

@@ -7,6 +7,8 @@ import { shot } from '../support/env';
 
 const T = 30_000;
 
+export interface ConnectionFields { host: string; port: string; database: string; user: string; password: string; sslmode: string }
+
 export class AppPage {
   constructor(readonly page: Page) {}
 
@@ -43,6 +45,34 @@ export class ConnectionsPage extends AppPage {
     await this.page.getByTestId('test-connection').click();
     const result = await this.waitText(this.page.getByRole('dialog').getByTestId('test-result'), /connected|✕/);
     return result;
+  }
+  /** The form's Fields mode (host, port, database, user, password, sslmode); tests the draft. */
+  async addByFields(name: string, f: ConnectionFields): Promise<string> {
+    await this.page.getByTestId('add-connection').click();
+    const dialog = this.page.getByRole('dialog');
+    await dialog.getByRole('group', { name: 'Enter as' }).getByRole('button', { name: 'Fields' }).click();
+    await this.page.getByLabel('Connection name').fill(name);
+    return this.testFields(f);
+  }
+  /** Fill the Fields form (as far as given) and press Test; the dialog's test line. */
+  async testFields(f: Partial<ConnectionFields>): Promise<string> {
+    const dialog = this.page.getByRole('dialog');
+    for (const [label, v] of [['Host', f.host], ['Port', f.port], ['Database', f.database], ['User', f.user], ['Password', f.password]] as const) {
+      if (v !== undefined) await dialog.getByLabel(label, { exact: true }).fill(v);
+    }
+    if (f.sslmode) await dialog.getByLabel('SSL mode').selectOption(f.sslmode);
+    const line = dialog.getByTestId('test-result');
+    const before = (await line.count()) ? await line.innerText() : '';
+    await this.page.getByTestId('test-connection').click();
+    // a new answer: the line changes (or appears) after this click
+    const end = Date.now() + T;
+    let last = before;
+    while (Date.now() < end) {
+      last = (await line.count()) ? await line.innerText({ timeout: 1000 }).catch(() => '') : '';
+      if (last && last !== before && /connected|✕/.test(last)) return last;
+      await this.page.waitForTimeout(100);
+    }
+    throw new Error(`no new test result in the dialog; saw: ${last}`);
   }
   async save(): Promise<void> {
     await this.page.getByTestId('save-connection').click();

@@ -79,6 +79,31 @@ export async function startTarget(): Promise<RunningPglite> {
   return startPgliteServer();
 }
 
+/**
+ * One statement on the PGlite target, as its own session. PGlite serves one session at a time, so
+ * this waits (briefly) for the app's session to leave; call it while no watch holds the target.
+ */
+export async function targetSql(target: RunningPglite, text: string, params?: unknown[]): Promise<pg.QueryResult> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const client = new pg.Client({ connectionString: target.url() });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+    } catch (e) {
+      await client.end().catch(() => {});
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+      continue;
+    }
+    try {
+      return await client.query(text, params as unknown[]);
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+}
+
 export interface Served {
   url: string;
   home: string;
