@@ -56,6 +56,17 @@ describe('flow setup form', () => {
     expect(again).toEqual(f);
   });
 
+  it('a flow that names its connections by id (the demo flow) opens with them picked', () => {
+    const f = flowFromForm(formFromTable(desc, src, tgt, [src, tgt]));
+    const byId = { ...f, source: { ...f.source, connection: { saved: 'c1' } }, target: { ...f.target, connection: { saved: 'c2' } } };
+    const form = formFromFlow(byId, desc, [src, tgt]);
+    // the pickers' option values: the name while it is unique
+    expect(form.sourceConnection).toBe('shop');
+    expect(form.targetConnection).toBe('search');
+    // a reference to nothing saved stays as written (the form then says so)
+    expect(formFromFlow({ ...byId, target: { ...byId.target, connection: { saved: 'gone' } } }, desc, [src, tgt]).targetConnection).toBe('gone');
+  });
+
   it('offers only non-key integer and timestamp columns as the ordinal', () => {
     expect(ordinalCandidates(desc.columns).map((c) => c.name)).toEqual(['qty', 'updated_at']);
   });

@@ -132,14 +132,23 @@ export function formFromTable(d: TableDescription, source: SavedConnection, targ
   };
 }
 
-/** The form after loading a saved flow, given the source table's columns. */
-export function formFromFlow(f: FlowInput, d: TableDescription | null): FlowForm {
+/**
+ * The form after loading a saved flow, given the source table's columns. A `{ saved }` reference
+ * becomes the value the connection pickers use (see `savedRef`), so a flow that names its
+ * connection by id (the demo's) shows it selected instead of a blank picker.
+ */
+export function formFromFlow(f: FlowInput, d: TableDescription | null, all: SavedConnection[] = []): FlowForm {
+  const asOption = (ref: FlowInput['source']['connection']): string => {
+    if (!('saved' in ref)) return '';
+    const c = connectionOfRef(ref, all);
+    return c ? savedRef(c, all).saved : ref.saved;
+  };
   const included = f.source.includedColumns;
   const overrides = f.target.columns ?? {};
   const cols: ColumnInfo[] = d?.columns ?? [];
   return {
     name: f.name,
-    sourceConnection: 'saved' in f.source.connection ? f.source.connection.saved : '',
+    sourceConnection: asOption(f.source.connection),
     sourceSchema: f.source.schema ?? 'public',
     sourceTable: f.source.table,
     columns: cols.map((c) => {
@@ -159,7 +168,7 @@ export function formFromFlow(f: FlowInput, d: TableDescription | null): FlowForm
     filter: f.source.filter ?? '',
     notify: !!f.source.notification,
     channelName: f.source.notification?.channelName ?? '',
-    targetConnection: 'saved' in f.target.connection ? f.target.connection.saved : '',
+    targetConnection: asOption(f.target.connection),
     targetSchema: f.target.schema ?? 'public',
     targetTable: f.target.table,
     managedBy: f.target.managedBy ?? 'system',

@@ -61,7 +61,7 @@ export function FlowEditScreen() {
             ? await app.api.call('catalog.describe', { connectionId: src.id, schema: editor.flow.source.schema ?? 'public', table: editor.flow.source.table }).catch(() => null)
             : null;
           setDesc(d);
-          setInitial(formFromFlow(editor.flow, d));
+          setInitial(formFromFlow(editor.flow, d, connections));
         } else if (editor.from) {
           const d = await app.api.call('catalog.describe', { connectionId: editor.from.connectionId, schema: editor.from.schema, table: editor.from.table });
           const src = connections.find((c) => c.id === editor.from!.connectionId);
