@@ -117,6 +117,16 @@ describe('demo walkthrough', () => {
     await app.screenshot('demo-07-plan');
   });
 
+  it('opens the ready-made flow in the editor with its connections picked', async () => {
+    await page.getByRole('button', { name: 'Edit flow' }).click();
+    await page.getByTestId('columns-table').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('target-connection').locator('option:checked').innerText()).toBe('Demo target (pgvector)');
+    expect(await page.getByLabel('target type of embedding', { exact: true }).inputValue()).toBe('vector(16)');
+    await app.screenshot('demo-07b-flow-editor');
+    await page.getByRole('complementary', { name: 'Explorer' }).getByText(FLOW).click();
+    await plan.waitForPlan();
+  });
+
   it('applies the plan with a result summary', async () => {
     const active = await sourceCount(`SELECT count(*) AS n FROM products WHERE status = 'active'`);
     await page.getByTestId('apply-plan').click();
