@@ -75,7 +75,8 @@ export function FlowsScreen() {
                     </td>
                     <td>{live ? <span className="badge ok">{m?.status?.state ?? 'watching'}</span> : <span className="faint">idle</span>}</td>
                     <td className="faint">{f.updatedAt ? `${new Date(f.updatedAt).toLocaleDateString()} ${fmtTime(f.updatedAt).slice(0, 5)}` : ''}</td>
-                    <td style={{ textAlign: 'right', maxWidth: 'none', width: 1 }}>
+                    {/* pinned right: in a narrow window the other columns scroll under it, the actions stay in reach */}
+                    <td style={{ textAlign: 'right', maxWidth: 'none', width: 1, position: 'sticky', right: 0, background: 'var(--bg)' }}>
                       <div className="row" style={{ justifyContent: 'flex-end', gap: 4 }}>
                         <button className="btn small" onClick={() => void edit(f.name)}>Edit</button>
                         <button className="btn small primary" onClick={() => app.ui.getState().go({ name: 'plan', flow: f.name })}>Plan</button>
