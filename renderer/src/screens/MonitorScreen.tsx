@@ -30,6 +30,7 @@ export function MonitorScreen() {
   const view = useS(app.ui, (s) => s.view);
   const theme = useS(app.ui, (s) => s.theme);
   const flows = useS(app.flows, (s) => s.list);
+  const connections = useS(app.connections, (s) => s.list);
   const m = useS(app.monitor, (s) => s);
   const [tick, setTick] = useState(0);
   const selected = (view.name === 'monitor' ? view.flow : undefined) ?? m.selected ?? flows.find((f) => f.watching)?.name ?? flows[0]?.name ?? null;
@@ -55,8 +56,14 @@ export function MonitorScreen() {
   const lat = recent.reduce((a, b) => ({ s: a.s + b.latencySum, n: a.n + b.latencyN }), { s: 0, n: 0 });
   const summary = flows.find((f) => f.name === selected);
 
-  const openGrid = () => {
+  const openGrid = async () => {
     if (!summary) return;
+    // The grid browses the active connection: make it the flow's source first (the summary names it).
+    const src = connections.find((c) => c.name === summary.source.connection);
+    if (src && src.id !== app.connections.getState().activeId) {
+      await app.catalog.getState().open(src.id);
+      app.connections.getState().select(src.id);
+    }
     app.catalog.getState().select({ schema: summary.source.schema, table: summary.source.table });
     app.ui.getState().go({ name: 'table' });
   };
@@ -77,7 +84,7 @@ export function MonitorScreen() {
         {st?.reason && <span className="muted" data-testid="listener-reason" style={{ maxWidth: 420, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }} title={st.reason}>{st.reason}</span>}
         <span className="grow" />
         {summary?.demo && <DemoActivity />}
-        {summary && <button className="btn" onClick={openGrid}>Open {summary.source.table}</button>}
+        {summary && <button className="btn" onClick={() => void openGrid()}>Open {summary.source.table}</button>}
         {watching ? (
           <button className="btn danger" onClick={() => void app.monitor.getState().stop(selected)} disabled={m.busy} data-testid="watch-stop">Stop watching</button>
         ) : (
