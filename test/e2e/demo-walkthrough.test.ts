@@ -184,6 +184,16 @@ describe('demo walkthrough', () => {
     await app.screenshot('demo-13-target-table');
   });
 
+  it('opens the flow’s source table from the monitor, whichever connection is active', async () => {
+    expect(await page.getByLabel('Active connection').locator('option:checked').innerText()).toBe('Demo target (pgvector)');
+    await app.go('Monitor');
+    await page.getByRole('button', { name: 'Open products' }).click();
+    // the source's products (it has `status`; the target's products_search does not)
+    await expect.poll(() => app.text('table-title'), { timeout: 30_000 }).toBe('public.products');
+    await expect.poll(() => table.columnNames(), { timeout: 30_000 }).toContain('status');
+    expect(await page.getByLabel('Active connection').locator('option:checked').innerText()).toBe('Demo source');
+  });
+
   it('shows the flow in the flows list, and no page errors', async () => {
     await app.go('Flows');
     await page.getByTestId('flows-table').waitFor();
