@@ -70,9 +70,9 @@ export function MonitorScreen() {
 
   return (
     <div className="page" data-testid="monitor-screen" style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
-      <div className="page-head" style={{ marginBottom: 0 }}>
+      <div className="page-head" style={{ marginBottom: 0, flexWrap: 'wrap' }}>
         <h1>Monitor</h1>
-        <select value={selected} onChange={(e) => app.ui.getState().go({ name: 'monitor', flow: e.target.value })} aria-label="Flow" data-testid="monitor-flow">
+        <select value={selected} onChange={(e) => app.ui.getState().go({ name: 'monitor', flow: e.target.value })} aria-label="Flow" data-testid="monitor-flow" style={{ flexShrink: 0 }}>
           {flows.map((f) => (
             <option key={f.name} value={f.name}>{f.name}</option>
           ))}
@@ -95,7 +95,7 @@ export function MonitorScreen() {
       </div>
       {m.error && <ErrorBox message={m.error} testId="monitor-error" />}
       <div className="grid2" style={{ gridTemplateColumns: '2fr 1fr' }}>
-        <section className="panel">
+        <section className="panel" style={{ minWidth: 0 }}>
           <header>
             <h2 className="grow">Throughput and latency</h2>
             <span className="muted">{perSec.toFixed(1)}/s · avg {lat.n ? fmtMs(lat.s / lat.n) : '—'} (10 s)</span>
@@ -104,8 +104,8 @@ export function MonitorScreen() {
             <LiveChart series={fm?.series ?? []} theme={theme} tick={tick} />
           </div>
         </section>
-        <section className="panel">
-          <header><h2 className="grow">Listener</h2><span className="faint mono" style={{ fontSize: 11 }}>{st?.channel ?? ''}</span></header>
+        <section className="panel" style={{ minWidth: 0 }}>
+          <header><h2 className="grow">Listener</h2><span className="faint mono" style={{ fontSize: 11, maxWidth: '100%', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }} title={st?.channel}>{st?.channel ?? ''}</span></header>
           <div className="content">
             <div className="row wrap" style={{ marginBottom: 8 }} data-testid="totals">
               {Object.entries(fm?.totals ?? {}).map(([k, n]) => (
