@@ -9,6 +9,7 @@ import type { Envelope } from '../../core/api/errors';
 import type { ApiEvent } from '../../core/api/events';
 import type { SavedConnection } from '../../core/api/contract';
 import { freePort } from '../../core/embedded/pg-server';
+import { call as callApi } from '../support/api';
 
 // The contract's methods through the one dispatcher, against a real server: validation, error codes,
 // secrets never returned, cancel reaching the backend.
@@ -21,11 +22,7 @@ describe('API dispatcher', () => {
   let conn: SavedConnection;
   const password = 's3cret-pässword';
 
-  const ok = async <T = unknown>(method: string, input?: unknown): Promise<T> => {
-    const env = await api.dispatch(method, input);
-    if (!env.ok) throw new Error(`${method} failed: ${env.error.code} ${env.error.message}`);
-    return env.result as T;
-  };
+  const ok = <T = unknown>(method: string, input?: unknown) => callApi<T>(api, method, input);
   const fails = async (method: string, input?: unknown) => {
     const env = await api.dispatch(method, input);
     expect(env.ok).toBe(false);

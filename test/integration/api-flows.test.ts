@@ -9,6 +9,7 @@ import { createDispatcher, type Dispatcher } from '../../core/api/dispatcher';
 import type { ApiEvent } from '../../core/api/events';
 import type { Plan, ApplyResult } from '../../core/api/model';
 import type { SavedConnection } from '../../core/api/contract';
+import { call as callApi } from '../support/api';
 
 // A flow's whole life through the contract: save, plan (writes nothing), apply with progress
 // events, plan again (nothing to do), a stale fingerprint applied as recomputed, drop.
@@ -20,11 +21,7 @@ describe('API: flows plan, apply, drop', () => {
   let api: Dispatcher;
   const events: ApiEvent[] = [];
 
-  const call = async <T = unknown>(method: string, input?: unknown): Promise<T> => {
-    const env = await api.dispatch(method, input);
-    if (!env.ok) throw Object.assign(new Error(`${method}: ${env.error.code} ${env.error.message}`), { code: env.error.code });
-    return env.result as T;
-  };
+  const call = <T = unknown>(method: string, input?: unknown) => callApi<T>(api, method, input);
 
   beforeAll(async () => {
     src = await freshDatabase('flsrc');

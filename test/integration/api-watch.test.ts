@@ -7,6 +7,7 @@ import { Engine } from '../../core/app/engine';
 import { MemorySecretStore } from '../../core/settings/secret-store';
 import { createDispatcher, type Dispatcher } from '../../core/api/dispatcher';
 import type { ApiEvent } from '../../core/api/events';
+import { call as callApi } from '../support/api';
 
 // Watches through the contract: start (catch-up, then live), change events on the bus, the list and
 // recent feed, stop, and drop removing the capture trigger.
@@ -18,11 +19,7 @@ describe('API: flows.watch*', () => {
   let api: Dispatcher;
   const events: ApiEvent[] = [];
 
-  const call = async <T = unknown>(method: string, input?: unknown): Promise<T> => {
-    const env = await api.dispatch(method, input);
-    if (!env.ok) throw Object.assign(new Error(`${method}: ${env.error.code} ${env.error.message}`), { code: env.error.code });
-    return env.result as T;
-  };
+  const call = <T = unknown>(method: string, input?: unknown) => callApi<T>(api, method, input);
   const waitFor = async (pred: () => boolean, what: string, ms = 20_000) => {
     const deadline = Date.now() + ms;
     while (!pred()) {

@@ -11,6 +11,7 @@ import type { DemoStatus, SavedConnection } from '../../core/api/contract';
 import type { Plan, TableInfo } from '../../core/api/model';
 import { DEMO_FLOW_NAME } from '../../core/demo/demo-flow';
 import { seedCounts } from '../../core/demo/seed';
+import { call as callApi } from '../support/api';
 
 // The built-in demo from nothing: real PostgreSQL 18 + PGlite/pgvector started in the data folder,
 // registered as connections with a ready flow that plans and applies (vector override and HNSW
@@ -24,11 +25,7 @@ describe.runIf(inject('pgLabel').includes('PostgreSQL 18'))('demo: start from no
   let api: Dispatcher;
   const events: ApiEvent[] = [];
 
-  const call = async <T = unknown>(method: string, input?: unknown): Promise<T> => {
-    const env = await api.dispatch(method, input);
-    if (!env.ok) throw Object.assign(new Error(`${method}: ${env.error.code} ${env.error.message}`), { code: env.error.code });
-    return env.result as T;
-  };
+  const call = <T = unknown>(method: string, input?: unknown) => callApi<T>(api, method, input);
   const open = () => {
     engine = new Engine({ dataDir, mode: 'browser', secrets: new MemorySecretStore(), demo: { scale: SCALE } });
     engine.events.on((e) => events.push(e));
