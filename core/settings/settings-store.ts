@@ -7,21 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { flowSpec, type Flow } from '../flow/schema';
-import { sslMode } from '../api/contract';
+import { savedConnection } from '../api/contract';
 import { TableSyncError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
 
-export const storedConnection = z.object({
-  id: z.string(),
-  name: z.string(),
-  host: z.string(),
-  port: z.number().int(),
-  database: z.string(),
-  user: z.string(),
-  sslmode: sslMode,
-  options: z.record(z.string(), z.string()).default({}),
+/** A saved connection on disk: what the renderer sees (no password, ever), plus engine-only fields. */
+export const storedConnection = savedConnection.extend({
   hasPassword: z.boolean().default(false),
-  demo: z.boolean().default(false),
   /** Pool size cap: 1 for servers that take one session at a time (the demo's PGlite target). */
   poolMax: z.number().int().positive().optional(),
   updatedAt: z.string(),
