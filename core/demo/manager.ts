@@ -21,6 +21,7 @@ import { writeFileAtomic } from '../settings/atomic-write';
 import { ActivitySimulator } from './activity';
 import { DEMO_DATABASE, DEMO_FLOW_NAME, DEMO_SOURCE_ID, DEMO_SOURCE_NAME, DEMO_TARGET_ID, DEMO_TARGET_NAME, demoFlow } from './demo-flow';
 import { seedDemo } from './seed';
+import { isAlive, readPid } from '../embedded/pids';
 
 export interface DemoOptions {
   /** Row-count scale of the seed; 1 ≈ 100,000 rows. Tests use a small one. */
@@ -251,23 +252,4 @@ async function claimDataFolder(pgDir: string, ownerFile: string): Promise<void> 
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, 200));
-}
-
-function readPid(path: string): number | undefined {
-  try {
-    const pid = Number(readFileSync(path, 'utf8').split('\n')[0]);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists, as another user's process
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -3,7 +3,7 @@
 // its tables in the explorer, the ready-made flow's plan, apply, then the live monitor fed by the
 // activity simulator. Each step is a test sharing one page; screens go to
 // test-results/screenshots/demo-*.png.
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -12,6 +12,7 @@ import { launchBrowser, newAppPage, startServe, type Served } from './support/en
 import { AppPage, PlanPage, TablePage } from './pages/app';
 import { SettingsStore } from '../../core/settings/settings-store';
 import { openEngine } from '../../core/app/open';
+import { isAlive, readPid } from '../../core/embedded/pids';
 
 const FLOW = 'demo_products_search';
 
@@ -51,7 +52,7 @@ afterEach(async (ctx) => {
 afterAll(async () => {
   await browser?.close();
   await source?.end().catch(() => {});
-  const postmaster = sourceDataDir ? readPostmasterPid(sourceDataDir) : undefined;
+  const postmaster = sourceDataDir ? readPid(join(sourceDataDir, 'postmaster.pid')) : undefined;
   await served?.stop(); // SIGTERM: serve stops the watch, the simulator and both demo servers
   if (postmaster !== undefined) {
     const deadline = Date.now() + 15_000;
@@ -202,19 +203,3 @@ describe('demo walkthrough', () => {
     expect(pageErrors).toEqual([]);
   });
 });
-
-function readPostmasterPid(dataDir: string): number | undefined {
-  const file = join(dataDir, 'postmaster.pid');
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
-  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
