@@ -78,7 +78,7 @@ export function toTableSyncError(e: unknown, context?: string): TableSyncError {
     return new TableSyncError(code, `${prefix}${msg}`, { sqlstate: state, ...stripUndefined(pg) }, { cause: e });
   }
   const sys = e as { code?: unknown };
-  if (typeof sys?.code === 'string' && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH)$/.test(sys.code)) {
+  if (typeof sys?.code === 'string' && /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET|EHOSTUNREACH|EPIPE)$/.test(sys.code)) {
     return new TableSyncError('CONNECTION_FAILED', `${prefix}${msg}`, { errno: sys.code }, { cause: e });
   }
   return new TableSyncError('INTERNAL', `${prefix}${msg}`, undefined, { cause: e });

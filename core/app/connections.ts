@@ -124,17 +124,28 @@ export class ConnectionService {
     }
     const url = await this.url(id);
     const pool = createPool(url, { max: 1, applicationName: 'tablesync' });
-    try {
-      await warmSingleSession(pool);
-      return await fn(pool, url);
-    } catch (e) {
+    // PGlite's socket turns a second session away by closing it, and how pg words that depends on
+    // timing ("Connection terminated unexpectedly", EPIPE, ECONNRESET...). So: failing to OPEN the
+    // session means busy, whatever the words, unless nothing listens at all.
+    const busy = (e: unknown): TableSyncError => {
       const err = toTableSyncError(e);
-      // PGlite's socket turns a second session away by closing it: pg reports only "Connection
-      // terminated unexpectedly", which tells a user nothing about the cause.
-      if (err.code === 'CONNECTION_FAILED' || /too many connections|connection terminated unexpectedly/i.test(err.message)) {
-        throw new TableSyncError('CONNECTION_FAILED', `${c.name} serves one connection at a time, and a running watch or apply is using it: stop it to browse this database (the server said: ${err.message})`, err.detail, { cause: e });
+      if (err.detail?.['errno'] === 'ECONNREFUSED' || err.detail?.['errno'] === 'ENOTFOUND') return err;
+      return new TableSyncError('CONNECTION_FAILED', `${c.name} serves one connection at a time, and a running watch or apply is using it: stop it to browse this database (the server said: ${err.message})`, err.detail, { cause: e });
+    };
+    try {
+      try {
+        await warmSingleSession(pool);
+      } catch (e) {
+        throw busy(e);
       }
-      throw err;
+      try {
+        return await fn(pool, url);
+      } catch (e) {
+        const err = toTableSyncError(e);
+        // Taken away mid-call (the session was handed to someone else): the same cause.
+        if (err.code === 'CONNECTION_FAILED' || /too many connections|connection terminated unexpectedly/i.test(err.message)) throw busy(e);
+        throw err;
+      }
     } finally {
       await pool.end().catch(() => {});
     }
