@@ -7,7 +7,8 @@ import type { Command } from '../command';
 import { INPUT_ERROR_CODES, toTableSyncError } from '../../core/errors';
 import { applyFlow } from '../../core/target';
 import { formatApplyResult } from '../../core/target/plan-text';
-import { parseFlowArgs, withFlowFile } from './plan';
+import { withFlowFile } from '../../core/app/flow-file';
+import { parseFlowArgs } from './plan';
 
 const command: Command = async (argv) => {
   const args = parseFlowArgs('apply', argv, ['--json', '--allow-destructive']);

@@ -4,10 +4,9 @@
  */
 import type { Command } from '../command';
 import { dropFlow } from '../../core/target';
-// Registers live capture's drop hook, so the trigger and function go with the flow (this is a separate process from the app).
-import '../../core/live';
 import { formatSteps } from '../../core/target/plan-text';
-import { parseFlowArgs, withFlowFile } from './plan';
+import { withFlowFile } from '../../core/app/flow-file';
+import { parseFlowArgs } from './plan';
 
 const command: Command = async (argv) => {
   const args = parseFlowArgs('drop', argv, ['--json']);

@@ -5,11 +5,8 @@
  */
 import type { Command } from '../command';
 import { TableSyncError } from '../../core/errors';
-import { connectionResolver, loadFlowFile, openFlow } from '../../core/flow/load';
-import type { Flow } from '../../core/flow/schema';
-import type { FlowContext } from '../../core/target';
 import { planFlow } from '../../core/target';
-import { savedConnectionLookup } from '../../core/app/saved-lookup';
+import { withFlowFile } from '../../core/app/flow-file';
 import { formatPlan } from '../../core/target/plan-text';
 
 export interface FlowArgs {
@@ -29,19 +26,6 @@ export function parseFlowArgs(command: string, argv: string[], allowed: string[]
   }
   if (files.length !== 1) throw new TableSyncError('INVALID_INPUT', `usage: tablesync ${command} FLOW.json ${allowed.map((f) => `[${f}]`).join(' ')}`);
   return { file: files[0]!, flags };
-}
-
-/** Load the flow file, open its connections, run `fn`, close. */
-export async function withFlowFile<T>(file: string, fn: (ctx: FlowContext, flow: Flow) => Promise<T>): Promise<T> {
-  const flow = await loadFlowFile(file);
-  // `{ "saved": name }` references resolve from the app's data folder, so a flow saved in the app runs headless.
-  const lookupSaved = await savedConnectionLookup(flow);
-  const ctx = await openFlow(flow, connectionResolver({ env: process.env, lookupSaved }), { applicationName: `tablesync cli ${flow.name}` });
-  try {
-    return await fn(ctx, flow);
-  } finally {
-    await ctx.close();
-  }
 }
 
 const command: Command = async (argv) => {

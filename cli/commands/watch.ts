@@ -8,8 +8,7 @@
  */
 import type { Command } from '../command';
 import type { ChangeEvent, ListenerStatus } from '../../core/api/model';
-import { connectionResolver, loadFlowFile, openFlow } from '../../core/flow/load';
-import { savedConnectionLookup } from '../../core/app/saved-lookup';
+import { withFlowFile } from '../../core/app/flow-file';
 import { watchFlow } from '../../core/live';
 import { parseFlowArgs } from './plan';
 
@@ -41,27 +40,25 @@ function formatStatus(s: ListenerStatus): string {
 const command: Command = async (argv) => {
   const args = parseFlowArgs('watch', argv, ['--json']);
   const json = args.flags.has('--json');
-  const flow = await loadFlowFile(args.file);
-  const lookupSaved = await savedConnectionLookup(flow);
-  const ctx = await openFlow(flow, connectionResolver({ env: process.env, lookupSaved }), { applicationName: `tablesync cli ${flow.name}` });
-  let handle: ReturnType<typeof watchFlow> | undefined;
-  const onSignal = () => { void handle?.stop(); };
-  try {
-    handle = watchFlow(ctx, {
-      onEvent: (e) => { process.stdout.write(json ? `${JSON.stringify(e)}\n` : formatEvent(e)); },
-      onStatus: (s) => {
-        if (json) process.stderr.write(`${JSON.stringify(s)}\n`);
-        else process.stdout.write(formatStatus(s));
-      },
-    });
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    await handle.done;
-    return 0;
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await ctx.close();
-  }
+  return withFlowFile(args.file, async (ctx) => {
+    let handle: ReturnType<typeof watchFlow> | undefined;
+    const onSignal = () => { void handle?.stop(); };
+    try {
+      handle = watchFlow(ctx, {
+        onEvent: (e) => { process.stdout.write(json ? `${JSON.stringify(e)}\n` : formatEvent(e)); },
+        onStatus: (s) => {
+          if (json) process.stderr.write(`${JSON.stringify(s)}\n`);
+          else process.stdout.write(formatStatus(s));
+        },
+      });
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      await handle.done;
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  });
 };
 export default command;
