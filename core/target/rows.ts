@@ -261,15 +261,32 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
 async function renderAsTarget(client: pg.ClientBase, p: Prepared, rows: Map<string, Record<string, string | null>>): Promise<void> {
   if (rows.size === 0) return;
   const cols = p.columns;
-  const sql = `SELECT ${cols.map((c, i) => `((($${i + 1})::text)::${c.stagingType})::${c.type}::text AS ${q(c.name)}`).join(', ')}`;
-  for (const [k, rec] of rows) {
+  const cast = (c: Prepared['columns'][number], expr: string) => `(((${expr})::text)::${c.stagingType})::${c.type}::text AS ${q(c.name)}`;
+  const entries = [...rows];
+  // All sample rows in one statement (one text[] per column, unnested in step); only when a value
+  // refuses its cast does each row get its own try, so the others still show as the target will.
+  const all = `SELECT ${cols.map((c, i) => cast(c, `u.c${i}`)).join(', ')}
+                 FROM unnest(${cols.map((_, i) => `$${i + 1}::text[]`).join(', ')}) WITH ORDINALITY AS u(${cols.map((_, i) => `c${i}`).join(', ')}, n)
+                ORDER BY u.n`;
+  const one = `SELECT ${cols.map((c, i) => cast(c, `$${i + 1}`)).join(', ')}`;
+  const attempt = async (sql: string, params: unknown[]): Promise<Record<string, string | null>[] | undefined> => {
     await client.query('SAVEPOINT tablesync_sample');
     try {
-      const r = await client.query(sql, cols.map((c) => rec[c.name] ?? null));
-      rows.set(k, r.rows[0] as Record<string, string | null>);
+      const r = await client.query(sql, params);
       await client.query('RELEASE SAVEPOINT tablesync_sample');
+      return r.rows as Record<string, string | null>[];
     } catch {
       await client.query('ROLLBACK TO SAVEPOINT tablesync_sample');
+      return undefined;
     }
+  };
+  const together = await attempt(all, cols.map((c) => entries.map(([, rec]) => rec[c.name] ?? null)));
+  if (together) {
+    entries.forEach(([k], i) => rows.set(k, together[i]!));
+    return;
+  }
+  for (const [k, rec] of entries) {
+    const r = await attempt(one, cols.map((c) => rec[c.name] ?? null));
+    if (r) rows.set(k, r[0]!);
   }
 }

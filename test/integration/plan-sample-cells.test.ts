@@ -28,4 +28,13 @@ describe('plan samples show cells in the target type', () => {
     expect(upd?.after?.['price']).toBe('1.5');
     expect(upd?.changed).toEqual(['name']);
   });
+
+  it('keeps a value that will not cast as its source text, and still renders the other rows', async () => {
+    await t.src.sql(`CREATE TABLE codes (id int PRIMARY KEY, code text)`);
+    await t.src.sql(`INSERT INTO codes VALUES (1, '042'), (2, 'abc')`);
+    const plan = await planFlow(t.ctx({ name: 'samples_cast', source: { table: 'codes' }, target: { table: 'codes', columns: { code: { type: 'integer' } } } }));
+    const after = (id: string) => plan.samples.find((s) => s.key['id'] === id)?.after?.['code'];
+    expect(after('1')).toBe('42');
+    expect(after('2')).toBe('abc');
+  });
 });
