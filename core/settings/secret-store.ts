@@ -68,31 +68,20 @@ export interface SecretCipher {
   status(): SecretStorageStatus;
 }
 
-/** Secrets encrypted by a cipher (the OS store), kept as base64 in a 0600 file. */
+/** Secrets encrypted by a cipher (the OS store), kept as base64 in a 0600 file (a FileSecretStore of ciphertexts). */
 export class EncryptedFileSecretStore implements SecretStore {
-  constructor(private readonly path: string, private readonly cipher: SecretCipher) {}
-
-  private read(): Record<string, string> {
-    if (!existsSync(this.path)) return {};
-    const parsed: unknown = JSON.parse(readFileSync(this.path, 'utf8'));
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+  private readonly file: FileSecretStore;
+  constructor(path: string, private readonly cipher: SecretCipher) {
+    this.file = new FileSecretStore(path);
   }
 
   async get(id: string) {
-    const b64 = this.read()[id];
+    const b64 = await this.file.get(id);
     return b64 === undefined ? undefined : this.cipher.decrypt(Buffer.from(b64, 'base64'));
   }
   async set(id: string, secret: string) {
-    const enc = await this.cipher.encrypt(secret);
-    const all = this.read();
-    all[id] = enc.toString('base64');
-    writeFileAtomic(this.path, JSON.stringify(all, null, 2), 0o600);
+    await this.file.set(id, (await this.cipher.encrypt(secret)).toString('base64'));
   }
-  async delete(id: string) {
-    const all = this.read();
-    if (!(id in all)) return;
-    delete all[id];
-    writeFileAtomic(this.path, JSON.stringify(all, null, 2), 0o600);
-  }
+  async delete(id: string) { await this.file.delete(id); }
   status(): SecretStorageStatus { return this.cipher.status(); }
 }
