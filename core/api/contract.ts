@@ -18,6 +18,7 @@
 import { z } from 'zod';
 import { applyResult, cell, changeEvent, listenerStatus, plan, tableDescription, tableInfo } from './model';
 import { flowSpec } from '../flow/schema';
+import { SSL_MODES } from './names';
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -27,7 +28,7 @@ export const requestId = z.string().min(1).max(200);
 export const connectionId = z.string().min(1).max(200);
 const name = z.string().min(1);
 
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export { SSL_MODES };
 export const sslMode = z.enum(SSL_MODES);
 
 // ---------------------------------------------------------------- connections

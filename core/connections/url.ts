@@ -5,8 +5,9 @@
 import type { ConnectionOptions } from 'node:tls';
 import { TableSyncError } from '../errors';
 
-export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
-export type SslMode = (typeof SSL_MODES)[number];
+import { SSL_MODES, type SslMode } from '../api/names';
+
+export { SSL_MODES, type SslMode };
 
 export interface ConnectionParams {
   host: string;

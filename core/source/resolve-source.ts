@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type { ColumnInfo, TableDescription } from '../api/model';
 import { TableSyncError } from '../errors';
 import { qualifiedName, quoteIdent } from '../sql/ident';
+import { ORDINAL_TYPE_OIDS } from '../api/names';
 import { RAW_TYPES } from '../connections/pool';
 import { describeTable } from '../introspect/describe-table';
 import { NO_PRIMARY_KEY_MESSAGE } from '../introspect/relation-facts';
@@ -35,8 +36,8 @@ export interface ResolvedSource {
   filter?: string;
 }
 
-/** smallint, integer, bigint, timestamp, timestamptz: the ordinal types reference doc 000 allows. */
-export const ORDINAL_TYPE_OIDS: ReadonlySet<number> = new Set([21, 23, 20, 1114, 1184]);
+/** smallint, integer, bigint, timestamp, timestamptz: the ordinal types reference doc 000 allows (shared with the UI). */
+export { ORDINAL_TYPE_OIDS };
 
 /**
  * Check a spec against the live catalog and resolve its columns.

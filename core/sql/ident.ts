@@ -30,35 +30,5 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-/** PostgreSQL truncates identifiers to NAMEDATALEN-1 = 63 bytes (UTF-8), not characters. */
-export const MAX_IDENTIFIER_BYTES = 63;
-
-export function identifierByteLength(name: string): number {
-  return Buffer.byteLength(name, 'utf8');
-}
-
-/**
- * Shorten `name` to at most `maxBytes` UTF-8 bytes without splitting a character. When it had to
- * shorten, it appends a short stable hash of the full name so two long names that share a prefix
- * do not collide.
- */
-export function fitIdentifier(name: string, maxBytes = MAX_IDENTIFIER_BYTES): string {
-  if (identifierByteLength(name) <= maxBytes) return name;
-  const suffix = `_${fnv1a32(name).toString(16).padStart(8, '0')}`;
-  const budget = maxBytes - suffix.length;
-  let out = '';
-  for (const ch of name) {
-    if (identifierByteLength(out + ch) > budget) break;
-    out += ch;
-  }
-  return out + suffix;
-}
-
-function fnv1a32(s: string): number {
-  let h = 0x811c9dc5;
-  for (const b of Buffer.from(s, 'utf8')) {
-    h ^= b;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
+// Identifier lengths and fitting are shared with the renderer (core/api/names), so they live there once.
+export { MAX_IDENTIFIER_BYTES, identifierByteLength, fitIdentifier } from '../api/names';

@@ -4,15 +4,14 @@
  * changes the index is recreated, when the spec goes away the index is dropped.
  */
 import type { VectorIndexSpec } from '../flow/schema';
-import { fitIdentifier, qualifiedName, quoteIdent } from '../sql/ident';
+import { qualifiedName, quoteIdent } from '../sql/ident';
+import { vectorIndexName } from '../api/names';
 import { TableSyncError } from '../errors';
 import { vectorKind } from './target-columns';
 
 const OPS = { cosine: 'cosine_ops', l2: 'l2_ops', ip: 'ip_ops' } as const;
 
-export function vectorIndexName(table: string, spec: Pick<VectorIndexSpec, 'name' | 'column'>): string {
-  return fitIdentifier(`${table}__vector__${spec.name ?? spec.column}`);
-}
+export { vectorIndexName };
 
 /** The CREATE INDEX statement for a spec on a column of the given type. */
 export function createVectorIndexSql(schema: string, table: string, spec: VectorIndexSpec, columnType: string): string {

@@ -25,6 +25,7 @@ describe('lint enforces the folder boundaries', () => {
   it('allows what belongs: pg in core/, the contract in renderer/', async () => {
     expect(await importErrors('core/source/x.ts', `import pg from 'pg';\nexport const p = pg;\n`)).toEqual([]);
     expect(await importErrors('renderer/src/x.ts', `import type { Plan } from '../../core/api/model';\nexport type P = Plan;\n`)).toEqual([]);
+    expect(await importErrors('renderer/src/x.ts', `import { captureNames } from '../../core/api/names';\nexport const c = captureNames;\n`)).toEqual([]);
   });
   it('the contract shared with the renderer may not import Node or engine code', async () => {
     expect(await importErrors('core/api/contract.ts', `import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n`)).toHaveLength(1);

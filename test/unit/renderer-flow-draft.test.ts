@@ -2,7 +2,7 @@
 // columns, ordinal candidates, the default channel within 63 bytes, vector indexes, attachments.
 import { describe, expect, it } from 'vitest';
 import { flowSpec } from '../../core/flow/schema';
-import { defaultChannel, flowFromForm, formFromFlow, formFromTable, ordinalCandidates, typeSuggestions } from '../../renderer/src/lib/flow-draft';
+import { formCaptureNames, flowFromForm, formFromFlow, formFromTable, ordinalCandidates, typeSuggestions } from '../../renderer/src/lib/flow-draft';
 import type { ColumnInfo, SavedConnection, TableDescription } from '../../renderer/src/api/types';
 
 const col = (name: string, type: string, over: Partial<ColumnInfo> = {}): ColumnInfo => ({
@@ -11,12 +11,14 @@ const col = (name: string, type: string, over: Partial<ColumnInfo> = {}): Column
 const desc: TableDescription = {
   schema: 'public', name: 'products', kind: 'table', primaryKey: ['id'], estimatedRows: 10,
   columns: [
-    col('id', 'bigint', { keyPosition: 1, nullable: false }),
-    col('name', 'text'),
-    col('qty', 'integer'),
-    col('price', 'numeric(12,2)'),
-    col('updated_at', 'timestamp with time zone'),
+    col('id', 'bigint', { keyPosition: 1, nullable: false, typeOid: 20 }),
+    col('name', 'text', { typeOid: 25 }),
+    col('qty', 'integer', { typeOid: 23 }),
+    col('price', 'numeric(12,2)', { typeOid: 1700 }),
+    col('updated_at', 'timestamp with time zone', { typeOid: 1184 }),
     col('embedding', 'vector(384)', { category: 'vector', vector: { kind: 'vector', dimensions: 384 } }),
+    // a domain over integer prints as its own name and has its own OID: the engine refuses it
+    col('rank', 'positive_int', { typeOid: 16401, category: 'domain', domainBaseType: 'integer' }),
   ],
 };
 const conn = (id: string, name: string): SavedConnection => ({ id, name, host: 'h', port: 5432, database: 'd', user: 'u', sslmode: 'prefer', options: {}, hasPassword: false, demo: false });
@@ -46,7 +48,7 @@ describe('flow setup form', () => {
     v.attachments = [{ name: 'fts', setupSql: 'CREATE INDEX fts ON products_search (title)', teardownSql: '' }];
     const f = flowFromForm(v);
     expect(flowSpec.parse(f)).toBeTruthy();
-    expect(f.source.includedColumns).toEqual(['name', 'price', 'updated_at', 'embedding']);
+    expect(f.source.includedColumns).toEqual(['name', 'price', 'updated_at', 'embedding', 'rank']);
     expect(f.target.columns).toEqual({ name: { name: 'title' }, embedding: { type: 'halfvec(768)' } });
     expect(f.source).toMatchObject({ ordinalColumn: 'updated_at', filter: 'price > 0', notification: { channelName: 'products_changes' } });
     expect(f.target.vectorIndexes).toEqual([{ column: 'embedding', metric: 'cosine', method: 'hnsw', m: 16, efConstruction: 64 }]);
@@ -72,8 +74,8 @@ describe('flow setup form', () => {
   });
 
   it('the default channel is the engine’s, cut to 63 bytes at a character boundary', () => {
-    expect(defaultChannel('products_sync', 'products')).toBe('products_sync__products__tablesync');
-    const long = defaultChannel('ü'.repeat(40), 'products');
+    expect(formCaptureNames({ name: 'products_sync', sourceTable: 'products', channelName: '' }).channel).toBe('products_sync__products__tablesync');
+    const long = formCaptureNames({ name: 'ü'.repeat(40), sourceTable: 'products', channelName: '' }).rowTrigger;
     expect(new TextEncoder().encode(long).length).toBeLessThanOrEqual(63);
     expect(long.endsWith('\uFFFD')).toBe(false);
   });

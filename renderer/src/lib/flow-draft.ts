@@ -1,36 +1,31 @@
 /**
  * Pure helpers of the flow setup screen: the default flow for a source table, which columns may be
- * the ordinal, the default notification channel, type suggestions for overrides, and the mapping
+ * the ordinal (the engine's rule, core/api/names), type suggestions for overrides, and the mapping
  * between the form's shape (rows per column) and the flow file's shape (maps and optional fields).
  */
 import type { ColumnInfo, FlowInput, SavedConnection, TableDescription } from '../api/types';
-
-const ORDINAL_TYPES = new Set(['smallint', 'integer', 'bigint', 'timestamp without time zone', 'timestamp with time zone']);
+import { captureNames, isOrdinalEligible, vectorIndexName, type CaptureNames } from '../../../core/api/names';
 
 /** Columns the engine accepts as `ordinalColumn`: non-key, integer-like or timestamp (DESIGN §3). */
 export function ordinalCandidates(columns: ColumnInfo[]): ColumnInfo[] {
-  return columns.filter((c) => c.keyPosition === null && ORDINAL_TYPES.has(baseType(c.type)));
+  return columns.filter(isOrdinalEligible);
 }
 
 function baseType(t: string): string {
   return t.replace(/\(\d+\)/, '').trim();
 }
 
-/** PostgreSQL's identifier limit is 63 bytes; a longer name is truncated at a character boundary. */
-export function fitIdentifier(name: string, maxBytes = 63): string {
-  const enc = new TextEncoder();
-  if (enc.encode(name).length <= maxBytes) return name;
-  let out = '';
-  for (const ch of name) {
-    if (enc.encode(out + ch).length > maxBytes) break;
-    out += ch;
-  }
-  return out;
+/**
+ * The capture objects watch will create for this form: the channel (given, or the default fitted to
+ * 63 bytes exactly as the engine fits it) and its `_n` function, `_t` and `_r` triggers.
+ */
+export function formCaptureNames(v: Pick<FlowForm, 'name' | 'sourceTable' | 'channelName'>): CaptureNames {
+  return captureNames(v.name.trim() || 'flow', v.sourceTable, v.channelName.trim() || undefined);
 }
 
-/** The channel the engine uses when `notification.channelName` is not given. */
-export function defaultChannel(flowName: string, sourceTable: string): string {
-  return fitIdentifier(`${flowName}__${sourceTable}__tablesync`);
+/** The name of a vector index row's index, as apply creates it (`{table}__vector__{name}`). */
+export function formVectorIndexName(v: Pick<FlowForm, 'targetTable'>, row: Pick<VectorIndexRow, 'name' | 'column'>): string {
+  return vectorIndexName(v.targetTable.trim(), { column: row.column, ...(row.name.trim() ? { name: row.name.trim() } : {}) });
 }
 
 /** Override types worth offering for a column, the source's own first. */

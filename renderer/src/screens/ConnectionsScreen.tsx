@@ -4,10 +4,10 @@ import { useApp, useS } from '../app-context';
 import { errorMessage } from '../api/client';
 import type { ConnectionDraft, ConnectionTestResult, SavedConnection } from '../api/types';
 import { Modal } from '../components/Modal';
+import { SSL_MODES, type SslMode } from '../../../core/api/names';
 import { Empty, ErrorBox } from '../components/States';
 
-const SSL = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
-type Ssl = (typeof SSL)[number];
+type Ssl = SslMode;
 
 export function ConnectionsScreen() {
   const app = useApp();
@@ -255,7 +255,7 @@ function ConnectionDialog({ initial, onClose }: { initial: SavedConnection | nul
             <label className="field">
               <span>SSL mode</span>
               <select value={f.sslmode} onChange={(e) => setF({ ...f, sslmode: e.target.value as Ssl })} aria-label="SSL mode">
-                {SSL.map((m) => (
+                {SSL_MODES.map((m) => (
                   <option key={m}>{m}</option>
                 ))}
               </select>

@@ -12,7 +12,7 @@ import { SqlEditor } from '../components/SqlEditor';
 import { Empty, ErrorBox, Loading } from '../components/States';
 import { Modal } from '../components/Modal';
 import {
-  connectionOfRef, defaultChannel, flowFromForm, formFromFlow, formFromTable, isVectorType, ordinalCandidates, vectorDims,
+  connectionOfRef, formCaptureNames, formVectorIndexName, flowFromForm, formFromFlow, formFromTable, isVectorType, ordinalCandidates, vectorDims,
   targetColumns, typeSuggestions, type FlowForm,
 } from '../lib/flow-draft';
 import { validateFlowForm } from '../lib/flow-validation';
@@ -292,9 +292,9 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
                 </label>
                 {v.notify && (
                   <>
-                    <input {...register('channelName')} placeholder={defaultChannel(v.name || 'flow', v.sourceTable)} aria-label="Channel name" className="mono" aria-invalid={!!err('channelName')} />
-                    <span className="hint">
-                      Default: <span className="mono">{defaultChannel(v.name || 'flow', v.sourceTable)}</span> · creates <span className="mono">…_n</span> (function) and <span className="mono">…_t</span> (trigger) when watching starts
+                    <input {...register('channelName')} placeholder={formCaptureNames({ ...v, channelName: '' }).channel} aria-label="Channel name" className="mono" aria-invalid={!!err('channelName')} />
+                    <span className="hint" data-testid="capture-names">
+                      Default: <span className="mono">{formCaptureNames({ ...v, channelName: '' }).channel}</span> · creates <span className="mono">{formCaptureNames(v).functionName}</span> (function), <span className="mono">{formCaptureNames(v).rowTrigger}</span> and <span className="mono">{formCaptureNames(v).truncateTrigger}</span> (triggers) when watching starts
                     </span>
                     {err('channelName') && <span className="error">{err('channelName')}</span>}
                   </>
@@ -416,7 +416,7 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
                       </div>
                     )}
                     <div className="faint mono" style={{ width: '100%', fontSize: 11 }}>
-                      index {v.targetTable}__vector__{row.name.trim() || row.column || '…'}
+                      index {row.column || row.name.trim() ? formVectorIndexName(v, row) : `${v.targetTable}__vector__…`}
                     </div>
                   </div>
                 );
