@@ -13,20 +13,16 @@
 import { createHash } from 'node:crypto';
 import { qualifiedName, quoteIdent, quoteLiteral } from '../sql/ident';
 import type { CaptureNames } from './channel';
+import { OUTPUT_SETTINGS } from '../sql/text-settings';
 
 /**
  * Session settings the function runs with, so key and ordinal text is the same whatever the writing
  * session set (a timestamptz key written under TimeZone 'Europe/Berlin' must read back as the text
  * the source's re-read produces, or the key would look gone). Must match core/source's
- * SOURCE_SETTINGS_SQL (a unit test checks).
+ * SOURCE_SETTINGS_SQL: both come from core/sql/text-settings.ts (a function only prints, so it needs
+ * the output settings, not xmloption).
  */
-export const CAPTURE_SETTINGS: ReadonlyArray<readonly [string, string]> = [
-  ['TimeZone', 'UTC'],
-  ['DateStyle', 'ISO, MDY'],
-  ['IntervalStyle', 'postgres'],
-  ['bytea_output', 'hex'],
-  ['extra_float_digits', '1'],
-];
+export const CAPTURE_SETTINGS = OUTPUT_SETTINGS;
 
 /** Bump when the generated function changes shape in a way the hash alone should not decide. */
 export const CAPTURE_VERSION = 1;

@@ -7,6 +7,7 @@
  */
 import type { ColumnInfo } from '../api/model';
 import { qualifiedName, quoteIdent } from '../sql/ident';
+import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
 import type { ResolvedSource } from './resolve-source';
 
 /** `"k1", "k2", "v1", …`: key columns (PK order) then value columns (table order). */
@@ -65,14 +66,8 @@ export function fingerprintSql(valueColumns: readonly ColumnInfo[]): string {
 }
 
 /**
- * Session settings for every source read, so text output (and fingerprints over it) does not
- * depend on whoever configured the server or the role: timestamptz always with an offset from
- * UTC, ISO dates, hex bytea, shortest exact floats.
+ * Session settings for every source read: the one rule in core/sql/text-settings.ts, shared with
+ * target transactions, so text output (and fingerprints over it) does not depend on whoever
+ * configured the server or the role.
  */
-export const SOURCE_SETTINGS_SQL = [
-  "SET LOCAL TimeZone = 'UTC'",
-  "SET LOCAL DateStyle = 'ISO, MDY'",
-  "SET LOCAL IntervalStyle = 'postgres'",
-  "SET LOCAL bytea_output = 'hex'",
-  'SET LOCAL extra_float_digits = 1',
-].join('; ');
+export const SOURCE_SETTINGS_SQL = TEXT_SETTINGS_SQL;

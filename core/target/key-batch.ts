@@ -4,7 +4,7 @@
  * about 9 ms per batch, most of the live latency budget. A watch holds the flow's lock for a whole
  * connection cycle, so nothing can change the flow's setup meanwhile: it prepares once per cycle
  * here and then applies each batch as a single data-modifying statement over `unnest($n::text[])`
- * (one round trip, its own transaction): upsert the rows that are present, track them, delete the
+ * (its own transaction): upsert the rows that are present, track them, delete the
  * tracked rows whose keys are gone or filtered out.
  *
  * Same semantics as core/target's syncKeysOn (it reads the source the same way and writes the same
@@ -16,6 +16,7 @@
  */
 import type pg from 'pg';
 import { TableSyncError, toTableSyncError } from '../errors';
+import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
 import { prepare, type Prepared } from './prepare';
 import { keyEq, markType, q, trackMark } from './rows';
 import type { Row } from './row-source';
@@ -125,8 +126,13 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
       ];
       let r: { changed: string; untracked: string };
       try {
+        // Its own transaction, with the text settings every target transaction fixes (how xml,
+        // intervals, dates are read): BEGIN and the SET LOCALs go in one round trip.
+        await client.query(`BEGIN; ${TEXT_SETTINGS_SQL}`);
         r = (await client.query<{ changed: string; untracked: string }>(sql, values)).rows[0]!;
+        await client.query('COMMIT');
       } catch (e) {
+        await client.query('ROLLBACK').catch(() => {});
         throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);
       }
       // unnest ordinality is 1-based: present row i is n = i + 1, missing key j is n = j + 1.

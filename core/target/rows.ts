@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { RowCounts, SampleRow } from '../api/model';
 import { quoteIdent } from '../sql/ident';
-import { SOURCE_SETTINGS_SQL } from '../source';
+import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
 import { TRACK_FINGERPRINT, TRACK_ORDINAL } from '../state/store';
 import { trackingSummary } from './summary';
 import type { Prepared } from './prepare';
@@ -111,12 +111,14 @@ export async function tuneSession(client: pg.ClientBase): Promise<void> {
 }
 
 /**
- * Per transaction: memory for the joins, and the source's text settings (UTC, ISO), so values the
- * target prints (sample cells, ordinals tracked from re-read rows) match the source's text.
+ * Per transaction: memory for the joins, and the text settings every source read uses too
+ * (core/sql/text-settings.ts: UTC, ISO, xmloption content…), so the target reads the source's text
+ * as the source meant it and prints it (sample cells, ordinals tracked from re-read rows) the same
+ * way, whatever `ALTER DATABASE … SET` the target has. SET LOCAL inside the transaction: no extra
+ * session, which a one-session PGlite target could not give.
  */
 export async function tuneTransaction(client: pg.ClientBase): Promise<void> {
-  await client.query(`SET LOCAL work_mem = '256MB'`);
-  await client.query(SOURCE_SETTINGS_SQL);
+  await client.query(`SET LOCAL work_mem = '256MB'; ${TEXT_SETTINGS_SQL}`);
 }
 
 /**

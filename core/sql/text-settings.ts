@@ -1,0 +1,31 @@
+/**
+ * The one rule for the session settings that change how PostgreSQL prints and reads values as
+ * text. Every TableSync transaction on a source or a target fixes them, so text is the same
+ * whatever the server, the database (`ALTER DATABASE … SET`) or the role configured: a value the
+ * source prints is exactly what the target reads back, and fingerprints and ordinals compared as
+ * text agree on both sides.
+ *
+ * - Printing: timestamptz in UTC (`+00`), ISO dates, `postgres` intervals, hex bytea, shortest
+ *   exact floats. A target with `IntervalStyle = sql_standard` would otherwise read `-1 days
+ *   +02:00:00` differently, and one with `DateStyle = 'SQL, DMY'` would print samples the source
+ *   never wrote.
+ * - Reading: `xmloption = content`, so the XML fragments a source may hold (`<a/><b/>`, plain
+ *   text) are accepted by a target whose database defaults to `document`.
+ */
+
+/** How values print (all a trigger function needs: it only prints keys and ordinals). */
+export const OUTPUT_SETTINGS: ReadonlyArray<readonly [string, string]> = [
+  ['TimeZone', 'UTC'],
+  ['DateStyle', 'ISO, MDY'],
+  ['IntervalStyle', 'postgres'],
+  ['bytea_output', 'hex'],
+  ['extra_float_digits', '1'],
+];
+
+/** How values print and how text is read back: every source and target transaction. */
+export const TEXT_SETTINGS: ReadonlyArray<readonly [string, string]> = [...OUTPUT_SETTINGS, ['xmloption', 'content']];
+
+const setting = ([name, value]: readonly [string, string]) => `SET LOCAL ${name} = ${/^-?\d+$/.test(value) ? value : `'${value.replace(/'/g, "''")}'`}`;
+
+/** `SET LOCAL …; SET LOCAL …`: one round trip, inside a transaction (BEGIN first). */
+export const TEXT_SETTINGS_SQL = TEXT_SETTINGS.map(setting).join('; ');
