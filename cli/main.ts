@@ -5,6 +5,7 @@
  * Exit status: 0 done; 2 the flow or an input is invalid (nothing was written); 1 anything else.
  */
 import { INPUT_ERROR_CODES, toTableSyncError } from '../core/errors';
+import { redactSecrets } from '../core/connections/redact';
 import type { Command } from './command';
 
 const commands: Record<string, () => Promise<{ default: Command }>> = {
@@ -41,7 +42,7 @@ export async function main(argv: string[]): Promise<number> {
     return await mod.default(rest);
   } catch (e) {
     const err = toTableSyncError(e);
-    process.stderr.write(`tablesync ${name}: ${err.message}\n`);
+    process.stderr.write(`tablesync ${name}: ${redactSecrets(err.message)}\n`);
     return INPUT_ERROR_CODES.has(err.code) ? 2 : 1;
   }
 }

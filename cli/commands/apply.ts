@@ -4,11 +4,11 @@
  * with what state the target is in (a failed apply rolls back: unchanged).
  */
 import type { Command } from '../command';
-import { INPUT_ERROR_CODES, toTableSyncError } from '../../core/errors';
 import { applyFlow } from '../../core/target';
 import { formatApplyResult } from '../../core/target/plan-text';
 import { withFlowFile } from '../../core/app/flow-file';
 import { parseFlowArgs } from './plan';
+import { reportFailure } from '../report';
 
 const command: Command = async (argv) => {
   const args = parseFlowArgs('apply', argv, ['--json', '--allow-destructive']);
@@ -17,11 +17,7 @@ const command: Command = async (argv) => {
     process.stdout.write(args.flags.has('--json') ? `${JSON.stringify(result)}\n` : formatApplyResult(result));
     return 0;
   } catch (e) {
-    const err = toTableSyncError(e);
-    const state = (err.detail?.target as string | undefined) ?? (INPUT_ERROR_CODES.has(err.code) ? 'unchanged (nothing was written)' : 'unchanged unless the error says otherwise (apply runs in one transaction)');
-    process.stderr.write(`tablesync apply: ${err.message}\ntarget: ${state}\n`);
-    if (args.flags.has('--json')) process.stdout.write(`${JSON.stringify({ ok: false, error: { code: err.code, message: err.message, target: state } })}\n`);
-    return INPUT_ERROR_CODES.has(err.code) ? 2 : 1;
+    return reportFailure('apply', e, args.flags.has('--json'));
   }
 };
 export default command;

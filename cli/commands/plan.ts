@@ -8,6 +8,7 @@ import { TableSyncError } from '../../core/errors';
 import { planFlow } from '../../core/target';
 import { withFlowFile } from '../../core/app/flow-file';
 import { formatPlan } from '../../core/target/plan-text';
+import { reportFailure } from '../report';
 
 export interface FlowArgs {
   file: string;
@@ -30,7 +31,14 @@ export function parseFlowArgs(command: string, argv: string[], allowed: string[]
 
 const command: Command = async (argv) => {
   const args = parseFlowArgs('plan', argv, ['--json']);
-  const plan = await withFlowFile(args.file, (ctx) => planFlow(ctx));
+  let plan;
+  try {
+    plan = await withFlowFile(args.file, (ctx) => planFlow(ctx));
+  } catch (e) {
+    // A flow refused before a plan exists (bad JSON, missing table, unknown column, unreachable
+    // server): with --json the error is JSON on stdout too, as apply does.
+    return reportFailure('plan', e, args.flags.has('--json'));
+  }
   process.stdout.write(args.flags.has('--json') ? `${JSON.stringify(plan, null, 2)}\n` : formatPlan(plan));
   if (plan.blockers.length) {
     process.stderr.write(`tablesync plan: flow "${plan.flow}" cannot be applied: ${plan.blockers.map((b) => b.message).join('; ')}\n`);

@@ -12,6 +12,7 @@
  */
 import { ZodError } from 'zod';
 import { toTableSyncError, type ErrorCode } from '../errors';
+import { redactSecrets } from '../connections/redact';
 import type { Engine } from '../app/engine';
 import { isMethodName, methods } from './contract';
 import type { ENGINE_ERROR_CODES, ApiError, Envelope } from './errors';
@@ -74,7 +75,9 @@ export function toApiError(e: unknown): ApiError {
     return { code: 'INVALID_INPUT', message: e.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), detail: { issues: jsonSafe(e.issues) } };
   }
   const err = toTableSyncError(e);
-  return { code: err.code, message: err.message, ...(err.detail ? { detail: jsonSafe(err.detail) as Record<string, unknown> } : {}) };
+  // Last line of defence: whatever built the message, no password leaves the engine in it.
+  const detail = err.detail ? (jsonSafe(err.detail) as Record<string, unknown> | undefined) : undefined;
+  return { code: err.code, message: redactSecrets(err.message), ...(detail ? { detail: JSON.parse(redactSecrets(JSON.stringify(detail))) as Record<string, unknown> } : {}) };
 }
 
 /** Detail crosses IPC and WebSocket as JSON: drop what JSON cannot carry (functions, cycles, bigint). */

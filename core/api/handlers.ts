@@ -47,8 +47,8 @@ export const handlers: Handlers = {
   // ------------------------------------------------------------ flows
   'flows.list': (e) => e.flows.list((name) => e.watches.isWatching(name)),
   'flows.get': (e, i) => e.flows.get(i.name),
-  'flows.save': (e, i) => {
-    const out = e.flows.save(i);
+  'flows.save': async (e, i) => {
+    const out = await e.flows.save(i);
     if (e.watches.isWatching(i.flow.name)) {
       out.warnings.push(`"${i.flow.name}" is being watched: the running watch keeps the previous version until you stop and start it again.`);
     }
@@ -57,7 +57,7 @@ export const handlers: Handlers = {
   },
   'flows.remove': async (e, i) => {
     await e.watches.stop(i.name);
-    const removed = e.flows.remove(i.name);
+    const removed = await e.flows.remove(i.name);
     if (removed) e.events.emit('settings.changed', { what: 'flows' });
     return { removed };
   },

@@ -62,7 +62,7 @@ export class Engine {
     this.settings = new SettingsStore(opts.dataDir);
     this.secrets = opts.secrets ?? new FileSecretStore(join(opts.dataDir, 'secrets.json'));
     this.connections = new ConnectionService(this.settings, this.secrets);
-    this.flows = new FlowService(this.settings);
+    this.flows = new FlowService(this.settings, this.secrets);
     this.demo = new DemoManager(this, opts.demo);
     this.watches = new WatchManager(this);
   }
@@ -98,7 +98,9 @@ export class Engine {
    * Open a flow's two ends (pools on its source and target); the caller closes them. Saved-connection
    * references are resolved here, where the secrets are.
    */
-  async openFlowContext(flow: Flow): Promise<{ ctx: FlowContext & { close: () => Promise<void> }; connectionIds: string[] }> {
+  async openFlowContext(given: Flow): Promise<{ ctx: FlowContext & { close: () => Promise<void> }; connectionIds: string[] }> {
+    // Inline passwords saved with the flow (shown as ***) come back from the secret store here.
+    const flow = await this.flows.withSecrets(given);
     const urls = new Map<string, string>();
     const connectionIds: string[] = [];
     let singleSessionTarget = false;

@@ -4,6 +4,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { TableSyncError } from '../errors';
+import { REDACTED, redactSecrets } from './redact';
 
 import { SSL_MODES, type SslMode } from '../api/names';
 
@@ -29,7 +30,11 @@ export function parseConnectionUrl(raw: string): ConnectionParams {
   try {
     u = new URL(raw.trim());
   } catch {
-    throw new TableSyncError('INVALID_INPUT', `not a connection URL: ${redactUrl(raw)} (expected postgres://user:password@host:port/database)`);
+    // Never echo the text: it may be a whole DSN with its password, or an environment variable's value.
+    const dsn = /(^|\s)(host|dbname|user|password|port)\s*=/.test(raw);
+    throw new TableSyncError('INVALID_INPUT', dsn
+      ? 'not a connection URL: this looks like a libpq keyword/value string (host=… dbname=…); write it as a URL: postgres://user:password@host:port/database'
+      : 'not a connection URL (expected postgres://user:password@host:port/database)');
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
     throw new TableSyncError('INVALID_INPUT', `connection URL must start with postgres:// or postgresql://, not ${u.protocol}//`);
@@ -42,8 +47,13 @@ export function parseConnectionUrl(raw: string): ConnectionParams {
   const user = decodeURIComponent(u.username) || 'postgres';
   const options: Record<string, string> = {};
   let sslmode: SslMode = 'prefer';
+  // libpq reads `?password=` as the connection's password: so do we, so a password given that way
+  // is stored as a secret, logs in, and is never kept among the plain options.
+  let queryPassword: string | undefined;
   for (const [k, v] of u.searchParams) {
-    if (k === 'sslmode') {
+    if (k === 'password') {
+      queryPassword = v;
+    } else if (k === 'sslmode') {
       if (!(SSL_MODES as readonly string[]).includes(v)) {
         throw new TableSyncError('INVALID_INPUT', `unknown sslmode "${v}" (one of ${SSL_MODES.join(', ')})`);
       }
@@ -52,7 +62,7 @@ export function parseConnectionUrl(raw: string): ConnectionParams {
       options[k] = v;
     }
   }
-  const password = u.password ? decodeURIComponent(u.password) : undefined;
+  const password = u.password ? decodeURIComponent(u.password) : queryPassword !== undefined && queryPassword !== '' ? queryPassword : undefined;
   return { host, port, database, user, ...(password !== undefined ? { password } : {}), sslmode, options };
 }
 
@@ -66,9 +76,9 @@ export function buildConnectionUrl(p: Omit<ConnectionParams, 'options'> & { opti
   return `postgres://${auth}@${host}:${p.port}/${encodeURIComponent(p.database)}${q ? `?${q}` : ''}`;
 }
 
-/** The URL with its password replaced, for logs and error messages. */
+/** The URL with its password replaced (user info and `?password=`), for lists, logs and error messages. */
 export function redactUrl(raw: string): string {
-  return raw.replace(/(postgres(?:ql)?:\/\/[^:/@]*:)([^@]*)@/i, '$1***@');
+  return redactSecrets(raw);
 }
 
 /**
@@ -88,4 +98,39 @@ export function sslOptionFor(mode: SslMode, host: string): false | ConnectionOpt
     case 'verify-full':
       return { rejectUnauthorized: true, servername: host };
   }
+}
+
+/**
+ * A URL's password taken out: the URL with `***` in its place (user info or `?password=`), and the
+ * password itself. A URL without one comes back as it is. Text that is not a URL is redacted
+ * (nothing to keep: it cannot connect anyway).
+ * @example splitPassword('postgres://app:pw@db/x') // { url: 'postgres://app:***@db/x', password: 'pw' }
+ */
+export function splitPassword(raw: string): { url: string; password?: string } {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    return { url: redactSecrets(raw) };
+  }
+  let password: string | undefined;
+  if (u.password) {
+    password = decodeURIComponent(u.password);
+    u.password = REDACTED;
+  }
+  const q = u.searchParams.get('password');
+  if (q !== null) {
+    password ??= q;
+    u.searchParams.set('password', REDACTED);
+  }
+  if (password === undefined || password === REDACTED) return { url: raw };
+  return { url: u.toString().replace(/%2A%2A%2A/g, REDACTED), password };
+}
+
+/** The URL with `password` where `***` stands (see splitPassword). */
+export function fillPassword(raw: string, password: string): string {
+  const u = new URL(raw.trim());
+  if (u.password === REDACTED || u.password === '%2A%2A%2A') u.password = encodeURIComponent(password);
+  if (u.searchParams.get('password') === REDACTED) u.searchParams.set('password', password);
+  return u.toString();
 }

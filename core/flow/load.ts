@@ -63,7 +63,9 @@ export function connectionResolver(opts: { env?: NodeJS.ProcessEnv; lookupSaved?
     try {
       parseConnectionUrl(url);
     } catch (e) {
-      throw new TableSyncError('INVALID_INPUT', `${role}.connection: ${(e as Error).message}`);
+      // Name the variable, never its value (it may be anything: PATH, a DSN with a password).
+      const where = 'env' in ref ? `environment variable ${ref.env} does not hold a usable connection URL` : 'saved' in ref ? `saved connection "${ref.saved}"` : 'url';
+      throw new TableSyncError('INVALID_INPUT', `${role}.connection: ${where}: ${(e as Error).message}`, { role, ...('env' in ref ? { env: ref.env } : {}) });
     }
     return url;
   };

@@ -14,6 +14,9 @@ type Queryable = Pick<pg.Pool, 'query'>;
 
 const VECTOR_KINDS = new Set(['vector', 'halfvec', 'sparsevec']);
 
+/** pg_class kinds that are not relations with rows, as a sentence says them. */
+const RELKIND_NAMES: Record<string, string> = { S: 'a sequence', i: 'an index', I: 'a partitioned index', c: 'a composite type', t: 'a TOAST table' };
+
 interface ColumnRow {
   attnum: string;
   attname: string;
@@ -94,6 +97,14 @@ export async function describeTable(pool: Queryable, schema: string, table: stri
   if (!row) {
     const ns = await pool.query({ text: 'SELECT 1 FROM pg_namespace WHERE nspname = $1', values: [schema] });
     if (ns.rowCount === 0) throw new TableSyncError('NOT_FOUND', `schema "${schema}" does not exist`, { schema });
+    // Something of that name that is not a table (a sequence, an index, a composite type): say what it is.
+    const other = await pool.query({
+      text: `SELECT c.relkind::text AS relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+      values: [schema, table],
+      types: RAW_TYPES,
+    });
+    const kind = RELKIND_NAMES[(other.rows[0] as { relkind?: string } | undefined)?.relkind ?? ''];
+    if (kind) throw new TableSyncError('UNSUPPORTED', `${qualifiedName(schema, table)} is ${kind}, not a table`, { schema, table, kind });
     throw new TableSyncError('NOT_FOUND', `table ${qualifiedName(schema, table)} does not exist`, { schema, table });
   }
   const cols = await pool.query<ColumnRow>({ text: COLUMNS_SQL, values: [row.oid], types: RAW_TYPES });

@@ -56,10 +56,18 @@ export async function validateFilter(pool: pg.Pool, schema: string, table: strin
   let broken = false;
   try {
     await client.query("BEGIN READ ONLY; SET LOCAL lock_timeout = '5s'; SET LOCAL statement_timeout = '30s'");
-    for (const { prefix, suffix } of checks) {
+    for (const [i, { prefix, suffix }] of checks.entries()) {
       try {
         await client.query({ text: prefix + filter + suffix, queryMode: 'extended', types: RAW_TYPES } as pg.QueryConfig);
       } catch (e) {
+        // The session died while the filter ran (checks 2 and 3 execute it): when the server is
+        // still there for a new session, the filter ended its own (pg_terminate_backend(pg_backend_pid())).
+        if (i > 0 && sessionLost(e)) {
+          broken = true;
+          if (await serverAnswers(pool)) {
+            return { ok: false, message: 'the filter ended its own database session (for example with pg_terminate_backend(pg_backend_pid())); a filter must only test rows', sqlstate: pgErrorFields(e)?.code ?? '57P01' };
+          }
+        }
         return describeFailure(e, prefix, filter);
       }
     }
@@ -70,6 +78,23 @@ export async function validateFilter(pool: pg.Pool, schema: string, table: strin
   } finally {
     await client.query(END_READ_ONLY_SQL).catch(() => { broken = true; });
     client.release(broken);
+  }
+}
+
+/** The session is gone: terminated by the server (57P01…), or the socket closed under the query. */
+function sessionLost(e: unknown): boolean {
+  const code = pgErrorFields(e)?.code;
+  if (code) return code === '57P01' || code === '57P02' || code.startsWith('08');
+  return /connection terminated|terminating connection|ECONNRESET|EPIPE/i.test(e instanceof Error ? e.message : String(e));
+}
+
+/** A new session gets an answer (so the server did not go down: our session was ended). */
+async function serverAnswers(pool: pg.Pool): Promise<boolean> {
+  try {
+    await pool.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
   }
 }
 
