@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { applyResult, cell, changeEvent, listenerStatus, plan, tableDescription, tableInfo } from './model';
 import { flowSpec } from '../flow/schema';
 import { SSL_MODES } from './names';
+import { databaseInfo, schemaObjects, tableStructure } from './contract.inspect';
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -303,6 +304,19 @@ export const methods = {
   'catalog.schemas': method(z.object({ connectionId }).strict(), z.array(schemaInfo), 'Schemas of the database, user schemas first (pg_catalog/information_schema flagged isSystem; temp/TOAST left out).'),
   'catalog.tables': method(z.object({ connectionId, schema: z.string().min(1) }).strict(), z.array(tableInfo), 'Relations of a schema, with key badge and usability.'),
   'catalog.describe': method(z.object({ connectionId, schema: z.string().min(1), table: z.string().min(1) }).strict(), tableDescription, 'Columns of a relation with exact types.'),
+
+  'catalog.objects': method(z.object({ connectionId, schema: z.string().min(1) }).strict(), schemaObjects, 'Sequences and functions of a schema (listed, not usable as sources; extension members left out).'),
+  'catalog.databases': method(z.object({ connectionId }).strict(), z.array(databaseInfo), 'The databases of the server this connection is on.'),
+  'connections.forDatabase': method(
+    z.object({ id: connectionId, database: z.string().min(1) }).strict(),
+    savedConnection,
+    'A saved connection to another database of the same server (same host, user, sslmode, password): the existing one or a new one.',
+  ),
+  'inspect.structure': method(
+    z.object({ connectionId, schema: z.string().min(1), table: z.string().min(1) }).strict(),
+    tableStructure,
+    'A relation\'s structure: columns, constraints, foreign keys both ways, indexes with sizes, triggers (TableSync\'s own marked), size, estimate, partitions and pg_dump-style DDL.',
+  ),
 
   'browse.rows': method(browseRowsInput, browseRowsOutput, 'A page of rows by keyset (never OFFSET).'),
   'browse.cell': method(

@@ -8,6 +8,8 @@ import type { Engine } from '../app/engine';
 import { browseRows, countRows, readCell, validateAndCount } from '../browse';
 import { describeTable, listSchemas, listTables } from '../introspect';
 import { applyFlow, dropFlow, planFlow } from '../target';
+import { listDatabases, listSchemaObjects, readStructure } from '../inspect';
+import { attributeTriggers, connectionForDatabase } from '../app/inspect';
 import type { MethodName, MethodOutput, MethodParsedInput } from './contract';
 
 type Handler<M extends MethodName> = (engine: Engine, input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
@@ -32,6 +34,15 @@ export const handlers: Handlers = {
   'catalog.schemas': (e, i) => e.connections.use(i.connectionId, (pool) => listSchemas(pool)),
   'catalog.tables': (e, i) => e.connections.use(i.connectionId, (pool) => listTables(pool, i.schema)),
   'catalog.describe': (e, i) => e.connections.use(i.connectionId, (pool) => describeTable(pool, i.schema, i.table)),
+
+  'catalog.objects': (e, i) => e.connections.use(i.connectionId, (pool) => listSchemaObjects(pool, i.schema)),
+  'catalog.databases': (e, i) => e.connections.use(i.connectionId, (pool) => listDatabases(pool)),
+  'connections.forDatabase': async (e, i) => {
+    const saved = await connectionForDatabase(e, i.id, i.database);
+    e.events.emit('settings.changed', { what: 'connections' });
+    return saved;
+  },
+  'inspect.structure': (e, i) => e.connections.use(i.connectionId, async (pool) => attributeTriggers(e, await readStructure(pool, i.schema, i.table))),
 
   // ------------------------------------------------------------ browsing
   'browse.rows': (e, i) => e.requests.run(i.requestId, (h) =>

@@ -7,7 +7,7 @@ import { Explorer } from './components/Explorer';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay';
 import { Toasts } from './components/Toasts';
 import { ConnectionsScreen } from './screens/ConnectionsScreen';
-import { TableScreen } from './screens/TableScreen';
+import { TableWorkspace } from './inspect/TableWorkspace';
 import { FlowsScreen } from './screens/FlowsScreen';
 import { FlowEditScreen } from './screens/FlowEditScreen';
 import { PlanScreen } from './screens/PlanScreen';
@@ -154,7 +154,7 @@ export function App() {
         {showSidebar && <Explorer />}
         <main className="main">
           {view.name === 'connections' && <ConnectionsScreen />}
-          {view.name === 'table' && <TableScreen />}
+          {view.name === 'table' && <TableWorkspace />}
           {view.name === 'flows' && <FlowsScreen />}
           {view.name === 'flow-edit' && <FlowEditScreen />}
           {view.name === 'plan' && <PlanScreen flow={view.flow} />}

@@ -11,6 +11,8 @@ import { createFilterStore } from './stores/filter';
 import { createFlowsStore } from './stores/flows';
 import { createPlanStore } from './stores/plan';
 import { createMonitorStore } from './stores/monitor';
+import { createStructureStore } from './stores/structure';
+import { createObjectsStore } from './stores/objects';
 
 export function createAppStores(api: ApiClient, theme: 'light' | 'dark') {
   return {
@@ -23,6 +25,8 @@ export function createAppStores(api: ApiClient, theme: 'light' | 'dark') {
     flows: createFlowsStore(api),
     plan: createPlanStore(api),
     monitor: createMonitorStore(api),
+    structure: createStructureStore(api),
+    objects: createObjectsStore(api),
   };
 }
 export type AppStores = ReturnType<typeof createAppStores>;

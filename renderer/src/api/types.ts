@@ -15,3 +15,6 @@ export type {
   ApplyResult, ChangeEvent, ListenerStatus, Hazard,
 } from '../../../core/api/model';
 export type { Flow, FlowInput, VectorIndexSpec, SqlAttachmentSpec, ColumnOverride } from '../../../core/flow/schema';
+export type {
+  TableStructure, ConstraintInfo, ForeignKeyInfo, IndexInfo, TriggerInfo, SchemaObjects, SequenceInfo, FunctionInfo, DatabaseInfo,
+} from '../../../core/api/contract.inspect';

@@ -4,6 +4,7 @@ import { useShortcut } from '../lib/shortcuts';
 import { fmtApprox } from '../lib/format';
 import type { TableInfo } from '../api/types';
 import { useRef } from 'react';
+import { DatabasesNode, SchemaObjectsNodes } from '../inspect/TreeObjects';
 
 export function Explorer() {
   const app = useApp();
@@ -95,9 +96,11 @@ export function Explorer() {
                     </button>
                   );
                 })}
+              {open && <SchemaObjectsNodes schema={schema} filter={q} />}
             </div>
           );
         })}
+        {cat.schemas && <DatabasesNode />}
       </div>
       <div className="side-section" style={{ maxHeight: '35%', display: 'flex', flexDirection: 'column' }}>
         <div className="side-head">

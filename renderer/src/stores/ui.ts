@@ -10,17 +10,21 @@ export type View =
   | { name: 'monitor'; flow?: string };
 
 export type Theme = 'light' | 'dark';
+/** The tabs beside a table's rows. */
+export type TableTab = 'rows' | 'structure' | 'sql';
 export interface Toast { id: number; kind: 'ok' | 'error' | 'info'; text: string }
 
 export interface UiState {
   view: View;
   theme: Theme;
   shortcutsOpen: boolean;
+  tableTab: TableTab;
   toasts: Toast[];
   go(view: View): void;
   setTheme(t: Theme): void;
   toggleTheme(): void;
   setShortcutsOpen(open: boolean): void;
+  setTableTab(tab: TableTab): void;
   toast(kind: Toast['kind'], text: string, ttlMs?: number): void;
   dismiss(id: number): void;
 }
@@ -31,11 +35,13 @@ export function createUiStore(initial: Partial<Pick<UiState, 'theme' | 'view'>> 
     view: initial.view ?? { name: 'connections' },
     theme: initial.theme ?? 'light',
     shortcutsOpen: false,
+    tableTab: 'rows',
     toasts: [],
     go: (view) => set({ view }),
     setTheme: (theme) => set({ theme }),
     toggleTheme: () => set({ theme: get().theme === 'light' ? 'dark' : 'light' }),
     setShortcutsOpen: (shortcutsOpen) => set({ shortcutsOpen }),
+    setTableTab: (tableTab) => set({ tableTab }),
     toast: (kind, text, ttlMs = 3500) => {
       const id = nextToast++;
       // The same message again replaces the old one instead of stacking up.

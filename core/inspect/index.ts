@@ -1,0 +1,2 @@
+export { readStructure, dumpDdl } from './structure';
+export { listSchemaObjects, listDatabases } from './objects';

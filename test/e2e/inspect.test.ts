@@ -1,0 +1,125 @@
+// The inspecting half of the app in Debian's Chromium against `tablesync serve`, on real
+// PostgreSQL: the Structure tab (columns, constraints, FKs both ways and clickable, indexes,
+// triggers, DDL), and the tree's views, sequences, functions and other databases.
+// Screenshots go to test-results/screenshots/inspect-*.png.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import pg from 'pg';
+import { launchBrowser, newAppPage, startServe, startSource, type Served, type SourceDb } from './support/env';
+import { ConnectionsPage, TablePage } from './pages/app';
+import { InspectPage } from './pages/inspect';
+
+let source: SourceDb;
+let served: Served;
+let browser: Browser;
+let page: Page;
+let conns: ConnectionsPage;
+let table: TablePage;
+let ins: InspectPage;
+
+beforeAll(async () => {
+  source = await startSource(2000);
+  await source.sql(`CREATE TYPE order_state AS ENUM ('new', 'paid', 'shipped')`);
+  await source.sql(`CREATE TABLE orders (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    product_id bigint NOT NULL REFERENCES products (id),
+    state order_state NOT NULL DEFAULT 'new',
+    qty integer NOT NULL CHECK (qty > 0),
+    amount numeric(12,2),
+    total numeric GENERATED ALWAYS AS (amount * qty) STORED
+  )`);
+  await source.sql(`CREATE INDEX orders_product_idx ON orders (product_id)`);
+  await source.sql(`INSERT INTO orders (product_id, qty, amount) SELECT 1 + g % 2000, 1 + g % 4, g % 100 FROM generate_series(1, 500) g`);
+  await source.sql(`CREATE VIEW paid_orders AS SELECT * FROM orders WHERE state = 'paid'`);
+  await source.sql(`CREATE MATERIALIZED VIEW product_sales AS SELECT product_id, sum(total) AS total FROM orders GROUP BY product_id`);
+  await source.sql(`CREATE SEQUENCE invoice_no`);
+  await source.sql(`CREATE FUNCTION order_total(o orders) RETURNS numeric LANGUAGE sql AS 'SELECT o.total'`);
+  await source.sql(`ANALYZE`);
+  const admin = new pg.Client({ connectionString: source.pg.url() });
+  await admin.connect();
+  await admin.query('CREATE DATABASE warehouse');
+  await admin.end();
+  const wh = new pg.Client({ connectionString: source.pg.url('warehouse') });
+  await wh.connect();
+  await wh.query('CREATE TABLE bins (id int PRIMARY KEY, label text)');
+  await wh.end();
+  served = await startServe();
+  browser = await launchBrowser();
+  page = await newAppPage(browser, served.url);
+  conns = new ConnectionsPage(page);
+  table = new TablePage(page);
+  ins = new InspectPage(page);
+}, 180_000);
+
+afterEach(async (ctx) => {
+  if (ctx.task.result?.state === 'fail' && page) await ins.screenshot(`fail-inspect-${ctx.task.name.slice(0, 40).replace(/\W+/g, '-')}`).catch(() => {});
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.stop();
+  await source?.close();
+});
+
+describe('inspect', () => {
+  it('opens the shop and shows views, sequences and functions in the tree, not usable as sources', async () => {
+    await page.getByTestId('connections-empty').waitFor();
+    expect(await conns.addByUrl('shop', source.url)).toMatch(/connected/);
+    await conns.save();
+    await conns.open('shop');
+    await table.treeItem('public', 'orders').waitFor();
+    expect(await table.treeItem('public', 'paid_orders').getAttribute('title')).toMatch(/Not usable as a source: views cannot be sources/);
+    expect(await table.treeItem('public', 'product_sales').getAttribute('title')).toMatch(/materialized views cannot be sources/);
+    await page.getByTestId('tree-sequences').getByRole('treeitem').first().click();
+    await page.getByTestId('tree-functions').getByRole('treeitem').first().click();
+    const seq = page.locator('[data-object="public.invoice_no"]');
+    await seq.waitFor();
+    expect(await seq.getAttribute('title')).toMatch(/Not usable as a source: sequences cannot be sources/);
+    const fn = page.locator('[data-object="public.order_total(o orders)"]');
+    await fn.waitFor();
+    expect(await fn.getAttribute('title')).toMatch(/returns numeric[\s\S]*functions cannot be sources/);
+    await page.getByTestId('tree-databases').getByRole('treeitem').first().click();
+    await page.locator('[data-database="warehouse"]').waitFor();
+    expect(await page.locator('[data-database="shop"]').getAttribute('aria-selected')).toBe('true');
+    await ins.screenshot('inspect-01-tree');
+  });
+
+  it('shows the Structure tab: columns, constraints, FKs both ways, indexes with sizes, DDL', async () => {
+    await table.openTable('public', 'orders');
+    await ins.openStructure();
+    const cols = page.getByTestId('structure-columns');
+    expect(await cols.locator('[data-column="state"]').innerText()).toMatch(/public\.order_state[\s\S]*new \| paid \| shipped[\s\S]*NOT NULL[\s\S]*'new'::public\.order_state/);
+    expect(await cols.locator('[data-column="id"]').innerText()).toMatch(/identity always/);
+    expect(await cols.locator('[data-column="total"]').innerText()).toMatch(/generated/);
+    expect(await page.getByTestId('structure-constraints').innerText()).toMatch(/orders_qty_check\s+check\s+CHECK \(\(qty > 0\)\)/);
+    expect(await page.getByTestId('fk-out').innerText()).toMatch(/\(product_id\) → public\.products \(id\)/);
+    expect(await page.getByTestId('structure-indexes').innerText()).toMatch(/orders_product_idx[\s\S]*btree[\s\S]*\d+ kB[\s\S]*CREATE INDEX orders_product_idx ON public\.orders USING btree \(product_id\)/);
+    const ddl = await page.getByTestId('structure-ddl').innerText();
+    expect(ddl).toMatch(/^CREATE TABLE public\.orders \(\n {4}id bigint NOT NULL,\n {4}product_id bigint NOT NULL,/);
+    expect(ddl).toContain('ALTER TABLE ONLY public.orders\n    ADD CONSTRAINT orders_product_id_fkey FOREIGN KEY (product_id) REFERENCES public.products(id);');
+    expect(await page.getByTestId('structure-summary').innerText()).toMatch(/~500 rows \(estimate\)[\s\S]*total \d+ kB/);
+    await ins.screenshot('inspect-02-structure');
+  });
+
+  it('copies the DDL and follows a foreign key to the other table and back', async () => {
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByTestId('copy-ddl').click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toMatch(/^CREATE TABLE public\.orders/);
+    await page.getByTestId('fk-out').locator('[data-fk-table="public.products"]').click();
+    await ins.structureOf('public', 'products');
+    expect(await page.getByTestId('fk-in').innerText()).toMatch(/public\.orders \(product_id\) → \(id\)/);
+    await ins.screenshot('inspect-03-structure-referenced-by');
+    await page.getByTestId('fk-in').locator('[data-fk-table="public.orders"]').click();
+    await ins.structureOf('public', 'orders');
+    await ins.tab('rows').click();
+    await page.getByTestId('table-title').filter({ hasText: 'orders' }).waitFor();
+    await table.grid.locator('[data-row="0"]').waitFor();
+  });
+
+  it('opens another database of the server from the tree', async () => {
+    await page.locator('[data-database="warehouse"]').click();
+    await table.treeItem('public', 'bins').waitFor({ timeout: 30_000 });
+    expect(await page.getByRole('combobox', { name: 'Active connection' }).inputValue()).not.toBe('');
+    await ins.screenshot('inspect-04-other-database');
+  });
+});
