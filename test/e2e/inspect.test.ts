@@ -104,7 +104,7 @@ describe('inspect', () => {
   it('copies the DDL and follows a foreign key to the other table and back', async () => {
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.getByTestId('copy-ddl').click();
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toMatch(/^CREATE TABLE public\.orders/);
+    expect(await page.evaluate('navigator.clipboard.readText()')).toMatch(/^CREATE TABLE public\.orders/);
     await page.getByTestId('fk-out').locator('[data-fk-table="public.products"]').click();
     await ins.structureOf('public', 'products');
     expect(await page.getByTestId('fk-in').innerText()).toMatch(/public\.orders \(product_id\) → \(id\)/);
