@@ -2,7 +2,8 @@
  * The headless shell (DESIGN §6). Thin: parse arguments, call core/, print, choose the exit status.
  * Each command lives in cli/commands/<name>.ts and is registered here.
  *
- * Exit status: 0 done; 2 the flow or an input is invalid (nothing was written); 1 anything else.
+ * Exit status: 0 done; 2 the flow or an input is invalid (nothing was written); 3 verify found
+ * drift; 1 anything else.
  */
 import { INPUT_ERROR_CODES, toTableSyncError } from '../core/errors';
 import { redactSecrets } from '../core/connections/redact';
@@ -11,6 +12,7 @@ import type { Command } from './command';
 const commands: Record<string, () => Promise<{ default: Command }>> = {
   plan: () => import('./commands/plan'),
   apply: () => import('./commands/apply'),
+  verify: () => import('./commands/verify'),
   watch: () => import('./commands/watch'),
   drop: () => import('./commands/drop'),
   serve: () => import('./commands/serve'),
@@ -19,7 +21,9 @@ const commands: Record<string, () => Promise<{ default: Command }>> = {
 
 const USAGE = `usage:
   tablesync plan  FLOW.json [--json]                        what apply would do; writes nothing
-  tablesync apply FLOW.json [--allow-destructive] [--json]  converge the target; prints a summary
+  tablesync apply FLOW.json [--allow-destructive] [--repair] [--json]
+                                                            converge the target; --repair also rewrites drifted rows
+  tablesync verify FLOW.json [--json]                       compare the target with the source; exit 3 on drift
   tablesync watch FLOW.json [--json]                        catch up, then apply changes live until SIGINT/SIGTERM
   tablesync drop  FLOW.json [--json]                        remove what the flow created
   tablesync serve [--host 127.0.0.1] [--port N] [--demo]    the app in a browser

@@ -1,5 +1,6 @@
 /**
- * `tablesync apply FLOW.json [--allow-destructive] [--json]`: converge the target in one transaction.
+ * `tablesync apply FLOW.json [--allow-destructive] [--repair] [--json]`: converge the target in one
+ * transaction; with --repair also rewrite the rows verify finds drifted (hand edits of the target).
  * Exit 0 done; 2 invalid input or destructive steps not allowed (nothing written); 1 anything else,
  * with what state the target is in (a failed apply rolls back: unchanged).
  */
@@ -11,9 +12,9 @@ import { parseFlowArgs } from './plan';
 import { reportFailure } from '../report';
 
 const command: Command = async (argv) => {
-  const args = parseFlowArgs('apply', argv, ['--json', '--allow-destructive']);
+  const args = parseFlowArgs('apply', argv, ['--json', '--allow-destructive', '--repair']);
   try {
-    const result = await withFlowFile(args.file, (ctx) => applyFlow(ctx, { allowDestructive: args.flags.has('--allow-destructive') }));
+    const result = await withFlowFile(args.file, (ctx) => applyFlow(ctx, { allowDestructive: args.flags.has('--allow-destructive'), repair: args.flags.has('--repair') }));
     process.stdout.write(args.flags.has('--json') ? `${JSON.stringify(result)}\n` : formatApplyResult(result));
     return 0;
   } catch (e) {

@@ -16,7 +16,7 @@
  * Part of the contract: imports zod and other contract files only (the renderer bundles it).
  */
 import { z } from 'zod';
-import { applyResult, cell, changeEvent, listenerStatus, plan, tableDescription, tableInfo } from './model';
+import { applyResult, cell, changeEvent, listenerStatus, plan, tableDescription, tableInfo, verifyResult } from './model';
 import { flowSpec } from '../flow/schema';
 import { SSL_MODES } from './names';
 import { databaseInfo, schemaObjects, tableStructure } from './contract.inspect';
@@ -364,10 +364,20 @@ export const methods = {
        * plan has destructive steps (review again), else applied as recomputed with `replanned: true`.
        */
       expectedFingerprint: z.string().optional(),
+      /** Also rewrite the rows verify finds drifted (hand edits of the target), in the same transaction. */
+      repair: z.boolean().default(false),
       requestId: requestId.optional(),
     }).strict(),
     applyResult,
     'Converge the target; progress as flow.applyProgress events; cancel with query.cancel.',
+  ),
+  'flows.verify': method(
+    z.union([
+      z.object({ name, requestId: requestId.optional(), listLimit: z.number().int().min(0).max(10000).optional() }).strict(),
+      z.object({ flow: flowSpec, requestId: requestId.optional(), listLimit: z.number().int().min(0).max(10000).optional() }).strict(),
+    ]),
+    verifyResult,
+    'Compare what the target holds with what the flow says it should hold (changed, missing, extra rows); writes nothing.',
   ),
   'flows.drop': method(z.object({ name, requestId: requestId.optional() }).strict(), dropResult, 'Remove what the flow created in the databases.'),
   'flows.watchStart': method(z.object({ name }).strict(), watchInfo, 'Start listening (catch-up first); events: flow.change, flow.listener.'),

@@ -7,7 +7,7 @@
 import type { Engine } from '../app/engine';
 import { browseRows, countRows, readCell, validateAndCount } from '../browse';
 import { describeTable, listSchemas, listTables } from '../introspect';
-import { applyFlow, dropFlow, planFlow } from '../target';
+import { applyFlow, dropFlow, planFlow, verifyFlow } from '../target';
 import { listDatabases, listSchemaObjects, readStructure } from '../inspect';
 import { attributeTriggers, connectionForDatabase } from '../app/inspect';
 import type { MethodName, MethodOutput, MethodParsedInput } from './contract';
@@ -80,8 +80,14 @@ export const handlers: Handlers = {
     e.withFlow(e.flows.get(i.name).flow, (ctx) => applyFlow(ctx, {
       allowDestructive: i.allowDestructive,
       ...(i.expectedFingerprint !== undefined ? { expectedFingerprint: i.expectedFingerprint } : {}),
+      repair: i.repair,
       signal: h.signal,
       onProgress: (p) => e.events.emit('flow.applyProgress', { ...p, ...(i.requestId !== undefined ? { requestId: i.requestId } : {}) }),
+    }), { onBackend: h.backend })),
+  'flows.verify': (e, i) => e.requests.run(i.requestId, (h) =>
+    e.withFlow('name' in i ? e.flows.get(i.name).flow : i.flow, (ctx) => verifyFlow(ctx, {
+      signal: h.signal,
+      ...(i.listLimit !== undefined ? { listLimit: i.listLimit } : {}),
     }), { onBackend: h.backend })),
   'flows.drop': (e, i) => e.requests.run(i.requestId, async (h) => {
     const started = performance.now();

@@ -161,8 +161,59 @@ export const applyResult = z.object({
   durationMs: z.number(),
   /** True when apply found the plan stale and recomputed it before running. */
   replanned: z.boolean(),
+  /** With repair: the drifted rows verify found in the same transaction (each rewritten, reinserted or deleted). */
+  repaired: z.object({ changed: z.number().int(), missing: z.number().int(), extra: z.number().int() }).optional(),
 });
 export type ApplyResult = z.infer<typeof applyResult>;
+
+// ---------------------------------------------------------------- verify
+
+/** One drifted row: its key, and for changed rows (the first few) the cells old → new. */
+export const verifyRow = z.object({
+  key: z.record(z.string(), cell),
+  /** What the target holds (changed, extra). */
+  before: z.record(z.string(), cell).optional(),
+  /** What it should hold, as the target would store it (changed, missing). */
+  after: z.record(z.string(), cell).optional(),
+  /** Target columns whose value differs (changed rows with before and after). */
+  changed: z.array(z.string()).optional(),
+});
+export type VerifyRow = z.infer<typeof verifyRow>;
+
+/** What verify found: the target against what the flow says it should hold (see core/target/verify.ts). */
+export const verifyResult = z.object({
+  flow: z.string(),
+  /** No changed, missing or extra row. */
+  equal: z.boolean(),
+  /** Rows of the source that pass the filter. */
+  sourceRows: z.number().int(),
+  /** Rows of the target table (all of them, the flow's and any others). */
+  targetRows: z.number().int(),
+  counts: z.object({
+    /** Tracked rows whose values differ from the source's. */
+    changed: z.number().int(),
+    /** Source rows the target lacks. */
+    missing: z.number().int(),
+    /** Tracked target rows the source no longer has (or that left the filter). */
+    extra: z.number().int(),
+    /** Source rows whose key is held by a target row this flow does not own (not drift: left alone). */
+    notOwned: z.number().int(),
+  }),
+  changed: z.array(verifyRow),
+  missing: z.array(verifyRow),
+  extra: z.array(verifyRow),
+  notOwned: z.array(verifyRow),
+  /** True when a list holds fewer rows than its count says (lists are capped). */
+  truncated: z.boolean(),
+  /** How it was decided: one summary per side, or per-bucket summaries and then the keys of differing buckets. */
+  method: z.enum(['summary', 'buckets']),
+  buckets: z.object({ total: z.number().int(), differing: z.number().int() }).optional(),
+  /** Columns left out of the comparison, and why. */
+  unverifiedColumns: z.array(z.object({ column: z.string(), reason: z.string() })),
+  warnings: z.array(z.string()),
+  durationMs: z.number(),
+});
+export type VerifyResult = z.infer<typeof verifyResult>;
 
 // ---------------------------------------------------------------- live
 

@@ -13,6 +13,7 @@ import { planFingerprint } from './plan';
 import { createScanTables, diffDigest, checkUnchanged, diffRows, loadScan, tuneSession, tuneTransaction } from './rows';
 import { applyRows } from './load-rows';
 import type { SyncJob } from './job';
+import { repairDrift } from './verify';
 
 export interface ApplyOptions {
   allowDestructive?: boolean;
@@ -22,6 +23,8 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** Refuse any step that is not safe, even when allowed (catch-up of a live flow). */
   safeOnly?: boolean;
+  /** Also rewrite the rows verify finds drifted (hand edits of the target), in this same transaction. */
+  repair?: boolean;
 }
 
 async function runStep(client: pg.ClientBase, step: PlanStep): Promise<void> {
@@ -64,10 +67,11 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     if (p.blockers.length) throw blockerError(p);
     progress('scanning');
     await createScanTables(client, p);
-    const unchanged = await checkUnchanged(client, p);
+    // Repair needs the scan (its keys are what drifted rows are re-read by), even when nothing changed.
+    const unchanged = opts.repair ? undefined : await checkUnchanged(client, p);
     const scanned = await loadScan(client, p, unchanged, (n) => progress('scanning', n, null));
     abortCheck();
-    const diff = await diffRows(client, p, scanned, unchanged);
+    let diff = await diffRows(client, p, scanned, unchanged);
     let replanned = false;
     const steps = [...p.preSteps, ...p.postSteps];
     const destructive = steps.filter((s) => s.destructive);
@@ -83,6 +87,8 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     if (destructive.length && (!opts.allowDestructive || opts.safeOnly)) {
       throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `flow "${job.flowName}" needs destructive steps, which run only when allowed (--allow-destructive): ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}`, { steps: destructive });
     }
+    const repair = opts.repair ? await repairDrift(client, p, diff, opts.signal) : undefined;
+    if (repair) diff = repair.diff;
     progress('ddl', 0, p.preSteps.length);
     for (const s of p.preSteps) {
       abortCheck();
@@ -104,7 +110,7 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     progress('committing');
     await client.query('COMMIT');
     progress('done', rows.insert + rows.update + rows.delete, null);
-    return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned };
+    return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned, ...(repair ? { repaired: repair.repaired } : {}) };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     const err = toTableSyncError(e, `apply of flow "${job.flowName}"`);

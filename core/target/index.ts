@@ -17,6 +17,8 @@ import { jobFromFlow, withTargetClient } from './flow-job';
 import type { FlowContext } from './job';
 import { planOn } from './plan';
 import { syncKeysOn, type SyncKeysResult } from './sync-keys';
+import { verifyOn } from './verify';
+import type { VerifyResult } from '../api/model';
 
 export type { FlowContext, SyncJob, TargetDef } from './job';
 export type { ApplyOptions } from './apply';
@@ -26,6 +28,7 @@ export { registerDropHook, type DropHook, type DropContribution } from './drop';
 export { vectorIndexName, createVectorIndexSql } from './vector-index';
 export { planOn } from './plan';
 export { applyOn } from './apply';
+export { verifyOn, VERIFY_BUCKETS, VERIFY_LIST_LIMIT } from './verify';
 export { withFlowLock } from '../state/lock';
 
 /** What applying the flow would do now; writes nothing anywhere. */
@@ -37,6 +40,15 @@ export async function planFlow(ctx: FlowContext, _opts: Record<string, never> = 
 function locked<T>(ctx: FlowContext, fn: (c: pg.ClientBase) => Promise<T>, wait = false): Promise<T> {
   if (ctx.targetClient) return fn(ctx.targetClient);
   return withFlowLock(ctx.targetPool, ctx.flow.name, fn, { wait });
+}
+
+/**
+ * Compare the target with what the flow says it should hold, on the servers (see verify.ts);
+ * writes nothing anywhere. `equal` false: the result lists the changed, missing and extra rows.
+ */
+export async function verifyFlow(ctx: FlowContext, opts: { signal?: AbortSignal; listLimit?: number } = {}): Promise<VerifyResult> {
+  const job = await jobFromFlow(ctx);
+  return withTargetClient(ctx, (c) => verifyOn(c, job, opts));
 }
 
 /** Converge the target to the flow, all or nothing. */
@@ -64,4 +76,4 @@ export async function dropFlow(ctx: FlowContext, opts: { dryRun?: boolean } = {}
 }
 
 export { TableSchema, TableTarget, declareTableTarget, mountTableTarget, type ColumnDef, type DeclareOptions } from './declare';
-export { formatPlan, formatApplyResult, formatSteps } from './plan-text';
+export { formatPlan, formatApplyResult, formatSteps, formatVerifyResult } from './plan-text';

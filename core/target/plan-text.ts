@@ -2,7 +2,7 @@
  * A plan (and apply/drop results) as text a person reads in a terminal: what changes in the
  * schema with the exact SQL and hazards, row counts, a few sample rows, and what blocks apply.
  */
-import type { ApplyResult, Plan, PlanStep, SampleRow } from '../api/model';
+import type { ApplyResult, Plan, PlanStep, SampleRow, VerifyResult, VerifyRow } from '../api/model';
 import { displayIdent } from '../sql/ident';
 
 const HAZARD_WORDS: Record<string, string> = {
@@ -55,5 +55,33 @@ export function formatPlan(plan: Plan): string {
 
 export function formatApplyResult(r: ApplyResult): string {
   const x = r.rows;
-  return `Applied flow "${r.flow}" in ${(r.durationMs / 1000).toFixed(1)} s${r.replanned ? ' (the plan was recomputed: the world had changed)' : ''}: ${r.stepsRun} step(s); rows ${x.insert} inserted, ${x.update} updated, ${x.delete} deleted, ${x.unchanged} unchanged, ${x.foreign} not owned (left alone).\n`;
+  const rep = r.repaired ? ` Repair: ${r.repaired.changed} changed, ${r.repaired.missing} missing, ${r.repaired.extra} extra row(s) found and rewritten.` : '';
+  return `Applied flow "${r.flow}" in ${(r.durationMs / 1000).toFixed(1)} s${r.replanned ? ' (the plan was recomputed: the world had changed)' : ''}: ${r.stepsRun} step(s); rows ${x.insert} inserted, ${x.update} updated, ${x.delete} deleted, ${x.unchanged} unchanged, ${x.foreign} not owned (left alone).${rep}\n`;
+}
+
+/** Rows listed per kind in the terminal (the JSON carries up to VERIFY_LIST_LIMIT). */
+const VERIFY_SHOWN = 20;
+
+function formatVerifyRow(kind: string, r: VerifyRow): string {
+  if (r.changed && r.before && r.after) {
+    return `    ${kind.padEnd(8)} ${keyText(r.key)}  ${r.changed.map((c) => `${c}: ${cell(r.before![c])} → ${cell(r.after![c])}`).join('; ') || '(the hashes differ, the text does not)'}\n`;
+  }
+  return `    ${kind.padEnd(8)} ${keyText(r.key)}\n`;
+}
+
+export function formatVerifyResult(r: VerifyResult): string {
+  const c = r.counts;
+  let out = r.equal
+    ? `Flow "${r.flow}": the target holds exactly what the flow says (${r.sourceRows} source row(s), ${r.targetRows} target row(s)) in ${(r.durationMs / 1000).toFixed(1)} s.\n`
+    : `Flow "${r.flow}": DRIFT: ${c.changed} changed, ${c.missing} missing, ${c.extra} extra (${r.sourceRows} source row(s), ${r.targetRows} target row(s), ${(r.durationMs / 1000).toFixed(1)} s).\n`;
+  for (const [kind, rows, n] of [['changed', r.changed, c.changed], ['missing', r.missing, c.missing], ['extra', r.extra, c.extra]] as const) {
+    if (n === 0) continue;
+    out += rows.slice(0, VERIFY_SHOWN).map((x) => formatVerifyRow(kind, x)).join('');
+    if (n > VERIFY_SHOWN) out += `    … and ${n - VERIFY_SHOWN} more ${kind} (--json lists up to ${rows.length})\n`;
+  }
+  if (c.notOwned) out += `  ${c.notOwned} source row(s) have a key held by a target row this flow did not write (not owned: left alone, not drift).\n`;
+  if (r.buckets) out += `  compared ${r.buckets.differing} of ${r.buckets.total} key buckets row by row.\n`;
+  for (const w of r.warnings) out += `  warning: ${w}\n`;
+  if (!r.equal) out += `\napply --repair rewrites exactly these rows.\n`;
+  return out;
 }

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { ColumnInfo } from '../api/model';
 import {
-  copyRowsOut, fingerprintSql, fromWhereSql, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, withReadOnly, type ResolvedSource,
+  copyOut, copyRowsOut, fingerprintSql, fromWhereSql, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, withReadOnly, type ResolvedSource,
 } from '../source';
 import { quoteIdent } from '../sql/ident';
 import { summarySql, toSummary, type Summary } from './summary';
@@ -38,6 +38,21 @@ export interface RowSource {
   summary?(): Promise<Summary>;
   /** scan() in COPY binary format, from a database in `encoding` (see binary-scan.ts). */
   binaryScan?: { encoding: string; scan(): AsyncIterable<Buffer> };
+  /** Server-side reads over the rows that pass the filter, for verify (see verify.ts). */
+  verifyReads?: VerifyReads;
+}
+
+/**
+ * Read-only queries over the source rows (through the filter) whose select list the caller builds
+ * from quoted column names, type names held to assertTypeShape, and integer literals: never user SQL.
+ */
+export interface VerifyReads {
+  /** `SELECT select FROM source WHERE (filter) [AND where] [GROUP BY groupBy]`, rows as text. */
+  query(select: string, opts?: { where?: string; groupBy?: string; signal?: AbortSignal }): Promise<Record<string, string | null>[]>;
+  /** The same as COPY text. */
+  copy(select: string, opts?: { where?: string; signal?: AbortSignal }): AsyncIterable<Buffer>;
+  /** Whether the source server can cast a value of `from` to `to` (both type names). */
+  castable(from: string, to: string): Promise<boolean>;
 }
 
 /** The flow's source table as a RowSource; validates the spec (table, columns, ordinal, filter). */
@@ -67,6 +82,23 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     copyRows: () => copyRowsOut(pool, resolved),
     readRowsByKeys: (keys, opts) => readRowsByKeys(pool, opts?.ignoreFilter ? unfiltered : resolved, keys),
     binaryScan: { encoding, scan: () => copyBinaryOut(pool, `SELECT ${keys.join(', ')}, ${mark} ${fromWhereSql(resolved)}`, `scanning ${resolved.schema}.${resolved.table}`) },
+    verifyReads: {
+      query: (select, o = {}) =>
+        withReadOnly(pool, async (client) => {
+          const { rows } = await client.query({ text: `SELECT ${select} ${fromWhereSql(resolved, o.where ? [o.where] : [])}${o.groupBy ? ` GROUP BY ${o.groupBy}` : ''}`, values: [] });
+          return rows as Record<string, string | null>[];
+        }, o.signal ? { signal: o.signal } : {}),
+      copy: (select, o = {}) => copyOut(pool, `SELECT ${select} ${fromWhereSql(resolved, o.where ? [o.where] : [])}`, { context: `verifying ${resolved.schema}.${resolved.table}`, ...(o.signal ? { signal: o.signal } : {}) }),
+      castable: (from, to) =>
+        withReadOnly(pool, async (client) => {
+          try {
+            await client.query(`SELECT NULL::${from}::${to} AS x LIMIT 0`);
+            return true;
+          } catch {
+            return false;
+          }
+        }),
+    },
     // The filter inside was validated by resolveSource; it runs READ ONLY through core/source's door.
     summary: () =>
       withReadOnly(pool, async (client) => {

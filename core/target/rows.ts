@@ -188,7 +188,7 @@ function keyObj(p: Prepared, r: Record<string, string | null>): Record<string, s
   return Object.fromEntries(p.keyColumns.map((k) => [k.name, r[k.name] ?? null]));
 }
 
-async function targetRows(client: pg.ClientBase, p: Prepared, keys: Row[]): Promise<Map<string, Record<string, string | null>>> {
+export async function targetRows(client: pg.ClientBase, p: Prepared, keys: Row[]): Promise<Map<string, Record<string, string | null>>> {
   const out = new Map<string, Record<string, string | null>>();
   if (keys.length === 0 || !p.actual || p.freshTable) return out;
   const cols = p.actual.columns.map((c) => `x.${q(c.name)}::text AS ${q(c.name)}`).join(', ');
@@ -260,7 +260,7 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
  * reads `[0.100,0.5]` (source text) → `[0.1,0.5]` (pgvector's output) as a change that is not one.
  * A value the cast refuses keeps its source text (apply would report that cast's error itself).
  */
-async function renderAsTarget(client: pg.ClientBase, p: Prepared, rows: Map<string, Record<string, string | null>>): Promise<void> {
+export async function renderAsTarget(client: pg.ClientBase, p: Prepared, rows: Map<string, Record<string, string | null>>): Promise<void> {
   if (rows.size === 0) return;
   const cols = p.columns;
   const cast = (c: Prepared['columns'][number], expr: string) => `(((${expr})::text)::${c.stagingType})::${c.type}::text AS ${q(c.name)}`;
