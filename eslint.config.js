@@ -42,7 +42,7 @@ export default tseslint.config(
   },
   {
     // The contract is shared with the renderer as types and zod schemas: keep it free of Node.
-    files: ['core/api/contract*.ts', 'core/api/events*.ts', 'core/api/errors*.ts', 'core/api/names*.ts', 'core/flow/schema.ts'],
+    files: ['core/api/contract*.ts', 'core/api/events*.ts', 'core/api/errors*.ts', 'core/api/names*.ts', 'core/api/model*.ts', 'core/flow/schema.ts'],
     rules: {
       'no-restricted-imports': ['error', {
         paths: nodeBuiltins.map((name) => ({ name, message: 'The API contract is shared with the renderer: no Node built-ins.' })),

@@ -138,6 +138,11 @@ export const plan = z.object({
   rows: rowCounts,
   /** How changes were detected: per-row ordinal comparison or server-computed fingerprints. */
   rowMode: z.enum(['ordinal', 'fingerprint']),
+  /**
+   * Ordinal mode with a nullable ordinal column: how many source rows have no ordinal (NULL). They
+   * are compared by content (a server-computed fingerprint) instead, so their changes are synced too.
+   */
+  withoutOrdinal: z.number().int().optional(),
   samples: z.array(sampleRow),
   /** Problems that block apply (e.g. a type that needs an override); apply refuses while any exist. */
   blockers: z.array(z.object({ code: z.string(), message: z.string() })),

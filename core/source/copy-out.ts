@@ -19,10 +19,25 @@ export function copyRowsOut(pool: pg.Pool, resolved: ResolvedSource, opts: { sig
   return copyOut(pool, selectRowsSql(resolved), { ...opts, context: `reading ${rel(resolved)}` });
 }
 
-/** Key columns, then the ordinal column as text: what the reconciler compares per key. */
-export function scanKeyOrdinal(pool: pg.Pool, resolved: ResolvedSource, opts: { signal?: AbortSignal } = {}): AsyncIterable<Buffer> {
+/**
+ * Key columns, then the ordinal column as text: what the reconciler compares per key. With
+ * `nullFingerprint` a third column follows: the row's fingerprint where the ordinal is NULL (NULL
+ * elsewhere), so rows without an ordinal are compared by content (see ordinalMarkSql).
+ */
+export function scanKeyOrdinal(pool: pg.Pool, resolved: ResolvedSource, opts: { signal?: AbortSignal; nullFingerprint?: boolean } = {}): AsyncIterable<Buffer> {
   if (!resolved.ordinalColumn) throw new TableSyncError('INVALID_INPUT', `scanKeyOrdinal: the source ${rel(resolved)} has no ordinalColumn`);
-  return copyOut(pool, `SELECT ${keyListSql(resolved)}, ${quoteIdent(resolved.ordinalColumn.name)} ${fromWhereSql(resolved)}`, { ...opts, context: `scanning ${rel(resolved)}` });
+  const { nullFingerprint, ...rest } = opts;
+  return copyOut(pool, `SELECT ${keyListSql(resolved)}, ${ordinalMarkSql(resolved, nullFingerprint === true).join(', ')} ${fromWhereSql(resolved)}`, { ...rest, context: `scanning ${rel(resolved)}` });
+}
+
+/**
+ * The per-row marks of an ordinal scan: the ordinal, and with `nullFingerprint` the fingerprint of
+ * the rows whose ordinal is NULL. NULL = NULL would otherwise count as unchanged and such a row
+ * would never be synced again; the CASE computes the hash only for those rows.
+ */
+export function ordinalMarkSql(resolved: ResolvedSource, nullFingerprint: boolean): string[] {
+  const ord = quoteIdent(resolved.ordinalColumn!.name);
+  return nullFingerprint ? [ord, `CASE WHEN ${ord} IS NULL THEN ${fingerprintSql(resolved.valueColumns)} END`] : [ord];
 }
 
 /** Key columns, then an int8 fingerprint of the value columns computed by the server. */

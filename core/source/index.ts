@@ -6,7 +6,7 @@
 export { resolveSource, ORDINAL_TYPE_OIDS, type SourceSpecLike, type ResolvedSource } from './resolve-source';
 export { validateFilter, assertValidFilter, type FilterCheck } from './filter';
 export { countRows } from './count-rows';
-export { copyRowsOut, scanKeyOrdinal, scanKeyFingerprint } from './copy-out';
+export { copyRowsOut, scanKeyOrdinal, scanKeyFingerprint, ordinalMarkSql } from './copy-out';
 export { readRowsByKeys, rowsByKeysSql, KEYS_PER_QUERY } from './read-by-keys';
 export { PgTableSource, type PgTableSourceOptions, type RawRow } from './pg-table-source';
 export {

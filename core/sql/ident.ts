@@ -32,3 +32,16 @@ export function quoteLiteral(value: string): string {
 
 // Identifier lengths and fitting are shared with the renderer (core/api/names), so they live there once.
 export { MAX_IDENTIFIER_BYTES, identifierByteLength, fitIdentifier } from '../api/names';
+
+/**
+ * A name of TableSync's own (a staging or tracking column) that no user column in the same relation
+ * has: `base`, or `base_2`, `base_3`… when a user column is already called that. Any name is a valid
+ * quoted identifier, so a fixed prefix alone (`__tablesync_…`) cannot rule out a collision; the
+ * result depends only on `taken`, so the same columns always give the same name.
+ * @example internalName('__tablesync_mark', ['id', '__tablesync_mark']) // '__tablesync_mark_2'
+ */
+export function internalName(base: string, taken: Iterable<string>): string {
+  const used = new Set(taken);
+  if (!used.has(base)) return base;
+  for (let n = 2; ; n++) if (!used.has(`${base}_${n}`)) return `${base}_${n}`;
+}

@@ -5,7 +5,7 @@
  * commit or roll back together with the rows they describe.
  */
 import type pg from 'pg';
-import { fitIdentifier, qualifiedName, quoteIdent } from '../sql/ident';
+import { fitIdentifier, internalName, qualifiedName, quoteIdent } from '../sql/ident';
 
 export const STATE_SCHEMA = 'tablesync';
 export const FLOWS_TABLE = 'flows';
@@ -108,9 +108,20 @@ export function trackingTableName(flow: string): string {
   return fitIdentifier(`rows__${flow}`);
 }
 
-/** Column names of the tracking table besides the key columns; unlikely to clash with a key column. */
+/** Column names of the tracking table besides the key columns, unless a key column has that name (see trackingMarkColumns). */
 export const TRACK_ORDINAL = '__tablesync_ordinal';
 export const TRACK_FINGERPRINT = '__tablesync_fingerprint';
+
+/**
+ * The tracking table's ordinal and fingerprint columns for these key columns: TRACK_ORDINAL and
+ * TRACK_FINGERPRINT, or a free variant when a key column is named so (a source may use our prefix).
+ * A function of the key names only, and the tracking table is recreated when the key changes, so
+ * the names are stable for a tracking table's whole life.
+ */
+export function trackingMarkColumns(keyNames: readonly string[]): { ordinal: string; fingerprint: string } {
+  const ordinal = internalName(TRACK_ORDINAL, keyNames);
+  return { ordinal, fingerprint: internalName(TRACK_FINGERPRINT, [...keyNames, ordinal]) };
+}
 
 export function trackingTableSql(flow: string): string {
   return qualifiedName(STATE_SCHEMA, trackingTableName(flow));
@@ -123,7 +134,8 @@ export function trackingTableSql(flow: string): string {
  */
 export function createTrackingSql(flow: string, keyColumns: StateColumn[], ordinalType = 'text'): string {
   const cols = keyColumns.map((c) => `  ${quoteIdent(c.name)} ${c.type} NOT NULL`);
-  cols.push(`  ${quoteIdent(TRACK_ORDINAL)} ${ordinalType}`, `  ${quoteIdent(TRACK_FINGERPRINT)} int8`);
+  const marks = trackingMarkColumns(keyColumns.map((c) => c.name));
+  cols.push(`  ${quoteIdent(marks.ordinal)} ${ordinalType}`, `  ${quoteIdent(marks.fingerprint)} int8`);
   return `CREATE TABLE ${trackingTableSql(flow)} (\n${cols.join(',\n')}\n)`;
 }
 

@@ -17,8 +17,9 @@
 import type pg from 'pg';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
+import { internalName } from '../sql/ident';
 import { prepare, type Prepared } from './prepare';
-import { keyEq, markType, q, trackMark } from './rows';
+import { forgetNullFingerprint, keyEq, markType, q, trackMark } from './rows';
 import type { Row } from './row-source';
 import type { SyncJob } from './job';
 import { readKeyStates, syncKeysOn } from './sync-keys';
@@ -59,6 +60,8 @@ export function batchSql(p: Prepared): string {
   const keyParams = keys.map((_, i) => `$${nCols + i + 1}::text[]`).join(', ');
   const keyAliases = [...keys.map((_, i) => `k${i + 1}`), 'n'].join(', ');
   const tk = keys.map((k) => q(k.name)).join(', ');
+  // untracked returns the key columns and the position: a name no key column has.
+  const pos = q(internalName('__tablesync_pos', keys.map((k) => k.name)));
   const vals = p.valueColumns;
   const onConflict = vals.length === 0
     ? 'DO NOTHING'
@@ -82,17 +85,17 @@ export function batchSql(p: Prepared): string {
   tracked AS (
     INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
     SELECT ${keyFromRows}, ${mark} FROM s
-    ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}
+    ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p)}
     RETURNING 1),
   untracked AS (
     DELETE FROM ${p.trackingSql} t USING unnest(${keyParams}) WITH ORDINALITY AS g(${keyAliases})
      WHERE ${keyFromMissing}
-    RETURNING ${keys.map((k) => `t.${q(k.name)}`).join(', ')}, g.n),
+    RETURNING ${keys.map((k) => `t.${q(k.name)}`).join(', ')}, g.n AS ${pos}),
   removed AS (
     DELETE FROM ${p.tableSql} x USING untracked u WHERE ${keyEq(p, 'x', 'u')}
     RETURNING 1)
 SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM tracked) AS tracked, (SELECT count(*) FROM removed) AS removed,
-       (SELECT coalesce(string_agg(n::text, ','), '') FROM changed) AS changed, (SELECT coalesce(string_agg(n::text, ','), '') FROM untracked) AS untracked`;
+       (SELECT coalesce(string_agg(n::text, ','), '') FROM changed) AS changed, (SELECT coalesce(string_agg(${pos}::text, ','), '') FROM untracked) AS untracked`;
 }
 
 /**

@@ -9,7 +9,7 @@ import type { RowCounts } from '../api/model';
 import { TableSyncError } from '../errors';
 import { encodeCopyRow } from '../sql/copy-text';
 import type { Prepared } from './prepare';
-import { CHANGED, MARK, SCAN, STAGE, castKey, keyEq, keyEqCast, materializeChanged, q, trackMark } from './rows';
+import { CHANGED, SCAN, STAGE, castKey, keyEq, keyEqCast, materializeChanged, q, scanMarks } from './rows';
 import { loadCopyText } from './copy-in';
 import type { Row } from './row-source';
 
@@ -85,16 +85,17 @@ async function settleTracking(client: pg.ClientBase, p: Prepared, fullCopy: bool
   const tk = p.keyColumns.map((k) => q(k.name)).join(', ');
   // A new tracking table gets its primary key after the load (one index build, not a million
   // inserts into an index), so it is filled without ON CONFLICT: it was empty, keys are unique.
+  const marks = scanMarks(p);
   await client.query(
-    `INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
-     SELECT ${dedupeKeys(p, 'c')}${p.keyColumns.map((k) => castKey(k, 'c')).join(', ')}, c.${q(MARK)} FROM ${CHANGED} c
+    `INSERT INTO ${p.trackingSql} AS t (${tk}, ${marks.map((m) => m.track).join(', ')})
+     SELECT ${dedupeKeys(p, 'c')}${p.keyColumns.map((k) => castKey(k, 'c')).join(', ')}, ${marks.map((m) => `c.${q(m.name)}`).join(', ')} FROM ${CHANGED} c
       WHERE EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${keyEq(p, 'g', 'c')})
-     ${p.trackingExists ? `ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}` : ''}`,
+     ${p.trackingExists ? `ON CONFLICT (${tk}) DO UPDATE SET ${marks.map((m) => `${m.track} = EXCLUDED.${m.track}`).join(', ')}` : ''}`,
   );
   // Vanished between the scan and the read: gone from the source (or out of the filter) now.
   await client.query(
     `DELETE FROM ${p.tableSql} x USING ${CHANGED} c, ${p.trackingSql} t
-      WHERE c.__tablesync_tracked AND ${keyEqCast(p, 'x', 'c')} AND ${keyEq(p, 't', 'x')}
+      WHERE c.${q(p.names.tracked)} AND ${keyEqCast(p, 'x', 'c')} AND ${keyEq(p, 't', 'x')}
         AND NOT EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${keyEq(p, 'g', 'c')})`,
   );
   const gone = await client.query(
@@ -114,12 +115,13 @@ async function settleTracking(client: pg.ClientBase, p: Prepared, fullCopy: bool
 
 /** Re-read changed keys from the source, batch by batch, into the staging table. */
 async function stageByKeys(client: pg.ClientBase, p: Prepared, changed: number, hooks: RowPhaseHooks): Promise<number> {
-  await client.query(`CREATE INDEX ON ${CHANGED} (__tablesync_rn)`);
+  const rn = q(p.names.rn);
+  await client.query(`CREATE INDEX ON ${CHANGED} (${rn})`);
   const keySel = p.keyColumns.map((k) => `${q(k.name)}::text`).join(', ');
   let staged = 0;
   for (let from = 0; from < changed; from += KEY_BATCH) {
     checkAbort(hooks.signal);
-    const { rows } = await client.query({ text: `SELECT ${keySel} FROM ${CHANGED} WHERE __tablesync_rn > $1 AND __tablesync_rn <= $2`, values: [from, from + KEY_BATCH], rowMode: 'array' });
+    const { rows } = await client.query({ text: `SELECT ${keySel} FROM ${CHANGED} WHERE ${rn} > $1 AND ${rn} <= $2`, values: [from, from + KEY_BATCH], rowMode: 'array' });
     const found: string[] = [];
     for await (const row of p.job.source.readRowsByKeys(rows as Row[])) found.push(encodeCopyRow(row));
     if (found.length) staged += await loadCopyText(client, STAGE, stageCols(p), (async function* () { yield found.join(''); })(), p.copyIn);
@@ -147,7 +149,8 @@ export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCou
     const loaded = await loadCopyText(client, p.tableSql, p.columns.map((c) => ({ name: c.name, type: c.type })), p.job.source.copyRows(), p.copyIn, (n) => hooks.onPhase?.('loading', n, scanned));
     checkAbort(hooks.signal);
     hooks.onPhase?.('merging', loaded, scanned);
-    await client.query(`INSERT INTO ${p.trackingSql} (${tk}, ${trackMark(p)}) SELECT ${p.keyColumns.map((k) => castKey(k, 's')).join(', ')}, ${q(MARK)} FROM ${SCAN} s`);
+    const marks = scanMarks(p);
+    await client.query(`INSERT INTO ${p.trackingSql} (${tk}, ${marks.map((m) => m.track).join(', ')}) SELECT ${p.keyColumns.map((k) => castKey(k, 's')).join(', ')}, ${marks.map((m) => `s.${q(m.name)}`).join(', ')} FROM ${SCAN} s`);
     if (loaded !== scanned) {
       // The source changed between the scan and the copy: track exactly the rows that landed.
       await client.query(`DELETE FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${keyEq(p, 'x', 't')})`);

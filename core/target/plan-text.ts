@@ -4,6 +4,7 @@
  */
 import type { ApplyResult, Plan, PlanStep, SampleRow, VerifyResult, VerifyRow } from '../api/model';
 import { displayIdent } from '../sql/ident';
+import { withoutOrdinalText } from '../api/model.words';
 
 const HAZARD_WORDS: Record<string, string> = {
   'deletes-data': 'DELETES DATA',
@@ -44,6 +45,7 @@ export function formatPlan(plan: Plan): string {
   out += `Schema and setup steps:\n${formatSteps(plan.steps)}\n`;
   const r = plan.rows;
   out += `Rows: ${r.insert} to insert, ${r.update} to update, ${r.delete} to delete, ${r.unchanged} unchanged, ${r.foreign} in the target not owned by this flow (left alone)\n`;
+  if (plan.withoutOrdinal) out += `  ${withoutOrdinalText(plan.withoutOrdinal)}\n`;
   if (plan.samples.length) out += `Samples:\n${plan.samples.map(formatSample).join('')}`;
   if (plan.warnings.length) out += `\nWarnings:\n${plan.warnings.map((w) => `  - ${w}\n`).join('')}`;
   if (plan.blockers.length) out += `\nCannot apply until fixed:\n${plan.blockers.map((b) => `  - [${b.code}] ${b.message}\n`).join('')}`;

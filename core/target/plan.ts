@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Plan, PlanStep, RowCounts } from '../api/model';
 import { toTableSyncError } from '../errors';
 import { prepare, type Prepared } from './prepare';
-import { createScanTables, diffDigest, diffRows, loadScan, sampleRows, tuneSession, tuneTransaction } from './rows';
+import { countWithoutOrdinal, createScanTables, diffDigest, diffRows, loadScan, sampleRows, tuneSession, tuneTransaction } from './rows';
 import type { SyncJob } from './job';
 
 export function planFingerprint(p: Prepared, rows: RowCounts, digest: string): string {
@@ -24,7 +24,7 @@ export function canScan(p: Prepared): boolean {
   return p.keyColumns.every((k) => !k.needsOverride) && !p.blockers.some((b) => b.code === 'INVALID_INPUT' && p.keyColumns.some((k) => b.message.includes(`"${k.sourceName}"`)));
 }
 
-export function buildPlan(p: Prepared, rows: RowCounts, fingerprint: string, samples: Plan['samples']): Plan {
+export function buildPlan(p: Prepared, rows: RowCounts, fingerprint: string, samples: Plan['samples'], withoutOrdinal?: number): Plan {
   const steps: PlanStep[] = [...p.preSteps, ...p.postSteps];
   const src = p.job.source;
   return {
@@ -37,6 +37,7 @@ export function buildPlan(p: Prepared, rows: RowCounts, fingerprint: string, sam
     steps,
     rows,
     rowMode: src.mode,
+    ...(withoutOrdinal !== undefined ? { withoutOrdinal } : {}),
     samples,
     blockers: p.blockers,
     warnings: p.warnings,
@@ -53,17 +54,19 @@ export async function planOn(client: pg.ClientBase, job: SyncJob): Promise<Plan>
     let rows: RowCounts = { insert: 0, update: 0, delete: 0, unchanged: 0, foreign: 0 };
     let digest = 'not-scanned';
     let samples: Plan['samples'] = [];
+    let withoutOrdinal: number | undefined;
     if (canScan(p)) {
       await createScanTables(client, p);
       await client.query('SET TRANSACTION READ ONLY');
       // No "nothing changed?" summary here (apply has it): people ask for a plan when they expect
       // changes, and then the summary is only extra work before the scan that shows them.
       const scanned = await loadScan(client, p);
+      withoutOrdinal = await countWithoutOrdinal(client, p);
       rows = await diffRows(client, p, scanned);
       digest = await diffDigest(client, p, rows);
       samples = await sampleRows(client, p, rows);
     }
-    return buildPlan(p, rows, planFingerprint(p, rows, digest), samples);
+    return buildPlan(p, rows, planFingerprint(p, rows, digest), samples, withoutOrdinal);
   } catch (e) {
     throw toTableSyncError(e, `plan of flow "${job.flowName}"`);
   } finally {

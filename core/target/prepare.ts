@@ -9,7 +9,7 @@ import type { PlanStep } from '../api/model';
 import { TableSyncError } from '../errors';
 import { qualifiedName, quoteIdent } from '../sql/ident';
 import {
-  createTrackingSql, dropTrackingSql, readFlowState, stateSchemaExists, stateSchemaSql, trackingPrimaryKeySql, trackingTableName, TRACK_ORDINAL,
+  createTrackingSql, dropTrackingSql, readFlowState, stateSchemaExists, stateSchemaSql, trackingPrimaryKeySql, trackingTableName,
   STATE_SCHEMA, type FlowSetupState, type FlowStateRow, type StateAttachment, type StateColumn, type StateVectorIndex,
 } from '../state/store';
 import { planAttachments } from './attachments';
@@ -20,6 +20,7 @@ import { castExists, desiredColumns, overrideSuggestion, probeTypes, vectorKind,
 import { createVectorIndexSql, dropVectorIndexSql, vectorIndexName } from './vector-index';
 import { supportsCopyIn } from './copy-in';
 import { serverEncoding } from './binary-scan';
+import { internalNames, type InternalNames } from './internal-names';
 
 export interface Blocker {
   code: string;
@@ -51,6 +52,10 @@ export interface Prepared {
   trackingSql: string;
   /** Every column's staging type equals its target type: COPY can go straight into the table. */
   directLoad: boolean;
+  /** Our own column names beside the key columns (scan, changed and tracking tables). */
+  names: InternalNames;
+  /** Ordinal mode with a nullable ordinal: rows without one are compared by fingerprint (see RowSource.nullableOrdinal). */
+  nullableOrdinal: boolean;
   needsStateSchema: boolean;
 }
 
@@ -181,6 +186,7 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
   const rowSpec = createHash('sha256').update(JSON.stringify({ mode, ordinal: source.ordinalColumn ?? null, cols: columns.map((c) => [c.name, c.sourceName, c.type, c.stagingType]) })).digest('hex').slice(0, 16);
 
   // Tracking.
+  const names = internalNames(keyColumns.map((k) => k.name));
   const trackingName = trackingTableName(job.flowName);
   const trackingSql = qualifiedName(STATE_SCHEMA, trackingName);
   const trackedKey = state?.setup.tracking.keyColumns;
@@ -200,7 +206,7 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
     preSteps.push({
       kind: 'state',
       summary: `track ordinals of flow "${job.flowName}" as ${ordinalType}`,
-      sql: [`ALTER TABLE ${trackingSql} ALTER COLUMN ${quoteIdent(TRACK_ORDINAL)} TYPE ${ordinalType} USING NULL`],
+      sql: [`ALTER TABLE ${trackingSql} ALTER COLUMN ${quoteIdent(names.trackOrdinal)} TYPE ${ordinalType} USING NULL`],
       destructive: false,
       hazards: [],
     });
@@ -272,5 +278,7 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
     trackingExists, comparable, newSetup, copyIn, targetEncoding, tableSql, trackingSql,
     directLoad: columns.every((c) => c.stagingType === c.type),
     needsStateSchema,
+    names,
+    nullableOrdinal: mode === 'ordinal' && source.nullableOrdinal === true,
   };
 }

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { ColumnInfo } from '../api/model';
 import {
-  copyOut, copyRowsOut, fingerprintSql, fromWhereSql, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, withReadOnly, type ResolvedSource,
+  copyOut, copyRowsOut, fingerprintSql, fromWhereSql, ordinalMarkSql, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, withReadOnly, type ResolvedSource,
 } from '../source';
 import { quoteIdent } from '../sql/ident';
 import { summarySql, toSummary, type Summary } from './summary';
@@ -26,9 +26,14 @@ export interface RowSource {
   keyColumns: ColumnInfo[];
   valueColumns: ColumnInfo[];
   mode: 'ordinal' | 'fingerprint';
+  /**
+   * Ordinal mode with a nullable ordinal column: scan() has a third mark column, the fingerprint
+   * of the rows whose ordinal is NULL (NULL elsewhere), so those rows are compared by content.
+   */
+  nullableOrdinal?: boolean;
   /** Re-reading by key is unreliable (rows declared from code): apply copies every row and lets the merge skip unchanged ones. */
   preferFullCopy?: boolean;
-  /** COPY text: key columns…, then the ordinal (text) or fingerprint (int8) of every row that passes the filter. */
+  /** COPY text: key columns…, then the ordinal (text) or fingerprint (int8) of every row that passes the filter (see nullableOrdinal). */
   scan(): AsyncIterable<Buffer>;
   /** COPY text: key columns…, value columns… of every row that passes the filter. */
   copyRows(): AsyncIterable<Buffer>;
@@ -66,8 +71,9 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
   });
   const unfiltered: ResolvedSource = { ...resolved, filter: undefined };
   const mode = resolved.ordinalColumn ? 'ordinal' : 'fingerprint';
-  // The mark, typed: the ordinal column, or the server-computed fingerprint.
-  const mark = resolved.ordinalColumn ? quoteIdent(resolved.ordinalColumn.name) : fingerprintSql(resolved.valueColumns);
+  const nullableOrdinal = resolved.ordinalColumn?.nullable === true;
+  // The marks, typed: the ordinal column (and the fingerprint where it is NULL), or the server-computed fingerprint.
+  const mark = resolved.ordinalColumn ? ordinalMarkSql(resolved, nullableOrdinal).join(', ') : fingerprintSql(resolved.valueColumns);
   const keys = resolved.keyColumns.map((c) => quoteIdent(c.name));
   const encoding = await serverEncoding(pool);
   return {
@@ -78,7 +84,8 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     keyColumns: resolved.keyColumns,
     valueColumns: resolved.valueColumns,
     mode,
-    scan: () => (mode === 'ordinal' ? scanKeyOrdinal(pool, resolved) : scanKeyFingerprint(pool, resolved)),
+    ...(nullableOrdinal ? { nullableOrdinal } : {}),
+    scan: () => (mode === 'ordinal' ? scanKeyOrdinal(pool, resolved, { nullFingerprint: nullableOrdinal }) : scanKeyFingerprint(pool, resolved)),
     copyRows: () => copyRowsOut(pool, resolved),
     readRowsByKeys: (keys, opts) => readRowsByKeys(pool, opts?.ignoreFilter ? unfiltered : resolved, keys),
     binaryScan: { encoding, scan: () => copyBinaryOut(pool, `SELECT ${keys.join(', ')}, ${mark} ${fromWhereSql(resolved)}`, `scanning ${resolved.schema}.${resolved.table}`) },

@@ -11,7 +11,6 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { RowCounts, SampleRow } from '../api/model';
 import { quoteIdent } from '../sql/ident';
 import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
-import { TRACK_FINGERPRINT, TRACK_ORDINAL } from '../state/store';
 import { trackingSummary } from './summary';
 import type { Prepared } from './prepare';
 import { loadCopyText } from './copy-in';
@@ -20,8 +19,6 @@ import type { Row } from './row-source';
 export const SCAN = 'pg_temp._tablesync_scan';
 export const CHANGED = 'pg_temp._tablesync_changed';
 export const STAGE = 'pg_temp._tablesync_stage';
-/** Column of the scan table holding the ordinal (text) or fingerprint (int8). */
-export const MARK = '__tablesync_mark';
 
 export const q = quoteIdent;
 
@@ -43,19 +40,39 @@ export function castKey(k: Prepared['keyColumns'][number], alias: string): strin
   return k.stagingType === k.type ? `${alias}.${q(k.name)}` : `${alias}.${q(k.name)}::${k.type}`;
 }
 
+/** The tracking column that holds the scan's mark (quoted). */
 export function trackMark(p: Prepared): string {
-  return q(p.job.source.mode === 'ordinal' ? TRACK_ORDINAL : TRACK_FINGERPRINT);
+  return q(p.job.source.mode === 'ordinal' ? p.names.trackOrdinal : p.names.trackFingerprint);
+}
+
+/**
+ * The mark columns of the scan and changed tables: the ordinal or fingerprint, and for nullable
+ * ordinals the fingerprint of the rows without one. `track` is the tracking column each one fills.
+ */
+export function scanMarks(p: Prepared): { name: string; type: string; track: string }[] {
+  const marks = [{ name: p.names.mark, type: markType(p), track: trackMark(p) }];
+  if (p.nullableOrdinal) marks.push({ name: p.names.nullFingerprint, type: 'int8', track: q(p.names.trackFingerprint) });
+  return marks;
 }
 
 export function markType(p: Prepared): string {
   return p.job.source.mode === 'ordinal' ? p.newSetup.tracking.ordinalType ?? 'text' : 'int8';
 }
 
+/**
+ * For live key syncs (`, fp = NULL` in the tracking upsert): a row re-read by key has its ordinal
+ * tracked but not its fingerprint (that is computed by the source's scan), so the fingerprint of a
+ * row without an ordinal becomes "not known" and the next scan compares it again.
+ */
+export function forgetNullFingerprint(p: Prepared): string {
+  return p.nullableOrdinal ? `, ${q(p.names.trackFingerprint)} = NULL` : '';
+}
+
 /** Temporary tables for one plan/apply; created before a plan's transaction turns read-only. */
 export async function createScanTables(client: pg.ClientBase, p: Prepared): Promise<void> {
-  const cols = [...p.keyColumns.map((k) => `${q(k.name)} ${k.stagingType}`), `${q(MARK)} ${markType(p)}`].join(', ');
+  const cols = [...p.keyColumns.map((k) => `${q(k.name)} ${k.stagingType}`), ...scanMarks(p).map((m) => `${q(m.name)} ${m.type}`)].join(', ');
   await client.query(`CREATE TEMP TABLE ${SCAN.slice(8)} (${cols}) ON COMMIT DROP`);
-  await client.query(`CREATE TEMP TABLE ${CHANGED.slice(8)} (${cols}, __tablesync_tracked boolean, __tablesync_rn bigint) ON COMMIT DROP`);
+  await client.query(`CREATE TEMP TABLE ${CHANGED.slice(8)} (${cols}, ${q(p.names.tracked)} boolean, ${q(p.names.rn)} bigint) ON COMMIT DROP`);
 }
 
 /**
@@ -76,7 +93,7 @@ export async function checkUnchanged(client: pg.ClientBase, p: Prepared): Promis
   const [a, [b, targetRows]] = await Promise.all([
     src.summary().catch(() => undefined),
     (async () => {
-      const summary = await trackingSummary(client, p.trackingSql, p.keyColumns.map((k) => k.name), src.mode === 'ordinal' ? TRACK_ORDINAL : TRACK_FINGERPRINT);
+      const summary = await trackingSummary(client, p.trackingSql, p.keyColumns.map((k) => k.name), scanMarks(p).map((m) => m.track));
       const n = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n) : 0;
       return [summary, n] as const;
     })(),
@@ -88,7 +105,7 @@ export async function checkUnchanged(client: pg.ClientBase, p: Prepared): Promis
 /** COPY the source's key+mark scan into the scan table (nothing when unchanged). */
 export async function loadScan(client: pg.ClientBase, p: Prepared, unchanged?: Unchanged, onRows?: (n: number) => void): Promise<number> {
   if (unchanged) return 0;
-  const cols = [...p.keyColumns.map((k) => ({ name: k.name, type: k.stagingType })), { name: MARK, type: markType(p) }];
+  const cols = [...p.keyColumns.map((k) => ({ name: k.name, type: k.stagingType })), ...scanMarks(p).map((m) => ({ name: m.name, type: m.type }))];
   // No ANALYZE: the planner sizes a fresh temporary table from its pages, which is enough to pick
   // the hash join, and sampling it costs more than it saves.
   const bin = p.job.source.binaryScan;
@@ -133,35 +150,43 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
     const foreign = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n) : 0;
     return { insert: scanned, update: 0, delete: 0, unchanged: 0, foreign };
   } else {
-    const cmp = p.comparable ? `t.${trackMark(p)} IS DISTINCT FROM s.${q(MARK)}` : 'true';
+    // Per mark: the ordinal, and for rows without one their fingerprint (NULL = NULL is no proof).
+    const cmp = p.comparable ? scanMarks(p).map((m) => `t.${m.track} IS DISTINCT FROM s.${q(m.name)}`).join(' OR ') : 'true';
     await client.query(
       `INSERT INTO ${CHANGED}
-       SELECT ${sKeys}, s.${q(MARK)}, t.${q(p.keyColumns[0]!.name)} IS NOT NULL, row_number() OVER ()
+       SELECT ${sKeys}, ${scanMarks(p).map((m) => `s.${q(m.name)}`).join(', ')}, t.${q(p.keyColumns[0]!.name)} IS NOT NULL, row_number() OVER ()
          FROM ${SCAN} s LEFT JOIN ${p.trackingSql} t ON ${keyEqCast(p, 't', 's')}
-        WHERE t.${q(p.keyColumns[0]!.name)} IS NULL OR ${cmp}`,
+        WHERE t.${q(p.keyColumns[0]!.name)} IS NULL OR ${cmp.includes(' OR ') ? `(${cmp})` : cmp}`,
     );
   }
-  const c = await client.query(`SELECT count(*) FILTER (WHERE NOT __tablesync_tracked) AS ins, count(*) FILTER (WHERE __tablesync_tracked) AS upd FROM ${CHANGED}`);
+  const tracked = q(p.names.tracked);
+  const c = await client.query(`SELECT count(*) FILTER (WHERE NOT ${tracked}) AS ins, count(*) FILTER (WHERE ${tracked}) AS upd FROM ${CHANGED}`);
   const ins = Number((c.rows[0] as { ins: string }).ins);
   const upd = Number((c.rows[0] as { upd: string }).upd);
   // Every scanned key that is tracked matched one tracking row, so the tracked keys the scan lacks
   // (the deletes) are counted without another join over the whole table.
   const trackedRows = async (where: string) => (p.trackingExists ? Number((await client.query(`SELECT count(*) AS n FROM ${p.trackingSql} t WHERE true${where}`)).rows[0].n) : 0);
-  const tracked = await trackedRows('');
+  const trackedCount = await trackedRows('');
   // (Folded keys, see mergeStage, can make two scanned keys match one tracked key: never below 0.)
-  const del = p.trackingExists ? Math.max(0, tracked - (scanned - ins)) : 0;
+  const del = p.trackingExists ? Math.max(0, trackedCount - (scanned - ins)) : 0;
   let foreign = 0;
   if (p.actual !== undefined && !p.freshTable) {
     // Tracked rows are rows of the table (the flow writes both in one transaction), so the rest is foreign.
     const all = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n);
-    foreign = Math.max(0, all - tracked);
+    foreign = Math.max(0, all - trackedCount);
   }
   return { insert: ins, update: upd, delete: del, unchanged: scanned - ins - upd, foreign };
 }
 
+/** Scanned rows without an ordinal (compared by fingerprint); undefined unless the ordinal is nullable. */
+export async function countWithoutOrdinal(client: pg.ClientBase, p: Prepared): Promise<number | undefined> {
+  if (!p.nullableOrdinal) return undefined;
+  return Number((await client.query(`SELECT count(*) AS n FROM ${SCAN} s WHERE s.${q(p.names.mark)} IS NULL`)).rows[0].n);
+}
+
 /** The changed rows: the changed table, or the whole scan when nothing is tracked yet. */
 export function changedRel(p: Prepared): string {
-  return p.trackingExists ? CHANGED : `(SELECT s.*, false AS __tablesync_tracked, 0::bigint AS __tablesync_rn FROM ${SCAN} s)`;
+  return p.trackingExists ? CHANGED : `(SELECT s.*, false AS ${q(p.names.tracked)}, 0::bigint AS ${q(p.names.rn)} FROM ${SCAN} s)`;
 }
 
 /** Fill the changed table from the scan (nothing tracked: all of it), for the paths that need it materialized. */
@@ -207,7 +232,7 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
   const keys = p.keyColumns.map((k) => `c.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
   const samples: SampleRow[] = [];
   const pick = async (tracked: boolean) =>
-    (await client.query(`SELECT ${keys} FROM ${changedRel(p)} c WHERE __tablesync_tracked = $1 ORDER BY __tablesync_rn LIMIT ${SAMPLE}`, [tracked])).rows as Record<string, string | null>[];
+    (await client.query(`SELECT ${keys} FROM ${changedRel(p)} c WHERE c.${q(p.names.tracked)} = $1 ORDER BY c.${q(p.names.rn)} LIMIT ${SAMPLE}`, [tracked])).rows as Record<string, string | null>[];
   const ins = await pick(false);
   const upd = await pick(true);
   const toKey = (r: Record<string, string | null>): Row => p.keyColumns.map((k) => r[k.name] ?? null);

@@ -33,8 +33,9 @@ export function toSummary(row: { n: string; x: string }): Summary {
  * The tracking table's summary, on the target connection, under a savepoint: a key type without a
  * hash function fails here, and the caller then scans instead.
  */
-export async function trackingSummary(client: pg.ClientBase, trackingSql: string, keyNames: string[], markColumn: string): Promise<Summary | undefined> {
-  const sql = summarySql(`FROM ${trackingSql} t`, keyNames.map((k) => `t.${quoteIdent(k)}`), `t.${quoteIdent(markColumn)}`);
+export async function trackingSummary(client: pg.ClientBase, trackingSql: string, keyNames: string[], markColumns: string[]): Promise<Summary | undefined> {
+  // markColumns are quoted already (the ordinal, and the fingerprint of rows without one, where the source has nullable ordinals).
+  const sql = summarySql(`FROM ${trackingSql} t`, keyNames.map((k) => `t.${quoteIdent(k)}`), markColumns.map((m) => `t.${m}`).join(', '));
   await client.query('SAVEPOINT tablesync_summary');
   try {
     const { rows } = await client.query(sql);

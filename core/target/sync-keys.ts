@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { encodeCopyRow } from '../sql/copy-text';
 import { prepare, type Prepared } from './prepare';
-import { STAGE, markType, q, trackMark, tuneTransaction } from './rows';
+import { STAGE, forgetNullFingerprint, markType, q, trackMark, tuneTransaction } from './rows';
 import { createStage, mergeStage } from './load-rows';
 import { insertRows, loadCopyText } from './copy-in';
 import type { Row } from './row-source';
@@ -92,7 +92,7 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
       await client.query(
         `INSERT INTO ${p.trackingSql} (${tk}, ${trackMark(p)})
          SELECT ${keyCols.map((k) => (k.stagingType === k.type ? `s.${q(k.name)}` : `s.${q(k.name)}::${k.type}`)).join(', ')}, ${mark} FROM ${STAGE} s
-         ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}`,
+         ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p)}`,
       );
     }
     if (missing.length) {

@@ -11,6 +11,7 @@ import { Empty, ErrorBox, Loading } from '../components/States';
 import { destructiveSteps, nothingToDo } from '../stores/plan';
 import { fmtCount, fmtMs } from '../lib/format';
 import { useShortcut } from '../lib/shortcuts';
+import { withoutOrdinalText } from '../../../core/api/model.words';
 
 const HAZARD_TEXT: Record<Hazard, string> = {
   'deletes-data': 'deletes data',
@@ -148,6 +149,11 @@ export function PlanScreen({ flow }: { flow: string }) {
               </div>
             ))}
           </div>
+          {plan.withoutOrdinal ? (
+            <div className="muted" data-testid="without-ordinal" title="Their ordinal is NULL, so a fingerprint of their values (computed by the source server) decides whether they changed.">
+              {withoutOrdinalText(plan.withoutOrdinal)}
+            </div>
+          ) : null}
 
           <section className="panel">
             <header>
