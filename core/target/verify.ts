@@ -313,7 +313,7 @@ export async function repairDrift(client: pg.ClientBase, p: Prepared, diff: RowC
   const r = await client.query(
     `WITH added AS (
        INSERT INTO ${CHANGED}
-       SELECT s.*, true, (SELECT coalesce(max(__tablesync_rn), 0) FROM ${CHANGED}) + row_number() OVER ()
+       SELECT s.*, true, (SELECT coalesce(max(${q(p.names.rn)}), 0) FROM ${CHANGED}) + row_number() OVER ()
          FROM ${SCAN} s JOIN ${DRIFT} d ON ${match}
         WHERE d.kind IN ('changed', 'missing')
           AND EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keyEqCast(p, 't', 's')})
