@@ -17,8 +17,14 @@ function formatKey(key: ChangeEvent['key']): string {
   return parts.length ? parts.join(', ') : '(all rows)';
 }
 
+function formatCatchUp(c: NonNullable<ChangeEvent['catchUp']>): string {
+  const how = c.mode === 'window' ? `window: ${c.scanned ?? 0} source rows read` : c.mode === 'slot' ? 'from the replication slot' : `full scan${c.reason ? `: ${c.reason}` : ''}`;
+  return `${c.rows} row${c.rows === 1 ? '' : 's'} in ${c.durationMs} ms (${how})`;
+}
+
 function formatEvent(e: ChangeEvent): string {
   const time = e.time.slice(11, 23);
+  if (e.op === 'catch-up' && e.catchUp) return `${time}  catch-up ${formatCatchUp(e.catchUp)}\n`;
   const latency = e.latencyMs === null ? '' : `  ${e.latencyMs.toFixed(1)} ms`;
   return `${time}  ${e.op.padEnd(8)} ${formatKey(e.key)}  → ${e.outcome}${latency}${e.error ? `  (${e.error})` : ''}\n`;
 }
@@ -28,12 +34,13 @@ function formatStatus(s: ListenerStatus): string {
   const what: Record<ListenerStatus['state'], string> = {
     connecting: `connecting to the source, listening on "${s.channel}"`,
     'catching-up': 'catching up (incremental scan)',
-    live: `live${s.caughtUp !== undefined ? ` (catch-up changed ${s.caughtUp} row${s.caughtUp === 1 ? '' : 's'})` : ''}`,
+    live: `live${s.caughtUp !== undefined ? ` (catch-up changed ${s.caughtUp} row${s.caughtUp === 1 ? '' : 's'})` : ''}${s.stalenessMs ? `, target ${s.stalenessMs} ms behind` : ''}`,
     reconnecting: 'connection lost, reconnecting',
     stopped: 'stopped',
     failed: 'failed',
   };
-  const extra = [s.attempt !== undefined ? `attempt ${s.attempt}` : '', s.reason ?? ''].filter(Boolean).join(': ');
+  const slot = s.slot ? `slot ${s.slot.name}: ${s.slot.lagBytes ?? '?'} bytes behind${s.slot.lagMs !== null ? `, ${s.slot.lagMs} ms` : ''}${s.slot.warning ? ` — ${s.slot.warning}` : ''}` : '';
+  const extra = [s.attempt !== undefined ? `attempt ${s.attempt}` : '', s.reason ?? '', slot].filter(Boolean).join(': ');
   return `${time}  [${s.flow}] ${what[s.state]}${extra ? ` (${extra})` : ''}\n`;
 }
 

@@ -223,15 +223,34 @@ export type VerifyResult = z.infer<typeof verifyResult>;
 // ---------------------------------------------------------------- live
 
 export const changeOutcome = z.enum(['applied', 'deleted', 'filtered-out', 'skipped', 'failed']);
+
+/**
+ * What a catch-up did: `window` read only the rows past the tracked ordinal (plus a bounded window
+ * for late commits), `full` compared every row (with the reason: no ordinal, deletes below the
+ * window, …), `slot` replayed a logical-replication slot from where the target last committed.
+ */
+export const catchUpInfo = z.object({
+  mode: z.enum(['window', 'full', 'slot']),
+  reason: z.string().optional(),
+  /** Rows the catch-up changed in the target. */
+  rows: z.number().int(),
+  /** Source rows it looked at (window mode), when known. */
+  scanned: z.number().int().nullable(),
+  durationMs: z.number(),
+});
+export type CatchUpInfo = z.infer<typeof catchUpInfo>;
+
 export const changeEvent = z.object({
   time: z.string(),
   flow: z.string(),
-  op: z.enum(['insert', 'update', 'delete', 'truncate', 'rescan']),
+  op: z.enum(['insert', 'update', 'delete', 'truncate', 'rescan', 'catch-up']),
   key: z.record(z.string(), cell),
   outcome: changeOutcome,
   /** Source commit → target commit, when known. */
   latencyMs: z.number().nullable(),
   error: z.string().optional(),
+  /** op 'catch-up': what it did (its rows count as changes: the monitor's totals include them). */
+  catchUp: catchUpInfo.optional(),
 });
 export type ChangeEvent = z.infer<typeof changeEvent>;
 
@@ -245,5 +264,20 @@ export const listenerStatus = z.object({
   attempt: z.number().int().optional(),
   /** Rows applied by the last catch-up. */
   caughtUp: z.number().int().optional(),
+  /** The last catch-up (with state 'live' after it). */
+  catchUp: catchUpInfo.optional(),
+  /**
+   * How stale the target is: ms since it was last known to match the source (a catch-up's start,
+   * or the moment the last batch was taken when nothing was left waiting); 0 when nothing waits.
+   */
+  stalenessMs: z.number().optional(),
+  /** Logical-replication capture: how much WAL the slot holds back on the source. */
+  slot: z.object({
+    name: z.string(),
+    lagBytes: z.number().nullable(),
+    lagMs: z.number().nullable(),
+    /** Set when the lag passed the warning threshold, or the slot was invalidated. */
+    warning: z.string().optional(),
+  }).optional(),
 });
 export type ListenerStatus = z.infer<typeof listenerStatus>;

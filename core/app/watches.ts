@@ -60,7 +60,8 @@ export class WatchManager {
     try {
       r.handle = watchFlow(ctx, {
         onEvent: (e) => {
-          r.counts[e.outcome] = (r.counts[e.outcome] ?? 0) + 1;
+          if (e.catchUp) r.counts['caught up'] = (r.counts['caught up'] ?? 0) + e.catchUp.rows;
+          else r.counts[e.outcome] = (r.counts[e.outcome] ?? 0) + 1;
           r.recent.push(e);
           if (r.recent.length > RECENT_MAX) r.recent.splice(0, r.recent.length - RECENT_MAX);
           this.engine.events.emit('flow.change', e);

@@ -14,8 +14,9 @@ import type pg from 'pg';
 import type { ChangeEvent, ListenerStatus } from '../api/model';
 import { TableSyncError } from '../errors';
 import { qualifiedName } from '../sql/ident';
+import { connectClient } from '../connections/pool';
 import { readFlowState, writeLiveState, withFlowLock } from '../state';
-import { catchUp, prepareKeySync, registerDropHook, type FlowContext, type KeySync } from '../target';
+import { catchUpOn, prepareKeySync, registerDropHook, type FlowContext, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import { captureNames, type CaptureNames } from './channel';
 import { dropCapture } from './capture';
@@ -106,12 +107,21 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
         },
         catchUp: async (signal) => {
           keySync = undefined;
-          const r = await catchUp(locked, { signal });
-          const committedAt = preciseNow();
+          // Stopped, or the listener was lost: cancel whatever the lock's connection is waiting for
+          // (a long scan, a lock), so the cycle ends now and not when the catch-up would have.
+          const onAbort = () => { void cancelBackend(ctx.targetUrl, client); };
+          signal.addEventListener('abort', onAbort, { once: true });
+          let r: Awaited<ReturnType<typeof catchUpOn>>;
+          try {
+            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job) });
+          } finally {
+            signal.removeEventListener('abort', onAbort);
+          }
+          const { committedAt, ...info } = r;
           const live: LiveState = { schema: table.schema, table: table.table, channel: names.channel, functionName: names.functionName, rowTrigger: names.rowTrigger, truncateTrigger: names.truncateTrigger };
           await retireOldCapture(ctx, (await readFlowState(client, flow.name))?.live, live);
           await writeLiveState(client, flow.name, live);
-          return { changed: r.rows.insert + r.rows.update + r.rows.delete, committedAt };
+          return { changed: r.rows, committedAt, info };
         },
       };
       try {
@@ -123,6 +133,23 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
   }, opts);
   void handle.done.catch(() => {}).finally(() => { for (const u of unguard) u(); });
   return handle;
+}
+
+/** pg_cancel_backend for `client`'s statement in flight, over a connection of its own (best effort). */
+async function cancelBackend(url: string, client: pg.PoolClient): Promise<void> {
+  const pid = (client as unknown as { processID?: number }).processID;
+  if (pid === undefined) return;
+  try {
+    const c = await connectClient(url, { applicationName: 'tablesync cancel' });
+    c.on('error', ignoreError);
+    try {
+      await c.query('SELECT pg_cancel_backend($1)', [pid]);
+    } finally {
+      await c.end().catch(() => {});
+    }
+  } catch {
+    /* a one-session server (PGlite) has no second connection: the catch-up ends when its statement does */
+  }
 }
 
 /**

@@ -10,7 +10,7 @@
  * backoff, so the catch-up covers whatever the failed batch did not apply.
  */
 import type pg from 'pg';
-import type { Cell, ChangeEvent, ListenerStatus } from '../api/model';
+import type { CatchUpInfo, Cell, ChangeEvent, ListenerStatus } from '../api/model';
 import { INPUT_ERROR_CODES, type TableSyncError, toTableSyncError } from '../errors';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { Batcher, type Batch } from './batcher';
@@ -28,8 +28,11 @@ export type { KeyOutcome };
 export interface Applier {
   /** Re-read `keys` through the filter and apply them in ONE target transaction; `outcomes[i]` is for `keys[i]`. */
   syncKeys(keys: Cell[][]): Promise<{ outcomes: KeyOutcome[]; committedAt: number }>;
-  /** The incremental scan (ordinal or fingerprint); returns the number of rows it changed. Aborted by `signal` on stop. */
-  catchUp(signal: AbortSignal): Promise<{ changed: number; committedAt: number }>;
+  /**
+   * The catch-up (core/target's catchUpOn: the ordinal window, or the full incremental scan);
+   * returns the number of rows it changed. Aborted by `signal` on stop and when the listener is lost.
+   */
+  catchUp(signal: AbortSignal): Promise<{ changed: number; committedAt: number; info?: CatchUpInfo }>;
 }
 
 /**
@@ -73,6 +76,8 @@ export interface WatchOptions {
   batchMaxKeys?: number;
   listener?: ListenerOptions;
   backoff?: BackoffOptions;
+  /** While live, a status line with the target's staleness (and slot lag) this often, when there is something to say (ms). */
+  lagStatusMs?: number;
 }
 
 export interface WatchHandle {
@@ -115,6 +120,14 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
   const latency = (since: number | undefined, committedAt: number) =>
     since === undefined ? null : Math.max(0, Math.round((committedAt - since) * 10) / 10);
 
+  // When the target was last known to match the source (see ListenerStatus.stalenessMs).
+  let matchedAt: number | undefined;
+  let pending = true;
+  const staleness = () => (!pending || matchedAt === undefined ? 0 : Math.max(0, Date.now() - matchedAt));
+  const catchUpEvent = (info: CatchUpInfo | undefined, changed: number) => {
+    event({ op: 'catch-up', key: {}, outcome: changed > 0 ? 'applied' : 'skipped', latencyMs: null, ...(info ? { catchUp: info } : {}) });
+  };
+
   const applyBatch = async (applier: Applier, batch: Batch): Promise<void> => {
     if (batch.keys.length > 0) {
       let result: Awaited<ReturnType<Applier['syncKeys']>>;
@@ -132,7 +145,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     if (batch.rescan) {
       try {
         const r = await applier.catchUp(stopController.signal);
-        event({ op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.committedAt) });
+        event({ op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.committedAt), ...(r.info ? { catchUp: r.info } : {}) });
       } catch (e) {
         const err = toTableSyncError(e, `rescanning after ${batch.rescan.op === 'truncate' ? 'a truncate' : 'a change too big to notify'}`);
         event({ op: batch.rescan.op, key: {}, outcome: 'failed', latencyMs: null, error: err.message });
@@ -147,7 +160,12 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     const batcher = new Batcher(table.keyColumns);
     let lostReason: string | undefined;
     let listener: Listener | undefined;
-    watchLost?.((reason) => { lostReason ??= reason; wakeup.wake(); });
+    // A lost listener (or target) cancels a catch-up in flight: it is noticed within a heartbeat,
+    // not when a long catch-up ends, and the catch-up starts over on the next connection.
+    const lostController = new AbortController();
+    const markLost = (reason: string) => { lostReason ??= reason; lostController.abort(); wakeup.wake(); };
+    watchLost?.(markLost);
+    let lagTimer: NodeJS.Timeout | undefined;
     try {
       listener = await openListener(rt.sourceUrl, names.channel, {
         onNotification: (payload) => {
@@ -155,29 +173,56 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
           batcher.add(parseCaptureMessage(payload, table.keyColumns));
           if (wasEmpty || batcher.size >= batchMaxKeys) wakeup.wake();
         },
-        onLost: (reason) => { lostReason = reason; wakeup.wake(); },
+        onLost: markLost,
       }, opts.listener);
       await ensureCapture(rt.sourcePool, table, names);
       if (stopping) return undefined;
-      status('catching-up');
-      const caught = await applier.catchUp(stopController.signal);
+      status('catching-up', { stalenessMs: staleness() });
+      const catchUpStart = Date.now();
+      let caught: Awaited<ReturnType<Applier['catchUp']>>;
+      try {
+        caught = await applier.catchUp(AbortSignal.any([stopController.signal, lostController.signal]));
+      } catch (e) {
+        if (lostReason) return lostReason;
+        if (stopping) return undefined;
+        throw e;
+      }
       if (lostReason) return lostReason;
-      status('live', { caughtUp: caught.changed });
+      // The catch-up's snapshot was taken after it started: the target matched the source then.
+      matchedAt = catchUpStart;
+      pending = !batcher.empty;
+      catchUpEvent(caught.info, caught.changed);
+      status('live', { caughtUp: caught.changed, ...(caught.info ? { catchUp: caught.info } : {}), stalenessMs: staleness() });
       reachedLive = true;
+      const lagEvery = opts.lagStatusMs ?? 10_000;
+      const lagTick = () => {
+        lagTimer = setTimeout(() => {
+          const st = staleness();
+          if (!stopping && !lostReason && st > 1000) status('live', { stalenessMs: st });
+          lagTick();
+        }, lagEvery);
+        lagTimer.unref?.();
+      };
+      lagTick();
       while (!stopping && !lostReason) {
         if (batcher.empty) {
+          pending = false;
           await wakeup.wait();
           continue;
         }
+        pending = true;
         const age = Date.now() - (batcher.oldestArrival ?? Date.now());
         if (batcher.size < batchMaxKeys && age < batchDelayMs) {
           await wakeup.wait(batchDelayMs - age);
           continue;
         }
+        const takenAt = Date.now();
         await applyBatch(applier, batcher.take(batchMaxKeys));
+        if (batcher.empty) matchedAt = takenAt;
       }
       return stopping ? undefined : lostReason;
     } finally {
+      if (lagTimer) clearTimeout(lagTimer);
       await listener?.close();
     }
   };
@@ -205,7 +250,8 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
       if (stopping) break;
       // a connection that made it to live starts a fresh backoff
       attempt = reachedLive ? 1 : attempt + 1;
-      status('reconnecting', { attempt, reason: failure });
+      pending = true;
+      status('reconnecting', { attempt, reason: failure, stalenessMs: staleness() });
       await wakeup.wait(backoffDelay(attempt, opts.backoff));
     }
   };

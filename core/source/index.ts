@@ -13,3 +13,4 @@ export {
   selectListSql, keyListSql, filterSql, fromWhereSql, selectRowsSql, fingerprintSql, fingerprintTermSql, SOURCE_SETTINGS_SQL,
 } from './source-sql';
 export { withReadOnly, copyOut } from './read-only';
+export { scanOrdinalWindow, ordinalWindowSql, type OrdinalWindow, type WindowRow } from './window-scan';

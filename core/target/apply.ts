@@ -69,7 +69,7 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     await createScanTables(client, p);
     // Repair needs the scan (its keys are what drifted rows are re-read by), even when nothing changed.
     const unchanged = opts.repair ? undefined : await checkUnchanged(client, p);
-    const scanned = await loadScan(client, p, unchanged, (n) => progress('scanning', n, null));
+    const scanned = await loadScan(client, p, unchanged, (n) => progress('scanning', n, null), opts.signal);
     abortCheck();
     let diff = await diffRows(client, p, scanned, unchanged);
     let replanned = false;

@@ -34,6 +34,8 @@ export type KeyOutcome = 'applied' | 'deleted' | 'filtered-out' | 'skipped';
 export interface KeySync {
   /** Outcomes in the order of `keys`. */
   run(keys: Row[]): Promise<KeyOutcome[]>;
+  /** The flow as prepared for this connection cycle (tracking table, columns, types). */
+  readonly prepared: Prepared;
 }
 
 /** Outcomes from core/target's syncKeys result (which does not tell unchanged rows apart). */
@@ -116,11 +118,12 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
     throw new TableSyncError('PLAN_STALE', `flow "${job.flowName}" has changes that need an apply first${pending.length ? `: ${pending.map((s) => s.summary).join('; ')}` : ''}`, { steps: pending });
   }
   // Overridden key types can fold two source keys into one target key: leave that to syncKeysOn's dedupe.
-  if (p.keyColumns.some((k) => k.stagingType !== k.type)) return { run: async (keys) => outcomesOf(keys, await syncKeysOn(client, job, keys)) };
+  if (p.keyColumns.some((k) => k.stagingType !== k.type)) return { prepared: p, run: async (keys) => outcomesOf(keys, await syncKeysOn(client, job, keys)) };
 
   const sql = batchSql(p);
   const nk = job.source.keyColumns.length;
   return {
+    prepared: p,
     run: async (keys) => {
       const { wanted, present, missing, existingKeys } = await readKeyStates(job, keys);
       const values = [

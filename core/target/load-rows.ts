@@ -22,6 +22,8 @@ export interface RowPhaseHooks {
   signal?: AbortSignal;
 }
 
+const sig = (hooks: RowPhaseHooks) => (hooks.signal ? { signal: hooks.signal } : {});
+
 function checkAbort(signal?: AbortSignal) {
   if (signal?.aborted) throw new TableSyncError('CANCELLED', 'apply cancelled; the target is unchanged');
 }
@@ -146,7 +148,7 @@ export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCou
   if (fullCopy && p.freshTable && p.directLoad) {
     // Initial load into the table this apply created: COPY straight in, no staging, no merge.
     hooks.onPhase?.('loading', 0, scanned);
-    const loaded = await loadCopyText(client, p.tableSql, p.columns.map((c) => ({ name: c.name, type: c.type })), p.job.source.copyRows(), p.copyIn, (n) => hooks.onPhase?.('loading', n, scanned));
+    const loaded = await loadCopyText(client, p.tableSql, p.columns.map((c) => ({ name: c.name, type: c.type })), p.job.source.copyRows(sig(hooks)), p.copyIn, (n) => hooks.onPhase?.('loading', n, scanned));
     checkAbort(hooks.signal);
     hooks.onPhase?.('merging', loaded, scanned);
     const marks = scanMarks(p);
@@ -163,7 +165,7 @@ export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCou
   await createStage(client, p);
   hooks.onPhase?.('loading', 0, fullCopy ? scanned : changed);
   if (fullCopy) {
-    await loadCopyText(client, STAGE, stageCols(p), p.job.source.copyRows(), p.copyIn, (n) => hooks.onPhase?.('loading', n, scanned));
+    await loadCopyText(client, STAGE, stageCols(p), p.job.source.copyRows(sig(hooks)), p.copyIn, (n) => hooks.onPhase?.('loading', n, scanned));
   } else {
     await stageByKeys(client, p, changed, hooks);
   }

@@ -6,7 +6,8 @@
 import type pg from 'pg';
 import type { ColumnInfo } from '../api/model';
 import {
-  copyOut, copyRowsOut, fingerprintSql, fromWhereSql, ordinalMarkSql, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, withReadOnly, type ResolvedSource,
+  copyOut, copyRowsOut, fingerprintSql, fromWhereSql, ordinalMarkSql, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, scanOrdinalWindow, withReadOnly,
+  type OrdinalWindow, type ResolvedSource,
 } from '../source';
 import { quoteIdent } from '../sql/ident';
 import { summarySql, toSummary, type Summary } from './summary';
@@ -34,9 +35,14 @@ export interface RowSource {
   /** Re-reading by key is unreliable (rows declared from code): apply copies every row and lets the merge skip unchanged ones. */
   preferFullCopy?: boolean;
   /** COPY text: key columns…, then the ordinal (text) or fingerprint (int8) of every row that passes the filter (see nullableOrdinal). */
-  scan(): AsyncIterable<Buffer>;
+  scan(opts?: { signal?: AbortSignal }): AsyncIterable<Buffer>;
   /** COPY text: key columns…, value columns… of every row that passes the filter. */
-  copyRows(): AsyncIterable<Buffer>;
+  copyRows(opts?: { signal?: AbortSignal }): AsyncIterable<Buffer>;
+  /**
+   * Ordinal mode: the rows whose ordinal is NULL or >= `from` (with the filter's verdict) and the
+   * count of the filter's rows below `from`, in one snapshot (core/source/window-scan.ts).
+   */
+  windowScan?(from: string, limit: number, opts?: { signal?: AbortSignal }): Promise<OrdinalWindow>;
   /** Rows (key…, value…) for these keys that exist (and pass the filter unless ignoreFilter). */
   readRowsByKeys(keys: Row[], opts?: { ignoreFilter?: boolean }): AsyncIterable<Row>;
   /** Count and XOR-hash of (key, mark) over the rows that pass the filter (see summary.ts). */
@@ -85,8 +91,9 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     valueColumns: resolved.valueColumns,
     mode,
     ...(nullableOrdinal ? { nullableOrdinal } : {}),
-    scan: () => (mode === 'ordinal' ? scanKeyOrdinal(pool, resolved, { nullFingerprint: nullableOrdinal }) : scanKeyFingerprint(pool, resolved)),
-    copyRows: () => copyRowsOut(pool, resolved),
+    scan: (opts) => (mode === 'ordinal' ? scanKeyOrdinal(pool, resolved, { ...opts, nullFingerprint: nullableOrdinal }) : scanKeyFingerprint(pool, resolved, opts)),
+    copyRows: (opts) => copyRowsOut(pool, resolved, opts),
+    ...(mode === 'ordinal' ? { windowScan: (from: string, limit: number, opts?: { signal?: AbortSignal }) => scanOrdinalWindow(pool, resolved, from, limit, opts) } : {}),
     readRowsByKeys: (keys, opts) => readRowsByKeys(pool, opts?.ignoreFilter ? unfiltered : resolved, keys),
     binaryScan: { encoding, scan: () => copyBinaryOut(pool, `SELECT ${keys.join(', ')}, ${mark} ${fromWhereSql(resolved)}`, `scanning ${resolved.schema}.${resolved.table}`) },
     verifyReads: {

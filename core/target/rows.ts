@@ -103,7 +103,7 @@ export async function checkUnchanged(client: pg.ClientBase, p: Prepared): Promis
 }
 
 /** COPY the source's key+mark scan into the scan table (nothing when unchanged). */
-export async function loadScan(client: pg.ClientBase, p: Prepared, unchanged?: Unchanged, onRows?: (n: number) => void): Promise<number> {
+export async function loadScan(client: pg.ClientBase, p: Prepared, unchanged?: Unchanged, onRows?: (n: number) => void, signal?: AbortSignal): Promise<number> {
   if (unchanged) return 0;
   const cols = [...p.keyColumns.map((k) => ({ name: k.name, type: k.stagingType })), ...scanMarks(p).map((m) => ({ name: m.name, type: m.type }))];
   // No ANALYZE: the planner sizes a fresh temporary table from its pages, which is enough to pick
@@ -111,11 +111,11 @@ export async function loadScan(client: pg.ClientBase, p: Prepared, unchanged?: U
   const bin = p.job.source.binaryScan;
   if (bin && p.copyIn && bin.encoding === 'UTF8' && p.targetEncoding === 'UTF8' && p.keyColumns.every((k) => k.stagingType === k.sourceType)) {
     const stream = client.query(copyFrom(`COPY ${SCAN} (${cols.map((c) => q(c.name)).join(', ')}) FROM STDIN (FORMAT binary)`));
-    await pipeline(Readable.from(bin.scan()), stream);
+    await (signal ? pipeline(Readable.from(bin.scan()), stream, { signal }) : pipeline(Readable.from(bin.scan()), stream));
     onRows?.(stream.rowCount);
     return stream.rowCount;
   }
-  return loadCopyText(client, SCAN, cols, p.job.source.scan(), p.copyIn, onRows);
+  return loadCopyText(client, SCAN, cols, p.job.source.scan(signal ? { signal } : {}), p.copyIn, onRows);
 }
 
 /**

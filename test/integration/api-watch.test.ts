@@ -58,8 +58,12 @@ describe('API: flows.watch*', () => {
 
     await src.sql(`INSERT INTO items VALUES (21, 'new')`);
     await src.sql(`DELETE FROM items WHERE id = 1`);
-    await waitFor(() => events.filter((e) => e.event === 'flow.change').length >= 2, 'two change events');
-    const changes = events.filter((e): e is Extract<ApiEvent, { event: 'flow.change' }> => e.event === 'flow.change');
+    const rowChanges = () => events.filter((e): e is Extract<ApiEvent, { event: 'flow.change' }> => e.event === 'flow.change' && e.payload.op !== 'catch-up');
+    await waitFor(() => rowChanges().length >= 2, 'two change events');
+    const changes = rowChanges();
+    // the catch-up is an entry of its own, its rows counted
+    const catchUp = events.find((e): e is Extract<ApiEvent, { event: 'flow.change' }> => e.event === 'flow.change' && e.payload.op === 'catch-up');
+    expect(catchUp?.payload.catchUp).toMatchObject({ rows: 20, durationMs: expect.any(Number) });
     expect(changes.map((c) => [c.payload.op, c.payload.key, c.payload.outcome])).toEqual([
       ['insert', { id: '21' }, 'applied'],
       ['delete', { id: '1' }, 'deleted'],
@@ -67,7 +71,7 @@ describe('API: flows.watch*', () => {
     expect((await dst.sql('SELECT count(*) AS n FROM items_live')).rows[0].n).toBe('20');
 
     const list = await call<{ flow: string; status: { state: string } | null; counts: Record<string, number> }[]>('flows.watchList');
-    expect(list).toEqual([expect.objectContaining({ flow: 'items_live', status: expect.objectContaining({ state: 'live' }), counts: { applied: 1, deleted: 1 } })]);
+    expect(list).toEqual([expect.objectContaining({ flow: 'items_live', status: expect.objectContaining({ state: 'live' }), counts: { 'caught up': 20, applied: 1, deleted: 1 } })]);
     expect((await call<{ op: string }[]>('flows.watchRecent', { name: 'items_live', limit: 1 })).map((e) => e.op)).toEqual(['delete']);
     expect((await call<{ name: string; watching: boolean }[]>('flows.list')).find((f) => f.name === 'items_live')?.watching).toBe(true);
 

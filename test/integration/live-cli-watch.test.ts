@@ -49,8 +49,8 @@ describe('tablesync watch (CLI)', () => {
     await src.sql(`INSERT INTO notes VALUES (2, 'second')`);
     await src.sql(`DELETE FROM notes WHERE id = 1`);
     const events = await waitFor('two events on stdout', () => {
-      const lines = out.split('\n').filter(Boolean);
-      return lines.length >= 2 ? lines.map((l) => JSON.parse(l) as Record<string, unknown>) : undefined;
+      const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e.op !== 'catch-up');
+      return lines.length >= 2 ? lines : undefined;
     });
     expect(events.map((e) => [e.op, e.key, e.outcome])).toEqual([['insert', { id: '2' }, 'applied'], ['delete', { id: '1' }, 'deleted']]);
     expect(events[0]).toMatchObject({ flow: 'cli_notes', latencyMs: expect.any(Number), time: expect.any(String) });

@@ -57,7 +57,10 @@ import { watchFlow, type WatchHandle, type WatchOptions } from '../../core/live'
 
 export interface Watching {
   handle: WatchHandle;
+  /** Row change events (catch-up entries are in `catchUps`). */
   events: ChangeEvent[];
+  /** The catch-up entries (op 'catch-up'), in order. */
+  catchUps: ChangeEvent[];
   statuses: ListenerStatus[];
   /** Wait until the listener has reported `live` at least `n` times (n-1 reconnects). */
   live(n?: number, timeoutMs?: number): Promise<void>;
@@ -67,17 +70,19 @@ export interface Watching {
 /** Start watching with fast reconnects and heartbeats (tests kill connections on purpose). */
 export function watch(ctx: FlowContext, opts: WatchOptions = {}): Watching {
   const events: ChangeEvent[] = [];
+  const catchUps: ChangeEvent[] = [];
   const statuses: ListenerStatus[] = [];
   const handle = watchFlow(ctx, {
     backoff: { initialMs: 50, maxMs: 500 },
     listener: { heartbeatMs: 500, heartbeatTimeoutMs: 2000 },
     ...opts,
-    onEvent: (e) => { events.push(e); opts.onEvent?.(e); },
+    onEvent: (e) => { (e.op === 'catch-up' ? catchUps : events).push(e); opts.onEvent?.(e); },
     onStatus: (s) => { statuses.push(s); opts.onStatus?.(s); },
   });
   return {
     handle,
     events,
+    catchUps,
     statuses,
     live: async (n = 1, timeoutMs = 30_000) => {
       await waitFor(`listener live (${n}×)`, () => {

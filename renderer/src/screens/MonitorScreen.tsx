@@ -81,6 +81,8 @@ export function MonitorScreen() {
           <span className="dot" /> {st ? STATE_TEXT[st.state] : watching ? 'starting' : 'not watching'}
           {st?.state === 'reconnecting' && st.attempt ? ` (attempt ${st.attempt})` : ''}
         </span>
+        {st?.stalenessMs !== undefined && <span className={st.stalenessMs > 5000 ? 'error-text' : 'muted'} data-testid="staleness" title="How stale the target is: time since it was last known to match the source (catch-ups included)">target {st.stalenessMs === 0 ? 'up to date' : `${fmtMs(st.stalenessMs)} behind`}</span>}
+        {st?.slot && <span className={st.slot.warning ? 'error-text' : 'muted'} data-testid="slot-lag" title={st.slot.warning ?? `replication slot "${st.slot.name}": WAL held on the source`}>slot {st.slot.lagBytes === null ? '—' : fmtBytes(st.slot.lagBytes)}{st.slot.lagMs !== null ? ` · ${fmtMs(st.slot.lagMs)}` : ''}{st.slot.warning ? ` · ${st.slot.warning}` : ''}</span>}
         {st?.reason && <span className="muted" data-testid="listener-reason" style={{ maxWidth: 420, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }} title={st.reason}>{st.reason}</span>}
         <span className="grow" />
         {summary?.demo && <DemoActivity />}
@@ -118,6 +120,8 @@ export function MonitorScreen() {
                 <div key={i}>
                   <span className="faint mono">{fmtTime(s.time)}</span> <b>{STATE_TEXT[s.state]}</b>
                   {s.caughtUp !== undefined ? ` · caught up ${fmtCount(s.caughtUp)} row${s.caughtUp === 1 ? '' : 's'}` : ''}
+                  {s.catchUp ? <span className="muted" data-testid="catch-up-info"> · {catchUpText(s.catchUp)}</span> : null}
+                  {s.state === 'live' && s.caughtUp === undefined && s.stalenessMs ? <span className="muted"> · {fmtMs(s.stalenessMs)} behind</span> : null}
                   {s.reason ? <span className="muted"> · {s.reason}</span> : null}
                 </div>
               ))}
@@ -154,7 +158,7 @@ export function MonitorScreen() {
                   <tr key={`${e.time}-${i}-${fmtKey(e.key)}`} data-op={e.op} data-outcome={e.outcome}>
                     <td>{fmtTime(e.time)}</td>
                     <td><span className={`badge ${e.op === 'insert' ? 'ok' : e.op === 'delete' ? 'danger' : e.op === 'update' ? 'warn' : 'info'}`}>{e.op}</span></td>
-                    <td data-key>{fmtKey(e.key)}</td>
+                    <td data-key>{e.catchUp ? catchUpText(e.catchUp) : fmtKey(e.key)}</td>
                     <td title={OUTCOME_TEXT[e.outcome]}>{e.outcome === 'failed' ? <span className="error-text" title={e.error}>failed</span> : e.outcome}</td>
                     <td style={{ textAlign: 'right' }}>{fmtMs(e.latencyMs)}</td>
                     <td className="error-text" style={{ fontFamily: 'var(--sans)' }}>{e.error ?? ''}</td>
@@ -167,6 +171,19 @@ export function MonitorScreen() {
       </section>
     </div>
   );
+}
+
+function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+/** "12 rows in 340 ms (window, 57 read)" / "… (full scan: no ordinal column …)". */
+function catchUpText(c: NonNullable<ChangeEvent['catchUp']>): string {
+  const how = c.mode === 'window' ? `window, ${fmtCount(c.scanned ?? 0)} read` : c.mode === 'slot' ? 'from the replication slot' : `full scan${c.reason ? `: ${c.reason}` : ''}`;
+  return `${fmtCount(c.rows)} row${c.rows === 1 ? '' : 's'} in ${fmtMs(c.durationMs)} (${how})`;
 }
 
 /** The demo's write simulator, so the live feed has something to show without a database of one's own. */

@@ -127,7 +127,10 @@ export function createMonitorStore(api: ApiClient) {
       },
       onChange(e) {
         update(e.flow, (m) => {
-          const totals = { ...m.totals, [e.outcome]: (m.totals[e.outcome] ?? 0) + 1 };
+          // A catch-up is one event for many rows: its rows count, under "caught up".
+          const totals = e.catchUp
+            ? { ...m.totals, 'caught up': (m.totals['caught up'] ?? 0) + e.catchUp.rows }
+            : { ...m.totals, [e.outcome]: (m.totals[e.outcome] ?? 0) + 1 };
           const series = addToSeries(m.series, e);
           if (get().paused) return { ...m, totals, series, held: [e, ...m.held].slice(0, FEED_MAX) };
           return { ...m, totals, series, feed: [e, ...m.feed].slice(0, FEED_MAX) };

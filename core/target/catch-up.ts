@@ -1,0 +1,180 @@
+/**
+ * The catch-up a live watch runs after every (re)connect, in proportion to what changed where it
+ * can be (DESIGN §3 Live, issue 12).
+ *
+ * With an ordinal column (and the flow applied, nothing pending): the "window" catch-up.
+ * - The window starts a bounded distance below the highest ordinal tracked (ORDINAL_WINDOW: 5
+ *   minutes for timestamps, 10,000 for integers), so a transaction that took its ordinal before
+ *   others but committed after them (a late commit) is still looked at.
+ * - The source sends only the window's rows (key, ordinal, filter verdict) and, in the same
+ *   snapshot, the count of the filter's rows below the window.
+ * - Per key, as everywhere: a window row whose ordinal differs from the tracked one, a tracked row
+ *   in the window that is no longer there, and a row that stopped passing the filter are synced by
+ *   key (re-read through the filter, one target transaction per batch, as live batches are).
+ * - Deletes below the window leave no trace in a window: the count decides. When the tracking
+ *   table holds as many rows below the window as the source has, no old row was deleted or left the
+ *   filter, and the catch-up is done; otherwise (or when a late commit landed below the window, or
+ *   more than WINDOW_ROW_LIMIT rows are in the window) it runs the full incremental scan, and says why.
+ * The count is computed by the source server (one aggregate; an index on the ordinal column makes
+ * both the window and the count cheap), and nothing but the window crosses the wire.
+ *
+ * Without an ordinal there is nothing that orders changes, so a change can only be found by
+ * comparing each row's fingerprint: the catch-up is the full incremental scan (it does skip the key
+ * scan entirely when the source's and the tracking's summaries match). The result says so, and the
+ * monitor shows it (`mode: 'full'`, with the reason).
+ */
+import type pg from 'pg';
+import type { CatchUpInfo } from '../api/model';
+import { TableSyncError } from '../errors';
+import { quoteIdent } from '../sql/ident';
+import { TRACK_ORDINAL } from '../state/store';
+import { applyOn } from './apply';
+import { prepareKeySync, type KeySync, type KeyOutcome } from './key-batch';
+import type { Prepared } from './prepare';
+import { tuneTransaction } from './rows';
+import type { Row } from './row-source';
+import type { SyncJob } from './job';
+
+/** How far below the highest tracked ordinal the window starts (see the file comment). */
+export const ORDINAL_WINDOW = { timestamp: "interval '5 minutes'", integer: '10000' } as const;
+/** More rows than this in the window: the full scan is the cheaper way. */
+export const WINDOW_ROW_LIMIT = 100_000;
+const BATCH = 500;
+
+export interface CatchUpResult extends CatchUpInfo {
+  committedAt: number;
+}
+
+export interface CatchUpOptions {
+  signal?: AbortSignal;
+  /** The cycle's batch applier (prepared on the lock's connection); built here when absent. */
+  keySync?: () => Promise<KeySync>;
+}
+
+function windowOffset(ordinalType: string): string {
+  return /^timestamp/i.test(ordinalType) ? ORDINAL_WINDOW.timestamp : ORDINAL_WINDOW.integer;
+}
+
+/** Why the window catch-up cannot run for this flow now, or undefined when it can. */
+function windowRefusal(job: SyncJob, p: Prepared | undefined): string | undefined {
+  if (job.source.mode !== 'ordinal' || !job.source.windowScan) return 'no ordinal column: every row\'s fingerprint is compared (the source and tracking summaries first)';
+  if (!p) return 'the flow needs an apply first';
+  if (!p.comparable) return 'the tracked ordinals are not comparable with the source\'s (the flow changed)';
+  if (p.keyColumns.some((k) => k.type !== k.sourceType || k.stagingType !== k.type)) return 'a key column\'s type is overridden';
+  return undefined;
+}
+
+function countOutcomes(outcomes: KeyOutcome[], tracked: boolean[]): number {
+  return outcomes.filter((o, i) => o === 'applied' || o === 'deleted' || (o === 'filtered-out' && tracked[i])).length;
+}
+
+/**
+ * Catch up `job` on `client` (which holds the flow lock): the window catch-up when it applies,
+ * else the full incremental scan (a safe-only apply). Never destructive.
+ */
+export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: CatchUpOptions = {}): Promise<CatchUpResult> {
+  const started = performance.now();
+  const full = async (reason: string): Promise<CatchUpResult> => {
+    const r = await applyOn(client, job, { safeOnly: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const committedAt = performance.timeOrigin + performance.now();
+    return { mode: 'full', reason, rows: r.rows.insert + r.rows.update + r.rows.delete, scanned: null, durationMs: Math.round(performance.now() - started), committedAt };
+  };
+  let keySync: KeySync | undefined;
+  try {
+    keySync = opts.keySync ? await opts.keySync() : undefined;
+  } catch (e) {
+    if (!(e instanceof TableSyncError) || e.code !== 'PLAN_STALE') throw e;
+  }
+  if (!keySync) {
+    keySync = await prepareKeySync(client, job).catch((e: unknown) => {
+      if (e instanceof TableSyncError && e.code === 'PLAN_STALE') return undefined;
+      throw e;
+    });
+  }
+  const refusal = windowRefusal(job, keySync?.prepared);
+  if (refusal || !keySync) return full(refusal ?? 'the flow needs an apply first');
+  const p = keySync.prepared;
+  const ordType = p.newSetup.tracking.ordinalType ?? job.source.ordinalType ?? 'text';
+  const tOrd = `t.${quoteIdent(TRACK_ORDINAL)}`;
+  const keyCols = p.keyColumns.map((k) => `t.${quoteIdent(k.name)}::text`).join(', ');
+
+  // The window's lower bound and the tracked rows inside it, in the source's text settings.
+  await client.query('BEGIN');
+  let from: string | null;
+  let trackedIn: Map<string, string | null>;
+  try {
+    await tuneTransaction(client);
+    from = ((await client.query<{ lo: string | null }>(`SELECT (max(${tOrd}) - ${windowOffset(ordType)})::${ordType}::text AS lo FROM ${p.trackingSql} t`)).rows[0]?.lo) ?? null;
+    trackedIn = new Map();
+    if (from !== null) {
+      const { rows } = await client.query<(string | null)[]>({ text: `SELECT ${keyCols}, ${tOrd}::text FROM ${p.trackingSql} t WHERE ${tOrd} IS NULL OR ${tOrd} >= $1::${ordType}`, values: [from], rowMode: 'array' });
+      const nk = p.keyColumns.length;
+      for (const r of rows) trackedIn.set(JSON.stringify(r.slice(0, nk)), r[nk] ?? null);
+    }
+  } finally {
+    await client.query('COMMIT').catch(() => {});
+  }
+  if (from === null) return full('nothing tracked yet');
+
+  const win = await job.source.windowScan!(from, WINDOW_ROW_LIMIT, opts.signal ? { signal: opts.signal } : {});
+  if (win.truncated) return full(`more than ${WINDOW_ROW_LIMIT} rows changed since the last sync`);
+
+  // Per key: what the window says against what is tracked.
+  const toSync: Row[] = [];
+  const wasTracked: boolean[] = [];
+  const seen = new Set<string>();
+  const maybeTracked: Row[] = [];
+  for (const w of win.rows) {
+    const id = JSON.stringify(w.key);
+    seen.add(id);
+    const inWindow = trackedIn.has(id);
+    if (w.passes) {
+      if (inWindow && trackedIn.get(id) === w.ordinal && w.ordinal !== null) continue;
+      toSync.push(w.key);
+      wasTracked.push(inWindow);
+    } else if (inWindow) {
+      toSync.push(w.key);
+      wasTracked.push(true);
+    } else {
+      maybeTracked.push(w.key); // left the filter, its ordinal moved into the window: tracked below it?
+    }
+  }
+  for (const [id] of trackedIn) {
+    if (!seen.has(id)) {
+      toSync.push(JSON.parse(id) as Row);
+      wasTracked.push(true);
+    }
+  }
+  if (maybeTracked.length) {
+    const nk = p.keyColumns.length;
+    const params = p.keyColumns.map((_, i) => maybeTracked.map((k) => k[i] ?? null));
+    const on = p.keyColumns.map((k, i) => `t.${quoteIdent(k.name)} = u.k${i}::${k.type}`).join(' AND ');
+    const { rows } = await client.query<(string | null)[]>({
+      text: `SELECT ${keyCols} FROM ${p.trackingSql} t JOIN unnest(${p.keyColumns.map((_, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${p.keyColumns.map((_, i) => `k${i}`).join(', ')}) ON ${on}`,
+      values: params,
+      rowMode: 'array',
+    });
+    for (const r of rows) {
+      toSync.push(r.slice(0, nk));
+      wasTracked.push(true);
+    }
+  }
+
+  let rows = 0;
+  for (let i = 0; i < toSync.length; i += BATCH) {
+    if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'catch-up cancelled');
+    const outcomes = await keySync.run(toSync.slice(i, i + BATCH));
+    rows += countOutcomes(outcomes, wasTracked.slice(i, i + BATCH));
+  }
+
+  // Below the window: the tracked count must equal the source's (see the file comment).
+  const older = Number((await client.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${p.trackingSql} t WHERE ${tOrd} < $1::${ordType}`, values: [from] })).rows[0]!.n);
+  if (older !== win.olderCount) {
+    const why = older > win.olderCount
+      ? `${older - win.olderCount} row(s) older than the window were deleted or left the filter`
+      : `${win.olderCount - older} row(s) below the window are not tracked (committed late)`;
+    const r = await full(why);
+    return { ...r, rows: r.rows + rows };
+  }
+  return { mode: 'window', rows, scanned: win.rows.length, durationMs: Math.round(performance.now() - started), committedAt: performance.timeOrigin + performance.now() };
+}
