@@ -109,12 +109,22 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
           keySync = undefined;
           // Stopped, or the listener was lost: cancel whatever the lock's connection is waiting for
           // (a long scan, a lock), so the cycle ends now and not when the catch-up would have.
-          const onAbort = () => { void cancelBackend(ctx.targetUrl, client); };
+          // A cancel can land between two statements and miss: repeat it until the catch-up ended.
+          let settled = false;
+          const onAbort = () => {
+            void (async () => {
+              while (!settled) {
+                await cancelBackend(ctx.targetUrl, client);
+                await new Promise((r) => setTimeout(r, 200));
+              }
+            })();
+          };
           signal.addEventListener('abort', onAbort, { once: true });
           let r: Awaited<ReturnType<typeof catchUpOn>>;
           try {
             r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job) });
           } finally {
+            settled = true;
             signal.removeEventListener('abort', onAbort);
           }
           const { committedAt, ...info } = r;

@@ -94,6 +94,10 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
   const refusal = windowRefusal(job, keySync?.prepared);
   if (refusal || !keySync) return full(refusal ?? 'the flow needs an apply first');
   const p = keySync.prepared;
+  const checkAbort = () => {
+    if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'catch-up cancelled');
+  };
+  checkAbort();
   const ordType = p.newSetup.tracking.ordinalType ?? job.source.ordinalType ?? 'text';
   const tOrd = `t.${quoteIdent(TRACK_ORDINAL)}`;
   const keyCols = p.keyColumns.map((k) => `t.${quoteIdent(k.name)}::text`).join(', ');
@@ -115,6 +119,7 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
     await client.query('COMMIT').catch(() => {});
   }
   if (from === null) return full('nothing tracked yet');
+  checkAbort();
 
   const win = await job.source.windowScan!(from, WINDOW_ROW_LIMIT, opts.signal ? { signal: opts.signal } : {});
   if (win.truncated) return full(`more than ${WINDOW_ROW_LIMIT} rows changed since the last sync`);
@@ -162,11 +167,12 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
 
   let rows = 0;
   for (let i = 0; i < toSync.length; i += BATCH) {
-    if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'catch-up cancelled');
+    checkAbort();
     const outcomes = await keySync.run(toSync.slice(i, i + BATCH));
     rows += countOutcomes(outcomes, wasTracked.slice(i, i + BATCH));
   }
 
+  checkAbort();
   // Below the window: the tracked count must equal the source's (see the file comment).
   const older = Number((await client.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${p.trackingSql} t WHERE ${tOrd} < $1::${ordType}`, values: [from] })).rows[0]!.n);
   if (older !== win.olderCount) {
