@@ -4,7 +4,7 @@
  * script reading stdout always gets JSON. Messages are redacted once more here: no password leaves
  * the process in an error, whatever built the message.
  */
-import { redactSecrets } from '../core/connections/redact';
+import { redactDeep, redactSecrets } from '../core/connections/redact';
 import { INPUT_ERROR_CODES, toTableSyncError } from '../core/errors';
 
 export function reportFailure(command: string, e: unknown, json: boolean): number {
@@ -14,7 +14,7 @@ export function reportFailure(command: string, e: unknown, json: boolean): numbe
     ?? (INPUT_ERROR_CODES.has(err.code) ? 'unchanged (nothing was written)' : 'unchanged unless the error says otherwise (every change runs in one transaction)');
   process.stderr.write(`tablesync ${command}: ${message}\ntarget: ${state}\n`);
   if (json) {
-    const detail = err.detail ? (JSON.parse(redactSecrets(JSON.stringify(err.detail, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))) as Record<string, unknown>) : undefined;
+    const detail = err.detail ? redactDeep(JSON.parse(JSON.stringify(err.detail, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) as Record<string, unknown>) : undefined;
     process.stdout.write(`${JSON.stringify({ ok: false, error: { code: err.code, message, target: state, ...(detail ? { detail } : {}) } })}\n`);
   }
   return INPUT_ERROR_CODES.has(err.code) ? 2 : 1;

@@ -12,7 +12,7 @@
  */
 import { ZodError } from 'zod';
 import { toTableSyncError, type ErrorCode } from '../errors';
-import { redactSecrets } from '../connections/redact';
+import { redactDeep, redactSecrets } from '../connections/redact';
 import type { Engine } from '../app/engine';
 import { isMethodName, methods } from './contract';
 import type { ENGINE_ERROR_CODES, ApiError, Envelope } from './errors';
@@ -77,7 +77,7 @@ export function toApiError(e: unknown): ApiError {
   const err = toTableSyncError(e);
   // Last line of defence: whatever built the message, no password leaves the engine in it.
   const detail = err.detail ? (jsonSafe(err.detail) as Record<string, unknown> | undefined) : undefined;
-  return { code: err.code, message: redactSecrets(err.message), ...(detail ? { detail: JSON.parse(redactSecrets(JSON.stringify(detail))) as Record<string, unknown> } : {}) };
+  return { code: err.code, message: redactSecrets(err.message), ...(detail ? { detail: redactDeep(detail) } : {}) };
 }
 
 /** Detail crosses IPC and WebSocket as JSON: drop what JSON cannot carry (functions, cycles, bigint). */

@@ -106,7 +106,7 @@ export class ConnectionService {
     if (cur && cur.url === url) return cur;
     if (cur) void cur.pool.end().catch(() => {});
     const c = this.get(id);
-    const entry = { url, pool: createPool(url, { max: c.poolMax ?? 4, applicationName: 'tablesync' }) };
+    const entry = { url, pool: createPool(url, { max: c.poolMax ?? 4, applicationName: 'tablesync', label: { name: `saved connection "${c.name}"` } }) };
     this.pools.set(id, entry);
     return entry;
   }
@@ -123,7 +123,7 @@ export class ConnectionService {
       return fn(pool, url);
     }
     const url = await this.url(id);
-    const pool = createPool(url, { max: 1, applicationName: 'tablesync' });
+    const pool = createPool(url, { max: 1, applicationName: 'tablesync', label: { name: `saved connection "${c.name}"` } });
     // PGlite's socket turns a second session away by closing it, and how pg words that depends on
     // timing ("Connection terminated unexpectedly", EPIPE, ECONNRESET...). So: failing to OPEN the
     // session means busy, whatever the words, unless nothing listens at all.

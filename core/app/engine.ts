@@ -116,7 +116,10 @@ export class Engine {
       }
     }
     const resolver = connectionResolver({ env: this.env, lookupSaved: (name) => urls.get(name) });
-    const ctx = await openFlow(flow, resolver, { applicationName: `tablesync ${flow.name}` });
+    const ctx = await openFlow(flow, resolver, {
+      applicationName: `tablesync ${flow.name}`,
+      describeRef: (ref) => ('saved' in ref ? `saved connection "${this.settings.findConnection(ref.saved)?.name ?? ref.saved}"` : undefined),
+    });
     if (singleSessionTarget) {
       try {
         await warmSingleSession(ctx.targetPool);

@@ -6,7 +6,7 @@
  */
 import pg from 'pg';
 import { parseConnectionUrl, redactUrl, sslOptionFor, type ConnectionParams } from './url';
-import { toTableSyncError } from '../errors';
+import { connectionFailure, type ConnectionLabel } from './failure';
 
 const rawText = (value: string) => value;
 /** Type parsers that return every value as the server's text. */
@@ -15,6 +15,8 @@ export const RAW_TYPES = { getTypeParser: () => rawText } as unknown as pg.Custo
 export interface PoolOptions {
   max?: number;
   applicationName?: string;
+  /** Which side and which connection, for the message when connecting fails (see failure.ts). */
+  label?: ConnectionLabel;
 }
 
 export function poolConfig(params: ConnectionParams, opts: PoolOptions = {}): pg.PoolConfig {
@@ -35,7 +37,16 @@ export function poolConfig(params: ConnectionParams, opts: PoolOptions = {}): pg
 
 /** A pool for a URL. Pool errors on idle clients (server restart) are absorbed: the next checkout reconnects. */
 export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
-  const pool = new pg.Pool(poolConfig(parseConnectionUrl(url), opts));
+  const params = parseConnectionUrl(url);
+  const pool = new pg.Pool(poolConfig(params, opts));
+  // Every checkout (pool.query checks out too) reports a failure to connect the same way: which
+  // side, which connection, what to try. Errors of a connected client are not touched.
+  const connect = pool.connect.bind(pool) as (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => Promise<pg.PoolClient> | void;
+  const describe = (e: unknown) => connectionFailure(e, params, opts.label);
+  (pool as unknown as { connect: typeof connect }).connect = (cb) => {
+    if (cb) return connect((err, client, done) => cb(err ? describe(err) : err, client, done));
+    return (connect() as Promise<pg.PoolClient>).catch((e: unknown) => { throw describe(e); });
+  };
   pool.on('error', () => { /* idle client lost; pg removes it from the pool */ });
   // A client that is checked out when its server dies (restart, pg_terminate_backend) emits 'error'
   // with nobody listening, which would crash the process; the query in flight rejects anyway.
@@ -45,11 +56,12 @@ export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
 
 /** A single client (for LISTEN, or a dedicated COPY). Caller ends it. */
 export async function connectClient(url: string, opts: PoolOptions = {}): Promise<pg.Client> {
-  const client = new pg.Client(poolConfig(parseConnectionUrl(url), opts));
+  const params = parseConnectionUrl(url);
+  const client = new pg.Client(poolConfig(params, opts));
   try {
     await client.connect();
   } catch (e) {
-    throw toTableSyncError(e, `cannot connect to ${redactUrl(url)}`);
+    throw connectionFailure(e, params, { name: redactUrl(url), ...opts.label });
   }
   return client;
 }

@@ -19,9 +19,9 @@
 export const REDACTED = '***';
 
 /** `scheme://user:secret@` (the user may be empty); the secret runs to the last `@` before whitespace. */
-const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/{1,3})([^\s:@/?#]*):([^\s]*)@(?=[^\s@]*(?:\s|$))/gi;
+const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/{1,3})([^\s"'`<>:@/?#]*):([^\s"'`<>]*)@(?=[^\s"'`<>@]*(?:[\s"'`<>]|$))/gi;
 /** The same, when the authority is followed by more text that holds an `@` later: take the first `@` after a non-space run. */
-const URL_USERINFO_SHORT = /([a-z][a-z0-9+.-]*:\/{1,3})([^\s:@/?#]*):([^\s@]+)@/gi;
+const URL_USERINFO_SHORT = /([a-z][a-z0-9+.-]*:\/{1,3})([^\s"'`<>:@/?#]*):([^\s"'`<>@]+)@/gi;
 /** `password=…` in a query string or a DSN; a quoted DSN value may hold spaces and escaped quotes. */
 const PASSWORD_PARAM = /(\b(?:password|passwd|pwd|sslpassword)\s*=\s*)('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s&;'"]+)/gi;
 
@@ -40,6 +40,16 @@ export function redactSecrets(text: string, known: readonly (string | undefined)
   out = out.replace(URL_USERINFO_SHORT, (_m, scheme: string, user: string) => `${scheme}${user}:${REDACTED}@`);
   out = out.replace(PASSWORD_PARAM, (_m, key: string) => `${key}${REDACTED}`);
   return out;
+}
+
+/** Every string inside a JSON-like value redacted (error details cross the API and the CLI's --json). */
+export function redactDeep<T>(value: T, known: readonly (string | undefined)[] = []): T {
+  if (typeof value === 'string') return redactSecrets(value, known) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => redactDeep(v, known)) as T;
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactDeep(v, known)])) as T;
+  }
+  return value;
 }
 
 /** True when the URL's user info carries the redaction placeholder instead of a password. */

@@ -82,6 +82,8 @@ async function tablePrivileges(client: pg.PoolClient, schema: string, table: str
 }
 
 function connectionFailed(pool: pg.Pool, e: unknown): TableSyncError {
+  // createPool already said which connection and what to try (connections/failure.ts).
+  if (e instanceof TableSyncError) return e;
   const o = (pool as unknown as { options: pg.PoolConfig }).options;
   const where = `${o.user ?? '?'}@${o.host ?? 'localhost'}:${o.port ?? 5432}/${o.database ?? ''}`;
   let reason = e instanceof Error ? e.message : String(e);

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { ZodError } from 'zod';
 import { TableSyncError } from '../errors';
 import { createPool } from '../connections/pool';
-import { parseConnectionUrl } from '../connections/url';
+import { parseConnectionUrl, redactUrl } from '../connections/url';
 import type { FlowContext } from '../target/job';
 import { flowSpec, type ConnectionRef, type Flow } from './schema';
 
@@ -71,10 +71,19 @@ export function connectionResolver(opts: { env?: NodeJS.ProcessEnv; lookupSaved?
   };
 }
 
+/** How a connection reference reads in a message: `saved connection "x"`, `$VAR`, or the redacted URL. */
+export function describeConnectionRef(ref: ConnectionRef, url: string): string {
+  if ('saved' in ref) return `saved connection "${ref.saved}"`;
+  if ('env' in ref) return `$${ref.env}`;
+  return redactUrl(url);
+}
+
 export interface OpenFlowOptions {
   /** Target pool size: 1 for a one-connection server (PGlite); target operations never need more. */
   targetPoolMax?: number;
   applicationName?: string;
+  /** How a reference reads in a connection failure (the app knows a saved connection's name for its id). */
+  describeRef?: (ref: ConnectionRef) => string | undefined;
 }
 
 /** Pools for a flow's two ends. `close()` ends them. */
@@ -82,8 +91,8 @@ export async function openFlow(flow: Flow, resolve: ResolveConnection, opts: Ope
   const sourceUrl = resolve(flow.source.connection, 'source');
   const targetUrl = resolve(flow.target.connection, 'target');
   const app = opts.applicationName ?? `tablesync ${flow.name}`;
-  const sourcePool = createPool(sourceUrl, { applicationName: app, max: 4 });
-  const targetPool = createPool(targetUrl, { applicationName: app, max: opts.targetPoolMax ?? 1 });
+  const sourcePool = createPool(sourceUrl, { applicationName: app, max: 4, label: { side: 'source', name: opts.describeRef?.(flow.source.connection) ?? describeConnectionRef(flow.source.connection, sourceUrl) } });
+  const targetPool = createPool(targetUrl, { applicationName: app, max: opts.targetPoolMax ?? 1, label: { side: 'target', name: opts.describeRef?.(flow.target.connection) ?? describeConnectionRef(flow.target.connection, targetUrl) } });
   return {
     flow, sourcePool, targetPool, sourceUrl, targetUrl,
     close: async () => {

@@ -34,7 +34,7 @@ export interface Listener {
 export async function openListener(url: string, channel: string, handlers: ListenerHandlers, opts: ListenerOptions = {}): Promise<Listener> {
   const heartbeatMs = opts.heartbeatMs ?? 5_000;
   const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 5_000;
-  const client = await connectClient(url, { applicationName: opts.applicationName ?? 'tablesync live' });
+  const client = await connectClient(url, { applicationName: opts.applicationName ?? 'tablesync live', label: { side: 'source' } });
   let done = false;
   let timer: NodeJS.Timeout | undefined;
 

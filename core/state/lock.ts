@@ -5,7 +5,32 @@
  * PGlite target serves a single connection, so holding a second one would deadlock.
  */
 import type pg from 'pg';
+import { hostname } from 'node:os';
 import { TableSyncError } from '../errors';
+
+/**
+ * While it holds a flow's lock, a session's application_name says which OS process on which
+ * machine holds it: `tablesync[12345@web-1] cli products_search`. pg_stat_activity shows
+ * application_name to every role (unlike client_addr or the query), so a second writer can always
+ * tell the user which process to look for: the server backend's pid means nothing on their machine.
+ */
+export function holderApplicationName(current: string, pid = process.pid, host = hostname()): string {
+  const rest = current.replace(/^tablesync\b\s*/, '').replace(/^\[[^\]]*\]\s*/, '');
+  const tag = `tablesync[${pid}@${host.slice(0, 32)}]`;
+  return fitBytes(rest ? `${tag} ${rest}` : tag, 63);
+}
+
+/** The process, host and application a holder's application_name names (see holderApplicationName). */
+export function parseHolderApplicationName(name: string | null): { osPid: number; host: string; app: string } | undefined {
+  const m = name ? /^tablesync\[(\d+)@([^\]]+)\]\s*(.*)$/.exec(name) : null;
+  return m ? { osPid: Number(m[1]), host: m[2]!, app: `tablesync ${m[3]!}`.trim() } : undefined;
+}
+
+function fitBytes(s: string, max: number): string {
+  let out = s;
+  while (Buffer.byteLength(out, 'utf8') > max) out = out.slice(0, -1);
+  return out;
+}
 
 /** 64-bit advisory key for a flow, as a signed decimal string (FNV-1a over "tablesync:" + name). */
 export function flowLockKey(flowName: string): bigint {
@@ -18,6 +43,10 @@ export function flowLockKey(flowName: string): bigint {
 }
 
 export interface LockHolder {
+  /** The holder's OS process and machine, when it is a TableSync that tagged its session. */
+  osPid: number | null;
+  host: string | null;
+  /** Server backend pid (pg_stat_activity.pid): what pg_terminate_backend takes. */
   pid: number | null;
   applicationName: string | null;
   clientAddr: string | null;
@@ -39,7 +68,25 @@ export async function lockHolder(client: pg.ClientBase, flowName: string): Promi
   );
   const r = rows[0] as { pid: string | null; application_name: string | null; client_addr: string | null; backend_start: string | null } | undefined;
   if (!r) return null;
-  return { pid: r.pid === null ? null : Number(r.pid), applicationName: r.application_name, clientAddr: r.client_addr, backendStart: r.backend_start };
+  const tagged = parseHolderApplicationName(r.application_name);
+  return {
+    osPid: tagged?.osPid ?? null,
+    host: tagged?.host ?? null,
+    pid: r.pid === null ? null : Number(r.pid),
+    applicationName: tagged?.app ?? r.application_name,
+    clientAddr: r.client_addr,
+    backendStart: r.backend_start,
+  };
+}
+
+/** "tablesync cli products (process 12345 on host web-1, connected since …; server pid 678)". */
+export function describeHolder(who: LockHolder | null): string {
+  if (!who) return 'another session';
+  const app = who.applicationName || 'an unknown application';
+  const where = who.osPid !== null
+    ? `process ${who.osPid} on host ${who.host}`
+    : `a process${who.clientAddr ? ` connecting from ${who.clientAddr}` : ' on the database server itself'}`;
+  return `${app} (${where}${who.backendStart ? `, connected since ${who.backendStart}` : ''}; its database session is server pid ${who.pid})`;
 }
 
 export interface FlowLockOptions {
@@ -68,17 +115,18 @@ export async function withFlowLock<T>(
       const { rows } = await client.query('SELECT pg_try_advisory_lock($1::int8) AS ok', [key]);
       if ((rows[0] as { ok: string }).ok !== 't') {
         const who = await lockHolder(client, flowName);
-        const desc = who
-          ? `${who.applicationName || 'unknown application'}${who.clientAddr ? ` from ${who.clientAddr}` : ''} (pid ${who.pid}, connected since ${who.backendStart})`
-          : 'another session';
-        throw new TableSyncError('LOCKED', `flow "${flowName}" is being written by ${desc}; try again when it is done`, { holder: who });
+        throw new TableSyncError('LOCKED', `flow "${flowName}" is being written by ${describeHolder(who)}; try again when it is done`, { holder: who });
       }
     }
     try {
+      // Tag the session with our process and host for as long as we hold the lock.
+      const { rows } = await client.query(`SELECT current_setting('application_name') AS a`);
+      await client.query(`SELECT set_config('application_name', $1, false)`, [holderApplicationName((rows[0] as { a: string }).a)]);
       return await fn(client);
     } finally {
       try {
         await client.query('SELECT pg_advisory_unlock($1::int8)', [key]);
+        await client.query('RESET application_name');
       } catch {
         broken = true;
       }
