@@ -6,6 +6,7 @@ import { request } from 'node:http';
 import WebSocket from 'ws';
 import { Engine } from '../../core/app/engine';
 import { startWsServer, type RunningWsServer } from '../../core/api/transport.ws';
+import { waitFor } from '../support/live';
 
 // Browser mode's transport: loopback only, the token and the Origin both required, the same
 // envelopes and events as IPC, and a client that reconnects is served again.
@@ -119,8 +120,9 @@ describe('WebSocket transport', () => {
     expect(await c.call('flows.get', { name: 1 })).toMatchObject({ ok: false, error: { code: 'INVALID_REQUEST' } });
     expect(await c.call('flows.get', { name: 'missing' })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
     (ws as WebSocket).send('not json');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(c.frames).toContainEqual({ id: null, envelope: expect.objectContaining({ ok: false, error: expect.objectContaining({ code: 'INVALID_REQUEST' }) }) });
+    const refused = { id: null, envelope: expect.objectContaining({ ok: false, error: expect.objectContaining({ code: 'INVALID_REQUEST' }) }) };
+    await waitFor('the refusal of a frame that is not JSON', () => c.frames.some((f) => expect.objectContaining(refused).asymmetricMatch(f)));
+    expect(c.frames).toContainEqual(refused);
     (ws as WebSocket).close();
   });
 
@@ -130,17 +132,18 @@ describe('WebSocket transport', () => {
     const ca = client(a);
     const cb = client(b);
     engine.events.emit('settings.changed', { what: 'flows' });
-    await new Promise((r) => setTimeout(r, 100));
+    const pushed = (frames: unknown[]) => frames.some((f) => (f as { event?: string }).event === 'settings.changed');
+    await waitFor('the event on both sockets', () => pushed(ca.frames) && pushed(cb.frames));
     expect(ca.frames).toContainEqual({ event: 'settings.changed', payload: { what: 'flows' } });
     expect(cb.frames).toContainEqual({ event: 'settings.changed', payload: { what: 'flows' } });
 
     // the tab's socket drops and it reconnects with the same token: served and subscribed again
     a.terminate();
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the server to drop the terminated socket', () => server.clients === 1);
     const again = await connect(`?token=${server.token}`) as WebSocket;
     const cagain = client(again);
     engine.events.emit('flow.listener', { time: new Date().toISOString(), flow: 'f', channel: 'c', state: 'live' });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('the event on the new socket', () => cagain.frames.some((f) => (f as { event?: string }).event === 'flow.listener'));
     expect(cagain.frames).toContainEqual(expect.objectContaining({ event: 'flow.listener', payload: expect.objectContaining({ state: 'live' }) }));
     expect(await cagain.call('app.info')).toMatchObject({ ok: true });
     expect(server.clients).toBe(2);
