@@ -110,17 +110,26 @@ export class DemoManager {
   }
 
   private async doStart(): Promise<DemoStatus> {
+    // A first start that fails (no binaries it can run, a seed that breaks) leaves nothing behind,
+    // so the next start begins afresh instead of tripping over a half-made cluster.
+    const fresh = !existsSync(join(this.dir, 'demo.json')) && !existsSync(join(this.sourceDataDir, 'PG_VERSION'));
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const pgDir = this.sourceDataDir;
     // The server's own account must be able to reach its data directory's parent.
     mkdirSync(join(pgDir, '..'), { recursive: true, mode: 0o755 });
     chmodSync(join(pgDir, '..'), 0o755);
     await claimDataFolder(pgDir, this.ownerFile);
-    const binaries = await embeddedBinaries();
-    // Packaged desktop app: electron-builder unpacks these binaries next to the asar archive
-    // (asarUnpack), and a process cannot be spawned from a path inside the archive.
-    binaries.binDir = binaries.binDir.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
-    const source = await startPostgres({ binaries, dataDir: pgDir, settings: { max_connections: 60 } });
+    let source: RunningPg;
+    try {
+      const binaries = await embeddedBinaries();
+      // Packaged desktop app: electron-builder unpacks these binaries next to the asar archive
+      // (asarUnpack), and a process cannot be spawned from a path inside the archive.
+      binaries.binDir = binaries.binDir.replace(/app\.asar([\\/])/, 'app.asar.unpacked$1');
+      source = await startPostgres({ binaries, dataDir: pgDir, settings: { max_connections: 60 } });
+    } catch (e) {
+      if (fresh) this.removeData();
+      throw toTableSyncError(e, 'starting the demo databases');
+    }
     writeFileAtomic(this.ownerFile, String(process.pid));
     let target: RunningPglite | undefined;
     let pool: pg.Pool | undefined;
@@ -156,6 +165,7 @@ export class DemoManager {
       await target?.stop().catch(() => {});
       await source.stop().catch(() => {});
       rmSync(this.ownerFile, { force: true });
+      if (fresh) this.removeData();
       throw toTableSyncError(e, 'starting the demo databases');
     }
   }
@@ -186,10 +196,14 @@ export class DemoManager {
   /** Stop and delete the demo data (the saved connections and flow stay; a start recreates the data). */
   async destroy(): Promise<void> {
     await this.stop();
-    rmSync(join(this.sourceDataDir, '..'), { recursive: true, force: true });
-    rmSync(this.dir, { recursive: true, force: true });
+    this.removeData();
     this.failure = undefined;
     this.emitStatus();
+  }
+
+  private removeData(): void {
+    rmSync(join(this.sourceDataDir, '..'), { recursive: true, force: true });
+    rmSync(this.dir, { recursive: true, force: true });
   }
 
   activityStart(ratePerSecond: number): DemoStatus {

@@ -4,14 +4,16 @@
  * loopback ports; the demo uses it for a persistent one in the user-data folder.
  *
  * PostgreSQL refuses to run as root, so when we are root the server runs as an unprivileged user
- * (`postgres` when it exists, else one we create) and its data directory is handed to that user.
+ * (`postgres` when it exists, else one we create), its data directory is handed to that user, and
+ * binaries it cannot reach (a checkout in root's 0700 home) run from a copy it can (see
+ * `server-account.ts`).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, chownSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { reachableBinDir, reachableBy, reachableTmpdir, firstUnreachable, serverAccount, type RunAs } from './server-account';
 
 export interface PgBinaries {
   /** Directory that holds initdb and postgres. */
@@ -76,26 +78,6 @@ export async function freePort(): Promise<number> {
   });
 }
 
-interface RunAs { uid: number; gid: number; name: string }
-
-/** When running as root, the unprivileged account the server runs as. */
-function runAsUser(): RunAs | undefined {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
-  for (const name of ['postgres', 'tablesync']) {
-    try {
-      const uid = Number(execFileSync('id', ['-u', name]).toString().trim());
-      const gid = Number(execFileSync('id', ['-g', name]).toString().trim());
-      return { uid, gid, name };
-    } catch {
-      /* try the next one */
-    }
-  }
-  execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'tablesync']);
-  const uid = Number(execFileSync('id', ['-u', 'tablesync']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'tablesync']).toString().trim());
-  return { uid, gid, name: 'tablesync' };
-}
-
 function chownTree(path: string, uid: number, gid: number): void {
   chownSync(path, uid, gid);
   if (statSync(path).isDirectory()) for (const e of readdirSync(path)) chownTree(join(path, e), uid, gid);
@@ -107,26 +89,39 @@ function run(cmd: string, args: string[], runAs: RunAs | undefined): Promise<voi
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
+    child.on('error', (e) => reject(explainSpawnError(e, cmd, runAs)));
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}:\n${out}`))));
   });
 }
 
 /** Start PostgreSQL and wait until it accepts connections. */
 export async function startPostgres(opts: StartOptions): Promise<RunningPg> {
-  const runAs = runAsUser();
+  const runAs = serverAccount();
+  const binDir = runAs ? reachableBinDir(opts.binaries.binDir, runAs, binaryVersion(opts.binaries.binDir)) : opts.binaries.binDir;
   const user = opts.user ?? 'postgres';
   const temporary = !opts.dataDir;
-  const base = opts.dataDir ?? mkdtempSync(join(tmpdir(), `tablesync-pg${opts.binaries.major}-`));
+  const base = opts.dataDir ?? mkdtempSync(join(reachableTmpdir(runAs), `tablesync-pg${opts.binaries.major}-`));
   const dataDir = opts.dataDir ? opts.dataDir : join(base, 'data');
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    const madeDataDir = !existsSync(dataDir);
+    const wasEmpty = madeDataDir || readdirSync(dataDir).length === 0;
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     if (runAs) chownTree(temporary ? base : dataDir, runAs.uid, runAs.gid);
     const pwfile = join(temporary ? base : join(dataDir, '..'), `.pw-${process.pid}`);
     writeFileSync(pwfile, 'postgres\n', { mode: 0o644 });
     if (runAs) chownSync(pwfile, runAs.uid, runAs.gid);
     try {
-      await run(join(opts.binaries.binDir, 'initdb'), ['-D', dataDir, '-U', user, '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-instructions', '--pwfile', pwfile], runAs);
+      if (runAs && !reachableBy(runAs, dataDir)) {
+        const blocked = firstUnreachable(runAs, dataDir) ?? dataDir;
+        throw new Error(`PostgreSQL runs as the unprivileged user "${runAs.name}" (it refuses to run as root), which cannot reach its data directory ${dataDir} (blocked at ${blocked}): keep the data in a folder that user can reach, or run TableSync as an ordinary user`);
+      }
+      await run(join(binDir, 'initdb'), ['-D', dataDir, '-U', user, '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-instructions', '--pwfile', pwfile], runAs);
+    } catch (e) {
+      // a half-made cluster would make the next start skip initdb and fail further on
+      if (temporary) rmSync(base, { recursive: true, force: true });
+      else if (madeDataDir) rmSync(dataDir, { recursive: true, force: true });
+      else if (wasEmpty) for (const entry of readdirSync(dataDir)) rmSync(join(dataDir, entry), { recursive: true, force: true });
+      throw e;
     } finally {
       rmSync(pwfile, { force: true });
     }
@@ -148,14 +143,17 @@ export async function startPostgres(opts: StartOptions): Promise<RunningPg> {
     const args = ['-D', dataDir, '-p', String(port)];
     for (const [k, v] of Object.entries(settings)) args.push('-c', `${k}=${v}`);
     log = '';
-    child = spawn(join(opts.binaries.binDir, 'postgres'), args, {
+    child = spawn(join(binDir, 'postgres'), args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
       env: { ...process.env, LC_ALL: 'C.UTF-8', LANG: 'C.UTF-8' },
     });
     child.stdout?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
     child.stderr?.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-8000)));
-    const exited = new Promise<never>((_, reject) => child!.once('exit', (code) => reject(new Error(`postgres exited with ${code} during start:\n${log}`))));
+    const exited = new Promise<never>((_, reject) => {
+      child!.once('error', (e) => reject(explainSpawnError(e, join(binDir, 'postgres'), runAs)));
+      child!.once('exit', (code) => reject(new Error(`postgres exited with ${code} during start:\n${log}`)));
+    });
     const deadline = Date.now() + 30_000;
     for (;;) {
       const ok = await Promise.race([canConnect(port, user), exited]);
@@ -201,6 +199,19 @@ export async function startPostgres(opts: StartOptions): Promise<RunningPg> {
       await launch();
     },
   };
+}
+
+function binaryVersion(binDir: string): string {
+  return execFileSync(join(binDir, 'postgres'), ['--version']).toString().match(/(\d+(?:\.\d+)*)/)?.[1] ?? 'unknown';
+}
+
+/** `spawn … EACCES` says nothing a user can act on: say who could not run what, and what to do. */
+function explainSpawnError(e: Error, cmd: string, runAs: RunAs | undefined): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code !== 'EACCES' && code !== 'ENOENT') return e;
+  const who = runAs ? `the unprivileged user "${runAs.name}" (PostgreSQL refuses to run as root)` : 'this user';
+  const blocked = runAs ? firstUnreachable(runAs, cmd) : undefined;
+  return new Error(`cannot run ${cmd} as ${who}: ${code}${blocked ? ` (that user cannot enter ${blocked})` : ''}. Make the folder reachable (chmod o+x), or run TableSync as an ordinary user.`, { cause: e });
 }
 
 async function canConnect(port: number, user: string): Promise<boolean> {
