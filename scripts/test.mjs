@@ -2,17 +2,34 @@
 // `npm test`: type-check, lint, then every test project (unit, integration on each PostgreSQL
 // version, vector, e2e). Ends with one plain line `N passed, N failed` that CI reads; type-check and
 // lint count as one check each.
+//
+// With TABLESYNC_ALSO_NODE=/path/to/node (`.ci/run` sets it to a Node 24), the unit and PostgreSQL 18
+// integration suites run a second time under that Node, and the final line sums both passes.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const extra = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
 
-function step(name, cmd, args) {
+function step(name, cmd, args, env = process.env) {
   process.stdout.write(`\n=== ${name}: ${cmd} ${args.join(' ')}\n`);
-  const r = spawnSync(cmd, args, { stdio: 'inherit', env: process.env });
+  const r = spawnSync(cmd, args, { stdio: 'inherit', env });
   return r.status === 0;
+}
+
+/** Run vitest and add its counts; a run that failed without a failed test counts as one failure. */
+function vitestPass(name, cmd, vitest, args, report, env) {
+  const ok = step(name, cmd, [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args], env);
+  try {
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    passed += r.numPassedTests ?? 0;
+    failed += (r.numFailedTests ?? 0) + (r.numRuntimeErrorTestSuites ?? 0);
+    if (!ok && (r.numFailedTests ?? 0) === 0 && (r.numRuntimeErrorTestSuites ?? 0) === 0) failed++; // e.g. unhandled error
+  } catch {
+    failed++;
+  }
 }
 
 for (const [name, cmd, args] of [
@@ -31,15 +48,14 @@ if (existsSync('renderer/vite.config.ts')) {
 }
 
 mkdirSync('test-results', { recursive: true });
-const report = 'test-results/vitest.json';
-const ok = step('tests', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...extra]);
-try {
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  passed += r.numPassedTests ?? 0;
-  failed += (r.numFailedTests ?? 0) + (r.numRuntimeErrorTestSuites ?? 0);
-  if (!ok && (r.numFailedTests ?? 0) === 0 && (r.numRuntimeErrorTestSuites ?? 0) === 0) failed++; // e.g. unhandled error
-} catch {
-  failed++;
+vitestPass('tests', 'npx', 'vitest', extra, 'test-results/vitest.json');
+
+const alsoNode = process.env.TABLESYNC_ALSO_NODE;
+if (alsoNode) {
+  // The test files spawn `process.execPath` and `npx`: put that Node first on PATH for them too.
+  const env = { ...process.env, PATH: `${dirname(alsoNode)}:${process.env.PATH ?? ''}` };
+  const version = spawnSync(alsoNode, ['--version'], { encoding: 'utf8' }).stdout.trim();
+  vitestPass(`tests again under Node ${version || alsoNode} (unit, integration-pg18)`, alsoNode, 'node_modules/vitest/vitest.mjs', ['--project', 'unit', '--project', 'integration-pg18'], 'test-results/vitest-also-node.json', env);
 }
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -8,6 +8,7 @@ import { openEngine } from '../../core/app/open';
 import { DEMO_FLOW_NAME } from '../../core/demo/demo-flow';
 import { TableSyncError } from '../../core/errors';
 import type { Command } from '../command';
+import { forceExitIfStuck, watchForStop } from '../stop';
 
 const command: Command = async (argv) => {
   let values;
@@ -30,13 +31,12 @@ const command: Command = async (argv) => {
       process.stderr.write('Simulated activity: about 3 writes per second on the source.\n');
     }
     process.stderr.write('Press Ctrl+C to stop (the data is kept).\n');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
-    });
+    await watchForStop().requested;
     return 0;
   } finally {
+    const unguard = forceExitIfStuck();
     await engine.close();
+    unguard();
   }
 };
 export default command;

@@ -1,6 +1,7 @@
 /**
  * `tablesync serve [--host 127.0.0.1] [--port N] [--demo]`: the app in a browser. Prints the one URL
- * to open (it carries the access token) and serves until SIGINT/SIGTERM.
+ * to open (it carries the access token) and serves until SIGINT/SIGTERM or until its parent
+ * process goes away.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { openEngine, packageRoot } from '../../core/app/open';
 import { startWsServer } from '../../core/api/transport.ws';
 import { TableSyncError } from '../../core/errors';
 import type { Command } from '../command';
+import { forceExitIfStuck, watchForStop } from '../stop';
 
 const command: Command = async (argv) => {
   let values;
@@ -54,18 +56,13 @@ const command: Command = async (argv) => {
   if (secrets.warning) process.stderr.write(`Note: ${secrets.warning}\n`);
   process.stderr.write('Press Ctrl+C to stop.\n');
 
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
-  process.stderr.write('Stopping...\n');
-  // A second Ctrl+C, or a shutdown that hangs (a server that stopped answering), exits anyway.
-  const force = () => process.exit(130);
-  process.once('SIGINT', force);
-  setTimeout(force, 20_000).unref();
+  const why = await watchForStop().requested;
+  process.stderr.write(`Stopping (${why})...\n`);
+  // A second Ctrl+C, or a shutdown that hangs (a server that stopped answering), exits with 130.
+  const unguard = forceExitIfStuck();
   await server.close();
   await engine.close();
+  unguard();
   return 0;
 };
 export default command;

@@ -1,7 +1,7 @@
 /**
  * `tablesync watch FLOW.json [--json]`: catch up (the first catch-up is a non-destructive apply, so a
- * new flow's table is created and loaded), then apply source changes live until SIGINT/SIGTERM;
- * then stop cleanly (UNLISTEN, release the flow lock, close the pools) and exit 0.
+ * new flow's table is created and loaded), then apply source changes live until SIGINT/SIGTERM or
+ * until its parent process goes away (npx does not pass signals on); then stop cleanly (UNLISTEN, release the flow lock, close the pools) and exit 0.
  *
  * Human mode prints a line per change and per listener status on stdout. `--json` prints one change
  * event per line on stdout and the listener statuses as JSON lines on stderr.
@@ -11,6 +11,7 @@ import type { ChangeEvent, ListenerStatus } from '../../core/api/model';
 import { withFlowFile } from '../../core/app/flow-file';
 import { watchFlow } from '../../core/live';
 import { parseFlowArgs } from './plan';
+import { forceExitIfStuck, watchForStop } from '../stop';
 
 function formatKey(key: ChangeEvent['key']): string {
   const parts = Object.entries(key).map(([k, v]) => `${k}=${v === null ? 'NULL' : v}`);
@@ -49,7 +50,12 @@ const command: Command = async (argv) => {
   const json = args.flags.has('--json');
   return withFlowFile(args.file, async (ctx) => {
     let handle: ReturnType<typeof watchFlow> | undefined;
-    const onSignal = () => { void handle?.stop(); };
+    const stop = watchForStop();
+    let unguard = () => {};
+    void stop.requested.then(() => {
+      unguard = forceExitIfStuck();
+      void handle?.stop();
+    });
     try {
       handle = watchFlow(ctx, {
         onEvent: (e) => { process.stdout.write(json ? `${JSON.stringify(e)}\n` : formatEvent(e)); },
@@ -58,13 +64,11 @@ const command: Command = async (argv) => {
           else process.stdout.write(formatStatus(s));
         },
       });
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
       await handle.done;
       return 0;
     } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      stop.dispose();
+      unguard();
     }
   });
 };

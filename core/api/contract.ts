@@ -16,7 +16,7 @@
  * Part of the contract: imports zod and other contract files only (the renderer bundles it).
  */
 import { z } from 'zod';
-import { applyResult, cell, changeEvent, listenerStatus, plan, tableDescription, tableInfo, verifyResult } from './model';
+import { applyResult, cell, changeEvent, listenerStatus, plan, planStep, tableDescription, tableInfo, verifyResult } from './model';
 import { flowSpec } from '../flow/schema';
 import { SSL_MODES } from './names';
 import { databaseInfo, schemaObjects, tableStructure } from './contract.inspect';
@@ -379,7 +379,21 @@ export const methods = {
     verifyResult,
     'Compare what the target holds with what the flow says it should hold (changed, missing, extra rows); writes nothing.',
   ),
-  'flows.drop': method(z.object({ name, requestId: requestId.optional() }).strict(), dropResult, 'Remove what the flow created in the databases.'),
+  'flows.dropPreview': method(
+    z.object({ name }).strict(),
+    z.object({ flow: z.string(), steps: z.array(planStep) }),
+    'The steps a drop would run, each with its SQL and hazards (a table that holds rows is destructive); runs nothing.',
+  ),
+  'flows.drop': method(
+    z.object({
+      name,
+      /** Let the drop delete a table that holds rows (the user confirmed the steps of flows.dropPreview). */
+      allowDestructive: z.boolean().default(false),
+      requestId: requestId.optional(),
+    }).strict(),
+    dropResult,
+    'Remove what the flow created in the databases; DESTRUCTIVE_NOT_ALLOWED when it would delete rows without allowDestructive.',
+  ),
   'flows.watchStart': method(z.object({ name }).strict(), watchInfo, 'Start listening (catch-up first); events: flow.change, flow.listener.'),
   'flows.watchStop': method(z.object({ name }).strict(), z.object({ stopped: z.boolean() }), 'Stop listening.'),
   'flows.watchList': method(empty, z.array(watchInfo), 'Running watches.'),

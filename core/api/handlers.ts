@@ -89,11 +89,16 @@ export const handlers: Handlers = {
       signal: h.signal,
       ...(i.listLimit !== undefined ? { listLimit: i.listLimit } : {}),
     }), { onBackend: h.backend })),
+  'flows.dropPreview': async (e, i) => {
+    const flow = e.flows.get(i.name).flow;
+    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx, { dryRun: true }));
+    return { flow: flow.name, steps: out.steps };
+  },
   'flows.drop': (e, i) => e.requests.run(i.requestId, async (h) => {
     const started = performance.now();
     const flow = e.flows.get(i.name).flow;
     await e.stopWatch(flow.name);
-    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx), { onBackend: h.backend });
+    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx, { allowDestructive: i.allowDestructive }), { onBackend: h.backend });
     return { flow: flow.name, steps: out.steps.map((s) => s.summary), durationMs: Math.round(performance.now() - started) };
   }),
   'flows.watchStart': (e, i) => e.watches.start(i.name),

@@ -116,6 +116,14 @@ export class Engine {
       }
     }
     const resolver = connectionResolver({ env: this.env, lookupSaved: (name) => urls.get(name) });
+    if (singleSessionTarget) {
+      // A running watch holds the flow lock on its target's only session for as long as it runs;
+      // a second session would be refused by the server ("Connection terminated unexpectedly").
+      const holder = this.watches.holdingSessionOn(resolver(flow.target.connection, 'target'));
+      if (holder !== undefined) {
+        throw new TableSyncError('LOCKED', `the target of flow "${flow.name}" serves one session at a time, and the live watch of flow "${holder}" holds it: stop watching "${holder}" (Monitor → Stop watching) to plan, apply or drop, then start it again`, { flow: holder });
+      }
+    }
     const ctx = await openFlow(flow, resolver, {
       applicationName: `tablesync ${flow.name}`,
       describeRef: (ref) => ('saved' in ref ? `saved connection "${this.settings.findConnection(ref.saved)?.name ?? ref.saved}"` : undefined),

@@ -20,6 +20,8 @@ interface Running {
   handle: WatchHandle;
   /** Saved connections the flow uses (a demo stop ends the watches on its servers first). */
   connectionIds: string[];
+  /** The target's URL: a watch holds a session there for as long as it runs (the flow lock). */
+  targetUrl: string;
 }
 
 export class WatchManager {
@@ -30,6 +32,13 @@ export class WatchManager {
 
   isWatching(name: string): boolean {
     return this.running.has(name);
+  }
+
+  /** The flow whose running watch holds a session on this target server, if any. */
+  holdingSessionOn(targetUrl: string): string | undefined {
+    const same = (a: string, b: string) => { const x = new URL(a); const y = new URL(b); return x.host === y.host && x.pathname === y.pathname; };
+    for (const r of this.running.values()) if (same(r.targetUrl, targetUrl)) return r.flow;
+    return undefined;
   }
 
   list(): WatchInfo[] {
@@ -56,7 +65,7 @@ export class WatchManager {
   private async doStart(name: string): Promise<WatchInfo> {
     const { flow } = this.engine.flows.get(name);
     const { ctx, connectionIds } = await this.engine.openFlowContext(flow);
-    const r: Running = { flow: name, startedAt: new Date().toISOString(), status: null, counts: {}, recent: [], handle: undefined as unknown as WatchHandle, connectionIds };
+    const r: Running = { flow: name, startedAt: new Date().toISOString(), status: null, counts: {}, recent: [], handle: undefined as unknown as WatchHandle, connectionIds, targetUrl: ctx.targetUrl };
     try {
       r.handle = watchFlow(ctx, {
         onEvent: (e) => {

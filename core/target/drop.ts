@@ -14,7 +14,7 @@
  */
 import type pg from 'pg';
 import type { PlanStep } from '../api/model';
-import { toTableSyncError } from '../errors';
+import { TableSyncError, toTableSyncError } from '../errors';
 import { qualifiedName } from '../sql/ident';
 import { deleteFlowState, dropTrackingSql, flowsTableSql, readFlowState, type FlowStateRow } from '../state/store';
 import type { FlowContext } from './job';
@@ -35,7 +35,11 @@ export function registerDropHook(hook: DropHook): () => void {
   return () => hooks.delete(hook);
 }
 
-export function targetDropSteps(flowName: string, state: FlowStateRow | undefined): PlanStep[] {
+/**
+ * The target's steps of a drop. Dropping the table is destructive when it holds rows (`holdsRows`):
+ * like a destructive apply, that runs only when allowed (`--allow-destructive`, or the app's dialog).
+ */
+export function targetDropSteps(flowName: string, state: FlowStateRow | undefined, holdsRows = true): PlanStep[] {
   if (!state) return [];
   const s = state.setup;
   const steps: PlanStep[] = [];
@@ -50,9 +54,9 @@ export function targetDropSteps(flowName: string, state: FlowStateRow | undefine
       kind: 'drop-table',
       summary: `drop table ${qualifiedName(s.target.schema, s.target.table)}`,
       sql: [`DROP TABLE IF EXISTS ${qualifiedName(s.target.schema, s.target.table)}`],
-      destructive: true,
-      reason: 'the table this flow created is dropped with all its rows',
-      hazards: ['deletes-data', 'exclusive-lock'],
+      destructive: holdsRows,
+      reason: holdsRows ? 'the table this flow created is dropped with all its rows' : 'the table this flow created is empty',
+      hazards: holdsRows ? ['deletes-data', 'exclusive-lock'] : ['exclusive-lock'],
     });
   }
   steps.push({
@@ -65,15 +69,35 @@ export function targetDropSteps(flowName: string, state: FlowStateRow | undefine
   return steps;
 }
 
-export async function dropOn(client: pg.ClientBase, ctx: FlowContext, opts: { dryRun?: boolean } = {}): Promise<{ steps: PlanStep[] }> {
+export interface DropOptions {
+  /** Only list the steps (what the CLI prints and the app's dialog shows); nothing runs. */
+  dryRun?: boolean;
+  /** Let a drop delete a table that holds rows. Without it such a drop is refused, and nothing runs. */
+  allowDestructive?: boolean;
+}
+
+async function tableHoldsRows(client: pg.ClientBase, state: FlowStateRow | undefined): Promise<boolean> {
+  if (!state?.setup.target.created) return false;
+  const t = qualifiedName(state.setup.target.schema, state.setup.target.table);
+  const exists = await client.query(`SELECT to_regclass($1) IS NOT NULL AS e`, [t]);
+  if (!exists.rows[0]?.e) return false;
+  const r = await client.query(`SELECT EXISTS (SELECT 1 FROM ${t}) AS e`);
+  return r.rows[0]?.e === true || r.rows[0]?.e === 't';
+}
+
+export async function dropOn(client: pg.ClientBase, ctx: FlowContext, opts: DropOptions = {}): Promise<{ steps: PlanStep[] }> {
   const name = ctx.flow.name;
   const state = await readFlowState(client, name);
+  const targetSteps = targetDropSteps(name, state, await tableHoldsRows(client, state));
+  const destructive = targetSteps.filter((s) => s.destructive);
+  if (!opts.dryRun && destructive.length && !opts.allowDestructive) {
+    throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `dropping flow "${name}" would delete data, which runs only when allowed (--allow-destructive): ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}; target: unchanged`, { steps: destructive });
+  }
   const contributions: DropContribution[] = [];
   for (const h of hooks) {
     const c = await h(ctx, state);
     if (c) contributions.push(c);
   }
-  const targetSteps = targetDropSteps(name, state);
   const steps = [...contributions.flatMap((c) => c.steps), ...targetSteps];
   if (opts.dryRun) return { steps };
   for (const c of contributions) await c.run();

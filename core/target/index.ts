@@ -12,7 +12,7 @@ import type pg from 'pg';
 import type { ApplyResult, Plan, PlanStep } from '../api/model';
 import { withFlowLock } from '../state/lock';
 import { applyOn, type ApplyOptions } from './apply';
-import { dropOn } from './drop';
+import { dropOn, type DropOptions } from './drop';
 import { jobFromFlow, withTargetClient } from './flow-job';
 import type { FlowContext } from './job';
 import { planOn } from './plan';
@@ -71,7 +71,7 @@ export async function catchUp(ctx: FlowContext, opts: Pick<ApplyOptions, 'onProg
 }
 
 /** Remove everything the flow created (see drop.ts for hooks other modules add). */
-export async function dropFlow(ctx: FlowContext, opts: { dryRun?: boolean } = {}): Promise<{ steps: PlanStep[] }> {
+export async function dropFlow(ctx: FlowContext, opts: DropOptions = {}): Promise<{ steps: PlanStep[] }> {
   if (opts.dryRun) return withTargetClient(ctx, (c) => dropOn(c, ctx, opts));
   return locked(ctx, (c) => dropOn(c, ctx, opts));
 }

@@ -358,6 +358,15 @@ describe('user journey', () => {
     await page.getByTestId('flows-table').waitFor();
     await app.screenshot('18-flows');
     await page.getByTestId(`drop-${FLOW}`).click();
+    // an in-app review like the plan's: each step with its SQL; the table holds rows, so it needs a tick
+    const steps = page.getByTestId('drop-steps');
+    await steps.locator('[data-step="drop-table"]').waitFor({ timeout: 60_000 });
+    expect(await steps.locator('[data-step="drop-table"]').innerText()).toMatch(/DROP TABLE IF EXISTS[\s\S]*deletes data|deletes data[\s\S]*DROP TABLE IF EXISTS/);
+    expect(await steps.locator('[data-step="drop-trigger"], [data-step="drop-function"]').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('drop-confirm').isDisabled()).toBe(true);
+    await app.screenshot('18b-drop-review');
+    await page.getByTestId('drop-allow').check();
+    await page.getByTestId('drop-confirm').click();
     const dropped = await app.waitText(page.getByTestId('drop-result'), /Dropped/, 60_000);
     expect(dropped).toContain(FLOW);
     const triggers = await source.sql(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'products'::regclass AND NOT tgisinternal`);

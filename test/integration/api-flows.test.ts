@@ -74,7 +74,7 @@ describe('API: flows plan, apply, drop', () => {
     const re = await call<ApplyResult>('flows.apply', { name: 'products_copy', expectedFingerprint: again.fingerprint });
     expect(re).toMatchObject({ replanned: true, rows: { delete: 1 } });
 
-    const dropped = await call<{ steps: string[] }>('flows.drop', { name: 'products_copy' });
+    const dropped = await call<{ steps: string[] }>('flows.drop', { name: 'products_copy', allowDestructive: true });
     expect(dropped.steps.length).toBeGreaterThan(0);
     expect((await dst.sql(`SELECT to_regclass('public.products_copy') AS t`)).rows[0].t).toBeNull();
   });

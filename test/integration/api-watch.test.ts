@@ -82,7 +82,7 @@ describe('API: flows.watch*', () => {
 
     const trig = async () => (await src.sql(`SELECT count(*) AS n FROM pg_trigger WHERE tgrelid = 'items'::regclass AND NOT tgisinternal`)).rows[0].n;
     expect(await trig()).not.toBe('0');
-    await call('flows.drop', { name: 'items_live' });
+    await call('flows.drop', { name: 'items_live', allowDestructive: true });
     expect(await trig()).toBe('0');
   });
 

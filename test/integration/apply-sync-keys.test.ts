@@ -58,7 +58,7 @@ describe('syncKeys, catchUp and drop hooks', () => {
       const dry = await dropFlow(flow(), { dryRun: true });
       expect(dry.steps.map((s) => s.kind)).toEqual(['drop-trigger', 'drop-table', 'state']);
       expect(ran).toEqual([]);
-      await dropFlow(flow());
+      await dropFlow(flow(), { allowDestructive: true });
       expect(ran).toEqual(['live:has state']);
       expect((await t.tgt.sql(`SELECT to_regclass('public.lt') AS r`)).rows[0].r).toBeNull();
     } finally {

@@ -86,7 +86,13 @@ describe('tablesync plan | apply | drop', () => {
     expect(refused.stderr).toContain('target: unchanged');
     expect((await run(['apply', narrower, '--allow-destructive'], env())).code).toBe(0);
 
-    const drop = await run(['drop', narrower, '--json'], env());
+    // the table holds rows: like apply, drop deletes data only when allowed (no TTY here to ask)
+    const keep = await run(['drop', narrower, '--json'], env());
+    expect(keep.code).toBe(2);
+    expect(keep.stderr).toContain('--allow-destructive');
+    expect(keep.stderr).toContain('target: unchanged');
+    expect((await t.tgt.sql(`SELECT count(*) AS n FROM items`)).rows[0].n).not.toBe('0');
+    const drop = await run(['drop', narrower, '--allow-destructive', '--json'], env());
     expect(drop.code).toBe(0);
     expect(JSON.parse(drop.stdout).steps.map((s: { kind: string }) => s.kind)).toEqual(['drop-table', 'state']);
     expect((await t.tgt.sql(`SELECT to_regclass('public.items') AS r`)).rows[0].r).toBeNull();

@@ -35,7 +35,7 @@ describe('drop removes the capture objects', () => {
       'DROP FUNCTION IF EXISTS "public"."old_channel_n"()',
     ]);
     expect(await captureObjects()).toHaveLength(3);
-    await dropFlow(renamed);
+    await dropFlow(renamed, { allowDestructive: true });
     expect(await captureObjects()).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { useApp, useS } from '../app-context';
 import { errorMessage } from '../api/client';
 import { Empty, ErrorBox } from '../components/States';
 import { fmtTime } from '../lib/format';
+import { DropDialog } from './DropDialog';
 
 export function FlowsScreen() {
   const app = useApp();
@@ -17,15 +18,7 @@ export function FlowsScreen() {
       app.ui.getState().toast('error', errorMessage(e));
     }
   };
-  const drop = async (name: string) => {
-    if (!confirm(`Drop “${name}”? This removes what the flow created: the target table (when TableSync manages it), its vector indexes, attachments (teardown), the trigger and function on the source, and its tracking state.`)) return;
-    try {
-      const r = await app.flows.getState().drop(name);
-      app.ui.getState().toast('ok', `Dropped “${name}”: ${r.steps.length} step(s).`, 6000);
-    } catch (e) {
-      app.ui.getState().toast('error', errorMessage(e), 8000);
-    }
-  };
+  const drop = (name: string) => void app.flows.getState().reviewDrop(name);
 
   return (
     <div className="page" data-testid="flows-screen">
@@ -81,7 +74,7 @@ export function FlowsScreen() {
                         <button className="btn small" onClick={() => void edit(f.name)}>Edit</button>
                         <button className="btn small primary" onClick={() => app.ui.getState().go({ name: 'plan', flow: f.name })}>Plan</button>
                         <button className="btn small" onClick={() => app.ui.getState().go({ name: 'monitor', flow: f.name })}>Monitor</button>
-                        <button className="btn small danger" onClick={() => void drop(f.name)} disabled={s.dropping === f.name} data-testid={`drop-${f.name}`}>
+                        <button className="btn small danger" onClick={() => drop(f.name)} disabled={s.dropping === f.name} data-testid={`drop-${f.name}`}>
                           {s.dropping === f.name ? 'Dropping…' : 'Drop'}
                         </button>
                         <button
@@ -103,6 +96,7 @@ export function FlowsScreen() {
           </table>
         </div>
       )}
+      {s.dropReview && <DropDialog />}
       {s.lastDrop && (
         <div className="alert ok" style={{ marginTop: 12 }} data-testid="drop-result">
           Dropped “{s.lastDrop.flow}”: {s.lastDrop.steps.join('; ') || 'nothing to remove'}.

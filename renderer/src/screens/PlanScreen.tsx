@@ -6,19 +6,13 @@
 import { useEffect, useState } from 'react';
 import { useApp, useS } from '../app-context';
 import { errorMessage } from '../api/client';
-import type { Cell, Hazard, SampleRow } from '../api/types';
+import type { Cell, SampleRow } from '../api/types';
+import { PlanStepView } from '../components/PlanStepView';
 import { Empty, ErrorBox, Loading } from '../components/States';
 import { destructiveSteps, nothingToDo } from '../stores/plan';
 import { fmtCount, fmtMs } from '../lib/format';
 import { useShortcut } from '../lib/shortcuts';
 import { withoutOrdinalText } from '../../../core/api/model.words';
-
-const HAZARD_TEXT: Record<Hazard, string> = {
-  'deletes-data': 'deletes data',
-  'rewrites-table': 'rewrites the table',
-  'exclusive-lock': 'exclusive lock',
-  'runs-user-sql': 'runs your SQL',
-};
 
 type OpTab = 'all' | SampleRow['op'];
 
@@ -167,25 +161,16 @@ export function PlanScreen({ flow }: { flow: string }) {
             <div className="content stack" data-testid="plan-steps">
               {plan.steps.length === 0 && <span className="faint">No schema changes: the target already has the right shape.</span>}
               {plan.steps.map((s, i) => (
-                <div key={i} className={`step${s.destructive ? ' destructive' : ''}`} data-step={s.kind}>
-                  <header>
-                    <span className="badge">{s.kind}</span>
-                    <span className="grow">{s.summary}</span>
-                    {s.hazards.map((h) => (
-                      <span key={h} className={`badge ${h === 'deletes-data' ? 'danger' : h === 'runs-user-sql' ? 'info' : 'warn'}`}>
-                        {HAZARD_TEXT[h]}
-                      </span>
-                    ))}
-                    {s.destructive && (
-                      <label className="check" style={{ color: 'var(--danger)', fontWeight: 600 }}>
-                        <input type="checkbox" checked={p.allowed.includes(i)} onChange={(e) => app.plan.getState().setAllowed(i, e.target.checked)} data-testid={`allow-step-${i}`} />
-                        allow
-                      </label>
-                    )}
-                  </header>
-                  {s.reason && <div style={{ padding: '4px 10px', fontSize: 12 }} className="muted">{s.reason}</div>}
-                  <pre>{s.sql.join('\n')}</pre>
-                </div>
+                <PlanStepView
+                  key={i}
+                  step={s}
+                  extra={s.destructive && (
+                    <label className="check" style={{ color: 'var(--danger)', fontWeight: 600 }}>
+                      <input type="checkbox" checked={p.allowed.includes(i)} onChange={(e) => app.plan.getState().setAllowed(i, e.target.checked)} data-testid={`allow-step-${i}`} />
+                      allow
+                    </label>
+                  )}
+                />
               ))}
             </div>
           </section>

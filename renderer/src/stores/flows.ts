@@ -1,7 +1,7 @@
 /** Saved flows: the list, loading one into the editor, save (with the rename warning), remove, drop. */
 import { createStore } from 'zustand/vanilla';
 import { errorMessage, type ApiClient } from '../api/client';
-import type { DropResult, Flow, FlowInput, FlowSummary } from '../api/types';
+import type { DropResult, Flow, FlowInput, FlowSummary, PlanStep } from '../api/types';
 
 export interface EditorSeed {
   /** The saved name the editor opened (null: a new flow). Saving under another name is a rename. */
@@ -12,6 +12,13 @@ export interface EditorSeed {
   seq: number;
 }
 
+/** The drop dialog: the steps a drop would run (each with its SQL), before the user confirms. */
+export interface DropReview {
+  name: string;
+  steps: PlanStep[] | null;
+  error: string | null;
+}
+
 export interface FlowsState {
   list: FlowSummary[];
   loaded: boolean;
@@ -19,12 +26,17 @@ export interface FlowsState {
   editor: EditorSeed;
   dropping: string | null;
   lastDrop: DropResult | null;
+  dropReview: DropReview | null;
   load(): Promise<void>;
+  /** Open the drop dialog for a flow and load the steps a drop would run. */
+  reviewDrop(name: string): Promise<void>;
+  closeDropReview(): void;
   newFrom(from: { connectionId: string; schema: string; table: string }): void;
   edit(name: string): Promise<void>;
   save(flow: FlowInput, opts?: { removePrevious?: boolean; overwrite?: boolean }): Promise<{ flow: Flow; renamedFrom?: string; warnings: string[] }>;
   remove(name: string): Promise<void>;
-  drop(name: string): Promise<DropResult>;
+  /** Drop; `allowDestructive` after the user saw the destructive steps (the dialog's confirm). */
+  drop(name: string, opts?: { allowDestructive?: boolean }): Promise<DropResult>;
   summary(name: string): FlowSummary | undefined;
 }
 
@@ -36,6 +48,19 @@ export function createFlowsStore(api: ApiClient) {
     editor: { originalName: null, flow: null, seq: 0 },
     dropping: null,
     lastDrop: null,
+    dropReview: null,
+    async reviewDrop(name) {
+      set({ dropReview: { name, steps: null, error: null } });
+      try {
+        const r = await api.call('flows.dropPreview', { name });
+        if (get().dropReview?.name === name) set({ dropReview: { name, steps: r.steps, error: null } });
+      } catch (e) {
+        if (get().dropReview?.name === name) set({ dropReview: { name, steps: null, error: errorMessage(e) } });
+      }
+    },
+    closeDropReview() {
+      set({ dropReview: null });
+    },
     async load() {
       try {
         const list = await api.call('flows.list', {});
@@ -68,11 +93,11 @@ export function createFlowsStore(api: ApiClient) {
       await api.call('flows.remove', { name });
       await get().load();
     },
-    async drop(name) {
+    async drop(name, opts = {}) {
       set({ dropping: name });
       try {
-        const r = await api.call('flows.drop', { name });
-        set({ lastDrop: r });
+        const r = await api.call('flows.drop', { name, allowDestructive: opts.allowDestructive ?? false });
+        set({ lastDrop: r, dropReview: null });
         await get().load();
         return r;
       } finally {
