@@ -75,7 +75,7 @@ export const hazard = z.enum(['deletes-data', 'rewrites-table', 'exclusive-lock'
 export type Hazard = z.infer<typeof hazard>;
 
 export const planStepKind = z.enum([
-  'create-schema', 'create-extension', 'create-table', 'add-column', 'drop-column', 'alter-column-type',
+  'create-schema', 'create-extension', 'create-table', 'add-column', 'drop-column', 'rename-column', 'alter-column-type',
   'recreate-table', 'drop-table', 'create-index', 'recreate-index', 'drop-index',
   'attachment-setup', 'attachment-teardown', 'create-trigger', 'drop-trigger', 'state',
 ]);

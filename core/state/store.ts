@@ -13,6 +13,8 @@ export const FLOWS_TABLE = 'flows';
 /** A column of the target table as TableSync created it. */
 export interface StateColumn {
   name: string;
+  /** The source column it is filled from (recorded since renames are planned as renames; older state lacks it). */
+  sourceName?: string;
   type: string;
   nullable: boolean;
   keyPosition: number | null;

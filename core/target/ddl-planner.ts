@@ -36,9 +36,60 @@ function sameKey(actual: ActualTable, cols: TargetColumn[]): boolean {
   });
 }
 
+/** A column whose target name changed: `from` (as it is in the table) → `to` (as the flow says now). */
+export interface ColumnRename {
+  from: string;
+  to: string;
+}
+
+/**
+ * Which existing columns are renamed, not replaced: a desired column missing from the table whose
+ * source column was created under another name that is still in the table and wanted by no other
+ * column. The previous names come from the flow's state (`sourceName` of each column); state from
+ * before renames were recorded falls back on the source name (a column renamed away from the
+ * default). A swap of two names is not a rename (it stays drop + add, flagged destructive).
+ */
+export function findRenames(columns: TargetColumn[], actual: ActualTable, previous: { name: string; sourceName?: string }[]): ColumnRename[] {
+  const recorded = previous.some((c) => c.sourceName !== undefined);
+  const wanted = new Set(columns.map((c) => c.name));
+  const has = (n: string) => actual.columns.some((a) => a.name === n);
+  const out: ColumnRename[] = [];
+  for (const c of columns) {
+    if (has(c.name)) continue;
+    const from = recorded ? previous.find((s) => s.sourceName === c.sourceName)?.name : c.sourceName;
+    if (from === undefined || from === c.name || wanted.has(from) || !has(from) || out.some((r) => r.from === from)) continue;
+    out.push({ from, to: c.name });
+  }
+  return out;
+}
+
+/** The table as it will be after the renames (names only): what the rest of the planning compares with. */
+export function renamedTable(actual: ActualTable, renames: ColumnRename[]): ActualTable {
+  if (renames.length === 0) return actual;
+  const to = (n: string) => renames.find((r) => r.from === n)?.to ?? n;
+  return {
+    ...actual,
+    columns: actual.columns.map((a) => ({ ...a, name: to(a.name) })),
+    primaryKey: actual.primaryKey.map(to),
+    uniqueKeys: actual.uniqueKeys.map((u) => u.map(to)),
+  };
+}
+
+/** Read the table (or tracking table) under its post-rename names, before the renames ran (plan, diff): a projection the planner flattens. */
+export function renamedRelation(relSql: string, columnNames: string[], renames: ColumnRename[]): string {
+  if (renames.length === 0) return relSql;
+  const cols = columnNames.map((n) => {
+    const r = renames.find((x) => x.from === n);
+    return r ? `${quoteIdent(r.from)} AS ${quoteIdent(r.to)}` : quoteIdent(n);
+  });
+  return `(SELECT ${cols.join(', ')} FROM ${relSql})`;
+}
+
 /**
  * Plan the table DDL. `castable(from, to)` says whether `USING col::to` works for a type change;
- * `previous` is the table the flow created before when it moved (other schema or name).
+ * `previous` is the table the flow created before when it moved (other schema or name). `actual`
+ * is the table as it will be after `renames` (renamedTable), which come first: a rename keeps the
+ * data and rewrites nothing, and a type change of a renamed column then alters it under its new name.
  */
 export function planTableDdl(opts: {
   schema: string;
@@ -46,6 +97,7 @@ export function planTableDdl(opts: {
   columns: TargetColumn[];
   actual: ActualTable | undefined;
   previous?: { schema: string; table: string };
+  renames?: ColumnRename[];
   castable: (from: string, to: string) => boolean;
 }): DdlPlan {
   const { schema, table, columns, actual } = opts;
@@ -75,6 +127,15 @@ export function planTableDdl(opts: {
       hazards: ['deletes-data', 'rewrites-table', 'exclusive-lock'],
     });
     return { steps, freshTable: true, needsBackfill: false };
+  }
+  for (const r of opts.renames ?? []) {
+    steps.push({
+      kind: 'rename-column',
+      summary: `rename column ${quoteIdent(r.from)} to ${quoteIdent(r.to)}`,
+      sql: [`ALTER TABLE ${t} RENAME COLUMN ${quoteIdent(r.from)} TO ${quoteIdent(r.to)}`],
+      destructive: false,
+      hazards: ['exclusive-lock'],
+    });
   }
   let needsBackfill = false;
   for (const a of actual.columns) {

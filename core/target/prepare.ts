@@ -9,14 +9,14 @@ import type { PlanStep } from '../api/model';
 import { TableSyncError } from '../errors';
 import { qualifiedName, quoteIdent } from '../sql/ident';
 import {
-  createTrackingSql, dropTrackingSql, readFlowState, stateSchemaExists, stateSchemaSql, trackingPrimaryKeySql, trackingTableName,
+  createTrackingSql, dropTrackingSql, readFlowState, stateSchemaExists, stateSchemaSql, trackingMarkColumns, trackingPrimaryKeySql, trackingTableName,
   STATE_SCHEMA, type FlowSetupState, type FlowStateRow, type StateAttachment, type StateColumn, type StateVectorIndex,
 } from '../state/store';
 import { planAttachments } from './attachments';
 import { readActualTable, relationExists, type ActualTable } from './catalog';
-import { planNullability, planTableDdl } from './ddl-planner';
+import { findRenames, planNullability, planTableDdl, renamedRelation, renamedTable, type ColumnRename } from './ddl-planner';
 import type { SyncJob } from './job';
-import { castExists, desiredColumns, overrideSuggestion, probeTypes, vectorKind, type TargetColumn } from './target-columns';
+import { assertIdentifierFits, castExists, desiredColumns, overrideSuggestion, probeTypes, vectorKind, type TargetColumn } from './target-columns';
 import { createVectorIndexSql, dropVectorIndexSql, vectorIndexName } from './vector-index';
 import { supportsCopyIn } from './copy-in';
 import { serverEncoding } from './binary-scan';
@@ -50,6 +50,13 @@ export interface Prepared {
   targetEncoding: string;
   tableSql: string;
   trackingSql: string;
+  /**
+   * The table and the tracking table for reads BEFORE this apply's DDL ran (plan, scan, diff,
+   * samples), under the column names they will have after it: a projection that renames, when the
+   * flow renames columns (see ddl-planner's renamedRelation), else tableSql / trackingSql.
+   */
+  tableRead: string;
+  trackingRead: string;
   /** Every column's staging type equals its target type: COPY can go straight into the table. */
   directLoad: boolean;
   /** Our own column names beside the key columns (scan, changed and tracking tables). */
@@ -59,12 +66,14 @@ export interface Prepared {
   needsStateSchema: boolean;
 }
 
-const stateCols = (cols: TargetColumn[]): StateColumn[] => cols.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable, keyPosition: c.keyPosition }));
+const stateCols = (cols: TargetColumn[]): StateColumn[] => cols.map((c) => ({ name: c.name, sourceName: c.sourceName, type: c.type, nullable: c.nullable, keyPosition: c.keyPosition }));
 
 export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prepared> {
   const { target, source } = job;
   const blockers: Blocker[] = [];
   const warnings: string[] = [];
+  assertIdentifierFits(target.schema, 'target.schema');
+  assertIdentifierFits(target.table, 'target.table');
   const tableSql = qualifiedName(target.schema, target.table);
   const state = await readFlowState(client, job.flowName);
   const columns = desiredColumns({
@@ -118,7 +127,10 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
     c.isVector = vectorKind(c.type) !== undefined;
   }
 
-  const actual = await readActualTable(client, target.schema, target.table);
+  const actualNow = await readActualTable(client, target.schema, target.table);
+  /** The table as it will be after this flow's column renames (the same as actualNow when there are none). */
+  let actual = actualNow;
+  let renames: ColumnRename[] = [];
   if (actual && actual.kind !== 'r' && actual.kind !== 'p') {
     throw new TableSyncError('INCOMPATIBLE_TARGET', `target ${tableSql} is not a table`, { table: target.table });
   }
@@ -153,6 +165,10 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
     if (actual && !createdByFlow) {
       throw new TableSyncError('INCOMPATIBLE_TARGET', `target table ${tableSql} already exists and was not created by flow "${job.flowName}"; use managedBy "user" to sync into it, or choose another table`, { table: target.table });
     }
+    if (actual && createdByFlow) {
+      renames = findRenames(columns, actual, state.setup.columns);
+      actual = renamedTable(actual, renames);
+    }
     const castable = new Map<string, boolean>();
     if (actual) {
       for (const c of columns) {
@@ -165,7 +181,7 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
       preSteps.push({ kind: 'create-schema', summary: `create schema ${quoteIdent(target.schema)}`, sql: [`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(target.schema)}`], destructive: false, hazards: [] });
     }
     const prev = state?.setup.target.created ? { schema: state.setup.target.schema, table: state.setup.target.table } : undefined;
-    const ddl = planTableDdl({ schema: target.schema, table: target.table, columns, actual, ...(prev ? { previous: prev } : {}), castable: (f, t) => castable.get(`${f}\0${t}`) ?? true });
+    const ddl = planTableDdl({ schema: target.schema, table: target.table, columns, actual, renames, ...(prev ? { previous: prev } : {}), castable: (f, t) => castable.get(`${f}\0${t}`) ?? true });
     preSteps.push(...ddl.steps);
     freshTable = ddl.freshTable;
     needsBackfill = ddl.needsBackfill;
@@ -183,21 +199,36 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
   const keyColumns = columns.filter((c) => c.keyPosition !== null).sort((a, b) => a.keyPosition! - b.keyPosition!);
   const valueColumns = columns.filter((c) => c.keyPosition === null);
   const mode = source.mode;
-  const rowSpec = createHash('sha256').update(JSON.stringify({ mode, ordinal: source.ordinalColumn ?? null, cols: columns.map((c) => [c.name, c.sourceName, c.type, c.stagingType]) })).digest('hex').slice(0, 16);
+  const rowSpecOf = (name: (c: TargetColumn) => string) => createHash('sha256').update(JSON.stringify({ mode, ordinal: source.ordinalColumn ?? null, cols: columns.map((c) => [name(c), c.sourceName, c.type, c.stagingType]) })).digest('hex').slice(0, 16);
+  const rowSpec = rowSpecOf((c) => c.name);
+  // A rename changes no source value: tracking stays comparable across it (rowSpec as it read before the rename).
+  const rowSpecBeforeRenames = renames.length ? rowSpecOf((c) => renames.find((r) => r.to === c.name)?.from ?? c.name) : rowSpec;
+  const renamedKeys = renames.filter((r) => keyColumns.some((k) => k.name === r.to));
 
   // Tracking.
   const names = internalNames(keyColumns.map((k) => k.name));
   const trackingName = trackingTableName(job.flowName);
   const trackingSql = qualifiedName(STATE_SCHEMA, trackingName);
-  const trackedKey = state?.setup.tracking.keyColumns;
+  // Tracked key columns under the names they will have once the key columns' renames ran.
+  const trackedKey = state?.setup.tracking.keyColumns.map((k) => ({ ...k, name: renamedKeys.find((r) => r.from === k.name)?.to ?? k.name }));
   const ordinalType = source.mode === 'ordinal' ? source.ordinalType ?? 'text' : undefined;
   const sameTrackedKey = trackedKey !== undefined && trackedKey.length === keyColumns.length && trackedKey.every((k, i) => k.name === keyColumns[i]!.name && k.type === keyColumns[i]!.type);
   const trackedOrdinalType = state?.setup.tracking.ordinalType ?? 'text';
   const retypeOrdinal = ordinalType !== undefined && trackedOrdinalType !== ordinalType;
   const trackingTableExists = !needsStateSchema && (await relationExists(client, STATE_SCHEMA, trackingName));
   const sameTable = state?.setup.target.schema === target.schema && state?.setup.target.table === target.table;
-  const trackingExists = Boolean(state) && trackingTableExists && sameTrackedKey && sameTable && !freshTable;
-  const comparable = trackingExists && state!.setup.rowSpec === rowSpec && state!.setup.tracking.mode === mode && !needsBackfill && !retypeOrdinal;
+  // A renamed key column is renamed in the tracking table too, unless our own tracking column names would change with it (then tracking restarts).
+  const oldKeyNames = state?.setup.tracking.keyColumns.map((k) => k.name) ?? [];
+  const followRenames = renamedKeys.length === 0 || JSON.stringify(trackingMarkColumns(oldKeyNames)) === JSON.stringify(trackingMarkColumns(keyColumns.map((k) => k.name)));
+  const trackingExists = Boolean(state) && trackingTableExists && sameTrackedKey && sameTable && !freshTable && followRenames;
+  const comparable = trackingExists && (state!.setup.rowSpec === rowSpec || state!.setup.rowSpec === rowSpecBeforeRenames) && state!.setup.tracking.mode === mode && !needsBackfill && !retypeOrdinal;
+  const trackingMarks = trackingMarkColumns(keyColumns.map((k) => k.name));
+  const trackingRead = trackingExists ? renamedRelation(trackingSql, [...oldKeyNames, trackingMarks.ordinal, trackingMarks.fingerprint], renamedKeys) : trackingSql;
+  if (trackingExists) {
+    for (const r of renamedKeys) {
+      preSteps.push({ kind: 'state', summary: `rename key column ${quoteIdent(r.from)} to ${quoteIdent(r.to)} in the row tracking of flow "${job.flowName}"`, sql: [`ALTER TABLE ${trackingSql} RENAME COLUMN ${quoteIdent(r.from)} TO ${quoteIdent(r.to)}`], destructive: false, hazards: [] });
+    }
+  }
   if (trackingExists && !comparable) {
     warnings.push(`every row is re-checked this time (the flow's columns, types or change detection changed): "update" counts rows read again, and only those whose values differ are rewritten`);
   }
@@ -277,6 +308,8 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
     job, columns, keyColumns, valueColumns, actual, state, preSteps, postSteps, blockers, warnings, freshTable,
     trackingExists, comparable, newSetup, copyIn, targetEncoding, tableSql, trackingSql,
     directLoad: columns.every((c) => c.stagingType === c.type),
+    tableRead: actualNow ? renamedRelation(tableSql, actualNow.columns.map((c) => c.name), renames) : tableSql,
+    trackingRead,
     needsStateSchema,
     names,
     nullableOrdinal: mode === 'ordinal' && source.nullableOrdinal === true,

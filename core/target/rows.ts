@@ -93,8 +93,8 @@ export async function checkUnchanged(client: pg.ClientBase, p: Prepared): Promis
   const [a, [b, targetRows]] = await Promise.all([
     src.summary().catch(() => undefined),
     (async () => {
-      const summary = await trackingSummary(client, p.trackingSql, p.keyColumns.map((k) => k.name), scanMarks(p).map((m) => m.track));
-      const n = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n) : 0;
+      const summary = await trackingSummary(client, p.trackingRead, p.keyColumns.map((k) => k.name), scanMarks(p).map((m) => m.track));
+      const n = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead}`)).rows[0].n) : 0;
       return [summary, n] as const;
     })(),
   ]);
@@ -147,7 +147,7 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   const sKeys = keys.map((k) => `s.${k}`).join(', ');
   if (!p.trackingExists) {
     // Everything is an insert: the changed set is the scan itself (see changedRel), not a copy of it.
-    const foreign = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n) : 0;
+    const foreign = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead}`)).rows[0].n) : 0;
     return { insert: scanned, update: 0, delete: 0, unchanged: 0, foreign };
   } else {
     // Per mark: the ordinal, and for rows without one their fingerprint (NULL = NULL is no proof).
@@ -155,7 +155,7 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
     await client.query(
       `INSERT INTO ${CHANGED}
        SELECT ${sKeys}, ${scanMarks(p).map((m) => `s.${q(m.name)}`).join(', ')}, t.${q(p.keyColumns[0]!.name)} IS NOT NULL, row_number() OVER ()
-         FROM ${SCAN} s LEFT JOIN ${p.trackingSql} t ON ${keyEqCast(p, 't', 's')}
+         FROM ${SCAN} s LEFT JOIN ${p.trackingRead} t ON ${keyEqCast(p, 't', 's')}
         WHERE t.${q(p.keyColumns[0]!.name)} IS NULL OR ${cmp.includes(' OR ') ? `(${cmp})` : cmp}`,
     );
   }
@@ -165,14 +165,14 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   const upd = Number((c.rows[0] as { upd: string }).upd);
   // Every scanned key that is tracked matched one tracking row, so the tracked keys the scan lacks
   // (the deletes) are counted without another join over the whole table.
-  const trackedRows = async (where: string) => (p.trackingExists ? Number((await client.query(`SELECT count(*) AS n FROM ${p.trackingSql} t WHERE true${where}`)).rows[0].n) : 0);
+  const trackedRows = async (where: string) => (p.trackingExists ? Number((await client.query(`SELECT count(*) AS n FROM ${p.trackingRead} t WHERE true${where}`)).rows[0].n) : 0);
   const trackedCount = await trackedRows('');
   // (Folded keys, see mergeStage, can make two scanned keys match one tracked key: never below 0.)
   const del = p.trackingExists ? Math.max(0, trackedCount - (scanned - ins)) : 0;
   let foreign = 0;
   if (p.actual !== undefined && !p.freshTable) {
     // Tracked rows are rows of the table (the flow writes both in one transaction), so the rest is foreign.
-    const all = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableSql}`)).rows[0].n);
+    const all = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead}`)).rows[0].n);
     foreign = Math.max(0, all - trackedCount);
   }
   return { insert: ins, update: upd, delete: del, unchanged: scanned - ins - upd, foreign };
@@ -201,7 +201,7 @@ export async function diffDigest(client: pg.ClientBase, p: Prepared, rows: RowCo
   const c = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(c::text, 0)::numeric), 0)::text AS h FROM ${changedRel(p)} c`);
   parts.push(`${c.rows[0].n}:${c.rows[0].h}`);
   if (p.trackingExists && rows.delete > 0) {
-    const d = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS h FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})`);
+    const d = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(t::text, 0)::numeric), 0)::text AS h FROM ${p.trackingRead} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')})`);
     parts.push(`${d.rows[0].n}:${d.rows[0].h}`);
   }
   return parts.join('/');
@@ -219,7 +219,7 @@ export async function targetRows(client: pg.ClientBase, p: Prepared, keys: Row[]
   const cols = p.actual.columns.map((c) => `x.${q(c.name)}::text AS ${q(c.name)}`).join(', ');
   const keyArrays = p.keyColumns.map((_, i) => keys.map((k) => k[i] ?? null));
   const { rows } = await client.query(
-    `SELECT ${cols} FROM ${p.tableSql} x JOIN unnest(${p.keyColumns.map((k, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${p.keyColumns.map((_, i) => `k${i}`).join(', ')})
+    `SELECT ${cols} FROM ${p.tableRead} x JOIN unnest(${p.keyColumns.map((k, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${p.keyColumns.map((_, i) => `k${i}`).join(', ')})
        ON ${p.keyColumns.map((k, i) => `x.${q(k.name)} = u.k${i}::${k.type}`).join(' AND ')}`,
     keyArrays,
   );
@@ -262,7 +262,7 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
   }
   if (p.trackingExists && counts.delete > 0) {
     const tk = p.keyColumns.map((k) => `t.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
-    const del = (await client.query(`SELECT ${tk} FROM ${p.trackingSql} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')}) LIMIT ${SAMPLE}`)).rows as Record<string, string | null>[];
+    const del = (await client.query(`SELECT ${tk} FROM ${p.trackingRead} t WHERE NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 't', 's')}) LIMIT ${SAMPLE}`)).rows as Record<string, string | null>[];
     const b = await targetRows(client, p, del.map(toKey));
     for (const r of del) {
       const bb = find(b, toKey(r));
@@ -272,8 +272,8 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
   if (p.actual && !p.freshTable && counts.foreign > 0) {
     const cols = p.actual.columns.map((c) => `x.${q(c.name)}::text AS ${q(c.name)}`).join(', ');
     const foreign = p.trackingExists
-      ? (await client.query(`SELECT ${cols} FROM ${p.tableSql} x WHERE NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keyEq(p, 't', 'x')}) LIMIT 3`)).rows
-      : (await client.query(`SELECT ${cols} FROM ${p.tableSql} x LIMIT 3`)).rows;
+      ? (await client.query(`SELECT ${cols} FROM ${p.tableRead} x WHERE NOT EXISTS (SELECT 1 FROM ${p.trackingRead} t WHERE ${keyEq(p, 't', 'x')}) LIMIT 3`)).rows
+      : (await client.query(`SELECT ${cols} FROM ${p.tableRead} x LIMIT 3`)).rows;
     for (const r of foreign as Record<string, string | null>[]) samples.push({ op: 'foreign', key: keyObj(p, r), before: r });
   }
   return samples;

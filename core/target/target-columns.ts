@@ -8,6 +8,19 @@ import type pg from 'pg';
 import type { ColumnInfo } from '../api/model';
 import type { ColumnOverride } from '../flow/schema';
 import { TableSyncError } from '../errors';
+import { identifierByteLength, MAX_IDENTIFIER_BYTES } from '../sql/ident';
+
+/**
+ * A name TableSync will create must fit PostgreSQL's 63 bytes: a longer one is cut short by the
+ * server, so the table would get another name than the flow says and the next plan would not find
+ * it (a column renamed to 64 bytes used to apply once and then plan drop + add forever). Refused.
+ */
+export function assertIdentifierFits(name: string, what: string): void {
+  const bytes = identifierByteLength(name);
+  if (bytes > MAX_IDENTIFIER_BYTES) {
+    throw new TableSyncError('INVALID_INPUT', `${what}: the name "${name}" is ${bytes} bytes long; PostgreSQL names are at most ${MAX_IDENTIFIER_BYTES} bytes (longer ones are cut short), so choose a shorter name`, { name, bytes });
+  }
+}
 
 export interface TargetColumn {
   name: string;
@@ -127,6 +140,7 @@ export function desiredColumns(input: TargetColumnsInput): TargetColumn[] {
       category: c.category,
     };
   });
+  for (const c of cols) assertIdentifierFits(c.name, overrides[c.sourceName]?.name !== undefined ? `target.columns."${c.sourceName}".name` : `column "${c.sourceName}"`);
   const seen = new Set<string>();
   for (const c of cols) {
     if (seen.has(c.name)) throw new TableSyncError('INVALID_INPUT', `target column "${c.name}" appears twice (check target.columns renames)`, { column: c.name });

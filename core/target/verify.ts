@@ -108,7 +108,7 @@ const bucketOf = (T: Terms, side: 'src' | 'tgt') => `(hash_record_extended(ROW($
 const kc = (i: number) => `k${i + 1}`;
 
 /** The target's rows this flow tracks (`x` the table, `t` the tracking). */
-const trackedFrom = (p: Prepared) => `FROM ${p.tableSql} x JOIN ${p.trackingSql} t ON ${keyEq(p, 'x', 't')}`;
+const trackedFrom = (p: Prepared) => `FROM ${p.tableRead} x JOIN ${p.trackingRead} t ON ${keyEq(p, 'x', 't')}`;
 
 /** Refuse what cannot be compared: a flow never applied, a target that does not have the flow's shape yet. */
 function assertVerifiable(p: Prepared): VerifyReads {
@@ -148,7 +148,7 @@ async function compareOn(client: pg.ClientBase, p: Prepared, T: Terms, reads: Ve
   const sig = signal ? { signal } : {};
   const [s1, t1] = await Promise.all([
     reads.query(`count(*) AS n, coalesce(bit_xor(${rowHash(T, 'src')}), 0)::text AS x`, sig),
-    client.query(`SELECT count(*) AS n, coalesce(bit_xor(${rowHash(T, 'tgt')}), 0)::text AS x FROM ${p.tableSql} x`),
+    client.query(`SELECT count(*) AS n, coalesce(bit_xor(${rowHash(T, 'tgt')}), 0)::text AS x FROM ${p.tableRead} x`),
   ]);
   const src = s1[0]!;
   const tgt = t1.rows[0] as { n: string; x: string };
@@ -188,7 +188,7 @@ async function compareOn(client: pg.ClientBase, p: Prepared, T: Terms, reads: Ve
   // A source key the target holds in a row this flow did not write: not ours to judge (left alone).
   await client.query(
     `UPDATE ${DRIFT} d SET kind = 'not-owned'
-      WHERE kind = 'missing' AND EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${T.keys.map((t, i) => `${t.tgt} = d.${kc(i)}`).join(' AND ')})`,
+      WHERE kind = 'missing' AND EXISTS (SELECT 1 FROM ${p.tableRead} x WHERE ${T.keys.map((t, i) => `${t.tgt} = d.${kc(i)}`).join(' AND ')})`,
   );
   return { sourceRows, targetRows, method: 'buckets', buckets };
 }
@@ -316,7 +316,7 @@ export async function repairDrift(client: pg.ClientBase, p: Prepared, diff: RowC
        SELECT s.*, true, (SELECT coalesce(max(${q(p.names.rn)}), 0) FROM ${CHANGED}) + row_number() OVER ()
          FROM ${SCAN} s JOIN ${DRIFT} d ON ${match}
         WHERE d.kind IN ('changed', 'missing')
-          AND EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keyEqCast(p, 't', 's')})
+          AND EXISTS (SELECT 1 FROM ${p.trackingRead} t WHERE ${keyEqCast(p, 't', 's')})
           AND NOT EXISTS (SELECT 1 FROM ${CHANGED} c WHERE ${keyEq(p, 'c', 's')})
        RETURNING 1)
      SELECT count(*) AS n FROM added`,
