@@ -94,7 +94,7 @@ export async function checkUnchanged(client: pg.ClientBase, p: Prepared): Promis
     src.summary().catch(() => undefined),
     (async () => {
       const summary = await trackingSummary(client, p.trackingRead, p.keyColumns.map((k) => k.name), scanMarks(p).map((m) => m.track));
-      const n = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead}`)).rows[0].n) : 0;
+      const n = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead} x`)).rows[0].n) : 0;
       return [summary, n] as const;
     })(),
   ]);
@@ -147,7 +147,7 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   const sKeys = keys.map((k) => `s.${k}`).join(', ');
   if (!p.trackingExists) {
     // Everything is an insert: the changed set is the scan itself (see changedRel), not a copy of it.
-    const foreign = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead}`)).rows[0].n) : 0;
+    const foreign = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead} x`)).rows[0].n) : 0;
     return { insert: scanned, update: 0, delete: 0, unchanged: 0, foreign };
   } else {
     // Per mark: the ordinal, and for rows without one their fingerprint (NULL = NULL is no proof).
@@ -172,7 +172,7 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   let foreign = 0;
   if (p.actual !== undefined && !p.freshTable) {
     // Tracked rows are rows of the table (the flow writes both in one transaction), so the rest is foreign.
-    const all = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead}`)).rows[0].n);
+    const all = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead} x`)).rows[0].n);
     foreign = Math.max(0, all - trackedCount);
   }
   return { insert: ins, update: upd, delete: del, unchanged: scanned - ins - upd, foreign };
