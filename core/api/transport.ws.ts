@@ -134,6 +134,13 @@ export async function startWsServer(opts: WsServerOptions): Promise<RunningWsSer
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'Method not allowed.\n');
     const u = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     const withToken = tokenOk(u.searchParams.get('token'));
+    // The page asks this when its WebSocket is refused (a browser cannot see the 403 of an upgrade),
+    // so it can say "open the URL that was printed" instead of reconnecting forever.
+    if (u.pathname === '/api/token') {
+      res.writeHead(withToken ? 204 : 403, { ...securityHeaders(), 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
     if (!withToken && !cookieOk(req)) {
       return refuse(res, 403, 'Forbidden: open the URL that `tablesync serve` printed (it carries the access token).\n');
     }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { useApp, useS } from './app-context';
 import type { LinkState } from './api/client';
+import { REFUSED_MESSAGE } from './api/transport.ws';
 import { useShortcut } from './lib/shortcuts';
 import { fmtMs } from './lib/format';
 import { Explorer } from './components/Explorer';
@@ -146,7 +147,7 @@ export function App() {
           <div className="alert warn link-banner" role="alert" data-testid="link-banner">
             {link === 'reconnecting'
               ? 'Lost the connection to TableSync. Reconnecting… (what you do meanwhile is sent once it is back)'
-              : 'TableSync refused this window. Open the URL that `tablesync serve` printed.'}
+              : REFUSED_MESSAGE}
           </div>
         )}
       </div>

@@ -101,6 +101,15 @@ describe('WebSocket transport', () => {
     expect((await get(`/?token=${server.token}`, { host: `evil.example:${server.port}` })).status).toBe(403);
   });
 
+  it('answers whether a token is right, so a refused page can say so (a browser cannot see a 403 upgrade)', async () => {
+    expect((await get(`/api/token?token=${server.token}`)).status).toBe(204);
+    expect((await get('/api/token?token=AAAA')).status).toBe(403);
+    const page = await get(`/?token=${server.token}`);
+    const cookie = String(page.headers['set-cookie']).split(';')[0]!;
+    // the asset cookie opens the page again, but it is not the token
+    expect((await get('/api/token', { cookie })).status).toBe(403);
+  });
+
   it('refuses a WebSocket without the token, with a wrong one, or from another Origin', async () => {
     expect(await connect('')).toBe(403);
     expect(await connect('?token=AAAA')).toBe(403);

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, WebSocket as WsClient, type WebSocket as ServerSocket } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { ApiCallError, clientOver, type LinkState } from '../../renderer/src/api/client';
-import { wsTransport } from '../../renderer/src/api/transport.ws';
+import { REFUSED_MESSAGE, wsTransport } from '../../renderer/src/api/transport.ws';
 
 let wss: WebSocketServer | undefined;
 afterEach(async () => {
@@ -76,5 +76,42 @@ describe('WebSocket transport', () => {
     await expect(later).resolves.toEqual([]);
     expect(states).toContain('reconnecting');
     expect(states.at(-1)).toBe('open');
+  });
+
+  it('a page opened without its token says so at once, instead of reconnecting forever', async () => {
+    const url = await server(() => {});
+    const states: LinkState[] = [];
+    const t = wsTransport({ url: url.replace('?token=t', ''), WebSocketImpl: WsClient as unknown as typeof WebSocket });
+    t.onLinkState!((s) => states.push(s));
+    await expect(clientOver(t).call('connections.list', {})).rejects.toMatchObject({ code: 'CONNECTION_FAILED', message: REFUSED_MESSAGE });
+    expect(states.at(-1)).toBe('closed');
+    expect(REFUSED_MESSAGE).toContain('open the URL that `tablesync serve` printed');
+    expect(wss!.clients.size).toBe(0);
+  });
+
+  it('a refused token (a 403 upgrade, which a browser cannot see) is asked about once and reported', async () => {
+    wss = new WebSocketServer({ port: 0, host: '127.0.0.1', verifyClient: (_info, cb) => cb(false, 403) });
+    await new Promise((r) => wss!.once('listening', r));
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/api?token=stale`;
+    const asked: string[] = [];
+    const states: LinkState[] = [];
+    const t = wsTransport({ url, WebSocketImpl: WsClient as unknown as typeof WebSocket, minDelay: 10, checkToken: async (tok) => { asked.push(tok); return false; } });
+    t.onLinkState!((s) => states.push(s));
+    await until(() => states.at(-1) === 'closed');
+    expect(asked).toEqual(['stale']);
+    await expect(clientOver(t).call('connections.list', {})).rejects.toMatchObject({ message: REFUSED_MESSAGE });
+  });
+
+  it('a server that cannot be asked is retried as a lost connection', async () => {
+    wss = new WebSocketServer({ port: 0, host: '127.0.0.1', verifyClient: (_info, cb) => cb(false, 503) });
+    await new Promise((r) => wss!.once('listening', r));
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/api?token=t`;
+    const states: LinkState[] = [];
+    let tries = 0;
+    const t = wsTransport({ url, WebSocketImpl: WsClient as unknown as typeof WebSocket, minDelay: 10, maxDelay: 20, checkToken: async () => { tries++; return undefined; } });
+    t.onLinkState!((s) => states.push(s));
+    await until(() => states.filter((s) => s === 'reconnecting').length >= 2);
+    expect(tries).toBe(1);
+    expect(states).not.toContain('closed');
   });
 });

@@ -21,6 +21,35 @@ export interface WsTransportOptions {
   maxDelay?: number;
   /** Injected for tests (node has a global WebSocket since 22; jsdom-free tests pass a fake). */
   WebSocketImpl?: typeof WebSocket;
+  /**
+   * Asks the server whether the token is right (`GET /api/token?token=…`: 204 or 403). A browser
+   * shows a refused WebSocket upgrade as a plain failure, so without it a page opened without its
+   * token (or with an old one) would say "Reconnecting…" forever. Injected for tests.
+   */
+  checkToken?: (token: string) => Promise<boolean | undefined>;
+}
+
+/** What a window refused by the server is told: the server's own words. */
+export const REFUSED_MESSAGE = 'This address has no valid access token: open the URL that `tablesync serve` printed (it carries the token).';
+
+function tokenOf(url: string): string {
+  try {
+    return new URL(url).searchParams.get('token') ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/** Default token check: same origin as the page; undefined when the server cannot be asked. */
+async function checkTokenOverHttp(token: string): Promise<boolean | undefined> {
+  try {
+    const r = await fetch(`/api/token?token=${encodeURIComponent(token)}`);
+    if (r.status === 204) return true;
+    if (r.status === 403) return false;
+    return undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The parts of `window.location` used here (typed locally so node-side tests type-check this file). */
@@ -41,6 +70,9 @@ export function wsTransport(opts: WsTransportOptions = {}): Transport {
   let nextId = 1;
   let attempt = 0;
   let state: LinkState = 'connecting';
+  let everOpened = false;
+  const token = tokenOf(url);
+  const checkToken = opts.checkToken ?? checkTokenOverHttp;
   const inFlight = new Map<number, Pending>();
   const eventSubs = new Set<(events: ApiEvent[]) => void>();
   const stateSubs = new Set<(s: LinkState) => void>();
@@ -55,6 +87,7 @@ export function wsTransport(opts: WsTransportOptions = {}): Transport {
     ws = sock;
     sock.onopen = () => {
       attempt = 0;
+      everOpened = true;
       setState('open');
       for (const p of inFlight.values()) {
         if (!p.sent) {
@@ -87,19 +120,33 @@ export function wsTransport(opts: WsTransportOptions = {}): Transport {
       if (ws !== sock) return;
       // The server refuses a bad token with a policy close: retrying cannot help.
       if (ev.code === 1008 || ev.code === 4401 || ev.code === 4403) {
-        failInFlight('The server refused this window (token or origin); reopen the URL the server printed.');
-        setState('closed');
+        refuse();
         return;
       }
       failInFlight('The connection to TableSync was lost while this call was running.');
       setState('reconnecting');
-      const delay = Math.min(maxDelay, minDelay * 2 ** attempt) * (0.75 + Math.random() * 0.5);
-      attempt += 1;
-      setTimeout(connect, delay);
+      const retry = () => {
+        const delay = Math.min(maxDelay, minDelay * 2 ** attempt) * (0.75 + Math.random() * 0.5);
+        attempt += 1;
+        setTimeout(connect, delay);
+      };
+      // Never got in: ask the server whether the token is the problem (a refused upgrade looks like
+      // any other failure from here); a server that cannot be asked is retried as usual.
+      if (!everOpened && attempt === 0) {
+        void checkToken(token).then((ok) => (ok === false ? refuse() : retry()));
+      } else retry();
     };
     sock.onerror = () => {
       /* onclose follows and decides */
     };
+  };
+
+  const refuse = () => {
+    for (const [id, p] of inFlight) {
+      inFlight.delete(id);
+      p.resolve({ ok: false, error: { code: 'CONNECTION_FAILED', message: REFUSED_MESSAGE } });
+    }
+    setState('closed');
   };
 
   const failInFlight = (message: string) => {
@@ -110,13 +157,19 @@ export function wsTransport(opts: WsTransportOptions = {}): Transport {
     }
   };
 
-  connect();
+  // A page opened without a token cannot get in: say so at once instead of trying.
+  if (token) connect();
+  else queueMicrotask(refuse);
 
   return {
     request(method, input) {
       const id = nextId++;
       const frame = JSON.stringify({ id, method, input });
       return new Promise((resolve) => {
+        if (state === 'closed') {
+          resolve({ ok: false, error: { code: 'CONNECTION_FAILED', message: REFUSED_MESSAGE } });
+          return;
+        }
         const open = !!ws && ws.readyState === Impl.OPEN;
         inFlight.set(id, { resolve, frame, sent: open });
         if (open) ws!.send(frame);
