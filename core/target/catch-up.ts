@@ -27,7 +27,6 @@ import type pg from 'pg';
 import type { CatchUpInfo } from '../api/model';
 import { TableSyncError } from '../errors';
 import { quoteIdent } from '../sql/ident';
-import { TRACK_ORDINAL } from '../state/store';
 import { applyOn } from './apply';
 import { prepareKeySync, type KeySync, type KeyOutcome } from './key-batch';
 import type { Prepared } from './prepare';
@@ -99,7 +98,7 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
   };
   checkAbort();
   const ordType = p.newSetup.tracking.ordinalType ?? job.source.ordinalType ?? 'text';
-  const tOrd = `t.${quoteIdent(TRACK_ORDINAL)}`;
+  const tOrd = `t.${quoteIdent(p.names.trackOrdinal)}`;
   const keyCols = p.keyColumns.map((k) => `t.${quoteIdent(k.name)}::text`).join(', ');
 
   // The window's lower bound and the tracked rows inside it, in the source's text settings.

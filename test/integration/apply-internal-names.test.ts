@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFlow, planFlow, prepareKeySync, syncKeys } from '../../core/target';
+import { applyFlow, catchUpOn, planFlow, prepareKeySync, syncKeys } from '../../core/target';
 import { jobFromFlow } from '../../core/target/flow-job';
 import { rowsOf, sourceAndTarget, type Pair } from './target-fixture';
 
@@ -47,6 +47,17 @@ describe('source columns named like our internal columns', () => {
       }
       await same('s', table);
       expect((await planFlow(flow())).rows).toMatchObject({ insert: 0, delete: 0 });
+      // the live catch-up (an ordinal window where there is an ordinal)
+      await t.src.sql(`UPDATE s SET "__tablesync_rn" = "__tablesync_rn" || 'cu', "__tablesync_null_fp" = now() WHERE "__tablesync_mark" = 6`);
+      const cctx = flow();
+      const cc = await cctx.targetPool.connect();
+      try {
+        const r = await catchUpOn(cc, await jobFromFlow(cctx));
+        expect(r.mode).toBe(mode === 'ordinal' ? 'window' : 'full');
+      } finally {
+        cc.release();
+      }
+      await same('s', table);
       // put the source back for the other mode
       await t.src.sql(`INSERT INTO s VALUES (2, 4, 2, 't2', 'r2', 'f2', NULL, 'p', 'i')`);
     });
