@@ -210,8 +210,11 @@ export const verifyResult = z.object({
   notOwned: z.array(verifyRow),
   /** True when a list holds fewer rows than its count says (lists are capped). */
   truncated: z.boolean(),
-  /** How it was decided: one summary per side, or per-bucket summaries and then the keys of differing buckets. */
-  method: z.enum(['summary', 'buckets']),
+  /**
+   * How it was decided: one summary per side; per-bucket summaries and then the keys of differing
+   * buckets; or every row's hash (a column whose type only the target has: its text is sent over).
+   */
+  method: z.enum(['summary', 'buckets', 'rows']),
   buckets: z.object({ total: z.number().int(), differing: z.number().int() }).optional(),
   /** Columns left out of the comparison, and why. */
   unverifiedColumns: z.array(z.object({ column: z.string(), reason: z.string() })),

@@ -59,6 +59,11 @@ interface Term {
   tgt: string;
   /** Hash the typed value (its hash is exactly its text identity), else its text. */
   typed: boolean;
+  /**
+   * Source text into a type only the target has: the source cannot print what the target would
+   * store, so the source's text travels to the target and is cast there, as apply casts it.
+   */
+  shipped?: boolean;
 }
 
 interface Terms {
@@ -91,6 +96,8 @@ async function buildTerms(client: pg.ClientBase, p: Prepared, reads: VerifyReads
       all.push({ col: c, ctype: c.type, src: s, tgt: t, typed: TYPED_HASH.test(c.type) });
     } else if (await reads.castable(c.sourceType, c.type)) {
       all.push({ col: c, ctype: c.type, src: `${s}::${c.type}`, tgt: t, typed: TYPED_HASH.test(c.type) });
+    } else if (c.stagingType === 'text' && c.keyPosition === null) {
+      all.push({ col: c, ctype: c.type, src: `${s}::text`, tgt: t, typed: false, shipped: true });
     } else if ((await castExists(client, c.type, c.stagingType)) === undefined) {
       // The target's value cast back to the source's type, printed, against the source's own text.
       all.push({ col: c, ctype: c.stagingType, src: c.stagingType === 'text' ? `${s}::text` : s, tgt: `${t}::${c.stagingType}`, typed: false });
@@ -103,11 +110,17 @@ async function buildTerms(client: pg.ClientBase, p: Prepared, reads: VerifyReads
   return { all, keys: all.filter((t) => t.col.keyPosition !== null).sort((a, b) => a.col.keyPosition! - b.col.keyPosition!), unverified };
 }
 
-const rowHash = (T: Terms, side: 'src' | 'tgt') => `hash_record_extended(ROW(${T.all.map((t) => hashTerm(t, side)).join(', ')}), 0)`;
+/** Hash of the columns each side can print itself (all of them unless some are shipped). */
+const partHash = (T: Terms, side: 'src' | 'tgt') => `hash_record_extended(ROW(${T.all.filter((t) => !t.shipped).map((t) => hashTerm(t, side)).join(', ')}), 0)`;
+const shippedOf = (T: Terms) => T.all.filter((t) => t.shipped);
+/** The row hash. With shipped columns only the target can compute it (the source sends partHash and their text). */
+const rowHash = (T: Terms, side: 'src' | 'tgt') =>
+  shippedOf(T).length === 0 ? partHash(T, side) : `hash_record_extended(ROW(${partHash(T, side)}, ${shippedOf(T).map((t) => hashTerm(t, 'tgt')).join(', ')}), 0)`;
+const VRAW = 'pg_temp._tablesync_vraw';
 const bucketOf = (T: Terms, side: 'src' | 'tgt') => `(hash_record_extended(ROW(${T.keys.map((t) => hashTerm(t, side)).join(', ')}), 1) & ${VERIFY_BUCKETS - 1})::int`;
 const kc = (i: number) => `k${i + 1}`;
 
-/** The target's rows this flow tracks (`x` the table, `t` the tracking). */
+/** The target's rows this flow tracks (`x` the table, `t` the tracking): step 2 with many untracked rows. */
 const trackedFrom = (p: Prepared) => `FROM ${p.tableRead} x JOIN ${p.trackingRead} t ON ${keyEq(p, 'x', 't')}`;
 
 /** Refuse what cannot be compared: a flow never applied, a target that does not have the flow's shape yet. */
@@ -134,6 +147,8 @@ async function createVerifyTables(client: pg.ClientBase, T: Terms): Promise<void
   await client.query(`CREATE TEMP TABLE ${VSRC.slice(8)} (${keys}, h int8) ON COMMIT DROP`);
   await client.query(`CREATE TEMP TABLE ${VTGT.slice(8)} (${keys}, h int8) ON COMMIT DROP`);
   await client.query(`CREATE TEMP TABLE ${DRIFT.slice(8)} (${keys}, kind text) ON COMMIT DROP`);
+  const shipped = shippedOf(T);
+  if (shipped.length) await client.query(`CREATE TEMP TABLE ${VRAW.slice(8)} (${keys}, hp int8, ${shipped.map((_, i) => `s${i + 1} text`).join(', ')}) ON COMMIT DROP`);
 }
 
 interface Comparison {
@@ -146,6 +161,7 @@ interface Comparison {
 /** Steps 1–3; leaves the drift table filled (empty when equal). */
 async function compareOn(client: pg.ClientBase, p: Prepared, T: Terms, reads: VerifyReads, signal?: AbortSignal): Promise<Comparison> {
   const sig = signal ? { signal } : {};
+  if (shippedOf(T).length) return compareShipped(client, p, T, reads, sig);
   const [s1, t1] = await Promise.all([
     reads.query(`count(*) AS n, coalesce(bit_xor(${rowHash(T, 'src')}), 0)::text AS x`, sig),
     client.query(`SELECT count(*) AS n, coalesce(bit_xor(${rowHash(T, 'tgt')}), 0)::text AS x FROM ${p.tableRead} x`),
@@ -157,9 +173,15 @@ async function compareOn(client: pg.ClientBase, p: Prepared, T: Terms, reads: Ve
   if (src.n === tgt.n && src.x === tgt.x) return { sourceRows, targetRows, method: 'summary' };
 
   const bucketSql = (side: 'src' | 'tgt') => `${bucketOf(T, side)} AS b, count(*) AS n, bit_xor(${rowHash(T, side)})::text AS x`;
+  // The target's buckets should hold only the rows this flow tracks. Joining the tracking table
+  // costs a hash join over the whole table; when (nearly) every row is tracked, the whole table is
+  // grouped instead, and the few buckets an untracked row lands in are compared by key in step 3
+  // (where only tracked rows count), which is exact either way.
+  const tracked = Number((await client.query(`SELECT count(*) AS n FROM ${p.trackingRead}`)).rows[0].n);
+  const fewForeign = targetRows - tracked <= VERIFY_BUCKETS / 8;
   const [s2, t2] = await Promise.all([
     reads.query(bucketSql('src'), { groupBy: '1', ...sig }),
-    client.query(`SELECT ${bucketSql('tgt')} ${trackedFrom(p)} GROUP BY 1`),
+    groupedOnTarget(client, `SELECT ${bucketSql('tgt')} ${fewForeign ? `FROM ${p.tableRead} x` : trackedFrom(p)} GROUP BY 1`),
   ]);
   const fold = (rows: Record<string, string | null>[]) => new Map(rows.map((r) => [Number(r.b), `${r.n}:${r.x}`]));
   const a = fold(s2);
@@ -175,9 +197,41 @@ async function compareOn(client: pg.ClientBase, p: Prepared, T: Terms, reads: Ve
     client, VSRC, [...T.keys.map((t, i) => ({ name: kc(i), type: t.ctype })), { name: 'h', type: 'int8' }],
     reads.copy(srcCols, { ...(only ? { where: `${bucketOf(T, 'src')} = ANY(${only})` } : {}), ...sig }), p.copyIn,
   );
+  // Only the rows of the differing buckets probe the tracking table (by its primary key).
   await client.query(
-    `INSERT INTO ${VTGT} SELECT ${T.keys.map((t) => t.tgt).join(', ')}, ${rowHash(T, 'tgt')} ${trackedFrom(p)}${only ? ` WHERE ${bucketOf(T, 'tgt')} = ANY(${only})` : ''}`,
+    `INSERT INTO ${VTGT} SELECT ${T.keys.map((t) => t.tgt).join(', ')}, ${rowHash(T, 'tgt')} FROM ${p.tableRead} x
+      WHERE ${only ? `${bucketOf(T, 'tgt')} = ANY(${only}) AND ` : ''}EXISTS (SELECT 1 FROM ${p.trackingRead} t WHERE ${keyEq(p, 'x', 't')})`,
   );
+  await fillDrift(client, p, T);
+  return { sourceRows, targetRows, method: 'buckets', buckets };
+}
+
+/**
+ * Shipped columns: every source row's key, partial hash and the text of the shipped columns go to
+ * the target, which finishes the hash the way it stores the values. Costs moving those columns.
+ */
+async function compareShipped(client: pg.ClientBase, p: Prepared, T: Terms, reads: VerifyReads, sig: { signal?: AbortSignal }): Promise<Comparison> {
+  const shipped = shippedOf(T);
+  const srcCols = [...T.keys.map((t, i) => `${t.src} AS ${kc(i)}`), `${partHash(T, 'src')} AS hp`, ...shipped.map((t, i) => `${t.src} AS s${i + 1}`)].join(', ');
+  const sourceRows = await loadCopyText(
+    client, VRAW, [...T.keys.map((t, i) => ({ name: kc(i), type: t.ctype })), { name: 'hp', type: 'int8' }, ...shipped.map((_, i) => ({ name: `s${i + 1}`, type: 'text' }))],
+    reads.copy(srcCols, sig), p.copyIn,
+  );
+  const ks = T.keys.map((_, i) => kc(i));
+  await client.query(
+    `INSERT INTO ${VSRC} SELECT ${ks.join(', ')}, hash_record_extended(ROW(hp, ${shipped.map((t, i) => `(s${i + 1}::${t.ctype})::text COLLATE "C"`).join(', ')}), 0) FROM ${VRAW}`,
+  );
+  await client.query(
+    `INSERT INTO ${VTGT} SELECT ${T.keys.map((t) => t.tgt).join(', ')}, ${rowHash(T, 'tgt')} FROM ${p.tableRead} x
+      WHERE EXISTS (SELECT 1 FROM ${p.trackingRead} t WHERE ${keyEq(p, 'x', 't')})`,
+  );
+  const targetRows = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead}`)).rows[0].n);
+  await fillDrift(client, p, T);
+  return { sourceRows, targetRows, method: 'rows' };
+}
+
+/** The drift table from the FULL JOIN of the two sides' (key, hash) tables. */
+async function fillDrift(client: pg.ClientBase, p: Prepared, T: Terms): Promise<void> {
   const ks = T.keys.map((_, i) => kc(i));
   await client.query(
     `INSERT INTO ${DRIFT}
@@ -190,7 +244,16 @@ async function compareOn(client: pg.ClientBase, p: Prepared, T: Terms, reads: Ve
     `UPDATE ${DRIFT} d SET kind = 'not-owned'
       WHERE kind = 'missing' AND EXISTS (SELECT 1 FROM ${p.tableRead} x WHERE ${T.keys.map((t, i) => `${t.tgt} = d.${kc(i)}`).join(' AND ')})`,
   );
-  return { sourceRows, targetRows, method: 'buckets', buckets };
+}
+
+/** A GROUP BY of a few thousand hash buckets, hashed rather than sorted (see VerifyReads.query). */
+async function groupedOnTarget(client: pg.ClientBase, sql: string): Promise<pg.QueryResult> {
+  await client.query('SET LOCAL enable_sort = off');
+  try {
+    return await client.query(sql);
+  } finally {
+    await client.query('SET LOCAL enable_sort = on');
+  }
 }
 
 type Kind = 'changed' | 'missing' | 'extra' | 'not-owned';
@@ -273,6 +336,7 @@ export async function verifyOn(client: pg.ClientBase, job: SyncJob, opts: { sign
     const extra = await list('extra', { before: true, after: false });
     const notOwned = await list('not-owned', { before: false, after: false });
     const warnings: string[] = [];
+    if (shippedOf(T).length) warnings.push(`compared row by row: ${shippedOf(T).map((t) => `column "${t.col.name}" (${t.ctype})`).join(', ')} has a type the source server does not have, so its source text was sent to the target to be cast there (this verify moved that column's data)`);
     if (T.unverified.length) warnings.push(`not compared: ${T.unverified.map((u) => `column "${u.column}" (${u.reason})`).join('; ')}`);
     return {
       flow: job.flowName,

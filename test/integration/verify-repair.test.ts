@@ -86,6 +86,27 @@ describe('verify and apply --repair', () => {
     });
   }
 
+  it('a type only the target has: the source text is sent and cast on the target, as apply casts it', async () => {
+    await t.src.sql(`CREATE TABLE odd (id int PRIMARY KEY, pair text, weights real[])`);
+    await t.src.sql(`INSERT INTO odd SELECT g, '(' || (g / 4.0)::numeric(10,2) || ',' || g || ')', ARRAY[g / 3.0, 0.1]::real[] FROM generate_series(1, 40) g`);
+    // A composite type of the target database only (the source server has no such type).
+    await t.tgt.sql(`CREATE TYPE tpair AS (a numeric(10,1), b int)`);
+    const ctx = () => t.ctx({ name: 'vr_odd', source: { table: 'odd' }, target: { table: 'odd', columns: { pair: { type: 'tpair' } } } });
+    await applyFlow(ctx());
+    // '(0.25,1)' became (0.3,1) in the target: the source's text differs from the target's, yet nothing drifted.
+    expect((await t.tgt.sql(`SELECT pair::text FROM odd WHERE id = 1`)).rows).toEqual([{ pair: '(0.3,1)' }]);
+    const clean = await verifyFlow(ctx());
+    expect(clean).toMatchObject({ equal: true, method: 'rows', sourceRows: 40, targetRows: 40, unverifiedColumns: [] });
+    expect(clean.warnings.join(' ')).toMatch(/column "pair" \(tpair\)/);
+    await t.tgt.sql(`UPDATE odd SET pair = '(9,9)' WHERE id = 3; UPDATE odd SET weights = '{1,2}' WHERE id = 4; DELETE FROM odd WHERE id = 5`);
+    const drift = await verifyFlow(ctx());
+    expect(drift.counts).toEqual({ changed: 2, missing: 1, extra: 0, notOwned: 0 });
+    expect(drift.changed.map((r) => [r.key, r.changed])).toEqual([[{ id: '3' }, ['pair']], [{ id: '4' }, ['weights']]]);
+    expect(drift.changed[0]!).toMatchObject({ before: { pair: '(9.0,9)' }, after: { pair: '(0.8,3)' } });
+    expect((await applyFlow(ctx(), { repair: true })).repaired).toEqual({ changed: 2, missing: 1, extra: 0 });
+    expect((await verifyFlow(ctx())).equal).toBe(true);
+  });
+
   it('a flow not applied yet is refused', async () => {
     const never = t.ctx({ name: 'vr_never', source: { table: 'items' }, target: { table: 'vr_never' } });
     await expect(verifyFlow(never)).rejects.toMatchObject({ code: 'PLAN_STALE', message: expect.stringContaining('run apply first') });

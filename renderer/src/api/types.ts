@@ -12,7 +12,7 @@ export type { Envelope, ApiErrorCode } from '../../../core/api/errors';
 export type { TableSyncBridge } from '../../../core/api/contract.transport';
 export type {
   Cell, ColumnInfo, TableInfo, TableDescription, Plan, PlanStep, SampleRow, RowCounts, ApplyProgress,
-  ApplyResult, ChangeEvent, ListenerStatus, Hazard,
+  ApplyResult, ChangeEvent, ListenerStatus, Hazard, VerifyResult, VerifyRow,
 } from '../../../core/api/model';
 export type { Flow, FlowInput, VectorIndexSpec, SqlAttachmentSpec, ColumnOverride } from '../../../core/flow/schema';
 export type {

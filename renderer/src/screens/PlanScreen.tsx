@@ -2,6 +2,7 @@
  * The diff preview: one reviewable plan for schema and rows. DDL steps with their exact SQL and
  * hazards (each destructive one needs its own tick), row counts, a row diff grid (inserted, updated
  * cells old → new, deleted, foreign), then apply with progress, cancel and a result summary.
+ * Verify (VerifyPanel) shows the rows the target drifted on; the repair tick makes apply fix them.
  */
 import { useEffect, useState } from 'react';
 import { useApp, useS } from '../app-context';
@@ -13,6 +14,7 @@ import { destructiveSteps, nothingToDo } from '../stores/plan';
 import { fmtCount, fmtMs } from '../lib/format';
 import { useShortcut } from '../lib/shortcuts';
 import { withoutOrdinalText } from '../../../core/api/model.words';
+import { VerifyPanel } from './VerifyPanel';
 
 type OpTab = 'all' | SampleRow['op'];
 
@@ -64,6 +66,9 @@ export function PlanScreen({ flow }: { flow: string }) {
           {p.planning ? <><span className="spinner" /> Planning…</> : 'Recompute'}
         </button>
         <button className="btn" onClick={() => app.ui.getState().go({ name: 'monitor', flow })}>Monitor</button>
+        <button className="btn" onClick={() => void app.plan.getState().runVerify(flow)} disabled={p.verifying || p.applying} data-testid="verify-flow" title="Compare what the target holds with what the flow says it should hold (finds hand edits)">
+          {p.verifying ? <><span className="spinner" /> Verifying…</> : 'Verify'}
+        </button>
         <button className="btn primary" onClick={apply} disabled={!p.canApply()} data-testid="apply-plan" title={missingTicks ? 'Tick each destructive step to allow it' : 'Mod+Shift+Enter'}>
           Apply <kbd>Mod+Shift+↵</kbd>
         </button>
@@ -105,6 +110,7 @@ export function PlanScreen({ flow }: { flow: string }) {
                 <div className="grow">
                   Done in {fmtMs(p.result.durationMs)}: {fmtCount(p.result.rows.insert)} inserted, {fmtCount(p.result.rows.update)} updated, {fmtCount(p.result.rows.delete)} deleted, {fmtCount(p.result.rows.unchanged)} unchanged; {p.result.stepsRun} schema step(s).
                   {p.result.replanned && ' (The plan was recomputed before running because something had changed.)'}
+                  {p.result.repaired && ` Repaired drift: ${fmtCount(p.result.repaired.changed)} changed, ${fmtCount(p.result.repaired.missing)} missing, ${fmtCount(p.result.repaired.extra)} extra row(s).`}
                 </div>
                 <button className="btn small" onClick={() => app.ui.getState().go({ name: 'monitor', flow })}>Watch live →</button>
               </div>
@@ -128,7 +134,18 @@ export function PlanScreen({ flow }: { flow: string }) {
               </div>
             </div>
           )}
-          {nothingToDo(plan) && plan.blockers.length === 0 && (
+          {(p.verify || p.verifying || p.verifyError) && p.flow === flow && (
+            <VerifyPanel
+              plan={plan}
+              verify={p.verify}
+              verifying={p.verifying}
+              error={p.verifyError}
+              repair={p.repair}
+              onRepair={(r) => app.plan.getState().setRepair(r)}
+              onCancel={() => void app.plan.getState().cancel()}
+            />
+          )}
+          {nothingToDo(plan) && plan.blockers.length === 0 && !(p.verify && !p.verify.equal) && (
             <div className="alert ok" data-testid="in-sync">The target is in sync: applying now would change nothing.</div>
           )}
           {plan.warnings.map((w, i) => (

@@ -1,11 +1,13 @@
 /**
  * The diff preview and apply of one flow: compute the plan (writes nothing), tick each destructive
  * step to allow it, apply with the reviewed plan's fingerprint (a stale plan is recomputed and shown
- * again, never applied blindly), follow progress events, cancel, and keep the result.
+ * again, never applied blindly), follow progress events, cancel, and keep the result. Verify
+ * compares the target with what the flow says it should hold (hand edits a plan cannot see), and the
+ * repair tick makes the apply rewrite the drifted rows too.
  */
 import { createStore } from 'zustand/vanilla';
 import { errorCode, errorMessage, newRequestId, type ApiClient } from '../api/client';
-import type { ApplyProgress, ApplyResult, Plan } from '../api/types';
+import type { ApplyProgress, ApplyResult, Plan, VerifyResult } from '../api/types';
 
 export interface PlanState {
   flow: string | null;
@@ -22,6 +24,14 @@ export interface PlanState {
   applyError: string | null;
   /** Set when apply found the world changed since the plan: the new plan is shown for review. */
   staleNotice: string | null;
+  verifying: boolean;
+  verifyRequestId: string | null;
+  verify: VerifyResult | null;
+  verifyError: string | null;
+  /** Apply also rewrites the rows verify finds drifted. */
+  repair: boolean;
+  runVerify(flow: string): Promise<void>;
+  setRepair(repair: boolean): void;
   /** keepResult: leave the last apply's result on screen (the recompute right after an apply). */
   computePlan(flow: string, opts?: { keepResult?: boolean }): Promise<void>;
   setAllowed(step: number, allowed: boolean): void;
@@ -57,10 +67,31 @@ export function createPlanStore(api: ApiClient) {
     result: null,
     applyError: null,
     staleNotice: null,
+    verifying: false,
+    verifyRequestId: null,
+    verify: null,
+    verifyError: null,
+    repair: false,
+    async runVerify(flow) {
+      const verifyRequestId = newRequestId('verify');
+      set({ verifying: true, verifyRequestId, verifyError: null, ...(get().flow === flow ? {} : { verify: null }) });
+      try {
+        const verify = await api.call('flows.verify', { name: flow, requestId: verifyRequestId, listLimit: 500 });
+        if (get().verifyRequestId !== verifyRequestId) return;
+        set({ verify, verifying: false, verifyRequestId: null });
+      } catch (e) {
+        if (get().verifyRequestId !== verifyRequestId) return;
+        set({ verifying: false, verifyRequestId: null, verify: null, verifyError: errorCode(e) === 'CANCELLED' ? 'Verify was cancelled.' : errorMessage(e) });
+      }
+    },
+    setRepair(repair) {
+      set({ repair });
+    },
     async computePlan(flow, opts = {}) {
       const planRequestId = newRequestId('plan');
       const keepResult = get().flow === flow && !!opts.keepResult;
-      set({ flow, planning: true, planRequestId, error: null, allowed: [], ...(keepResult ? {} : { plan: null, result: null, progress: null, applyError: null, staleNotice: null }) });
+      const otherFlow = get().flow !== flow;
+      set({ flow, planning: true, planRequestId, error: null, allowed: [], ...(keepResult ? {} : { plan: null, result: null, progress: null, applyError: null, staleNotice: null }), ...(otherFlow ? { verify: null, verifyError: null, repair: false } : {}) });
       try {
         const plan = await api.call('flows.plan', { name: flow, requestId: planRequestId, sampleLimit: 200 });
         if (get().planRequestId !== planRequestId) return;
@@ -77,9 +108,10 @@ export function createPlanStore(api: ApiClient) {
       set({ allowed: [...a].sort((x, y) => x - y) });
     },
     canApply() {
-      const { plan, allowed, applying, planning } = get();
+      const { plan, allowed, applying, planning, repair, verify } = get();
       if (!plan || applying || planning || plan.blockers.length > 0) return false;
-      if (nothingToDo(plan)) return false;
+      // Nothing to do for the source, but drift to repair: that apply is worth running.
+      if (nothingToDo(plan) && !(repair && verify && !verify.equal)) return false;
       return destructiveSteps(plan).every((i) => allowed.includes(i));
     },
     async apply() {
@@ -92,11 +124,14 @@ export function createPlanStore(api: ApiClient) {
           name: s.flow,
           allowDestructive: destructiveSteps(s.plan).length > 0,
           expectedFingerprint: s.plan.fingerprint,
+          repair: s.repair,
           requestId: applyRequestId,
         });
-        set({ applying: false, applyRequestId: null, result, progress: get().progress ? { ...get().progress!, phase: 'done' } : null });
-        // What the screen shows must stay true: after apply, the plan as of now (normally: nothing to do).
+        set({ applying: false, applyRequestId: null, result, progress: get().progress ? { ...get().progress!, phase: 'done' } : null, ...(s.repair ? { repair: false } : {}) });
+        // What the screen shows must stay true: after apply, the plan as of now (normally: nothing to do),
+        // and a verify shown before is run again (after a repair: no drift).
         await get().computePlan(s.flow, { keepResult: true });
+        if (s.verify || s.repair) await get().runVerify(s.flow);
         return result;
       } catch (e) {
         const code = errorCode(e);
@@ -112,7 +147,7 @@ export function createPlanStore(api: ApiClient) {
       }
     },
     async cancel() {
-      const id = get().applyRequestId ?? get().planRequestId;
+      const id = get().applyRequestId ?? get().planRequestId ?? get().verifyRequestId;
       if (id) await api.call('query.cancel', { requestId: id }).catch(() => null);
     },
     onProgress(p) {
@@ -122,7 +157,7 @@ export function createPlanStore(api: ApiClient) {
       set({ progress: p });
     },
     reset() {
-      set({ flow: null, plan: null, error: null, allowed: [], progress: null, result: null, applyError: null, staleNotice: null });
+      set({ flow: null, plan: null, error: null, allowed: [], progress: null, result: null, applyError: null, staleNotice: null, verify: null, verifyError: null, repair: false });
     },
   }));
 }
