@@ -20,6 +20,7 @@ import { applyResult, cell, changeEvent, listenerStatus, plan, planStep, tableDe
 import { flowSpec } from '../flow/schema';
 import { SSL_MODES } from './names';
 import { databaseInfo, schemaObjects, tableStructure } from './contract.inspect';
+import { completionSchema, consoleFetchInput, consoleId, consolePage, consoleResult, consoleRunInput } from './contract.console';
 
 // ---------------------------------------------------------------- shared pieces
 
@@ -317,6 +318,11 @@ export const methods = {
     tableStructure,
     'A relation\'s structure: columns, constraints, foreign keys both ways, indexes with sizes, triggers (TableSync\'s own marked), size, estimate, partitions and pg_dump-style DDL.',
   ),
+
+  'console.run': method(consoleRunInput, consoleResult, 'Run one statement on a connection (read-only unless allowWrites), or EXPLAIN it; the first page of its rows. Cancel with query.cancel.'),
+  'console.fetch': method(consoleFetchInput, consolePage, 'More rows of the open console result, from a server-side cursor.'),
+  'console.close': method(z.object({ consoleId }).strict(), z.object({ closed: z.boolean() }), 'Close a console: its open result and its session.'),
+  'console.completions': method(z.object({ connectionId }).strict(), completionSchema, 'Schemas → tables → columns, for the console editor\'s completion.'),
 
   'browse.rows': method(browseRowsInput, browseRowsOutput, 'A page of rows by keyset (never OFFSET).'),
   'browse.cell': method(

@@ -10,6 +10,9 @@ import { describeTable, listSchemas, listTables } from '../introspect';
 import { applyFlow, dropFlow, planFlow, verifyFlow } from '../target';
 import { listDatabases, listSchemaObjects, readStructure } from '../inspect';
 import { attributeTriggers, connectionForDatabase } from '../app/inspect';
+import { consolesOf } from '../app/console';
+import { completionSchema } from '../console';
+import { CONSOLE_MAX_PAGE_ROWS } from './contract.console';
 import type { MethodName, MethodOutput, MethodParsedInput } from './contract';
 
 type Handler<M extends MethodName> = (engine: Engine, input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
@@ -43,6 +46,28 @@ export const handlers: Handlers = {
     return saved;
   },
   'inspect.structure': (e, i) => e.connections.use(i.connectionId, async (pool) => attributeTriggers(e, await readStructure(pool, i.schema, i.table))),
+
+  'console.run': (e, i) => e.requests.run(i.requestId, async (h) => {
+    const url = await e.connections.url(i.connectionId);
+    const c = e.connections.get(i.connectionId);
+    if (c.poolMax !== 1) return consolesOf(e).run(url, i, { onBackend: (pid) => h.backend(url, pid) });
+    // A server of one session at a time (the demo's PGlite): hold it only for this call.
+    try {
+      const out = await consolesOf(e).run(url, { ...i, limit: CONSOLE_MAX_PAGE_ROWS }, { onBackend: (pid) => h.backend(url, pid) });
+      if (!out.done) {
+        out.done = true;
+        out.rowCount = out.rows.length;
+        out.notices.push(`NOTICE: ${c.name} serves one session at a time, so the console shows the first ${CONSOLE_MAX_PAGE_ROWS} rows and lets the session go`);
+      }
+      return out;
+    } finally {
+      await consolesOf(e).close(i.consoleId);
+    }
+  }),
+  'console.fetch': (e, i) => e.requests.run(i.requestId, (h) =>
+    consolesOf(e).fetch(i.consoleId, i.resultId, i.offset, i.limit, { onBackend: (pid) => h.backend(consolesOf(e).urlOf(i.consoleId) ?? '', pid) })),
+  'console.close': async (e, i) => ({ closed: await consolesOf(e).close(i.consoleId) }),
+  'console.completions': (e, i) => e.connections.use(i.connectionId, (pool) => completionSchema(pool)),
 
   // ------------------------------------------------------------ browsing
   'browse.rows': (e, i) => e.requests.run(i.requestId, (h) =>

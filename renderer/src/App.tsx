@@ -100,6 +100,7 @@ export function App() {
   useShortcut('Mod+.', () => {
     void app.browse.getState().cancel();
     void app.plan.getState().cancel();
+    void app.console.getState().cancel();
   });
 
   const active = connections.find((c) => c.id === activeId);

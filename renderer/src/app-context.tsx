@@ -13,8 +13,9 @@ import { createPlanStore } from './stores/plan';
 import { createMonitorStore } from './stores/monitor';
 import { createStructureStore } from './stores/structure';
 import { createObjectsStore } from './stores/objects';
+import { createConsoleStore, type KeyValueStorage } from './stores/console';
 
-export function createAppStores(api: ApiClient, theme: 'light' | 'dark') {
+export function createAppStores(api: ApiClient, theme: 'light' | 'dark', storage?: KeyValueStorage) {
   return {
     api,
     ui: createUiStore({ theme }),
@@ -27,6 +28,7 @@ export function createAppStores(api: ApiClient, theme: 'light' | 'dark') {
     monitor: createMonitorStore(api),
     structure: createStructureStore(api),
     objects: createObjectsStore(api),
+    console: createConsoleStore(api, storage),
   };
 }
 export type AppStores = ReturnType<typeof createAppStores>;

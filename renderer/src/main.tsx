@@ -11,7 +11,7 @@ const bridge = ipcBridge();
 const api = clientOver(bridge ? ipcTransport(bridge) : wsTransport());
 const saved = localStorage.getItem('tablesync.theme');
 const theme = saved === 'dark' || saved === 'light' ? saved : window.matchMedia?.('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
-const stores = createAppStores(api, theme);
+const stores = createAppStores(api, theme, localStorage);
 // For the e2e tests and the benchmark: the stores, read-only in spirit.
 (window as unknown as { __tablesync?: unknown }).__tablesync = stores;
 

@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import pg from 'pg';
 import { launchBrowser, newAppPage, startServe, startSource, type Served, type SourceDb } from './support/env';
 import { ConnectionsPage, TablePage } from './pages/app';
-import { InspectPage } from './pages/inspect';
+import { ConsolePage, InspectPage } from './pages/inspect';
 
 let source: SourceDb;
 let served: Served;
@@ -16,6 +16,7 @@ let page: Page;
 let conns: ConnectionsPage;
 let table: TablePage;
 let ins: InspectPage;
+let sql: ConsolePage;
 
 beforeAll(async () => {
   source = await startSource(2000);
@@ -49,6 +50,7 @@ beforeAll(async () => {
   conns = new ConnectionsPage(page);
   table = new TablePage(page);
   ins = new InspectPage(page);
+  sql = new ConsolePage(page);
 }, 180_000);
 
 afterEach(async (ctx) => {
@@ -114,6 +116,68 @@ describe('inspect', () => {
     await ins.tab('rows').click();
     await page.getByTestId('table-title').filter({ hasText: 'orders' }).waitFor();
     await table.grid.locator('[data-row="0"]').waitFor();
+  });
+
+  it('runs a query in the SQL tab: results stream into the grid page by page', async () => {
+    await sql.open();
+    await sql.type('select id, name, price from products order by id');
+    await sql.run();
+    await sql.waitText(sql.status(), /\+ rows \(more are read as you scroll\)/);
+    expect(await sql.row(0)).toEqual(['1', 'product 1', '1.10']);
+    await ins.screenshot('inspect-05-console-result');
+    // scrolling reads further pages from the cursor
+    for (let i = 0; i < 30; i++) {
+      await sql.grid.evaluate((el) => (el.scrollTop = el.scrollHeight));
+      const foot = await page.getByTestId('console').locator('.grid-foot').innerText();
+      if (/of 2,000/.test(foot)) break;
+      await page.waitForTimeout(100);
+    }
+    expect(await page.getByTestId('console').locator('.grid-foot').innerText()).toMatch(/rows [\d,]+–2,000 of 2,000/);
+    expect(await sql.status().innerText()).toMatch(/2,000 rows/);
+  });
+
+  it('is read-only until writes are allowed, and shows the statement before a write runs', async () => {
+    await sql.type(`insert into orders (product_id, qty, amount) values (1, 2, 3)`);
+    await sql.run();
+    await sql.waitText(page.getByTestId('console-error'), /read-only transaction[\s\S]*Allow writes/);
+    expect(await page.getByTestId('console-writes').innerText()).toMatch(/read-only/);
+    await ins.screenshot('inspect-06-console-read-only');
+    await page.getByTestId('console-writes').locator('input').check({ force: true });
+    expect(await page.getByTestId('console-writes').innerText()).toMatch(/writes allowed on shop/);
+    await sql.run();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await page.getByTestId('console-confirm-sql').innerText()).toBe('insert into orders (product_id, qty, amount) values (1, 2, 3)');
+    await ins.screenshot('inspect-07-console-confirm-write');
+    await page.getByTestId('console-confirm').click();
+    await sql.waitText(page.getByTestId('console-summary'), /INSERT 1[\s\S]*committed/);
+    expect((await source.sql('select count(*) AS n from orders')).rows[0].n).toBe('501');
+    await page.getByTestId('console-writes').locator('input').uncheck({ force: true });
+  });
+
+  it('shows EXPLAIN ANALYZE as a readable tree, cancels a long query, and keeps a history', async () => {
+    await sql.type('select p.name, count(*) from orders o join products p on p.id = o.product_id where o.qty > 1 group by p.name');
+    await page.getByTestId('console-analyze').click();
+    await page.getByTestId('plan-tree').waitFor();
+    const tree = await page.getByTestId('plan-tree').innerText();
+    expect(tree).toMatch(/Hash Join|Nested Loop|Merge Join/);
+    expect(tree).toMatch(/on public\.orders o|on orders o/);
+    expect(tree).toMatch(/rows/);
+    expect(await sql.status().innerText()).toMatch(/EXPLAIN ANALYZE \(rolled back\)/);
+    await ins.screenshot('inspect-08-console-explain-analyze');
+
+    await sql.type('select pg_sleep(60)');
+    await sql.run();
+    await page.getByTestId('console-cancel').click();
+    await sql.waitText(page.getByTestId('console-error'), /Cancelled/);
+
+    await page.getByTestId('console-history-button').click();
+    const history = await page.getByTestId('console-history').innerText();
+    expect(history).toMatch(/select pg_sleep\(60\)[\s\S]*cancelled/);
+    expect(history).toMatch(/insert into orders[\s\S]*INSERT 1/);
+    await ins.screenshot('inspect-09-console-history');
+    await page.getByTestId('console-history').locator('.history-item', { hasText: 'select id, name, price' }).click();
+    expect(await page.getByTestId('console-editor').innerText()).toMatch(/select id, name, price from products/);
   });
 
   it('opens another database of the server from the tree', async () => {

@@ -18,3 +18,4 @@ export type { Flow, FlowInput, VectorIndexSpec, SqlAttachmentSpec, ColumnOverrid
 export type {
   TableStructure, ConstraintInfo, ForeignKeyInfo, IndexInfo, TriggerInfo, SchemaObjects, SequenceInfo, FunctionInfo, DatabaseInfo,
 } from '../../../core/api/contract.inspect';
+export type { ConsoleResult, ConsolePage, ConsoleColumn, PlanNode, CompletionSchema } from '../../../core/api/contract.console';

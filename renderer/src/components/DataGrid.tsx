@@ -8,8 +8,9 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { getCoreRowModel, useReactTable, type ColumnDef, type ColumnSizingState, type VisibilityState } from '@tanstack/react-table';
 import { useVirtualizer } from '@tanstack/react-virtual';
+import type { StoreApi } from 'zustand/vanilla';
 import { useApp, useS } from '../app-context';
-import type { Cell } from '../api/types';
+import type { Cell, SortSpec } from '../api/types';
 import { isNumericType, shortType } from '../lib/format';
 import { FLASH_MS } from '../stores/browse';
 
@@ -17,6 +18,31 @@ export const ROW_HEIGHT = 27; // 26px cell + 1px border
 const EDGE_ROWS = 60;
 
 export interface ActiveCell { row: number; col: number }
+
+/**
+ * What the grid reads from its store: the browse store's window of keyset pages, or a console
+ * result's window of cursor pages. Both keep a bounded window and report shifts the same way.
+ */
+export interface GridSource {
+  target: { connectionId: string; schema: string; table: string } | null;
+  columns: Array<{ name: string; type: string; keyPosition: number | null }>;
+  hidden: string[];
+  rows: Cell[][];
+  rowKeys: string[];
+  flash: Record<string, number>;
+  shift: { rows: number; seq: number };
+  scrollTo: { where: 'top' | 'bottom'; seq: number };
+  loading: string | null;
+  nextCursor: unknown;
+  prevCursor: unknown;
+  firstIndex: number | null;
+  fromEnd: number | null;
+  exact: number | null;
+  sort: SortSpec | null;
+  loadNext(): Promise<void>;
+  loadPrev(): Promise<void>;
+  cycleSort(column: string): Promise<void>;
+}
 
 function widthFor(type: string, name: string): number {
   // Room for the name and its type in the header, within reason.
@@ -35,9 +61,10 @@ function preview(v: Cell): string {
   return v.length > 300 ? v.slice(0, 300) + '…' : v;
 }
 
-export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveCell | null): void; onOpenViewer(): void }) {
+export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveCell | null): void; onOpenViewer(): void; source?: StoreApi<GridSource>; testId?: string }) {
   const app = useApp();
-  const b = useS(app.browse, (s) => s);
+  const store: StoreApi<GridSource> = props.source ?? app.browse;
+  const b = useS(store, (s) => s);
   const scrollRef = useRef<HTMLDivElement>(null);
   const [now, setNow] = useState(() => Date.now());
 
@@ -103,7 +130,7 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
   const lastVisible = items[items.length - 1]?.index ?? 0;
   const [recheck, setRecheck] = useState(0);
   useEffect(() => {
-    const s = app.browse.getState();
+    const s = store.getState();
     if (s.loading || s.rows.length === 0) return;
     const wait = settleUntil.current - performance.now();
     if (wait > 0) {
@@ -113,7 +140,7 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
     }
     if (lastVisible >= s.rows.length - EDGE_ROWS && s.nextCursor !== null) void s.loadNext();
     else if (firstVisible <= EDGE_ROWS && s.prevCursor !== null && s.firstIndex !== 0) void s.loadPrev();
-  }, [firstVisible, lastVisible, b.loading, b.rows.length, recheck, app.browse]);
+  }, [firstVisible, lastVisible, b.loading, b.rows.length, recheck, store]);
 
   // Flashes fade by time: re-render while any is running so finished ones lose their class.
   const flashing = Object.keys(b.flash).length > 0;
@@ -161,7 +188,7 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
   const rows = table.getRowModel().rows;
   return (
     <div className="grid-wrap">
-      <div className="grid-scroll" ref={scrollRef} tabIndex={0} onKeyDown={onKey} data-testid="grid" aria-rowcount={b.rows.length} role="grid">
+      <div className="grid-scroll" ref={scrollRef} tabIndex={0} onKeyDown={onKey} data-testid={props.testId ?? 'grid'} aria-rowcount={b.rows.length} role="grid">
         <div className="dgrid" style={{ width: totalWidth }}>
           <div className="thead" role="row">
             <div className="th rownum-h" style={{ cursor: 'default' }}>#</div>
@@ -177,7 +204,7 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
                   aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
                   style={{ width: col.getSize() }}
                   title={`${col.id} ${meta.type}${meta.key ? ` · key #${meta.key}` : ''} — click to sort`}
-                  onClick={() => void app.browse.getState().cycleSort(col.id)}
+                  onClick={() => void store.getState().cycleSort(col.id)}
                   data-column={col.id}
                 >
                   {meta.key !== null && <span className="key-badge">PK</span>}

@@ -39,8 +39,12 @@ export interface SqlEditorProps {
   value: string;
   onChange(v: string): void;
   onSubmit?(): void;
+  /** The selected text (empty when nothing is selected), on every change of the selection. */
+  onSelection?(text: string): void;
   columns?: string[];
   tableName?: string;
+  /** Schemas → tables → columns to complete (the console); overrides columns/tableName. */
+  schema?: Record<string, Record<string, string[]>>;
   /** 1-based error position, or null. */
   errorPosition?: number | null;
   placeholder?: string;
@@ -83,6 +87,10 @@ export function SqlEditor(props: SqlEditorProps) {
           ),
           EditorView.updateListener.of((u) => {
             if (u.docChanged) cb.current.onChange(u.state.doc.toString());
+            if (u.selectionSet || u.docChanged) {
+              const r = u.state.selection.main;
+              cb.current.onSelection?.(u.state.sliceDoc(r.from, r.to));
+            }
           }),
         ],
       }),
@@ -99,6 +107,11 @@ export function SqlEditor(props: SqlEditorProps) {
   useEffect(() => {
     const v = view.current;
     if (!v) return;
+    const namespace = cb.current.schema;
+    if (namespace) {
+      v.dispatch({ effects: langConf.current.reconfigure(sql({ dialect: PostgreSQL, schema: namespace, defaultSchema: 'public', upperCaseKeywords: false })) });
+      return;
+    }
     const columns = cols ? cols.split('\u0000') : [];
     const table = cb.current.tableName ?? 't';
     v.dispatch({
@@ -106,7 +119,7 @@ export function SqlEditor(props: SqlEditorProps) {
         sql({ dialect: PostgreSQL, schema: { [table]: columns }, defaultTable: table, upperCaseKeywords: false }),
       ),
     });
-  }, [cols, props.tableName]);
+  }, [cols, props.tableName, props.schema]);
 
   // External value changes (a saved flow loaded, the filter cleared).
   useEffect(() => {

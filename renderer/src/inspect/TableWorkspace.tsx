@@ -7,10 +7,12 @@ import { useApp, useS } from '../app-context';
 import { TableScreen } from '../screens/TableScreen';
 import type { TableTab } from '../stores/ui';
 import { StructurePanel } from './StructurePanel';
+import { ConsolePanel } from './ConsolePanel';
 
 const TABS: Array<{ tab: TableTab; label: string; needsTable: boolean }> = [
   { tab: 'rows', label: 'Rows', needsTable: true },
   { tab: 'structure', label: 'Structure', needsTable: true },
+  { tab: 'sql', label: 'SQL', needsTable: false },
 ];
 
 export function TableWorkspace() {
@@ -18,6 +20,7 @@ export function TableWorkspace() {
   const tab = useS(app.ui, (s) => s.tableTab);
   const selected = useS(app.catalog, (s) => s.selected);
   const connectionId = useS(app.catalog, (s) => s.connectionId);
+  const connectionName = useS(app.connections, (s) => s.list.find((c) => c.id === connectionId)?.name ?? '');
   if (!connectionId) return <TableScreen />;
   const shown: TableTab = !selected && tab !== 'sql' ? 'rows' : tab;
   return (
@@ -43,6 +46,11 @@ export function TableWorkspace() {
       {shown === 'structure' && selected && (
         <div className="ws-pane ws-scroll">
           <StructurePanel connectionId={connectionId} schema={selected.schema} table={selected.table} />
+        </div>
+      )}
+      {shown === 'sql' && (
+        <div className="ws-pane">
+          <ConsolePanel connectionId={connectionId} connectionName={connectionName} />
         </div>
       )}
     </div>
