@@ -10,10 +10,27 @@ import { formatApplyResult } from '../../core/target/plan-text';
 import { withFlowFile } from '../../core/app/flow-file';
 import { parseFlowArgs } from './plan';
 import { reportFailure } from '../report';
+import { loadSetIfSet, withSet } from '../../core/app/set-file';
+import { applySet } from '../../core/set';
+import { formatSetApplyResult, formatSetProgress } from '../../core/set/plan-text';
 
 const command: Command = async (argv) => {
   const args = parseFlowArgs('apply', argv, ['--json', '--allow-destructive', '--repair']);
   try {
+    const set = await loadSetIfSet(args.file);
+    if (set) {
+      const json = args.flags.has('--json');
+      const r = await withSet(set, (ctx) => applySet(ctx, {
+        allowDestructive: args.flags.has('--allow-destructive'),
+        repair: args.flags.has('--repair'),
+        onProgress: (p) => {
+          const line = json ? undefined : formatSetProgress(p);
+          if (line) process.stderr.write(line);
+        },
+      }));
+      process.stdout.write(json ? `${JSON.stringify(r)}\n` : formatSetApplyResult(r));
+      return 0;
+    }
     const result = await withFlowFile(args.file, (ctx) => applyFlow(ctx, { allowDestructive: args.flags.has('--allow-destructive'), repair: args.flags.has('--repair') }));
     process.stdout.write(args.flags.has('--json') ? `${JSON.stringify(result)}\n` : formatApplyResult(result));
     return 0;

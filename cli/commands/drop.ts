@@ -4,6 +4,9 @@
  * registered). Dropping a table that holds rows deletes data: like apply, that needs
  * `--allow-destructive`; on a terminal (stdin and stdout both a TTY, no --json) the steps are shown
  * and the user is asked instead. Refused: exit 2, nothing written.
+ *
+ * `tablesync drop SET.json [--table NAME]… [--allow-destructive] [--json]`: the same for a set's
+ * members (all, or only those named), in one target transaction.
  */
 import { createInterface } from 'node:readline/promises';
 import type { Command } from '../command';
@@ -11,6 +14,9 @@ import { dropFlow } from '../../core/target';
 import { formatSteps } from '../../core/target/plan-text';
 import { withFlowFile } from '../../core/app/flow-file';
 import { parseFlowArgs } from './plan';
+import { TableSyncError } from '../../core/errors';
+import { loadSetIfSet, withSet } from '../../core/app/set-file';
+import { dropSet } from '../../core/set';
 
 async function askYes(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -22,9 +28,43 @@ async function askYes(question: string): Promise<boolean> {
 }
 
 const command: Command = async (argv) => {
-  const args = parseFlowArgs('drop', argv, ['--allow-destructive', '--json']);
+  // `--table NAME` (sets only, repeatable): drop only these members.
+  const tables: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--table') {
+      const t = argv[++i];
+      if (!t) throw new TableSyncError('INVALID_INPUT', '--table needs a table name');
+      tables.push(t);
+    } else rest.push(argv[i]!);
+  }
+  const args = parseFlowArgs('drop', rest, ['--allow-destructive', '--json']);
   const json = args.flags.has('--json');
   const interactive = !json && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const set = await loadSetIfSet(args.file);
+  if (set) {
+    const which = tables.length ? { tables } : {};
+    const r = await withSet(set, async (ctx) => {
+      let allowDestructive = args.flags.has('--allow-destructive');
+      if (!allowDestructive && interactive) {
+        const preview = await dropSet(ctx, { ...which, dryRun: true });
+        if (preview.steps.some((s) => s.destructive)) {
+          process.stdout.write(`Dropping ${tables.length ? `${tables.join(', ')} of ` : ''}set "${set.set}" would run:\n${formatSteps(preview.steps)}`);
+          if (!(await askYes('This deletes data. Drop it? [y/N] '))) return undefined;
+          allowDestructive = true;
+        }
+      }
+      return dropSet(ctx, { ...which, allowDestructive });
+    });
+    if (!r) {
+      process.stdout.write('Nothing was dropped.\n');
+      return 2;
+    }
+    if (json) process.stdout.write(`${JSON.stringify({ set: set.set, ...r })}\n`);
+    else process.stdout.write(r.members.length ? `Dropped ${tables.length ? `member(s) ${r.members.join(', ')} of set "${set.set}"` : `set "${set.set}" (${r.members.length} member(s))`}:\n${formatSteps(r.steps)}` : `Set "${set.set}" had nothing in the target to drop.\n`);
+    return 0;
+  }
+  if (tables.length) throw new TableSyncError('INVALID_INPUT', '--table applies to set files only');
   const out = await withFlowFile(args.file, async (ctx, flow) => {
     let allowDestructive = args.flags.has('--allow-destructive');
     if (!allowDestructive && interactive) {

@@ -9,6 +9,9 @@ import { planFlow } from '../../core/target';
 import { withFlowFile } from '../../core/app/flow-file';
 import { formatPlan } from '../../core/target/plan-text';
 import { reportFailure } from '../report';
+import { loadSetIfSet, withSet } from '../../core/app/set-file';
+import { planSet } from '../../core/set';
+import { formatSetPlan } from '../../core/set/plan-text';
 
 export interface FlowArgs {
   file: string;
@@ -30,9 +33,19 @@ export function parseFlowArgs(command: string, argv: string[], allowed: string[]
 }
 
 const command: Command = async (argv) => {
-  const args = parseFlowArgs('plan', argv, ['--json']);
+  const args = parseFlowArgs('plan', argv, ['--json', '--verbose']);
   let plan;
   try {
+    const set = await loadSetIfSet(args.file);
+    if (set) {
+      const p = await withSet(set, (ctx) => planSet(ctx));
+      process.stdout.write(args.flags.has('--json') ? `${JSON.stringify(p, null, 2)}\n` : formatSetPlan(p, { verbose: args.flags.has('--verbose') }));
+      if (p.blockers.length) {
+        process.stderr.write(`tablesync plan: set "${p.set}" cannot be applied: ${p.blockers.map((b) => `${b.table ? `${b.table}: ` : ''}${b.message}`).join('; ')}\n`);
+        return 2;
+      }
+      return 0;
+    }
     plan = await withFlowFile(args.file, (ctx) => planFlow(ctx));
   } catch (e) {
     // A flow refused before a plan exists (bad JSON, missing table, unknown column, unreachable

@@ -9,6 +9,9 @@ import { verifyFlow } from '../../core/target';
 import { formatVerifyResult } from '../../core/target/plan-text';
 import { withFlowFile } from '../../core/app/flow-file';
 import { parseFlowArgs } from './plan';
+import { loadSetIfSet, withSet } from '../../core/app/set-file';
+import { verifySet } from '../../core/set';
+import { formatSetVerifyResult } from '../../core/set/plan-text';
 
 /** Exit status of a verify that found drift. */
 export const EXIT_DRIFT = 3;
@@ -16,6 +19,14 @@ export const EXIT_DRIFT = 3;
 const command: Command = async (argv) => {
   const args = parseFlowArgs('verify', argv, ['--json']);
   try {
+    const set = await loadSetIfSet(args.file);
+    if (set) {
+      const r = await withSet(set, (ctx) => verifySet(ctx));
+      process.stdout.write(args.flags.has('--json') ? `${JSON.stringify(r, null, 2)}\n` : formatSetVerifyResult(r));
+      if (r.equal) return 0;
+      // a member never applied (or refused by its source) is an error, not drift
+      return r.members.some((m) => m.error) ? 1 : EXIT_DRIFT;
+    }
     const result = await withFlowFile(args.file, (ctx) => verifyFlow(ctx));
     process.stdout.write(args.flags.has('--json') ? `${JSON.stringify(result, null, 2)}\n` : formatVerifyResult(result));
     return result.equal ? 0 : EXIT_DRIFT;

@@ -6,9 +6,10 @@
  */
 import { join } from 'node:path';
 import type { AppInfo } from '../api/contract';
-import { TableSyncError } from '../errors';
 import type { ConnectionRef, Flow } from '../flow/schema';
-import { connectionResolver, openFlow } from '../flow/load';
+import { TableSyncError } from '../errors';
+import { openFlow } from '../flow/load';
+import { connectionResolver, type ConnectionResolver, type ResolvedConnection } from '../flow/resolver';
 import type { FlowContext } from '../target/job';
 import { FileSecretStore, type SecretStore } from '../settings/secret-store';
 import { SettingsStore } from '../settings/settings-store';
@@ -30,15 +31,9 @@ export interface EngineOptions {
   demo?: DemoOptions;
 }
 
-/** A resolved connection: the URL with its password, for pg only, and the pool cap it needs. */
-export interface ResolvedConnection {
-  url: string;
-  poolMax?: number;
-  /** The saved connection's id, when it is one. */
-  connectionId?: string;
-}
+export type { ResolvedConnection } from '../flow/resolver';
 
-export class Engine {
+export class Engine implements ConnectionResolver {
   readonly dataDir: string;
   readonly mode: 'electron' | 'browser';
   readonly version: string;
@@ -50,7 +45,7 @@ export class Engine {
   readonly requests = new RequestRegistry();
   readonly demo: DemoManager;
   readonly watches: WatchManager;
-  private readonly env: NodeJS.ProcessEnv;
+  private readonly resolver: ConnectionResolver;
   private readonly closers: (() => Promise<void>)[] = [];
   private closed = false;
 
@@ -58,13 +53,21 @@ export class Engine {
     this.dataDir = opts.dataDir;
     this.mode = opts.mode;
     this.version = opts.version ?? '0.0.0';
-    this.env = opts.env ?? process.env;
     this.settings = new SettingsStore(opts.dataDir);
     this.secrets = opts.secrets ?? new FileSecretStore(join(opts.dataDir, 'secrets.json'));
     this.connections = new ConnectionService(this.settings, this.secrets);
     this.flows = new FlowService(this.settings, this.secrets);
     this.demo = new DemoManager(this, opts.demo);
     this.watches = new WatchManager(this);
+    // The one resolver (core/flow/resolver.ts); saved connections by id or name through the secret store.
+    this.resolver = connectionResolver({
+      env: opts.env ?? process.env,
+      saved: async (nameOrId) => {
+        const c = this.settings.findConnection(nameOrId);
+        if (!c) return undefined;
+        return { url: await this.connections.url(c.id), connectionId: c.id, ...(c.poolMax ? { poolMax: c.poolMax } : {}) };
+      },
+    });
   }
 
   info(): AppInfo {
@@ -79,19 +82,19 @@ export class Engine {
   }
 
   /**
-   * A flow's connection reference as a URL: `{ saved }` by id or name through the secret store,
-   * `{ env }` from the environment, `{ url }` as given.
+   * A connection reference as a URL: `{ saved }` by id or name through the secret store, `{ env }`
+   * from the environment, `{ url }` as given (the one resolver, core/flow/resolver.ts).
    */
-  async resolveConnection(ref: ConnectionRef): Promise<ResolvedConnection> {
-    if ('url' in ref) return { url: ref.url };
-    if ('env' in ref) {
-      const url = this.env[ref.env];
-      if (!url) throw new TableSyncError('INVALID_INPUT', `environment variable ${ref.env} is not set (the flow reads its connection URL from it)`, { env: ref.env });
-      return { url };
-    }
-    const c = this.settings.findConnection(ref.saved);
-    if (!c) throw new TableSyncError('NOT_FOUND', `no saved connection "${ref.saved}" (the flow refers to it by id or name)`, { saved: ref.saved });
-    return { url: await this.connections.url(c.id), connectionId: c.id, ...(c.poolMax ? { poolMax: c.poolMax } : {}) };
+  resolveConnection(ref: ConnectionRef, where?: string): Promise<ResolvedConnection> {
+    return this.resolver.resolveConnection(ref, where);
+  }
+
+  /**
+   * Before a saved one-session server (the demo target) is used by a flow or set: our own idle pool
+   * on it must let go of its only session.
+   */
+  async releaseSingleSession(resolved: ResolvedConnection): Promise<void> {
+    if (resolved.poolMax === 1 && resolved.connectionId) await this.connections.closePool(resolved.connectionId);
   }
 
   /**
@@ -101,40 +104,29 @@ export class Engine {
   async openFlowContext(given: Flow): Promise<{ ctx: FlowContext & { close: () => Promise<void> }; connectionIds: string[] }> {
     // Inline passwords saved with the flow (shown as ***) come back from the secret store here.
     const flow = await this.flows.withSecrets(given);
-    const urls = new Map<string, string>();
-    const connectionIds: string[] = [];
-    let singleSessionTarget = false;
-    for (const ref of [flow.source.connection, flow.target.connection]) {
-      if (!('saved' in ref)) continue;
-      const r = await this.resolveConnection(ref);
-      urls.set(ref.saved, r.url);
-      if (r.poolMax === 1 && ref === flow.target.connection) singleSessionTarget = true;
-      if (r.connectionId) {
-        connectionIds.push(r.connectionId);
-        // a one-session server (the demo target) must not be held by an idle pool of ours
-        if (r.poolMax === 1) await this.connections.closePool(r.connectionId);
-      }
-    }
-    const resolver = connectionResolver({ env: this.env, lookupSaved: (name) => urls.get(name) });
-    if (singleSessionTarget) {
+    const target = await this.resolveConnection(flow.target.connection, 'target.connection');
+    if (target.poolMax === 1) {
       // A running watch holds the flow lock on its target's only session for as long as it runs;
       // a second session would be refused by the server ("Connection terminated unexpectedly").
-      const holder = this.watches.holdingSessionOn(resolver(flow.target.connection, 'target'));
+      const holder = this.watches.holdingSessionOn(target.url);
       if (holder !== undefined) {
         throw new TableSyncError('LOCKED', `the target of flow "${flow.name}" serves one session at a time, and the live watch of flow "${holder}" holds it: stop watching "${holder}" (Monitor → Stop watching) to plan, apply or drop, then start it again`, { flow: holder });
       }
     }
-    const ctx = await openFlow(flow, resolver, {
+    const ctx = await openFlow(flow, this, {
       applicationName: `tablesync ${flow.name}`,
       describeRef: (ref) => ('saved' in ref ? `saved connection "${this.settings.findConnection(ref.saved)?.name ?? ref.saved}"` : undefined),
     });
-    if (singleSessionTarget) {
-      try {
-        await warmSingleSession(ctx.targetPool);
-      } catch (e) {
-        await ctx.close();
-        throw e;
-      }
+    const { source } = ctx.resolved;
+    const connectionIds = [source.connectionId, ctx.resolved.target.connectionId].filter((id): id is string => id !== undefined);
+    try {
+      // a one-session server (the demo target) must not be held by an idle pool of ours
+      await this.releaseSingleSession(source);
+      await this.releaseSingleSession(ctx.resolved.target);
+      if (ctx.resolved.target.poolMax === 1) await warmSingleSession(ctx.targetPool);
+    } catch (e) {
+      await ctx.close();
+      throw e;
     }
     return { ctx, connectionIds };
   }

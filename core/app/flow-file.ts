@@ -4,10 +4,10 @@
  * core/live registers its drop hook (trigger + function removal), which `dropFlow` relies on.
  */
 import '../live';
-import { connectionResolver, loadFlowFile, openFlow } from '../flow/load';
+import { loadFlowFile, openFlow } from '../flow/load';
 import type { Flow } from '../flow/schema';
 import type { FlowContext } from '../target';
-import { savedConnectionLookup } from './saved-lookup';
+import { dataFolderResolver } from './saved-lookup';
 
 /**
  * Load and validate `file`, resolve its connections (`{url}`, `{env}` from `env`, `{saved}` from the
@@ -20,8 +20,7 @@ export async function withFlowFile<T>(
   opts: { env?: NodeJS.ProcessEnv; applicationName?: string } = {},
 ): Promise<T> {
   const flow = await loadFlowFile(file);
-  const lookupSaved = await savedConnectionLookup(flow);
-  const ctx = await openFlow(flow, connectionResolver({ env: opts.env ?? process.env, lookupSaved }), {
+  const ctx = await openFlow(flow, dataFolderResolver({ env: opts.env ?? process.env }), {
     applicationName: opts.applicationName ?? `tablesync cli ${flow.name}`,
   });
   try {

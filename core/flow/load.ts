@@ -1,15 +1,18 @@
 /**
  * Loading a flow file and opening it: validate with the versioned zod schema (errors name the JSON
- * path, INVALID_INPUT), resolve each connection reference to a URL, and build the FlowContext the
- * target operations take.
+ * path, INVALID_INPUT), resolve each connection reference through a ConnectionResolver
+ * (core/flow/resolver.ts), and build the FlowContext the target operations take.
  */
 import { readFile } from 'node:fs/promises';
 import type { ZodError } from 'zod';
 import { TableSyncError } from '../errors';
 import { createPool } from '../connections/pool';
-import { parseConnectionUrl, redactUrl } from '../connections/url';
+import { redactUrl } from '../connections/url';
 import type { FlowContext } from '../target/job';
+import type { ConnectionResolver, ResolvedConnection } from './resolver';
 import { flowSpec, type ConnectionRef, type Flow } from './schema';
+
+export { connectionResolver, type ConnectionResolver, type ResolvedConnection, type SavedConnectionSource } from './resolver';
 
 /** `target.columns.price.type: expected string` lines for a zod error. */
 export function describeZodError(e: ZodError): string {
@@ -25,50 +28,24 @@ export function parseFlow(value: unknown, where = 'flow'): Flow {
   return r.data;
 }
 
-/** Read and validate a flow file. */
-export async function loadFlowFile(path: string): Promise<Flow> {
+/** Read a JSON file (a flow or a set); errors name the file. */
+export async function readJsonFile(path: string, what = 'flow file'): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new TableSyncError('INVALID_INPUT', `cannot read flow file ${path}: ${(e as Error).message}`);
+    throw new TableSyncError('INVALID_INPUT', `cannot read ${what} ${path}: ${(e as Error).message}`);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
-    throw new TableSyncError('INVALID_INPUT', `flow file ${path} is not JSON: ${(e as Error).message}`);
+    throw new TableSyncError('INVALID_INPUT', `${what} ${path} is not JSON: ${(e as Error).message}`);
   }
-  return parseFlow(json, `flow file ${path}`);
 }
 
-export type ResolveConnection = (ref: ConnectionRef, role: 'source' | 'target') => string;
-
-/**
- * Resolve `{url}`, `{env}` and (through `lookupSaved`, which the app provides) `{saved}` references.
- * @example const resolve = connectionResolver({ env: process.env });
- */
-export function connectionResolver(opts: { env?: NodeJS.ProcessEnv; lookupSaved?: (name: string) => string | undefined } = {}): ResolveConnection {
-  const env = opts.env ?? process.env;
-  return (ref, role) => {
-    let url: string | undefined;
-    if ('url' in ref) url = ref.url;
-    else if ('env' in ref) {
-      url = env[ref.env];
-      if (!url) throw new TableSyncError('INVALID_INPUT', `${role}.connection: environment variable ${ref.env} is not set (it should hold a postgres:// URL)`);
-    } else {
-      url = opts.lookupSaved?.(ref.saved);
-      if (!url) throw new TableSyncError('NOT_FOUND', `${role}.connection: no saved connection named "${ref.saved}"${opts.lookupSaved ? '' : ' (saved connections exist only in the app)'}`);
-    }
-    try {
-      parseConnectionUrl(url);
-    } catch (e) {
-      // Name the variable, never its value (it may be anything: PATH, a DSN with a password).
-      const where = 'env' in ref ? `environment variable ${ref.env} does not hold a usable connection URL` : 'saved' in ref ? `saved connection "${ref.saved}"` : 'url';
-      throw new TableSyncError('INVALID_INPUT', `${role}.connection: ${where}: ${(e as Error).message}`, { role, ...('env' in ref ? { env: ref.env } : {}) });
-    }
-    return url;
-  };
+/** Read and validate a flow file. */
+export async function loadFlowFile(path: string): Promise<Flow> {
+  return parseFlow(await readJsonFile(path), `flow file ${path}`);
 }
 
 /** How a connection reference reads in a message: `saved connection "x"`, `$VAR`, or the redacted URL. */
@@ -86,15 +63,22 @@ export interface OpenFlowOptions {
   describeRef?: (ref: ConnectionRef) => string | undefined;
 }
 
-/** Pools for a flow's two ends. `close()` ends them. */
-export async function openFlow(flow: Flow, resolve: ResolveConnection, opts: OpenFlowOptions = {}): Promise<FlowContext & { close: () => Promise<void> }> {
-  const sourceUrl = resolve(flow.source.connection, 'source');
-  const targetUrl = resolve(flow.target.connection, 'target');
+/** A flow's two ends, opened: pools, URLs, and how each reference resolved. `close()` ends the pools. */
+export type OpenedFlow = FlowContext & { close: () => Promise<void>; resolved: { source: ResolvedConnection; target: ResolvedConnection } };
+
+/**
+ * Pools for a flow's two ends, its references resolved through `resolver` (the app's or the CLI's).
+ * The target pool is capped by `opts.targetPoolMax`, else by the connection's own cap, else 1.
+ */
+export async function openFlow(flow: Flow, resolver: ConnectionResolver, opts: OpenFlowOptions = {}): Promise<OpenedFlow> {
+  const source = await resolver.resolveConnection(flow.source.connection, 'source.connection');
+  const target = await resolver.resolveConnection(flow.target.connection, 'target.connection');
   const app = opts.applicationName ?? `tablesync ${flow.name}`;
-  const sourcePool = createPool(sourceUrl, { applicationName: app, max: 4, label: { side: 'source', name: opts.describeRef?.(flow.source.connection) ?? describeConnectionRef(flow.source.connection, sourceUrl) } });
-  const targetPool = createPool(targetUrl, { applicationName: app, max: opts.targetPoolMax ?? 1, label: { side: 'target', name: opts.describeRef?.(flow.target.connection) ?? describeConnectionRef(flow.target.connection, targetUrl) } });
+  const sourcePool = createPool(source.url, { applicationName: app, max: 4, label: { side: 'source', name: opts.describeRef?.(flow.source.connection) ?? describeConnectionRef(flow.source.connection, source.url) } });
+  const targetPool = createPool(target.url, { applicationName: app, max: opts.targetPoolMax ?? 1, label: { side: 'target', name: opts.describeRef?.(flow.target.connection) ?? describeConnectionRef(flow.target.connection, target.url) } });
   return {
-    flow, sourcePool, targetPool, sourceUrl, targetUrl,
+    flow, sourcePool, targetPool, sourceUrl: source.url, targetUrl: target.url,
+    resolved: { source, target },
     close: async () => {
       await Promise.all([sourcePool.end().catch(() => {}), targetPool.end().catch(() => {})]);
     },

@@ -5,15 +5,15 @@
  * commit. Any failure or crash before COMMIT leaves the target exactly as it was.
  */
 import type pg from 'pg';
-import type { ApplyProgress, ApplyResult, PlanStep } from '../api/model';
+import type { ApplyProgress, ApplyResult, PlanStep, RowCounts } from '../api/model';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { ensureStateSchema, stateSchemaSql, writeFlowState } from '../state/store';
 import { prepare, type Prepared } from './prepare';
 import { planFingerprint } from './plan';
-import { createScanTables, diffDigest, checkUnchanged, diffRows, loadScan, tuneSession, tuneTransaction } from './rows';
+import { createScanTables, diffDigest, checkUnchanged, diffRows, dropScanTables, loadScan, tuneSession, tuneTransaction } from './rows';
 import { applyRows } from './load-rows';
 import type { SyncJob } from './job';
-import { repairDrift } from './verify';
+import { dropVerifyTables, repairDrift } from './verify';
 
 export interface ApplyOptions {
   allowDestructive?: boolean;
@@ -116,4 +116,78 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     const err = toTableSyncError(e, `apply of flow "${job.flowName}"`);
     throw new TableSyncError(err.code, err.message, { ...err.detail, target: 'unchanged (the apply transaction was rolled back)' }, { cause: e });
   }
+}
+
+/**
+ * One apply in phases, for a set that applies many members in ONE transaction (core/set): every
+ * member is prepared (and checked: blockers, destructive steps) before anything is written, then
+ * every member's DDL runs, then every member's rows move, then every member's post-load steps and
+ * state. DDL never meets a table with pending (deferred) foreign-key checks that way, and a refusal
+ * of the tenth member costs no work in the first nine.
+ */
+export interface PhasedApply {
+  prepared: Prepared;
+  /** Table DDL and state setup (preSteps). */
+  ddl(): Promise<void>;
+  /** Scan, diff and move the rows; temporary tables are dropped afterwards. */
+  rows(): Promise<RowCounts>;
+  /** Post-load steps (NOT NULL, indexes, attachments) and the flow's state row. */
+  finish(): Promise<ApplyResult>;
+}
+
+export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts: ApplyOptions = {}): Promise<PhasedApply> {
+  const started = performance.now();
+  const progress = (phase: ApplyProgress['phase'], rowsDone = 0, rowsTotal: number | null = null) =>
+    opts.onProgress?.({ flow: job.flowName, phase, rowsDone, rowsTotal });
+  const abortCheck = () => {
+    if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${job.flowName}" was cancelled; the target is unchanged`);
+  };
+  const p = await prepare(client, job);
+  if (p.blockers.length) throw blockerError(p);
+  const steps = [...p.preSteps, ...p.postSteps];
+  const destructive = steps.filter((s) => s.destructive);
+  if (destructive.length && (!opts.allowDestructive || opts.safeOnly)) {
+    throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `flow "${job.flowName}" needs destructive steps, which run only when allowed (--allow-destructive): ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}`, { steps: destructive });
+  }
+  let rows: RowCounts = { insert: 0, update: 0, delete: 0, unchanged: 0, foreign: 0 };
+  let repaired: ApplyResult['repaired'];
+  return {
+    prepared: p,
+    ddl: async () => {
+      progress('ddl', 0, p.preSteps.length);
+      for (const s of p.preSteps) {
+        abortCheck();
+        await runStep(client, s);
+      }
+    },
+    rows: async () => {
+      progress('scanning');
+      await createScanTables(client, p);
+      // Repair needs the scan (its keys are what drifted rows are re-read by), even when nothing changed.
+      const unchanged = opts.repair ? undefined : await checkUnchanged(client, p);
+      const scanned = await loadScan(client, p, unchanged, (n) => progress('scanning', n, null));
+      abortCheck();
+      let diff = await diffRows(client, p, scanned, unchanged);
+      const repair = opts.repair ? await repairDrift(client, p, diff, opts.signal) : undefined;
+      if (repair) { diff = repair.diff; repaired = repair.repaired; }
+      if (opts.repair) await dropVerifyTables(client);
+      rows = await applyRows(client, p, diff, scanned, {
+        onPhase: (phase, done, total) => progress(phase, done, total),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      await dropScanTables(client);
+      abortCheck();
+      return rows;
+    },
+    finish: async () => {
+      progress('indexes', 0, p.postSteps.length);
+      for (const s of p.postSteps) {
+        progress(s.kind.startsWith('attachment') ? 'attachments' : 'indexes');
+        await runStep(client, s);
+      }
+      if (p.needsStateSchema) await ensureStateSchema(client);
+      await writeFlowState(client, job.flowName, p.newSetup);
+      return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned: false, ...(repaired ? { repaired } : {}) };
+    },
+  };
 }

@@ -87,35 +87,61 @@ async function tableHoldsRows(client: pg.ClientBase, state: FlowStateRow | undef
 
 export async function dropOn(client: pg.ClientBase, ctx: FlowContext, opts: DropOptions = {}): Promise<{ steps: PlanStep[] }> {
   const name = ctx.flow.name;
-  const state = await readFlowState(client, name);
-  const targetSteps = targetDropSteps(name, state, await tableHoldsRows(client, state));
-  const destructive = targetSteps.filter((s) => s.destructive);
-  if (!opts.dryRun && destructive.length && !opts.allowDestructive) {
-    throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `dropping flow "${name}" would delete data, which runs only when allowed (--allow-destructive): ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}; target: unchanged`, { steps: destructive });
+  const prepared = await prepareDrop(client, ctx);
+  if (!opts.dryRun && prepared.destructive.length && !opts.allowDestructive) {
+    throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `dropping flow "${name}" would delete data, which runs only when allowed (--allow-destructive): ${prepared.destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}; target: unchanged`, { steps: prepared.destructive });
   }
-  const contributions: DropContribution[] = [];
-  for (const h of hooks) {
-    const c = await h(ctx, state);
-    if (c) contributions.push(c);
-  }
-  const steps = [...contributions.flatMap((c) => c.steps), ...targetSteps];
-  if (opts.dryRun) return { steps };
-  for (const c of contributions) await c.run();
-  if (!state) return { steps };
+  if (opts.dryRun) return { steps: prepared.steps };
+  await prepared.runHooks();
+  if (!prepared.state) return { steps: prepared.steps };
   await client.query('BEGIN');
   try {
-    for (const s of targetSteps) {
-      if (s.kind === 'state') {
-        await client.query(dropTrackingSql(name));
-        await deleteFlowState(client, name);
-        continue;
-      }
-      for (const sql of s.sql) await client.query(sql);
-    }
+    await prepared.runTarget(client);
     await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     throw toTableSyncError(e, `drop of flow "${name}" failed; the target is unchanged`);
   }
-  return { steps };
+  return { steps: prepared.steps };
+}
+
+/**
+ * A drop in two parts, for callers that drop many flows together (a set, in one target
+ * transaction): `runHooks` (outside any target transaction: the source side), then `runTarget`
+ * inside the caller's transaction. `destructive`: the steps that delete data (the caller decides
+ * whether they are allowed).
+ */
+export async function prepareDrop(client: pg.ClientBase, ctx: FlowContext): Promise<{
+  steps: PlanStep[];
+  destructive: PlanStep[];
+  state: FlowStateRow | undefined;
+  runHooks: () => Promise<void>;
+  runTarget: (client: pg.ClientBase) => Promise<void>;
+}> {
+  const name = ctx.flow.name;
+  const state = await readFlowState(client, name);
+  const targetSteps = targetDropSteps(name, state, await tableHoldsRows(client, state));
+  const contributions: DropContribution[] = [];
+  for (const h of hooks) {
+    const c = await h(ctx, state);
+    if (c) contributions.push(c);
+  }
+  return {
+    steps: [...contributions.flatMap((c) => c.steps), ...targetSteps],
+    destructive: targetSteps.filter((s) => s.destructive),
+    state,
+    runHooks: async () => {
+      for (const c of contributions) await c.run();
+    },
+    runTarget: async (tx) => {
+      for (const s of targetSteps) {
+        if (s.kind === 'state') {
+          await tx.query(dropTrackingSql(name));
+          await deleteFlowState(tx, name);
+          continue;
+        }
+        for (const sql of s.sql) await tx.query(sql);
+      }
+    },
+  };
 }

@@ -76,6 +76,14 @@ export async function createScanTables(client: pg.ClientBase, p: Prepared): Prom
 }
 
 /**
+ * Drop one apply's temporary tables before its transaction ends: a set applies many members in one
+ * transaction, and ON COMMIT DROP would keep the names taken until the commit.
+ */
+export async function dropScanTables(client: pg.ClientBase): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${SCAN}, ${CHANGED}, ${STAGE}`);
+}
+
+/**
  * Nothing changed since the last sync (the summaries of source and tracking match): no key scan
  * at all. `total` is the source's row count, `tracked` the tracking table's, `targetRows` the table's.
  */

@@ -51,6 +51,11 @@ const VSRC = 'pg_temp._tablesync_vsrc';
 const VTGT = 'pg_temp._tablesync_vtgt';
 const DRIFT = 'pg_temp._tablesync_drift';
 
+/** Drop verify's temporary tables before the transaction ends (a set repairs many members in one). */
+export async function dropVerifyTables(client: pg.ClientBase): Promise<void> {
+  await client.query(`DROP TABLE IF EXISTS ${VSRC}, ${VTGT}, ${DRIFT}`);
+}
+
 /** One column as both sides hash it: `src` over the source table, `tgt` over target row `x`, both of type `ctype`. */
 interface Term {
   col: TargetColumn;
@@ -93,7 +98,9 @@ async function buildTerms(client: pg.ClientBase, p: Prepared, reads: VerifyReads
     const s = q(c.sourceName);
     const t = `x.${q(c.name)}`;
     if (c.stagingType === c.type) {
-      all.push({ col: c, ctype: c.type, src: s, tgt: t, typed: TYPED_HASH.test(c.type) });
+      // A source type the target lacks (an enum overridden to text) is staged as its text: compare that.
+      const src = c.sourceType !== c.stagingType && c.stagingType === 'text' ? `${s}::text` : s;
+      all.push({ col: c, ctype: c.type, src, tgt: t, typed: TYPED_HASH.test(c.type) });
     } else if (await reads.castable(c.sourceType, c.type)) {
       all.push({ col: c, ctype: c.type, src: `${s}::${c.type}`, tgt: t, typed: TYPED_HASH.test(c.type) });
     } else if (c.stagingType === 'text' && c.keyPosition === null) {

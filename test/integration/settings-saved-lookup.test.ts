@@ -5,10 +5,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { Engine } from '../../core/app/engine';
-import { savedConnectionLookup } from '../../core/app/saved-lookup';
+import { dataFolderResolver } from '../../core/app/saved-lookup';
 import { EncryptedFileSecretStore } from '../../core/settings/secret-store';
-import { connectionResolver } from '../../core/flow/load';
-import type { Flow } from '../../core/flow/schema';
 
 // A flow saved in the app names its connections `{ saved }`; the CLI resolves them from the same
 // data folder (password from the 0600 file), and says plainly when the password is in the desktop
@@ -28,12 +26,6 @@ describe('settings: saved connections for the CLI', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const flowOn = (saved: string): Flow => ({
-    version: 1, name: 'f',
-    source: { connection: { saved }, schema: 'public', table: 't' },
-    target: { connection: { env: 'NOT_USED' }, schema: 'public', table: 't', managedBy: 'system' },
-  });
-
   it('resolves by name and by id to a URL that logs in with the stored password', async () => {
     const engine = new Engine({ dataDir, mode: 'browser' });
     const u = new URL(db.url);
@@ -42,16 +34,35 @@ describe('settings: saved connections for the CLI', () => {
     const saved = await engine.connections.save({ name: 'My DB', connection: { url: u.toString() } });
     await engine.close();
 
+    const resolver = dataFolderResolver({ dataDir });
     for (const ref of ['My DB', saved.id]) {
-      const lookup = await savedConnectionLookup(flowOn(ref), { dataDir });
-      const url = connectionResolver({ lookupSaved: lookup })({ saved: ref }, 'source');
+      const { url, connectionId } = await resolver.resolveConnection({ saved: ref }, 'source.connection');
+      expect(connectionId).toBe(saved.id);
       const c = new pg.Client({ connectionString: url });
       await c.connect();
       expect((await c.query('SELECT current_user AS u')).rows[0].u).toBe(role);
       await c.end();
     }
-    const missing = await savedConnectionLookup(flowOn('nope'), { dataDir });
-    expect(() => connectionResolver({ lookupSaved: missing })({ saved: 'nope' }, 'source')).toThrow(/no saved connection named "nope"/);
+    await expect(resolver.resolveConnection({ saved: 'nope' }, 'source.connection')).rejects.toThrow(/^source.connection: no saved connection named "nope"$/);
+  });
+
+  it('the app and the CLI resolve through the same resolver: same answers, same errors', async () => {
+    const env = { DB_URL: db.url };
+    const engine = new Engine({ dataDir, mode: 'browser', env });
+    const cli = dataFolderResolver({ dataDir, env });
+    try {
+      for (const ref of [{ saved: 'My DB' }, { env: 'DB_URL' }, { url: db.url }]) {
+        expect((await engine.resolveConnection(ref, 'x')).url).toBe((await cli.resolveConnection(ref, 'x')).url);
+      }
+      for (const ref of [{ saved: 'nope' }, { env: 'UNSET_VAR' }, { url: 'mysql://nope' }]) {
+        const a = await engine.resolveConnection(ref, 'target.connection').catch((e: Error) => e.message);
+        const b = await cli.resolveConnection(ref, 'target.connection').catch((e: Error) => e.message);
+        expect(a).toMatch(/^target.connection: /);
+        expect(a).toBe(b);
+      }
+    } finally {
+      await engine.close();
+    }
   });
 
   it('refuses a password it cannot read (kept by the desktop app’s OS store)', async () => {
@@ -59,6 +70,6 @@ describe('settings: saved connections for the CLI', () => {
     const engine = new Engine({ dataDir, mode: 'electron', secrets: new EncryptedFileSecretStore(join(dataDir, 'secrets.enc.json'), cipher) });
     await engine.connections.save({ name: 'Desktop DB', connection: { url: 'postgres://u:secret@127.0.0.1:5432/d' } });
     await engine.close();
-    await expect(savedConnectionLookup(flowOn('Desktop DB'), { dataDir })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/OS-encrypted store/) });
+    await expect(dataFolderResolver({ dataDir }).resolveConnection({ saved: 'Desktop DB' })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/OS-encrypted store/) });
   });
 });
