@@ -34,8 +34,8 @@ describe("README's flow example", () => {
     expect(t.connection.url).toMatch(/^postgres:\/\//);
     t.connection.url = inject('vectorUrl');
     const flow = parseFlow(raw);
-    const resolve = connectionResolver({ env: { SOURCE_DATABASE_URL: src.url } });
-    source = createPool(resolve(flow.source.connection, 'source'), { max: 2 });
+    const resolver = connectionResolver({ env: { SOURCE_DATABASE_URL: src.url } });
+    source = createPool((await resolver.resolveConnection(flow.source.connection, 'source.connection')).url, { max: 2 });
     target = createPool(inject('vectorUrl'), { max: 1 });
     ctx = { flow, sourcePool: source, targetPool: target, sourceUrl: src.url, targetUrl: inject('vectorUrl') };
   });
