@@ -145,7 +145,14 @@ export const plan = z.object({
   withoutOrdinal: z.number().int().optional(),
   samples: z.array(sampleRow),
   /** Problems that block apply (e.g. a type that needs an override); apply refuses while any exist. */
-  blockers: z.array(z.object({ code: z.string(), message: z.string() })),
+  blockers: z.array(z.object({
+    code: z.string(),
+    message: z.string(),
+    /** Values that do not fit a column's target type: which column, how many rows, one example. */
+    column: z.string().optional(),
+    failingRows: z.number().optional(),
+    sample: z.object({ key: z.record(z.string(), z.string().nullable()), value: z.string() }).optional(),
+  })),
   warnings: z.array(z.string()),
 });
 export type Plan = z.infer<typeof plan>;

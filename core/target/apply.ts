@@ -12,6 +12,7 @@ import { prepare, type Prepared } from './prepare';
 import { planFingerprint } from './plan';
 import { createScanTables, diffDigest, checkUnchanged, diffRows, dropScanTables, loadScan, tuneSession, tuneTransaction } from './rows';
 import { applyRows } from './load-rows';
+import { diagnoseCasts, isValueFailure } from './cast-check';
 import type { SyncJob } from './job';
 import { dropVerifyTables, repairDrift } from './verify';
 
@@ -113,6 +114,13 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned, ...(repair ? { repaired: repair.repaired } : {}) };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
+    // A value refused by its target type: name the column, the rows and an example (exit 2).
+    if (isValueFailure(e)) {
+      const blockers = await diagnoseCasts(client, job).catch(() => []);
+      if (blockers.length) {
+        throw new TableSyncError('UNSUPPORTED', `flow "${job.flowName}" cannot be applied: ${blockers.map((b) => b.message).join('; ')}`, { blockers, target: 'unchanged (the apply transaction was rolled back)' }, { cause: e });
+      }
+    }
     const err = toTableSyncError(e, `apply of flow "${job.flowName}"`);
     throw new TableSyncError(err.code, err.message, { ...err.detail, target: 'unchanged (the apply transaction was rolled back)' }, { cause: e });
   }

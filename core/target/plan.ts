@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Plan, PlanStep, RowCounts } from '../api/model';
 import { toTableSyncError } from '../errors';
 import { prepare, type Prepared } from './prepare';
+import { castRisks, checkCasts, createCastObjects } from './cast-check';
 import { countWithoutOrdinal, createScanTables, diffDigest, diffRows, loadScan, sampleRows, tuneSession, tuneTransaction } from './rows';
 import type { SyncJob } from './job';
 
@@ -55,9 +56,16 @@ export async function planOn(client: pg.ClientBase, job: SyncJob): Promise<Plan>
     let digest = 'not-scanned';
     let samples: Plan['samples'] = [];
     let withoutOrdinal: number | undefined;
-    if (canScan(p)) {
-      await createScanTables(client, p);
-      await client.query('SET TRANSACTION READ ONLY');
+    const risks = await castRisks(client, p);
+    await createCastObjects(client, risks);
+    if (canScan(p)) await createScanTables(client, p);
+    await client.query('SET TRANSACTION READ ONLY');
+    // Values that will not fit their target type block the plan, named by column (cast-check.ts).
+    const castBlockers = await checkCasts(client, p, risks);
+    p.blockers.push(...castBlockers);
+    // A key that does not fit its type cannot be compared with the tracked keys: no row diff then.
+    const keyMisfit = castBlockers.some((b) => p.keyColumns.some((k) => k.sourceName === b.column));
+    if (canScan(p) && !keyMisfit) {
       // No "nothing changed?" summary here (apply has it): people ask for a plan when they expect
       // changes, and then the summary is only extra work before the scan that shows them.
       const scanned = await loadScan(client, p);

@@ -25,6 +25,10 @@ import { internalNames, type InternalNames } from './internal-names';
 export interface Blocker {
   code: string;
   message: string;
+  /** A column whose source values do not all fit its target type (cast-check.ts). */
+  column?: string;
+  failingRows?: number;
+  sample?: { key: Record<string, string | null>; value: string };
 }
 
 export interface Prepared {

@@ -59,9 +59,9 @@ export interface RowSource {
  */
 export interface VerifyReads {
   /** `SELECT select FROM source WHERE (filter) [AND where] [GROUP BY groupBy]`, rows as text. */
-  query(select: string, opts?: { where?: string; groupBy?: string; signal?: AbortSignal }): Promise<Record<string, string | null>[]>;
+  query(select: string, opts?: { where?: string; groupBy?: string; limit?: number; signal?: AbortSignal }): Promise<Record<string, string | null>[]>;
   /** The same as COPY text. */
-  copy(select: string, opts?: { where?: string; signal?: AbortSignal }): AsyncIterable<Buffer>;
+  copy(select: string, opts?: { where?: string; groupBy?: string; signal?: AbortSignal }): AsyncIterable<Buffer>;
   /** Whether the source server can cast a value of `from` to `to` (both type names). */
   castable(from: string, to: string): Promise<boolean>;
 }
@@ -102,10 +102,10 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
           // A GROUP BY over an expression looks to the planner like one group per row: it would sort
           // a million rows for a few thousand groups. Hashing them is what the caller means.
           if (o.groupBy) await client.query(`SET LOCAL enable_sort = off; SET LOCAL work_mem = '64MB'`);
-          const { rows } = await client.query({ text: `SELECT ${select} ${fromWhereSql(resolved, o.where ? [o.where] : [])}${o.groupBy ? ` GROUP BY ${o.groupBy}` : ''}`, values: [] });
+          const { rows } = await client.query({ text: `SELECT ${select} ${fromWhereSql(resolved, o.where ? [o.where] : [])}${o.groupBy ? ` GROUP BY ${o.groupBy}` : ''}${o.limit !== undefined ? ` LIMIT ${Math.trunc(o.limit)}` : ''}`, values: [] });
           return rows as Record<string, string | null>[];
         }, o.signal ? { signal: o.signal } : {}),
-      copy: (select, o = {}) => copyOut(pool, `SELECT ${select} ${fromWhereSql(resolved, o.where ? [o.where] : [])}`, { context: `verifying ${resolved.schema}.${resolved.table}`, ...(o.signal ? { signal: o.signal } : {}) }),
+      copy: (select, o = {}) => copyOut(pool, `SELECT ${select} ${fromWhereSql(resolved, o.where ? [o.where] : [])}${o.groupBy ? ` GROUP BY ${o.groupBy}` : ''}`, { context: `verifying ${resolved.schema}.${resolved.table}`, ...(o.signal ? { signal: o.signal } : {}) }),
       castable: (from, to) =>
         withReadOnly(pool, async (client) => {
           try {
