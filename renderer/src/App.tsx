@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { useApp, useS } from './app-context';
 import type { LinkState } from './api/client';
 import { REFUSED_MESSAGE } from './api/transport.ws';
-import { useShortcut } from './lib/shortcuts';
+import { useShortcut, keyLabel } from './lib/shortcuts';
 import { fmtMs } from './lib/format';
 import { Explorer } from './components/Explorer';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay';
@@ -83,12 +83,14 @@ export function App() {
     };
   }, [app]);
 
-  // The explorer follows the active connection.
+  // The explorer follows the active connection, and reloads it when it was saved again (a fixed
+  // password must not leave the old "password authentication failed" until Retry).
+  const activeRevision = useS(app.connections, (s) => (activeId ? (s.revisions[activeId] ?? 0) : 0));
   useEffect(() => {
     if (!activeId) return;
     localStorage.setItem('tablesync.activeConnection', activeId);
-    void app.catalog.getState().open(activeId);
-  }, [activeId, app]);
+    void app.catalog.getState().open(activeId, { force: activeRevision > 0 });
+  }, [activeId, activeRevision, app]);
 
   useShortcut('?', () => app.ui.getState().setShortcutsOpen(!app.ui.getState().shortcutsOpen));
   useShortcut('Mod+Shift+L', () => app.ui.getState().toggleTheme());
@@ -104,6 +106,10 @@ export function App() {
   });
 
   const active = connections.find((c) => c.id === activeId);
+  // The database's own state, as the explorer last found it when listing its schemas.
+  const catalogError = useS(app.catalog, (s) => (s.connectionId === activeId ? s.error : null));
+  const catalogOk = useS(app.catalog, (s) => s.connectionId === activeId && s.schemas !== null);
+  const dbState: 'ok' | 'failed' | 'checking' = catalogError ? 'failed' : catalogOk ? 'ok' : 'checking';
   const showSidebar = view.name !== 'connections' && !!activeId;
 
   return (
@@ -135,7 +141,7 @@ export function App() {
             ))}
           </select>
         )}
-        <button className="icon-btn" title="Light / dark (Mod+Shift+L)" aria-label="Toggle theme" onClick={() => app.ui.getState().toggleTheme()}>
+        <button className="icon-btn" title={keyLabel('Light / dark (Mod+Shift+L)')} aria-label="Toggle theme" onClick={() => app.ui.getState().toggleTheme()}>
           {theme === 'light' ? '☾' : '☀'}
         </button>
         <button className="icon-btn" title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts" onClick={() => app.ui.getState().setShortcutsOpen(true)}>
@@ -164,12 +170,14 @@ export function App() {
         </main>
       </div>
       <footer className="statusbar">
-        <span data-testid="link-state">
-          {link === 'open' ? '● connected' : link === 'reconnecting' ? '◌ reconnecting to TableSync…' : link === 'closed' ? '✕ disconnected' : '◌ connecting…'}
+        {/* Two different links: this window's to the TableSync engine, and the engine's to the database. */}
+        <span data-testid="link-state" title="This window's link to the TableSync engine (not to your database)">
+          {link === 'open' ? '● app linked' : link === 'reconnecting' ? '◌ reconnecting to TableSync…' : link === 'closed' ? '✕ app link refused' : '◌ connecting to TableSync…'}
         </span>
         {active && (
-          <span>
-            {active.user}@{active.host}:{active.port}/{active.database}
+          <span data-testid="db-state" data-state={dbState} className={dbState === 'failed' ? 'error-text' : undefined} title={dbState === 'failed' ? (catalogError ?? '') : 'The database of the active connection'}>
+            {dbState === 'ok' ? '●' : dbState === 'failed' ? '✕' : '◌'} {active.user}@{active.host}:{active.port}/{active.database}
+            {dbState === 'failed' ? ': not reachable (see the explorer)' : dbState === 'checking' ? ': connecting…' : ''}
           </span>
         )}
         {lastLoadMs !== null && <span>last page {fmtMs(lastLoadMs)}</span>}

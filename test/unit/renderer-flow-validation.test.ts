@@ -60,6 +60,15 @@ describe('flow form validation', () => {
     expect(issues.find((i) => i.field === 'attachments.1.name')!.message).toMatch(/duplicate attachment name "a"/);
   });
 
+  it('says what an empty attachment lacks in words, never zod’s developer text', () => {
+    const v = form();
+    v.attachments = [{ name: '', setupSql: '', teardownSql: '' }]; // what "+ Add" appends
+    const issues = validateFlowForm(v).filter((i) => i.field.startsWith('attachments.0'));
+    expect(issues[0]).toEqual({ field: 'attachments.0.name', message: expect.stringMatching(/needs a name/) });
+    expect(issues.find((i) => i.field === 'attachments.0.setupSql')!.message).toMatch(/What SQL sets it up/);
+    expect(issues.map((i) => i.message).join(' ')).not.toMatch(/Too small|expected string/);
+  });
+
   it('maps flow-file paths onto form fields', () => {
     expect(fieldOf(['source', 'ordinalColumn'])).toBe('ordinalColumn');
     expect(fieldOf(['source', 'notification', 'channelName'])).toBe('channelName');

@@ -88,7 +88,30 @@ describe('plan and apply', () => {
     expect(api.calls.find((c) => c.method === 'query.cancel')!.input).toEqual({ requestId: id });
     held.release();
     await applying;
-    expect(p.getState().applyError).toMatch(/cancelled/);
+    // the user's own cancel is what happened, not an error
+    expect(p.getState().cancelled).toBe('apply');
+    expect(p.getState().applyError).toBeNull();
     expect(p.getState().applying).toBe(false);
+  });
+
+  it('keeps the progress bar where loading left it through the phases without row counts', async () => {
+    const api = fakeApi();
+    api.handlers['flows.plan'] = (() => plan('fp', false)) as never;
+    const held = api.hold('flows.apply');
+    api.handlers['flows.apply'] = (() => ({ flow: 'f', rows: { insert: 10, update: 0, delete: 0, unchanged: 0 }, stepsRun: 1, durationMs: 5, replanned: false })) as never;
+    const p = createPlanStore(api);
+    await p.getState().computePlan('f');
+    const applying = p.getState().apply();
+    const id = p.getState().applyRequestId!;
+    const seen: number[] = [];
+    for (const [phase, rowsDone, rowsTotal] of [['scanning', 0, null], ['loading', 5, 10], ['loading', 10, 10], ['merging', 0, null], ['indexes', 0, null], ['committing', 0, null]] as const) {
+      p.getState().onProgress({ flow: 'f', phase, rowsDone, rowsTotal, requestId: id });
+      seen.push(p.getState().percent!);
+    }
+    expect(seen).toEqual([...seen].sort((a, b) => a - b)); // never goes back
+    expect(seen[4]).toBeGreaterThan(seen[2]!); // the index phase moves on from where loading ended
+    held.release();
+    await applying;
+    expect(p.getState().percent).toBe(100);
   });
 });

@@ -95,7 +95,7 @@ function JsonNodeView({ node, depth, label }: { node: JsonNode; depth: number; l
   const k = label !== undefined ? <span className="k">{label}: </span> : null;
   if (node.t === 'obj' || node.t === 'arr') {
     const children = node.t === 'obj' ? node.entries : node.items.map((v, i) => [String(i), v] as [string, JsonNode]);
-    const summary = node.t === 'obj' ? `{…} ${children.length} keys` : `[…] ${children.length} items`;
+    const summary = node.t === 'obj' ? `{…} ${children.length} ${children.length === 1 ? 'key' : 'keys'}` : `[…] ${children.length} ${children.length === 1 ? 'item' : 'items'}`;
     return (
       <details open={depth < 2}>
         <summary>

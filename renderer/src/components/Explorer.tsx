@@ -1,6 +1,6 @@
 /** The sidebar: the active connection's schemas and tables (estimates, key badges), and saved flows. */
 import { useApp, useS } from '../app-context';
-import { useShortcut } from '../lib/shortcuts';
+import { useShortcut, keyLabel } from '../lib/shortcuts';
 import { fmtApprox } from '../lib/format';
 import type { TableInfo } from '../api/types';
 import { useRef } from 'react';
@@ -33,7 +33,17 @@ export function Explorer() {
         </button>
       </div>
       <div className="side-search">
-        <input ref={searchRef} placeholder="Find a table  (Mod+K)" value={cat.search} onChange={(e) => app.catalog.getState().setSearch(e.target.value)} aria-label="Find a table" />
+        <input ref={searchRef} placeholder={keyLabel('Find a table  (Mod+K)')} value={cat.search} onChange={(e) => app.catalog.getState().setSearch(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key !== 'Enter') return;
+            const hit = app.catalog.getState().firstMatch();
+            if (!hit) return;
+            e.preventDefault();
+            app.catalog.getState().select(hit);
+            app.ui.getState().go({ name: 'table' });
+          }}
+          aria-label="Find a table"
+        />
       </div>
       <div className="side-scroll" role="tree" data-testid="table-tree">
         {cat.loading && !cat.schemas && (

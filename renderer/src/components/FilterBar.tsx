@@ -1,4 +1,5 @@
 /** WHERE … : the filter editor over the grid, validated as you type, with the matching row count. */
+import { keyLabel } from '../lib/shortcuts';
 import { useApp, useS } from '../app-context';
 import { fmtCount } from '../lib/format';
 import { SqlEditor } from './SqlEditor';
@@ -19,13 +20,13 @@ export function FilterBar(props: { columns: string[]; table: string }) {
           columns={props.columns}
           tableName={props.table}
           errorPosition={f.status === 'invalid' ? f.position : null}
-          placeholder="a SQL condition, e.g. price > 10 and name ilike '%lamp%'   (Mod+Enter to apply)"
+          placeholder={keyLabel(`a SQL condition, e.g. price > 10 and name ilike '%lamp%'   (Mod+Enter to apply)`)}
           className={cls}
           ariaLabel="Filter"
           testId="filter-editor"
         />
         <button className="btn primary" onClick={() => void app.filter.getState().apply()} disabled={f.status === 'invalid' || f.status === 'checking' || (!dirty && f.status !== 'pending')} data-testid="apply-filter">
-          Apply <kbd>Mod+↵</kbd>
+          Apply <kbd>{keyLabel('Mod+↵')}</kbd>
         </button>
         {f.applied && (
           <button className="btn ghost" onClick={() => void app.filter.getState().clear()}>

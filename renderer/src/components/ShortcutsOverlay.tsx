@@ -1,5 +1,5 @@
 import { useApp, useS } from '../app-context';
-import { SHORTCUTS, useShortcut } from '../lib/shortcuts';
+import { SHORTCUTS, useShortcut, keyLabel } from '../lib/shortcuts';
 import { Modal } from './Modal';
 
 export function ShortcutsOverlay() {
@@ -17,13 +17,12 @@ export function ShortcutsOverlay() {
             </div>
             <div className="row" style={{ justifyContent: 'flex-end' }}>
               {s.keys.split(' / ').map((k) => (
-                <kbd key={k}>{k}</kbd>
+                <kbd key={k}>{keyLabel(k)}</kbd>
               ))}
             </div>
           </div>
         ))}
       </div>
-      <p className="faint" style={{ margin: 0 }}>Mod is Ctrl (⌘ on macOS).</p>
     </Modal>
   );
 }

@@ -55,7 +55,22 @@ export function validateFlowForm(values: FlowForm): FieldIssue[] {
       if (v[k].trim() && !(Number.isInteger(Number(v[k])) && Number(v[k]) > 0)) add(`vectorIndexes.${i}.${k}`, 'A positive whole number.');
     }
   });
+  values.attachments.forEach((a, i) => {
+    if (!a.name.trim()) add(`attachments.${i}.name`, 'An attachment needs a name (it is how TableSync knows it later).');
+    if (!a.setupSql.trim()) add(`attachments.${i}.setupSql`, 'What SQL sets it up? For example CREATE INDEX …');
+  });
   const parsed = flowSpec.safeParse(flowFromForm(values));
-  if (!parsed.success) for (const issue of parsed.error.issues) add(fieldOf(issue.path), issue.message);
+  if (!parsed.success) for (const issue of parsed.error.issues) add(fieldOf(issue.path), humanIssue(issue));
   return issues;
+}
+
+/**
+ * A zod issue in words a user of the form reads (zod's own text, "Too small: expected string to
+ * have >=1 characters", is for developers). The form's own rules above catch most cases first.
+ */
+export function humanIssue(issue: { code: string; message: string; minimum?: unknown; origin?: unknown }): string {
+  if (issue.code === 'too_small' && issue.origin === 'string') return Number(issue.minimum) <= 1 ? 'Required.' : `At least ${String(issue.minimum)} characters.`;
+  if (issue.code === 'too_big' && issue.origin === 'string') return 'Too long.';
+  if (issue.code === 'invalid_type') return 'Required.';
+  return issue.message;
 }

@@ -23,6 +23,18 @@ export const SHORTCUTS: Array<{ keys: string; what: string; where: string }> = [
 
 const isMac = typeof navigator !== 'undefined' && /Mac/.test(navigator.platform);
 
+/**
+ * A shortcut as this platform spells it: `Mod+K` is `Ctrl+K` on Linux and Windows, `⌘K` on macOS
+ * (Shift `⇧`, Alt `⌥`, as macOS menus show them). Any text works: every `Mod+…` in it is spelled out.
+ */
+export function keyLabel(text: string, mac = isMac): string {
+  return text.replace(/Mod\+((?:Shift\+|Alt\+)*)([^\s)/]+)/g, (_m, mods: string, key: string) => {
+    const shift = mods.includes('Shift');
+    const alt = mods.includes('Alt');
+    return mac ? `⌘${shift ? '⇧' : ''}${alt ? '⌥' : ''}${key}` : `Ctrl+${shift ? 'Shift+' : ''}${alt ? 'Alt+' : ''}${key}`;
+  });
+}
+
 /** Does a keyboard event match `Mod+Shift+K`-style combo? */
 export function matches(e: KeyboardEvent, combo: string): boolean {
   const parts = combo.split('+');

@@ -108,7 +108,15 @@ export function ConnectionsScreen() {
           Want sample data? <button className="btn small" onClick={() => void app.connections.getState().startDemo()}>Start the demo databases</button>
         </p>
       )}
-      {editing && <ConnectionDialog initial={editing === 'new' ? null : editing} onClose={() => setEditing(null)} />}
+      {editing && (
+        <ConnectionDialog
+          initial={editing === 'new' ? null : editing}
+          onClose={() => {
+            app.connections.getState().clearDraftTest();
+            setEditing(null);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -16,7 +16,7 @@ import {
   targetColumns, typeSuggestions, type FlowForm,
 } from '../lib/flow-draft';
 import { validateFlowForm } from '../lib/flow-validation';
-import { useShortcut } from '../lib/shortcuts';
+import { useShortcut, keyLabel } from '../lib/shortcuts';
 import { createFilterStore } from '../stores/filter';
 import { fmtCount, shortType } from '../lib/format';
 
@@ -147,6 +147,12 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
   useShortcut('Mod+P', () => submit('plan'));
 
   const err = (name: string): string | undefined => {
+    // A row just added with "+ Add" is empty: say what is missing once the user has been there, or
+    // tried to save, not the moment it appears.
+    if (/^(attachments|vectorIndexes)\./.test(name) && !formState.isSubmitted) {
+      const fs = form.getFieldState(name as Parameters<typeof form.getFieldState>[0], formState);
+      if (!fs.isTouched && !fs.isDirty) return undefined;
+    }
     const parts = name.split('.');
     let cur: unknown = errors;
     for (const p of parts) cur = (cur as Record<string, unknown> | undefined)?.[p];
@@ -163,10 +169,10 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
           </span>
         </h1>
         <button className="btn" onClick={() => submit()} disabled={saving} data-testid="save-flow">
-          Save <kbd>Mod+S</kbd>
+          Save <kbd>{keyLabel('Mod+S')}</kbd>
         </button>
         <button className="btn primary" onClick={() => submit('plan')} disabled={saving} data-testid="preview-plan">
-          Save &amp; preview plan <kbd>Mod+P</kbd>
+          Save &amp; preview plan <kbd>{keyLabel('Mod+P')}</kbd>
         </button>
       </div>
       {saveError && <div style={{ marginBottom: 12 }}><ErrorBox message={saveError} testId="save-error" /></div>}

@@ -12,7 +12,7 @@ import { PlanStepView } from '../components/PlanStepView';
 import { Empty, ErrorBox, Loading } from '../components/States';
 import { destructiveSteps, nothingToDo } from '../stores/plan';
 import { fmtCount, fmtMs } from '../lib/format';
-import { useShortcut } from '../lib/shortcuts';
+import { useShortcut, keyLabel } from '../lib/shortcuts';
 import { withoutOrdinalText } from '../../../core/api/model.words';
 import { VerifyPanel } from './VerifyPanel';
 
@@ -48,7 +48,7 @@ export function PlanScreen({ flow }: { flow: string }) {
   const cols = plan?.columns.map((c) => c.name) ?? [];
   const keyCols = plan?.columns.filter((c) => c.keyPosition !== null).sort((a, b) => a.keyPosition! - b.keyPosition!).map((c) => c.name) ?? [];
   const valueCols = cols.filter((c) => !keyCols.includes(c));
-  const pct = p.progress && p.progress.rowsTotal ? Math.min(100, (p.progress.rowsDone / Math.max(1, p.progress.rowsTotal)) * 100) : null;
+  const pct = p.percent;
 
   return (
     <div className="page" data-testid="plan-screen">
@@ -69,8 +69,8 @@ export function PlanScreen({ flow }: { flow: string }) {
         <button className="btn" onClick={() => void app.plan.getState().runVerify(flow)} disabled={p.verifying || p.applying} data-testid="verify-flow" title="Compare what the target holds with what the flow says it should hold (finds hand edits)">
           {p.verifying ? <><span className="spinner" /> Verifying…</> : 'Verify'}
         </button>
-        <button className="btn primary" onClick={apply} disabled={!p.canApply()} data-testid="apply-plan" title={missingTicks ? 'Tick each destructive step to allow it' : 'Mod+Shift+Enter'}>
-          Apply <kbd>Mod+Shift+↵</kbd>
+        <button className="btn primary" onClick={apply} disabled={!p.canApply()} data-testid="apply-plan" title={missingTicks ? 'Tick each destructive step to allow it' : keyLabel('Mod+Shift+Enter')}>
+          Apply <kbd>{keyLabel('Mod+Shift+↵')}</kbd>
         </button>
       </div>
 
@@ -84,6 +84,12 @@ export function PlanScreen({ flow }: { flow: string }) {
       )}
       {!p.planning && !plan && !p.error && <Loading what="Preparing…" />}
 
+      {p.cancelled && (
+        <div className="alert info" style={{ marginBottom: 12 }} data-testid="cancelled-notice">
+          {p.cancelled === 'apply' ? 'You cancelled the apply: nothing was written, the target is as it was before.' : 'You cancelled the plan.'}
+          {p.cancelled === 'plan' && <button className="btn small" style={{ marginLeft: 8 }} onClick={() => void app.plan.getState().computePlan(flow)}>Plan again</button>}
+        </div>
+      )}
       {(p.applying || p.progress || p.result || p.applyError) && (
         <section className="panel" style={{ marginBottom: 14 }} data-testid="apply-panel">
           <header>

@@ -5,7 +5,7 @@ import { DataGrid, visibleColumnNames, type ActiveCell } from '../components/Dat
 import { CellViewer } from '../components/CellViewer';
 import { FilterBar } from '../components/FilterBar';
 import { Empty, ErrorBox } from '../components/States';
-import { useShortcut } from '../lib/shortcuts';
+import { useShortcut, keyLabel } from '../lib/shortcuts';
 import { fmtApprox, fmtCount } from '../lib/format';
 
 export function TableScreen() {
@@ -51,7 +51,7 @@ export function TableScreen() {
       <Empty title="Pick a table" testId="table-empty">
         <div>Choose a table on the left to browse its rows, filter them, and set up a flow from it.</div>
         <div className="faint">
-          <kbd>Mod+K</kbd> finds a table · <kbd>?</kbd> lists all shortcuts
+          <kbd>{keyLabel('Mod+K')}</kbd> finds a table · <kbd>?</kbd> lists all shortcuts
         </div>
       </Empty>
     );
@@ -76,21 +76,21 @@ export function TableScreen() {
           {b.exact !== null ? `${fmtCount(b.exact)} rows` : b.estimate !== null ? `~${fmtApprox(b.estimate)} rows (estimate)` : ''}
         </span>
         {b.exact === null && (
-          <button className="btn small" onClick={() => void app.browse.getState().countExact()} disabled={b.counting} data-testid="count-exact" title="count(*) — may take a while; cancellable (Mod+Shift+C)">
+          <button className="btn small" onClick={() => void app.browse.getState().countExact()} disabled={b.counting} data-testid="count-exact" title={keyLabel('count(*) — may take a while; cancellable (Mod+Shift+C)')}>
             {b.counting ? <><span className="spinner" /> counting…</> : 'Count exactly'}
           </button>
         )}
         {b.countError && <span className="error-text">{b.countError}</span>}
         {(b.counting || b.loading) && (
-          <button className="btn small danger" onClick={() => void app.browse.getState().cancel()} data-testid="cancel-query" title="Cancel (Mod+.)">
+          <button className="btn small danger" onClick={() => void app.browse.getState().cancel()} data-testid="cancel-query" title={keyLabel('Cancel (Mod+.)')}>
             Cancel
           </button>
         )}
         <span className="sep" />
-        <button className="btn small" onClick={() => void app.browse.getState().loadFirst()} title="First page (Mod+Home)" data-testid="first-page">
+        <button className="btn small" onClick={() => void app.browse.getState().loadFirst()} title={keyLabel('First page (Mod+Home)')} data-testid="first-page">
           ⇤ First
         </button>
-        <button className="btn small" onClick={() => void app.browse.getState().loadLast()} title="Jump to the end (Mod+End)" data-testid="jump-end">
+        <button className="btn small" onClick={() => void app.browse.getState().loadLast()} title={keyLabel('Jump to the end (Mod+End)')} data-testid="jump-end">
           Last ⇥
         </button>
         <div className="rel">
@@ -124,7 +124,7 @@ export function TableScreen() {
             not usable as a source: {info.unusableAsSource}
           </span>
         ) : (
-          <button className="btn small primary" onClick={newFlow} disabled={!b.target} data-testid="new-flow" title="Mod+Shift+F">
+          <button className="btn small primary" onClick={newFlow} disabled={!b.target} data-testid="new-flow" title={keyLabel('Mod+Shift+F')}>
             New flow from this table
           </button>
         )}

@@ -16,7 +16,10 @@ export interface CatalogState {
   selected: TableRef | null;
   descriptions: Record<string, TableDescription>;
   search: string;
-  open(connectionId: string): Promise<void>;
+  /** Show this connection's tree; `force` reloads it even when it is the one shown (its settings changed). */
+  open(connectionId: string, opts?: { force?: boolean }): Promise<void>;
+  /** The first table the search finds, in tree order (what Enter in the search box opens). */
+  firstMatch(): TableRef | null;
   refresh(): Promise<void>;
   toggle(schema: string): Promise<void>;
   select(ref: TableRef | null): void;
@@ -52,8 +55,8 @@ export function createCatalogStore(api: ApiClient) {
       selected: null,
       descriptions: {},
       search: '',
-      async open(connectionId) {
-        if (get().connectionId === connectionId && get().schemas) return;
+      async open(connectionId, opts = {}) {
+        if (get().connectionId === connectionId && get().schemas && !opts.force) return;
         set({ connectionId, schemas: null, nodes: {}, expanded: {}, selected: null, descriptions: {}, loading: true, error: null });
         await get().refresh();
       },
@@ -97,6 +100,14 @@ export function createCatalogStore(api: ApiClient) {
       },
       setSearch(search) {
         set({ search });
+      },
+      firstMatch() {
+        const q = get().search.trim().toLowerCase();
+        for (const schema of get().schemas ?? []) {
+          const t = get().nodes[schema]?.tables?.find((x) => !q || x.name.toLowerCase().includes(q));
+          if (t) return { schema, table: t.name };
+        }
+        return null;
       },
     };
   });

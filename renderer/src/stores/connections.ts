@@ -15,7 +15,11 @@ export interface ConnectionsState {
   app: AppInfo | null;
   demo: DemoStatus | null;
   demoError: string | null;
+  /** Bumped each time a connection is saved: the explorer reloads a tree whose settings changed. */
+  revisions: Record<string, number>;
   load(): Promise<void>;
+  /** Forget the connection form's test result (the form opened or closed: a new form starts clean). */
+  clearDraftTest(): void;
   save(input: { id?: string; name: string; connection: ConnectionDraft }): Promise<SavedConnection>;
   remove(id: string): Promise<void>;
   test(target: { id: string } | { connection: ConnectionDraft; id?: string }, slot?: string): Promise<ConnectionTestResult>;
@@ -33,6 +37,13 @@ export function createConnectionsStore(api: ApiClient) {
     app: null,
     demo: null,
     demoError: null,
+    revisions: {},
+    clearDraftTest() {
+      if (!get().tests['draft']) return;
+      const tests = { ...get().tests };
+      delete tests['draft'];
+      set({ tests });
+    },
     async load() {
       try {
         const [list, app, demo] = await Promise.all([
@@ -55,7 +66,8 @@ export function createConnectionsStore(api: ApiClient) {
       const tests = { ...get().tests };
       delete tests['draft'];
       if (draft?.result) tests[saved.id] = draft;
-      set({ list, tests, activeId: get().activeId ?? saved.id });
+      const revisions = { ...get().revisions, [saved.id]: (get().revisions[saved.id] ?? 0) + 1 };
+      set({ list, tests, revisions, activeId: get().activeId ?? saved.id });
       return saved;
     },
     async remove(id) {

@@ -20,7 +20,11 @@ export interface PlanState {
   applying: boolean;
   applyRequestId: string | null;
   progress: ApplyProgress | null;
+  /** How far the apply is, 0–100, across all its phases; never goes back (see applyPercent). */
+  percent: number | null;
   result: ApplyResult | null;
+  /** The user's own cancel, said as what happened (not an error): 'plan' or 'apply'. */
+  cancelled: 'plan' | 'apply' | null;
   applyError: string | null;
   /** Set when apply found the world changed since the plan: the new plan is shown for review. */
   staleNotice: string | null;
@@ -53,6 +57,23 @@ export function destructiveSteps(plan: Plan | null): number[] {
   return plan ? plan.steps.flatMap((s, i) => (s.destructive ? [i] : [])) : [];
 }
 
+/** Where each phase starts and ends on the bar: the row phases get most of it. */
+const SPAN: Partial<Record<ApplyProgress['phase'], [number, number]>> = {
+  locking: [0, 2], ddl: [2, 5], scanning: [5, 20], loading: [20, 70], merging: [70, 82], deleting: [82, 86],
+  indexes: [86, 94], attachments: [94, 97], committing: [97, 99], done: [100, 100],
+};
+
+/**
+ * The apply's overall progress: a phase's share of the bar, filled by its rows where it counts them.
+ * It never moves back: the index phase (no row counts) must not empty the bar that loading filled.
+ */
+export function applyPercent(p: ApplyProgress, previous: number | null): number {
+  const [from, to] = SPAN[p.phase] ?? [0, 0];
+  const frac = p.rowsTotal ? Math.min(1, p.rowsDone / Math.max(1, p.rowsTotal)) : 0;
+  const here = from + (to - from) * frac;
+  return Math.max(previous ?? 0, here);
+}
+
 export function createPlanStore(api: ApiClient) {
   return createStore<PlanState>()((set, get) => ({
     flow: null,
@@ -64,7 +85,9 @@ export function createPlanStore(api: ApiClient) {
     applying: false,
     applyRequestId: null,
     progress: null,
+    percent: null,
     result: null,
+    cancelled: null,
     applyError: null,
     staleNotice: null,
     verifying: false,
@@ -91,14 +114,14 @@ export function createPlanStore(api: ApiClient) {
       const planRequestId = newRequestId('plan');
       const keepResult = get().flow === flow && !!opts.keepResult;
       const otherFlow = get().flow !== flow;
-      set({ flow, planning: true, planRequestId, error: null, allowed: [], ...(keepResult ? {} : { plan: null, result: null, progress: null, applyError: null, staleNotice: null }), ...(otherFlow ? { verify: null, verifyError: null, repair: false } : {}) });
+      set({ flow, planning: true, planRequestId, error: null, allowed: [], ...(keepResult ? {} : { plan: null, result: null, progress: null, percent: null, applyError: null, staleNotice: null, cancelled: null }), ...(otherFlow ? { verify: null, verifyError: null, repair: false } : {}) });
       try {
         const plan = await api.call('flows.plan', { name: flow, requestId: planRequestId, sampleLimit: 200 });
         if (get().planRequestId !== planRequestId) return;
         set({ plan, planning: false, planRequestId: null });
       } catch (e) {
         if (get().planRequestId !== planRequestId) return;
-        set({ planning: false, planRequestId: null, error: errorCode(e) === 'CANCELLED' ? 'Planning was cancelled.' : errorMessage(e) });
+        set({ planning: false, planRequestId: null, ...(errorCode(e) === 'CANCELLED' ? { error: null, cancelled: 'plan' as const } : { error: errorMessage(e) }) });
       }
     },
     setAllowed(step, allowed) {
@@ -118,7 +141,7 @@ export function createPlanStore(api: ApiClient) {
       const s = get();
       if (!s.plan || !s.flow || !get().canApply()) return null;
       const applyRequestId = newRequestId('apply');
-      set({ applying: true, applyRequestId, progress: null, result: null, applyError: null, staleNotice: null });
+      set({ applying: true, applyRequestId, progress: null, percent: null, result: null, applyError: null, staleNotice: null, cancelled: null });
       try {
         const result = await api.call('flows.apply', {
           name: s.flow,
@@ -127,7 +150,7 @@ export function createPlanStore(api: ApiClient) {
           repair: s.repair,
           requestId: applyRequestId,
         });
-        set({ applying: false, applyRequestId: null, result, progress: get().progress ? { ...get().progress!, phase: 'done' } : null, ...(s.repair ? { repair: false } : {}) });
+        set({ applying: false, applyRequestId: null, result, percent: 100, progress: get().progress ? { ...get().progress!, phase: 'done' } : null, ...(s.repair ? { repair: false } : {}) });
         // What the screen shows must stay true: after apply, the plan as of now (normally: nothing to do),
         // and a verify shown before is run again (after a repair: no drift).
         await get().computePlan(s.flow, { keepResult: true });
@@ -141,7 +164,7 @@ export function createPlanStore(api: ApiClient) {
           await get().computePlan(s.flow);
           set({ staleNotice });
         } else {
-          set({ applyError: code === 'CANCELLED' ? 'Apply was cancelled; the target is as it was before.' : errorMessage(e) });
+          set(code === 'CANCELLED' ? { cancelled: 'apply' } : { applyError: errorMessage(e) });
         }
         return null;
       }
@@ -154,10 +177,10 @@ export function createPlanStore(api: ApiClient) {
       const s = get();
       if (!s.applying) return;
       if (p.requestId ? p.requestId !== s.applyRequestId : p.flow !== s.flow) return;
-      set({ progress: p });
+      set({ progress: p, percent: applyPercent(p, get().percent) });
     },
     reset() {
-      set({ flow: null, plan: null, error: null, allowed: [], progress: null, result: null, applyError: null, staleNotice: null, verify: null, verifyError: null, repair: false });
+      set({ flow: null, plan: null, error: null, allowed: [], progress: null, percent: null, result: null, applyError: null, staleNotice: null, cancelled: null, verify: null, verifyError: null, repair: false });
     },
   }));
 }
