@@ -15,7 +15,7 @@ describe('first-run store behaviour', () => {
     let password = 'wrong';
     api.handlers['connections.save'] = (() => { password = 'right'; return conn; }) as never;
     api.handlers['catalog.schemas'] = (() => {
-      if (password === 'wrong') throw new ApiCallError('AUTH_FAILED', 'password authentication failed for user "u"');
+      if (password === 'wrong') throw new ApiCallError('CONNECTION_FAILED', 'password authentication failed for user "u"');
       return [{ name: 'public', isSystem: false }];
     }) as never;
     api.handlers['catalog.tables'] = (() => []) as never;
@@ -34,7 +34,7 @@ describe('first-run store behaviour', () => {
 
   it('forgets the form’s test result when the dialog closes', async () => {
     const api = fakeApi(0);
-    api.handlers['connections.test'] = (() => ({ ok: false, error: { code: 'AUTH_FAILED', message: 'password authentication failed' } })) as never;
+    api.handlers['connections.test'] = (() => ({ ok: false, error: { code: 'CONNECTION_FAILED', message: 'password authentication failed' } })) as never;
     const connections = createConnectionsStore(api);
     await connections.getState().test({ connection: { url: 'postgres://u@h/db' } as never }, 'draft');
     expect(connections.getState().tests['draft']?.result?.ok).toBe(false);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { keyLabel } from '../../renderer/src/lib/shortcuts';
+import { spellKeys as keyLabel } from '../../renderer/src/lib/key-label';
 
 // Shortcuts are shown as the platform spells them, never as the internal "Mod+K".
 describe('keyLabel', () => {
