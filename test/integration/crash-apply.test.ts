@@ -10,7 +10,9 @@ import { sourceAndTarget, type Pair } from './target-fixture';
 // (nothing half-written), and a rerun converges to exactly the source's rows, no loss, no duplicates.
 const BIN = join(__dirname, '..', '..', 'bin', 'tablesync.mjs');
 const ROWS = 200_000;
-const APP = 'tablesync cli crash_flow';
+// While it holds the flow's lock, the CLI's session is tagged with its OS process and host
+// (`tablesync[pid@host] cli crash_flow`, core/state/lock.ts), so match with or without the tag.
+const APP = '^tablesync(\\[[^]]*\\])? cli crash_flow$';
 
 describe('crash during apply', () => {
   let t: Pair;
@@ -47,7 +49,7 @@ describe('crash during apply', () => {
     let done = false;
     void exited.then(() => { done = true; });
     while (!done && Date.now() < deadline) {
-      const { rows } = await t.tgt.sql(`SELECT query FROM pg_stat_activity WHERE application_name = $1 AND state = 'active'`, [APP]);
+      const { rows } = await t.tgt.sql(`SELECT query FROM pg_stat_activity WHERE application_name ~ $1 AND state = 'active'`, [APP]);
       const hit = (rows as { query: string }[]).find((r) => pattern.test(r.query));
       if (hit) {
         seen = hit.query;
@@ -59,7 +61,7 @@ describe('crash during apply', () => {
     await exited;
     // The server notices the dead client and rolls back; wait until its backend is gone.
     for (let i = 0; i < 600; i++) {
-      const { rows } = await t.tgt.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1`, [APP]);
+      const { rows } = await t.tgt.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name ~ $1`, [APP]);
       if (rows[0].n === '0') break;
       await new Promise((r) => setTimeout(r, 50));
     }
