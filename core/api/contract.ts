@@ -20,6 +20,7 @@ import { applyResult, cell, changeEvent, listenerStatus, plan, planStep, tableDe
 import { flowSpec } from '../flow/schema';
 import { SSL_MODES } from './names';
 import { databaseInfo, schemaObjects, tableStructure } from './contract.inspect';
+import { exportStartInput, exportStartOutput } from './contract.export';
 import { completionSchema, consoleFetchInput, consoleId, consolePage, consoleResult, consoleRunInput } from './contract.console';
 
 // ---------------------------------------------------------------- shared pieces
@@ -323,6 +324,9 @@ export const methods = {
   'console.fetch': method(consoleFetchInput, consolePage, 'More rows of the open console result, from a server-side cursor.'),
   'console.close': method(z.object({ consoleId }).strict(), z.object({ closed: z.boolean() }), 'Close a console: its open result and its session.'),
   'console.completions': method(z.object({ connectionId }).strict(), completionSchema, 'Schemas → tables → columns, for the console editor\'s completion.'),
+
+  'export.start': method(exportStartInput, exportStartOutput, 'Export the rows in view (or a console result) to CSV, JSON lines or INSERTs, streamed: to a file, or as a download the page fetches from downloadPath. Progress: export.progress events.'),
+  'export.cancel': method(z.object({ exportId: z.string().min(1) }).strict(), z.object({ cancelled: z.boolean() }), 'Stop a running (or waiting) export.'),
 
   'browse.rows': method(browseRowsInput, browseRowsOutput, 'A page of rows by keyset (never OFFSET).'),
   'browse.cell': method(

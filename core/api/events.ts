@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { applyProgress, changeEvent, listenerStatus } from './model';
 import { demoStatus } from './contract';
+import { exportProgress } from './contract.export';
 
 export const events = {
   /** One row change seen by a running watch and what became of it. */
@@ -25,6 +26,8 @@ export const events = {
   }),
   /** The demo's state changed (starting, running, activity on/off). */
   'demo.status': demoStatus,
+  /** Progress of an export (export.start): rows and bytes so far, then done, failed or cancelled. */
+  'export.progress': exportProgress,
   /** Saved connections or flows changed (another window, the demo registering its own). */
   'settings.changed': z.object({ what: z.enum(['connections', 'flows']) }),
 } as const;

@@ -11,6 +11,7 @@ import { applyFlow, dropFlow, planFlow, verifyFlow } from '../target';
 import { listDatabases, listSchemaObjects, readStructure } from '../inspect';
 import { attributeTriggers, connectionForDatabase } from '../app/inspect';
 import { consolesOf } from '../app/console';
+import { exportsOf } from '../app/exports';
 import { completionSchema } from '../console';
 import { CONSOLE_MAX_PAGE_ROWS } from './contract.console';
 import type { MethodName, MethodOutput, MethodParsedInput } from './contract';
@@ -68,6 +69,9 @@ export const handlers: Handlers = {
     consolesOf(e).fetch(i.consoleId, i.resultId, i.offset, i.limit, { onBackend: (pid) => h.backend(consolesOf(e).urlOf(i.consoleId) ?? '', pid) })),
   'console.close': async (e, i) => ({ closed: await consolesOf(e).close(i.consoleId) }),
   'console.completions': (e, i) => e.connections.use(i.connectionId, (pool) => completionSchema(pool)),
+
+  'export.start': (e, i) => exportsOf(e).start(i),
+  'export.cancel': (e, i) => ({ cancelled: exportsOf(e).cancel(i.exportId) }),
 
   // ------------------------------------------------------------ browsing
   'browse.rows': (e, i) => e.requests.run(i.requestId, (h) =>

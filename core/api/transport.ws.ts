@@ -20,6 +20,8 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { EXPORT_DOWNLOAD_PATH } from './contract.export';
+import { exportsOf } from '../app/exports';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -145,6 +147,8 @@ export async function startWsServer(opts: WsServerOptions): Promise<RunningWsSer
       return refuse(res, 403, 'Forbidden: open the URL that `tablesync serve` printed (it carries the access token).\n');
     }
     const headers: Record<string, string> = { ...securityHeaders() };
+    // A browser-mode export download: streamed from the database into this response.
+    if (u.pathname.startsWith(`${EXPORT_DOWNLOAD_PATH}/`)) return exportsOf(opts.engine).serveDownload(u.pathname.slice(EXPORT_DOWNLOAD_PATH.length + 1), res, headers);
     if (withToken) headers['set-cookie'] = `${cookieName}=${assetCookieValue}; HttpOnly; SameSite=Strict; Path=/`;
 
     if (!staticDir || !existsSync(join(staticDir, 'index.html'))) {
