@@ -1,7 +1,7 @@
 /**
  * `tablesync drop FLOW.json [--allow-destructive] [--json]`: remove what the flow created (table when
- * system-managed, vector indexes, attachments via teardown, tracking and state, plus what core/live
- * registered). Dropping a table that holds rows deletes data: like apply, that needs
+ * system-managed, vector indexes, attachments via teardown, tracking and state, and the source's
+ * capture trigger and function when they are this flow's: dropPartsFor). Dropping a table that holds rows deletes data: like apply, that needs
  * `--allow-destructive`; on a terminal (stdin and stdout both a TTY, no --json) the steps are shown
  * and the user is asked instead. Refused: exit 2, nothing written.
  *
@@ -13,6 +13,7 @@ import type { Command } from '../command';
 import { dropFlow } from '../../core/target';
 import { formatSteps } from '../../core/target/plan-text';
 import { withFlowFile } from '../../core/app/flow-file';
+import { dropPartsFor } from '../../core/app/drop-parts';
 import { parseFlowArgs } from './plan';
 import { TableSyncError } from '../../core/errors';
 import { loadSetIfSet, withSet } from '../../core/app/set-file';
@@ -68,14 +69,14 @@ const command: Command = async (argv) => {
   const out = await withFlowFile(args.file, async (ctx, flow) => {
     let allowDestructive = args.flags.has('--allow-destructive');
     if (!allowDestructive && interactive) {
-      const preview = await dropFlow(ctx, { dryRun: true });
+      const preview = await dropFlow(ctx, dropPartsFor(flow), { dryRun: true });
       if (preview.steps.some((s) => s.destructive)) {
         process.stdout.write(`Dropping flow "${flow.name}" would run:\n${formatSteps(preview.steps)}`);
         if (!(await askYes('This deletes data. Drop it? [y/N] '))) return { name: flow.name, steps: [], declined: true };
         allowDestructive = true;
       }
     }
-    return { name: flow.name, ...(await dropFlow(ctx, { allowDestructive })), declined: false };
+    return { name: flow.name, ...(await dropFlow(ctx, dropPartsFor(flow), { allowDestructive })), declined: false };
   });
   if (out.declined) {
     process.stdout.write('Nothing was dropped.\n');

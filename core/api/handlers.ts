@@ -14,6 +14,7 @@ import { consolesOf } from '../app/console';
 import { exportsOf } from '../app/exports';
 import { completionSchema } from '../console';
 import { CONSOLE_MAX_PAGE_ROWS } from './contract.console';
+import { dropPartsFor } from '../app/drop-parts';
 import type { MethodName, MethodOutput, MethodParsedInput } from './contract';
 
 type Handler<M extends MethodName> = (engine: Engine, input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
@@ -120,14 +121,14 @@ export const handlers: Handlers = {
     }), { onBackend: h.backend })),
   'flows.dropPreview': async (e, i) => {
     const flow = e.flows.get(i.name).flow;
-    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx, { dryRun: true }));
+    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx, dropPartsFor(flow), { dryRun: true }));
     return { flow: flow.name, steps: out.steps };
   },
   'flows.drop': (e, i) => e.requests.run(i.requestId, async (h) => {
     const started = performance.now();
     const flow = e.flows.get(i.name).flow;
     await e.stopWatch(flow.name);
-    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx, { allowDestructive: i.allowDestructive }), { onBackend: h.backend });
+    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx, dropPartsFor(flow), { allowDestructive: i.allowDestructive }), { onBackend: h.backend });
     return { flow: flow.name, steps: out.steps.map((s) => s.summary), durationMs: Math.round(performance.now() - started) };
   }),
   'flows.watchStart': (e, i) => e.watches.start(i.name),

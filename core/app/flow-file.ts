@@ -1,9 +1,7 @@
 /**
  * Run something with a flow file's two ends open: what every headless command does. Lives in core
- * so the shells stay thin, and so the pieces a flow's life needs are always loaded: importing
- * core/live registers its drop hook (trigger + function removal), which `dropFlow` relies on.
+ * so the shells stay thin. (A drop's parts beyond the target come from dropPartsFor, explicitly.)
  */
-import '../live';
 import { loadFlowFile, openFlow } from '../flow/load';
 import type { Flow } from '../flow/schema';
 import type { FlowContext } from '../target';

@@ -12,7 +12,7 @@ import type pg from 'pg';
 import type { ConstraintInfo, ForeignKeyInfo, IndexInfo, TableStructure, TriggerInfo } from '../api/contract.inspect';
 import { TableSyncError } from '../errors';
 import { describeTable } from '../introspect/describe-table';
-import { hashFromComment } from '../live/capture-sql';
+import { hashFromComment, parseMarker } from '../live/capture-sql';
 import { RAW_TYPES } from '../connections/pool';
 import { qualifiedName } from '../sql/ident';
 
@@ -268,6 +268,8 @@ function toTrigger(r: TriggerRow, table: string): TriggerInfo {
 /** The owning flow named in a marker comment (`... flow "products_search" ...`), when it names one. */
 function flowFromMarker(...comments: (string | null)[]): string | null {
   for (const c of comments) {
+    const marker = parseMarker(c); // core/live's owner marker: {"flow":…,"schema":…,"table":…}
+    if (marker.kind === 'owned') return marker.owner.flow;
     const m = c && /\bflow[:= ]\s*"((?:[^"]|"")+)"/.exec(c);
     if (m) return m[1]!.replace(/""/g, '"');
   }

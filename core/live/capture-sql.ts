@@ -9,6 +9,15 @@
  * the trigger cannot know its transaction's commit time, and for the short transactions that live
  * capture is about, the row change and the commit are microseconds apart. A payload that would hit
  * PostgreSQL's 8000-byte NOTIFY limit becomes `{op: "rescan"}` instead of failing the user's write.
+ *
+ * Every object carries a marker in its COMMENT: `tablesync live capture [hash] {"flow":…,"schema":…,
+ * "table":…,"channel":…}` on the function, the same without the hash on each trigger. It says that
+ * TableSync made the object and which flow and source table own it; core/live/ownership.ts reads it
+ * before anything is created, replaced or dropped, so an object that is not ours is never touched.
+ *
+ * A partitioned source gets the TRUNCATE trigger on the partitioned table AND on every partition:
+ * row triggers are cloned onto partitions by PostgreSQL, statement triggers are not, and a
+ * `TRUNCATE one_partition` fires only that partition's own statement triggers.
  */
 import { createHash } from 'node:crypto';
 import { qualifiedName, quoteIdent, quoteLiteral } from '../sql/ident';
@@ -24,13 +33,15 @@ import { OUTPUT_SETTINGS } from '../sql/text-settings';
  */
 export const CAPTURE_SETTINGS = OUTPUT_SETTINGS;
 
-/** Bump when the generated function changes shape in a way the hash alone should not decide. */
-export const CAPTURE_VERSION = 1;
+/** Bump when the generated function changes shape in a way the hash alone should not decide. 2: owner markers. */
+export const CAPTURE_VERSION = 2;
 
 /** pg_notify fails for payloads of 8000 bytes or more (BLCKSZ - NAMEDATALEN - 128). */
 export const NOTIFY_PAYLOAD_LIMIT = 8000;
 
 export interface CaptureTable {
+  /** The flow that owns the capture objects (written into their markers). */
+  flow: string;
   schema: string;
   table: string;
   /** Primary-key columns in key order. */
@@ -41,7 +52,7 @@ export interface CaptureTable {
 export interface CaptureSql {
   /** Fingerprint of the definition; stored in the function's comment. */
   hash: string;
-  /** Statements that (re)create function, comment and both triggers; run in one transaction. */
+  /** Statements that (re)create function, both triggers, the partitions' TRUNCATE triggers and their markers; run in one transaction. */
   install: string[];
   /** Statements that remove both triggers and the function. */
   drop: string[];
@@ -70,7 +81,24 @@ function dollarTag(body: string): string {
   }
 }
 
-export function captureSql(t: CaptureTable, names: CaptureNames): CaptureSql {
+/** Who owns a capture object, as its marker records it. */
+export interface CaptureOwner {
+  flow: string;
+  schema: string;
+  table: string;
+  channel: string;
+}
+
+export interface Relation {
+  schema: string;
+  table: string;
+}
+
+/**
+ * @param partitions every partition (at any depth) of a partitioned source table: each gets its own
+ *   `{channel}_r` TRUNCATE trigger.
+ */
+export function captureSql(t: CaptureTable, names: CaptureNames, partitions: readonly Relation[] = []): CaptureSql {
   const table = qualifiedName(t.schema, t.table);
   const fn = qualifiedName(t.schema, names.functionName);
   const ord = (record: 'NEW' | 'OLD') => (t.ordinalColumn ? `, 'ordinal', ${record}.${quoteIdent(t.ordinalColumn)}::text` : '');
@@ -101,12 +129,26 @@ END
   const rowTrigger = `CREATE TRIGGER ${quoteIdent(names.rowTrigger)} AFTER INSERT OR UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${fn}()`;
   const truncateTrigger = `CREATE TRIGGER ${quoteIdent(names.truncateTrigger)} AFTER TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`;
   const hash = createHash('sha256')
-    .update(JSON.stringify([CAPTURE_VERSION, createFunction, rowTrigger, truncateTrigger]))
+    .update(JSON.stringify([CAPTURE_VERSION, t.flow, createFunction, rowTrigger, truncateTrigger]))
     .digest('hex')
     .slice(0, 16);
-  const comment = `COMMENT ON FUNCTION ${fn}() IS ${quoteLiteral(functionComment(hash, names.channel))}`;
+  const owner: CaptureOwner = { flow: t.flow, schema: t.schema, table: t.table, channel: names.channel };
+  const comment = `COMMENT ON FUNCTION ${fn}() IS ${quoteLiteral(functionComment(hash, owner))}`;
+  const markTrigger = (trigger: string, on: string) => `COMMENT ON TRIGGER ${quoteIdent(trigger)} ON ${on} IS ${quoteLiteral(triggerComment(owner))}`;
   const [dropRow, dropTruncate, dropFunction] = captureDropSql(t, names);
-  const install = [createFunction, comment, dropRow!, rowTrigger, dropTruncate!, truncateTrigger];
+  const install = [
+    createFunction, comment,
+    dropRow!, rowTrigger, markTrigger(names.rowTrigger, table),
+    dropTruncate!, truncateTrigger, markTrigger(names.truncateTrigger, table),
+  ];
+  for (const p of partitions) {
+    const on = qualifiedName(p.schema, p.table);
+    install.push(
+      `DROP TRIGGER IF EXISTS ${quoteIdent(names.truncateTrigger)} ON ${on}`,
+      `CREATE TRIGGER ${quoteIdent(names.truncateTrigger)} AFTER TRUNCATE ON ${on} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
+      markTrigger(names.truncateTrigger, on),
+    );
+  }
   return {
     hash,
     install,
@@ -125,12 +167,44 @@ export function captureDropSql(t: Pick<CaptureTable, 'schema' | 'table'>, names:
   ];
 }
 
-/** The comment that marks a function as ours and records which definition it has. */
-export function functionComment(hash: string, channel: string): string {
-  return `tablesync live capture [${hash}]: notifies channel ${channel}`;
+const MARKER_PREFIX = 'tablesync live capture';
+
+/** The comment that marks a function as ours: definition hash and owner. */
+export function functionComment(hash: string, owner: CaptureOwner): string {
+  return `${MARKER_PREFIX} [${hash}] ${JSON.stringify(owner)}`;
+}
+
+/** The comment that marks a trigger as ours. */
+export function triggerComment(owner: CaptureOwner): string {
+  return `${MARKER_PREFIX} ${JSON.stringify(owner)}`;
+}
+
+/** What an object's comment says about who made it. */
+export type CaptureMarker =
+  /** No comment, or not ours: a person (or another tool) made this object. */
+  | { kind: 'none' }
+  /** Made by TableSync before owner markers (CAPTURE_VERSION 1): `… [hash]: notifies channel X`. */
+  | { kind: 'legacy'; hash: string; channel: string }
+  | { kind: 'owned'; hash?: string; owner: CaptureOwner };
+
+export function parseMarker(comment: string | null | undefined): CaptureMarker {
+  if (!comment?.startsWith(MARKER_PREFIX)) return { kind: 'none' };
+  const legacy = /^tablesync live capture \[([0-9a-f]+)\]: notifies channel (.*)$/s.exec(comment);
+  if (legacy) return { kind: 'legacy', hash: legacy[1]!, channel: legacy[2]! };
+  const m = /^tablesync live capture (?:\[([0-9a-f]+)\] )?(\{.*\})$/s.exec(comment);
+  if (!m) return { kind: 'none' };
+  try {
+    const o = JSON.parse(m[2]!) as Record<string, unknown>;
+    if (['flow', 'schema', 'table', 'channel'].every((k) => typeof o[k] === 'string')) {
+      const owner = { flow: o.flow as string, schema: o.schema as string, table: o.table as string, channel: o.channel as string };
+      return m[1] ? { kind: 'owned', hash: m[1], owner } : { kind: 'owned', owner };
+    }
+  } catch { /* a comment that only looks like ours */ }
+  return { kind: 'none' };
 }
 
 /** The definition hash recorded in a function comment, if it is one of ours. */
 export function hashFromComment(comment: string | null | undefined): string | undefined {
-  return comment?.match(/^tablesync live capture \[([0-9a-f]+)\]/)?.[1];
+  const m = parseMarker(comment);
+  return m.kind === 'none' ? undefined : m.hash;
 }

@@ -1,95 +1,150 @@
 /**
  * Installs, checks and removes the capture objects on the source table. `ensureCapture` runs on
  * every (re)connect of the listener: it is one catalog query when everything is in place, and it
- * repairs a trigger someone dropped or a function from an older TableSync.
+ * repairs a trigger someone dropped, a partition without its TRUNCATE trigger, or a function from an
+ * older TableSync. Nothing is created, replaced or dropped before ownership.ts has judged the
+ * objects of those names to be this flow's own.
  */
 import type pg from 'pg';
 import { TableSyncError, pgErrorFields, toTableSyncError } from '../errors';
-import { qualifiedName } from '../sql/ident';
+import { qualifiedName, quoteIdent } from '../sql/ident';
 import type { CaptureNames } from './channel';
-import { captureDropSql, captureSql, hashFromComment, ROW_TRIGGER_TYPE, TRUNCATE_TRIGGER_TYPE, type CaptureTable } from './capture-sql';
+import { captureSql, type CaptureTable, type Relation } from './capture-sql';
+import { judgeInstall, planDrop, type CaptureCatalog, type DropPlan, type TriggerRow } from './ownership';
 
 export type CaptureState = 'missing' | 'outdated' | 'current';
 
-interface CatalogRow {
-  table_oid: string | null;
-  owner: string | null;
-  current_user: string;
-  is_owner: boolean | string | null;
-  fn_oid: string | null;
-  fn_comment: string | null;
-  row_ok: boolean | string;
-  truncate_ok: boolean | string;
+type Queryable = pg.Pool | pg.PoolClient | pg.ClientBase;
+
+const truthy = (v: unknown): boolean => v === true || v === 't';
+const json = <T>(v: unknown): T | null => (v === null || v === undefined ? null : (typeof v === 'string' ? JSON.parse(v) : v) as T);
+
+/**
+ * One catalog read: the table and its partitions, the function `{channel}_n()` and its marker, every
+ * trigger of our names on the tree or calling that function (clones of a partitioned table's
+ * triggers left out: they follow their parent), and the other marked capture functions.
+ */
+export async function readCaptureCatalog(client: Queryable, t: Relation, names: CaptureNames): Promise<CaptureCatalog> {
+  const { rows } = await client.query(
+    `WITH tbl AS (SELECT to_regclass($1) AS oid),
+          fn AS (SELECT to_regprocedure($2) AS oid),
+          rels AS (
+            SELECT c.oid, n.nspname, c.relname, c.oid = (SELECT oid FROM tbl) AS root
+              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.oid = (SELECT oid FROM tbl)
+                OR (c.relkind IN ('r', 'p') AND c.oid IN (SELECT relid FROM pg_partition_tree((SELECT oid FROM tbl))))
+          )
+     SELECT (SELECT oid::text FROM tbl) AS table_oid,
+            t.relkind::text AS relkind, pg_get_userbyid(t.relowner) AS owner,
+            pg_has_role(current_user, t.relowner, 'USAGE') AS is_owner, current_user AS current_user,
+            (SELECT oid::text FROM fn) AS fn_oid, (SELECT oid::regprocedure::text FROM fn) AS fn_signature,
+            obj_description((SELECT oid FROM fn), 'pg_proc') AS fn_comment,
+            (SELECT json_agg(json_build_object('oid', oid::text, 'schema', nspname, 'table', relname, 'root', root) ORDER BY root DESC, nspname, relname) FROM rels) AS rels,
+            (SELECT json_agg(json_build_object('schema', n.nspname, 'table', c.relname, 'name', g.tgname, 'calls', g.tgfoid::regprocedure::text,
+                    'callsOurFunction', g.tgfoid = (SELECT oid FROM fn), 'type', g.tgtype, 'enabled', g.tgenabled <> 'D',
+                    'comment', obj_description(g.oid, 'pg_trigger')) ORDER BY n.nspname, c.relname, g.tgname)
+               FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE NOT g.tgisinternal AND g.tgparentid = 0
+                AND ((g.tgrelid IN (SELECT oid FROM rels) AND g.tgname IN ($3, $4)) OR g.tgfoid = (SELECT oid FROM fn))) AS triggers,
+            (SELECT json_agg(json_build_object('signature', p.oid::regprocedure::text, 'comment', d.description))
+               FROM pg_description d JOIN pg_proc p ON p.oid = d.objoid
+              WHERE d.classoid = 'pg_proc'::regclass AND d.objsubid = 0 AND d.description LIKE 'tablesync live capture%'
+                AND p.oid IS DISTINCT FROM (SELECT oid FROM fn)) AS others
+       FROM (SELECT 1) one LEFT JOIN pg_class t ON t.oid = (SELECT oid FROM tbl)`,
+    [qualifiedName(t.schema, t.table), `${qualifiedName(t.schema, names.functionName)}()`, names.rowTrigger, names.truncateTrigger],
+  );
+  const r = rows[0] as Record<string, unknown>;
+  const relations = (json<Array<Relation & { oid: string; root: boolean }>>(r.rels) ?? []);
+  return {
+    ...(r.table_oid ? { table: { oid: String(r.table_oid), relkind: String(r.relkind), owner: String(r.owner), isOwner: truthy(r.is_owner) } } : {}),
+    currentUser: String(r.current_user),
+    relations,
+    ...(r.fn_oid ? { fn: { oid: String(r.fn_oid), signature: String(r.fn_signature), comment: (r.fn_comment as string | null) ?? null } } : {}),
+    triggers: json<TriggerRow[]>(r.triggers) ?? [],
+    otherCaptureFunctions: json<Array<{ signature: string; comment: string | null }>>(r.others) ?? [],
+  };
 }
 
-const truthy = (v: boolean | string | null): boolean => v === true || v === 't';
-
-async function inspect(client: pg.Pool | pg.PoolClient, t: CaptureTable, names: CaptureNames): Promise<{ state: CaptureState; owner: string | null; currentUser: string; isOwner: boolean }> {
-  // Type parsers are raw text in the engine's pools: booleans arrive as 't'/'f', OIDs as text.
-  const { rows } = await client.query<CatalogRow>(
-    `SELECT c.oid AS table_oid, pg_get_userbyid(c.relowner) AS owner, current_user AS current_user,
-            pg_has_role(current_user, c.relowner, 'USAGE') AS is_owner,
-            p.oid AS fn_oid, obj_description(p.oid, 'pg_proc') AS fn_comment,
-            EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = $3 AND g.tgfoid = p.oid
-                      AND g.tgtype = $5 AND g.tgenabled <> 'D') AS row_ok,
-            EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = $4 AND g.tgfoid = p.oid
-                      AND g.tgtype = $6 AND g.tgenabled <> 'D') AS truncate_ok
-       FROM (SELECT to_regclass($1) AS oid) r
-       LEFT JOIN pg_class c ON c.oid = r.oid
-       LEFT JOIN pg_proc p ON p.oid = to_regprocedure($2)`,
-    [
-      qualifiedName(t.schema, t.table),
-      `${qualifiedName(t.schema, names.functionName)}()`,
-      names.rowTrigger,
-      names.truncateTrigger,
-      ROW_TRIGGER_TYPE,
-      TRUNCATE_TRIGGER_TYPE,
-    ],
+/** Installing capture would touch an object that is not this flow's: refused, nothing written (exit 2). */
+function notOurs(t: Relation, conflicts: string[]): TableSyncError {
+  return new TableSyncError(
+    'INVALID_INPUT',
+    `cannot watch ${qualifiedName(t.schema, t.table)}: ${conflicts.join('; and ')}`,
+    { schema: t.schema, table: t.table, path: 'source.notification.channelName', conflicts },
   );
-  const r = rows[0];
-  if (!r?.table_oid) {
+}
+
+function judge(c: CaptureCatalog, t: CaptureTable, names: CaptureNames) {
+  if (!c.table) {
     throw new TableSyncError('NOT_FOUND', `source table ${qualifiedName(t.schema, t.table)} does not exist`, { schema: t.schema, table: t.table });
   }
-  const sql = captureSql(t, names);
-  let state: CaptureState = 'current';
-  if (!r.fn_oid || !truthy(r.row_ok) || !truthy(r.truncate_ok)) state = r.fn_oid ? 'outdated' : 'missing';
-  else if (hashFromComment(r.fn_comment) !== sql.hash) state = 'outdated';
-  return { state, owner: r.owner, currentUser: r.current_user, isOwner: truthy(r.is_owner) };
+  const partitions = c.relations.filter((r) => !r.root);
+  const sql = captureSql(t, names, partitions);
+  const j = judgeInstall(c, t.flow, t, names, sql.hash);
+  const state: CaptureState = j.current ? 'current' : c.fn ? 'outdated' : 'missing';
+  return { ...j, sql, state, partitions };
 }
 
-/** Whether the capture objects exist with the definition this version of TableSync would create. */
-export async function captureState(pool: pg.Pool, t: CaptureTable, names: CaptureNames): Promise<CaptureState> {
-  return (await inspect(pool, t, names)).state;
+/** Whether the capture objects exist, are this flow's, and have the definition this version would create. */
+export async function captureState(pool: Queryable, t: CaptureTable, names: CaptureNames): Promise<CaptureState> {
+  return judge(await readCaptureCatalog(pool, t, names), t, names).state;
 }
 
 /**
- * Create the function and triggers, or replace them when their definition is out of date; leave
- * them alone when current (so an administrator can install them once for a user who may not).
- * Returns what it found before acting.
+ * The partitions of the source table as one comparable string (empty for a plain table): the watch
+ * re-reads it while live, so a partition attached (its rows appear without any trigger firing) or
+ * detached (its rows vanish) gets its TRUNCATE trigger and a rescan promptly.
+ */
+export async function partitionSignature(pool: Queryable, t: Relation): Promise<string> {
+  const { rows } = await pool.query<{ sig: string | null }>(
+    `SELECT string_agg(relid::oid::text, ',' ORDER BY relid::oid) AS sig FROM pg_partition_tree(to_regclass($1)) WHERE NOT isleaf OR level > 0`,
+    [qualifiedName(t.schema, t.table)],
+  );
+  return rows[0]?.sig ?? '';
+}
+
+/** Serializes installers of one function name across sessions (two watchers starting together). */
+const installLockSql = `SELECT pg_advisory_xact_lock(hashtext('tablesync capture ' || $1))`;
+
+/**
+ * Create the function and triggers (also on every partition), or replace them when out of date;
+ * leave them alone when current (so an administrator can install them once for a user who may
+ * not). Returns what it found before acting.
  *
- * Throws PERMISSION_DENIED, with the SQL an administrator can run in `detail.sql`, when the
- * connecting user may not create them (a trigger needs ownership of the table).
+ * Throws INVALID_INPUT naming the object and its owner when an object of these names is not this
+ * flow's (see ownership.ts); PERMISSION_DENIED, with the SQL an administrator can run in
+ * `detail.sql`, when the connecting user may not create them (a trigger needs the table's owner).
  */
 export async function ensureCapture(pool: pg.Pool, t: CaptureTable, names: CaptureNames): Promise<CaptureState> {
-  const before = await inspect(pool, t, names);
+  const catalog = await readCaptureCatalog(pool, t, names);
+  const before = judge(catalog, t, names);
+  if (before.conflicts.length > 0) throw notOurs(t, before.conflicts);
   if (before.state === 'current') return before.state;
-  const sql = captureSql(t, names);
   const table = qualifiedName(t.schema, t.table);
+  const owner = catalog.table?.owner;
   const denied = (cause?: unknown) => new TableSyncError(
     'PERMISSION_DENIED',
-    `cannot create the change-capture trigger on ${table}: the user "${before.currentUser}" does not own it` +
-      `${before.owner ? ` (owner: "${before.owner}")` : ''}. Ask an administrator to run this SQL (as the owner), then start again:\n${sql.script}`,
-    { schema: t.schema, table: t.table, owner: before.owner, user: before.currentUser, sql: sql.script, ...(cause ? { sqlstate: pgErrorFields(cause)?.code } : {}) },
+    `cannot create the change-capture trigger on ${table}: the user "${catalog.currentUser}" does not own it` +
+      `${owner ? ` (owner: "${owner}")` : ''}. Ask an administrator to run this SQL (as the owner), then start again:\n${before.sql.script}`,
+    { schema: t.schema, table: t.table, owner, user: catalog.currentUser, sql: before.sql.script, ...(cause ? { sqlstate: pgErrorFields(cause)?.code } : {}) },
     cause ? { cause } : undefined,
   );
-  if (!before.isOwner) throw denied();
+  if (!catalog.table?.isOwner) throw denied();
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    for (const statement of sql.install) await client.query(statement);
+    await client.query(installLockSql, [`${qualifiedName(t.schema, names.functionName)}()`]);
+    // Judged again under the lock, in the transaction that installs: what we saw may have changed.
+    const now = judge(await readCaptureCatalog(client, t, names), t, names);
+    if (now.conflicts.length > 0) throw notOurs(t, now.conflicts);
+    if (now.state !== 'current') {
+      for (const g of now.retire) await client.query(`DROP TRIGGER IF EXISTS ${quoteIdent(g.name)} ON ${qualifiedName(g.schema, g.table)}`);
+      for (const statement of now.sql.install) await client.query(statement);
+    }
     await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
+    if (e instanceof TableSyncError) throw e;
     if (pgErrorFields(e)?.code === '42501') throw denied(e);
     throw toTableSyncError(e, `installing the change-capture trigger on ${table}`);
   } finally {
@@ -98,17 +153,35 @@ export async function ensureCapture(pool: pg.Pool, t: CaptureTable, names: Captu
   return before.state;
 }
 
-/** Remove both triggers and the function (the flow is being dropped). A missing table is fine. */
-export async function dropCapture(pool: pg.Pool | pg.PoolClient, t: Pick<CaptureTable, 'schema' | 'table'>, names: CaptureNames): Promise<void> {
-  const drop = captureDropSql(t, names);
-  const { rows } = await pool.query<{ oid: string | null }>('SELECT to_regclass($1) AS oid', [qualifiedName(t.schema, t.table)]);
-  const statements = rows[0]?.oid ? drop : drop.slice(-1);
+/** What dropping the flow's capture on `t` would remove and leave alone, read now. */
+export async function planCaptureDrop(pool: Queryable, flow: string, t: Relation, names: CaptureNames): Promise<DropPlan> {
+  return planDrop(await readCaptureCatalog(pool, t, names), flow, t, names);
+}
+
+/**
+ * Remove the flow's capture objects (the flow is being dropped, or it moved to another channel or
+ * table): only objects whose marker names this flow (or unmarked ones an earlier TableSync made for
+ * this table), triggers before the function, the function only when nothing else calls it. A
+ * missing table is fine. Returns what it removed and what it left alone.
+ */
+export async function dropCapture(pool: pg.Pool, flow: string, t: Relation, names: CaptureNames): Promise<DropPlan> {
+  const client = await pool.connect();
+  let plan: DropPlan = { statements: [], leftAlone: [] };
   try {
-    for (const statement of statements) await pool.query(statement);
+    await client.query('BEGIN');
+    await client.query(installLockSql, [`${qualifiedName(t.schema, names.functionName)}()`]);
+    plan = planDrop(await readCaptureCatalog(client, t, names), flow, t, names);
+    for (const statement of plan.statements) await client.query(statement);
+    await client.query('COMMIT');
   } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    const sql = plan.statements.map((s) => `${s};`).join('\n');
     if (pgErrorFields(e)?.code === '42501') {
-      throw new TableSyncError('PERMISSION_DENIED', `cannot remove the change-capture trigger from ${qualifiedName(t.schema, t.table)}: ask its owner to run:\n${drop.map((s) => `${s};`).join('\n')}`, { sql: drop.map((s) => `${s};`).join('\n') }, { cause: e });
+      throw new TableSyncError('PERMISSION_DENIED', `cannot remove the change-capture trigger from ${qualifiedName(t.schema, t.table)}: ask its owner to run:\n${sql}`, { sql }, { cause: e });
     }
     throw toTableSyncError(e, `removing the change-capture trigger from ${qualifiedName(t.schema, t.table)}`);
+  } finally {
+    client.release();
   }
+  return plan;
 }

@@ -16,16 +16,16 @@ import { TableSyncError } from '../errors';
 import { qualifiedName } from '../sql/ident';
 import { connectClient } from '../connections/pool';
 import { readFlowState, writeLiveState, withFlowLock } from '../state';
-import { catchUpOn, prepareKeySync, registerDropHook, type FlowContext, type KeySync } from '../target';
+import { catchUpOn, prepareKeySync, type DropPart, type FlowContext, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import { captureNames, type CaptureNames } from './channel';
-import { dropCapture } from './capture';
-import { captureDropSql } from './capture-sql';
+import { dropCapture, planCaptureDrop } from './capture';
 import { preciseNow, runWatch, type Applier, type WatchHandle, type WatchOptions } from './watch';
 
 export { captureNames, defaultChannel, type CaptureNames } from './channel';
-export { captureSql, captureDropSql, type CaptureTable } from './capture-sql';
-export { ensureCapture, captureState, dropCapture, type CaptureState } from './capture';
+export { captureSql, captureDropSql, parseMarker, type CaptureTable, type CaptureOwner } from './capture-sql';
+export { ensureCapture, captureState, dropCapture, planCaptureDrop, readCaptureCatalog, type CaptureState } from './capture';
+export { judgeInstall, planDrop, type CaptureCatalog, type DropPlan } from './ownership';
 export { runWatch, type WatchHandle, type WatchOptions, type Applier, type LiveSession, type LiveRuntime } from './watch';
 export type { ChangeEvent, ListenerStatus };
 
@@ -92,6 +92,7 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandl
       const job = await jobFromFlow(locked);
       const keyColumns = job.source.keyColumns.map((c) => c.name);
       const table = {
+        flow: flow.name,
         schema: job.source.schema,
         table: job.source.table,
         keyColumns,
@@ -164,14 +165,18 @@ async function cancelBackend(url: string, client: pg.PoolClient): Promise<void> 
 
 /**
  * The flow's channel (or source table) changed since the trigger was created: the old trigger
- * would keep notifying a channel nobody listens to, so it goes. Best effort: a failure (e.g. the
- * old table is gone or belongs to someone else) must not stop the watch; drop tries again.
+ * would keep notifying a channel nobody listens to, so it goes (only objects marked as this flow's).
+ * Best effort: a failure (e.g. the old table is gone or belongs to someone else) must not stop the
+ * watch; drop tries again.
  */
 async function retireOldCapture(ctx: FlowContext, recorded: unknown, now: LiveState): Promise<void> {
   if (!isLiveState(recorded)) return;
   if (recorded.schema === now.schema && recorded.table === now.table && recorded.functionName === now.functionName) return;
-  const { channel, functionName, rowTrigger, truncateTrigger } = recorded;
-  await dropCapture(ctx.sourcePool, recorded, { channel, functionName, rowTrigger, truncateTrigger }).catch(() => {});
+  await dropCapture(ctx.sourcePool, ctx.flow.name, recorded, namesOf(recorded)).catch(() => {});
+}
+
+function namesOf(l: LiveState): CaptureNames {
+  return { channel: l.channel, functionName: l.functionName, rowTrigger: l.rowTrigger, truncateTrigger: l.truncateTrigger };
 }
 
 function isLiveState(v: unknown): v is LiveState {
@@ -181,32 +186,36 @@ function isLiveState(v: unknown): v is LiveState {
 }
 
 /**
- * dropFlow removes the trigger and function: those recorded when watch last ran (the flow's channel
- * may have changed since), and those the flow names now.
+ * The part of dropFlow that removes the source's capture objects: those recorded when watch last
+ * ran (the flow's channel or table may have changed since), and those the flow names now. Only
+ * objects marked as this flow's are removed (triggers first, then the function, and the function
+ * only when nothing else calls it); others of those names are listed as left alone.
+ * Passed to dropFlow by dropPartsFor (core/app/drop-parts.ts).
  */
-registerDropHook(async (ctx, state) => {
+export const captureDropPart: DropPart = async (ctx, state) => {
   const targets: Array<{ schema: string; table: string; names: CaptureNames }> = [];
-  if (isLiveState(state?.live)) {
-    const l = state.live;
-    targets.push({ schema: l.schema, table: l.table, names: { channel: l.channel, functionName: l.functionName, rowTrigger: l.rowTrigger, truncateTrigger: l.truncateTrigger } });
-  }
+  if (isLiveState(state?.live)) targets.push({ schema: state.live.schema, table: state.live.table, names: namesOf(state.live) });
   const current = { schema: ctx.flow.source.schema, table: ctx.flow.source.table, names: flowCaptureNames(ctx.flow) };
-  if (!targets.some((t) => t.schema === current.schema && t.table === current.table && t.names.channel === current.names.channel)) {
-    // Not recorded (never watched, or state gone): only when the function is really there.
-    const { rows } = await ctx.sourcePool.query<{ f: string | null }>('SELECT to_regprocedure($1)::text AS f', [`${qualifiedName(current.schema, current.names.functionName)}()`]);
-    if (rows[0]?.f) targets.push(current);
-  }
-  if (targets.length === 0) return undefined;
+  if (!targets.some((t) => t.schema === current.schema && t.table === current.table && t.names.channel === current.names.channel)) targets.push(current);
+  const flow = ctx.flow.name;
+  const planned = await Promise.all(targets.map(async (t) => ({ t, plan: await planCaptureDrop(ctx.sourcePool, flow, t, t.names) })));
+  const relevant = planned.filter((p) => p.plan.statements.length > 0 || p.plan.leftAlone.length > 0);
+  if (relevant.length === 0) return undefined;
   return {
-    steps: targets.map((t) => ({
+    steps: relevant.map(({ t, plan }) => ({
       kind: 'drop-trigger' as const,
-      summary: `drop change-capture triggers "${t.names.rowTrigger}", "${t.names.truncateTrigger}" and function "${t.names.functionName}" on the source`,
-      sql: captureDropSql(t, t.names),
+      summary: [
+        plan.statements.length > 0
+          ? `drop change-capture triggers and function "${t.names.functionName}" on the source`
+          : `no change-capture objects of this flow on ${qualifiedName(t.schema, t.table)}`,
+        ...(plan.leftAlone.length > 0 ? [`left alone, not this flow's: ${plan.leftAlone.join(', ')}`] : []),
+      ].join('; '),
+      sql: plan.statements,
       destructive: false,
       hazards: [],
     })),
     run: async () => {
-      for (const t of targets) await dropCapture(ctx.sourcePool, t, t.names);
+      for (const { t } of relevant) await dropCapture(ctx.sourcePool, flow, t, t.names);
     },
   };
-});
+};

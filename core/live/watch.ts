@@ -14,7 +14,7 @@ import type { CatchUpInfo, Cell, ChangeEvent, ListenerStatus } from '../api/mode
 import { INPUT_ERROR_CODES, type TableSyncError, toTableSyncError } from '../errors';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { Batcher, type Batch } from './batcher';
-import { ensureCapture } from './capture';
+import { ensureCapture, partitionSignature } from './capture';
 import type { KeyOutcome } from '../target';
 import type { CaptureTable } from './capture-sql';
 import type { CaptureNames } from './channel';
@@ -78,6 +78,12 @@ export interface WatchOptions {
   backoff?: BackoffOptions;
   /** While live, a status line with the target's staleness (and slot lag) this often, when there is something to say (ms). */
   lagStatusMs?: number;
+  /**
+   * How often a partitioned source's partitions are re-read while live (ms, default 5000). A
+   * partition attached since (its rows appear without a trigger firing) gets its TRUNCATE trigger
+   * and a rescan; one detached (its rows vanish) a rescan. Never for a plain table.
+   */
+  partitionCheckMs?: number;
 }
 
 export interface WatchHandle {
@@ -96,6 +102,7 @@ function isFatal(e: TableSyncError): boolean {
 export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle {
   const batchDelayMs = opts.batchDelayMs ?? 2;
   const batchMaxKeys = opts.batchMaxKeys ?? 500;
+  const partitionCheckMs = opts.partitionCheckMs ?? 5_000;
   const { flowName, names } = rt;
   const wakeup = new Wakeup();
   // A catch-up of a big table can take a while: stop() cancels it (it rolls back as a whole).
@@ -176,6 +183,9 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
         onLost: markLost,
       }, opts.listener);
       await ensureCapture(rt.sourcePool, table, names);
+      // Read after the install: a partition attached in between is either in it or noticed below.
+      let partitions = await partitionSignature(rt.sourcePool, table);
+      let nextPartitionCheck = partitions ? Date.now() + partitionCheckMs : Infinity;
       if (stopping) return undefined;
       status('catching-up', { stalenessMs: staleness() });
       const catchUpStart = Date.now();
@@ -205,9 +215,18 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
       };
       lagTick();
       while (!stopping && !lostReason) {
+        if (Date.now() >= nextPartitionCheck) {
+          const now = await partitionSignature(rt.sourcePool, table);
+          if (now !== partitions) {
+            await ensureCapture(rt.sourcePool, table, names);
+            partitions = now;
+            batcher.add({ op: 'rescan', reason: 'the partitions of the source table changed' });
+          }
+          nextPartitionCheck = Date.now() + partitionCheckMs;
+        }
         if (batcher.empty) {
           pending = false;
-          await wakeup.wait();
+          await wakeup.wait(Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
           continue;
         }
         pending = true;

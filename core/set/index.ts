@@ -20,6 +20,7 @@ import { memberFlowName, type SetSpec } from '../flow/schema.set';
 import { flowsTableSql, readFlowState, stateSchemaExists } from '../state/store';
 import { beginPhasedApply, type PhasedApply } from '../target/apply';
 import { prepareDrop } from '../target/drop';
+import { dropPartsFor } from '../app/drop-parts';
 import { jobFromFlow } from '../target/flow-job';
 import type { FlowContext, SyncJob } from '../target/job';
 import { planOn } from '../target/plan';
@@ -198,7 +199,7 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
     const departed = await departedMembers(client, ctx.set, x.members);
     const dropDeparted = Boolean(opts.allowDestructive) && !opts.safeOnly;
     const departedFlows = await Promise.all(departed.map((d) => recordedMemberFlow(client, ctx.set, d)));
-    const drops = dropDeparted ? await Promise.all(departedFlows.map((f) => prepareDrop(client, memberContext(ctx, f, client)))) : [];
+    const drops = dropDeparted ? await Promise.all(departedFlows.map((f) => prepareDrop(client, memberContext(ctx, f, client), dropPartsFor(f)))) : [];
     const jobs: SyncJob[] = [];
     for (const m of x.members) {
       try {
@@ -353,7 +354,7 @@ export async function dropSet(ctx: SetContext, opts: { tables?: string[]; dryRun
         .filter((e) => { const ref = refs.find((r) => r.name === e.name && r.table === e.table); return tables.has(e.table) || (ref !== undefined && tables.has(ref.references)); })
         .map((e) => dropForeignKeyStep(ctx.set.target.schema, e, 'its table is dropped'));
       const prepared = [];
-      for (const nm of names) prepared.push(await prepareDrop(client, memberContext(ctx, flows.get(nm)!, client)));
+      for (const nm of names) prepared.push(await prepareDrop(client, memberContext(ctx, flows.get(nm)!, client), dropPartsFor(flows.get(nm)!)));
       const steps = [...fkDrops, ...prepared.flatMap((p) => p.steps)];
       if (opts.dryRun) return { steps, members: names };
       const destructive = prepared.flatMap((p) => p.destructive);

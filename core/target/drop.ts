@@ -1,15 +1,19 @@
 /**
  * drop: remove everything a flow created: attachments (teardown), vector indexes, the table when
- * system-managed, row tracking and the state row, in one target transaction. Other modules add
- * their own clean-up through drop hooks (core/live removes its trigger and function on the source):
+ * system-managed, row tracking and the state row, in one target transaction; and before that, the
+ * parts other modules own (the source's capture trigger and function), which the caller passes in.
+ * They are built in one place, `dropPartsFor(flow)` (core/app/drop-parts.ts), so no drop can
+ * depend on which module happened to be imported.
  *
  * @example
- * registerDropHook(async (ctx, state) => ({
+ * await dropFlow(ctx, dropPartsFor(ctx.flow), { allowDestructive: true });
+ * // a part of one's own:
+ * const part: DropPart = async (ctx, state) => ({
  *   steps: [{ kind: 'drop-trigger', summary: 'drop trigger …', sql: ['DROP TRIGGER …'], destructive: false, hazards: [] }],
  *   run: async () => { await ctx.sourcePool.query('DROP TRIGGER …'); },
- * }));
+ * });
  *
- * Hooks are asked for their steps first (also for a dry run); their `run` is called before the
+ * Parts are asked for their steps first (also for a dry run); their `run` is called before the
  * target transaction, so nothing notifies a flow that is going away.
  */
 import type pg from 'pg';
@@ -25,15 +29,8 @@ export interface DropContribution {
   run: () => Promise<void>;
 }
 
-export type DropHook = (ctx: FlowContext, state: FlowStateRow | undefined) => Promise<DropContribution | undefined>;
-
-const hooks = new Set<DropHook>();
-
-/** Add clean-up to every dropFlow; returns a function that removes the hook. */
-export function registerDropHook(hook: DropHook): () => void {
-  hooks.add(hook);
-  return () => hooks.delete(hook);
-}
+/** Clean-up beyond the target that a drop performs: steps to show, and what to run. */
+export type DropPart = (ctx: FlowContext, state: FlowStateRow | undefined) => Promise<DropContribution | undefined>;
 
 /**
  * The target's steps of a drop. Dropping the table is destructive when it holds rows (`holdsRows`):
@@ -85,9 +82,9 @@ async function tableHoldsRows(client: pg.ClientBase, state: FlowStateRow | undef
   return r.rows[0]?.e === true || r.rows[0]?.e === 't';
 }
 
-export async function dropOn(client: pg.ClientBase, ctx: FlowContext, opts: DropOptions = {}): Promise<{ steps: PlanStep[] }> {
+export async function dropOn(client: pg.ClientBase, ctx: FlowContext, parts: readonly DropPart[], opts: DropOptions = {}): Promise<{ steps: PlanStep[] }> {
   const name = ctx.flow.name;
-  const prepared = await prepareDrop(client, ctx);
+  const prepared = await prepareDrop(client, ctx, parts);
   if (!opts.dryRun && prepared.destructive.length && !opts.allowDestructive) {
     throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `dropping flow "${name}" would delete data, which runs only when allowed (--allow-destructive): ${prepared.destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}; target: unchanged`, { steps: prepared.destructive });
   }
@@ -107,11 +104,11 @@ export async function dropOn(client: pg.ClientBase, ctx: FlowContext, opts: Drop
 
 /**
  * A drop in two parts, for callers that drop many flows together (a set, in one target
- * transaction): `runHooks` (outside any target transaction: the source side), then `runTarget`
+ * transaction): `runHooks` runs the `parts` (outside any target transaction: the source side), then `runTarget`
  * inside the caller's transaction. `destructive`: the steps that delete data (the caller decides
  * whether they are allowed).
  */
-export async function prepareDrop(client: pg.ClientBase, ctx: FlowContext): Promise<{
+export async function prepareDrop(client: pg.ClientBase, ctx: FlowContext, parts: readonly DropPart[]): Promise<{
   steps: PlanStep[];
   destructive: PlanStep[];
   state: FlowStateRow | undefined;
@@ -122,8 +119,8 @@ export async function prepareDrop(client: pg.ClientBase, ctx: FlowContext): Prom
   const state = await readFlowState(client, name);
   const targetSteps = targetDropSteps(name, state, await tableHoldsRows(client, state));
   const contributions: DropContribution[] = [];
-  for (const h of hooks) {
-    const c = await h(ctx, state);
+  for (const part of parts) {
+    const c = await part(ctx, state);
     if (c) contributions.push(c);
   }
   return {

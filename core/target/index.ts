@@ -12,7 +12,7 @@ import type pg from 'pg';
 import type { ApplyResult, Plan, PlanStep } from '../api/model';
 import { withFlowLock } from '../state/lock';
 import { applyOn, type ApplyOptions } from './apply';
-import { dropOn, type DropOptions } from './drop';
+import { dropOn, type DropOptions, type DropPart } from './drop';
 import { jobFromFlow, withTargetClient } from './flow-job';
 import type { FlowContext } from './job';
 import { planOn } from './plan';
@@ -24,7 +24,7 @@ export type { FlowContext, SyncJob, TargetDef } from './job';
 export type { ApplyOptions } from './apply';
 export type { SyncKeysResult } from './sync-keys';
 export { prepareKeySync, type KeySync, type KeyOutcome } from './key-batch';
-export { registerDropHook, type DropHook, type DropContribution } from './drop';
+export { type DropPart, type DropContribution, type DropOptions } from './drop';
 export { vectorIndexName, createVectorIndexSql } from './vector-index';
 export { planOn } from './plan';
 export { applyOn } from './apply';
@@ -70,10 +70,13 @@ export async function catchUp(ctx: FlowContext, opts: Pick<ApplyOptions, 'onProg
   return locked(ctx, (c) => applyOn(c, job, { ...opts, safeOnly: true }), true);
 }
 
-/** Remove everything the flow created (see drop.ts for hooks other modules add). */
-export async function dropFlow(ctx: FlowContext, opts: DropOptions = {}): Promise<{ steps: PlanStep[] }> {
-  if (opts.dryRun) return withTargetClient(ctx, (c) => dropOn(c, ctx, opts));
-  return locked(ctx, (c) => dropOn(c, ctx, opts));
+/**
+ * Remove everything the flow created: the target's objects and state, and `parts` beyond the target
+ * (the source's capture objects: pass `dropPartsFor(flow)` from core/app, see drop.ts).
+ */
+export async function dropFlow(ctx: FlowContext, parts: readonly DropPart[], opts: DropOptions = {}): Promise<{ steps: PlanStep[] }> {
+  if (opts.dryRun) return withTargetClient(ctx, (c) => dropOn(c, ctx, parts, opts));
+  return locked(ctx, (c) => dropOn(c, ctx, parts, opts));
 }
 
 export { TableSchema, TableTarget, declareTableTarget, mountTableTarget, type ColumnDef, type DeclareOptions } from './declare';

@@ -37,7 +37,7 @@ describe('awkward names', () => {
     const tracking = (await t.tgt.sql(`SELECT relname FROM pg_class WHERE relnamespace = 'tablesync'::regnamespace AND relkind = 'r' AND relname LIKE 'rows__%'`)).rows;
     expect(tracking).toHaveLength(1);
     expect(Buffer.byteLength(tracking[0]!.relname as string)).toBeLessThanOrEqual(63);
-    const { steps } = await dropFlow(ctx(), { allowDestructive: true });
+    const { steps } = await dropFlow(ctx(), [], { allowDestructive: true });
     expect(steps.map((s) => s.kind)).toEqual(['attachment-teardown', 'drop-table', 'state']);
     expect((await t.tgt.sql(`SELECT count(*) AS n FROM pg_class WHERE relname IN ('naïve"quote', 'weird idx')`)).rows[0].n).toBe('0');
   });

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFlow, catchUp, dropFlow, planFlow, registerDropHook, syncKeys } from '../../core/target';
+import { applyFlow, catchUp, dropFlow, planFlow, syncKeys, type DropPart } from '../../core/target';
 import { rowsOf, sourceAndTarget, type Pair } from './target-fixture';
 
 // What the live listener uses: syncKeys re-reads notified keys through the filter and makes the
 // target agree in one transaction (upsert present rows, delete owned rows that are gone or filtered
-// out, never a foreign row); catchUp is the incremental sync without destructive DDL; drop hooks
+// out, never a foreign row); catchUp is the incremental sync without destructive DDL; drop parts
 // let core/live add its own clean-up.
-describe('syncKeys, catchUp and drop hooks', () => {
+describe('syncKeys, catchUp and drop parts', () => {
   let t: Pair;
   beforeAll(async () => {
     t = await sourceAndTarget();
@@ -48,21 +48,17 @@ describe('syncKeys, catchUp and drop hooks', () => {
     await expect(syncKeys(flow(['at']), [['1']])).rejects.toMatchObject({ code: 'PLAN_STALE' });
   });
 
-  it('drop runs hooks (their steps are listed) before removing the target side', async () => {
+  it('drop runs the parts it is given (their steps are listed) before removing the target side', async () => {
     const ran: string[] = [];
-    const off = registerDropHook(async (ctx, state) => ({
+    const part: DropPart = async (ctx, state) => ({
       steps: [{ kind: 'drop-trigger', summary: `drop trigger of ${ctx.flow.name}`, sql: ['DROP TRIGGER …'], destructive: false, hazards: [] }],
       run: async () => { ran.push(`${ctx.flow.name}:${state ? 'has state' : 'no state'}`); },
-    }));
-    try {
-      const dry = await dropFlow(flow(), { dryRun: true });
-      expect(dry.steps.map((s) => s.kind)).toEqual(['drop-trigger', 'drop-table', 'state']);
-      expect(ran).toEqual([]);
-      await dropFlow(flow(), { allowDestructive: true });
-      expect(ran).toEqual(['live:has state']);
-      expect((await t.tgt.sql(`SELECT to_regclass('public.lt') AS r`)).rows[0].r).toBeNull();
-    } finally {
-      off();
-    }
+    });
+    const dry = await dropFlow(flow(), [part], { dryRun: true });
+    expect(dry.steps.map((s) => s.kind)).toEqual(['drop-trigger', 'drop-table', 'state']);
+    expect(ran).toEqual([]);
+    await dropFlow(flow(), [part], { allowDestructive: true });
+    expect(ran).toEqual(['live:has state']);
+    expect((await t.tgt.sql(`SELECT to_regclass('public.lt') AS r`)).rows[0].r).toBeNull();
   });
 });

@@ -18,22 +18,22 @@ describe('drop deletes a table with data only when allowed', () => {
   it('refuses, then drops when allowed', async () => {
     const ctx = t.ctx({ name: 'guarded', source: { table: 'notes' }, target: { table: 'notes_copy' } });
     await applyFlow(ctx);
-    const dry = await dropFlow(ctx, { dryRun: true });
+    const dry = await dropFlow(ctx, [], { dryRun: true });
     const table = dry.steps.find((s) => s.kind === 'drop-table')!;
     expect(table).toMatchObject({ destructive: true, hazards: ['deletes-data', 'exclusive-lock'], sql: ['DROP TABLE IF EXISTS "public"."notes_copy"'] });
-    await expect(dropFlow(ctx)).rejects.toMatchObject({ code: 'DESTRUCTIVE_NOT_ALLOWED', message: expect.stringContaining('drop table "public"."notes_copy"') });
+    await expect(dropFlow(ctx, [])).rejects.toMatchObject({ code: 'DESTRUCTIVE_NOT_ALLOWED', message: expect.stringContaining('drop table "public"."notes_copy"') });
     expect(await tableExists('public.notes_copy')).toBe('t');
     expect((await t.tgt.sql(`SELECT count(*) AS n FROM notes_copy`)).rows[0].n).toBe('2');
-    await dropFlow(ctx, { allowDestructive: true });
+    await dropFlow(ctx, [], { allowDestructive: true });
     expect(await tableExists('public.notes_copy')).toBe('f');
   });
 
   it('drops an empty table without asking', async () => {
     const ctx = t.ctx({ name: 'empty_one', source: { table: 'notes', filter: 'false' }, target: { table: 'notes_none' } });
     await applyFlow(ctx);
-    const dry = await dropFlow(ctx, { dryRun: true });
+    const dry = await dropFlow(ctx, [], { dryRun: true });
     expect(dry.steps.find((s) => s.kind === 'drop-table')).toMatchObject({ destructive: false });
-    await dropFlow(ctx);
+    await dropFlow(ctx, []);
     expect(await tableExists('public.notes_none')).toBe('f');
   });
 });

@@ -13,7 +13,7 @@ describe('capture trigger payloads', () => {
   let pool: pg.Pool;
   let raw: RawListener;
   const names = captureNames('payloads', 'Orders');
-  const table = { schema: 'Sales', table: 'Orders', keyColumns: ['id', 'Region'], ordinalColumn: 'modified' };
+  const table = { flow: 'payloads', schema: 'Sales', table: 'Orders', keyColumns: ['id', 'Region'], ordinalColumn: 'modified' };
 
   beforeAll(async () => {
     db = await freshDatabase('live_payload');

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyFlow, dropFlow } from '../../core/target';
+import { dropPartsFor } from '../../core/app/drop-parts';
 import { sourceAndTarget, type Pair } from './target-fixture';
 import { watch } from '../support/live';
 
-// dropFlow removes the capture trigger and function from the source (core/live's drop hook), also
+// dropFlow removes the capture trigger and function from the source (the part dropPartsFor adds), also
 // when the flow's channel changed since the trigger was created.
 describe('drop removes the capture objects', () => {
   let t: Pair;
@@ -27,15 +28,15 @@ describe('drop removes the capture objects', () => {
     expect(await captureObjects()).toEqual(['old_channel_n', 'old_channel_r', 'old_channel_t']);
 
     const renamed = t.ctx({ name: 'live_drop', source: { table: 'orders', notification: {} }, target: { table: 'orders' } });
-    const dry = await dropFlow(renamed, { dryRun: true });
+    const dry = await dropFlow(renamed, dropPartsFor(renamed.flow), { dryRun: true });
     const triggerStep = dry.steps.find((s) => s.kind === 'drop-trigger');
     expect(triggerStep?.sql).toEqual([
-      'DROP TRIGGER IF EXISTS "old_channel_t" ON "public"."orders"',
       'DROP TRIGGER IF EXISTS "old_channel_r" ON "public"."orders"',
+      'DROP TRIGGER IF EXISTS "old_channel_t" ON "public"."orders"',
       'DROP FUNCTION IF EXISTS "public"."old_channel_n"()',
     ]);
     expect(await captureObjects()).toHaveLength(3);
-    await dropFlow(renamed, { allowDestructive: true });
+    await dropFlow(renamed, dropPartsFor(renamed.flow), { allowDestructive: true });
     expect(await captureObjects()).toEqual([]);
   });
 });

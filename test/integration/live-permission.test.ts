@@ -20,7 +20,7 @@ describe('source table owned by another role', () => {
   const owner = `live_owner_${suffix}`;
   const user = `live_user_${suffix}`;
   const names = captureNames('perm', 'guarded');
-  const table = { schema: 'public', table: 'guarded', keyColumns: ['id'] };
+  const table = { flow: 'perm', schema: 'public', table: 'guarded', keyColumns: ['id'] };
 
   beforeAll(async () => {
     db = await freshDatabase('live_perm');

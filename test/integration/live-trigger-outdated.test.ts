@@ -12,7 +12,7 @@ describe('capture objects replaced when outdated', () => {
   let db: TestDatabase;
   let pool: pg.Pool;
   const names = captureNames('outdated', 'items');
-  const table = { schema: 'public', table: 'items', keyColumns: ['id'] };
+  const table = { flow: 'outdated', schema: 'public', table: 'items', keyColumns: ['id'] };
   const fnOid = async () => (await db.sql(`SELECT to_regprocedure($1)::oid::text AS o`, [`public."${names.functionName}"()`])).rows[0].o as string | null;
 
   beforeAll(async () => {
@@ -73,10 +73,10 @@ describe('capture objects replaced when outdated', () => {
   });
 
   it('drop removes both triggers and the function', async () => {
-    await dropCapture(pool, table, names);
+    await dropCapture(pool, 'outdated', table, names);
     expect(await captureState(pool, table, names)).toBe('missing');
     const { rows } = await db.sql(`SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = 'items'::regclass AND NOT tgisinternal`);
     expect(rows[0].n).toBe('0');
-    await dropCapture(pool, table, names); // idempotent
+    await dropCapture(pool, 'outdated', table, names); // idempotent
   });
 });

@@ -23,7 +23,7 @@ describe('the flow lock', () => {
         const err = await applyFlow(ctx).catch((e) => e);
         expect(err).toMatchObject({ code: 'LOCKED', message: expect.stringContaining('someone-else') });
         expect(err.detail.holder.backendStart).toBeTruthy();
-        await expect(dropFlow(ctx)).rejects.toMatchObject({ code: 'LOCKED' });
+        await expect(dropFlow(ctx, [])).rejects.toMatchObject({ code: 'LOCKED' });
         const free = t.ctx({ name: 'free_flow', source: { table: 's' }, target: { table: 'lk2' } });
         await expect(applyFlow(free)).resolves.toMatchObject({ rows: { insert: 1 } });
       });

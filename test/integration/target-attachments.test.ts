@@ -63,7 +63,7 @@ describe('SQL attachment lifecycle', () => {
   it('drop tears attachments down', async () => {
     const v3 = t.ctx({ name: 'att', source: { table: 's' }, target: { table: 'docs', columns: { id: { type: 'bigint' } }, sqlAttachments: [att(`INSERT INTO log VALUES ('setup v3')`, `INSERT INTO log VALUES ('teardown v3')`)] } });
     await applyFlow(v3);
-    const { steps } = await dropFlow(v3, { allowDestructive: true });
+    const { steps } = await dropFlow(v3, [], { allowDestructive: true });
     expect(steps.map((s) => s.kind)).toEqual(['attachment-teardown', 'drop-table', 'state']);
     expect((await log()).slice(-2)).toEqual(['setup v3', 'teardown v3']);
   });

@@ -102,7 +102,7 @@ describe('system-managed DDL transitions', () => {
 
   it('drops everything with the flow', async () => {
     const ctx = t.ctx({ ...base, source: { ...base.source, includedColumns: ['title'] }, target: { table: 'docs2' } });
-    const { steps } = await dropFlow(ctx, { allowDestructive: true });
+    const { steps } = await dropFlow(ctx, [], { allowDestructive: true });
     expect(steps.map((s) => s.kind)).toEqual(['drop-table', 'state']);
     const left = (await t.tgt.sql(`SELECT to_regclass('public.docs2') AS a, (SELECT count(*) FROM tablesync.flows) AS n, (SELECT count(*) FROM pg_tables WHERE schemaname = 'tablesync') AS tables`)).rows[0];
     expect(left).toEqual({ a: null, n: '0', tables: '1' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAPTURE_SETTINGS, captureSql, hashFromComment, functionComment } from '../../core/live/capture-sql';
+import { CAPTURE_SETTINGS, captureSql, hashFromComment, functionComment, parseMarker, triggerComment } from '../../core/live/capture-sql';
 import { captureNames } from '../../core/live/channel';
 import { SOURCE_SETTINGS_SQL } from '../../core/source/source-sql';
 
@@ -17,7 +17,7 @@ describe('capture SQL', () => {
   });
 
   it('quotes every identifier and the channel, and cannot be ended early by a name', () => {
-    const sql = captureSql({ schema: 'My Schema', table: 'T"x', keyColumns: ['$tablesync$', "it's"] }, captureNames('f', 'T', 'Chan $tablesync$ "q"'));
+    const sql = captureSql({ flow: 'f', schema: 'My Schema', table: 'T"x', keyColumns: ['$tablesync$', "it's"] }, captureNames('f', 'T', 'Chan $tablesync$ "q"'));
     const fn = sql.install[0]!;
     expect(fn).toContain(`"My Schema"."Chan $tablesync$ ""q""_n"()`);
     expect(fn).toContain(`pg_notify('Chan $tablesync$ "q"', payload)`);
@@ -27,13 +27,27 @@ describe('capture SQL', () => {
   });
 
   it('changes the definition hash with the key, the ordinal and the channel, and records it in the comment', () => {
-    const base = { schema: 'public', table: 'T', keyColumns: ['id'] };
+    const base = { flow: 'f', schema: 'public', table: 'T', keyColumns: ['id'] };
     const h = captureSql(base, names).hash;
     expect(captureSql({ ...base, ordinalColumn: 'm' }, names).hash).not.toBe(h);
     expect(captureSql({ ...base, keyColumns: ['id', 'b'] }, names).hash).not.toBe(h);
     expect(captureSql(base, captureNames('g', 'T')).hash).not.toBe(h);
     expect(captureSql(base, names).hash).toBe(h);
-    expect(hashFromComment(functionComment(h, 'x'))).toBe(h);
+    expect(captureSql({ ...base, flow: 'other' }, names).hash).not.toBe(h);
+    expect(hashFromComment(functionComment(h, { flow: 'f', schema: 'public', table: 'T', channel: 'x' }))).toBe(h);
     expect(hashFromComment('something else')).toBeUndefined();
+  });
+
+  it('marks every object with its owner, and reads markers back (also those of earlier versions)', () => {
+    const owner = { flow: 'naïve "flow"', schema: 'My Schema', table: "it's", channel: 'c' };
+    expect(parseMarker(functionComment('00ff', owner))).toEqual({ kind: 'owned', hash: '00ff', owner });
+    expect(parseMarker(triggerComment(owner))).toEqual({ kind: 'owned', owner });
+    expect(parseMarker('tablesync live capture [0a1b]: notifies channel my chan')).toEqual({ kind: 'legacy', hash: '0a1b', channel: 'my chan' });
+    expect(parseMarker('my audit trigger')).toEqual({ kind: 'none' });
+    expect(parseMarker(null)).toEqual({ kind: 'none' });
+    expect(parseMarker('tablesync live capture {"flow": 1}')).toEqual({ kind: 'none' });
+    const sql = captureSql({ flow: 'f', schema: 'public', table: 'T', keyColumns: ['id'] }, names, [{ schema: 'public', table: 'T_2024' }]);
+    expect(sql.install.filter((s) => s.startsWith('COMMENT ON'))).toHaveLength(4);
+    expect(sql.install).toContain(`CREATE TRIGGER "${names.truncateTrigger}" AFTER TRUNCATE ON "public"."T_2024" FOR EACH STATEMENT EXECUTE FUNCTION "public"."${names.functionName}"()`);
   });
 });

@@ -89,7 +89,7 @@ describe('vector columns and indexes', () => {
 
   it('drop removes table and indexes', async () => {
     const c = ctx([{ name: 'second', column: 'emb2', metric: 'ip', method: 'hnsw' }]);
-    const { steps } = await dropFlow(c, { allowDestructive: true });
+    const { steps } = await dropFlow(c, [], { allowDestructive: true });
     expect(steps.map((s) => s.kind)).toEqual(['drop-index', 'drop-table', 'state']);
     expect((await target.query(`SELECT to_regclass($1) AS r`, [`${schema}.docs`])).rows[0].r).toBeNull();
   });
