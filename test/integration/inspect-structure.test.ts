@@ -59,8 +59,8 @@ describe('inspect.structure', () => {
     await db.sql(`CREATE FUNCTION audit_n() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END'`);
     await db.sql(`CREATE TRIGGER audit_t AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION audit_n()`);
     // TableSync's own capture, default channel and a custom one.
-    await ensureCapture(db.pool, { schema: 'public', table: 'orders', keyColumns: ['id'] }, captureNames('orders_search', 'orders'));
-    await ensureCapture(db.pool, { schema: 'public', table: 'customers', keyColumns: ['id'] }, captureNames('crm', 'customers', 'crm_changes'));
+    await ensureCapture(db.pool, { flow: 'orders_search', schema: 'public', table: 'orders', keyColumns: ['id'] }, captureNames('orders_search', 'orders'));
+    await ensureCapture(db.pool, { flow: 'crm', schema: 'public', table: 'customers', keyColumns: ['id'] }, captureNames('crm', 'customers', 'crm_changes'));
 
     dataDir = mkdtempSync(join(tmpdir(), 'tablesync-insp-'));
     engine = new Engine({ dataDir, mode: 'browser', secrets: new MemorySecretStore() });
