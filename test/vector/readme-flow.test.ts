@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { createPool } from '../../core/connections/pool';
 import { connectionResolver, parseFlow } from '../../core/flow/load';
 import { applyFlow, dropFlow, planFlow, type FlowContext } from '../../core/target';
+import { dropPartsFor } from '../../core/app/drop-parts';
 import { freshDatabase, type TestDatabase } from '../support/db';
 
 // README's own flow example, taken from README.md as written, must plan (no blockers) and apply
@@ -40,7 +41,7 @@ describe("README's flow example", () => {
     ctx = { flow, sourcePool: source, targetPool: target, sourceUrl: src.url, targetUrl: inject('vectorUrl') };
   });
   afterAll(async () => {
-    await dropFlow(ctx, { allowDestructive: true }).catch(() => {});
+    await dropFlow(ctx, dropPartsFor(ctx.flow), { allowDestructive: true }).catch(() => {});
     await target?.end();
     await source?.end();
     await src?.drop();
