@@ -35,7 +35,7 @@ describe('verify with vector columns on PGlite', () => {
     target = createPool(inject('vectorUrl'), { max: 1 });
   });
   afterAll(async () => {
-    await dropFlow(ctx()).catch(() => {});
+    await dropFlow(ctx(), [], { allowDestructive: true }).catch(() => {});
     await target?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => {});
     await target?.end();
     for (const p of pools) await p.end();
