@@ -25,7 +25,7 @@ const USAGE = `usage:
                                                             converge the target; --repair also rewrites drifted rows
   tablesync verify FLOW.json [--json]                       compare the target with the source; exit 3 on drift
   tablesync watch FLOW.json [--json]                        catch up, then apply changes live until SIGINT/SIGTERM
-  tablesync drop  FLOW.json [--allow-destructive] [--json]  remove what the flow created (a table with rows needs --allow-destructive)
+  tablesync drop  FLOW.json [--allow-destructive] [--cascade] [--json]  remove what the flow created (a table with rows needs --allow-destructive; objects depending on it need --cascade)
   tablesync serve [--host 127.0.0.1] [--port N] [--demo]    the app in a browser
   tablesync demo [--reset]                                  start the built-in demo databases and print their URLs
 `;

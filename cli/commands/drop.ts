@@ -1,9 +1,10 @@
 /**
- * `tablesync drop FLOW.json [--allow-destructive] [--json]`: remove what the flow created (table when
+ * `tablesync drop FLOW.json [--allow-destructive] [--cascade] [--json]`: remove what the flow created (table when
  * system-managed, vector indexes, attachments via teardown, tracking and state, and the source's
  * capture trigger and function when they are this flow's: dropPartsFor). Dropping a table that holds rows deletes data: like apply, that needs
  * `--allow-destructive`; on a terminal (stdin and stdout both a TTY, no --json) the steps are shown
- * and the user is asked instead. Refused: exit 2, nothing written.
+ * and the user is asked instead. Refused: exit 2, nothing written. Objects of someone else's that
+ * depend on the table (a view an attachment created) refuse the drop, named, unless `--cascade`.
  *
  * `tablesync drop SET.json [--table NAME]… [--allow-destructive] [--json]`: the same for a set's
  * members (all, or only those named), in one target transaction.
@@ -18,6 +19,7 @@ import { parseFlowArgs } from './plan';
 import { TableSyncError } from '../../core/errors';
 import { loadSetIfSet, withSet } from '../../core/app/set-file';
 import { dropSet } from '../../core/set';
+import { reportFailure } from '../report';
 
 async function askYes(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -39,7 +41,8 @@ const command: Command = async (argv) => {
       tables.push(t);
     } else rest.push(argv[i]!);
   }
-  const args = parseFlowArgs('drop', rest, ['--allow-destructive', '--json']);
+  const args = parseFlowArgs('drop', rest, ['--allow-destructive', '--cascade', '--json']);
+  const cascade = args.flags.has('--cascade');
   const json = args.flags.has('--json');
   const interactive = !json && process.stdin.isTTY === true && process.stdout.isTTY === true;
   const set = await loadSetIfSet(args.file);
@@ -66,18 +69,23 @@ const command: Command = async (argv) => {
     return 0;
   }
   if (tables.length) throw new TableSyncError('INVALID_INPUT', '--table applies to set files only');
-  const out = await withFlowFile(args.file, async (ctx, flow) => {
-    let allowDestructive = args.flags.has('--allow-destructive');
-    if (!allowDestructive && interactive) {
-      const preview = await dropFlow(ctx, dropPartsFor(flow), { dryRun: true });
-      if (preview.steps.some((s) => s.destructive)) {
-        process.stdout.write(`Dropping flow "${flow.name}" would run:\n${formatSteps(preview.steps)}`);
-        if (!(await askYes('This deletes data. Drop it? [y/N] '))) return { name: flow.name, steps: [], declined: true };
-        allowDestructive = true;
+  let out;
+  try {
+    out = await withFlowFile(args.file, async (ctx, flow) => {
+      let allowDestructive = args.flags.has('--allow-destructive');
+      if (!allowDestructive && interactive) {
+        const preview = await dropFlow(ctx, dropPartsFor(flow), { dryRun: true, cascade });
+        if (preview.steps.some((s) => s.destructive)) {
+          process.stdout.write(`Dropping flow "${flow.name}" would run:\n${formatSteps(preview.steps)}`);
+          if (!(await askYes('This deletes data. Drop it? [y/N] '))) return { name: flow.name, steps: [], declined: true };
+          allowDestructive = true;
+        }
       }
-    }
-    return { name: flow.name, ...(await dropFlow(ctx, dropPartsFor(flow), { allowDestructive })), declined: false };
-  });
+      return { name: flow.name, ...(await dropFlow(ctx, dropPartsFor(flow), { allowDestructive, cascade })), declined: false };
+    });
+  } catch (e) {
+    return reportFailure('drop', e, json);
+  }
   if (out.declined) {
     process.stdout.write('Nothing was dropped.\n');
     return 2;

@@ -399,6 +399,8 @@ export const methods = {
       name,
       /** Let the drop delete a table that holds rows (the user confirmed the steps of flows.dropPreview). */
       allowDestructive: z.boolean().default(false),
+      /** Drop objects that depend on the table too (DROP … CASCADE); without it such a drop is refused naming them. */
+      cascade: z.boolean().default(false),
       requestId: requestId.optional(),
     }).strict(),
     dropResult,

@@ -128,7 +128,7 @@ export const handlers: Handlers = {
     const started = performance.now();
     const flow = e.flows.get(i.name).flow;
     await e.stopWatch(flow.name);
-    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx, dropPartsFor(flow), { allowDestructive: i.allowDestructive }), { onBackend: h.backend });
+    const out = await e.withFlow(flow, (ctx) => dropFlow(ctx, dropPartsFor(flow), { allowDestructive: i.allowDestructive, cascade: i.cascade }), { onBackend: h.backend });
     return { flow: flow.name, steps: out.steps.map((s) => s.summary), durationMs: Math.round(performance.now() - started) };
   }),
   'flows.watchStart': (e, i) => e.watches.start(i.name),

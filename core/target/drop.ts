@@ -18,7 +18,7 @@
  */
 import type pg from 'pg';
 import type { PlanStep } from '../api/model';
-import { TableSyncError, toTableSyncError } from '../errors';
+import { pgErrorFields, TableSyncError, toTableSyncError } from '../errors';
 import { qualifiedName } from '../sql/ident';
 import { deleteFlowState, dropTrackingSql, flowsTableSql, readFlowState, type FlowStateRow } from '../state/store';
 import type { FlowContext } from './job';
@@ -36,7 +36,7 @@ export type DropPart = (ctx: FlowContext, state: FlowStateRow | undefined) => Pr
  * The target's steps of a drop. Dropping the table is destructive when it holds rows (`holdsRows`):
  * like a destructive apply, that runs only when allowed (`--allow-destructive`, or the app's dialog).
  */
-export function targetDropSteps(flowName: string, state: FlowStateRow | undefined, holdsRows = true): PlanStep[] {
+export function targetDropSteps(flowName: string, state: FlowStateRow | undefined, holdsRows = true, cascade = false): PlanStep[] {
   if (!state) return [];
   const s = state.setup;
   const steps: PlanStep[] = [];
@@ -49,10 +49,10 @@ export function targetDropSteps(flowName: string, state: FlowStateRow | undefine
   if (s.target.created) {
     steps.push({
       kind: 'drop-table',
-      summary: `drop table ${qualifiedName(s.target.schema, s.target.table)}`,
-      sql: [`DROP TABLE IF EXISTS ${qualifiedName(s.target.schema, s.target.table)}`],
+      summary: `drop table ${qualifiedName(s.target.schema, s.target.table)}${cascade ? ' and every object that depends on it (--cascade)' : ''}`,
+      sql: [`DROP TABLE IF EXISTS ${qualifiedName(s.target.schema, s.target.table)}${cascade ? ' CASCADE' : ''}`],
       destructive: holdsRows,
-      reason: holdsRows ? 'the table this flow created is dropped with all its rows' : 'the table this flow created is empty',
+      reason: holdsRows ? 'the table this flow created is dropped with all its rows' : cascade ? 'objects that depend on the table are dropped with it' : 'the table this flow created is empty',
       hazards: holdsRows ? ['deletes-data', 'exclusive-lock'] : ['exclusive-lock'],
     });
   }
@@ -71,6 +71,12 @@ export interface DropOptions {
   dryRun?: boolean;
   /** Let a drop delete a table that holds rows. Without it such a drop is refused, and nothing runs. */
   allowDestructive?: boolean;
+  /**
+   * Drop objects that depend on the table too (a view an attachment created without a teardown
+   * that removes it): `DROP TABLE … CASCADE`. Without it such a drop is refused naming them, and
+   * nothing is dropped.
+   */
+  cascade?: boolean;
 }
 
 async function tableHoldsRows(client: pg.ClientBase, state: FlowStateRow | undefined): Promise<boolean> {
@@ -84,19 +90,25 @@ async function tableHoldsRows(client: pg.ClientBase, state: FlowStateRow | undef
 
 export async function dropOn(client: pg.ClientBase, ctx: FlowContext, parts: readonly DropPart[], opts: DropOptions = {}): Promise<{ steps: PlanStep[] }> {
   const name = ctx.flow.name;
-  const prepared = await prepareDrop(client, ctx, parts);
+  const prepared = await prepareDrop(client, ctx, parts, { cascade: opts.cascade === true });
   if (!opts.dryRun && prepared.destructive.length && !opts.allowDestructive) {
     throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `dropping flow "${name}" would delete data, which runs only when allowed (--allow-destructive): ${prepared.destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}; target: unchanged`, { steps: prepared.destructive });
   }
   if (opts.dryRun) return { steps: prepared.steps };
-  await prepared.runHooks();
-  if (!prepared.state) return { steps: prepared.steps };
+  if (!prepared.state) {
+    await prepared.runHooks();
+    return { steps: prepared.steps };
+  }
+  // The target's part runs first and commits last: when it fails (an object of someone else's
+  // depends on the table) nothing has been dropped anywhere, the source's trigger included.
   await client.query('BEGIN');
   try {
     await prepared.runTarget(client);
+    await prepared.runHooks();
     await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
+    if (e instanceof TableSyncError && e.code !== 'INTERNAL') throw e;
     throw toTableSyncError(e, `drop of flow "${name}" failed; the target is unchanged`);
   }
   return { steps: prepared.steps };
@@ -108,7 +120,7 @@ export async function dropOn(client: pg.ClientBase, ctx: FlowContext, parts: rea
  * inside the caller's transaction. `destructive`: the steps that delete data (the caller decides
  * whether they are allowed).
  */
-export async function prepareDrop(client: pg.ClientBase, ctx: FlowContext, parts: readonly DropPart[]): Promise<{
+export async function prepareDrop(client: pg.ClientBase, ctx: FlowContext, parts: readonly DropPart[], opts: { cascade?: boolean } = {}): Promise<{
   steps: PlanStep[];
   destructive: PlanStep[];
   state: FlowStateRow | undefined;
@@ -117,7 +129,7 @@ export async function prepareDrop(client: pg.ClientBase, ctx: FlowContext, parts
 }> {
   const name = ctx.flow.name;
   const state = await readFlowState(client, name);
-  const targetSteps = targetDropSteps(name, state, await tableHoldsRows(client, state));
+  const targetSteps = targetDropSteps(name, state, await tableHoldsRows(client, state), opts.cascade === true);
   const contributions: DropContribution[] = [];
   for (const part of parts) {
     const c = await part(ctx, state);
@@ -137,8 +149,72 @@ export async function prepareDrop(client: pg.ClientBase, ctx: FlowContext, parts
           await deleteFlowState(tx, name);
           continue;
         }
+        if (s.kind === 'drop-table' && state) {
+          await dropTableOrExplain(tx, name, state, s.sql[0]!);
+          continue;
+        }
         for (const sql of s.sql) await tx.query(sql);
       }
     },
   };
+}
+
+const DEPENDENT_OBJECTS = '2BP01';
+
+/**
+ * DROP TABLE under a savepoint: when objects depend on the table (PostgreSQL refuses with 2BP01),
+ * list them, after the teardowns ran (so what an attachment's teardown removes is not listed), say
+ * which attachment's setup created each, and offer --cascade.
+ */
+async function dropTableOrExplain(tx: pg.ClientBase, flowName: string, state: FlowStateRow, sql: string): Promise<void> {
+  const { schema, table } = state.setup.target;
+  await tx.query('SAVEPOINT tablesync_drop_table');
+  try {
+    await tx.query(sql);
+    await tx.query('RELEASE SAVEPOINT tablesync_drop_table');
+    return;
+  } catch (e) {
+    await tx.query('ROLLBACK TO SAVEPOINT tablesync_drop_table');
+    if (pgErrorFields(e)?.code !== DEPENDENT_OBJECTS) throw e;
+  }
+  const deps = await dependentObjects(tx, qualifiedName(schema, table));
+  const described = deps.map((d) => {
+    const by = state.setup.attachments.filter((a) => mentions(a.setupSql, d.name)).map((a) => `attachment "${a.name}"`);
+    return `${d.what}${by.length ? ` (created by ${by.join(', ')}${by.length === 1 ? ', whose teardown does not remove it' : ''})` : ' (not created by this flow)'}`;
+  });
+  throw new TableSyncError(
+    'INCOMPATIBLE_TARGET',
+    `cannot drop flow "${flowName}": ${described.join('; ')} ${deps.length === 1 ? 'depends' : 'depend'} on its table ${qualifiedName(schema, table)}. `
+    + 'Drop again with --cascade (cascade: true in the app) to remove them with the table, give the attachment a teardownSql that removes what its setup created, or drop them yourself. Nothing was dropped',
+    { dependents: deps, target: 'unchanged (nothing was dropped)' },
+  );
+}
+
+/** Objects outside the table that depend on it: views, foreign keys of other tables, SQL functions, … */
+async function dependentObjects(tx: pg.ClientBase, tableSql: string): Promise<{ what: string; name: string }[]> {
+  const { rows } = await tx.query(
+    `SELECT DISTINCT
+            CASE WHEN d.classid = 'pg_rewrite'::regclass
+                 THEN (CASE v.relkind WHEN 'm' THEN 'materialized view ' ELSE 'view ' END) || v.oid::regclass::text
+                 ELSE pg_describe_object(d.classid, d.objid, 0) END AS what,
+            CASE WHEN d.classid = 'pg_rewrite'::regclass THEN v.relname::text
+                 WHEN d.classid = 'pg_constraint'::regclass THEN (SELECT conname::text FROM pg_constraint WHERE oid = d.objid)
+                 WHEN d.classid = 'pg_proc'::regclass THEN (SELECT proname::text FROM pg_proc WHERE oid = d.objid)
+                 WHEN d.classid = 'pg_class'::regclass THEN (SELECT relname::text FROM pg_class WHERE oid = d.objid)
+                 ELSE pg_describe_object(d.classid, d.objid, 0) END AS name
+       FROM pg_depend d
+       LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
+       LEFT JOIN pg_class v ON v.oid = r.ev_class
+      WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = $1::regclass AND d.deptype = 'n'
+        AND (r.oid IS NULL OR r.ev_class <> $1::regclass)
+      ORDER BY 1`,
+    [tableSql],
+  );
+  return rows as { what: string; name: string }[];
+}
+
+/** Whether `sql` names the object `name` (as a word, quoted or not, any case). */
+function mentions(sql: string, name: string): boolean {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\p{L}\\p{N}_$])"?${escaped}"?($|[^\\p{L}\\p{N}_$])`, 'iu').test(sql);
 }
