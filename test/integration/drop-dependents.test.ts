@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { applyFlow, dropFlow } from '../../core/target';
 import { sourceAndTarget, type Pair } from './target-fixture';
 import { watch } from '../support/live';
+import { dropPartsFor } from '../../core/app/drop-parts';
 
 // Issue 9 C3: a drop whose table has dependents that are not the flow's (a view an attachment
 // created, with no teardown for it; another table's foreign key) names them and the attachment,
@@ -51,7 +52,8 @@ describe('drop with dependent objects', () => {
     expect(await triggers()).toBe(2);
     await t.tgt.sql(`CREATE TABLE orders (id int PRIMARY KEY, item int REFERENCES items_copy (id))`);
 
-    const err = await dropFlow(t.ctx(flowSpec), { allowDestructive: true }).catch((e: unknown) => e);
+    const again = t.ctx(flowSpec);
+    const err = await dropFlow(again, dropPartsFor(again.flow), { allowDestructive: true }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'INCOMPATIBLE_TARGET' });
     const message = (err as Error).message;
     expect(message).toContain('view item_names (created by attachment "names_view", whose teardown does not remove it)');
@@ -85,7 +87,8 @@ describe('drop with dependent objects', () => {
   it('a teardown that removes the view lets the drop through without --cascade', async () => {
     const spec = { ...flowSpec, name: 'dep_flow2', target: { table: 'items_copy2', sqlAttachments: [{ name: 'v', setupSql: 'CREATE VIEW v2 AS SELECT id FROM items_copy2', teardownSql: 'DROP VIEW v2' }] } };
     await applyFlow(t.ctx(spec));
-    await dropFlow(t.ctx(spec), { allowDestructive: true });
+    const c2 = t.ctx(spec);
+    await dropFlow(c2, dropPartsFor(c2.flow), { allowDestructive: true });
     expect(await exists('public.items_copy2')).toBe(false);
   });
 });
