@@ -9,7 +9,8 @@
 import type { Command } from '../command';
 import type { ChangeEvent, ListenerStatus } from '../../core/api/model';
 import { withFlowFile } from '../../core/app/flow-file';
-import { watchFlow } from '../../core/live';
+import { watchFlow, watchSet } from '../../core/live';
+import { loadSetIfSet, withSet } from '../../core/app/set-file';
 import { parseFlowArgs } from './plan';
 import { forceExitIfStuck, watchForStop } from '../stop';
 
@@ -48,6 +49,34 @@ function formatStatus(s: ListenerStatus): string {
 const command: Command = async (argv) => {
   const args = parseFlowArgs('watch', argv, ['--json']);
   const json = args.flags.has('--json');
+  const set = await loadSetIfSet(args.file);
+  if (set) {
+    // One watcher for the whole set: one listener connection, every member's lock, one table column.
+    return withSet(set, async (ctx) => {
+      let handle: ReturnType<typeof watchSet> | undefined;
+      const stop = watchForStop();
+      let unguard = () => {};
+      void stop.requested.then(() => {
+        unguard = forceExitIfStuck();
+        void handle?.stop();
+      });
+      const w = Math.max(...[set.set.length + 1, 12]);
+      try {
+        handle = watchSet(ctx, {
+          onEvent: (e) => { process.stdout.write(json ? `${JSON.stringify(e)}\n` : `${(e.flow.startsWith(`${set.set}.`) ? e.flow.slice(set.set.length + 1) : `[${e.flow}]`).padEnd(w)} ${formatEvent(e)}`); },
+          onStatus: (s) => {
+            if (json) process.stderr.write(`${JSON.stringify(s)}\n`);
+            else process.stdout.write(formatStatus(s));
+          },
+        });
+        await handle.done;
+        return 0;
+      } finally {
+        stop.dispose();
+        unguard();
+      }
+    });
+  }
   return withFlowFile(args.file, async (ctx) => {
     let handle: ReturnType<typeof watchFlow> | undefined;
     const stop = watchForStop();

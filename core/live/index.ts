@@ -26,6 +26,7 @@ export { captureNames, defaultChannel, type CaptureNames } from './channel';
 export { captureSql, captureDropSql, parseMarker, type CaptureTable, type CaptureOwner } from './capture-sql';
 export { ensureCapture, captureState, dropCapture, planCaptureDrop, readCaptureCatalog, type CaptureState } from './capture';
 export { judgeInstall, planDrop, type CaptureCatalog, type DropPlan } from './ownership';
+export { watchSet, type SetWatchOptions } from './set-watch';
 export { runWatch, type WatchHandle, type WatchOptions, type Applier, type LiveSession, type LiveRuntime } from './watch';
 export type { ChangeEvent, ListenerStatus };
 

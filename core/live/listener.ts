@@ -19,7 +19,8 @@ export interface ListenerOptions {
 }
 
 export interface ListenerHandlers {
-  onNotification(payload: string | undefined): void;
+  /** `channel`: which of the listened channels it came on (a set listens on many over one connection). */
+  onNotification(payload: string | undefined, channel: string): void;
   /** Called at most once per listener, not after close(). */
   onLost(reason: string): void;
 }
@@ -30,8 +31,14 @@ export interface Listener {
   close(): Promise<void>;
 }
 
-/** Connect, LISTEN, start the heartbeat. Rejects when it cannot connect or LISTEN. */
-export async function openListener(url: string, channel: string, handlers: ListenerHandlers, opts: ListenerOptions = {}): Promise<Listener> {
+/**
+ * Connect, LISTEN (on one channel, or on each of several: one connection for a whole set), start
+ * the heartbeat. Rejects when it cannot connect or LISTEN.
+ */
+export async function openListener(url: string, channels: string | readonly string[], handlers: ListenerHandlers, opts: ListenerOptions = {}): Promise<Listener> {
+  const list = typeof channels === 'string' ? [channels] : [...channels];
+  const listening = new Set(list);
+  const channel = list.join(', ');
   const heartbeatMs = opts.heartbeatMs ?? 5_000;
   const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 5_000;
   const client = await connectClient(url, { applicationName: opts.applicationName ?? 'tablesync live', label: { side: 'source' } });
@@ -52,13 +59,13 @@ export async function openListener(url: string, channel: string, handlers: Liste
   };
 
   client.on('notification', (n: pg.Notification) => {
-    if (!done && n.channel === channel) handlers.onNotification(n.payload);
+    if (!done && listening.has(n.channel)) handlers.onNotification(n.payload, n.channel);
   });
   client.on('error', (e: Error) => lost(`listener connection error: ${e.message}`));
   client.on('end', () => lost('listener connection closed by the server'));
 
   try {
-    await client.query(`LISTEN ${quoteIdent(channel)}`);
+    for (const c of list) await client.query(`LISTEN ${quoteIdent(c)}`);
   } catch (e) {
     done = true;
     destroy();
@@ -86,7 +93,7 @@ export async function openListener(url: string, channel: string, handlers: Liste
       done = true;
       if (timer) clearTimeout(timer);
       try {
-        await client.query(`UNLISTEN ${quoteIdent(channel)}`);
+        await client.query(list.length === 1 ? `UNLISTEN ${quoteIdent(list[0]!)}` : 'UNLISTEN *');
         await client.end();
       } catch {
         destroy();

@@ -32,10 +32,19 @@ import { readKeyStates, syncKeysOn } from './sync-keys';
 export type KeyOutcome = 'applied' | 'deleted' | 'filtered-out' | 'skipped';
 
 export interface KeySync {
-  /** Outcomes in the order of `keys`. */
-  run(keys: Row[]): Promise<KeyOutcome[]>;
+  /**
+   * Outcomes in the order of `keys`. With `inCallerTransaction` (only when `oneStatement`), the
+   * statement runs in the transaction the caller opened (and fixed the text settings in), so several
+   * flows' batches commit together (a set's live batch); otherwise in a transaction of its own.
+   */
+  run(keys: Row[], opts?: { inCallerTransaction?: boolean }): Promise<KeyOutcome[]>;
   /** The flow as prepared for this connection cycle (tracking table, columns, types). */
   readonly prepared: Prepared;
+  /**
+   * `run` is one statement, so a caller may run several flows' batches in ONE transaction (see
+   * `inCallerTransaction`). False for the fallback, which always commits on its own.
+   */
+  readonly oneStatement: boolean;
 }
 
 /** Outcomes from core/target's syncKeys result (which does not tell unchanged rows apart). */
@@ -118,28 +127,37 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
     throw new TableSyncError('PLAN_STALE', `flow "${job.flowName}" has changes that need an apply first${pending.length ? `: ${pending.map((s) => s.summary).join('; ')}` : ''}`, { steps: pending });
   }
   // Overridden key types can fold two source keys into one target key: leave that to syncKeysOn's dedupe.
-  if (p.keyColumns.some((k) => k.stagingType !== k.type)) return { prepared: p, run: async (keys) => outcomesOf(keys, await syncKeysOn(client, job, keys)) };
+  if (p.keyColumns.some((k) => k.stagingType !== k.type)) return { prepared: p, oneStatement: false, run: async (keys) => outcomesOf(keys, await syncKeysOn(client, job, keys)) };
 
   const sql = batchSql(p);
   const nk = job.source.keyColumns.length;
   return {
     prepared: p,
-    run: async (keys) => {
+    oneStatement: true,
+    run: async (keys, runOpts = {}) => {
       const { wanted, present, missing, existingKeys } = await readKeyStates(job, keys);
       const values = [
         ...p.columns.map((_, i) => present.map((r) => r[i] ?? null)),
         ...p.keyColumns.map((_, i) => missing.map((k) => k[i] ?? null)),
       ];
       let r: { changed: string; untracked: string };
-      try {
-        // Its own transaction, with the text settings every target transaction fixes (how xml,
-        // intervals, dates are read): BEGIN and the SET LOCALs go in one round trip.
-        await client.query(`BEGIN; ${TEXT_SETTINGS_SQL}`);
-        r = (await client.query<{ changed: string; untracked: string }>(sql, values)).rows[0]!;
-        await client.query('COMMIT');
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);
+      if (runOpts.inCallerTransaction) {
+        try {
+          r = (await client.query<{ changed: string; untracked: string }>(sql, values)).rows[0]!;
+        } catch (e) {
+          throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);
+        }
+      } else {
+        try {
+          // Its own transaction, with the text settings every target transaction fixes (how xml,
+          // intervals, dates are read): BEGIN and the SET LOCALs go in one round trip.
+          await client.query(`BEGIN; ${TEXT_SETTINGS_SQL}`);
+          r = (await client.query<{ changed: string; untracked: string }>(sql, values)).rows[0]!;
+          await client.query('COMMIT');
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);
+        }
       }
       // unnest ordinality is 1-based: present row i is n = i + 1, missing key j is n = j + 1.
       const positions = (list: string) => new Set(list ? list.split(',').map((n) => Number(n) - 1) : []);

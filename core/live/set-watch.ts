@@ -1,0 +1,250 @@
+/**
+ * One watcher for a whole set (issue: "one watcher"): ONE listener connection per source database
+ * with one LISTEN per member channel on it, one target connection holding every member's lock, and
+ * live batches that keep related changes together: the keys of every member that arrived together
+ * are applied in ONE target transaction, so a source transaction that changed an order and its
+ * lines becomes one target transaction (and the set's deferred foreign keys see both).
+ *
+ * A batch closes when no notification arrived for `batchDelayMs` (PostgreSQL delivers a committed
+ * transaction's notifications together, so a quiet gap is a transaction boundary), or at
+ * `batchMaxKeys` keys. A batch cut by that cap may split a very large source transaction; if a
+ * foreign key then fails at COMMIT, the batch rolls back and the watcher reconnects, and its
+ * catch-up (the set's one-transaction apply) converges.
+ *
+ * Every (re)connect: LISTEN on every channel, ensure each member's trigger, then catch up the whole
+ * set in one transaction (applySet, non-destructive), then live.
+ */
+import type pg from 'pg';
+import type { Cell, ChangeEvent, ListenerStatus } from '../api/model';
+import { INPUT_ERROR_CODES, TableSyncError, toTableSyncError } from '../errors';
+import { applySet, expandSet, type SetContext } from '../set';
+import { memberContext } from '../set';
+import { lockFlows } from '../set/locks';
+import { writeLiveState } from '../state/store';
+import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
+import { prepareKeySync, type KeySync } from '../target';
+import { jobFromFlow } from '../target/flow-job';
+import type { SyncJob } from '../target/job';
+import { backoffDelay, type BackoffOptions } from './backoff';
+import { Batcher } from './batcher';
+import { ensureCapture } from './capture';
+import type { CaptureTable } from './capture-sql';
+import { captureNames, type CaptureNames } from './channel';
+import { openListener, type Listener, type ListenerOptions } from './listener';
+import { parseCaptureMessage } from './payload';
+import { preciseNow, type WatchHandle } from './watch';
+import { Wakeup } from './wakeup';
+
+export interface SetWatchOptions {
+  onEvent?: (e: ChangeEvent) => void;
+  /** Status of the set's listener; `flow` is the set's name, `channel` lists the member channels. */
+  onStatus?: (s: ListenerStatus) => void;
+  signal?: AbortSignal;
+  /** Quiet time after the last notification before a batch is applied (ms). */
+  batchDelayMs?: number;
+  batchMaxKeys?: number;
+  listener?: ListenerOptions;
+  backoff?: BackoffOptions;
+}
+
+interface LiveMember {
+  table: string;
+  flow: string;
+  job: SyncJob;
+  capture: CaptureTable;
+  names: CaptureNames;
+  batcher: Batcher;
+  keySync?: KeySync;
+}
+
+export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHandle {
+  const setName = ctx.set.set;
+  const batchDelayMs = opts.batchDelayMs ?? 3;
+  const batchMaxKeys = opts.batchMaxKeys ?? 5000;
+  const wakeup = new Wakeup();
+  const stopController = new AbortController();
+  let stopping = false;
+  let channelList = '';
+  const deliver = <T>(fn: ((x: T) => void) | undefined, x: T) => {
+    try {
+      fn?.(x);
+    } catch (e) {
+      queueMicrotask(() => { throw e; });
+    }
+  };
+  const status = (state: ListenerStatus['state'], extra: Partial<ListenerStatus> = {}) =>
+    deliver(opts.onStatus, { time: new Date().toISOString(), flow: setName, channel: channelList, state, ...extra });
+  const event = (flow: string, e: Omit<ChangeEvent, 'time' | 'flow'>) => deliver(opts.onEvent, { time: new Date().toISOString(), flow, ...e });
+  const latency = (since: number | undefined, at: number) => (since === undefined ? null : Math.max(0, Math.round((at - since) * 10) / 10));
+
+  let reachedLive = false;
+  const cycle = async (client: pg.PoolClient): Promise<string | undefined> => {
+    let lostReason: string | undefined;
+    const lost = (reason: string) => { lostReason ??= reason; wakeup.wake(); };
+    const onError = (e: Error) => lost(`target connection (holding the set's locks) lost: ${e.message}`);
+    client.on('error', onError);
+    let listener: Listener | undefined;
+    try {
+      const x = await expandSet(ctx.sourcePool, ctx.set);
+      const watched = x.members.filter((m) => m.flow.source.notification);
+      if (watched.length === 0) throw new TableSyncError('INVALID_INPUT', `set "${setName}" has no member with live capture: add "notification": {} to its defaults`, { path: ['defaults', 'notification'] });
+      const release = await lockFlows(client, x.members.map((m) => m.flow.name));
+      try {
+        const members: LiveMember[] = [];
+        for (const m of watched) {
+          const job = await jobFromFlow(memberContext(ctx, m.flow, client));
+          const keyColumns = job.source.keyColumns.map((c) => c.name);
+          members.push({
+            table: m.table, flow: m.flow.name, job,
+            capture: { flow: m.flow.name, schema: job.source.schema, table: job.source.table, keyColumns, ...(job.source.ordinalColumn ? { ordinalColumn: job.source.ordinalColumn } : {}) },
+            names: captureNames(m.flow.name, m.flow.source.table, m.flow.source.notification?.channelName),
+            batcher: new Batcher(keyColumns),
+          });
+        }
+        const byChannel = new Map(members.map((m) => [m.names.channel, m]));
+        channelList = members.map((m) => m.names.channel).join(', ');
+        let lastArrival = 0;
+        let pendingKeys = 0;
+        listener = await openListener(ctx.sourceUrl, [...byChannel.keys()], {
+          onNotification: (payload, channel) => {
+            const m = byChannel.get(channel);
+            if (!m) return;
+            const before = m.batcher.size;
+            m.batcher.add(parseCaptureMessage(payload, m.capture.keyColumns));
+            pendingKeys += m.batcher.size - before;
+            lastArrival = Date.now();
+            wakeup.wake();
+          },
+          onLost: lost,
+        }, { applicationName: `tablesync set ${setName} listener`, ...opts.listener });
+        for (const m of members) await ensureCapture(ctx.sourcePool, m.capture, m.names);
+        if (stopping) return undefined;
+
+        const catchUp = async () => {
+          for (const m of members) delete m.keySync;
+          const r = await applySet(ctx, { safeOnly: true, client, expanded: x, signal: stopController.signal });
+          const at = preciseNow();
+          for (const m of members) {
+            await writeLiveState(client, m.flow, { schema: m.capture.schema, table: m.capture.table, channel: m.names.channel, functionName: m.names.functionName, rowTrigger: m.names.rowTrigger, truncateTrigger: m.names.truncateTrigger });
+          }
+          return { changed: r.totals.insert + r.totals.update + r.totals.delete, at };
+        };
+
+        status('catching-up');
+        const caught = await catchUp();
+        if (lostReason) return lostReason;
+        event(setName, { op: 'catch-up', key: {}, outcome: caught.changed > 0 ? 'applied' : 'skipped', latencyMs: null });
+        status('live', { caughtUp: caught.changed });
+        reachedLive = true;
+
+        while (!stopping && !lostReason) {
+          const busy = members.filter((m) => !m.batcher.empty);
+          if (busy.length === 0) {
+            await wakeup.wait();
+            continue;
+          }
+          const quiet = Date.now() - lastArrival;
+          if (pendingKeys < batchMaxKeys && quiet < batchDelayMs) {
+            await wakeup.wait(batchDelayMs - quiet);
+            continue;
+          }
+          const batches = busy.map((m) => ({ m, batch: m.batcher.take() }));
+          pendingKeys = 0;
+          if (batches.some((b) => b.batch.rescan)) {
+            // A truncate or an unreadable hint: the whole set catches up, in one transaction.
+            const r = await catchUp();
+            for (const { m, batch } of batches) {
+              for (const k of batch.keys) event(m.flow, { op: k.op, key: k.key, outcome: 'applied', latencyMs: latency(k.since, r.at) });
+              if (batch.rescan) event(m.flow, { op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.at) });
+            }
+            continue;
+          }
+          for (const { m } of batches) m.keySync ??= await prepareKeySync(client, m.job);
+          const together = batches.filter((b) => b.m.keySync!.oneStatement);
+          const apart = batches.filter((b) => !b.m.keySync!.oneStatement);
+          const outcomes = new Map<LiveMember, string[]>();
+          try {
+            if (together.length) {
+              await client.query(`BEGIN; ${TEXT_SETTINGS_SQL}`);
+              try {
+                for (const { m, batch } of together) outcomes.set(m, await m.keySync!.run(batch.keys.map((k) => k.values as Cell[]), { inCallerTransaction: true }));
+                try {
+                  await client.query('COMMIT');
+                } catch (e) {
+                  throw toTableSyncError(e, 'commit (deferred foreign-key checks run here)');
+                }
+              } catch (e) {
+                await client.query('ROLLBACK').catch(() => {});
+                throw e;
+              }
+            }
+            const at = preciseNow();
+            for (const { m, batch } of together) batch.keys.forEach((k, i) => event(m.flow, { op: k.op, key: k.key, outcome: (outcomes.get(m)![i] ?? 'applied') as ChangeEvent['outcome'], latencyMs: latency(k.since, at) }));
+            // Members whose key types fold (see key-batch.ts) commit on their own, after the rest.
+            for (const { m, batch } of apart) {
+              const o = await m.keySync!.run(batch.keys.map((k) => k.values as Cell[]));
+              const t = preciseNow();
+              batch.keys.forEach((k, i) => event(m.flow, { op: k.op, key: k.key, outcome: o[i] ?? 'applied', latencyMs: latency(k.since, t) }));
+            }
+          } catch (e) {
+            const err = toTableSyncError(e, `applying notified changes of set "${setName}"`);
+            for (const { m, batch } of batches) for (const k of batch.keys) event(m.flow, { op: k.op, key: k.key, outcome: 'failed', latencyMs: null, error: err.message });
+            throw err;
+          }
+        }
+        return stopping ? undefined : lostReason;
+      } finally {
+        await release().catch(() => {});
+      }
+    } finally {
+      client.off('error', onError);
+      await listener?.close();
+    }
+  };
+
+  const run = async (): Promise<void> => {
+    let attempt = 0;
+    while (!stopping) {
+      status('connecting', attempt === 0 ? {} : { attempt });
+      let failure: string | undefined;
+      reachedLive = false;
+      try {
+        const client = await ctx.targetPool.connect();
+        let broken = false;
+        try {
+          failure = await cycle(client);
+        } catch (e) {
+          broken = true;
+          throw e;
+        } finally {
+          client.release(broken || failure !== undefined ? true : undefined);
+        }
+        if (failure === undefined) break;
+      } catch (e) {
+        if (stopping) break;
+        const err = toTableSyncError(e);
+        if (INPUT_ERROR_CODES.has(err.code) || (err.code === 'LOCKED' && attempt === 0)) {
+          status('failed', { reason: err.message });
+          throw err;
+        }
+        failure = err.message;
+      }
+      if (stopping) break;
+      attempt = reachedLive ? 1 : attempt + 1;
+      status('reconnecting', { attempt, reason: failure });
+      await wakeup.wait(backoffDelay(attempt, opts.backoff));
+    }
+  };
+
+  const done = run().then(() => { status('stopped'); }, (e: unknown) => { throw toTableSyncError(e); });
+  done.catch(() => {});
+  const stop = async () => {
+    stopping = true;
+    stopController.abort();
+    wakeup.wake();
+    await done.catch(() => {});
+  };
+  opts.signal?.addEventListener('abort', () => { void stop(); }, { once: true });
+  if (opts.signal?.aborted) void stop();
+  return { get channel() { return channelList; }, stop, done };
+}
