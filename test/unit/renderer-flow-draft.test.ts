@@ -26,6 +26,12 @@ const src = conn('c1', 'shop');
 const tgt = conn('c2', 'search');
 
 describe('flow setup form', () => {
+  it('"New flow from this table" starts from the filter the user had applied', () => {
+    const f = flowFromForm(formFromTable(desc, src, tgt, [src, tgt], "price > 10 and name ilike '%lamp%'"));
+    expect(f.source.filter).toBe("price > 10 and name ilike '%lamp%'");
+    expect(flowFromForm(formFromTable(desc, src, tgt, [src, tgt])).source.filter).toBeUndefined();
+  });
+
   it('a fresh form makes a valid flow that includes every column', () => {
     const f = flowFromForm(formFromTable(desc, src, tgt, [src, tgt]));
     expect(flowSpec.safeParse(f).success).toBe(true);

@@ -60,6 +60,22 @@ describe('monitor', () => {
     expect(series[0]!.latencyMax).toBe(6);
   });
 
+  it('measures the rate by the clock: it falls to 0 once changes stop (after Stop watching)', () => {
+    const m = createMonitorStore(fakeApi());
+    for (let i = 0; i < 30; i++) m.getState().onChange(ev(i)); // 10 a second, for 3 seconds from 00:00:00
+    const t0 = Date.UTC(2026, 0, 1, 0, 0, 2);
+    expect(m.getState().throughput('f', t0).perSecond).toBe(3); // 30 changes in the last 10 s
+    expect(m.getState().throughput('f', t0).avgLatencyMs).toBeCloseTo(5, 0);
+    expect(m.getState().throughput('f', t0 + 60_000)).toEqual({ perSecond: 0, avgLatencyMs: null });
+  });
+
+  it('"failed" shows only failures, and the count says how many are shown', () => {
+    const m = createMonitorStore(fakeApi());
+    for (let i = 0; i < 20; i++) m.getState().onChange(ev(i, i === 7 ? { outcome: 'failed', error: 'boom' } : {}));
+    m.getState().setOpFilter('failed');
+    expect(m.getState().visibleFeed('f').map((e) => e.key.id)).toEqual(['7']);
+  });
+
   it('records listener states with their reasons', () => {
     const m = createMonitorStore(fakeApi());
     const base = { time: new Date().toISOString(), flow: 'f', channel: 'f__s__tablesync' };

@@ -99,7 +99,7 @@ export interface FlowForm {
   attachments: AttachmentRow[];
 }
 
-export function formFromTable(d: TableDescription, source: SavedConnection, target: SavedConnection | undefined, all: SavedConnection[]): FlowForm {
+export function formFromTable(d: TableDescription, source: SavedConnection, target: SavedConnection | undefined, all: SavedConnection[], filter: string | null = null): FlowForm {
   return {
     name: `${d.name}_sync`,
     sourceConnection: savedRef(source, all).saved,
@@ -115,7 +115,7 @@ export function formFromTable(d: TableDescription, source: SavedConnection, targ
       dims: c.vector?.dimensions ? String(c.vector.dimensions) : '',
     })),
     ordinalColumn: '',
-    filter: '',
+    filter: filter ?? '',
     notify: true,
     channelName: '',
     targetConnection: target ? savedRef(target, all).saved : savedRef(source, all).saved,

@@ -48,6 +48,8 @@ export function matches(e: KeyboardEvent, combo: string): boolean {
 export function typingIn(e: KeyboardEvent): boolean {
   const t = e.target as HTMLElement | null;
   if (!t) return false;
+  // a checkbox or a button takes no text: Escape and single keys still belong to the app there
+  if (t.tagName === 'INPUT' && ['checkbox', 'radio', 'button', 'submit', 'reset'].includes((t as HTMLInputElement).type)) return false;
   return t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) || !!t.closest?.('.cm-editor');
 }
 

@@ -69,7 +69,7 @@ export function FlowEditScreen() {
           // A vector-capable target is the likely choice when there is one (the demo's).
           const tgt = connections.find((c) => c.id !== src.id && c.demo && /target|vector/i.test(c.name)) ?? src;
           setDesc(d);
-          setInitial(formFromTable(d, src, tgt, connections));
+          setInitial(formFromTable(d, src, tgt, connections, editor.from.filter ?? null));
         }
       } catch (e) {
         setLoadError(errorMessage(e));

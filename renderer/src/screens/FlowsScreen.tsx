@@ -45,7 +45,7 @@ export function FlowsScreen() {
                 <th>Source</th>
                 <th>Target</th>
                 <th>State</th>
-                <th>Saved</th>
+                <th className="col-saved">Saved</th>
                 <th />
               </tr>
             </thead>
@@ -67,10 +67,10 @@ export function FlowsScreen() {
                       <div className="faint" style={{ fontFamily: 'var(--sans)' }}>{f.target.connection}</div>
                     </td>
                     <td>{live ? <span className="badge ok">{m?.status?.state ?? 'watching'}</span> : <span className="faint">idle</span>}</td>
-                    <td className="faint">{f.updatedAt ? `${new Date(f.updatedAt).toLocaleDateString()} ${fmtTime(f.updatedAt).slice(0, 5)}` : ''}</td>
-                    {/* pinned right: in a narrow window the other columns scroll under it, the actions stay in reach */}
-                    <td style={{ textAlign: 'right', maxWidth: 'none', width: 1, position: 'sticky', right: 0, background: 'var(--bg)' }}>
-                      <div className="row" style={{ justifyContent: 'flex-end', gap: 4 }}>
+                    <td className="faint col-saved">{f.updatedAt ? `${new Date(f.updatedAt).toLocaleDateString()} ${fmtTime(f.updatedAt).slice(0, 5)}` : ''}</td>
+                    {/* in its own column, never over the others: in a narrow window the buttons wrap onto two lines */}
+                    <td className="flow-actions" data-testid={`actions-${f.name}`}>
+                      <div className="row" style={{ justifyContent: 'flex-end', gap: 4, flexWrap: 'wrap' }}>
                         <button className="btn small" onClick={() => void edit(f.name)}>Edit</button>
                         <button className="btn small primary" onClick={() => app.ui.getState().go({ name: 'plan', flow: f.name })}>Plan</button>
                         <button className="btn small" onClick={() => app.ui.getState().go({ name: 'monitor', flow: f.name })}>Monitor</button>

@@ -6,6 +6,7 @@ import { LiveChart } from '../components/LiveChart';
 import { fmtCount, fmtKey, fmtMs, fmtTime } from '../lib/format';
 import { useShortcut } from '../lib/shortcuts';
 import type { ChangeEvent, ListenerStatus } from '../api/types';
+import { FEED_MAX, RATE_SECONDS } from '../stores/monitor';
 
 const STATE_TEXT: Record<ListenerStatus['state'], string> = {
   stopped: 'stopped',
@@ -51,9 +52,7 @@ export function MonitorScreen() {
   const st = fm?.status ?? null;
   const watching = fm?.watching ?? false;
   const feed = app.monitor.getState().visibleFeed(selected);
-  const recent = fm?.series.slice(-10) ?? [];
-  const perSec = recent.length ? recent.reduce((a, b) => a + b.count, 0) / 10 : 0;
-  const lat = recent.reduce((a, b) => ({ s: a.s + b.latencySum, n: a.n + b.latencyN }), { s: 0, n: 0 });
+  const rate = app.monitor.getState().throughput(selected); // re-read every tick (the clock moves)
   const summary = flows.find((f) => f.name === selected);
 
   const openGrid = async () => {
@@ -100,7 +99,7 @@ export function MonitorScreen() {
         <section className="panel" style={{ minWidth: 0 }}>
           <header>
             <h2 className="grow">Throughput and latency</h2>
-            <span className="muted">{perSec.toFixed(1)}/s · avg {lat.n ? fmtMs(lat.s / lat.n) : '—'} (10 s)</span>
+            <span className="muted" data-testid="rate">{rate.perSecond.toFixed(1)}/s · avg {rate.avgLatencyMs !== null ? fmtMs(rate.avgLatencyMs) : '—'} ({RATE_SECONDS} s)</span>
           </header>
           <div className="content" style={{ padding: '6px 8px' }}>
             <LiveChart series={fm?.series ?? []} theme={theme} tick={tick} />
@@ -143,7 +142,7 @@ export function MonitorScreen() {
           </div>
           <input placeholder="filter by key…" value={m.filterText} onChange={(e) => app.monitor.getState().setFilterText(e.target.value)} style={{ height: 24, width: 160 }} aria-label="Filter the feed" />
           <span className="grow" />
-          <span className="faint">{fmtCount(fm?.feed.length ?? 0)} shown (latest {500})</span>
+          <span className="faint" data-testid="feed-count">{fmtCount(feed.length)} shown{feed.length !== (fm?.feed.length ?? 0) ? ` of ${fmtCount(fm?.feed.length ?? 0)}` : ''} (latest {FEED_MAX} kept)</span>
         </header>
         <div style={{ overflow: 'auto', flex: 1, minHeight: 0 }}>
           {feed.length === 0 ? (

@@ -38,10 +38,13 @@ export function TableScreen() {
   useShortcut('Mod+Shift+C', () => void app.browse.getState().countExact(), !!b.target);
   useShortcut('Escape', () => setViewer(false), viewer);
   useShortcut('Mod+Shift+F', () => newFlow(), !!b.target && !info?.unusableAsSource);
+  // Escape closes the Columns menu (it also closes when the pointer leaves it)
+  useShortcut('Escape', () => setColsOpen(false), colsOpen);
 
   const newFlow = () => {
     if (!b.target) return;
-    app.flows.getState().newFrom(b.target);
+    // the rows the user narrowed the table to are the rows they mean to sync: keep the filter
+    app.flows.getState().newFrom({ ...b.target, filter: b.filter });
     app.ui.getState().go({ name: 'flow-edit' });
   };
 
@@ -106,10 +109,10 @@ export function TableScreen() {
                 </button>
               </div>
               {b.columns.map((c) => (
-                <label key={c.name} className="check">
+                <label key={c.name} className="check col-choice" title={`${c.name} · ${c.type}`}>
                   <input type="checkbox" checked={!b.hidden.includes(c.name)} onChange={() => app.browse.getState().toggleColumn(c.name)} />
-                  <span className="grow">{c.name}</span>
-                  <span className="faint mono">{c.type}</span>
+                  <span className="col-name">{c.name}</span>
+                  <span className="faint mono col-type">{c.type}</span>
                 </label>
               ))}
             </div>

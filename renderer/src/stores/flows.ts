@@ -7,8 +7,8 @@ export interface EditorSeed {
   /** The saved name the editor opened (null: a new flow). Saving under another name is a rename. */
   originalName: string | null;
   flow: FlowInput | null;
-  /** For a new flow: the source table it starts from. */
-  from?: { connectionId: string; schema: string; table: string };
+  /** For a new flow: the source table it starts from, and the filter the user had applied to it. */
+  from?: { connectionId: string; schema: string; table: string; filter?: string | null };
   seq: number;
 }
 
@@ -31,7 +31,7 @@ export interface FlowsState {
   /** Open the drop dialog for a flow and load the steps a drop would run. */
   reviewDrop(name: string): Promise<void>;
   closeDropReview(): void;
-  newFrom(from: { connectionId: string; schema: string; table: string }): void;
+  newFrom(from: { connectionId: string; schema: string; table: string; filter?: string | null }): void;
   edit(name: string): Promise<void>;
   save(flow: FlowInput, opts?: { removePrevious?: boolean; overwrite?: boolean }): Promise<{ flow: Flow; renamedFrom?: string; warnings: string[] }>;
   remove(name: string): Promise<void>;

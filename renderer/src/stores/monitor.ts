@@ -41,7 +41,12 @@ export interface MonitorState {
   setFilterText(t: string): void;
   setOpFilter(f: MonitorState['opFilter']): void;
   visibleFeed(flow: string): ChangeEvent[];
+  /** Changes per second and mean latency over the 10 seconds before `nowMs` (0 once nothing arrives). */
+  throughput(flow: string, nowMs?: number): { perSecond: number; avgLatencyMs: number | null };
 }
+
+/** The window the monitor's rate is measured over. */
+export const RATE_SECONDS = 10;
 
 const emptyMonitor = (): FlowMonitor => ({ status: null, statusLog: [], feed: [], held: [], series: [], totals: {}, watching: false });
 
@@ -154,6 +159,16 @@ export function createMonitorStore(api: ApiClient) {
       },
       setFilterText: (filterText) => set({ filterText }),
       setOpFilter: (opFilter) => set({ opFilter }),
+      throughput(flow, nowMs = Date.now()) {
+        // By the clock, not the last buckets: after Stop watching the rate must fall to 0, not keep
+        // the last ten seconds that had events.
+        const now = Math.floor(nowMs / 1000);
+        const recent = (get().flows[flow]?.series ?? []).filter((b) => b.t > now - RATE_SECONDS && b.t <= now);
+        const count = recent.reduce((a, b) => a + b.count, 0);
+        const n = recent.reduce((a, b) => a + b.latencyN, 0);
+        const sum = recent.reduce((a, b) => a + b.latencySum, 0);
+        return { perSecond: count / RATE_SECONDS, avgLatencyMs: n ? sum / n : null };
+      },
       visibleFeed(flow) {
         const m = get().flows[flow];
         if (!m) return [];
