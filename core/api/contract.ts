@@ -376,6 +376,8 @@ export const methods = {
       expectedFingerprint: z.string().optional(),
       /** Also rewrite the rows verify finds drifted (hand edits of the target), in the same transaction. */
       repair: z.boolean().default(false),
+      /** managedBy "user": overwrite and own the rows you wrote whose key the source also has (the plan's conflicts); else they are left alone. */
+      takeOver: z.boolean().default(false),
       requestId: requestId.optional(),
     }).strict(),
     applyResult,

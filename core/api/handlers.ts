@@ -111,6 +111,7 @@ export const handlers: Handlers = {
       allowDestructive: i.allowDestructive,
       ...(i.expectedFingerprint !== undefined ? { expectedFingerprint: i.expectedFingerprint } : {}),
       repair: i.repair,
+      takeOver: i.takeOver,
       signal: h.signal,
       onProgress: (p) => e.events.emit('flow.applyProgress', { ...p, ...(i.requestId !== undefined ? { requestId: i.requestId } : {}) }),
     }), { onBackend: h.backend })),

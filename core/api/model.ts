@@ -99,13 +99,19 @@ export const rowCounts = z.object({
   update: z.number().int(),
   delete: z.number().int(),
   unchanged: z.number().int(),
-  /** Rows in the target table that this flow did not write (left alone). */
+  /** Rows in the target table that this flow did not write (left alone), conflicts apart. */
   foreign: z.number().int(),
+  /**
+   * managedBy "user": rows you wrote (not written by this flow) whose key the source also has. Left
+   * alone (and not counted as inserts) unless apply is allowed to take them over (`takeOver`).
+   */
+  conflict: z.number().int().optional(),
 });
 export type RowCounts = z.infer<typeof rowCounts>;
 
 export const sampleRow = z.object({
-  op: z.enum(['insert', 'update', 'delete', 'foreign']),
+  /** `conflict`: a row you wrote whose key the source also has (before: yours, after: the source's). */
+  op: z.enum(['insert', 'update', 'delete', 'foreign', 'conflict']),
   /** Key columns (target names) → value. */
   key: z.record(z.string(), cell),
   /** Target column name → value before (update/delete/foreign) and after (insert/update). */
@@ -173,6 +179,8 @@ export const applyResult = z.object({
   durationMs: z.number(),
   /** True when apply found the plan stale and recomputed it before running. */
   replanned: z.boolean(),
+  /** With takeOver: how many rows you wrote (the plan's conflicts) this apply took over; they are the flow's now. */
+  tookOver: z.number().int().optional(),
   /** With repair: the drifted rows verify found in the same transaction (each rewritten, reinserted or deleted). */
   repaired: z.object({ changed: z.number().int(), missing: z.number().int(), extra: z.number().int() }).optional(),
 });

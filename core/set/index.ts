@@ -171,6 +171,8 @@ export interface ApplySetOptions {
   allowDestructive?: boolean;
   /** Also rewrite the rows verify finds drifted, member by member (apply --repair). */
   repair?: boolean;
+  /** managedBy "user" members: take over the rows you wrote whose key the source has (apply --take-over). */
+  takeOver?: boolean;
   /** Catch-up of a live set: refuse anything destructive, keep departed members. */
   safeOnly?: boolean;
   onProgress?: (p: SetApplyProgress) => void;
@@ -221,7 +223,7 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
         progress({ table: m.table, memberIndex: i, phase: 'members' });
         try {
           phases.push(await beginPhasedApply(client, job, {
-            allowDestructive: Boolean(opts.allowDestructive), safeOnly: Boolean(opts.safeOnly), repair: Boolean(opts.repair),
+            allowDestructive: Boolean(opts.allowDestructive), safeOnly: Boolean(opts.safeOnly), repair: Boolean(opts.repair), takeOver: Boolean(opts.takeOver),
             ...(opts.signal ? { signal: opts.signal } : {}),
             onProgress: (p) => progress({ table: m.table, memberIndex: i, phase: 'members', member: p }),
           }));

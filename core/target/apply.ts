@@ -22,6 +22,11 @@ export interface ApplyOptions {
   expectedFingerprint?: string;
   onProgress?: (p: ApplyProgress) => void;
   signal?: AbortSignal;
+  /**
+   * managedBy "user": overwrite and own the rows you wrote whose key the source also has (the
+   * plan's conflicts). Without it they are left alone: neither written nor tracked.
+   */
+  takeOver?: boolean;
   /** Refuse any step that is not safe, even when allowed (catch-up of a live flow). */
   safeOnly?: boolean;
   /** Also rewrite the rows verify finds drifted (hand edits of the target), in this same transaction. */
@@ -96,6 +101,7 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
       await runStep(client, s);
     }
     const rows = await applyRows(client, p, diff, scanned, {
+      takeOver: opts.takeOver === true,
       onPhase: (phase, done, total) => progress(phase, done, total),
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
@@ -111,7 +117,8 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     progress('committing');
     await client.query('COMMIT');
     progress('done', rows.insert + rows.update + rows.delete, null);
-    return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned, ...(repair ? { repaired: repair.repaired } : {}) };
+    const tookOver = opts.takeOver && rows.conflict ? { tookOver: rows.conflict } : {};
+    return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned, ...tookOver, ...(repair ? { repaired: repair.repaired } : {}) };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     // A value refused by its target type: name the column, the rows and an example (exit 2).

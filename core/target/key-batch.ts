@@ -86,7 +86,11 @@ export function batchSql(p: Prepared): string {
   const keyJoin = keys.map((k) => `x.${q(k.name)} = ${fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)}`).join(' AND ');
   // Decided on the statement's snapshot, before the upsert: which present rows really change.
   const changedWhere = `x.${q(keys[0]!.name)} IS NULL${vals.length ? ` OR ${valueText('x')} IS DISTINCT FROM ${valueText('s')}` : ''}`;
-  return `WITH s AS (SELECT * FROM unnest(${rowParams}) WITH ORDINALITY AS s(${rowAliases})),
+  // managedBy "user": a row you wrote (in the table, not tracked) is never taken over live: left out (its outcome: skipped).
+  const notYours = p.job.target.managedBy === 'user'
+    ? ` WHERE NOT (EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${keyJoin}) AND NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keys.map((k) => `t.${q(k.name)} = ${fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)}`).join(' AND ')}))`
+    : '';
+  return `WITH s AS (SELECT * FROM unnest(${rowParams}) WITH ORDINALITY AS s(${rowAliases})${notYours}),
   changed AS (SELECT s.n FROM s LEFT JOIN ${p.tableSql} x ON ${keyJoin} WHERE ${changedWhere}),
   upserted AS (
     INSERT INTO ${p.tableSql} AS x (${cols.map((c) => q(c.name)).join(', ')})

@@ -8,8 +8,9 @@ import type pg from 'pg';
 import type { RowCounts } from '../api/model';
 import { TableSyncError } from '../errors';
 import { encodeCopyRow } from '../sql/copy-text';
+import { internalName } from '../sql/ident';
 import type { Prepared } from './prepare';
-import { CHANGED, SCAN, STAGE, castKey, keyEq, keyEqCast, materializeChanged, q, scanMarks } from './rows';
+import { CHANGED, SCAN, STAGE, castKey, conflictSql, keyEq, keyEqCast, materializeChanged, q, scanMarks } from './rows';
 import { loadCopyText } from './copy-in';
 import type { Row } from './row-source';
 
@@ -18,6 +19,8 @@ const FULL_COPY_SHARE = 0.25;
 const KEY_BATCH = 2000;
 
 export interface RowPhaseHooks {
+  /** managedBy "user": overwrite and own the conflicts (rows you wrote whose key the source has); else they are left alone. */
+  takeOver?: boolean;
   onPhase?: (phase: 'loading' | 'merging' | 'deleting', rowsDone: number, rowsTotal: number | null) => void;
   signal?: AbortSignal;
 }
@@ -52,11 +55,17 @@ const cast = (c: Prepared['columns'][number], alias: string) => (c.stagingType =
  * source keys may collapse into one target key); an existing row is only rewritten when a value differs.
  * Values compare as text: json has no equality operator, and numeric 1.0 = 1.00 would hide a change.
  */
-export async function mergeStage(client: pg.ClientBase, p: Prepared): Promise<{ inserted: number; updated: number }> {
+export async function mergeStage(client: pg.ClientBase, p: Prepared): Promise<{ inserted: number; updated: number; tookOver: number }> {
   const keyNames = p.keyColumns.map((k) => q(k.name));
   const dedupe = p.keyColumns.some((k) => k.stagingType !== k.type);
   const select = `SELECT ${dedupe ? `DISTINCT ON (${p.keyColumns.map((k) => cast(k, 's')).join(', ')}) ` : ''}${p.columns.map((c) => cast(c, 's')).join(', ')} FROM ${STAGE} s`;
   const vals = p.valueColumns;
+  // managedBy "user": a rewritten row the flow did not track was taken over (counted apart; tracking is settled after the merge).
+  const user = p.job.target.managedBy === 'user';
+  // m returns the key columns beside the flag: a flag name no key column has.
+  const ins = q(internalName('__tablesync_ins', p.keyColumns.map((k) => k.name)));
+  const owned = `EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keyEq(p, 't', 'm')})`;
+  const tookOver = user ? ` AND ${owned}` : '';
   const onConflict = vals.length === 0
     ? 'DO NOTHING'
     : `DO UPDATE SET ${vals.map((c) => `${q(c.name)} = EXCLUDED.${q(c.name)}`).join(', ')}
@@ -66,11 +75,11 @@ export async function mergeStage(client: pg.ClientBase, p: Prepared): Promise<{ 
        INSERT INTO ${p.tableSql} AS x (${p.columns.map((c) => q(c.name)).join(', ')})
        ${select}
        ON CONFLICT (${keyNames.join(', ')}) ${onConflict}
-       RETURNING (x.xmax::text = '0') AS ins)
-     SELECT count(*) FILTER (WHERE ins) AS i, count(*) FILTER (WHERE NOT ins) AS u FROM m`,
+       RETURNING (x.xmax::text = '0') AS ${ins}${user ? `, ${p.keyColumns.map((k) => `x.${q(k.name)}`).join(', ')}` : ''})
+     SELECT count(*) FILTER (WHERE m.${ins}) AS i, count(*) FILTER (WHERE NOT m.${ins}${tookOver}) AS u${user ? `, count(*) FILTER (WHERE NOT m.${ins} AND NOT (${owned})) AS o` : ''} FROM m`,
   );
-  const row = r.rows[0] as { i: string; u: string };
-  return { inserted: Number(row.i), updated: Number(row.u) };
+  const row = r.rows[0] as { i: string; u: string; o?: string };
+  return { inserted: Number(row.i), updated: Number(row.u), tookOver: Number(row.o ?? 0) };
 }
 
 /** `DISTINCT ON (…) ` when overridden key types may fold two source keys into one target key. */
@@ -139,9 +148,11 @@ async function stageByKeys(client: pg.ClientBase, p: Prepared, changed: number, 
 export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCounts, scanned: number, hooks: RowPhaseHooks = {}): Promise<RowCounts> {
   hooks.onPhase?.('deleting', 0, diff.delete);
   const deleted = diff.delete > 0 ? await deleteGone(client, p) : 0;
-  const changed = diff.insert + diff.update;
+  // The changed table holds the conflicts too (untracked keys the target has): re-read with the rest.
+  const conflicts = diff.conflict ?? 0;
+  const changed = diff.insert + diff.update + conflicts;
   checkAbort(hooks.signal);
-  if (changed === 0) return { ...diff, delete: deleted, insert: 0, update: 0 };
+  if (diff.insert + diff.update + (hooks.takeOver ? conflicts : 0) === 0) return { ...diff, delete: deleted, insert: 0, update: 0 };
 
   const fullCopy = !p.trackingExists || p.job.source.preferFullCopy === true || changed > scanned * FULL_COPY_SHARE;
   const tk = p.keyColumns.map((k) => q(k.name)).join(', ');
@@ -170,10 +181,12 @@ export async function applyRows(client: pg.ClientBase, p: Prepared, diff: RowCou
     await stageByKeys(client, p, changed, hooks);
   }
   checkAbort(hooks.signal);
+  // Rows you wrote that the source also has: left alone (not written, not tracked) unless taken over.
+  if (p.job.target.managedBy === 'user' && !hooks.takeOver) await client.query(`DELETE FROM ${STAGE} g WHERE ${conflictSql(p, 'g', { table: p.tableSql, tracking: p.trackingSql })}`);
   await client.query(`ANALYZE ${STAGE}`);
   hooks.onPhase?.('merging', 0, changed);
   const m = await mergeStage(client, p);
   const vanished = await settleTracking(client, p, fullCopy);
   const unchanged = diff.unchanged + (diff.insert + diff.update - m.inserted - m.updated - vanished);
-  return { insert: m.inserted, update: m.updated, delete: deleted + vanished, unchanged: Math.max(0, unchanged), foreign: diff.foreign };
+  return { insert: m.inserted, update: m.updated, delete: deleted + vanished, unchanged: Math.max(0, unchanged), foreign: diff.foreign, ...(diff.conflict !== undefined ? { conflict: diff.conflict } : {}) };
 }

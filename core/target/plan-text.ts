@@ -4,7 +4,7 @@
  */
 import type { ApplyResult, Plan, PlanStep, SampleRow, VerifyResult, VerifyRow } from '../api/model';
 import { displayIdent } from '../sql/ident';
-import { withoutOrdinalText } from '../api/model.words';
+import { conflictResultText, conflictText, withoutOrdinalText } from '../api/model.words';
 
 const HAZARD_WORDS: Record<string, string> = {
   'deletes-data': 'DELETES DATA',
@@ -29,9 +29,9 @@ const cell = (v: string | null | undefined) => (v === null || v === undefined ? 
 const keyText = (k: Record<string, string | null>) => Object.entries(k).map(([n, v]) => `${n}=${cell(v)}`).join(', ');
 
 function formatSample(s: SampleRow): string {
-  if (s.op === 'update' && s.changed && s.before && s.after) {
+  if ((s.op === 'update' || s.op === 'conflict') && s.changed && s.before && s.after) {
     const diffs = s.changed.map((c) => `${c}: ${cell(s.before![c])} → ${cell(s.after![c])}`).join('; ');
-    return `    ${'update'.padEnd(7)} ${keyText(s.key)}  ${diffs || '(re-checked, no value differs)'}\n`;
+    return `    ${s.op.padEnd(7)} ${keyText(s.key)}  ${diffs || (s.op === 'update' ? '(re-checked, no value differs)' : '(yours; the same values as the source)')}\n`;
   }
   const row = s.after ?? s.before;
   const cols = row ? Object.entries(row).filter(([n]) => !(n in s.key)).slice(0, 4).map(([n, v]) => `${n}=${cell(v)}`).join(', ') : '';
@@ -46,6 +46,7 @@ export function formatPlan(plan: Plan): string {
   const r = plan.rows;
   out += `Rows: ${r.insert} to insert, ${r.update} to update, ${r.delete} to delete, ${r.unchanged} unchanged, ${r.foreign} in the target not owned by this flow (left alone)\n`;
   if (plan.withoutOrdinal) out += `  ${withoutOrdinalText(plan.withoutOrdinal)}\n`;
+  if (r.conflict) out += `  Conflicts: ${conflictText(r.conflict)} (apply --take-over)\n`;
   if (plan.samples.length) out += `Samples:\n${plan.samples.map(formatSample).join('')}`;
   if (plan.warnings.length) out += `\nWarnings:\n${plan.warnings.map((w) => `  - ${w}\n`).join('')}`;
   if (plan.blockers.length) out += `\nCannot apply until fixed:\n${plan.blockers.map((b) => `  - [${b.code}] ${b.message}\n`).join('')}`;
@@ -57,8 +58,9 @@ export function formatPlan(plan: Plan): string {
 
 export function formatApplyResult(r: ApplyResult): string {
   const x = r.rows;
+  const con = x.conflict ? ` ${conflictResultText(x.conflict, (r.tookOver ?? 0) > 0)}${r.tookOver ? '' : ' (--take-over to take them over)'}.` : '';
   const rep = r.repaired ? ` Repair: ${r.repaired.changed} changed, ${r.repaired.missing} missing, ${r.repaired.extra} extra row(s) found and rewritten.` : '';
-  return `Applied flow "${r.flow}" in ${(r.durationMs / 1000).toFixed(1)} s${r.replanned ? ' (the plan was recomputed: the world had changed)' : ''}: ${r.stepsRun} step(s); rows ${x.insert} inserted, ${x.update} updated, ${x.delete} deleted, ${x.unchanged} unchanged, ${x.foreign} not owned (left alone).${rep}\n`;
+  return `Applied flow "${r.flow}" in ${(r.durationMs / 1000).toFixed(1)} s${r.replanned ? ' (the plan was recomputed: the world had changed)' : ''}: ${r.stepsRun} step(s); rows ${x.insert} inserted, ${x.update} updated, ${x.delete} deleted, ${x.unchanged} unchanged, ${x.foreign} not owned (left alone).${con}${rep}\n`;
 }
 
 /** Rows listed per kind in the terminal (the JSON carries up to VERIFY_LIST_LIMIT). */

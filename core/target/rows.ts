@@ -147,16 +147,35 @@ export async function tuneTransaction(client: pg.ClientBase): Promise<void> {
 }
 
 /**
+ * managedBy "user": the rows you wrote whose key the source also has are conflicts, not inserts
+ * (a row of the target that the flow does not track, `alias` a scan/changed/stage row). Apply
+ * leaves them alone unless it may take them over. A system-managed table is the flow's own: rows
+ * there that it does not track are only counted (foreign).
+ */
+export function hasConflicts(p: Prepared): boolean {
+  return p.job.target.managedBy === 'user' && p.actual !== undefined && !p.freshTable;
+}
+
+/** SQL condition: the staging-typed row `alias` has a key in the target table that the flow does not track (before this apply's DDL). */
+export function conflictSql(p: Prepared, alias: string, relations: { table: string; tracking: string } = { table: p.tableRead, tracking: p.trackingRead }): string {
+  const inTable = `EXISTS (SELECT 1 FROM ${relations.table} x WHERE ${keyEqCast(p, 'x', alias)})`;
+  return p.trackingExists ? `${inTable} AND NOT EXISTS (SELECT 1 FROM ${relations.tracking} t WHERE ${keyEqCast(p, 't', alias)})` : inTable;
+}
+
+/**
  * Fill the changed table (numbered, for batched re-reads) and count, with one join over the scan.
  */
 export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: number, unchanged?: Unchanged): Promise<RowCounts> {
-  if (unchanged) return { insert: 0, update: 0, delete: 0, unchanged: unchanged.total, foreign: Math.max(0, unchanged.targetRows - unchanged.tracked) };
+  // Unchanged summaries: every source key is tracked, so no conflict can exist.
+  if (unchanged) return { insert: 0, update: 0, delete: 0, unchanged: unchanged.total, foreign: Math.max(0, unchanged.targetRows - unchanged.tracked), ...(hasConflicts(p) ? { conflict: 0 } : {}) };
   const keys = p.keyColumns.map((k) => q(k.name));
   const sKeys = keys.map((k) => `s.${k}`).join(', ');
   if (!p.trackingExists) {
     // Everything is an insert: the changed set is the scan itself (see changedRel), not a copy of it.
-    const foreign = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead} x`)).rows[0].n) : 0;
-    return { insert: scanned, update: 0, delete: 0, unchanged: 0, foreign };
+    const all = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead} x`)).rows[0].n) : 0;
+    if (!hasConflicts(p)) return { insert: scanned, update: 0, delete: 0, unchanged: 0, foreign: all };
+    const conflict = Number((await client.query(`SELECT count(*) AS n FROM ${SCAN} s WHERE ${conflictSql(p, 's')}`)).rows[0].n);
+    return { insert: scanned - conflict, update: 0, delete: 0, unchanged: 0, foreign: Math.max(0, all - conflict), conflict };
   } else {
     // Per mark: the ordinal, and for rows without one their fingerprint (NULL = NULL is no proof).
     const cmp = p.comparable ? scanMarks(p).map((m) => `t.${m.track} IS DISTINCT FROM s.${q(m.name)}`).join(' OR ') : 'true';
@@ -183,7 +202,10 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
     const all = Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead} x`)).rows[0].n);
     foreign = Math.max(0, all - trackedCount);
   }
-  return { insert: ins, update: upd, delete: del, unchanged: scanned - ins - upd, foreign };
+  if (!hasConflicts(p)) return { insert: ins, update: upd, delete: del, unchanged: scanned - ins - upd, foreign };
+  // Untracked changed keys that the table has: conflicts (an index probe per new key, nothing more).
+  const conflict = ins === 0 ? 0 : Number((await client.query(`SELECT count(*) AS n FROM ${CHANGED} c WHERE NOT c.${tracked} AND ${conflictSql(p, 'c')}`)).rows[0].n);
+  return { insert: ins - conflict, update: upd, delete: del, unchanged: scanned - ins - upd, foreign: Math.max(0, foreign - conflict), conflict };
 }
 
 /** Scanned rows without an ordinal (compared by fingerprint); undefined unless the ordinal is nullable. */
@@ -239,12 +261,14 @@ export async function targetRows(client: pg.ClientBase, p: Prepared, keys: Row[]
 export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: RowCounts): Promise<SampleRow[]> {
   const keys = p.keyColumns.map((k) => `c.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
   const samples: SampleRow[] = [];
-  const pick = async (tracked: boolean) =>
-    (await client.query(`SELECT ${keys} FROM ${changedRel(p)} c WHERE c.${q(p.names.tracked)} = $1 ORDER BY c.${q(p.names.rn)} LIMIT ${SAMPLE}`, [tracked])).rows as Record<string, string | null>[];
-  const ins = await pick(false);
+  const pick = async (tracked: boolean, extra = '') =>
+    (await client.query(`SELECT ${keys} FROM ${changedRel(p)} c WHERE c.${q(p.names.tracked)} = $1${extra} ORDER BY c.${q(p.names.rn)} LIMIT ${SAMPLE}`, [tracked])).rows as Record<string, string | null>[];
+  const conflicting = hasConflicts(p) && (counts.conflict ?? 0) > 0;
+  const ins = await pick(false, conflicting ? ` AND NOT (${conflictSql(p, 'c')})` : '');
   const upd = await pick(true);
+  const con = conflicting ? await pick(false, ` AND ${conflictSql(p, 'c')}`) : [];
   const toKey = (r: Record<string, string | null>): Row => p.keyColumns.map((k) => r[k.name] ?? null);
-  const wanted = [...ins, ...upd].map(toKey);
+  const wanted = [...ins, ...upd, ...con].map(toKey);
   const after = new Map<string, Record<string, string | null>>();
   if (wanted.length) {
     for await (const row of p.job.source.readRowsByKeys(wanted)) {
@@ -261,12 +285,14 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
     const b = find(before, k);
     samples.push({ op: 'insert', key: keyObj(p, r), ...(a ? { after: a } : {}), ...(b ? { before: b } : {}) });
   }
-  for (const r of upd) {
-    const k = toKey(r);
-    const a = find(after, k);
-    const b = find(before, k);
-    const changed = a && b ? p.columns.filter((c) => (a[c.name] ?? null) !== (b[c.name] ?? null)).map((c) => c.name) : undefined;
-    samples.push({ op: 'update', key: keyObj(p, r), ...(b ? { before: b } : {}), ...(a ? { after: a } : {}), ...(changed ? { changed } : {}) });
+  for (const [op, list] of [['update', upd], ['conflict', con]] as const) {
+    for (const r of list) {
+      const k = toKey(r);
+      const a = find(after, k);
+      const b = find(before, k);
+      const changed = a && b ? p.columns.filter((c) => (a[c.name] ?? null) !== (b[c.name] ?? null)).map((c) => c.name) : undefined;
+      samples.push({ op, key: keyObj(p, r), ...(b ? { before: b } : {}), ...(a ? { after: a } : {}), ...(changed ? { changed } : {}) });
+    }
   }
   if (p.trackingExists && counts.delete > 0) {
     const tk = p.keyColumns.map((k) => `t.${q(k.name)}::text AS ${q(k.name)}`).join(', ');
@@ -279,9 +305,11 @@ export async function sampleRows(client: pg.ClientBase, p: Prepared, counts: Row
   }
   if (p.actual && !p.freshTable && counts.foreign > 0) {
     const cols = p.actual.columns.map((c) => `x.${q(c.name)}::text AS ${q(c.name)}`).join(', ');
+    // Conflicts (the source has the key) have their own samples.
+    const notConflict = conflicting ? ` AND NOT EXISTS (SELECT 1 FROM ${SCAN} s WHERE ${keyEqCast(p, 'x', 's')})` : '';
     const foreign = p.trackingExists
-      ? (await client.query(`SELECT ${cols} FROM ${p.tableRead} x WHERE NOT EXISTS (SELECT 1 FROM ${p.trackingRead} t WHERE ${keyEq(p, 't', 'x')}) LIMIT 3`)).rows
-      : (await client.query(`SELECT ${cols} FROM ${p.tableRead} x LIMIT 3`)).rows;
+      ? (await client.query(`SELECT ${cols} FROM ${p.tableRead} x WHERE NOT EXISTS (SELECT 1 FROM ${p.trackingRead} t WHERE ${keyEq(p, 't', 'x')})${notConflict} LIMIT 3`)).rows
+      : (await client.query(`SELECT ${cols} FROM ${p.tableRead} x WHERE true${notConflict} LIMIT 3`)).rows;
     for (const r of foreign as Record<string, string | null>[]) samples.push({ op: 'foreign', key: keyObj(p, r), before: r });
   }
   return samples;

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { encodeCopyRow } from '../sql/copy-text';
 import { prepare, type Prepared } from './prepare';
-import { STAGE, forgetNullFingerprint, markType, q, trackMark, tuneTransaction } from './rows';
+import { STAGE, conflictSql, forgetNullFingerprint, markType, q, trackMark, tuneTransaction } from './rows';
 import { createStage, mergeStage } from './load-rows';
 import { insertRows, loadCopyText } from './copy-in';
 import type { Row } from './row-source';
@@ -86,6 +86,8 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
       const stageCols = p.columns.map((c) => ({ name: c.name, type: c.stagingType }));
       if (p.copyIn) await loadCopyText(client, STAGE, stageCols, (async function* () { yield present.map(encodeCopyRow).join(''); })(), true);
       else await insertRows(client, STAGE, stageCols, present);
+      // Rows you wrote in a user-managed table are never taken over by a live sync (only by apply --take-over).
+      if (p.job.target.managedBy === 'user') await client.query(`DELETE FROM ${STAGE} g WHERE ${conflictSql(p, 'g', { table: p.tableSql, tracking: p.trackingSql })}`);
       await mergeStage(client, p);
       const ordIdx = job.source.ordinalColumn ? p.columns.findIndex((c) => c.sourceName === job.source.ordinalColumn) : -1;
       const mark = job.source.mode === 'ordinal' && ordIdx >= 0 ? `s.${q(p.columns[ordIdx]!.name)}::${markType(p)}` : 'NULL';

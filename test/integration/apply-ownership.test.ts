@@ -3,7 +3,8 @@ import { applyFlow, planFlow } from '../../core/target';
 import { rowsOf, sourceAndTarget, type Pair } from './target-fixture';
 
 // Rows the flow did not write are left alone and shown as foreign; rows it wrote are deleted when
-// the source loses them; a source row whose key a foreign row already has takes that row over.
+// the source loses them; a row you wrote whose key the source also has is a conflict, left alone
+// until an apply is allowed to take it over (see target-user-conflicts.test.ts).
 describe('owned versus foreign rows', () => {
   let t: Pair;
   beforeAll(async () => {
@@ -19,9 +20,12 @@ describe('owned versus foreign rows', () => {
     const ctx = t.ctx({ name: 'own_u', source: { table: 's' }, target: { table: 'u', managedBy: 'user' } });
     const plan = await planFlow(ctx);
     expect(plan.steps.map((s) => s.kind)).toEqual(['create-schema', 'state', 'state']);
-    expect(plan.rows).toMatchObject({ insert: 3, delete: 0, foreign: 3 });
-    expect(plan.samples.filter((s) => s.op === 'foreign').length).toBe(3);
+    expect(plan.rows).toMatchObject({ insert: 2, delete: 0, foreign: 2, conflict: 1 });
+    expect(plan.samples.filter((s) => s.op === 'foreign').length).toBe(2);
+    expect(plan.samples.filter((s) => s.op === 'conflict').map((s) => s.key)).toEqual([{ id: '3' }]);
     await applyFlow(ctx);
+    expect((await rowsOf(t.tgt, 'u')).find((r) => r.id === '3')).toEqual({ id: '3', v: 'old three', note: 'kept' });
+    await applyFlow(ctx, { takeOver: true });
     expect(await rowsOf(t.tgt, 'u')).toEqual([
       { id: '1', v: 'a', note: 'kept' },
       { id: '2', v: 'b', note: 'kept' },

@@ -13,7 +13,7 @@ import { Empty, ErrorBox, Loading } from '../components/States';
 import { destructiveSteps, nothingToDo } from '../stores/plan';
 import { fmtCount, fmtMs } from '../lib/format';
 import { useShortcut, keyLabel } from '../lib/shortcuts';
-import { withoutOrdinalText } from '../../../core/api/model.words';
+import { conflictResultText, conflictText, withoutOrdinalText } from '../../../core/api/model.words';
 import { VerifyPanel } from './VerifyPanel';
 
 type OpTab = 'all' | SampleRow['op'];
@@ -115,6 +115,7 @@ export function PlanScreen({ flow }: { flow: string }) {
               <div className="alert ok" data-testid="apply-result">
                 <div className="grow">
                   Done in {fmtMs(p.result.durationMs)}: {fmtCount(p.result.rows.insert)} inserted, {fmtCount(p.result.rows.update)} updated, {fmtCount(p.result.rows.delete)} deleted, {fmtCount(p.result.rows.unchanged)} unchanged; {p.result.stepsRun} schema step(s).
+                  {p.result.rows.conflict ? ` ${conflictResultText(p.result.rows.conflict, (p.result.tookOver ?? 0) > 0)}.` : ''}
                   {p.result.replanned && ' (The plan was recomputed before running because something had changed.)'}
                   {p.result.repaired && ` Repaired drift: ${fmtCount(p.result.repaired.changed)} changed, ${fmtCount(p.result.repaired.missing)} missing, ${fmtCount(p.result.repaired.extra)} extra row(s).`}
                 </div>
@@ -151,7 +152,7 @@ export function PlanScreen({ flow }: { flow: string }) {
               onCancel={() => void app.plan.getState().cancel()}
             />
           )}
-          {nothingToDo(plan) && plan.blockers.length === 0 && !(p.verify && !p.verify.equal) && (
+          {nothingToDo(plan, p.takeOver) && plan.blockers.length === 0 && (plan.rows.conflict ?? 0) === 0 && !(p.verify && !p.verify.equal) && (
             <div className="alert ok" data-testid="in-sync">The target is in sync: applying now would change nothing.</div>
           )}
           {plan.warnings.map((w, i) => (
@@ -159,13 +160,24 @@ export function PlanScreen({ flow }: { flow: string }) {
           ))}
 
           <div className="counts" data-testid="plan-counts">
-            {(['insert', 'update', 'delete', 'unchanged', 'foreign'] as const).map((k) => (
+            {(['insert', 'update', 'delete', 'unchanged', 'foreign', ...(plan.rows.conflict !== undefined ? ['conflict' as const] : [])] as const).map((k) => (
               <div key={k} className={`count-card ${k}`} data-count={k}>
-                <div className="n">{fmtCount(plan.rows[k])}</div>
-                <div className="l">{k === 'foreign' ? 'not owned (left alone)' : k === 'insert' ? 'to insert' : k === 'update' ? 'to update' : k === 'delete' ? 'to delete' : 'unchanged'}</div>
+                <div className="n">{fmtCount(plan.rows[k] ?? 0)}</div>
+                <div className="l">{k === 'foreign' ? 'not owned (left alone)' : k === 'conflict' ? 'yours, also in the source' : k === 'insert' ? 'to insert' : k === 'update' ? 'to update' : k === 'delete' ? 'to delete' : 'unchanged'}</div>
               </div>
             ))}
           </div>
+          {(plan.rows.conflict ?? 0) > 0 && (
+            <div className="alert warn" data-testid="conflicts">
+              <div className="grow">
+                <b>Conflicts:</b> {conflictText(plan.rows.conflict!)}. They are rows of {plan.target.schema}.{plan.target.table} that this flow did not write; see them under “Yours” below.
+              </div>
+              <label className="check" style={{ fontWeight: 600 }}>
+                <input type="checkbox" checked={p.takeOver} onChange={(e) => app.plan.getState().setTakeOver(e.target.checked)} data-testid="take-over" />
+                take them over
+              </label>
+            </div>
+          )}
           {plan.withoutOrdinal ? (
             <div className="muted" data-testid="without-ordinal" title="Their ordinal is NULL, so a fingerprint of their values (computed by the source server) decides whether they changed.">
               {withoutOrdinalText(plan.withoutOrdinal)}
@@ -203,9 +215,9 @@ export function PlanScreen({ flow }: { flow: string }) {
               <h2 className="grow">Row changes {plan.samples.length > 0 && <span className="faint" style={{ fontWeight: 400 }}>— a sample of {plan.samples.length}</span>}</h2>
             </header>
             <div className="tabs" role="tablist">
-              {(['all', 'insert', 'update', 'delete', 'foreign'] as const).map((t) => (
+              {(['all', 'insert', 'update', 'delete', 'foreign', ...((plan.rows.conflict ?? 0) > 0 ? ['conflict' as const] : [])] as const).map((t) => (
                 <button key={t} role="tab" aria-selected={tab === t} onClick={() => setTab(t)} data-testid={`diff-tab-${t}`}>
-                  {t === 'all' ? 'All' : t === 'insert' ? 'Inserted' : t === 'update' ? 'Updated' : t === 'delete' ? 'Deleted' : 'Not owned'}{' '}
+                  {t === 'all' ? 'All' : t === 'insert' ? 'Inserted' : t === 'update' ? 'Updated' : t === 'delete' ? 'Deleted' : t === 'conflict' ? 'Yours' : 'Not owned'}{' '}
                   <span className="faint">{t === 'all' ? plan.samples.length : plan.samples.filter((x) => x.op === t).length}</span>
                 </button>
               ))}
@@ -225,7 +237,7 @@ export function PlanScreen({ flow }: { flow: string }) {
                   <tbody>
                     {samples.map((r, i) => (
                       <tr key={i} className={`op-${r.op}`} data-op={r.op}>
-                        <td style={{ fontFamily: 'var(--sans)' }} title={r.op === 'foreign' ? 'in the target, but not written by this flow: left alone' : undefined}>{r.op === 'foreign' ? 'not owned' : r.op}</td>
+                        <td style={{ fontFamily: 'var(--sans)' }} title={r.op === 'foreign' ? 'in the target, but not written by this flow: left alone' : r.op === 'conflict' ? 'you wrote this row and the source has its key: left alone unless you tick “take them over” (then old → new)' : undefined}>{r.op === 'foreign' ? 'not owned' : r.op === 'conflict' ? 'yours' : r.op}</td>
                         {keyCols.map((c) => <td key={c}><Val v={r.key[c] ?? r.after?.[c] ?? r.before?.[c] ?? null} /></td>)}
                         {valueCols.map((c) => <DiffCell key={c} row={r} col={c} />)}
                       </tr>
@@ -248,7 +260,7 @@ function Val({ v }: { v: Cell | undefined }) {
 }
 
 function DiffCell({ row, col }: { row: SampleRow; col: string }) {
-  if (row.op === 'update' && row.changed?.includes(col)) {
+  if ((row.op === 'update' || row.op === 'conflict') && row.changed?.includes(col)) {
     return (
       <td className="changed" data-changed={col} title={`${row.before?.[col] ?? 'NULL'} → ${row.after?.[col] ?? 'NULL'}`}>
         <span className="old"><Val v={row.before?.[col]} /></span> → <span className="new"><Val v={row.after?.[col]} /></span>

@@ -17,6 +17,8 @@ export interface PlanState {
   error: string | null;
   /** Indexes of destructive steps the user allowed for this apply. */
   allowed: number[];
+  /** managedBy "user": the user allowed this apply to take over the rows they wrote (the plan's conflicts). */
+  takeOver: boolean;
   applying: boolean;
   applyRequestId: string | null;
   progress: ApplyProgress | null;
@@ -39,6 +41,7 @@ export interface PlanState {
   /** keepResult: leave the last apply's result on screen (the recompute right after an apply). */
   computePlan(flow: string, opts?: { keepResult?: boolean }): Promise<void>;
   setAllowed(step: number, allowed: boolean): void;
+  setTakeOver(takeOver: boolean): void;
   /** True when nothing blocks apply and every destructive step is ticked. */
   canApply(): boolean;
   apply(): Promise<ApplyResult | null>;
@@ -47,10 +50,10 @@ export interface PlanState {
   reset(): void;
 }
 
-/** A plan with no steps and no row changes: applying would only confirm what is there. */
-export function nothingToDo(plan: Plan): boolean {
+/** A plan with no steps and no row changes: applying would only confirm what is there (conflicts count only when taken over). */
+export function nothingToDo(plan: Plan, takeOver = false): boolean {
   const r = plan.rows;
-  return plan.steps.length === 0 && r.insert === 0 && r.update === 0 && r.delete === 0;
+  return plan.steps.length === 0 && r.insert === 0 && r.update === 0 && r.delete === 0 && !(takeOver && (r.conflict ?? 0) > 0);
 }
 
 export function destructiveSteps(plan: Plan | null): number[] {
@@ -82,6 +85,7 @@ export function createPlanStore(api: ApiClient) {
     planRequestId: null,
     error: null,
     allowed: [],
+    takeOver: false,
     applying: false,
     applyRequestId: null,
     progress: null,
@@ -114,7 +118,7 @@ export function createPlanStore(api: ApiClient) {
       const planRequestId = newRequestId('plan');
       const keepResult = get().flow === flow && !!opts.keepResult;
       const otherFlow = get().flow !== flow;
-      set({ flow, planning: true, planRequestId, error: null, allowed: [], ...(keepResult ? {} : { plan: null, result: null, progress: null, percent: null, applyError: null, staleNotice: null, cancelled: null }), ...(otherFlow ? { verify: null, verifyError: null, repair: false } : {}) });
+      set({ flow, planning: true, planRequestId, error: null, allowed: [], takeOver: false, ...(keepResult ? {} : { plan: null, result: null, progress: null, percent: null, applyError: null, staleNotice: null, cancelled: null }), ...(otherFlow ? { verify: null, verifyError: null, repair: false } : {}) });
       try {
         const plan = await api.call('flows.plan', { name: flow, requestId: planRequestId, sampleLimit: 200 });
         if (get().planRequestId !== planRequestId) return;
@@ -130,11 +134,14 @@ export function createPlanStore(api: ApiClient) {
       else a.delete(step);
       set({ allowed: [...a].sort((x, y) => x - y) });
     },
+    setTakeOver(takeOver) {
+      set({ takeOver });
+    },
     canApply() {
-      const { plan, allowed, applying, planning, repair, verify } = get();
+      const { plan, allowed, applying, planning, repair, verify, takeOver } = get();
       if (!plan || applying || planning || plan.blockers.length > 0) return false;
-      // Nothing to do for the source, but drift to repair: that apply is worth running.
-      if (nothingToDo(plan) && !(repair && verify && !verify.equal)) return false;
+      // Nothing to do for the source, but drift to repair (or rows you allowed to take over): that apply is worth running.
+      if (nothingToDo(plan, takeOver) && !(repair && verify && !verify.equal)) return false;
       return destructiveSteps(plan).every((i) => allowed.includes(i));
     },
     async apply() {
@@ -148,6 +155,7 @@ export function createPlanStore(api: ApiClient) {
           allowDestructive: destructiveSteps(s.plan).length > 0,
           expectedFingerprint: s.plan.fingerprint,
           repair: s.repair,
+          takeOver: s.takeOver && (s.plan.rows.conflict ?? 0) > 0,
           requestId: applyRequestId,
         });
         set({ applying: false, applyRequestId: null, result, percent: 100, progress: get().progress ? { ...get().progress!, phase: 'done' } : null, ...(s.repair ? { repair: false } : {}) });
@@ -180,7 +188,7 @@ export function createPlanStore(api: ApiClient) {
       set({ progress: p, percent: applyPercent(p, get().percent) });
     },
     reset() {
-      set({ flow: null, plan: null, error: null, allowed: [], progress: null, percent: null, result: null, applyError: null, staleNotice: null, cancelled: null, verify: null, verifyError: null, repair: false });
+      set({ flow: null, plan: null, error: null, allowed: [], takeOver: false, progress: null, percent: null, result: null, applyError: null, staleNotice: null, cancelled: null, verify: null, verifyError: null, repair: false });
     },
   }));
 }
