@@ -174,6 +174,9 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
         abortCheck();
         await runStep(client, s);
       }
+      // The renames (if any) ran: from now on the relations are read under their own, new names.
+      p.tableRead = p.tableSql;
+      p.trackingRead = p.trackingSql;
     },
     rows: async () => {
       progress('scanning');
@@ -187,6 +190,7 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
       if (repair) { diff = repair.diff; repaired = repair.repaired; }
       if (opts.repair) await dropVerifyTables(client);
       rows = await applyRows(client, p, diff, scanned, {
+        takeOver: opts.takeOver === true,
         onPhase: (phase, done, total) => progress(phase, done, total),
         ...(opts.signal ? { signal: opts.signal } : {}),
       });
@@ -202,7 +206,7 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
       }
       if (p.needsStateSchema) await ensureStateSchema(client);
       await writeFlowState(client, job.flowName, p.newSetup);
-      return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned: false, ...(repaired ? { repaired } : {}) };
+      return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned: false, ...(opts.takeOver && rows.conflict ? { tookOver: rows.conflict } : {}), ...(repaired ? { repaired } : {}) };
     },
   };
 }
