@@ -59,7 +59,7 @@ export interface RowSource {
  */
 export interface VerifyReads {
   /** `SELECT select FROM source WHERE (filter) [AND where] [GROUP BY groupBy]`, rows as text. */
-  query(select: string, opts?: { where?: string; groupBy?: string; limit?: number; signal?: AbortSignal }): Promise<Record<string, string | null>[]>;
+  query(select: string, opts?: { where?: string; groupBy?: string; limit?: number; groupSettingsSql?: string; signal?: AbortSignal }): Promise<Record<string, string | null>[]>;
   /** The same as COPY text. */
   copy(select: string, opts?: { where?: string; groupBy?: string; signal?: AbortSignal }): AsyncIterable<Buffer>;
   /** Whether the source server can cast a value of `from` to `to` (both type names). */
@@ -99,9 +99,8 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     verifyReads: {
       query: (select, o = {}) =>
         withReadOnly(pool, async (client) => {
-          // A GROUP BY over an expression looks to the planner like one group per row: it would sort
-          // a million rows for a few thousand groups. Hashing them is what the caller means.
-          if (o.groupBy) await client.query(`SET LOCAL enable_sort = off; SET LOCAL work_mem = '64MB'`);
+          // Planner settings for the grouping (SET LOCAL only, built by the caller from constants).
+          if (o.groupBy && o.groupSettingsSql) await client.query(o.groupSettingsSql);
           const { rows } = await client.query({ text: `SELECT ${select} ${fromWhereSql(resolved, o.where ? [o.where] : [])}${o.groupBy ? ` GROUP BY ${o.groupBy}` : ''}${o.limit !== undefined ? ` LIMIT ${Math.trunc(o.limit)}` : ''}`, values: [] });
           return rows as Record<string, string | null>[];
         }, o.signal ? { signal: o.signal } : {}),

@@ -187,7 +187,7 @@ async function compareOn(client: pg.ClientBase, p: Prepared, T: Terms, reads: Ve
   const tracked = Number((await client.query(`SELECT count(*) AS n FROM ${p.trackingRead}`)).rows[0].n);
   const fewForeign = targetRows - tracked <= VERIFY_BUCKETS / 8;
   const [s2, t2] = await Promise.all([
-    reads.query(bucketSql('src'), { groupBy: '1', ...sig }),
+    reads.query(bucketSql('src'), { groupBy: '1', groupSettingsSql: GROUPED_SETTINGS_SQL, ...sig }),
     groupedOnTarget(client, `SELECT ${bucketSql('tgt')} ${fewForeign ? `FROM ${p.tableRead} x` : trackedFrom(p)} GROUP BY 1`),
   ]);
   const fold = (rows: Record<string, string | null>[]) => new Map(rows.map((r) => [Number(r.b), `${r.n}:${r.x}`]));
@@ -253,13 +253,23 @@ async function fillDrift(client: pg.ClientBase, p: Prepared, T: Terms): Promise<
   );
 }
 
-/** A GROUP BY of a few thousand hash buckets, hashed rather than sorted (see VerifyReads.query). */
+/**
+ * Planner settings for step 2's GROUP BY of a few thousand hash buckets, on both sides. The planner
+ * takes a GROUP BY expression for one group per row: it would sort a million rows, or (with the
+ * apply's large work_mem) fill one serial hash table, measured 3× slower than parallel partial hash
+ * tables, which is what a few thousand groups want. Transaction-local, restored after the query.
+ */
+export const GROUPED_SETTINGS: Record<string, string> = { enable_sort: 'off', work_mem: '4MB', parallel_setup_cost: '0', parallel_tuple_cost: '0' };
+export const GROUPED_SETTINGS_SQL = Object.entries(GROUPED_SETTINGS).map(([n, v]) => `SET LOCAL ${n} = '${v}'`).join('; ');
+
 async function groupedOnTarget(client: pg.ClientBase, sql: string): Promise<pg.QueryResult> {
-  await client.query('SET LOCAL enable_sort = off');
+  const names = Object.keys(GROUPED_SETTINGS);
+  const before = (await client.query({ text: `SELECT ${names.map((n) => `current_setting('${n}')`).join(', ')}`, rowMode: 'array' })).rows[0] as string[];
+  await client.query(GROUPED_SETTINGS_SQL);
   try {
     return await client.query(sql);
   } finally {
-    await client.query('SET LOCAL enable_sort = on');
+    await client.query(`SELECT ${names.map((n, i) => `set_config('${n}', $${i + 1}, true)`).join(', ')}`, before);
   }
 }
 
