@@ -40,7 +40,12 @@ export const exportStartInput = z.object({
   source: exportSource,
   format: exportFormat,
   /** `download`: the browser fetches it from `downloadPath`; `file`: the engine writes this path (desktop app, CLI). */
-  destination: z.union([z.object({ download: z.literal(true) }).strict(), z.object({ path: z.string().min(1) }).strict()]),
+  destination: z.union([
+    z.object({ download: z.literal(true) }).strict(),
+    z.object({ path: z.string().min(1) }).strict(),
+    /** The user's Downloads folder (the desktop app), under a name not yet taken. */
+    z.object({ folder: z.literal('downloads') }).strict(),
+  ]),
   /** Rows expected (the grid's count or estimate), for the progress bar. */
   expectedRows: z.number().int().min(0).nullable().optional(),
   /** For INSERTs: the table name to insert into (default: the source table, or `query_result`). */
@@ -53,6 +58,8 @@ export const exportStartOutput = z.object({
   fileName: z.string(),
   /** For a download: the same-origin path to fetch. */
   downloadPath: z.string().optional(),
+  /** For a file: where it is being written. */
+  path: z.string().optional(),
 });
 
 export const exportProgress = z.object({

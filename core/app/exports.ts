@@ -5,7 +5,9 @@
  * ExportManager per engine, closed with it.
  */
 import { randomUUID } from 'node:crypto';
-import { createWriteStream, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
 import { EXPORT_DOWNLOAD_PATH, EXPORT_DOWNLOAD_WAIT_MS, EXPORT_EXTENSIONS, EXPORT_MIME, type ExportProgress } from '../api/contract.export';
@@ -43,7 +45,7 @@ export class ExportManager {
   private readonly jobs = new Map<string, Job>();
   constructor(private readonly engine: Engine) {}
 
-  start(input: StartInput): { exportId: string; fileName: string; downloadPath?: string } {
+  start(input: StartInput): { exportId: string; fileName: string; downloadPath?: string; path?: string } {
     this.engine.connections.get(input.connectionId); // NOT_FOUND before anything starts
     const id = randomUUID();
     const base = input.source.kind === 'table' ? input.source.table : (input.source.name ?? 'query_result');
@@ -53,8 +55,8 @@ export class ExportManager {
       progress: { exportId: id, state: 'waiting', rows: 0, bytes: 0, expectedRows: input.expectedRows ?? null, fileName },
     };
     this.jobs.set(id, job);
-    if ('path' in input.destination) {
-      const path = input.destination.path;
+    if ('path' in input.destination || 'folder' in input.destination) {
+      const path = 'path' in input.destination ? input.destination.path : freeName(join(homedir(), 'Downloads'), fileName);
       const file = createWriteStream(path, { flags: 'w' });
       job.running = this.run(job, file).then(
         () => new Promise<void>((resolve) => file.end(resolve)),
@@ -67,7 +69,7 @@ export class ExportManager {
           file.destroy();
         }),
       ).finally(() => this.jobs.delete(id));
-      return { exportId: id, fileName };
+      return { exportId: id, fileName, path };
     }
     job.expire = setTimeout(() => {
       if (job.progress.state === 'waiting') this.finish(job, 'failed', 'the download was not fetched in time');
@@ -153,5 +155,17 @@ export class ExportManager {
 
   private emit(job: Job): void {
     this.engine.events.emit('export.progress', job.progress);
+  }
+}
+
+/** `dir/name.ext`, or `dir/name (2).ext`… when taken. */
+function freeName(dir: string, fileName: string): string {
+  mkdirSync(dir, { recursive: true });
+  const dot = fileName.lastIndexOf('.');
+  const stem = dot > 0 ? fileName.slice(0, dot) : fileName;
+  const ext = dot > 0 ? fileName.slice(dot) : '';
+  for (let i = 1; ; i++) {
+    const p = join(dir, i === 1 ? fileName : `${stem} (${i})${ext}`);
+    if (!existsSync(p)) return p;
   }
 }

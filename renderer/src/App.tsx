@@ -7,6 +7,7 @@ import { fmtMs } from './lib/format';
 import { Explorer } from './components/Explorer';
 import { ShortcutsOverlay } from './components/ShortcutsOverlay';
 import { Toasts } from './components/Toasts';
+import { ExportTray } from './inspect/ExportMenu';
 import { ConnectionsScreen } from './screens/ConnectionsScreen';
 import { TableWorkspace } from './inspect/TableWorkspace';
 import { FlowsScreen } from './screens/FlowsScreen';
@@ -69,6 +70,9 @@ export function App() {
         case 'settings.changed':
           if (e.payload.what === 'connections') void app.connections.getState().load();
           else void app.flows.getState().load();
+          break;
+        case 'export.progress':
+          app.exports.getState().onProgress(e.payload);
           break;
         case 'demo.status':
           app.connections.setState({ demo: e.payload });
@@ -187,6 +191,7 @@ export function App() {
       </footer>
       <ShortcutsOverlay />
       <Toasts />
+      <ExportTray />
     </div>
   );
 }

@@ -14,6 +14,7 @@ import { createMonitorStore } from './stores/monitor';
 import { createStructureStore } from './stores/structure';
 import { createObjectsStore } from './stores/objects';
 import { createConsoleStore, type KeyValueStorage } from './stores/console';
+import { createExportsStore } from './stores/exports';
 
 export function createAppStores(api: ApiClient, theme: 'light' | 'dark', storage?: KeyValueStorage) {
   return {
@@ -29,6 +30,7 @@ export function createAppStores(api: ApiClient, theme: 'light' | 'dark', storage
     structure: createStructureStore(api),
     objects: createObjectsStore(api),
     console: createConsoleStore(api, storage),
+    exports: createExportsStore(api),
   };
 }
 export type AppStores = ReturnType<typeof createAppStores>;

@@ -19,3 +19,4 @@ export type {
   TableStructure, ConstraintInfo, ForeignKeyInfo, IndexInfo, TriggerInfo, SchemaObjects, SequenceInfo, FunctionInfo, DatabaseInfo,
 } from '../../../core/api/contract.inspect';
 export type { ConsoleResult, ConsolePage, ConsoleColumn, PlanNode, CompletionSchema } from '../../../core/api/contract.console';
+export type { ExportProgress, ExportStartInput, ExportSource, ExportFormat } from '../../../core/api/contract.export';

@@ -13,6 +13,8 @@ import { useApp, useS } from '../app-context';
 import type { Cell, SortSpec } from '../api/types';
 import { isNumericType, shortType } from '../lib/format';
 import { FLASH_MS } from '../stores/browse';
+import { formatCells, sqlTableName, type CopyFormat } from '../lib/copy-format';
+import { GridMenu } from '../inspect/GridMenu';
 
 export const ROW_HEIGHT = 27; // 26px cell + 1px border
 const EDGE_ROWS = 60;
@@ -67,6 +69,9 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
   const b = useS(store, (s) => s);
   const scrollRef = useRef<HTMLDivElement>(null);
   const [now, setNow] = useState(() => Date.now());
+  // Range selection: from the anchor (shift-click, shift+arrows, a row number) to the active cell.
+  const [anchor, setAnchor] = useState<ActiveCell | null>(null);
+  const [menu, setMenu] = useState<{ x: number; y: number } | null>(null);
 
   const visibility: VisibilityState = useMemo(() => Object.fromEntries(b.hidden.map((h) => [h, false])), [b.hidden]);
   const columns = useMemo<ColumnDef<Cell[]>[]>(
@@ -158,9 +163,38 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
     return '';
   };
 
+  const range = props.active
+    ? {
+        r0: Math.min(anchor?.row ?? props.active.row, props.active.row), r1: Math.max(anchor?.row ?? props.active.row, props.active.row),
+        c0: Math.min(anchor?.col ?? props.active.col, props.active.col), c1: Math.max(anchor?.col ?? props.active.col, props.active.col),
+      }
+    : null;
+  const inRange = (r: number, c: number) => !!range && r >= range.r0 && r <= range.r1 && c >= range.c0 && c <= range.c1;
+  useEffect(() => setAnchor(null), [tableId]);
+
+  const copy = (format: CopyFormat | 'value' | 'column', header = false) => {
+    if (!range) return;
+    const cols = visibleCols.slice(range.c0, range.c1 + 1).map((c) => c.id);
+    const idx = cols.map((n) => b.columns.findIndex((c) => c.name === n));
+    const rowsSel = b.rows.slice(range.r0, range.r1 + 1).map((r) => idx.map((i) => r[i] ?? null));
+    let text: string;
+    if (format === 'value') text = b.rows[props.active!.row]?.[b.columns.findIndex((c) => c.name === visibleCols[props.active!.col]?.id)] ?? '';
+    else if (format === 'column') text = visibleCols[props.active!.col]?.id ?? '';
+    else if (format === 'tsv' && !header && rowsSel.length === 1 && cols.length === 1) text = rowsSel[0]![0] ?? '';
+    else {
+      const t = b.target;
+      const table = t && t.schema !== '(console)' ? sqlTableName(t.schema, t.table) : undefined;
+      text = formatCells(format, cols, rowsSel, { header, ...(table ? { table } : {}) });
+    }
+    void navigator.clipboard?.writeText(text).catch(() => {});
+  };
+
   const onKey = (e: React.KeyboardEvent) => {
     const a = props.active;
     if (!a) return;
+    if (e.shiftKey && e.key.startsWith('Arrow')) {
+      if (!anchor) setAnchor(a);
+    } else if (e.key.startsWith('Arrow') || e.key.startsWith('Page')) setAnchor(null);
     const maxRow = b.rows.length - 1;
     const maxCol = visibleCols.length - 1;
     let { row, col } = a;
@@ -172,13 +206,19 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
     else if (e.key === 'PageUp') row = Math.max(0, row - 20);
     else if (e.key === 'Enter') return props.onOpenViewer();
     else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'c') {
-      const name = visibleCols[col]?.id;
-      const idx = b.columns.findIndex((c) => c.name === name);
-      const v = b.rows[row]?.[idx];
-      if (v !== undefined && v !== null) void navigator.clipboard?.writeText(v).catch(() => {});
+      copy('tsv');
       return;
     }
-    else if (e.key === 'Escape') return props.onActive(null);
+    else if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'a') {
+      e.preventDefault();
+      setAnchor({ row: 0, col: 0 });
+      props.onActive({ row: maxRow, col: maxCol });
+      return;
+    }
+    else if (e.key === 'Escape') {
+      setAnchor(null);
+      return props.onActive(null);
+    }
     else return;
     e.preventDefault();
     props.onActive({ row, col });
@@ -242,7 +282,17 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
                   data-flash={flash ? 'true' : undefined}
                   style={{ top: vi.start, height: ROW_HEIGHT, width: totalWidth }}
                 >
-                  <div className="td rownum">{rowNumber(vi.index)}</div>
+                  <div
+                    className="td rownum"
+                    onClick={(e) => {
+                      const last = visibleCols.length - 1;
+                      setAnchor(e.shiftKey && props.active ? { row: anchor?.row ?? props.active.row, col: 0 } : { row: vi.index, col: 0 });
+                      props.onActive({ row: vi.index, col: last });
+                    }}
+                    title="Select the row (shift-click: rows)"
+                  >
+                    {rowNumber(vi.index)}
+                  </div>
                   {row.getVisibleCells().map((cell, ci) => {
                     const v = cell.getValue() as Cell;
                     const meta = cell.column.columnDef.meta as { type: string };
@@ -251,9 +301,22 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
                       <div
                         key={cell.id}
                         role="gridcell"
-                        className={`td${v === null ? ' null' : ''}${isNumericType(meta.type) ? ' num' : ''}${isActive ? ' active' : ''}`}
+                        className={`td${v === null ? ' null' : ''}${isNumericType(meta.type) ? ' num' : ''}${isActive ? ' active' : ''}${!isActive && inRange(vi.index, ci) ? ' in-range' : ''}`}
                         style={{ width: cell.column.getSize() }}
-                        onClick={() => props.onActive({ row: vi.index, col: ci })}
+                        onClick={(e) => {
+                          if (e.shiftKey && props.active) setAnchor(anchor ?? props.active);
+                          else setAnchor(null);
+                          props.onActive({ row: vi.index, col: ci });
+                        }}
+                        onMouseDown={(e) => { if (e.shiftKey) e.preventDefault(); /* a range, not the page's text selection */ }}
+                        onContextMenu={(e) => {
+                          e.preventDefault();
+                          if (!inRange(vi.index, ci)) {
+                            setAnchor(null);
+                            props.onActive({ row: vi.index, col: ci });
+                          }
+                          setMenu({ x: e.clientX, y: e.clientY });
+                        }}
                         onDoubleClick={() => {
                           props.onActive({ row: vi.index, col: ci });
                           props.onOpenViewer();
@@ -269,6 +332,20 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
           </div>
         </div>
       </div>
+      {menu && range && (
+        <GridMenu
+          x={menu.x}
+          y={menu.y}
+          cells={(range.r1 - range.r0 + 1) * (range.c1 - range.c0 + 1)}
+          rows={range.r1 - range.r0 + 1}
+          onCopy={copy}
+          onSelectRows={() => {
+            setAnchor({ row: range.r0, col: 0 });
+            props.onActive({ row: range.r1, col: visibleCols.length - 1 });
+          }}
+          onClose={() => setMenu(null)}
+        />
+      )}
     </div>
   );
 }

@@ -13,6 +13,7 @@ import { SqlEditor } from '../components/SqlEditor';
 import { useShortcut } from '../lib/shortcuts';
 import { fmtCount, fmtMs } from '../lib/format';
 import { PlanTree } from './PlanTree';
+import { ExportMenu } from './ExportMenu';
 
 export function ConsolePanel(props: { connectionId: string; connectionName: string }) {
   const app = useApp();
@@ -61,6 +62,13 @@ export function ConsolePanel(props: { connectionId: string; connectionName: stri
           {writes ? <span className="badge danger">writes allowed on {props.connectionName}</span> : <span className="badge ok">read-only</span>}
         </label>
         <span className="grow" />
+        <ExportMenu
+          connectionId={props.connectionId}
+          what="the result of the last statement, run again read-only"
+          expectedRows={c.exact}
+          disabled={!r || !!r.plan || r.columns.length === 0 || !c.resultSql || r.command !== 'SELECT'}
+          source={() => (c.resultSql ? { kind: 'query', sql: c.resultSql } : null)}
+        />
         <div className="rel">
           <button className="btn small" onClick={() => setHistoryOpen(!historyOpen)} aria-expanded={historyOpen} data-testid="console-history-button">
             History <span className="faint">{c.history.length}</span>

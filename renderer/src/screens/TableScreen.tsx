@@ -7,6 +7,7 @@ import { FilterBar } from '../components/FilterBar';
 import { Empty, ErrorBox } from '../components/States';
 import { useShortcut, keyLabel } from '../lib/shortcuts';
 import { fmtApprox, fmtCount } from '../lib/format';
+import { ExportMenu } from '../inspect/ExportMenu';
 
 export function TableScreen() {
   const app = useApp();
@@ -118,6 +119,17 @@ export function TableScreen() {
             </div>
           )}
         </div>
+        <ExportMenu
+          connectionId={connectionId}
+          what={`${selected.schema}.${selected.table}${b.filter ? ', filtered' : ''}${b.sort ? `, by ${b.sort.column}` : ''}${b.hidden.length ? `, ${b.columns.length - b.hidden.length} columns` : ''}`}
+          expectedRows={b.exact ?? b.estimate}
+          source={() => ({
+            kind: 'table', schema: selected.schema, table: selected.table,
+            columns: visibleColumnNames(b.columns, b.hidden),
+            ...(b.filter ? { filter: b.filter } : {}),
+            ...(b.sort ? { sort: [b.sort] } : {}),
+          })}
+        />
         <button className="btn small" onClick={() => void app.browse.getState().open(b.target!)} title="Reload" aria-label="Reload">
           ↻
         </button>

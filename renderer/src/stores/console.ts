@@ -31,6 +31,8 @@ export interface ConsoleState {
   confirm: { sql: string } | null;
   error: { message: string; position: number | null; readOnly: boolean } | null;
   result: Omit<ConsoleResult, 'rows'> | null;
+  /** The statement the shown result came from (what an export runs again). */
+  resultSql: string | null;
   completions: CompletionSchema | null;
 
   // the grid's window (GridSource)
@@ -113,7 +115,7 @@ export function createConsoleStore(api: ApiClient, storage?: KeyValueStorage) {
         if (get().connectionId !== cid) return;
         const { rows, ...meta } = r;
         set({
-          running: null, requestId: null, result: meta, pageError: null,
+          running: null, requestId: null, result: meta, resultSql: sql, pageError: null,
           target: { connectionId: cid, schema: '(console)', table: r.resultId },
           columns: r.columns.map((c) => ({ name: c.name, type: c.type, keyPosition: null })),
           rows, rowKeys: rows.map((_, i) => String(i)), firstIndex: 0,
@@ -192,6 +194,7 @@ export function createConsoleStore(api: ApiClient, storage?: KeyValueStorage) {
       confirm: null,
       error: null,
       result: null,
+      resultSql: null,
       completions: null,
       target: null,
       columns: [],
