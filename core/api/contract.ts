@@ -18,6 +18,8 @@
 import { z } from 'zod';
 import { applyResult, cell, changeEvent, listenerStatus, plan, planStep, tableDescription, tableInfo, verifyResult } from './model';
 import { flowSpec } from '../flow/schema';
+import { setSpec } from '../flow/schema.set';
+import { setApplyResult, setPlan, setVerifyResult } from './model.set';
 import { SSL_MODES } from './names';
 import { databaseInfo, schemaObjects, tableStructure } from './contract.inspect';
 import { exportStartInput, exportStartOutput } from './contract.export';
@@ -214,6 +216,19 @@ export const savedFlow = z.object({
 });
 export type SavedFlow = z.infer<typeof savedFlow>;
 
+export const setSummary = z.object({
+  name: z.string(),
+  source: z.object({ connection: z.string(), schema: z.string() }),
+  target: z.object({ connection: z.string(), schema: z.string() }),
+  /** `"*"` or the listed tables. */
+  tables: z.union([z.literal('*'), z.array(z.string())]),
+  updatedAt: z.string(),
+});
+export type SetSummary = z.infer<typeof setSummary>;
+
+export const savedSet = z.object({ set: setSpec, updatedAt: z.string() });
+export type SavedSet = z.infer<typeof savedSet>;
+
 const planOptions = {
   requestId: requestId.optional(),
   /** At most this many sample rows in the answer (the planner picks them). */
@@ -337,6 +352,31 @@ export const methods = {
   'browse.count': method(browseCountInput, browseCountOutput, 'Row count: estimate, or exact (cancellable).'),
   'filter.validate': method(filterValidateInput, filterValidateOutput, 'Validate a filter (read-only); count matching rows within a time bound.'),
   'query.cancel': method(z.object({ requestId }).strict(), z.object({ cancelled: z.boolean() }), 'Cancel the running call with this requestId.'),
+
+  'sets.list': method(empty, z.array(setSummary), 'Saved sets of flows.'),
+  'sets.get': method(z.object({ name }).strict(), savedSet, 'One saved set.'),
+  'sets.save': method(
+    z.object({ set: setSpec, overwrite: z.boolean().default(false) }).strict(),
+    z.object({ set: setSpec, created: z.boolean() }),
+    'Save a set (its name is its identity: members are the flows {set}.{table}).',
+  ),
+  'sets.remove': method(z.object({ name }).strict(), z.object({ removed: z.boolean() }), 'Forget a saved set (does not touch databases; see sets.drop).'),
+  'sets.plan': method(
+    z.union([z.object({ name, requestId: requestId.optional() }).strict(), z.object({ set: setSpec, requestId: requestId.optional() }).strict()]),
+    setPlan,
+    'The whole set: members with the defaults applied, per table counts and steps, totals, refused tables with reasons; writes nothing.',
+  ),
+  'sets.apply': method(
+    z.object({ name, allowDestructive: z.boolean().default(false), repair: z.boolean().default(false), requestId: requestId.optional() }).strict(),
+    setApplyResult,
+    'Apply every member in ONE target transaction; progress as set.applyProgress events; cancel with query.cancel (target unchanged).',
+  ),
+  'sets.verify': method(z.object({ name, requestId: requestId.optional() }).strict(), setVerifyResult, 'Verify every member.'),
+  'sets.drop': method(
+    z.object({ name, tables: z.array(z.string().min(1)).optional(), allowDestructive: z.boolean().default(false), requestId: requestId.optional() }).strict(),
+    z.object({ members: z.array(z.string()), steps: z.array(planStep) }),
+    'Drop the set\'s members (all, or `tables`), their foreign keys first, in one target transaction.',
+  ),
 
   'flows.list': method(empty, z.array(flowSummary), 'Saved flows.'),
   'flows.get': method(z.object({ name }).strict(), savedFlow, 'One saved flow.'),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { applyProgress, changeEvent, listenerStatus } from './model';
 import { demoStatus } from './contract';
 import { exportProgress } from './contract.export';
+import { setApplyProgress } from './model.set';
 
 export const events = {
   /** One row change seen by a running watch and what became of it. */
@@ -17,6 +18,8 @@ export const events = {
   'flow.listener': listenerStatus,
   /** Progress of a `flows.apply`; `requestId` is the one the caller gave. */
   'flow.applyProgress': applyProgress.extend({ requestId: z.string().optional() }),
+  /** Progress of a `sets.apply`, per table and overall; `requestId` is the one the caller gave. */
+  'set.applyProgress': setApplyProgress.extend({ requestId: z.string().optional() }),
   /** A write by the demo's activity simulator on the demo source. */
   'demo.activity': z.object({
     time: z.string(),
@@ -29,7 +32,7 @@ export const events = {
   /** Progress of an export (export.start): rows and bytes so far, then done, failed or cancelled. */
   'export.progress': exportProgress,
   /** Saved connections or flows changed (another window, the demo registering its own). */
-  'settings.changed': z.object({ what: z.enum(['connections', 'flows']) }),
+  'settings.changed': z.object({ what: z.enum(['connections', 'flows', 'sets']) }),
 } as const;
 
 export type Events = typeof events;

@@ -16,6 +16,9 @@ import { completionSchema } from '../console';
 import { CONSOLE_MAX_PAGE_ROWS } from './contract.console';
 import { dropPartsFor } from '../app/drop-parts';
 import type { MethodName, MethodOutput, MethodParsedInput } from './contract';
+import { TableSyncError } from '../errors';
+import type { SetSpec } from '../flow/schema.set';
+import { applySet, dropSet, planSet, verifySet } from '../set';
 
 type Handler<M extends MethodName> = (engine: Engine, input: MethodParsedInput<M>) => Promise<MethodOutput<M>> | MethodOutput<M>;
 export type Handlers = { [M in MethodName]: Handler<M> };
@@ -85,6 +88,41 @@ export const handlers: Handlers = {
     e.connections.use(i.connectionId, (pool, url) => validateAndCount(pool, i, { onBackend: (pid) => h.backend(url, pid), wasCancelled: h.cancelled }))),
   'query.cancel': async (e, i) => ({ cancelled: await e.requests.cancel(i.requestId) }),
 
+  // ------------------------------------------------------------ sets
+  'sets.list': (e) => e.settings.listSets().map(({ set, updatedAt }) => ({
+    name: set.set,
+    source: { connection: e.flows.describeConnection(set.source.connection), schema: set.source.schema },
+    target: { connection: e.flows.describeConnection(set.target.connection), schema: set.target.schema },
+    tables: set.tables,
+    updatedAt,
+  })),
+  'sets.get': (e, i) => {
+    const s = e.settings.getSet(i.name);
+    if (!s) throw new TableSyncError('NOT_FOUND', `no saved set named "${i.name}"`, { set: i.name });
+    return s;
+  },
+  'sets.save': (e, i) => {
+    const existing = e.settings.getSet(i.set.set);
+    if (existing && !i.overwrite) throw new TableSyncError('INVALID_INPUT', `a set named "${i.set.set}" already exists: choose another name, or overwrite it`, { set: i.set.set });
+    e.settings.putSet(i.set);
+    e.events.emit('settings.changed', { what: 'sets' });
+    return { set: i.set, created: !existing };
+  },
+  'sets.remove': (e, i) => {
+    const removed = e.settings.removeSet(i.name);
+    if (removed) e.events.emit('settings.changed', { what: 'sets' });
+    return { removed };
+  },
+  'sets.plan': (e, i) => e.requests.run(i.requestId, (h) => e.withSet('name' in i ? savedSetSpec(e, i.name) : i.set, (ctx) => planSet(ctx), { onBackend: h.backend })),
+  'sets.apply': (e, i) => e.requests.run(i.requestId, (h) => e.withSet(savedSetSpec(e, i.name), (ctx) => applySet(ctx, {
+    allowDestructive: i.allowDestructive,
+    repair: i.repair,
+    signal: h.signal,
+    onProgress: (p) => e.events.emit('set.applyProgress', { ...p, ...(i.requestId !== undefined ? { requestId: i.requestId } : {}) }),
+  }), { onBackend: h.backend })),
+  'sets.verify': (e, i) => e.requests.run(i.requestId, (h) => e.withSet(savedSetSpec(e, i.name), (ctx) => verifySet(ctx, { signal: h.signal }), { onBackend: h.backend })),
+  'sets.drop': (e, i) => e.requests.run(i.requestId, (h) => e.withSet(savedSetSpec(e, i.name), (ctx) => dropSet(ctx, { allowDestructive: i.allowDestructive, ...(i.tables ? { tables: i.tables } : {}) }), { onBackend: h.backend })),
+
   // ------------------------------------------------------------ flows
   'flows.list': (e) => e.flows.list((name) => e.watches.isWatching(name)),
   'flows.get': (e, i) => e.flows.get(i.name),
@@ -151,3 +189,9 @@ export const handlers: Handlers = {
   // ------------------------------------------------------------ app
   'app.info': (e) => e.info(),
 };
+
+function savedSetSpec(e: Engine, name: string): SetSpec {
+  const s = e.settings.getSet(name);
+  if (!s) throw new TableSyncError('NOT_FOUND', `no saved set named "${name}"`, { set: name });
+  return s.set;
+}

@@ -9,6 +9,8 @@ import type { AppInfo } from '../api/contract';
 import type { ConnectionRef, Flow } from '../flow/schema';
 import { TableSyncError } from '../errors';
 import { openFlow } from '../flow/load';
+import type { SetSpec } from '../flow/schema.set';
+import { openSet, type SetContext } from '../set/load';
 import { connectionResolver, type ConnectionResolver, type ResolvedConnection } from '../flow/resolver';
 import type { FlowContext } from '../target/job';
 import { FileSecretStore, type SecretStore } from '../settings/secret-store';
@@ -129,6 +131,23 @@ export class Engine implements ConnectionResolver {
       throw e;
     }
     return { ctx, connectionIds };
+  }
+
+  /** Open a set's two ends (its references resolved here, where the secrets are), run `fn`, close them. */
+  async withSet<T>(set: SetSpec, fn: (ctx: SetContext) => Promise<T>, opts: { onBackend?: (url: string, pid: number) => void } = {}): Promise<T> {
+    const ctx = await openSet(set, this, { applicationName: `tablesync set ${set.set}` });
+    try {
+      await this.releaseSingleSession(ctx.resolved.source);
+      await this.releaseSingleSession(ctx.resolved.target);
+      const { onBackend } = opts;
+      if (onBackend) {
+        ctx.sourcePool.on('acquire', (c) => onBackend(ctx.sourceUrl, (c as unknown as { processID: number }).processID));
+        ctx.targetPool.on('acquire', (c) => onBackend(ctx.targetUrl, (c as unknown as { processID: number }).processID));
+      }
+      return await fn(ctx);
+    } finally {
+      await ctx.close();
+    }
   }
 
   /**

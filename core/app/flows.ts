@@ -140,6 +140,11 @@ export class FlowService {
   }
 
   /** How a connection reference reads in a list: the saved connection's name, `$VAR`, or a redacted URL. */
+  /** How a connection reference reads in a list (sets use it too). */
+  describeConnection(ref: ConnectionRef): string {
+    return this.describeRef(ref);
+  }
+
   private describeRef(ref: ConnectionRef): string {
     if ('saved' in ref) return this.settings.findConnection(ref.saved)?.name ?? ref.saved;
     if ('env' in ref) return `$${ref.env}`;

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { flowSpec, type Flow } from '../flow/schema';
+import { setSpec, type SetSpec } from '../flow/schema.set';
 import { savedConnection } from '../api/contract';
 import { TableSyncError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
@@ -27,10 +28,18 @@ export const storedFlow = z.object({
 });
 export type StoredFlow = z.infer<typeof storedFlow>;
 
+/** A saved set (core/flow/schema.set.ts), keyed by its name like a flow. */
+export const storedSet = z.object({
+  set: setSpec,
+  updatedAt: z.string(),
+});
+export type StoredSet = z.infer<typeof storedSet>;
+
 const settingsFile = z.object({
   version: z.literal(1),
   connections: z.array(storedConnection).default([]),
   flows: z.array(storedFlow).default([]),
+  sets: z.array(storedSet).default([]),
 });
 type SettingsFile = z.infer<typeof settingsFile>;
 
@@ -46,7 +55,7 @@ export class SettingsStore {
   }
 
   private read(): SettingsFile {
-    if (!existsSync(this.path)) return { version: 1, connections: [], flows: [] };
+    if (!existsSync(this.path)) return { version: 1, connections: [], flows: [], sets: [] };
     let raw: unknown;
     try {
       raw = JSON.parse(readFileSync(this.path, 'utf8'));
@@ -128,6 +137,34 @@ export class SettingsStore {
       const before = s.flows.length;
       s.flows = s.flows.filter((f) => f.flow.name !== name);
       return s.flows.length !== before;
+    });
+  }
+
+  // ---------------------------------------------------------------- sets
+
+  listSets(): StoredSet[] {
+    return this.read().sets;
+  }
+
+  getSet(name: string): StoredSet | undefined {
+    return this.read().sets.find((x) => x.set.set === name);
+  }
+
+  putSet(set: SetSpec): StoredSet {
+    const entry: StoredSet = { set, updatedAt: new Date().toISOString() };
+    this.update((s) => {
+      const i = s.sets.findIndex((x) => x.set.set === set.set);
+      if (i >= 0) s.sets[i] = entry;
+      else s.sets.push(entry);
+    });
+    return entry;
+  }
+
+  removeSet(name: string): boolean {
+    return this.update((s) => {
+      const before = s.sets.length;
+      s.sets = s.sets.filter((x) => x.set.set !== name);
+      return s.sets.length !== before;
     });
   }
 }

