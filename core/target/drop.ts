@@ -49,7 +49,7 @@ export function targetDropSteps(flowName: string, state: FlowStateRow | undefine
   if (s.target.created) {
     steps.push({
       kind: 'drop-table',
-      summary: `drop table ${qualifiedName(s.target.schema, s.target.table)}${cascade ? ' and every object that depends on it (--cascade)' : ''}`,
+      summary: `drop table ${qualifiedName(s.target.schema, s.target.table)}${cascade ? ' and every object that depends on it (CASCADE)' : ''}`,
       sql: [`DROP TABLE IF EXISTS ${qualifiedName(s.target.schema, s.target.table)}${cascade ? ' CASCADE' : ''}`],
       destructive: holdsRows,
       reason: holdsRows ? 'the table this flow created is dropped with all its rows' : cascade ? 'objects that depend on the table are dropped with it' : 'the table this flow created is empty',
@@ -185,7 +185,7 @@ async function dropTableOrExplain(tx: pg.ClientBase, flowName: string, state: Fl
   throw new TableSyncError(
     'INCOMPATIBLE_TARGET',
     `cannot drop flow "${flowName}": ${described.join('; ')} ${deps.length === 1 ? 'depends' : 'depend'} on its table ${qualifiedName(schema, table)}. `
-    + 'Drop again with --cascade (cascade: true in the app) to remove them with the table, give the attachment a teardownSql that removes what its setup created, or drop them yourself. Nothing was dropped',
+    + 'Drop again with --cascade (in the app: tick "also drop what depends on the table") to remove them with the table, give the attachment a teardownSql that removes what its setup created, or drop them yourself. Nothing was dropped.',
     { dependents: deps, target: 'unchanged (nothing was dropped)' },
   );
 }

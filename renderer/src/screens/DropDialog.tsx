@@ -1,10 +1,12 @@
 /**
  * Drop a flow, reviewed like a plan: every step the drop would run, with its SQL and hazards. A step
  * that deletes data (the flow's table holds rows) needs the user's tick before "Drop" is enabled.
+ * When the engine refused because objects of someone else's depend on the table (it names them),
+ * a second tick offers to drop them too (CASCADE).
  */
 import { useState } from 'react';
 import { useApp, useS } from '../app-context';
-import { errorMessage } from '../api/client';
+import { ApiCallError, errorMessage } from '../api/client';
 import { Modal } from '../components/Modal';
 import { PlanStepView } from '../components/PlanStepView';
 import { ErrorBox, Loading } from '../components/States';
@@ -15,16 +17,19 @@ export function DropDialog() {
   const dropping = useS(app.flows, (x) => x.dropping);
   const [allowed, setAllowed] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [dependents, setDependents] = useState(false);
+  const [cascade, setCascade] = useState(false);
   if (!review) return null;
   const destructive = review.steps?.some((s) => s.destructive) ?? false;
   const close = () => app.flows.getState().closeDropReview();
   const confirm = async () => {
     setError(null);
     try {
-      const r = await app.flows.getState().drop(review.name, { allowDestructive: destructive && allowed });
+      const r = await app.flows.getState().drop(review.name, { allowDestructive: destructive && allowed, cascade: dependents && cascade });
       app.ui.getState().toast('ok', `Dropped “${review.name}”: ${r.steps.length} step(s).`, 6000);
     } catch (e) {
       setError(errorMessage(e));
+      if (e instanceof ApiCallError && Array.isArray(e.detail?.['dependents'])) setDependents(true);
     }
   };
   return (
@@ -40,12 +45,18 @@ export function DropDialog() {
               delete the data in these steps
             </label>
           )}
+          {dependents && (
+            <label className="check" style={{ color: 'var(--danger)', fontWeight: 600 }}>
+              <input type="checkbox" checked={cascade} onChange={(e) => setCascade(e.target.checked)} data-testid="drop-cascade" />
+              also drop what depends on the table (CASCADE)
+            </label>
+          )}
           {!destructive && <span className="grow" />}
           <button className="btn" onClick={close}>Cancel</button>
           <button
             className="btn danger"
             onClick={() => void confirm()}
-            disabled={!review.steps || (destructive && !allowed) || dropping === review.name}
+            disabled={!review.steps || (destructive && !allowed) || (dependents && !cascade) || dropping === review.name}
             data-testid="drop-confirm"
           >
             {dropping === review.name ? 'Dropping…' : 'Drop'}

@@ -36,7 +36,7 @@ export interface FlowsState {
   save(flow: FlowInput, opts?: { removePrevious?: boolean; overwrite?: boolean }): Promise<{ flow: Flow; renamedFrom?: string; warnings: string[] }>;
   remove(name: string): Promise<void>;
   /** Drop; `allowDestructive` after the user saw the destructive steps (the dialog's confirm). */
-  drop(name: string, opts?: { allowDestructive?: boolean }): Promise<DropResult>;
+  drop(name: string, opts?: { allowDestructive?: boolean; cascade?: boolean }): Promise<DropResult>;
   summary(name: string): FlowSummary | undefined;
 }
 
@@ -96,7 +96,7 @@ export function createFlowsStore(api: ApiClient) {
     async drop(name, opts = {}) {
       set({ dropping: name });
       try {
-        const r = await api.call('flows.drop', { name, allowDestructive: opts.allowDestructive ?? false });
+        const r = await api.call('flows.drop', { name, allowDestructive: opts.allowDestructive ?? false, cascade: opts.cascade ?? false });
         set({ lastDrop: r, dropReview: null });
         await get().load();
         return r;
