@@ -162,15 +162,15 @@ export async function planCaptureDrop(pool: Queryable, flow: string, t: Relation
  * Remove the flow's capture objects (the flow is being dropped, or it moved to another channel or
  * table): only objects whose marker names this flow (or unmarked ones an earlier TableSync made for
  * this table), triggers before the function, the function only when nothing else calls it. A
- * missing table is fine. Returns what it removed and what it left alone.
+ * missing table is fine. Returns what it removed and what it left alone. `onlyTable`: see planDrop.
  */
-export async function dropCapture(pool: pg.Pool, flow: string, t: Relation, names: CaptureNames): Promise<DropPlan> {
+export async function dropCapture(pool: pg.Pool, flow: string, t: Relation, names: CaptureNames, opts: { onlyTable?: boolean } = {}): Promise<DropPlan> {
   const client = await pool.connect();
   let plan: DropPlan = { statements: [], leftAlone: [] };
   try {
     await client.query('BEGIN');
     await client.query(installLockSql, [`${qualifiedName(t.schema, names.functionName)}()`]);
-    plan = planDrop(await readCaptureCatalog(client, t, names), flow, t, names);
+    plan = planDrop(await readCaptureCatalog(client, t, names), flow, t, names, opts);
     for (const statement of plan.statements) await client.query(statement);
     await client.query('COMMIT');
   } catch (e) {

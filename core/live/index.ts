@@ -173,7 +173,7 @@ async function cancelBackend(url: string, client: pg.PoolClient): Promise<void> 
 async function retireOldCapture(ctx: FlowContext, recorded: unknown, now: LiveState): Promise<void> {
   if (!isLiveState(recorded)) return;
   if (recorded.schema === now.schema && recorded.table === now.table && recorded.functionName === now.functionName) return;
-  await dropCapture(ctx.sourcePool, ctx.flow.name, recorded, namesOf(recorded)).catch(() => {});
+  await dropCapture(ctx.sourcePool, ctx.flow.name, recorded, namesOf(recorded), { onlyTable: true }).catch(() => {});
 }
 
 function namesOf(l: LiveState): CaptureNames {

@@ -92,8 +92,9 @@ export function judgeInstall(c: CaptureCatalog, flow: string, t: Relation, names
   for (const g of c.triggers) {
     const m = parseMarker(g.comment);
     const owner = markerOwner(m);
-    const mine = owner ? owner.flow === flow : m.kind === 'none' && g.callsOurFunction && fnOurs;
     const named = onTree(g) && (g.name === names.rowTrigger || g.name === names.truncateTrigger);
+    // Unmarked: ours only as an earlier TableSync left it (our name, on this table, calling our function).
+    const mine = owner ? owner.flow === flow : m.kind === 'none' && named && g.callsOurFunction && fnOurs;
     if (mine) {
       // A trigger of this flow on a table it no longer reads (the flow moved): it goes first.
       if (!onTree(g)) retire.push(g);
@@ -131,8 +132,12 @@ export interface DropPlan {
   leftAlone: string[];
 }
 
-/** What dropping `flow`'s capture on `t` removes, and what it leaves alone. */
-export function planDrop(c: CaptureCatalog, flow: string, t: Relation, names: CaptureNames): DropPlan {
+/**
+ * What dropping `flow`'s capture on `t` removes, and what it leaves alone.
+ * @param opts.onlyTable retire the capture of `t` only (the flow moved to another table or channel):
+ *   its triggers marked for another table of the same flow stay, and so does a function they call.
+ */
+export function planDrop(c: CaptureCatalog, flow: string, t: Relation, names: CaptureNames, opts: { onlyTable?: boolean } = {}): DropPlan {
   const statements: string[] = [];
   const leftAlone: string[] = [];
   const fnName = `${qualifiedName(t.schema, names.functionName)}()`;
@@ -143,8 +148,12 @@ export function planDrop(c: CaptureCatalog, flow: string, t: Relation, names: Ca
   let remainingCallers = 0;
   for (const g of c.triggers) {
     const owner = markerOwner(parseMarker(g.comment));
-    const mine = owner ? owner.flow === flow : parseMarker(g.comment).kind === 'none' && g.callsOurFunction && fnOurs && (fnOwner !== undefined || c.relations.some((r) => sameRel(r, g)));
-    if (mine) {
+    // Unmarked: ours only as an earlier TableSync left it (our name, on this table, calling our function).
+    const named = c.relations.some((r) => sameRel(r, g)) && (g.name === names.rowTrigger || g.name === names.truncateTrigger);
+    const mine = owner ? owner.flow === flow : parseMarker(g.comment).kind === 'none' && named && g.callsOurFunction && fnOurs;
+    if (mine && opts.onlyTable && owner && !sameRel(owner, t)) {
+      if (g.callsOurFunction) remainingCallers++; // the flow's capture of its current table
+    } else if (mine) {
       statements.push(`DROP TRIGGER IF EXISTS ${quoteIdent(g.name)} ON ${rel(g)}`);
     } else {
       leftAlone.push(`trigger "${g.name}" on ${rel(g)} (${owner ? describeOwner(owner) : 'not TableSync\'s'})`);
@@ -154,7 +163,7 @@ export function planDrop(c: CaptureCatalog, flow: string, t: Relation, names: Ca
   if (c.fn) {
     if (fnOurs && remainingCallers > 0) {
       fnOurs = false;
-      leftAlone.push(`function ${fnName} (still called by ${remainingCallers} trigger${remainingCallers === 1 ? '' : 's'} that ${remainingCallers === 1 ? 'is' : 'are'} not this flow's)`);
+      leftAlone.push(`function ${fnName} (still called by ${remainingCallers} other trigger${remainingCallers === 1 ? '' : 's'})`);
     } else if (!fnOurs) {
       leftAlone.push(`function ${fnName} (${fnOwner ? describeOwner(fnOwner) : 'not TableSync\'s'})`);
     }

@@ -138,4 +138,27 @@ describe('capture objects that are not ours are never touched', () => {
     expect(await objects()).toEqual(['customers.audit_t', 'public.audit_n()']);
     await t.src.sql(`UPDATE orders SET total = 14 WHERE id = 1`);
   });
+
+  it('a flow moved to another table keeps its channel: its old triggers go before the function is rewritten', async () => {
+    await t.src.sql(`CREATE TABLE shelf_a (id int PRIMARY KEY, v text); CREATE TABLE shelf_b (sku text PRIMARY KEY, w text)`);
+    await t.src.sql(`INSERT INTO shelf_a VALUES (1, 'a'); INSERT INTO shelf_b VALUES ('x', 'b')`);
+    const onA = t.ctx({ name: 'mover', source: { table: 'shelf_a', notification: { channelName: 'mv' } }, target: { table: 'shelf' } });
+    await applyFlow(onA);
+    const wa = watch(onA);
+    await wa.live();
+    await wa.stop();
+    const onB = t.ctx({ name: 'mover', source: { table: 'shelf_b', notification: { channelName: 'mv' } }, target: { table: 'shelf' } });
+    await applyFlow(onB, { allowDestructive: true });
+    const wb = watch(onB);
+    await wb.live();
+    try {
+      expect((await objects()).filter((o) => o.includes('mv'))).toEqual(['public.mv_n()', 'shelf_b.mv_r', 'shelf_b.mv_t']);
+      // the old table's writes work: no trigger of ours is left calling a function rewritten for shelf_b
+      await t.src.sql(`UPDATE shelf_a SET v = 'a2' WHERE id = 1`);
+      await t.src.sql(`INSERT INTO shelf_b VALUES ('y', 'c')`);
+      await waitForSameRows('the moved flow syncs its new table', t.src.pool, `SELECT sku, w FROM shelf_b`, t.tgt.pool, `SELECT sku, w FROM shelf`);
+    } finally {
+      await wb.stop();
+    }
+  });
 });
