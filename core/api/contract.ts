@@ -112,6 +112,9 @@ export const browseRowsInput = z.object({
   sort: sortSpec.optional(),
   /** A SQL boolean expression (user SQL: run read-only, validated). */
   filter: z.string().optional(),
+  /** Quick search: rows where any of `searchColumns` (default: the returned columns), as text, contains this (ILIKE). A plain condition, so keyset paging is unchanged. */
+  search: z.string().optional(),
+  searchColumns: z.array(z.string().min(1)).optional(),
   /** forward: rows after `after` (or the first page); backward: rows before `before`; last: the last page. */
   direction: z.enum(['forward', 'backward', 'last']).default('forward'),
   after: browseCursor.optional(),

@@ -13,6 +13,7 @@ import { filterSql } from '../source/source-sql';
 import { qualifiedName, quoteIdent } from '../sql/ident';
 import { afterSql, flip, orderBySql, tiebreakerFor, type KeysetOrder } from './keyset';
 import { ensureFilterValid } from './filter-cache';
+import { likePattern, searchCondition } from '../export/search-sql';
 
 export interface BrowseRowsRequest {
   schema: string;
@@ -26,6 +27,9 @@ export interface BrowseRowsRequest {
   limit: number;
   /** Cut longer cells to this many characters (see `truncated` in the answer). */
   maxCellChars?: number;
+  /** Quick search text (ILIKE over `searchColumns`' text, default the returned columns). */
+  search?: string;
+  searchColumns?: string[];
 }
 
 export interface QueryHooks {
@@ -83,6 +87,13 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
     const a = afterSql(order, scanDir, cursor, 1);
     conds.push(a.sql);
     params.push(...a.params);
+  }
+  const search = req.search?.trim();
+  if (search) {
+    const names = req.searchColumns ?? columns.map((c) => c.name);
+    for (const n of names) if (!byName.has(n)) throw new TableSyncError('NOT_FOUND', `cannot search column "${n}": no such column in ${qualifiedName(req.schema, req.table)}`, { column: n });
+    params.push(likePattern(search));
+    conds.push(searchCondition(names.map((n) => `${ALIAS}.${quoteIdent(n)}`), `$${params.length}`));
   }
   // Cut in the server, so a page of 20 kB vectors or megabyte documents does not travel whole:
   // one character more than the limit tells a cut cell from one that fits exactly. The cut runs in

@@ -226,6 +226,23 @@ describe('inspect', () => {
     await ins.screenshot('inspect-12-export-done');
   });
 
+  it('finds rows with the quick search (server-side, beyond the loaded pages) and keeps the key column in view sideways', async () => {
+    await page.getByTestId('quick-search').fill('product 1499');
+    await table.waitText(table.grid.locator('[data-row="0"]'), /1499/);
+    expect(await table.grid.locator('[role=row][data-row]').count()).toBe(1);
+    expect((await table.row(0))[1]).toBe('product 1499');
+    await page.getByTestId('quick-search').fill('');
+    await table.waitText(table.grid.locator('[data-row="1"]'), /product 2/);
+    await table.grid.evaluate((el) => (el.scrollLeft = 600));
+    await page.waitForTimeout(100);
+    // the id cell sits right after the row numbers whatever the horizontal scroll
+    const idBox = await table.grid.locator('[data-row="0"] [role=gridcell]').first().boundingBox();
+    const gridBox = await table.grid.boundingBox();
+    expect(Math.round(idBox!.x - gridBox!.x)).toBeLessThanOrEqual(60);
+    await ins.screenshot('inspect-13-frozen-key-column');
+    await table.grid.evaluate((el) => (el.scrollLeft = 0));
+  });
+
   it('opens another database of the server from the tree', async () => {
     await page.locator('[data-database="warehouse"]').click();
     await table.treeItem('public', 'bins').waitFor({ timeout: 30_000 });

@@ -100,6 +100,14 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
   });
   const visibleCols = table.getVisibleLeafColumns();
   const totalWidth = 56 + visibleCols.reduce((a, c) => a + c.getSize(), 0);
+  // The leading key columns stay put when scrolling sideways (after the 56 px row numbers).
+  const frozenLeft: Record<string, number> = {};
+  for (let i = 0, left = 56; i < visibleCols.length; i++) {
+    const c = visibleCols[i]!;
+    if ((c.columnDef.meta as { key: number | null }).key === null) break;
+    frozenLeft[c.id] = left;
+    left += c.getSize();
+  }
 
   const virt = useVirtualizer({
     count: b.rows.length,
@@ -239,10 +247,10 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
               return (
                 <div
                   key={col.id}
-                  className="th"
+                  className={`th${frozenLeft[col.id] !== undefined ? ' frozen' : ''}`}
                   role="columnheader"
                   aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
-                  style={{ width: col.getSize() }}
+                  style={{ width: col.getSize(), ...(frozenLeft[col.id] !== undefined ? { left: frozenLeft[col.id] } : {}) }}
                   title={`${col.id} ${meta.type}${meta.key ? ` · key #${meta.key}` : ''} — click to sort`}
                   onClick={() => void store.getState().cycleSort(col.id)}
                   data-column={col.id}
@@ -301,8 +309,8 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
                       <div
                         key={cell.id}
                         role="gridcell"
-                        className={`td${v === null ? ' null' : ''}${isNumericType(meta.type) ? ' num' : ''}${isActive ? ' active' : ''}${!isActive && inRange(vi.index, ci) ? ' in-range' : ''}`}
-                        style={{ width: cell.column.getSize() }}
+                        className={`td${v === null ? ' null' : ''}${isNumericType(meta.type) ? ' num' : ''}${isActive ? ' active' : ''}${!isActive && inRange(vi.index, ci) ? ' in-range' : ''}${frozenLeft[cell.column.id] !== undefined ? ' frozen' : ''}`}
+                        style={{ width: cell.column.getSize(), ...(frozenLeft[cell.column.id] !== undefined ? { left: frozenLeft[cell.column.id] } : {}) }}
                         onClick={(e) => {
                           if (e.shiftKey && props.active) setAnchor(anchor ?? props.active);
                           else setAnchor(null);

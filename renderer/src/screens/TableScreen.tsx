@@ -8,6 +8,7 @@ import { Empty, ErrorBox } from '../components/States';
 import { useShortcut, keyLabel } from '../lib/shortcuts';
 import { fmtApprox, fmtCount } from '../lib/format';
 import { ExportMenu } from '../inspect/ExportMenu';
+import { QuickSearch } from '../inspect/QuickSearch';
 
 export function TableScreen() {
   const app = useApp();
@@ -119,6 +120,7 @@ export function TableScreen() {
             </div>
           )}
         </div>
+        <QuickSearch />
         <ExportMenu
           connectionId={connectionId}
           what={`${selected.schema}.${selected.table}${b.filter ? ', filtered' : ''}${b.sort ? `, by ${b.sort.column}` : ''}${b.hidden.length ? `, ${b.columns.length - b.hidden.length} columns` : ''}`}
@@ -128,6 +130,7 @@ export function TableScreen() {
             columns: visibleColumnNames(b.columns, b.hidden),
             ...(b.filter ? { filter: b.filter } : {}),
             ...(b.sort ? { sort: [b.sort] } : {}),
+            ...(b.search.trim() ? { search: b.search.trim() } : {}),
           })}
         />
         <button className="btn small" onClick={() => void app.browse.getState().open(b.target!)} title="Reload" aria-label="Reload">

@@ -40,6 +40,8 @@ export interface BrowseState {
   orderBy: string;
   sort: SortSpec | null;
   filter: string | null;
+  /** Quick search over the visible columns (server-side ILIKE), '' for none. */
+  search: string;
   hidden: string[];
   loading: Loading;
   requestId: string | null;
@@ -68,6 +70,7 @@ export interface BrowseState {
   cycleSort(column: string): Promise<void>;
   setSort(sort: SortSpec | null): Promise<void>;
   setFilter(filter: string | null): Promise<void>;
+  setSearch(text: string): Promise<void>;
   toggleColumn(name: string): void;
   showAllColumns(): void;
   countExact(): Promise<void>;
@@ -119,6 +122,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         table: t.table,
         ...(s.sort ? { sort: s.sort } : {}),
         ...(s.filter ? { filter: s.filter } : {}),
+        ...(s.search.trim() ? { search: s.search.trim(), searchColumns: s.columns.map((c) => c.name).filter((n) => !s.hidden.includes(n)) } : {}),
       };
     };
 
@@ -208,6 +212,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       orderBy: '',
       sort: null,
       filter: null,
+      search: '',
       hidden: [],
       loading: null,
       requestId: null,
@@ -226,7 +231,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         const same = get().target && JSON.stringify(get().target) === JSON.stringify(target);
         set({
           target,
-          ...(same ? {} : { sort: null, hidden: [], columns: [], keyColumns: [], flash: {}, rows: [], rowKeys: [], cut: {} }),
+          ...(same ? {} : { sort: null, hidden: [], columns: [], keyColumns: [], flash: {}, rows: [], rowKeys: [], cut: {}, search: '' }),
           filter: o.filter ?? (same ? get().filter : null),
           estimate: null,
           exact: null,
@@ -314,6 +319,11 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       },
       async setSort(sort) {
         set({ sort });
+        if (get().target) await reset('first');
+      },
+      async setSearch(text) {
+        if (text === get().search) return;
+        set({ search: text });
         if (get().target) await reset('first');
       },
       async setFilter(filter) {

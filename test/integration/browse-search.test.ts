@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase, type TestDatabase } from '../support/db';
+import { browseRows } from '../../core/browse';
+
+// Quick search in the grid: server-side ILIKE over the visible columns' text, wildcards taken
+// literally, and keyset paging through the matches unchanged.
+describe('browse: quick search', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await freshDatabase('search');
+    await db.sql(`CREATE TABLE items (id int PRIMARY KEY, name text, note text, price numeric(8,2))`);
+    await db.sql(`INSERT INTO items SELECT g, 'Item ' || g, CASE WHEN g % 100 = 0 THEN '100% cotton_' || g ELSE 'plain' END, g FROM generate_series(1, 5000) g`);
+  });
+  afterAll(async () => { await db?.drop(); });
+
+  const base = { schema: 'public', table: 'items', direction: 'forward' as const, limit: 20 };
+
+  it('finds rows beyond the loaded pages in any searched column, case-insensitively, and pages through them by keyset', async () => {
+    const first = await browseRows(db.pool, { ...base, search: 'COTTON' });
+    expect(first.rows.map((r) => r[0])).toEqual(Array.from({ length: 20 }, (_, i) => String((i + 1) * 100)));
+    const next = await browseRows(db.pool, { ...base, search: 'COTTON', after: first.nextCursor! });
+    expect(next.rows.map((r) => r[0])).toEqual(Array.from({ length: 20 }, (_, i) => String((i + 21) * 100)));
+    const last = await browseRows(db.pool, { ...base, search: 'COTTON', after: next.nextCursor! });
+    expect(last.rows.map((r) => r[0])).toEqual(Array.from({ length: 10 }, (_, i) => String((i + 41) * 100)));
+    expect(last.nextCursor).toBeNull();
+    // numbers are searched as their text
+    const price = await browseRows(db.pool, { ...base, search: '4999.00' });
+    expect(price.rows.map((r) => r[0])).toEqual(['4999']);
+  });
+
+  it('takes %, _ and \\ literally and searches only the given columns', async () => {
+    // as wildcards, '0%' would match every row with a 0 and '1_0' every 1?0 (Item 100, 110…)
+    expect((await browseRows(db.pool, { ...base, limit: 5000, search: '0%' })).rows).toHaveLength(50);
+    expect((await browseRows(db.pool, { ...base, search: '1_0', searchColumns: ['name'] })).rows).toEqual([]);
+    expect((await browseRows(db.pool, { ...base, search: 'cotton_50', searchColumns: ['note'] })).rows.map((r) => r[0])).toEqual(['500', '5000']);
+    expect((await browseRows(db.pool, { ...base, search: 'cotton', searchColumns: ['id', 'name'] })).rows).toEqual([]);
+    await expect(browseRows(db.pool, { ...base, search: 'x', searchColumns: ['nope'] })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('combines with a filter and a sort', async () => {
+    const r = await browseRows(db.pool, { ...base, search: 'cotton', filter: 'id > 4000', sort: { column: 'price', dir: 'desc' } });
+    expect(r.rows.map((x) => x[0])).toEqual(['5000', '4900', '4800', '4700', '4600', '4500', '4400', '4300', '4200', '4100']);
+  });
+});
