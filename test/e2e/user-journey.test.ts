@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newAppPage, startServe, startSource, startTarget, targetSql, type Served, type SourceDb } from './support/env';
 import type { RunningPglite } from '../../core/embedded/pglite-server';
 import { SettingsStore } from '../../core/settings/settings-store';
+import { captureNames, vectorIndexName } from '../../core/api/names';
 import { AppPage, ConnectionsPage, FlowEditorPage, PlanPage, TablePage } from './pages/app';
 
 const ROWS = 1_000_000;
@@ -210,7 +211,15 @@ describe('user journey', () => {
 
   it('sets up a flow with an override, a vector index and an attachment', async () => {
     await editor.startFromOpenTable();
+    // The editor names the capture objects exactly as the engine will (core/api/names), also a
+    // default channel that had to be fitted to 63 bytes (it ends in a hash, not a cut-off name).
+    const long = 'a_flow_name_that_is_exactly_fifty_one_characters_xy';
+    await page.getByTestId('flow-name').fill(long);
+    const fitted = captureNames(long, 'products');
+    expect(fitted.channel).toMatch(/_[0-9a-f]{8}$/);
+    await app.waitText(page.getByTestId('capture-names'), new RegExp(`${fitted.functionName}[\\s\\S]*${fitted.rowTrigger}[\\s\\S]*${fitted.truncateTrigger}`));
     await page.getByTestId('flow-name').fill(FLOW);
+    await app.waitText(page.getByTestId('capture-names'), new RegExp(captureNames(FLOW, 'products').functionName));
     await page.getByTestId('target-connection').selectOption('search');
     await page.getByTestId('target-table').fill('products_search');
     await editor.fill('target name of name', 'title');
@@ -222,6 +231,7 @@ describe('user journey', () => {
     await app.waitText(page.getByTestId('flow-editor'), /2,000 rows match/);
     await page.getByTestId('add-vector-index').click();
     await expect.poll(() => page.getByTestId('vector-index-0').locator('select').first().inputValue()).toBe('embedding');
+    await app.waitText(page.getByTestId('vector-index-0'), new RegExp(`index ${vectorIndexName('products_search', { column: 'embedding' })}`));
     await page.getByTestId('add-attachment').click();
     await editor.fill('Attachment name', 'title_idx');
     await editor.fill('Setup SQL', 'CREATE INDEX IF NOT EXISTS products_search_title ON products_search (title)');
