@@ -210,9 +210,12 @@ function draftParams(d: ConnectionDraft): { params: ConnectionParams; password?:
     const { password, ...rest } = params;
     return { params: rest, ...(password !== undefined ? { password } : {}) };
   }
+  // A `password` typed among the extra options is the password (as `?password=` in a URL is), never a plain option.
+  const { password: optionPassword, ...options } = d.options ?? {};
+  const password = d.password !== undefined && d.password !== '' ? d.password : optionPassword;
   return {
-    params: { host: d.host, port: d.port, database: d.database, user: d.user, sslmode: d.sslmode, options: d.options ?? {} },
-    ...(d.password !== undefined ? { password: d.password } : {}),
+    params: { host: d.host, port: d.port, database: d.database, user: d.user, sslmode: d.sslmode, options },
+    ...(password !== undefined ? { password } : {}),
   };
 }
 

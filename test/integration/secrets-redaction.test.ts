@@ -103,6 +103,17 @@ describe('secrets never come back', () => {
     expect(await secrets.get(saved.id)).toBe('qpSecret77');
     expect(new URL(await engine.connections.url(saved.id)).password).toBe('qpSecret77');
     expect((await call<{ ok: boolean }>('connections.test', { id: saved.id })).ok).toBe(true);
+
+    // the same typed into the form's extra options
+    const u = new URL(src.url);
+    const fields = await call<SavedConnection>('connections.save', {
+      name: 'qp-fields',
+      connection: { host: u.hostname, port: Number(u.port), database: u.pathname.slice(1), user: decodeURIComponent(u.username), sslmode: 'prefer', options: { password: 'optSecret66' } },
+    });
+    expect(fields.hasPassword).toBe(true);
+    expect(fields.options).toEqual({});
+    expect(settingsText()).not.toContain('optSecret66');
+    expect(await secrets.get(fields.id)).toBe('optSecret66');
   });
 
   it('errors never echo a password, a DSN or an environment variable', async () => {
