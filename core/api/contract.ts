@@ -115,6 +115,8 @@ export const browseRowsInput = z.object({
   /** Quick search: rows where any of `searchColumns` (default: the returned columns), as text, contains this (ILIKE). A plain condition, so keyset paging is unchanged. */
   search: z.string().optional(),
   searchColumns: z.array(z.string().min(1)).optional(),
+  /** Go to a key: the rows from this primary-key value on (keyColumns order; key order, no sort, no cursor). */
+  atKey: z.array(z.string()).optional(),
   /** forward: rows after `after` (or the first page); backward: rows before `before`; last: the last page. */
   direction: z.enum(['forward', 'backward', 'last']).default('forward'),
   after: browseCursor.optional(),

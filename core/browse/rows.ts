@@ -30,6 +30,8 @@ export interface BrowseRowsRequest {
   /** Quick search text (ILIKE over `searchColumns`' text, default the returned columns). */
   search?: string;
   searchColumns?: string[];
+  /** Rows from this primary-key value on (key order only). */
+  atKey?: string[];
 }
 
 export interface QueryHooks {
@@ -88,6 +90,18 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
     conds.push(a.sql);
     params.push(...a.params);
   }
+  if (req.atKey) {
+    if (!rel.primaryKey.length) throw new TableSyncError('UNSUPPORTED', `${qualifiedName(req.schema, req.table)} has no primary key to go to`);
+    if (req.sort || cursor || direction !== 'forward') throw new TableSyncError('INVALID_INPUT', 'go to a key works in key order, from the start: clear the sort first');
+    if (req.atKey.length !== rel.primaryKey.length) {
+      throw new TableSyncError('INVALID_INPUT', `the key of ${qualifiedName(req.schema, req.table)} has ${rel.primaryKey.length} column${rel.primaryKey.length > 1 ? 's' : ''} (${rel.primaryKey.join(', ')}), not ${req.atKey.length}`);
+    }
+    const ph = req.atKey.map((v) => {
+      params.push(v);
+      return `$${params.length}`;
+    });
+    conds.push(`ROW(${tie.exprs.join(', ')}) >= ROW(${ph.join(', ')})`);
+  }
   const search = req.search?.trim();
   if (search) {
     const names = req.searchColumns ?? columns.map((c) => c.name);
@@ -142,7 +156,8 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
   if (first && last) {
     if (direction === 'forward') {
       nextCursor = more ? cursorOf(last) : null;
-      prevCursor = cursor ? cursorOf(first) : null;
+      // After a jump to a key there may be rows before it: offer the way back.
+      prevCursor = cursor || req.atKey ? cursorOf(first) : null;
     } else if (direction === 'backward') {
       prevCursor = more ? cursorOf(first) : null;
       nextCursor = cursorOf(last);

@@ -233,6 +233,12 @@ describe('inspect', () => {
     expect((await table.row(0))[1]).toBe('product 1499');
     await page.getByTestId('quick-search').fill('');
     await table.waitText(table.grid.locator('[data-row="1"]'), /product 2/);
+    await page.getByTestId('go-to-key').fill('1234');
+    await page.getByTestId('go-to-key').press('Enter');
+    await table.waitText(table.grid.locator('[data-row="0"]'), /product 1234/);
+    expect((await table.row(1))[0]).toBe('1235');
+    await page.getByTestId('first-page').click();
+    await table.waitText(table.grid.locator('[data-row="0"]'), /product 1\b/);
     await table.grid.evaluate((el) => (el.scrollLeft = 600));
     await page.waitForTimeout(100);
     // the id cell sits right after the row numbers whatever the horizontal scroll

@@ -41,4 +41,16 @@ describe('browse: quick search', () => {
     const r = await browseRows(db.pool, { ...base, search: 'cotton', filter: 'id > 4000', sort: { column: 'price', dir: 'desc' } });
     expect(r.rows.map((x) => x[0])).toEqual(['5000', '4900', '4800', '4700', '4600', '4500', '4400', '4300', '4200', '4100']);
   });
+
+  it('goes to a key: the rows from it on, with the way back, in key order only', async () => {
+    const r = await browseRows(db.pool, { ...base, atKey: ['2500'] });
+    expect(r.rows.map((x) => x[0])).toEqual(Array.from({ length: 20 }, (_, i) => String(2500 + i)));
+    expect(r.prevCursor).toEqual(['2500']);
+    const before = await browseRows(db.pool, { ...base, direction: 'backward', before: r.prevCursor!, limit: 3 });
+    expect(before.rows.map((x) => x[0])).toEqual(['2497', '2498', '2499']);
+    // a key that is not there: the next one after it
+    expect((await browseRows(db.pool, { ...base, atKey: ['2500'], filter: 'id % 7 = 0', limit: 1 })).rows[0]![0]).toBe('2506');
+    await expect(browseRows(db.pool, { ...base, atKey: ['1'], sort: { column: 'price', dir: 'asc' } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(browseRows(db.pool, { ...base, atKey: ['1', '2'] })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/has 1 column \(id\), not 2/) });
+  });
 });

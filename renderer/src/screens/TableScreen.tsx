@@ -9,6 +9,7 @@ import { useShortcut, keyLabel } from '../lib/shortcuts';
 import { fmtApprox, fmtCount } from '../lib/format';
 import { ExportMenu } from '../inspect/ExportMenu';
 import { QuickSearch } from '../inspect/QuickSearch';
+import { GoToKey } from '../inspect/GoToKey';
 
 export function TableScreen() {
   const app = useApp();
@@ -121,6 +122,7 @@ export function TableScreen() {
           )}
         </div>
         <QuickSearch />
+        <GoToKey />
         <ExportMenu
           connectionId={connectionId}
           what={`${selected.schema}.${selected.table}${b.filter ? ', filtered' : ''}${b.sort ? `, by ${b.sort.column}` : ''}${b.hidden.length ? `, ${b.columns.length - b.hidden.length} columns` : ''}`}

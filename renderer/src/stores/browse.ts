@@ -71,6 +71,8 @@ export interface BrowseState {
   setSort(sort: SortSpec | null): Promise<void>;
   setFilter(filter: string | null): Promise<void>;
   setSearch(text: string): Promise<void>;
+  /** Show the rows from this key on (key order; clears the sort). */
+  goToKey(values: string[]): Promise<void>;
   toggleColumn(name: string): void;
   showAllColumns(): void;
   countExact(): Promise<void>;
@@ -320,6 +322,20 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       async setSort(sort) {
         set({ sort });
         if (get().target) await reset('first');
+      },
+      async goToKey(values) {
+        if (!get().target) return;
+        generation += 1;
+        set({ sort: null, pages: [], prevCursor: null, nextCursor: null });
+        const out = await fetchPage('first', { direction: 'forward', atKey: values });
+        if (!out) return;
+        set({
+          columns: out.columns, keyColumns: out.keyColumns, rows: out.rows, rowKeys: keysOf(out), cut: cutFor(keysOf(out), {}, out),
+          pages: [pageOf(out)], prevCursor: out.prevCursor, nextCursor: out.nextCursor, orderBy: out.orderBy,
+          // Where this key sits in the table is unknown: rows are numbered again once paged to an edge.
+          firstIndex: null, fromEnd: out.nextCursor === null ? 0 : null,
+          loading: null, requestId: null, scrollTo: { where: 'top', seq: get().scrollTo.seq + 1 },
+        });
       },
       async setSearch(text) {
         if (text === get().search) return;
