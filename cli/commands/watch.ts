@@ -47,7 +47,7 @@ function formatStatus(s: ListenerStatus): string {
 }
 
 const command: Command = async (argv) => {
-  const args = parseFlowArgs('watch', argv, ['--json']);
+  const args = parseFlowArgs('watch', argv, ['--json', '--resync']);
   const json = args.flags.has('--json');
   const set = await loadSetIfSet(args.file);
   if (set) {
@@ -87,6 +87,7 @@ const command: Command = async (argv) => {
     });
     try {
       handle = watchFlow(ctx, {
+        ...(args.flags.has('--resync') ? { resync: true } : {}),
         onEvent: (e) => { process.stdout.write(json ? `${JSON.stringify(e)}\n` : formatEvent(e)); },
         onStatus: (s) => {
           if (json) process.stderr.write(`${JSON.stringify(s)}\n`);

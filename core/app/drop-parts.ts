@@ -4,14 +4,15 @@
  * module happened to be imported.
  */
 import type { Flow } from '../flow/schema';
-import { captureDropPart } from '../live';
+import { captureDropPart, logicalDropPart } from '../live';
 import type { DropPart } from '../target';
 
 /**
- * The live capture part is always included, also for a flow without `notification` now: it may
+ * The live capture parts (trigger and logical) are always included, also for a flow without `notification` now: it may
  * have been watched before, and the part removes only objects marked as this flow's.
  * @example await dropFlow(ctx, dropPartsFor(ctx.flow), { dryRun: true })
  */
 export function dropPartsFor(_flow: Flow): DropPart[] {
-  return [captureDropPart];
+  // both captures: a flow may have switched between notification and replication
+  return [captureDropPart, logicalDropPart];
 }

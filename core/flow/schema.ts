@@ -20,6 +20,16 @@ export const notificationSpec = z.object({
   channelName: identifier.optional(),
 }).strict();
 
+/**
+ * Logical-replication capture (instead of `notification`): a publication for the table and a
+ * pgoutput slot; names default to `tablesync_{flow}` (fitted to 63 bytes). See core/live/logical.ts.
+ */
+export const replicationSpec = z.object({
+  slotName: z.string().regex(/^[a-z0-9_]{1,63}$/, 'a replication slot name is 1 to 63 lower-case letters, digits and underscores').optional(),
+  publicationName: identifier.optional(),
+}).strict();
+export type ReplicationSpec = z.infer<typeof replicationSpec>;
+
 export const sourceSpec = z.object({
   connection: connectionRef,
   schema: identifier.default('public'),
@@ -28,7 +38,12 @@ export const sourceSpec = z.object({
   ordinalColumn: identifier.optional(),
   filter: z.string().trim().min(1).optional(),
   notification: notificationSpec.optional(),
-}).strict();
+  replication: replicationSpec.optional(),
+}).strict().superRefine((s, ctx) => {
+  if (s.notification && s.replication) {
+    ctx.addIssue({ code: 'custom', message: 'a source captures changes either by notification (trigger + NOTIFY) or by replication (logical replication slot), not both: remove one', path: ['replication'] });
+  }
+});
 export type SourceSpec = z.infer<typeof sourceSpec>;
 export type SourceSpecInput = z.input<typeof sourceSpec>;
 

@@ -21,6 +21,8 @@ import { jobFromFlow } from '../target/flow-job';
 import { captureNames, type CaptureNames } from './channel';
 import { dropCapture, planCaptureDrop } from './capture';
 import { preciseNow, runWatch, type Applier, type WatchHandle, type WatchOptions } from './watch';
+import { watchLogical, logicalDropSql, type LogicalWatchOptions } from './logical';
+import { dropPublicationIfOurs, dropSlot, isLogicalState, logicalNames, slotInfo } from './logical-objects';
 
 export { captureNames, defaultChannel, type CaptureNames } from './channel';
 export { captureSql, captureDropSql, parseMarker, type CaptureTable, type CaptureOwner } from './capture-sql';
@@ -29,6 +31,8 @@ export { judgeInstall, planDrop, type CaptureCatalog, type DropPlan } from './ow
 export { watchSet, type SetWatchOptions } from './set-watch';
 export { runWatch, type WatchHandle, type WatchOptions, type Applier, type LiveSession, type LiveRuntime } from './watch';
 export type { ChangeEvent, ListenerStatus };
+export { watchLogical, type LogicalWatchOptions } from './logical';
+export { logicalNames, defaultLogicalName, type LogicalState } from './logical-objects';
 
 /** What core/live records in the flow's state row (tablesync.flows.live), so drop removes what was created. */
 export interface LiveState {
@@ -70,10 +74,18 @@ function guardPool(pool: pg.Pool): () => void {
  * flow's advisory lock (target database) while it runs; creates the capture trigger and function
  * on the source table (or replaces outdated ones). The flow must have `source.notification`.
  */
-export function watchFlow(ctx: FlowContext, opts: WatchOptions = {}): WatchHandle {
+export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWatchOptions, 'resync' | 'lagWarnBytes'> = {}): WatchHandle {
   const { flow } = ctx;
+  // The capture behind the watch: trigger + NOTIFY (below) or a logical-replication slot
+  // (logical.ts). Both report the same events and statuses, and hold the same flow lock.
+  if (flow.source.replication) {
+    const unguardL = [guardPool(ctx.sourcePool), guardPool(ctx.targetPool)];
+    const h = watchLogical(ctx, opts);
+    void h.done.catch(() => {}).finally(() => { for (const u of unguardL) u(); });
+    return h;
+  }
   if (!flow.source.notification) {
-    throw new TableSyncError('INVALID_INPUT', `flow "${flow.name}" has no source.notification: add "notification": {} to its source to watch it live`, { path: 'source.notification' });
+    throw new TableSyncError('INVALID_INPUT', `flow "${flow.name}" has no source.notification or source.replication: add "notification": {} (trigger capture) or "replication": {} (logical replication) to its source to watch it live`, { path: 'source.notification' });
   }
   const names = flowCaptureNames(flow);
   const unguard = [guardPool(ctx.sourcePool), guardPool(ctx.targetPool)];
@@ -217,6 +229,33 @@ export const captureDropPart: DropPart = async (ctx, state) => {
     })),
     run: async () => {
       for (const { t } of relevant) await dropCapture(ctx.sourcePool, flow, t, t.names);
+    },
+  };
+};
+
+/**
+ * The part of dropFlow that removes a logical flow's slot (always the flow's own: its default name, or the one it
+ * recorded or names) and its publication when TableSync created it (the publication's marker).
+ */
+export const logicalDropPart: DropPart = async (ctx, state) => {
+  const recorded = isLogicalState(state?.live) ? state.live : undefined;
+  if (!recorded && !ctx.flow.source.replication) return undefined;
+  const names = recorded ? { slot: recorded.slot, publication: recorded.publication } : logicalNames(ctx.flow);
+  const hasSlot = (await slotInfo(ctx.sourcePool, names.slot).catch(() => undefined)) !== undefined;
+  const { rows } = await ctx.sourcePool.query<{ c: string | null }>(`SELECT obj_description(oid, 'pg_publication') AS c FROM pg_publication WHERE pubname = $1`, [names.publication]).catch(() => ({ rows: [] as { c: string | null }[] }));
+  const ownPublication = rows.length > 0 && rows[0]!.c === `tablesync flow ${JSON.stringify(ctx.flow.name)}`;
+  if (!hasSlot && !ownPublication) return undefined;
+  return {
+    steps: [{
+      kind: 'drop-trigger' as const,
+      summary: `drop replication slot "${names.slot}"${ownPublication ? ` and publication "${names.publication}"` : ''} on the source`,
+      sql: logicalDropSql(names, ownPublication),
+      destructive: false,
+      hazards: [],
+    }],
+    run: async () => {
+      if (hasSlot) await dropSlot(ctx.sourcePool, names.slot);
+      if (ownPublication) await dropPublicationIfOurs(ctx.sourcePool, names.publication, ctx.flow.name);
     },
   };
 };

@@ -14,3 +14,4 @@ export {
 } from './source-sql';
 export { withReadOnly, copyOut } from './read-only';
 export { scanOrdinalWindow, ordinalWindowSql, type OrdinalWindow, type WindowRow } from './window-scan';
+export { filterVerdicts, filterValuesSql, type StreamedRow } from './filter-values';

@@ -24,7 +24,7 @@ export async function jobFromFlow(ctx: FlowContext): Promise<SyncJob> {
 
 /** What of a flow decides what apply does (connections are where, not what). */
 export function specForFingerprint(flow: Flow): unknown {
-  const { connection: _s, notification: _n, ...source } = flow.source;
+  const { connection: _s, notification: _n, replication: _r, ...source } = flow.source;
   const { connection: _t, ...target } = flow.target;
   return { name: flow.name, source, target };
 }

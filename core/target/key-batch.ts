@@ -31,6 +31,11 @@ import { readKeyStates, syncKeysOn } from './sync-keys';
  */
 export type KeyOutcome = 'applied' | 'deleted' | 'filtered-out' | 'skipped';
 
+export interface TxHooks {
+  before?: (c: pg.ClientBase) => Promise<void>;
+  after?: (c: pg.ClientBase) => Promise<void>;
+}
+
 export interface KeySync {
   /**
    * Outcomes in the order of `keys`. With `inCallerTransaction` (only when `oneStatement`), the
@@ -45,6 +50,14 @@ export interface KeySync {
    * `inCallerTransaction`). False for the fallback, which always commits on its own.
    */
   readonly oneStatement: boolean;
+  /**
+   * Apply rows already known (a logical-replication stream carries them: no re-read): `present`
+   * rows (source key columns then value columns, text) are upserted and tracked, `missing` keys are
+   * removed when tracked; `hooks.before` / `hooks.after` run in the same transaction before and
+   * after the statement (a TRUNCATE's wipe; recording the stream position with the data). Absent
+   * where overridden key types need syncKeysOn's dedupe.
+   */
+  applyKnown?(present: Row[], missing: Row[], hooks?: TxHooks): Promise<{ changed: number; removed: number }>;
 }
 
 /** Outcomes from core/target's syncKeys result (which does not tell unchanged rows apart). */
@@ -135,8 +148,30 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
 
   const sql = batchSql(p);
   const nk = job.source.keyColumns.length;
+  const statement = async (present: Row[], missing: Row[], what: string, hooks: TxHooks = {}) => {
+    const values = [
+      ...p.columns.map((_, i) => present.map((r) => r[i] ?? null)),
+      ...p.keyColumns.map((_, i) => missing.map((k) => k[i] ?? null)),
+    ];
+    try {
+      await client.query(`BEGIN; ${TEXT_SETTINGS_SQL}`);
+      await hooks.before?.(client);
+      const r = (await client.query<{ changed: string; untracked: string }>(sql, values)).rows[0]!;
+      await hooks.after?.(client);
+      await client.query('COMMIT');
+      return r;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw toTableSyncError(e, what);
+    }
+  };
   return {
     prepared: p,
+    applyKnown: async (present, missing, hooks) => {
+      const r = await statement(present, missing, `applying ${present.length + missing.length} replicated change(s) of flow "${job.flowName}"`, hooks);
+      const count = (list: string) => (list ? list.split(',').length : 0);
+      return { changed: count(r.changed), removed: count(r.untracked) };
+    },
     oneStatement: true,
     run: async (keys, runOpts = {}) => {
       const { wanted, present, missing, existingKeys } = await readKeyStates(job, keys);

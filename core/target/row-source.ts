@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { ColumnInfo } from '../api/model';
 import {
   copyOut, copyRowsOut, fingerprintSql, fromWhereSql, ordinalMarkSql, readRowsByKeys, resolveSource, scanKeyFingerprint, scanKeyOrdinal, scanOrdinalWindow, withReadOnly,
-  type OrdinalWindow, type ResolvedSource,
+  filterVerdicts, type OrdinalWindow, type ResolvedSource, type StreamedRow,
 } from '../source';
 import { quoteIdent } from '../sql/ident';
 import { summarySql, toSummary, type Summary } from './summary';
@@ -43,6 +43,8 @@ export interface RowSource {
    * count of the filter's rows below `from`, in one snapshot (core/source/window-scan.ts).
    */
   windowScan?(from: string, limit: number, opts?: { signal?: AbortSignal }): Promise<OrdinalWindow>;
+  /** Whether streamed rows (column → text, every table column) pass the filter; undefined = unknowable (see core/source/filter-values.ts). */
+  filterVerdicts?(rows: StreamedRow[]): Promise<(boolean | undefined)[]>;
   /** Rows (key…, value…) for these keys that exist (and pass the filter unless ignoreFilter). */
   readRowsByKeys(keys: Row[], opts?: { ignoreFilter?: boolean }): AsyncIterable<Row>;
   /** Count and XOR-hash of (key, mark) over the rows that pass the filter (see summary.ts). */
@@ -95,6 +97,7 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     copyRows: (opts) => copyRowsOut(pool, resolved, opts),
     ...(mode === 'ordinal' ? { windowScan: (from: string, limit: number, opts?: { signal?: AbortSignal }) => scanOrdinalWindow(pool, resolved, from, limit, opts) } : {}),
     readRowsByKeys: (keys, opts) => readRowsByKeys(pool, opts?.ignoreFilter ? unfiltered : resolved, keys),
+    filterVerdicts: (rows) => filterVerdicts(pool, resolved, rows),
     binaryScan: { encoding, scan: () => copyBinaryOut(pool, `SELECT ${keys.join(', ')}, ${mark} ${fromWhereSql(resolved)}`, `scanning ${resolved.schema}.${resolved.table}`) },
     verifyReads: {
       query: (select, o = {}) =>

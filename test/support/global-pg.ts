@@ -12,7 +12,8 @@ let server: RunningPg | undefined;
 export default async function setup(project: TestProject) {
   const binaries = project.name.endsWith('pg15') ? debianBinaries(15) : await embeddedBinaries();
   if (!binaries) throw new Error(`${project.name}: PostgreSQL binaries not found`);
-  server = await startPostgres({ binaries, fast: true });
+  // wal_level=logical: the logical-replication capture's tests need slots (and cost nothing else).
+  server = await startPostgres({ binaries, fast: true, settings: { wal_level: 'logical', max_replication_slots: 40, max_wal_senders: 40 } });
   project.provide('pgUrl', server.url());
   project.provide('pgLabel', binaries.label);
   return async () => {

@@ -1,0 +1,194 @@
+/**
+ * The source-side objects of logical-replication capture (`source.replication`): the server's
+ * requirements (REPLICATION privilege, wal_level = logical), the publication of the flow's table
+ * and the pgoutput slot. TableSync only ever drops a publication it marked as its own (a COMMENT
+ * naming the flow) and a slot it created for the flow (recorded in the flow's live state, or the
+ * flow's default slot name).
+ */
+import type pg from 'pg';
+import { createHash } from 'node:crypto';
+import { TableSyncError, toTableSyncError } from '../errors';
+import { qualifiedName, quoteIdent, quoteLiteral } from '../sql/ident';
+import type { Flow } from '../flow/schema';
+
+export interface LogicalNames {
+  slot: string;
+  publication: string;
+}
+
+/** `tablesync_{flow}`, lower-cased to what a slot name allows, with a hash of the flow's name so two flows never meet. */
+export function defaultLogicalName(flowName: string): string {
+  const hash = createHash('sha256').update(flowName).digest('hex').slice(0, 8);
+  const base = flowName.toLowerCase().replace(/[^a-z0-9_]+/g, '_').slice(0, 40);
+  return `tablesync_${base}_${hash}`;
+}
+
+export function logicalNames(flow: Flow): LogicalNames {
+  const r = flow.source.replication ?? {};
+  const d = defaultLogicalName(flow.name);
+  return { slot: r.slotName ?? d, publication: r.publicationName ?? d };
+}
+
+/** What a flow records (tablesync.flows.live) so a restart resumes and drop removes what was created. */
+export interface LogicalState {
+  kind: 'logical';
+  schema: string;
+  table: string;
+  slot: string;
+  publication: string;
+  /** The publication was created by TableSync for this flow (and carries its marker). */
+  createdPublication: boolean;
+  /** End LSN of the last source transaction applied to the target (recorded in the same target transaction). */
+  appliedLsn?: string;
+}
+
+export function isLogicalState(v: unknown): v is LogicalState {
+  return !!v && typeof v === 'object' && (v as { kind?: unknown }).kind === 'logical' && typeof (v as { slot?: unknown }).slot === 'string';
+}
+
+/** 'X/Y' → a comparable number. */
+export function lsnValue(lsn: string | null | undefined): bigint {
+  if (!lsn) return 0n;
+  const [hi, lo] = lsn.split('/');
+  return (BigInt(`0x${hi ?? '0'}`) << 32n) + BigInt(`0x${lo ?? '0'}`);
+}
+
+const marker = (flowName: string) => `tablesync flow ${JSON.stringify(flowName)}`;
+
+/**
+ * The server allows logical replication for this role: wal_level = logical and the REPLICATION
+ * attribute (or superuser). Each missing piece is an error that says what to change.
+ */
+export async function checkReplicationAllowed(pool: pg.Pool): Promise<void> {
+  const { rows } = await pool.query<{ wal_level: string; can: boolean | string; who: string }>(
+    `SELECT current_setting('wal_level') AS wal_level, (r.rolreplication OR r.rolsuper) AS can, current_user AS who FROM pg_roles r WHERE r.rolname = current_user`,
+  );
+  const r = rows[0];
+  if (!r) return;
+  if (r.wal_level !== 'logical') {
+    throw new TableSyncError('UNSUPPORTED', `the source server has wal_level = ${r.wal_level}; logical-replication capture needs wal_level = logical. Set it (ALTER SYSTEM SET wal_level = logical, or in postgresql.conf) and restart the server: wal_level only changes on a restart. Or capture with "notification": {} instead of "replication"`, { setting: 'wal_level', value: r.wal_level });
+  }
+  if (!(r.can === true || r.can === 't')) {
+    throw new TableSyncError('PERMISSION_DENIED', `role "${r.who}" may not use logical replication on the source: it needs the REPLICATION attribute (a superuser runs: ALTER ROLE ${quoteIdent(r.who)} REPLICATION;). Or capture with "notification": {} instead of "replication"`, { role: r.who });
+  }
+}
+
+/**
+ * The publication of the flow's table, created when missing (partitioned tables publish through
+ * their root). An existing publication must publish the table; one TableSync did not create is
+ * never altered. Returns whether it is TableSync's own (for drop).
+ */
+export async function ensurePublication(pool: pg.Pool, t: { schema: string; table: string }, name: string, flowName: string): Promise<boolean> {
+  const rel = qualifiedName(t.schema, t.table);
+  const { rows } = await pool.query<{ comment: string | null; has: boolean | string; via_root: boolean | string }>(
+    `SELECT obj_description(p.oid, 'pg_publication') AS comment, p.pubviaroot AS via_root,
+            EXISTS (SELECT 1 FROM pg_publication_tables pt WHERE pt.pubname = p.pubname AND pt.schemaname = $2 AND pt.tablename = $3) AS has
+       FROM pg_publication p WHERE p.pubname = $1`,
+    [name, t.schema, t.table],
+  );
+  const cur = rows[0];
+  const ours = cur?.comment === marker(flowName);
+  const has = cur && (cur.has === true || cur.has === 't');
+  if (cur && has) return ours;
+  if (cur && !ours) {
+    throw new TableSyncError('INVALID_INPUT', `publication "${name}" exists on the source but does not publish ${rel}, and TableSync did not create it: add the table (ALTER PUBLICATION ${quoteIdent(name)} ADD TABLE ${rel};) or name another publication in source.replication.publicationName`, { publication: name });
+  }
+  const sql = cur
+    ? [`ALTER PUBLICATION ${quoteIdent(name)} SET TABLE ${rel}`]
+    : [`CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE ${rel} WITH (publish_via_partition_root = true)`, `COMMENT ON PUBLICATION ${quoteIdent(name)} IS ${quoteLiteral(marker(flowName))}`];
+  try {
+    for (const s of sql) await pool.query(s);
+  } catch (e) {
+    const err = toTableSyncError(e, `creating publication "${name}" for ${rel}`);
+    if (err.code === 'PERMISSION_DENIED') {
+      throw new TableSyncError('PERMISSION_DENIED', `cannot create publication "${name}" for ${rel}: creating a publication needs the table's owner (or a superuser). Ask them to run: ${sql.join('; ')}; then set source.replication.publicationName to "${name}"`, { publication: name, sql });
+    }
+    throw err;
+  }
+  return true;
+}
+
+export interface SlotInfo {
+  plugin: string | null;
+  database: string | null;
+  active: boolean;
+  activePid: number | null;
+  walStatus: string | null;
+  confirmedFlush: string | null;
+  currentDatabase: string;
+}
+
+export async function slotInfo(pool: pg.Pool, slot: string): Promise<SlotInfo | undefined> {
+  const { rows } = await pool.query<{ plugin: string | null; database: string | null; active: boolean | string; active_pid: string | null; wal_status: string | null; confirmed_flush_lsn: string | null; db: string }>(
+    `SELECT plugin, database, active, active_pid, wal_status, confirmed_flush_lsn::text, current_database() AS db FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  return { plugin: r.plugin, database: r.database, active: r.active === true || r.active === 't', activePid: r.active_pid === null ? null : Number(r.active_pid), walStatus: r.wal_status, confirmedFlush: r.confirmed_flush_lsn, currentDatabase: r.db };
+}
+
+/** The slot is usable by this flow, or an error says why not (wrong plugin or database, invalidated). */
+export function checkSlot(slot: string, info: SlotInfo): void {
+  if (info.plugin !== 'pgoutput' || info.database !== info.currentDatabase) {
+    throw new TableSyncError('INVALID_INPUT', `replication slot "${slot}" exists but is not a pgoutput slot of database "${info.currentDatabase}" (plugin ${info.plugin ?? 'none'}, database ${info.database ?? 'none'}): name another one in source.replication.slotName`, { slot });
+  }
+  if (info.walStatus === 'lost') {
+    throw new TableSyncError('UNSUPPORTED', `replication slot "${slot}" was invalidated: it fell further behind than max_slot_wal_keep_size allows and the server removed the WAL it needed, so the changes since it last confirmed are gone. Resync: \`tablesync watch FLOW.json --resync\` (or "Resync" in the monitor) drops and recreates the slot and runs a full catch-up`, { slot, invalidated: true });
+  }
+}
+
+export async function createSlot(pool: pg.Pool, slot: string): Promise<void> {
+  try {
+    await pool.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
+  } catch (e) {
+    throw toTableSyncError(e, `creating replication slot "${slot}" on the source`);
+  }
+}
+
+/** Application name of the replication connection: a stale one of ours may be ended (we hold the flow lock). */
+export const REPLICATION_APP = 'tablesync replication';
+
+/** End a walsender still holding the slot that is ours (a watch killed before the server noticed). */
+export async function releaseStaleSlot(pool: pg.Pool, info: SlotInfo): Promise<boolean> {
+  if (!info.active || info.activePid === null) return true;
+  const { rows } = await pool.query<{ ok: boolean | string | null }>(
+    `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE pid = $1 AND application_name = $2`,
+    [info.activePid, REPLICATION_APP],
+  );
+  return rows.length > 0;
+}
+
+export async function dropSlot(pool: pg.Pool, slot: string): Promise<void> {
+  const info = await slotInfo(pool, slot);
+  if (!info) return;
+  if (info.active) {
+    await releaseStaleSlot(pool, info);
+    // the walsender lets go of the slot as it exits
+    for (let i = 0; i < 50 && (await slotInfo(pool, slot))?.active; i++) await new Promise((r) => setTimeout(r, 100));
+  }
+  await pool.query(`SELECT pg_drop_replication_slot($1) WHERE EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, [slot]);
+}
+
+/** Drop the publication when it carries this flow's marker. */
+export async function dropPublicationIfOurs(pool: pg.Pool, name: string, flowName: string): Promise<boolean> {
+  const { rows } = await pool.query<{ comment: string | null }>(`SELECT obj_description(oid, 'pg_publication') AS comment FROM pg_publication WHERE pubname = $1`, [name]);
+  if (rows[0]?.comment !== marker(flowName)) return false;
+  await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(name)}`);
+  return true;
+}
+
+/** How far the slot is behind the server's WAL (bytes), and its WAL status. */
+export async function slotLag(pool: pg.Pool, slot: string): Promise<{ bytes: number | null; walStatus: string | null } | undefined> {
+  const { rows } = await pool.query<{ bytes: string | null; wal_status: string | null }>(
+    `SELECT greatest(0, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn))::int8 AS bytes, wal_status FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
+  const r = rows[0];
+  return r ? { bytes: r.bytes === null ? null : Number(r.bytes), walStatus: r.wal_status } : undefined;
+}
+
+/** Where the server inserts WAL now (with synchronous_commit off, committed WAL may not be written yet). */
+export async function currentWalLsn(pool: pg.Pool): Promise<string> {
+  return (await pool.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l;
+}

@@ -1,0 +1,433 @@
+/**
+ * Logical-replication capture (DESIGN §3 Live, issue 12): `source.replication` instead of
+ * `notification`. A publication for the table and a pgoutput slot on the source; no trigger, no
+ * table ownership (the REPLICATION privilege and wal_level = logical).
+ *
+ * The stream carries the data, and it is applied directly:
+ * - Changes are collected per source transaction; complete transactions are coalesced per key (the
+ *   last change of a key wins; a key change deletes the old key; a TRUNCATE removes every tracked
+ *   row and what came before it in the batch) and applied in ONE target transaction per batch.
+ * - The filter is evaluated by the source server over the streamed values (core/source's
+ *   filter-values: one READ ONLY statement per batch, the table is not read). A row whose filter
+ *   result cannot be known from the change (an unchanged TOASTed value, a generated column) is
+ *   re-read by key, as trigger capture does.
+ * - The end LSN of the last source transaction in a batch is written to the flow's state in that
+ *   same target transaction, and the slot is acknowledged only after the COMMIT. A crash anywhere
+ *   makes the server resend from the slot's confirmed position, and transactions at or below the
+ *   recorded LSN are skipped: nothing lost, nothing applied twice.
+ * - Restarting resumes from the slot: the catch-up is the replay of what changed ("slot" mode).
+ *   Only a new slot (first watch, or a resync) or a flow that needs an apply first runs a scan
+ *   (the changes from the slot's creation on are replayed over it, which converges).
+ * - The slot holds WAL on the source: its lag (bytes behind the server's WAL, and how old the
+ *   oldest change not yet applied is) goes into status lines every `lagStatusMs`, with a warning
+ *   past `lagWarnBytes`; an invalidated slot (max_slot_wal_keep_size) fails the watch with an
+ *   error that says so and how to resync (`resync: true` drops and recreates it, then a full catch-up).
+ */
+import type pg from 'pg';
+import type { CatchUpInfo, ChangeEvent, ListenerStatus } from '../api/model';
+import { poolConfig } from '../connections/pool';
+import { parseConnectionUrl } from '../connections/url';
+import { INPUT_ERROR_CODES, TableSyncError, toTableSyncError } from '../errors';
+import { quoteIdent, quoteLiteral } from '../sql/ident';
+import { readFlowState, writeLiveState, withFlowLock } from '../state';
+import { catchUpOn, prepareKeySync, type FlowContext, type KeySync } from '../target';
+import { jobFromFlow } from '../target/flow-job';
+import type { Row } from '../target/row-source';
+import type { SyncJob } from '../target/job';
+import { backoffDelay } from './backoff';
+import {
+  REPLICATION_APP, checkReplicationAllowed, checkSlot, createSlot, currentWalLsn, dropSlot, ensurePublication, isLogicalState, logicalNames,
+  lsnValue, releaseStaleSlot, slotInfo, slotLag, type LogicalState,
+} from './logical-objects';
+import { Wakeup } from './wakeup';
+import type { WatchHandle, WatchOptions } from './watch';
+
+export interface LogicalWatchOptions extends WatchOptions {
+  /** Drop and recreate an invalidated slot, then run a full catch-up. */
+  resync?: boolean;
+  /** Warn in status lines when the slot holds more WAL than this (bytes; default 1 GiB). */
+  lagWarnBytes?: number;
+  /** At most this many changes wait in memory; the stream is paused above it. */
+  maxBufferedChanges?: number;
+}
+
+type Tuple = Record<string, string | null | undefined>;
+interface Change { op: 'insert' | 'update' | 'delete' | 'truncate'; oldKey?: Row; key?: Row; row?: Tuple }
+interface Tx { endLsn: string; commitMs: number; changes: Change[] }
+
+/** pgoutput messages as this module reads them (pg-logical-replication's shapes). */
+interface PgoutputMessage {
+  tag: string;
+  commitTime?: bigint;
+  commitEndLsn?: string | null;
+  relation?: { schema: string; name: string; columns: Array<{ name: string; parser: (raw: unknown) => unknown }> };
+  relations?: Array<{ schema: string; name: string }>;
+  new?: Tuple;
+  old?: Tuple | null;
+  key?: Tuple | null;
+  columns?: Array<{ name: string; parser: (raw: unknown) => unknown }>;
+}
+
+interface ReplicationService {
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  subscribe(plugin: unknown, slot: string): Promise<unknown>;
+  acknowledge(lsn: string, ping?: boolean): Promise<boolean>;
+  stop(): Promise<unknown>;
+}
+
+/** The replication client, loaded only when a logical watch starts (the CLI's other commands never pay for it). */
+async function openReplication(url: string, publication: string): Promise<{ service: ReplicationService; plugin: unknown }> {
+  const lib = await import('pg-logical-replication');
+  const config = { ...poolConfig(parseConnectionUrl(url), { applicationName: REPLICATION_APP }) } as Record<string, unknown>;
+  for (const k of ['max', 'idleTimeoutMillis']) delete config[k];
+  const service = new lib.LogicalReplicationService(config as never, { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } });
+  // Values stay PostgreSQL text: the library would parse them with pg's global parsers (Dates, numbers).
+  class TextPgoutput extends lib.PgoutputPlugin {
+    override parse(buffer: Buffer) {
+      const m = super.parse(buffer) as unknown as PgoutputMessage;
+      if (m.tag === 'relation') for (const c of m.columns ?? []) c.parser = (raw) => raw;
+      return m as never;
+    }
+  }
+  if (publication.includes("'")) throw new TableSyncError('INVALID_INPUT', `publication name "${publication}" contains a quote, which the replication protocol's options cannot carry`);
+  return { service: service as unknown as ReplicationService, plugin: new TextPgoutput({ protoVersion: 1, publicationNames: [quoteIdent(publication)] }) };
+}
+
+const keyOf = (job: SyncJob, t: Tuple | null | undefined): Row | undefined => {
+  if (!t) return undefined;
+  const k = job.source.keyColumns.map((c) => t[c.name]);
+  return k.some((v) => v === undefined) ? undefined : (k as Row);
+};
+
+export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): WatchHandle {
+  const { flow } = ctx;
+  const names = logicalNames(flow);
+  const wakeup = new Wakeup();
+  const stopController = new AbortController();
+  let stopping = false;
+  const lagWarnBytes = opts.lagWarnBytes ?? 1024 ** 3;
+  const maxBuffered = opts.maxBufferedChanges ?? 20_000;
+  const batchMaxKeys = opts.batchMaxKeys ?? 5000;
+
+  const deliver = <T>(fn: ((x: T) => void) | undefined, x: T) => {
+    try { fn?.(x); } catch (e) { queueMicrotask(() => { throw e; }); }
+  };
+  const status = (state: ListenerStatus['state'], extra: Partial<ListenerStatus> = {}) => {
+    deliver(opts.onStatus, { time: new Date().toISOString(), flow: flow.name, channel: names.slot, state, ...extra });
+  };
+  const event = (e: Omit<ChangeEvent, 'time' | 'flow'>) => deliver(opts.onEvent, { time: new Date().toISOString(), flow: flow.name, ...e });
+  const now = () => performance.timeOrigin + performance.now();
+
+  let reachedLive = false;
+  let matchedAt: number | undefined;
+  let resync = opts.resync === true;
+
+  const cycle = async (client: pg.PoolClient): Promise<string | undefined> => {
+    let lostReason: string | undefined;
+    const lost = new AbortController();
+    const markLost = (reason: string) => { lostReason ??= reason; lost.abort(); wakeup.wake(); };
+    const onClientError = (e: Error) => markLost(`target connection (holding the flow lock) lost: ${e.message}`);
+    client.on('error', onClientError);
+    const locked: FlowContext = { ...ctx, targetClient: client };
+    let service: ReplicationService | undefined;
+    const timers: NodeJS.Timeout[] = [];
+    try {
+      const job = await jobFromFlow(locked);
+      const t = { schema: job.source.schema, table: job.source.table };
+      await checkReplicationAllowed(ctx.sourcePool);
+      const createdPublication = await ensurePublication(ctx.sourcePool, t, names.publication, flow.name);
+      let info = await slotInfo(ctx.sourcePool, names.slot);
+      if (info?.walStatus === 'lost' && resync) {
+        await dropSlot(ctx.sourcePool, names.slot);
+        info = undefined;
+      }
+      if (info) {
+        checkSlot(names.slot, info);
+        if (info.active && !(await releaseStaleSlot(ctx.sourcePool, info))) {
+          throw new TableSyncError('LOCKED', `replication slot "${names.slot}" is in use by another connection (pid ${info.activePid}) that is not TableSync's`);
+        }
+      }
+      const fresh = !info;
+      if (fresh) await createSlot(ctx.sourcePool, names.slot);
+      resync = false;
+      if (stopping) return undefined;
+
+      const state = await readFlowState(client, flow.name).catch(() => undefined);
+      const recorded = isLogicalState(state?.live) && state.live.slot === names.slot ? state.live : undefined;
+      let appliedLsn = fresh ? undefined : recorded?.appliedLsn;
+      const liveState = (lsn?: string): LogicalState => ({ kind: 'logical', ...t, slot: names.slot, publication: names.publication, createdPublication: createdPublication || recorded?.createdPublication === true, ...(lsn ? { appliedLsn: lsn } : {}) });
+
+      status('catching-up');
+      const catchUpStart = Date.now();
+      let keySync: KeySync | undefined = await prepareKeySync(client, job).catch((e: unknown) => {
+        if (e instanceof TableSyncError && e.code === 'PLAN_STALE') return undefined;
+        throw e;
+      });
+      let scanned: CatchUpInfo | undefined;
+      if (fresh || !keySync) {
+        // A new slot starts now: what is in the table already comes from a scan, then the stream
+        // replays the changes since the slot was created over it.
+        const r = await catchUpOn(client, job, { signal: AbortSignal.any([stopController.signal, lost.signal]) });
+        const { committedAt: _c, ...i } = r;
+        scanned = { ...i, reason: fresh ? `new replication slot "${names.slot}"${i.reason ? `; ${i.reason}` : ''}` : i.reason ?? 'the flow needed an apply' };
+        keySync = await prepareKeySync(client, job);
+        appliedLsn = undefined;
+        await writeLiveState(client, flow.name, liveState());
+      } else if (!isLogicalState(state?.live) || state.live.slot !== names.slot) {
+        await writeLiveState(client, flow.name, liveState(appliedLsn));
+      }
+      if (lostReason) return lostReason;
+      const ks = keySync;
+
+      // ---------------------------------------------------------------- the stream
+      const target = await currentWalLsn(ctx.sourcePool);
+      const { service: svc, plugin } = await openReplication(ctx.sourceUrl, names.publication);
+      service = svc;
+      const ready: Tx[] = [];
+      let open: Tx | undefined;
+      let buffered = 0;
+      let paused = false;
+      let idleLsn: string | undefined; // a keepalive position with nothing of ours pending before it
+      let acked = info?.confirmedFlush ?? undefined;
+      const stream = () => (svc as unknown as { _connection?: { stream?: { pause(): void; resume(): void } } })._connection?.stream;
+
+      svc.on('data', ((_lsn: string, m: PgoutputMessage) => {
+        switch (m.tag) {
+          case 'begin':
+            open = { endLsn: '', commitMs: Number((m.commitTime ?? 0n) / 1000n), changes: [] };
+            break;
+          case 'insert':
+          case 'update':
+            if (!open || !m.new) break;
+            open.changes.push({ op: m.tag, row: m.new, ...(keyOf(job, m.new) ? { key: keyOf(job, m.new)! } : {}), ...(m.tag === 'update' && keyOf(job, m.key ?? m.old) ? { oldKey: keyOf(job, m.key ?? m.old)! } : {}) });
+            buffered++;
+            break;
+          case 'delete': {
+            const k = keyOf(job, m.key ?? m.old);
+            if (open && k) { open.changes.push({ op: 'delete', key: k }); buffered++; }
+            break;
+          }
+          case 'truncate':
+            if (open) { open.changes.push({ op: 'truncate' }); buffered++; }
+            break;
+          case 'commit':
+            if (!open) break;
+            open.endLsn = m.commitEndLsn ?? _lsn;
+            ready.push(open);
+            open = undefined;
+            idleLsn = undefined;
+            wakeup.wake();
+            break;
+          default:
+            break;
+        }
+        if (!paused && buffered > maxBuffered) { paused = true; stream()?.pause(); }
+      }) as never);
+      svc.on('heartbeat', ((lsn: string, _ts: number, respond: boolean) => {
+        if (!open && ready.length === 0 && !applying) idleLsn = lsn;
+        if (respond) void ack();
+        wakeup.wake();
+      }) as never);
+      svc.on('error', ((e: Error) => markLost(`replication connection error: ${e.message}`)) as never);
+      let applying = false;
+      // Confirmed: the end of the last source transaction whose target transaction committed, or,
+      // with nothing received and not applied, the keepalive's position (what the server has
+      // decoded and sent: PostgreSQL's own apply worker confirms it the same way), so a quiet
+      // table does not make the slot hold the WAL of everything else.
+      const ack = async () => {
+        const safe = idleLsn && lsnValue(idleLsn) > lsnValue(acked) && !open && ready.length === 0 && !applying ? idleLsn : acked;
+        if (!safe) return;
+        acked = safe;
+        await svc.acknowledge(safe).catch(() => false);
+      };
+      void svc.subscribe(plugin, names.slot).then(
+        () => markLost('the replication stream ended'),
+        (e: unknown) => markLost(`replication stream failed: ${e instanceof Error ? e.message : String(e)}`),
+      );
+      // Feedback keeps the server from timing the connection out (wal_sender_timeout) and lets the slot advance.
+      timers.push(setInterval(() => { void ack(); }, 2_000));
+
+      const slotStatus = async (): Promise<ListenerStatus['slot']> => {
+        const lag = await slotLag(ctx.sourcePool, names.slot).catch(() => undefined);
+        const oldest = ready[0]?.commitMs ?? open?.commitMs;
+        const lagMs = oldest ? Math.max(0, Math.round(Date.now() - oldest)) : 0;
+        const warning = lag?.walStatus === 'lost' ? 'the slot was invalidated: resync'
+          : lag?.walStatus === 'unreserved' ? 'the slot is about to lose WAL it needs (max_slot_wal_keep_size)'
+            : lag?.bytes !== null && lag?.bytes !== undefined && lag.bytes > lagWarnBytes ? `the slot holds ${Math.round(lag.bytes / 1024 / 1024)} MiB of WAL on the source (warning above ${Math.round(lagWarnBytes / 1024 / 1024)} MiB)` : undefined;
+        return { name: names.slot, lagBytes: lag?.bytes ?? null, lagMs, ...(warning ? { warning } : {}) };
+      };
+      const staleness = () => (ready.length === 0 && !open && !applying ? 0 : matchedAt === undefined ? 0 : Math.max(0, Date.now() - matchedAt));
+      const lagEvery = opts.lagStatusMs ?? 10_000;
+      timers.push(setInterval(() => {
+        if (!reachedLive || lostReason || stopping) return;
+        void slotStatus().then((slot) => { if (!lostReason && !stopping) status('live', { slot, stalenessMs: staleness() }); });
+      }, lagEvery));
+      for (const tm of timers) tm.unref?.();
+
+      // ---------------------------------------------------------------- applying
+      const applyBatch = async (): Promise<number> => {
+        const txs: Tx[] = [];
+        let n = 0;
+        while (ready.length && (txs.length === 0 || n + ready[0]!.changes.length <= batchMaxKeys)) {
+          const tx = ready.shift()!;
+          n += tx.changes.length;
+          txs.push(tx);
+        }
+        buffered -= n;
+        if (paused && buffered < maxBuffered / 4) { paused = false; stream()?.resume(); }
+        const lastLsn = txs[txs.length - 1]!.endLsn;
+        const todo = txs.filter((tx) => lsnValue(tx.endLsn) > lsnValue(appliedLsn));
+        // Coalesce per key, in commit order.
+        let truncated = false;
+        const last = new Map<string, { key: Row; op: Change['op']; row?: Tuple; commitMs: number }>();
+        for (const tx of todo) {
+          for (const c of tx.changes) {
+            if (c.op === 'truncate') { truncated = true; last.clear(); continue; }
+            if (c.oldKey && c.key && JSON.stringify(c.oldKey) !== JSON.stringify(c.key)) last.set(JSON.stringify(c.oldKey), { key: c.oldKey, op: 'delete', commitMs: tx.commitMs });
+            if (c.key) last.set(JSON.stringify(c.key), { key: c.key, op: c.op, ...(c.row ? { row: c.row } : {}), commitMs: tx.commitMs });
+          }
+        }
+        const entries = [...last.values()];
+        const withRow = entries.filter((e) => e.row);
+        const verdicts = withRow.length ? await job.source.filterVerdicts!(withRow.map((e) => e.row!)) : [];
+        const cols = [...job.source.keyColumns, ...job.source.valueColumns];
+        const present: Row[] = [];
+        const missing: Row[] = [];
+        const reread: Row[] = [];
+        const outcomeOf = new Map<string, 'applied' | 'deleted' | 'filtered-out' | 'reread'>();
+        withRow.forEach((e, i) => {
+          const id = JSON.stringify(e.key);
+          const v = verdicts[i];
+          const row = cols.map((c) => e.row![c.name]);
+          if (v === undefined || row.some((x) => x === undefined)) { reread.push(e.key); outcomeOf.set(id, 'reread'); } else if (v) { present.push(row as Row); outcomeOf.set(id, 'applied'); } else { missing.push(e.key); outcomeOf.set(id, 'filtered-out'); }
+        });
+        for (const e of entries) if (!e.row) { missing.push(e.key); outcomeOf.set(JSON.stringify(e.key), 'deleted'); }
+
+        const record = async (c: pg.ClientBase) => { await writeLiveState(c, flow.name, liveState(lastLsn)); };
+        const p = ks.prepared;
+        const wipe = async (c: pg.ClientBase) => {
+          const on = p.keyColumns.map((k) => `x.${quoteIdent(k.name)} = t.${quoteIdent(k.name)}`).join(' AND ');
+          await c.query(`DELETE FROM ${p.tableSql} x USING ${p.trackingSql} t WHERE ${on}`);
+          await c.query(`DELETE FROM ${p.trackingSql}`);
+        };
+        const rereadOutcomes = reread.length ? await ks.run(reread) : [];
+        let committedAt: number;
+        if (ks.applyKnown) {
+          await ks.applyKnown(present, missing, { ...(truncated ? { before: wipe } : {}), after: record });
+          committedAt = now();
+        } else {
+          // Overridden key types: the re-reading path (its own transactions), then the position.
+          if (truncated) await catchUpOn(client, job, {});
+          await ks.run([...present.map((r) => r.slice(0, job.source.keyColumns.length)), ...missing]);
+          await client.query('BEGIN');
+          await record(client);
+          await client.query('COMMIT');
+          committedAt = now();
+        }
+        appliedLsn = lastLsn;
+        acked = lastLsn;
+        await svc.acknowledge(lastLsn).catch(() => false);
+        if (truncated) event({ op: 'truncate', key: {}, outcome: 'applied', latencyMs: null });
+        const rr = new Map(reread.map((k, i) => [JSON.stringify(k), rereadOutcomes[i] ?? 'skipped'] as const));
+        for (const e of entries) {
+          const id = JSON.stringify(e.key);
+          const o = outcomeOf.get(id);
+          const outcome = o === 'reread' ? rr.get(id) ?? 'skipped' : o ?? 'skipped';
+          const key = Object.fromEntries(job.source.keyColumns.map((c, i) => [c.name, e.key[i] ?? null]));
+          event({ op: e.op === 'truncate' ? 'update' : e.op, key, outcome, latencyMs: Math.max(0, Math.round((committedAt - e.commitMs) * 10) / 10) });
+        }
+        return entries.length;
+      };
+
+      let caughtRows = 0;
+      let live = false;
+      const goLive = async () => {
+        live = true;
+        reachedLive = true;
+        matchedAt = catchUpStart;
+        const info: CatchUpInfo = scanned
+          ? { ...scanned, rows: scanned.rows + caughtRows, durationMs: Date.now() - catchUpStart }
+          : { mode: 'slot', rows: caughtRows, scanned: null, durationMs: Date.now() - catchUpStart };
+        event({ op: 'catch-up', key: {}, outcome: info.rows > 0 ? 'applied' : 'skipped', latencyMs: null, catchUp: info });
+        status('live', { caughtUp: info.rows, catchUp: info, slot: await slotStatus(), stalenessMs: 0 });
+      };
+      let pinged = 0;
+      while (!stopping && !lostReason) {
+        if (ready.length) {
+          applying = true;
+          try {
+            const takenAt = Date.now();
+            const n = await applyBatch();
+            if (!live) caughtRows += n;
+            if (ready.length === 0 && !open) matchedAt = takenAt;
+          } finally {
+            applying = false;
+          }
+          continue;
+        }
+        if (!live) {
+          // Caught up once the stream has passed where the server's WAL was when we started.
+          const pos = idleLsn ?? appliedLsn ?? acked;
+          if (!open && lsnValue(pos) >= lsnValue(target)) {
+            await goLive();
+            continue;
+          }
+          if (Date.now() - pinged > 100) { pinged = Date.now(); await svc.acknowledge(acked ?? '0/0', true).catch(() => false); }
+          await wakeup.wait(100);
+          continue;
+        }
+        await wakeup.wait(1000);
+      }
+      return stopping ? undefined : lostReason;
+    } finally {
+      for (const tm of timers) clearInterval(tm);
+      client.off('error', onClientError);
+      await service?.stop().catch(() => {});
+    }
+  };
+
+  const run = async (): Promise<void> => {
+    let attempt = 0;
+    while (!stopping) {
+      status('connecting', attempt === 0 ? {} : { attempt });
+      let failure: string | undefined;
+      reachedLive = false;
+      try {
+        failure = await withFlowLock(ctx.targetPool, flow.name, (client) => cycle(client as pg.PoolClient));
+        if (failure === undefined) break;
+      } catch (e) {
+        if (stopping) break;
+        const err = toTableSyncError(e);
+        if (INPUT_ERROR_CODES.has(err.code) || (err.code === 'LOCKED' && attempt === 0 && !/replication slot/.test(err.message))) {
+          status('failed', { reason: err.message });
+          throw err;
+        }
+        failure = err.message;
+      }
+      if (stopping) break;
+      attempt = reachedLive ? 1 : attempt + 1;
+      status('reconnecting', { attempt, reason: failure });
+      await wakeup.wait(backoffDelay(attempt, opts.backoff));
+    }
+  };
+
+  const done = run().then(() => { status('stopped'); }, (e: unknown) => { throw toTableSyncError(e); });
+  done.catch(() => {});
+  const stop = async () => {
+    stopping = true;
+    stopController.abort();
+    wakeup.wake();
+    await done.catch(() => {});
+  };
+  opts.signal?.addEventListener('abort', () => { void stop(); }, { once: true });
+  if (opts.signal?.aborted) void stop();
+  return { channel: names.slot, stop, done };
+}
+
+/** The SQL drop shows for a logical flow's source objects. */
+export function logicalDropSql(state: Pick<LogicalState, 'slot' | 'publication'>, dropPublication: boolean): string[] {
+  return [
+    `SELECT pg_drop_replication_slot(${quoteLiteral(state.slot)})`,
+    ...(dropPublication ? [`DROP PUBLICATION IF EXISTS ${quoteIdent(state.publication)}`] : []),
+  ];
+}
