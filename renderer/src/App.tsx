@@ -14,12 +14,14 @@ import { FlowsScreen } from './screens/FlowsScreen';
 import { FlowEditScreen } from './screens/FlowEditScreen';
 import { PlanScreen } from './screens/PlanScreen';
 import { MonitorScreen } from './screens/MonitorScreen';
+import { SetsScreen } from './screens/SetsScreen';
 import type { View } from './stores/ui';
 
 const NAV: Array<{ label: string; view: View; match: View['name'][] }> = [
   { label: 'Connections', view: { name: 'connections' }, match: ['connections'] },
   { label: 'Explorer', view: { name: 'table' }, match: ['table'] },
   { label: 'Flows', view: { name: 'flows' }, match: ['flows', 'flow-edit', 'plan'] },
+  { label: 'Sets', view: { name: 'sets' }, match: ['sets'] },
   { label: 'Monitor', view: { name: 'monitor' }, match: ['monitor'] },
 ];
 
@@ -48,6 +50,7 @@ export function App() {
       if (c.list.length > 0 && app.ui.getState().view.name === 'connections' && c.activeId) app.ui.getState().go({ name: 'table' });
     });
     void app.flows.getState().load();
+    void app.sets.getState().load();
     void app.monitor.getState().refreshWatches();
     const offLink = app.api.onLinkState?.(setLink);
     const off = app.api.onEvent((e) => {
@@ -69,6 +72,7 @@ export function App() {
           break;
         case 'settings.changed':
           if (e.payload.what === 'connections') void app.connections.getState().load();
+          else if (e.payload.what === 'sets') void app.sets.getState().load();
           else void app.flows.getState().load();
           break;
         case 'export.progress':
@@ -171,6 +175,7 @@ export function App() {
           {view.name === 'flow-edit' && <FlowEditScreen />}
           {view.name === 'plan' && <PlanScreen flow={view.flow} />}
           {view.name === 'monitor' && <MonitorScreen />}
+          {view.name === 'sets' && <SetsScreen />}
         </main>
       </div>
       <footer className="statusbar">

@@ -15,6 +15,7 @@ import { createStructureStore } from './stores/structure';
 import { createObjectsStore } from './stores/objects';
 import { createConsoleStore, type KeyValueStorage } from './stores/console';
 import { createExportsStore } from './stores/exports';
+import { createSetsStore } from './stores/sets';
 
 export function createAppStores(api: ApiClient, theme: 'light' | 'dark', storage?: KeyValueStorage) {
   return {
@@ -31,6 +32,7 @@ export function createAppStores(api: ApiClient, theme: 'light' | 'dark', storage
     objects: createObjectsStore(api),
     console: createConsoleStore(api, storage),
     exports: createExportsStore(api),
+    sets: createSetsStore(api),
   };
 }
 export type AppStores = ReturnType<typeof createAppStores>;

@@ -15,6 +15,9 @@ export type {
   ApplyResult, ChangeEvent, ListenerStatus, Hazard, VerifyResult, VerifyRow,
 } from '../../../core/api/model';
 export type { Flow, FlowInput, VectorIndexSpec, SqlAttachmentSpec, ColumnOverride } from '../../../core/flow/schema';
+export type { SetSpec, SetSpecInput } from '../../../core/flow/schema.set';
+export type { SetPlan, SetApplyResult, SetApplyProgress, RefusedTable } from '../../../core/api/model.set';
+export type { SetSummary } from '../../../core/api/contract';
 export type {
   TableStructure, ConstraintInfo, ForeignKeyInfo, IndexInfo, TriggerInfo, SchemaObjects, SequenceInfo, FunctionInfo, DatabaseInfo,
 } from '../../../core/api/contract.inspect';

@@ -81,6 +81,22 @@ export function Explorer() {
               )}
               {open && node?.error && <div className="error-text" style={{ padding: '2px 26px' }}>{node.error}</div>}
               {open && node?.tables?.length === 0 && <div className="faint" style={{ padding: '2px 26px' }}>No tables.</div>}
+              {open && node?.tables && node.tables.length > 0 && (
+                <button
+                  className="tree-item faint"
+                  style={{ ['--depth' as string]: 1 }}
+                  data-testid={`new-set-${schema}`}
+                  title="Sync every table of this schema as one set: one plan, one apply, one watcher"
+                  onClick={() => {
+                    const id = app.connections.getState().activeId;
+                    if (!id) return;
+                    app.sets.getState().newFrom(id, schema);
+                    app.ui.getState().go({ name: 'sets' });
+                  }}
+                >
+                  <span className="name">+ New set from this schema…</span>
+                </button>
+              )}
               {open &&
                 tables.map((t) => {
                   const selected = cat.selected?.schema === schema && cat.selected.table === t.name && view.name === 'table';

@@ -5,6 +5,7 @@ export type View =
   | { name: 'connections' }
   | { name: 'table' }
   | { name: 'flows' }
+  | { name: 'sets' }
   | { name: 'flow-edit' }
   | { name: 'plan'; flow: string }
   | { name: 'monitor'; flow?: string };

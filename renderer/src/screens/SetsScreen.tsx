@@ -1,0 +1,105 @@
+/**
+ * Sets of flows: the saved sets (plan + apply as one), and the "New set" form started from a schema
+ * in the explorer: source and target, tables "*" with exclude patterns, set-wide defaults, a filter
+ * per table, and the preview of the whole set (members with the defaults applied and their counts,
+ * refused tables with the reason).
+ */
+import { useApp, useS } from '../app-context';
+import { ErrorBox } from '../components/States';
+
+export function SetsScreen() {
+  const app = useApp();
+  const s = useS(app.sets, (x) => x);
+  const connections = useS(app.connections, (x) => x.list);
+  const d = s.draft;
+  const st = app.sets.getState();
+  return (
+    <div className="page" data-testid="sets-screen">
+      <div className="page-head">
+        <h1 className="grow">Sets</h1>
+        <span className="faint">A whole schema as one: one plan, one apply (one target transaction), one watcher.</span>
+      </div>
+      {s.error && <ErrorBox message={s.error} />}
+      {d && (
+        <div className="panel" data-testid="set-draft">
+          <h2>New set</h2>
+          <div className="row" style={{ gap: 12, flexWrap: 'wrap' }}>
+            <label>Name <input data-testid="set-name" value={d.name} onChange={(e) => st.edit({ name: e.target.value })} /></label>
+            <label>Source <select value={d.sourceConnectionId} onChange={(e) => st.edit({ sourceConnectionId: e.target.value })}>
+              {connections.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+            </select></label>
+            <label>schema <input value={d.sourceSchema} onChange={(e) => st.edit({ sourceSchema: e.target.value })} /></label>
+            <label>Target <select data-testid="set-target" value={d.targetConnectionId} onChange={(e) => st.edit({ targetConnectionId: e.target.value })}>
+              {connections.map((c) => <option key={c.id} value={c.id}>{c.name}</option>)}
+            </select></label>
+            <label>schema <input data-testid="set-target-schema" value={d.targetSchema} onChange={(e) => st.edit({ targetSchema: e.target.value })} /></label>
+          </div>
+          <h3>Tables: every table of the schema, except</h3>
+          <input data-testid="set-exclude" placeholder="audit_*, tmp_?" value={d.exclude} onChange={(e) => st.edit({ exclude: e.target.value })} style={{ width: '100%' }} />
+          <h3>Defaults for all tables</h3>
+          <div className="row" style={{ gap: 12, flexWrap: 'wrap' }}>
+            <label>ordinal column (where it qualifies) <input data-testid="set-ordinal" placeholder="last_update" value={d.ordinalColumn} onChange={(e) => st.edit({ ordinalColumn: e.target.value })} /></label>
+            <label>type overrides <input data-testid="set-types" placeholder="mpaa_rating=text" value={d.typeOverrides} onChange={(e) => st.edit({ typeOverrides: e.target.value })} /></label>
+            <label><input type="checkbox" checked={d.foreignKeys} onChange={(e) => st.edit({ foreignKeys: e.target.checked })} /> copy foreign keys among members</label>
+            <label><input type="checkbox" checked={d.live} onChange={(e) => st.edit({ live: e.target.checked })} /> live capture</label>
+          </div>
+          <div className="row" style={{ gap: 8, marginTop: 12 }}>
+            <button className="btn" data-testid="set-preview" disabled={s.busy !== null} onClick={() => void st.previewDraft()}>{s.busy === 'preview' ? 'Previewing…' : 'Preview the set'}</button>
+            <button className="btn primary" data-testid="set-save" disabled={s.busy !== null} onClick={() => void st.saveDraft()}>Save set</button>
+          </div>
+          {s.preview && (
+            <div data-testid="set-preview-result" style={{ marginTop: 12 }}>
+              <table className="diff-table" data-testid="set-members">
+                <thead><tr><th>Table</th><th>Insert</th><th>Update</th><th>Delete</th><th>Steps</th><th>Set defaults applied</th><th>Filter (this table)</th></tr></thead>
+                <tbody>
+                  {s.preview.members.map((m) => (
+                    <tr key={m.table} data-table={m.table}>
+                      <td style={{ fontWeight: 600 }}>{m.table}</td>
+                      {m.plan ? <><td>{m.plan.rows.insert}</td><td>{m.plan.rows.update}</td><td>{m.plan.rows.delete}</td><td>{m.plan.steps.length}{m.plan.blockers.length ? ' · blocked' : ''}</td></> : <td colSpan={4} className="error">{m.error?.message}</td>}
+                      <td className="faint">{m.applied.join('; ')}</td>
+                      <td><input placeholder="SQL filter" value={d.filters[m.table] ?? ''} onChange={(e) => st.edit({ filters: { ...d.filters, [m.table]: e.target.value } })} /></td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <div className="faint" style={{ marginTop: 6 }}>
+                total: {s.preview.totals.insert} to insert, {s.preview.totals.update} to update, {s.preview.totals.delete} to delete · {s.preview.foreignKeys.filter((f) => !f.skipped).length} foreign keys
+              </div>
+              {s.preview.refused.length > 0 && (
+                <div className="alert" data-testid="set-refused" style={{ marginTop: 8 }}>
+                  <b>Not members:</b>
+                  <ul>{s.preview.refused.map((r) => <li key={r.table}><b>{r.table}</b>{r.kind ? ` (${r.kind})` : ''}: {r.reason}</li>)}</ul>
+                </div>
+              )}
+            </div>
+          )}
+        </div>
+      )}
+      <div className="panel" style={{ marginTop: 12 }}>
+        <h2>Saved sets</h2>
+        {s.list.length === 0 && <div className="faint">No sets yet: in the Explorer, choose “New set” on a schema.</div>}
+        {s.list.length > 0 && (
+          <table className="diff-table" data-testid="sets-table">
+            <thead><tr><th>Name</th><th>Source</th><th>Target</th><th>Tables</th><th /></tr></thead>
+            <tbody>
+              {s.list.map((x) => (
+                <tr key={x.name} data-set={x.name}>
+                  <td style={{ fontWeight: 600 }}>{x.name}</td>
+                  <td>{x.source.connection} · {x.source.schema}</td>
+                  <td>{x.target.connection} · {x.target.schema}</td>
+                  <td>{x.tables === '*' ? 'all' : x.tables.join(', ')}</td>
+                  <td><button className="btn small primary" data-testid={`apply-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.apply(x.name)}>{s.busy === 'apply' ? 'Applying…' : 'Apply'}</button></td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {s.lastApply && (
+          <div className="alert ok" data-testid="set-apply-result" style={{ marginTop: 8 }}>
+            Applied set “{s.lastApply.set}” in one transaction: {s.lastApply.members.length} tables, {s.lastApply.totals.insert} rows inserted, {s.lastApply.totals.update} updated, {s.lastApply.totals.delete} deleted; {s.lastApply.foreignKeysAdded} foreign keys added.
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,126 @@
+/**
+ * Sets of flows in the app: the saved sets, and the "New set" draft (source and target connection
+ * and schema, tables "*" with exclude patterns, set-wide defaults, per-table filters) previewed
+ * with `sets.plan` before it is saved (members with the defaults applied, refused tables with why).
+ */
+import { createStore } from 'zustand/vanilla';
+import { errorMessage, type ApiClient } from '../api/client';
+import type { SetApplyResult, SetPlan, SetSpecInput, SetSummary } from '../api/types';
+
+export interface SetDraft {
+  name: string;
+  sourceConnectionId: string;
+  sourceSchema: string;
+  targetConnectionId: string;
+  targetSchema: string;
+  /** Comma-separated patterns (`audit_*, tmp_?`). */
+  exclude: string;
+  ordinalColumn: string;
+  /** `source_type=target_type` pairs, comma-separated. */
+  typeOverrides: string;
+  foreignKeys: boolean;
+  live: boolean;
+  /** Per-table filter overrides. */
+  filters: Record<string, string>;
+}
+
+export interface SetsState {
+  list: SetSummary[];
+  draft: SetDraft | null;
+  preview: SetPlan | null;
+  busy: 'preview' | 'save' | 'apply' | null;
+  error: string | null;
+  lastApply: SetApplyResult | null;
+  load(): Promise<void>;
+  /** Start a new set from a schema of a connection (the explorer's "New set"). */
+  newFrom(connectionId: string, schema: string): void;
+  edit(patch: Partial<SetDraft>): void;
+  previewDraft(): Promise<void>;
+  saveDraft(): Promise<void>;
+  apply(name: string): Promise<void>;
+}
+
+const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** The draft as a set file (what sets.save stores and the CLI reads). */
+export function draftToSpec(d: SetDraft): SetSpecInput {
+  const typeOverrides = Object.fromEntries(list(d.typeOverrides).map((p) => p.split('=').map((x) => x.trim())).filter((p) => p.length === 2 && p[0] && p[1]));
+  const overrides = Object.fromEntries(Object.entries(d.filters).filter(([, f]) => f.trim()).map(([t, f]) => [t, { filter: f.trim() }]));
+  return {
+    version: 1,
+    set: d.name,
+    source: { connection: { saved: d.sourceConnectionId }, schema: d.sourceSchema },
+    target: { connection: { saved: d.targetConnectionId }, schema: d.targetSchema, managedBy: 'system' },
+    tables: '*',
+    ...(list(d.exclude).length ? { exclude: list(d.exclude) } : {}),
+    defaults: {
+      ...(d.ordinalColumn.trim() ? { ordinalColumn: d.ordinalColumn.trim() } : {}),
+      ...(Object.keys(typeOverrides).length ? { typeOverrides } : {}),
+      ...(d.live ? { notification: {} } : {}),
+    },
+    foreignKeys: d.foreignKeys,
+    ...(Object.keys(overrides).length ? { overrides } : {}),
+  };
+}
+
+export function createSetsStore(api: ApiClient) {
+  return createStore<SetsState>()((set, get) => ({
+    list: [],
+    draft: null,
+    preview: null,
+    busy: null,
+    error: null,
+    lastApply: null,
+    load: async () => {
+      try {
+        set({ list: await api.call('sets.list', {}) });
+      } catch (e) {
+        set({ error: errorMessage(e) });
+      }
+    },
+    newFrom: (connectionId, schema) => set({
+      draft: { name: `${schema}_set`, sourceConnectionId: connectionId, sourceSchema: schema, targetConnectionId: connectionId, targetSchema: `${schema}_mirror`, exclude: '', ordinalColumn: '', typeOverrides: '', foreignKeys: true, live: true, filters: {} },
+      preview: null, error: null, lastApply: null,
+    }),
+    edit: (patch) => {
+      const d = get().draft;
+      if (d) set({ draft: { ...d, ...patch } });
+    },
+    previewDraft: async () => {
+      const d = get().draft;
+      if (!d) return;
+      set({ busy: 'preview', error: null });
+      try {
+        set({ preview: await api.call('sets.plan', { set: draftToSpec(d) }) });
+      } catch (e) {
+        set({ error: errorMessage(e), preview: null });
+      } finally {
+        set({ busy: null });
+      }
+    },
+    saveDraft: async () => {
+      const d = get().draft;
+      if (!d) return;
+      set({ busy: 'save', error: null });
+      try {
+        await api.call('sets.save', { set: draftToSpec(d), overwrite: true });
+        await get().load();
+      } catch (e) {
+        set({ error: errorMessage(e) });
+      } finally {
+        set({ busy: null });
+      }
+    },
+    apply: async (name) => {
+      set({ busy: 'apply', error: null });
+      try {
+        set({ lastApply: await api.call('sets.apply', { name }) });
+      } catch (e) {
+        set({ error: errorMessage(e) });
+      } finally {
+        set({ busy: null });
+      }
+    },
+  }));
+}
+export type SetsStore = ReturnType<typeof createSetsStore>;
