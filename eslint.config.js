@@ -4,6 +4,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import reactHooks from 'eslint-plugin-react-hooks';
 import { builtinModules } from 'node:module';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
@@ -48,6 +49,15 @@ export default tseslint.config(
         paths: nodeBuiltins.map((name) => ({ name, message: 'The API contract is shared with the renderer: no Node built-ins.' })),
         patterns: [{ group: ['pg', 'pg-*', '**/connections/**', '**/source/**', '**/target/**', '**/live/**'], message: 'The contract may import only zod and other contract files.' }],
       }],
+    },
+  },
+  {
+    // Hooks: called in order, and effects list what they read (a stale closure is a real bug class).
+    files: ['renderer/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      'react-hooks/rules-of-hooks': 'error',
+      'react-hooks/exhaustive-deps': 'error',
     },
   },
   {

@@ -21,6 +21,7 @@ import { FlowService } from './flows';
 import { RequestRegistry } from './requests';
 import { WatchManager } from './watches';
 import { DemoManager, type DemoOptions } from '../demo/manager';
+import { reportBackend } from '../connections/backend-pid';
 
 export interface EngineOptions {
   /** Settings, secrets and the demo live here (see core/settings/data-dir.ts). */
@@ -158,8 +159,8 @@ export class Engine implements ConnectionResolver {
     const { ctx } = await this.openFlowContext(flow);
     const { onBackend } = opts;
     if (onBackend) {
-      ctx.sourcePool.on('acquire', (c) => onBackend(ctx.sourceUrl, (c as unknown as { processID: number }).processID));
-      ctx.targetPool.on('acquire', (c) => onBackend(ctx.targetUrl, (c as unknown as { processID: number }).processID));
+      ctx.sourcePool.on('acquire', (c) => reportBackend(c, (pid) => onBackend(ctx.sourceUrl, pid)));
+      ctx.targetPool.on('acquire', (c) => reportBackend(c, (pid) => onBackend(ctx.targetUrl, pid)));
     }
     try {
       return await fn(ctx);

@@ -13,6 +13,7 @@ import { filterSql } from '../source/source-sql';
 import { qualifiedName } from '../sql/ident';
 import { ensureFilterValid } from './filter-cache';
 import type { QueryHooks } from './rows';
+import { reportBackend } from '../connections/backend-pid';
 
 export interface CountRequest {
   schema: string;
@@ -31,7 +32,7 @@ export async function countRows(pool: pg.Pool, req: CountRequest, hooks: QueryHo
   if (filter) await ensureFilterValid(pool, req.schema, req.table, filter);
   if (req.exact) {
     const n = await withReadOnly(pool, async (client) => {
-      hooks.onBackend?.((client as unknown as { processID: number }).processID);
+      reportBackend(client, hooks.onBackend);
       const sql = countSql(req.schema, req.table, filter);
       hooks.onQuery?.(sql, []);
       const res = await client.query<{ count: string }>(sql);
@@ -44,7 +45,7 @@ export async function countRows(pool: pg.Pool, req: CountRequest, hooks: QueryHo
   }
   // Never analyzed, a partitioned parent, or a filter: ask the planner.
   const n = await withReadOnly(pool, async (client) => {
-    hooks.onBackend?.((client as unknown as { processID: number }).processID);
+    reportBackend(client, hooks.onBackend);
     const sql = `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${qualifiedName(req.schema, req.table)}${filter ? ` WHERE ${filterSql(filter)}` : ''}`;
     hooks.onQuery?.(sql, []);
     const res = await client.query<{ 'QUERY PLAN': string }>(sql);
@@ -78,7 +79,7 @@ export async function validateAndCount(
   const timeout = Math.max(1, Math.round(req.timeoutMs ?? 3000));
   try {
     const n = await withReadOnly(pool, async (client) => {
-      hooks.onBackend?.((client as unknown as { processID: number }).processID);
+      reportBackend(client, hooks.onBackend);
       // SET LOCAL takes no parameters; the value is our own integer.
       await client.query(`SET LOCAL statement_timeout = ${timeout}`);
       const sql = countSql(req.schema, req.table, filter);

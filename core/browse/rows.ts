@@ -14,6 +14,7 @@ import { qualifiedName, quoteIdent } from '../sql/ident';
 import { afterSql, flip, orderBySql, tiebreakerFor, type KeysetOrder } from './keyset';
 import { ensureFilterValid } from './filter-cache';
 import { likePattern, searchCondition } from '../export/search-sql';
+import { reportBackend } from '../connections/backend-pid';
 
 export interface BrowseRowsRequest {
   schema: string;
@@ -132,7 +133,7 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
   }
 
   const raw = await withReadOnly(pool, async (client) => {
-    hooks.onBackend?.((client as unknown as { processID: number }).processID);
+    reportBackend(client, hooks.onBackend);
     hooks.onQuery?.(sql, params);
     const res = await client.query({ text: sql, values: params, rowMode: 'array' });
     return res.rows as Cell[][];

@@ -26,6 +26,7 @@ import { TableSyncError, toTableSyncError } from '../errors';
 import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
 import { parseExplainJson, planText } from './plan-tree';
 import { isCursorable, oneStatement } from './statement';
+import { backendPid } from '../connections/backend-pid';
 
 const CURSOR = 'tablesync_console';
 
@@ -292,7 +293,7 @@ export class ConsoleSessions {
 }
 
 function pidOf(client: pg.Client): number {
-  return (client as unknown as { processID: number }).processID;
+  return backendPid(client) ?? 0; // 0: not started yet; pg_cancel_backend(0) cancels nothing
 }
 
 /** PostgreSQL's error position counted in the user's statement, not in the text we wrapped it in. */

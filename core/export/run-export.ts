@@ -13,6 +13,7 @@ import { connect, END_READ_ONLY_SQL } from '../source/read-only';
 import { SOURCE_SETTINGS_SQL } from '../source/source-sql';
 import { copySql, exportQuery } from './export-sql';
 import { CsvRowCounter, CopyTextUnescaper } from './streams';
+import { reportBackend } from '../connections/backend-pid';
 
 export interface ExportRun {
   rows: number;
@@ -35,7 +36,7 @@ export async function runExport(pool: pg.Pool, source: ExportSource, format: Exp
   opts.onStart?.(q.baseName);
   if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'export cancelled');
   const client = await connect(pool);
-  opts.onBackend?.((client as unknown as { processID: number }).processID);
+  reportBackend(client, opts.onBackend);
   let stream: ReturnType<typeof copyTo> | undefined;
   let clean = false;
   const onAbort = () => stream?.destroy(new TableSyncError('CANCELLED', 'export cancelled'));

@@ -23,6 +23,7 @@ import { dropCapture, planCaptureDrop } from './capture';
 import { preciseNow, runWatch, type Applier, type WatchHandle, type WatchOptions } from './watch';
 import { watchLogical, logicalDropSql, type LogicalWatchOptions } from './logical';
 import { dropPublicationIfOurs, dropSlot, isLogicalState, logicalNames, slotInfo } from './logical-objects';
+import { backendPid } from '../connections/backend-pid';
 
 export { captureNames, defaultChannel, type CaptureNames } from './channel';
 export { captureSql, captureDropSql, parseMarker, type CaptureTable, type CaptureOwner } from './capture-sql';
@@ -161,7 +162,7 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
 
 /** pg_cancel_backend for `client`'s statement in flight, over a connection of its own (best effort). */
 async function cancelBackend(url: string, client: pg.PoolClient): Promise<void> {
-  const pid = (client as unknown as { processID?: number }).processID;
+  const pid = backendPid(client);
   if (pid === undefined) return;
   try {
     const c = await connectClient(url, { applicationName: 'tablesync cancel' });

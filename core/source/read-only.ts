@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { SOURCE_SETTINGS_SQL } from './source-sql';
+import { backendPid } from '../connections/backend-pid';
 
 /**
  * How every read-only transaction ends. A read has nothing to commit, and rolling back also drops
@@ -25,7 +26,7 @@ export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient)
   if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'cancelled before it started');
   const client = await connect(pool);
   let broken = false;
-  const pid = (client as unknown as { processID?: number }).processID;
+  const pid = backendPid(client);
   const onAbort = () => {
     if (pid !== undefined) pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
   };

@@ -58,3 +58,36 @@ describe('first-run store behaviour', () => {
     expect(catalog.getState().firstMatch()).toBeNull();
   });
 });
+
+describe('the flows store prepares the flow setup form', () => {
+  const c = (id: string, name: string, demo = false) => ({ id, name, host: 'h', port: 5432, database: 'd', user: 'u', sslmode: 'prefer', options: {}, hasPassword: false, demo });
+  const desc = { schema: 'public', name: 'products', kind: 'table', primaryKey: ['id'], estimatedRows: 3, columns: [{ name: 'id', position: 1, type: 'bigint', typeOid: 20, typeName: 'int8', category: 'base', nullable: false, default: null, identity: null, generated: false, keyPosition: 1 }] };
+
+  it('from a table: the applied filter kept, the demo target chosen by the demo status (no name guessing)', async () => {
+    const { createFlowsStore } = await import('../../renderer/src/stores/flows');
+    const api = fakeApi(0);
+    api.handlers['catalog.describe'] = (() => desc) as never;
+    const flows = createFlowsStore(api);
+    const conns = [c('src', 'Demo source', true), c('other', 'vector things'), c('tgt', 'Demo target (pgvector)', true)];
+    flows.getState().newFrom({ connectionId: 'src', schema: 'public', table: 'products', filter: 'id > 2' });
+    await flows.getState().prepareEditor(conns as never, { state: 'running', sourceConnectionId: 'src', targetConnectionId: 'tgt', flowName: 'x', activity: { running: false, ratePerSecond: 0, applied: 0 } } as never);
+    const p = flows.getState().prepared!;
+    expect(p.seq).toBe(flows.getState().editor.seq);
+    expect(p.initial!.filter).toBe('id > 2');
+    expect(p.initial!.targetConnection).toBe('Demo target (pgvector)');
+    // not from the demo: the target starts as the source itself
+    flows.getState().newFrom({ connectionId: 'other', schema: 'public', table: 'products' });
+    await flows.getState().prepareEditor(conns as never, null);
+    expect(flows.getState().prepared!.initial!.targetConnection).toBe('vector things');
+  });
+
+  it('says why when the source table cannot be read', async () => {
+    const { createFlowsStore } = await import('../../renderer/src/stores/flows');
+    const api = fakeApi(0);
+    api.handlers['catalog.describe'] = (() => { throw new ApiCallError('NOT_FOUND', 'table "public"."products" does not exist'); }) as never;
+    const flows = createFlowsStore(api);
+    flows.getState().newFrom({ connectionId: 'src', schema: 'public', table: 'products' });
+    await flows.getState().prepareEditor([c('src', 's')] as never, null);
+    expect(flows.getState().prepared).toMatchObject({ initial: null, error: expect.stringContaining('does not exist') });
+  });
+});

@@ -1,7 +1,8 @@
 /** Saved flows: the list, loading one into the editor, save (with the rename warning), remove, drop. */
 import { createStore } from 'zustand/vanilla';
 import { errorMessage, type ApiClient } from '../api/client';
-import type { DropResult, Flow, FlowInput, FlowSummary, PlanStep } from '../api/types';
+import type { DemoStatus, DropResult, Flow, FlowInput, FlowSummary, PlanStep, SavedConnection, TableDescription } from '../api/types';
+import { connectionOfRef, formFromFlow, formFromTable, type FlowForm } from '../lib/flow-draft';
 
 export interface EditorSeed {
   /** The saved name the editor opened (null: a new flow). Saving under another name is a rename. */
@@ -10,6 +11,14 @@ export interface EditorSeed {
   /** For a new flow: the source table it starts from, and the filter the user had applied to it. */
   from?: { connectionId: string; schema: string; table: string; filter?: string | null };
   seq: number;
+}
+
+/** The flow setup form as prepared for one editor opening (`seq`): its values and the source's columns. */
+export interface PreparedEditor {
+  seq: number;
+  initial: FlowForm | null;
+  desc: TableDescription | null;
+  error: string | null;
 }
 
 /** The drop dialog: the steps a drop would run (each with its SQL), before the user confirms. */
@@ -27,7 +36,14 @@ export interface FlowsState {
   dropping: string | null;
   lastDrop: DropResult | null;
   dropReview: DropReview | null;
+  prepared: PreparedEditor | null;
   load(): Promise<void>;
+  /**
+   * Read the source table and make the form's first values for the editor's current opening: a
+   * saved flow as it is, or a new flow from a table (with the filter the user had applied), whose
+   * target is the demo's pgvector target when it starts from the demo source, else the source itself.
+   */
+  prepareEditor(connections: SavedConnection[], demo: DemoStatus | null): Promise<void>;
   /** Open the drop dialog for a flow and load the steps a drop would run. */
   reviewDrop(name: string): Promise<void>;
   closeDropReview(): void;
@@ -49,6 +65,33 @@ export function createFlowsStore(api: ApiClient) {
     dropping: null,
     lastDrop: null,
     dropReview: null,
+    prepared: null,
+    async prepareEditor(connections, demo) {
+      const editor = get().editor;
+      const seq = editor.seq;
+      set({ prepared: { seq, initial: null, desc: null, error: null } });
+      const done = (p: Omit<PreparedEditor, 'seq'>) => {
+        if (get().editor.seq === seq) set({ prepared: { seq, ...p } });
+      };
+      try {
+        if (editor.flow) {
+          const src = connectionOfRef(editor.flow.source.connection, connections);
+          const desc = src
+            ? await api.call('catalog.describe', { connectionId: src.id, schema: editor.flow.source.schema ?? 'public', table: editor.flow.source.table }).catch(() => null)
+            : null;
+          done({ initial: formFromFlow(editor.flow, desc, connections), desc, error: null });
+        } else if (editor.from) {
+          const from = editor.from;
+          const desc = await api.call('catalog.describe', { connectionId: from.connectionId, schema: from.schema, table: from.table });
+          const src = connections.find((c) => c.id === from.connectionId);
+          if (!src) throw new Error('The source connection is no longer saved.');
+          const demoTarget = demo && demo.sourceConnectionId === src.id ? connections.find((c) => c.id === demo.targetConnectionId) : undefined;
+          done({ initial: formFromTable(desc, src, demoTarget ?? src, connections, from.filter ?? null), desc, error: null });
+        }
+      } catch (e) {
+        done({ initial: null, desc: null, error: errorMessage(e) });
+      }
+    },
     async reviewDrop(name) {
       set({ dropReview: { name, steps: null, error: null } });
       try {
