@@ -142,8 +142,8 @@ export class Engine implements ConnectionResolver {
       await this.releaseSingleSession(ctx.resolved.target);
       const { onBackend } = opts;
       if (onBackend) {
-        ctx.sourcePool.on('acquire', (c) => onBackend(ctx.sourceUrl, (c as unknown as { processID: number }).processID));
-        ctx.targetPool.on('acquire', (c) => onBackend(ctx.targetUrl, (c as unknown as { processID: number }).processID));
+        ctx.sourcePool.on('acquire', (c) => reportBackend(c, (pid) => onBackend(ctx.sourceUrl, pid)));
+        ctx.targetPool.on('acquire', (c) => reportBackend(c, (pid) => onBackend(ctx.targetUrl, pid)));
       }
       return await fn(ctx);
     } finally {
