@@ -255,7 +255,7 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
       hazards: [],
     });
     postSteps.push({ kind: 'state', summary: `index row tracking of flow "${job.flowName}"`, sql: [trackingPrimaryKeySql(job.flowName, stateCols(keyColumns))], destructive: false, hazards: [] });
-    if (actual && !freshTable && target.managedBy === 'user') warnings.push(`rows already in ${tableSql} are not tracked by this flow: those the source also has are conflicts, left alone unless you allow apply to take them over (--take-over), and the others are left alone`);
+    if (actual && !freshTable && target.managedBy === 'user') warnings.push(`rows already in ${tableSql} are not tracked by this flow: those the source also has are conflicts (left alone unless you allow taking them over), the others are left alone`);
   }
 
   // Vector indexes.

@@ -115,7 +115,7 @@ export function PlanScreen({ flow }: { flow: string }) {
               <div className="alert ok" data-testid="apply-result">
                 <div className="grow">
                   Done in {fmtMs(p.result.durationMs)}: {fmtCount(p.result.rows.insert)} inserted, {fmtCount(p.result.rows.update)} updated, {fmtCount(p.result.rows.delete)} deleted, {fmtCount(p.result.rows.unchanged)} unchanged; {p.result.stepsRun} schema step(s).
-                  {p.result.rows.conflict ? ` ${conflictResultText(p.result.rows.conflict, (p.result.tookOver ?? 0) > 0)}.` : ''}
+                  {p.result.rows.conflict ? ` ${capitalize(conflictResultText(p.result.rows.conflict, (p.result.tookOver ?? 0) > 0))}.` : ''}
                   {p.result.replanned && ' (The plan was recomputed before running because something had changed.)'}
                   {p.result.repaired && ` Repaired drift: ${fmtCount(p.result.repaired.changed)} changed, ${fmtCount(p.result.repaired.missing)} missing, ${fmtCount(p.result.repaired.extra)} extra row(s).`}
                 </div>
@@ -253,6 +253,8 @@ export function PlanScreen({ flow }: { flow: string }) {
     </div>
   );
 }
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 function Val({ v }: { v: Cell | undefined }) {
   if (v === null || v === undefined) return <span className="null">NULL</span>;
