@@ -26,11 +26,22 @@ function countSql(schema: string, table: string, filter: string | undefined): st
   return `SELECT count(*) FROM ${qualifiedName(schema, table)}${filter ? ` WHERE ${filterSql(filter)}` : ''}`;
 }
 
+/**
+ * A never-analyzed table this small (on disk) is counted exactly instead of estimated: the planner's
+ * guess from its page count says "~460 rows" for a 3-row table, which no one can read as a count.
+ */
+export const EXACT_WHEN_UNANALYZED_BYTES = 8 * 1024 * 1024;
+
 export async function countRows(pool: pg.Pool, req: CountRequest, hooks: QueryHooks = {}): Promise<BrowseCountOutput> {
   const filter = req.filter?.trim() ? req.filter : undefined;
   const rel = await describeTable(pool, req.schema, req.table);
   if (filter) await ensureFilterValid(pool, req.schema, req.table, filter);
-  if (req.exact) {
+  let exact = req.exact;
+  if (!exact && !filter && rel.estimatedRows === null && rel.kind === 'table') {
+    const size = await pool.query<{ bytes: string | null }>(`SELECT pg_relation_size(to_regclass($1))::text AS bytes`, [qualifiedName(req.schema, req.table)]);
+    exact = Number(size.rows[0]?.bytes ?? Infinity) <= EXACT_WHEN_UNANALYZED_BYTES;
+  }
+  if (exact) {
     const n = await withReadOnly(pool, async (client) => {
       reportBackend(client, hooks.onBackend);
       const sql = countSql(req.schema, req.table, filter);
