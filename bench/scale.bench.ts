@@ -1,0 +1,193 @@
+/**
+ * bench:scale — issue 12, on Debian's PostgreSQL 15 with durable defaults (fsync and
+ * synchronous_commit on) and on the embedded PostgreSQL 18 (fsync off), source and target
+ * databases on one server, wal_level = logical, every ratio against a baseline of the same run:
+ *   - initial sync of ROWS rows, the whole `tablesync apply` command ÷ a psql binary COPY pipe   goal ≤ 1.0
+ *   - catch-up after 1,000 changes ÷ that initial sync: trigger + ordinal (window)              goal ≤ 0.10
+ *                                                       logical (slot replay)                   goal ≤ 0.02
+ *   - live at 500 tx/s, source change → target row, measured by a trigger on the target      goal p50 ≤ 10 ms, p99 ≤ 50 ms
+ *   - 8 pgbench writers: tx/s with capture on (and the watch applying) ÷ with capture off     goal ≥ 0.8 (logical)
+ *
+ *   npm run bench:scale [-- --record]     (ROWS=200000 for a quick look; SERVERS=pg15 or SERVERS=pg18)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type pg from 'pg';
+import { debianBinaries, embeddedBinaries, startPostgres, type PgBinaries } from '../core/embedded/pg-server';
+import { createPool } from '../core/connections/pool';
+import { parseFlow } from '../core/flow/load';
+import { watchFlow } from '../core/live';
+import type { ListenerStatus } from '../core/api/model';
+import type { FlowContext } from '../core/target';
+import { createBenchTable } from './lib/dataset';
+import { psqlPath } from './lib/psql';
+import { recordResults, shouldRecord } from './lib/results';
+import { ms } from './lib/timing';
+
+const ROWS = Number(process.env.ROWS ?? 1_000_000);
+const CHANGES = 1000;
+const TABLE_DDL = `(id bigint PRIMARY KEY, name text NOT NULL, qty integer, price numeric(12,2), updated_at timestamptz, attrs jsonb, active boolean)`;
+
+function sh(cmd: string, env: Record<string, string>): Promise<{ ms: number; out: string }> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-o', 'pipefail', '-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - start, out }) : reject(new Error(`${cmd.slice(0, 80)}… failed: ${err}`))));
+  });
+}
+
+function watchUntilLive(ctx: FlowContext): Promise<{ ms: number; stop: () => Promise<void>; status: ListenerStatus }> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const h = watchFlow(ctx, {
+      onStatus: (s) => {
+        if (s.state === 'live' && s.catchUp) resolve({ ms: performance.now() - start, stop: () => h.stop(), status: s });
+        if (s.state === 'failed') reject(new Error(s.reason));
+      },
+    });
+  });
+}
+
+async function runServer(label: string, binaries: PgBinaries, durable: boolean, out: string[]): Promise<void> {
+  const server = await startPostgres({ binaries, fast: !durable, settings: { wal_level: 'logical', max_wal_size: '4GB', max_replication_slots: 10, max_wal_senders: 10 } });
+  const admin = createPool(server.url(), { max: 1 });
+  await admin.query('CREATE DATABASE src');
+  await admin.query('CREATE DATABASE tgt');
+  await admin.end();
+  const srcUrl = server.url('src');
+  const tgtUrl = server.url('tgt');
+  const src = createPool(srcUrl, { max: 10 });
+  const tgt = createPool(tgtUrl, { max: 4 });
+  const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
+  const pools: pg.Pool[] = [];
+  const ctx = (name: string, spec: Record<string, unknown>, table: string): FlowContext => {
+    const flow = parseFlow({ version: 1, name, source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', ...spec }, target: { connection: { url: tgtUrl }, table } });
+    const sourcePool = createPool(srcUrl, { max: 4 });
+    const targetPool = createPool(tgtUrl, { max: 2 });
+    pools.push(sourcePool, targetPool);
+    return { flow, sourcePool, targetPool, sourceUrl: srcUrl, targetUrl: tgtUrl };
+  };
+  const change = async (n: number) => {
+    await src.query(`UPDATE bench_rows SET qty = qty + 1, updated_at = clock_timestamp() WHERE id IN (SELECT (random() * ${ROWS - 1})::bigint + 1 FROM generate_series(1, $1))`, [n]);
+  };
+  try {
+    await createBenchTable(src, { rows: ROWS });
+    await src.query('CREATE INDEX ON bench_rows (updated_at)');
+    out.push(`${label}: ${ROWS.toLocaleString('en-US')} rows, ${durable ? 'durable defaults (fsync, synchronous_commit on)' : 'fsync off (embedded test settings)'}`);
+
+    // ---------------------------------------------------------------- initial sync
+    const psql = psqlPath()!;
+    await tgt.query(`CREATE TABLE base ${TABLE_DDL}`);
+    const pipe = await sh(`${psql} -X -q -v ON_ERROR_STOP=1 -d "$SRC" -c "\\copy (SELECT * FROM bench_rows) to stdout with (format binary)" | ${psql} -X -q -v ON_ERROR_STOP=1 -d "$TGT" -c "\\copy base from stdin with (format binary)"`, { SRC: srcUrl, TGT: tgtUrl });
+    const flowFile = join(dir, 'trigger.json');
+    writeFileSync(flowFile, JSON.stringify({ version: 1, name: 'scale_trigger', source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: tgtUrl }, table: 'rows_trigger' } }));
+    const apply = await sh(`node bin/tablesync.mjs apply "${flowFile}"`, {});
+    const startup = await sh(`node bin/tablesync.mjs --help || true`, {});
+    out.push(`  initial sync, whole \`tablesync apply\` command: ${ms(apply.ms)} ÷ psql binary COPY pipe ${ms(pipe.ms)} = ${(apply.ms / pipe.ms).toFixed(2)}  (goal ≤ 1.0; CLI start-up alone ${ms(startup.ms)})`);
+
+    // ---------------------------------------------------------------- catch-up, trigger + ordinal
+    const trig = ctx('scale_trigger', { notification: {} }, 'rows_trigger');
+    let w = await watchUntilLive(trig);
+    await w.stop();
+    await change(CHANGES);
+    w = await watchUntilLive(trig);
+    const tcu = w.status.catchUp!;
+    out.push(`  catch-up after ${CHANGES} changes, trigger + ordinal: ${ms(w.ms)} to live (catch-up ${tcu.mode}, ${tcu.rows} rows, ${tcu.scanned ?? '?'} read, ${ms(tcu.durationMs)}) ÷ initial sync = ${(w.ms / apply.ms).toFixed(3)}  (goal ≤ 0.10)`);
+    const trigWatch = w;
+
+    // ---------------------------------------------------------------- catch-up, logical
+    const logi = ctx('scale_logical', { replication: {} }, 'rows_logical');
+    let lw = await watchUntilLive(logi); // new slot: the full load
+    out.push(`  logical, first watch (new slot: full load, then the stream): ${ms(lw.ms)}`);
+    await lw.stop();
+    await change(CHANGES);
+    lw = await watchUntilLive(logi);
+    const lcu = lw.status.catchUp!;
+    out.push(`  catch-up after ${CHANGES} changes, logical: ${ms(lw.ms)} to live (catch-up ${lcu.mode}, ${lcu.rows} rows, ${ms(lcu.durationMs)}) ÷ initial sync = ${(lw.ms / apply.ms).toFixed(3)}  (goal ≤ 0.02)`);
+
+    // ---------------------------------------------------------------- live latency at 500 tx/s, measured on the target
+    await tgt.query(`CREATE TABLE lat (mode text, id bigint, src_ts timestamptz, seen timestamptz)`);
+    for (const [mode, table] of [['trigger', 'rows_trigger'], ['logical', 'rows_logical']] as const) {
+      await tgt.query(`CREATE FUNCTION lat_${mode}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO lat VALUES ('${mode}', NEW.id, NEW.updated_at, clock_timestamp()); RETURN NULL; END $$`);
+      await tgt.query(`CREATE TRIGGER lat_${mode} AFTER INSERT OR UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION lat_${mode}()`);
+    }
+    const rate = async (seconds: number) => {
+      const start = performance.now();
+      for (let i = 0; i < seconds * 500; i++) {
+        const due = start + i * 2;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        void src.query(`UPDATE bench_rows SET qty = qty + 1, updated_at = clock_timestamp() WHERE id = $1`, [1 + ((i * 7919) % ROWS)]);
+      }
+      return (performance.now() - start) / 1000;
+    };
+    const took = await rate(10);
+    await new Promise((r) => setTimeout(r, 1500));
+    const { rows: lat } = await tgt.query<{ mode: string; n: string; p50: string; p99: string }>(
+      `SELECT mode, count(*) AS n, percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM seen - src_ts) * 1000) AS p50,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM seen - src_ts) * 1000) AS p99 FROM lat GROUP BY mode ORDER BY mode`);
+    for (const l of lat) out.push(`  live at ${Math.round(5000 / took)} tx/s, source change → target row (trigger on the target), ${l.mode}: p50 ${Number(l.p50).toFixed(1)} ms, p99 ${Number(l.p99).toFixed(1)} ms over ${l.n} rows  (goal ≤ 10 / ≤ 50)`);
+
+    // ---------------------------------------------------------------- write rate, 8 writers
+    const pgbench = '/usr/lib/postgresql/15/bin/pgbench';
+    const script = join(dir, 'w.sql');
+    writeFileSync(script, `\\set id random(1, ${ROWS})\nUPDATE bench_rows SET qty = qty + 1, updated_at = clock_timestamp() WHERE id = :id;\n`);
+    const bench = async () => {
+      const r = await sh(`${pgbench} -n -c 8 -j 2 -T 10 -f "${script}" "$SRC"`, { SRC: srcUrl });
+      return Number(/tps = ([\d.]+)/.exec(r.out)?.[1] ?? NaN);
+    };
+    const drain = async (table: string) => {
+      const start = performance.now();
+      for (;;) {
+        const a = (await src.query<{ s: string }>(`SELECT sum(qty)::text AS s FROM bench_rows`)).rows[0]!.s;
+        const b = (await tgt.query<{ s: string }>(`SELECT sum(qty)::text AS s FROM ${table}`)).rows[0]!.s;
+        if (a === b) return performance.now() - start;
+        if (performance.now() - start > 120_000) return NaN;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await tgt.query(`DROP TRIGGER lat_trigger ON rows_trigger; DROP TRIGGER lat_logical ON rows_logical`);
+    // trigger mode: the watch is running (trigWatch); logical's is stopped (its slot only holds WAL meanwhile)
+    await lw.stop();
+    const onTrigger = await bench();
+    const drainTrigger = await drain('rows_trigger');
+    await trigWatch.stop();
+    await src.query(`ALTER TABLE bench_rows DISABLE TRIGGER USER`);
+    lw = await watchUntilLive(logi);
+    const onLogical = await bench();
+    const drainLogical = await drain('rows_logical');
+    await lw.stop();
+    // capture off: no trigger, and no slot holding WAL back
+    await src.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots`);
+    const off = await bench();
+    out.push(`  8 writers (pgbench, 10 s each): capture off ${off.toFixed(0)} tx/s; trigger on + watch ${onTrigger.toFixed(0)} tx/s = ${(onTrigger / off).toFixed(2)} (target matched the source ${ms(drainTrigger)} after the writers stopped); logical + watch ${onLogical.toFixed(0)} tx/s = ${(onLogical / off).toFixed(2)} (matched ${ms(drainLogical)} after)  (goal ≥ 0.8 logical)`);
+  } finally {
+    for (const p of pools) await p.end().catch(() => {});
+    await src.end().catch(() => {});
+    await tgt.end().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!psqlPath()) throw new Error('psql is missing: install postgresql-client');
+  const want = (process.env.SERVERS ?? 'pg15,pg18').split(',');
+  const out: string[] = ['(the machine was shared with seven other engineers\' builds and tests: ratios are within one run, absolute times are noisy)'];
+  if (want.includes('pg15')) {
+    const b = debianBinaries(15);
+    if (b) await runServer('PostgreSQL 15 (Debian)', b, true, out);
+    else out.push('PostgreSQL 15 (Debian): not installed, skipped');
+  }
+  if (want.includes('pg18')) await runServer('PostgreSQL 18 (embedded)', await embeddedBinaries(), false, out);
+  for (const l of out) console.log(l);
+  if (shouldRecord()) recordResults('bench:scale (issue 12)', out);
+}
+
+main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });
