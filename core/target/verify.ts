@@ -20,8 +20,9 @@
  * types whose binary hash is exactly their text identity are hashed typed (the rest by their text,
  * in collation "C", so a case-insensitive collation cannot hide an edit). A type the source server
  * does not have (vector(384) from a real[] column where the source has no pgvector) is compared by
- * casting the target's value back to the source's type; a column neither way can mirror is left out
- * and reported in `unverifiedColumns`.
+ * casting the target's value back to the source's type; source text into such a type is "shipped":
+ * the source sends it and the target casts it as apply does (every row compared, see
+ * compareShipped); a column no way can mirror is left out and reported in `unverifiedColumns`.
  *
  * verifyOn runs in one REPEATABLE READ transaction on the target that is rolled back (temporary
  * tables first, then READ ONLY, as plan does); apply --repair runs compareOn inside the apply's own
