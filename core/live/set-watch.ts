@@ -27,7 +27,7 @@ import { jobFromFlow } from '../target/flow-job';
 import type { SyncJob } from '../target/job';
 import { backoffDelay, type BackoffOptions } from './backoff';
 import { Batcher } from './batcher';
-import { ensureCapture } from './capture';
+import { ensureCapture, partitionSignature } from './capture';
 import type { CaptureTable } from './capture-sql';
 import { captureNames, type CaptureNames } from './channel';
 import { openListener, type Listener, type ListenerOptions } from './listener';
@@ -45,6 +45,8 @@ export interface SetWatchOptions {
   batchMaxKeys?: number;
   listener?: ListenerOptions;
   backoff?: BackoffOptions;
+  /** How often partitioned members' partitions are re-read while live (ms, default 5000; see WatchOptions). */
+  partitionCheckMs?: number;
 }
 
 interface LiveMember {
@@ -55,6 +57,8 @@ interface LiveMember {
   names: CaptureNames;
   batcher: Batcher;
   keySync?: KeySync;
+  /** partitionSignature of the member's table when capture was last ensured ('' for a plain table). */
+  partitions?: string;
 }
 
 export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHandle {
@@ -118,6 +122,11 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
           onLost: lost,
         }, { applicationName: `tablesync set ${setName} listener`, ...opts.listener });
         for (const m of members) await ensureCapture(ctx.sourcePool, m.capture, m.names);
+        // A partition attached later gets its TRUNCATE trigger and a rescan (see watch.ts).
+        for (const m of members) m.partitions = await partitionSignature(ctx.sourcePool, m.capture);
+        const partitioned = members.filter((m) => m.partitions);
+        const partitionCheckMs = opts.partitionCheckMs ?? 5_000;
+        let nextPartitionCheck = partitioned.length ? Date.now() + partitionCheckMs : Infinity;
         if (stopping) return undefined;
 
         const catchUp = async () => {
@@ -138,9 +147,19 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
         reachedLive = true;
 
         while (!stopping && !lostReason) {
+          if (Date.now() >= nextPartitionCheck) {
+            for (const m of partitioned) {
+              const now = await partitionSignature(ctx.sourcePool, m.capture);
+              if (now === m.partitions) continue;
+              await ensureCapture(ctx.sourcePool, m.capture, m.names);
+              m.partitions = now;
+              m.batcher.add({ op: 'rescan', reason: 'the partitions of the source table changed' });
+            }
+            nextPartitionCheck = Date.now() + partitionCheckMs;
+          }
           const busy = members.filter((m) => !m.batcher.empty);
           if (busy.length === 0) {
-            await wakeup.wait();
+            await wakeup.wait(Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
             continue;
           }
           const quiet = Date.now() - lastArrival;
