@@ -13,7 +13,7 @@
 import type pg from 'pg';
 import { RAW_TYPES } from '../connections/pool';
 import { toTableSyncError } from '../errors';
-import { quoteIdent } from '../sql/ident';
+import { internalName, quoteIdent } from '../sql/ident';
 import type { ResolvedSource } from './resolve-source';
 import { withReadOnly } from './read-only';
 import { filterSql } from './source-sql';
@@ -26,7 +26,9 @@ export function filterValuesSql(resolved: ResolvedSource): string {
   const casts = cols.map((c, i) => `x.c${i}::${c.type} AS ${quoteIdent(c.name)}`).join(', ');
   const params = cols.map((_, i) => `$${i + 2}::text[]`).join(', ');
   const aliases = cols.map((_, i) => `c${i}`).join(', ');
-  return `SELECT __n FROM (SELECT x.__n, ${casts} FROM unnest($1::int8[], ${params}) AS x(__n, ${aliases})) AS ${quoteIdent(resolved.table)} WHERE ${filterSql(resolved.filter ?? 'true')}`;
+  // The row number sits beside the table's columns in the subquery: a name none of them has.
+  const n = quoteIdent(internalName('__n', cols.map((c) => c.name)));
+  return `SELECT ${n} FROM (SELECT x.${n}, ${casts} FROM unnest($1::int8[], ${params}) AS x(${n}, ${aliases})) AS ${quoteIdent(resolved.table)} WHERE ${filterSql(resolved.filter ?? 'true')}`;
 }
 
 /** Whether each row passes the filter (true for all without one); undefined where a needed value is missing. */

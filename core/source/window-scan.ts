@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import { RAW_TYPES } from '../connections/pool';
 import { TableSyncError, toTableSyncError } from '../errors';
-import { qualifiedName, quoteIdent } from '../sql/ident';
+import { internalName, qualifiedName, quoteIdent } from '../sql/ident';
 import type { ResolvedSource } from './resolve-source';
 import { withReadOnly } from './read-only';
 import { filterSql } from './source-sql';
@@ -39,13 +39,17 @@ export function ordinalWindowSql(resolved: ResolvedSource): string {
   const from = `$1::${resolved.ordinalColumn.type}`;
   const rel = qualifiedName(resolved.schema, resolved.table);
   const keys = resolved.keyColumns.map((c) => quoteIdent(c.name));
+  // The window's own columns sit beside the key columns in `w`: names no key column has.
+  const keyNames = resolved.keyColumns.map((c) => c.name);
+  const o = quoteIdent(internalName('__o', keyNames));
+  const p = quoteIdent(internalName('__p', [...keyNames, '__o']));
   // The filter's verdict per row: the filter in the same WHERE wrapping validateFilter checked,
   // inside a FROM-less subquery, so its column references resolve to the window's row.
   const passes = resolved.filter ? `EXISTS (SELECT 1 WHERE ${filterSql(resolved.filter)})` : 'true';
   const older = `${ord} < ${from}${resolved.filter ? ` AND ${filterSql(resolved.filter)}` : ''}`;
   return `WITH w AS (
-  SELECT ${keys.join(', ')}, ${ord} AS __o, ${passes} AS __p FROM ${rel} WHERE ${ord} IS NULL OR ${ord} >= ${from} LIMIT $2::int8 + 1)
-SELECT 0 AS __part, ${keys.map((k) => `${k}::text`).join(', ')}, __o::text, __p, NULL::int8 AS __n FROM w
+  SELECT ${keys.join(', ')}, ${ord} AS ${o}, ${passes} AS ${p} FROM ${rel} WHERE ${ord} IS NULL OR ${ord} >= ${from} LIMIT $2::int8 + 1)
+SELECT 0 AS __part, ${keys.map((k) => `${k}::text`).join(', ')}, ${o}::text, ${p}, NULL::int8 AS __n FROM w
 UNION ALL
 SELECT 1, ${keys.map(() => 'NULL').join(', ')}, NULL, NULL, (SELECT count(*) FROM ${rel} WHERE ${older})`;
 }
