@@ -211,8 +211,6 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
         throw new TableSyncError(err.code, `set "${setName}", table "${m.table}": ${err.message}`, { ...err.detail, table: m.table, target: 'unchanged (nothing was written)' }, { cause: e });
       }
     }
-    // The source side of departed members' drops (their capture triggers) goes first, as for a flow.
-    for (const d of drops) await d.runHooks();
     await tuneSession(client);
     await client.query('BEGIN');
     try {
@@ -271,6 +269,9 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
         }
       }
       if (opts.signal?.aborted) throw cancelled();
+      // The source side of departed members' drops (their capture triggers) runs last, just before
+      // the COMMIT, as for a flow's drop: a failure above leaves their capture in place.
+      for (const d of drops) await d.runHooks();
       progress({ memberIndex: n, phase: 'committing' });
       try {
         await client.query('COMMIT');
@@ -319,7 +320,8 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
 
 /**
  * Remove what the set created, or only some members (`tables`): their foreign keys, then each
- * member as `tablesync drop` would (source capture first, then the target side in ONE transaction).
+ * member as `tablesync drop` would (the target side in ONE transaction; the source capture removed
+ * just before it commits, so a refused drop leaves the source as it was).
  */
 export async function dropSet(ctx: SetContext, opts: { tables?: string[]; dryRun?: boolean; allowDestructive?: boolean } = {}): Promise<{ steps: PlanStep[]; members: string[] }> {
   const setName = ctx.set.set;
@@ -363,11 +365,14 @@ export async function dropSet(ctx: SetContext, opts: { tables?: string[]; dryRun
       if (destructive.length && !opts.allowDestructive) {
         throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `dropping ${opts.tables ? `${names.join(', ')} of ` : ''}set "${setName}" would delete data, which runs only when allowed (--allow-destructive): ${destructive.map((s) => s.summary).join('; ')}; target: unchanged`, { steps: destructive });
       }
-      for (const p of prepared) await p.runHooks();
+      // The target's part runs first and commits last (as a flow's drop): when it fails (an object of
+      // someone else's depends on a member's table) nothing has been dropped anywhere, the source's
+      // capture triggers included; they are removed just before the target commits.
       await client.query('BEGIN');
       try {
         for (const s of fkDrops) for (const sql of s.sql) await client.query(sql);
         for (const p of prepared) if (p.state) await p.runTarget(client);
+        for (const p of prepared) await p.runHooks();
         await client.query('COMMIT');
       } catch (e) {
         await client.query('ROLLBACK').catch(() => {});
