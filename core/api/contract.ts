@@ -93,8 +93,8 @@ export type SchemaInfo = z.infer<typeof schemaInfo>;
 // ---------------------------------------------------------------- browsing
 
 /**
- * A keyset cursor: the values of the row at the page edge, in ORDER BY order: the sort column's
- * value (when sorting) followed by every primary-key column's value (or the row locator for a table
+ * A keyset cursor: the values of the row at the page edge, in ORDER BY order: the sort columns'
+ * values (when sorting) followed by every primary-key column's value (or the row locator for a table
  * without a key). Opaque to the renderer: hand back what `browse.rows` gave.
  */
 export const browseCursor = z.array(cell);
@@ -102,6 +102,15 @@ export type BrowseCursor = z.infer<typeof browseCursor>;
 
 export const sortSpec = z.object({ column: z.string().min(1), dir: z.enum(['asc', 'desc']).default('asc') });
 export type SortSpec = z.infer<typeof sortSpec>;
+/** At most this many columns in a multi-column sort (the grid's shift-click stops there). */
+export const MAX_SORT_COLUMNS = 8;
+/** A sort list: one spec or several, most significant first (browse.rows accepts both). */
+export const sortListSpec = z.union([sortSpec, z.array(sortSpec).max(MAX_SORT_COLUMNS)]);
+/** The sort as a list, whichever form it came in. */
+export function sortList(sort: z.input<typeof sortSpec> | z.input<typeof sortSpec>[] | null | undefined): SortSpec[] {
+  if (!sort) return [];
+  return (Array.isArray(sort) ? sort : [sort]).map((s) => ({ column: s.column, dir: s.dir ?? 'asc' }));
+}
 
 export const browseRowsInput = z.object({
   connectionId,
@@ -109,7 +118,8 @@ export const browseRowsInput = z.object({
   table: z.string().min(1),
   /** Columns to return, in order; default all. Key columns are read for the cursor either way. */
   columns: z.array(z.string().min(1)).optional(),
-  sort: sortSpec.optional(),
+  /** The sort: a list (most significant first) or one spec; the primary key always ends it as tiebreaker. */
+  sort: sortListSpec.optional(),
   /** A SQL boolean expression (user SQL: run read-only, validated). */
   filter: z.string().optional(),
   /** Quick search: rows where any of `searchColumns` (default: the returned columns), as text, contains this (ILIKE). A plain condition, so keyset paging is unchanged. */

@@ -3,12 +3,16 @@
  * this order", never OFFSET, so page 10,000 costs what page 1 costs (an index range scan from the
  * cursor) instead of reading and discarding everything before it.
  *
- * The order is the sort column (if any) then a tiebreaker that makes it total: the primary key, or
- * for a table without one the physical row locator (ctid, plus tableoid for a partitioned table),
- * or for a view the whole row as text. NULLs follow PostgreSQL's defaults (last ascending, first
- * descending), which is exactly what reversing the order gives, so "the page before" and "the last
- * page" are the same query with every direction flipped; and an index on the sort column serves
- * both ways.
+ * The order is the sort list (zero or more columns, each ascending or descending) then a tiebreaker
+ * that makes it total: the primary key, or for a table without one the physical row locator (ctid,
+ * plus tableoid for a partitioned table), or for a view the whole row as text. The tiebreaker runs in
+ * the first sort column's direction (ascending when unsorted), so a one-column sort is one uniform
+ * direction an index serves both ways.
+ *
+ * NULLs are placed explicitly and tied to the direction: ascending is NULLS LAST, descending NULLS
+ * FIRST (PostgreSQL's defaults, so a plain index still serves). Flipping every direction is then the
+ * exact reverse order, so "the page before" and "the last page" are the same query with every
+ * direction flipped, and the keyset predicate below places NULLs the same way the ORDER BY does.
  *
  * Cursor values are passed as untyped parameters: PostgreSQL infers each one's type from the
  * expression it is compared with, so a cursor of text cells round-trips any column type.
@@ -17,12 +21,20 @@ import { quoteIdent } from '../sql/ident';
 
 export type Dir = 'asc' | 'desc';
 
+export interface SortTerm {
+  /** The sort expression (a quoted, aliased column). */
+  expr: string;
+  dir: Dir;
+  /** The column is NOT NULL (lets a uniform-direction order use one row comparison). */
+  notNull?: boolean;
+}
+
 export interface KeysetOrder {
-  /** The sort expression (a quoted column), or undefined for key order only. */
-  sort?: string;
-  /** Tiebreaker expressions, in order; together unique per row. */
+  /** Sort terms, most significant first; empty for key order only. */
+  sorts: SortTerm[];
+  /** Tiebreaker expressions, in order; together unique per row and never NULL. */
   keys: string[];
-  /** Display direction of the whole order. */
+  /** Direction of the tiebreaker (the first sort's direction, or ascending). */
   dir: Dir;
 }
 
@@ -30,44 +42,67 @@ export function flip(dir: Dir): Dir {
   return dir === 'asc' ? 'desc' : 'asc';
 }
 
-/** `ORDER BY s DESC, k1 DESC, k2 DESC` in scan direction `dir` (nulls at PostgreSQL's default place). */
-export function orderBySql(order: KeysetOrder, dir: Dir): string {
-  const d = dir === 'asc' ? '' : ' DESC';
-  return [...(order.sort ? [order.sort] : []), ...order.keys].map((e) => `${e}${d}`).join(', ');
+/** The same order with every direction reversed (NULLs move with it): the scan order of a backward read. */
+export function reversed(order: KeysetOrder): KeysetOrder {
+  return { sorts: order.sorts.map((s) => ({ ...s, dir: flip(s.dir) })), keys: order.keys, dir: flip(order.dir) };
+}
+
+/** `ORDER BY` list: `s1 ASC NULLS LAST, s2 DESC NULLS FIRST, k1, k2` (keys in `order.dir`). */
+export function orderBySql(order: KeysetOrder): string {
+  const kd = order.dir === 'asc' ? '' : ' DESC';
+  return [
+    ...order.sorts.map((s) => `${s.expr}${s.dir === 'asc' ? ' ASC NULLS LAST' : ' DESC NULLS FIRST'}`),
+    ...order.keys.map((k) => `${k}${kd}`),
+  ].join(', ');
 }
 
 /**
- * The condition "strictly after `cursor` when scanning in `dir`", with `$n` placeholders starting at
- * `firstParam`. Returns the SQL and the parameter values (the cursor's non-NULL cells).
+ * The condition "strictly after `cursor` in `order`" (pass `reversed(order)` to go backward), with
+ * `$n` placeholders starting at `firstParam`. `cursor` is the sort values then the key values.
+ * Returns the SQL and the parameter values (the cursor's non-NULL cells, each sent once).
  *
- * Ascending, NULLs last: after a non-NULL sort value come larger (value, key) pairs, then every
- * NULL; after a NULL, only NULLs with a larger key. Descending is the mirror image, NULLs first.
+ * For sorts s1..sn the rows after the cursor are the OR of: s1 after c1; s1 = c1 and s2 after c2; …;
+ * all equal and the key after the cursor's key. "After" with NULLs last (ascending) is `s > c OR s IS
+ * NULL`, nothing after a NULL; with NULLs first (descending) it is `s < c`, and after a NULL every
+ * non-NULL. "Equal" to a NULL is `s IS NULL`. The last sort term folds into the key comparison as
+ * one row comparison when it runs the key's way, and when every term runs the key's way over NOT
+ * NULL columns the whole condition is one row comparison (an index range scan).
  */
-export function afterSql(order: KeysetOrder, dir: Dir, cursor: (string | null)[], firstParam: number): { sql: string; params: string[] } {
-  const cmp = dir === 'asc' ? '>' : '<';
+export function afterSql(order: KeysetOrder, cursor: (string | null)[], firstParam: number): { sql: string; params: string[] } {
+  const n = order.sorts.length;
+  if (cursor.length !== n + order.keys.length) throw new Error(`cursor has ${cursor.length} values, the order needs ${n + order.keys.length}`);
   const params: string[] = [];
-  const p = (v: string) => {
+  const ph = cursor.map((v) => {
+    if (v === null) return null;
     params.push(v);
     return `$${firstParam + params.length - 1}`;
-  };
-  const keyVals = order.sort ? cursor.slice(1) : cursor;
-  if (keyVals.some((v) => v === null)) throw new Error('cursor key values must not be NULL');
-  const keyRow = (vals: (string | null)[]) => `(${vals.map((v) => p(v as string)).join(', ')})`;
-  const keyExprs = `(${order.keys.join(', ')})`;
+  });
+  const sortPh = ph.slice(0, n);
+  const keyPh = ph.slice(n);
+  if (keyPh.some((v) => v === null)) throw new Error('cursor key values must not be NULL');
+  const cmp = (d: Dir) => (d === 'asc' ? '>' : '<');
+  const row = (xs: (string | null)[]) => `ROW(${xs.join(', ')})`;
 
-  if (!order.sort) {
-    return { sql: `ROW${keyExprs} ${cmp} ROW${keyRow(keyVals)}`, params };
+  if (order.sorts.every((s, i) => s.dir === order.dir && s.notNull && sortPh[i] !== null)) {
+    return { sql: `${row([...order.sorts.map((s) => s.expr), ...order.keys])} ${cmp(order.dir)} ${row(ph)}`, params };
   }
-  const s = order.sort;
-  const sv = cursor[0] ?? null;
-  if (sv !== null) {
-    const sp = p(sv);
-    const rowCmp = `ROW(${s}, ${order.keys.join(', ')}) ${cmp} ROW(${sp}, ${keyVals.map((v) => p(v as string)).join(', ')})`;
-    // Ascending: NULL sort values come after every non-NULL one. Descending: they came before.
-    return { sql: dir === 'asc' ? `(${rowCmp} OR ${s} IS NULL)` : `(${rowCmp})`, params };
+  const terms: string[] = [];
+  const eq: string[] = [];
+  const and = (xs: string[]) => (xs.length === 1 ? xs[0]! : `(${xs.join(' AND ')})`);
+  for (let i = 0; i < n; i++) {
+    const s = order.sorts[i]!;
+    const c = sortPh[i] ?? null;
+    if (i === n - 1 && s.dir === order.dir && c !== null) {
+      terms.push(and([...eq, `${row([s.expr, ...order.keys])} ${cmp(s.dir)} ${row([c, ...keyPh])}`]));
+      if (s.dir === 'asc') terms.push(and([...eq, `${s.expr} IS NULL`]));
+      return { sql: `(${terms.join(' OR ')})`, params };
+    }
+    const after = s.dir === 'asc' ? (c === null ? null : `(${s.expr} > ${c} OR ${s.expr} IS NULL)`) : c === null ? `${s.expr} IS NOT NULL` : `${s.expr} < ${c}`;
+    if (after) terms.push(and([...eq, after]));
+    eq.push(c === null ? `${s.expr} IS NULL` : `${s.expr} = ${c}`);
   }
-  const inNulls = `(${s} IS NULL AND ROW${keyExprs} ${cmp} ROW${keyRow(keyVals)})`;
-  return { sql: dir === 'asc' ? inNulls : `(${inNulls} OR ${s} IS NOT NULL)`, params };
+  terms.push(and([...eq, `${row(order.keys)} ${cmp(order.dir)} ${row(keyPh)}`]));
+  return { sql: `(${terms.join(' OR ')})`, params };
 }
 
 /** The tiebreaker of a relation: its primary key, else its row locator, else the row's text. */

@@ -4,14 +4,14 @@
  * (withReadOnly) and a filter only after validateFilter accepted it, so browsing can never write.
  */
 import type pg from 'pg';
-import type { BrowseCursor, BrowseRowsOutput } from '../api/contract';
+import { MAX_SORT_COLUMNS, sortList, type BrowseCursor, type BrowseRowsOutput, type SortSpec } from '../api/contract';
 import type { Cell, TableDescription } from '../api/model';
 import { TableSyncError } from '../errors';
 import { describeTable } from '../introspect/describe-table';
 import { withReadOnly } from '../source/read-only';
 import { filterSql } from '../source/source-sql';
 import { qualifiedName, quoteIdent } from '../sql/ident';
-import { afterSql, flip, orderBySql, tiebreakerFor, type KeysetOrder } from './keyset';
+import { afterSql, orderBySql, reversed, tiebreakerFor, type KeysetOrder, type SortTerm } from './keyset';
 import { ensureFilterValid } from './filter-cache';
 import { likePattern, searchCondition } from '../export/search-sql';
 import { reportBackend } from '../connections/backend-pid';
@@ -20,7 +20,8 @@ export interface BrowseRowsRequest {
   schema: string;
   table: string;
   columns?: string[];
-  sort?: { column: string; dir: 'asc' | 'desc' };
+  /** The sort list, most significant first (a single spec is a list of one). */
+  sort?: SortSpec | SortSpec[];
   filter?: string;
   direction: 'forward' | 'backward' | 'last';
   after?: BrowseCursor;
@@ -60,16 +61,19 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
     if (!c) throw new TableSyncError('NOT_FOUND', `column "${n}" does not exist in ${qualifiedName(req.schema, req.table)}`, { column: n });
     return c;
   });
-  let sortExpr: string | undefined;
-  if (req.sort) {
-    if (!byName.has(req.sort.column)) {
-      throw new TableSyncError('NOT_FOUND', `cannot sort by "${req.sort.column}": no such column in ${qualifiedName(req.schema, req.table)}`, { column: req.sort.column });
-    }
-    sortExpr = `${ALIAS}.${quoteIdent(req.sort.column)}`;
+  const sorts = sortList(req.sort);
+  if (sorts.length > MAX_SORT_COLUMNS) throw new TableSyncError('INVALID_INPUT', `browse: sort by at most ${MAX_SORT_COLUMNS} columns, not ${sorts.length}`);
+  const terms: SortTerm[] = [];
+  for (const sc of sorts) {
+    const c = byName.get(sc.column);
+    if (!c) throw new TableSyncError('NOT_FOUND', `cannot sort by "${sc.column}": no such column in ${qualifiedName(req.schema, req.table)}`, { column: sc.column });
+    if (sorts.filter((o) => o.column === sc.column).length > 1) throw new TableSyncError('INVALID_INPUT', `browse: "${sc.column}" appears twice in the sort`, { column: sc.column });
+    terms.push({ expr: `${ALIAS}.${quoteIdent(sc.column)}`, dir: sc.dir ?? 'asc', notNull: !c.nullable });
   }
   const tie = tiebreakerFor(rel.kind, rel.primaryKey, ALIAS);
-  const order: KeysetOrder = { ...(sortExpr ? { sort: sortExpr } : {}), keys: tie.exprs, dir: req.sort?.dir ?? 'asc' };
-  const cursorWidth = (sortExpr ? 1 : 0) + tie.exprs.length;
+  const order: KeysetOrder = { sorts: terms, keys: tie.exprs, dir: terms[0]?.dir ?? 'asc' };
+  const nSort = terms.length;
+  const cursorWidth = nSort + tie.exprs.length;
 
   const { direction } = req;
   const cursor = direction === 'forward' ? req.after : direction === 'backward' ? req.before : undefined;
@@ -77,23 +81,23 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
   if (cursor && cursor.length !== cursorWidth) {
     throw new TableSyncError('INVALID_INPUT', `browse: the cursor has ${cursor.length} values but this order needs ${cursorWidth} (did the sort change? start from the first page)`);
   }
-  if (cursor && cursor.slice(sortExpr ? 1 : 0).some((v) => v === null)) {
+  if (cursor && cursor.slice(nSort).some((v) => v === null)) {
     throw new TableSyncError('INVALID_INPUT', 'browse: cursor key values must not be null');
   }
 
   // Scanning backward (previous page, last page) is the same query in the flipped order.
-  const scanDir = direction === 'forward' ? order.dir : flip(order.dir);
+  const scan = direction === 'forward' ? order : reversed(order);
   const conds: string[] = [];
   const params: string[] = [];
   if (filter) conds.push(filterSql(filter));
   if (cursor) {
-    const a = afterSql(order, scanDir, cursor, 1);
+    const a = afterSql(scan, cursor, 1);
     conds.push(a.sql);
     params.push(...a.params);
   }
   if (req.atKey) {
     if (!rel.primaryKey.length) throw new TableSyncError('UNSUPPORTED', `${qualifiedName(req.schema, req.table)} has no primary key to go to`);
-    if (req.sort || cursor || direction !== 'forward') throw new TableSyncError('INVALID_INPUT', 'go to a key works in key order, from the start: clear the sort first');
+    if (nSort || cursor || direction !== 'forward') throw new TableSyncError('INVALID_INPUT', 'go to a key works in key order, from the start: clear the sort first');
     if (req.atKey.length !== rel.primaryKey.length) {
       throw new TableSyncError('INVALID_INPUT', `the key of ${qualifiedName(req.schema, req.table)} has ${rel.primaryKey.length} column${rel.primaryKey.length > 1 ? 's' : ''} (${rel.primaryKey.join(', ')}), not ${req.atKey.length}`);
     }
@@ -116,20 +120,20 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
   // row the sort reads (seconds on a million rows sorted by an unindexed column).
   const cut = req.maxCellChars;
   const from = `${qualifiedName(req.schema, req.table)} AS ${ALIAS}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`;
-  const orderExprs = [...(sortExpr ? [sortExpr] : []), ...tie.exprs];
+  const orderExprs = [...terms.map((t) => t.expr), ...tie.exprs];
   let sql: string;
   if (!cut) {
     const selectList = [...columns.map((c) => `${ALIAS}.${quoteIdent(c.name)}`), ...orderExprs].join(', ');
-    sql = `SELECT ${selectList} FROM ${from} ORDER BY ${orderBySql(order, scanDir)} LIMIT ${req.limit + 1}`;
+    sql = `SELECT ${selectList} FROM ${from} ORDER BY ${orderBySql(scan)} LIMIT ${req.limit + 1}`;
   } else {
     const inner = [...columns.map((c, i) => `${ALIAS}.${quoteIdent(c.name)} AS c${i}`), ...orderExprs.map((e, i) => `${e} AS o${i}`)].join(', ');
     const outerOrder: KeysetOrder = {
-      ...(sortExpr ? { sort: 'p.o0' } : {}),
-      keys: tie.exprs.map((_, i) => `p.o${i + (sortExpr ? 1 : 0)}`),
-      dir: order.dir,
+      sorts: scan.sorts.map((t, i) => ({ ...t, expr: `p.o${i}` })),
+      keys: tie.exprs.map((_, i) => `p.o${i + nSort}`),
+      dir: scan.dir,
     };
     const outer = [...columns.map((_, i) => `left(p.c${i}::text, ${cut + 1})`), ...orderExprs.map((_, i) => `p.o${i}`)].join(', ');
-    sql = `SELECT ${outer} FROM (SELECT ${inner} FROM ${from} ORDER BY ${orderBySql(order, scanDir)} LIMIT ${req.limit + 1}) AS p ORDER BY ${orderBySql(outerOrder, scanDir)}`;
+    sql = `SELECT ${outer} FROM (SELECT ${inner} FROM ${from} ORDER BY ${orderBySql(scan)} LIMIT ${req.limit + 1}) AS p ORDER BY ${orderBySql(outerOrder)}`;
   }
 
   const raw = await withReadOnly(pool, async (client) => {
@@ -138,8 +142,9 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
     const res = await client.query({ text: sql, values: params, rowMode: 'array' });
     return res.rows as Cell[][];
   }).catch((e: unknown) => {
-    if ((e as { code?: string }).code === '42883' && req.sort) {
-      throw new TableSyncError('UNSUPPORTED', `cannot sort by "${req.sort.column}": its type has no ordering`, { column: req.sort.column });
+    if ((e as { code?: string }).code === '42883' && nSort) {
+      const names = sorts.map((o) => `"${o.column}"`).join(', ');
+      throw new TableSyncError('UNSUPPORTED', `cannot sort by ${names}: ${nSort > 1 ? 'a' : 'its'} type has no ordering`, { column: sorts[0]!.column });
     }
     throw e;
   });
@@ -179,15 +184,15 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
     rows,
     truncated,
     keyColumns: rel.primaryKey,
-    keys: rel.primaryKey.length ? page.map((r) => keyCells(r, rel, n, sortExpr !== undefined)) : page.map(() => []),
+    keys: rel.primaryKey.length ? page.map((r) => keyCells(r, rel, n, nSort)) : page.map(() => []),
     nextCursor,
     prevCursor,
-    orderBy: [...(req.sort ? [`${quoteIdent(req.sort.column)}${order.dir === 'desc' ? ' desc' : ''}`] : []), ...tie.labels.map((l) => `${l}${order.dir === 'desc' ? ' desc' : ''}`)].join(', '),
+    orderBy: [...sorts.map((o) => `${quoteIdent(o.column)}${o.dir === 'desc' ? ' desc' : ''}`), ...tie.labels.map((l) => `${l}${order.dir === 'desc' ? ' desc' : ''}`)].join(', '),
   };
 }
 
-/** The primary-key cells of a row: they sit after the displayed columns and the sort value. */
-function keyCells(row: Cell[], rel: TableDescription, n: number, sorted: boolean): Cell[] {
-  const start = n + (sorted ? 1 : 0);
+/** The primary-key cells of a row: they sit after the displayed columns and the sort values. */
+function keyCells(row: Cell[], rel: TableDescription, n: number, nSort: number): Cell[] {
+  const start = n + nSort;
   return rel.primaryKey.map((_, i) => row[start + i] ?? null);
 }

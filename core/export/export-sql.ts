@@ -8,7 +8,7 @@ import type { ExportFormat, ExportSource } from '../api/contract.export';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { describeTable } from '../introspect/describe-table';
 import { ensureFilterValid } from '../browse/filter-cache';
-import { tiebreakerFor } from '../browse/keyset';
+import { orderBySql, tiebreakerFor, type SortTerm } from '../browse/keyset';
 import { filterSql } from '../source/source-sql';
 import { withReadOnly } from '../source/read-only';
 import { oneStatement } from '../console/statement';
@@ -40,14 +40,16 @@ export async function exportQuery(pool: pg.Pool, source: ExportSource): Promise<
     if (filter) conds.push(filterSql(filter));
     const search = source.search?.trim() ? searchSql(columns.map((c) => `${ALIAS}.${quoteIdent(c)}`), source.search.trim()) : undefined;
     if (search) conds.push(search);
-    const order: string[] = [];
+    // The grid's order exactly (keyset.ts): the sort list with NULLs placed explicitly, then the
+    // tiebreaker in the first sort's direction.
+    const sorts: SortTerm[] = [];
     for (const s of source.sort ?? []) {
       if (!byName.has(s.column)) throw new TableSyncError('NOT_FOUND', `cannot sort by "${s.column}": no such column`, { column: s.column });
-      order.push(`${ALIAS}.${quoteIdent(s.column)}${s.dir === 'desc' ? ' DESC' : ''}`);
+      sorts.push({ expr: `${ALIAS}.${quoteIdent(s.column)}`, dir: s.dir ?? 'asc' });
     }
-    order.push(...tiebreakerFor(rel.kind, rel.primaryKey, ALIAS).exprs);
+    const order = orderBySql({ sorts, keys: tiebreakerFor(rel.kind, rel.primaryKey, ALIAS).exprs, dir: sorts[0]?.dir ?? 'asc' });
     const select = `SELECT ${columns.map((c) => `${ALIAS}.${quoteIdent(c)}`).join(', ')} FROM ${qualifiedName(source.schema, source.table)} AS ${ALIAS}`
-      + `${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''} ORDER BY ${order.join(', ')}`;
+      + `${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''} ORDER BY ${order}`;
     return { select, columns, insertInto: qualifiedName(source.schema, source.table), baseName: source.table };
   }
   const sql = oneStatement(source.sql);

@@ -6,6 +6,7 @@
  */
 import type { ApiClient } from '../../renderer/src/api/client';
 import { ApiCallError } from '../../core/api/errors';
+import { sortList } from '../../core/api/contract';
 import type { ApiEvent, MethodInput, MethodName, MethodOutput } from '../../renderer/src/api/types';
 
 type Row = [string, string, string]; // id, name, price
@@ -61,8 +62,10 @@ export function fakeApi(n = 1000): FakeApi {
 
 function browse(all: Row[], input: MethodInput<'browse.rows'>): MethodOutput<'browse.rows'> {
   const limit = input.limit ?? 200;
-  const sortIdx = input.sort ? (input.sort.column === 'price' ? 2 : input.sort.column === 'name' ? 1 : 0) : null;
-  const desc = input.sort?.dir === 'desc';
+  // The fake sorts by the first sort column only (the engine's multi-column order is tested against PostgreSQL).
+  const s0 = sortList(input.sort)[0];
+  const sortIdx = s0 ? (s0.column === 'price' ? 2 : s0.column === 'name' ? 1 : 0) : null;
+  const desc = s0?.dir === 'desc';
   const keyOf = (r: Row): Array<string | number> => (sortIdx === null ? [Number(r[0])] : [sortIdx === 1 ? r[1] : Number(r[sortIdx]), Number(r[0])]);
   const cmp = (a: Array<string | number>, b: Array<string | number>) => {
     for (let i = 0; i < a.length; i++) {
@@ -103,7 +106,7 @@ function browse(all: Row[], input: MethodInput<'browse.rows'>): MethodOutput<'br
     keys: page.map((r) => [r[0]]),
     nextCursor: end < sorted.length && page.length ? cursorOf(page[page.length - 1]!) : null,
     prevCursor: start > 0 && page.length ? cursorOf(page[0]!) : null,
-    orderBy: sortIdx === null ? '"id"' : `"${input.sort!.column}" ${desc ? 'desc' : 'asc'}, "id"`,
+    orderBy: sortIdx === null ? '"id"' : `"${s0!.column}" ${desc ? 'desc' : 'asc'}, "id"`,
     truncated: [],
   };
 }
