@@ -15,7 +15,8 @@ import { Engine } from '../core/app/engine';
 import { createDispatcher } from '../core/api/dispatcher';
 import { defaultDataDir } from '../core/settings/data-dir';
 import { EncryptedFileSecretStore, FileSecretStore, type SecretStore } from '../core/settings/secret-store';
-import { APP_CSP, isAppUrl, resolveAppUrl } from './app-protocol';
+import { isAppUrl, resolveAppUrl } from './app-protocol';
+import { staticSecurityHeaders } from '../core/api/static-files';
 import { APP_ORIGIN, EVENTS_CHANNEL } from './channels';
 import { createEventBatcher, registerIpc } from './ipc';
 import { safeStorageCipher } from './secret-cipher';
@@ -95,16 +96,12 @@ async function start(): Promise<void> {
   const rendererRoot = join(app.getAppPath(), 'dist', 'renderer');
   protocol.handle('app', async (request) => {
     const hit = resolveAppUrl(request.url, rendererRoot);
-    if (!hit) return new Response('Not found', { status: 404 });
+    if (!hit || hit.kind === 'not-found') return new Response('Not found', { status: 404 });
+    if (hit.kind === 'forbidden') return new Response('Forbidden', { status: 403 });
     try {
       const body = await readFile(hit.file);
-      return new Response(body, { headers: { 'content-type': hit.contentType, 'content-security-policy': APP_CSP, 'x-content-type-options': 'nosniff' } });
+      return new Response(body, { headers: { 'content-type': hit.contentType, ...staticSecurityHeaders() } });
     } catch {
-      // Client-side routes fall back to the page itself.
-      if (!hit.file.match(/\.[a-z0-9]+$/i)) {
-        const page = await readFile(join(rendererRoot, 'index.html')).catch(() => undefined);
-        if (page) return new Response(page, { headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': APP_CSP } });
-      }
       return new Response('Not found', { status: 404 });
     }
   });

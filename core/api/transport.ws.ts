@@ -19,12 +19,13 @@
  * the same envelopes and events as Electron IPC (core/api/contract.transport.ts).
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { EXPORT_DOWNLOAD_PATH } from './contract.export';
 import { exportsOf } from '../app/exports';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
+import { resolveStatic, staticSecurityHeaders } from './static-files';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Engine } from '../app/engine';
 import { TableSyncError } from '../errors';
@@ -59,12 +60,6 @@ export interface RunningWsServer {
   readonly clients: number;
   close(): Promise<void>;
 }
-
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.map': 'application/json', '.svg': 'image/svg+xml',
-  '.png': 'image/png', '.ico': 'image/x-icon', '.woff2': 'font/woff2', '.woff': 'font/woff', '.ttf': 'font/ttf', '.wasm': 'application/wasm',
-};
 
 export async function startWsServer(opts: WsServerOptions): Promise<RunningWsServer> {
   const host = opts.host ?? '127.0.0.1';
@@ -118,13 +113,7 @@ export async function startWsServer(opts: WsServerOptions): Promise<RunningWsSer
 
   function securityHeaders(): Record<string, string> {
     return {
-      'content-security-policy': [
-        "default-src 'self'", "script-src 'self'", "style-src 'self' 'unsafe-inline'", "img-src 'self' data: blob:",
-        "font-src 'self' data:", `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
-        "worker-src 'self' blob:", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "form-action 'none'",
-      ].join('; '),
-      'referrer-policy': 'no-referrer',
-      'x-content-type-options': 'nosniff',
+      ...staticSecurityHeaders([`ws://127.0.0.1:${port}`, `ws://localhost:${port}`, `ws://[::1]:${port}`]),
       'x-frame-options': 'DENY',
       'cross-origin-opener-policy': 'same-origin',
       'cross-origin-resource-policy': 'same-origin',
@@ -156,19 +145,15 @@ export async function startWsServer(opts: WsServerOptions): Promise<RunningWsSer
       res.end(notBuiltPage());
       return;
     }
-    let rel = decodeURIComponent(u.pathname);
-    if (rel.endsWith('/')) rel += 'index.html';
-    const file = normalize(join(staticDir, rel));
-    if (!file.startsWith(staticDir + sep)) return refuse(res, 403, 'Forbidden.\n');
-    // Unknown paths without an extension are the single-page app's own routes.
-    const target = existsSync(file) && statSync(file).isFile() ? file : extname(rel) ? undefined : join(staticDir, 'index.html');
-    if (!target && rel === '/favicon.ico') return void res.writeHead(204, headers).end();
-    if (!target) return refuse(res, 404, 'Not found.\n');
-    const isHtml = target.endsWith('.html');
+    const hit = resolveStatic(staticDir, u.pathname);
+    if (hit.kind === 'forbidden') return refuse(res, 403, 'Forbidden.\n');
+    if (hit.kind === 'not-found' && u.pathname === '/favicon.ico') return void res.writeHead(204, headers).end();
+    if (hit.kind === 'not-found') return refuse(res, 404, 'Not found.\n');
+    const target = hit.file;
     res.writeHead(200, {
       ...headers,
-      'content-type': MIME[extname(target)] ?? 'application/octet-stream',
-      'cache-control': isHtml ? 'no-store' : 'no-cache',
+      'content-type': hit.contentType,
+      'cache-control': hit.isHtml ? 'no-store' : 'no-cache',
     });
     if (req.method === 'HEAD') return void res.end();
     res.end(readFileSync(target));

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -11,16 +11,23 @@ import { EncryptedFileSecretStore } from '../../core/settings/secret-store';
 // The rest of the desktop shell that runs without the binary: the app:// file mapping and CSP,
 // what the user is told about secret storage, and the packaging config (fuses hardened).
 describe('app:// protocol', () => {
-  const root = '/opt/tablesync/dist/renderer';
+  // A real renderer folder: the mapping checks what exists (core/api/static-files.ts).
+  const root = mkdtempSync(join(tmpdir(), 'ts-app-proto-'));
+  mkdirSync(join(root, 'assets'));
+  writeFileSync(join(root, 'index.html'), '<!doctype html>');
+  writeFileSync(join(root, 'assets', 'index-abc.js'), '//');
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('maps app://tablesync URLs into the renderer folder, and nothing else', () => {
-    expect(resolveAppUrl('app://tablesync/', root)).toEqual({ file: `${root}/index.html`, contentType: 'text/html; charset=utf-8' });
-    expect(resolveAppUrl('app://tablesync/assets/index-abc.js', root)?.contentType).toMatch(/javascript/);
-    expect(resolveAppUrl('app://tablesync/../../etc/passwd', root)?.file ?? '').toMatch(new RegExp(`^${root}/`));
-    expect(resolveAppUrl('app://tablesync/..%2f..%2fetc%2fpasswd', root)).toBeNull();
+    expect(resolveAppUrl('app://tablesync/', root)).toMatchObject({ kind: 'file', file: `${root}/index.html`, contentType: 'text/html; charset=utf-8' });
+    expect(resolveAppUrl('app://tablesync/assets/index-abc.js', root)).toMatchObject({ kind: 'file', contentType: expect.stringMatching(/javascript/) });
+    // The URL parser already folds the dots: it stays inside (an app route, so the page).
+    expect(resolveAppUrl('app://tablesync/../../etc/passwd', root)).toMatchObject({ kind: 'file', file: `${root}/index.html`, fallback: true });
+    expect(resolveAppUrl('app://tablesync/..%2f..%2fetc%2fpasswd', root)).toMatchObject({ kind: 'forbidden' });
+    expect(resolveAppUrl('app://tablesync/assets/missing.js', root)).toEqual({ kind: 'not-found' });
     expect(resolveAppUrl('app://other/index.html', root)).toBeNull();
     expect(resolveAppUrl('https://tablesync/index.html', root)).toBeNull();
-    expect(resolveAppUrl('app://tablesync/%E0%A4%A', root)).toBeNull();
+    expect(resolveAppUrl('app://tablesync/%E0%A4%A', root)).toMatchObject({ kind: 'forbidden' });
   });
 
   it('allows navigation only inside the app, and serves a strict CSP', () => {
