@@ -6,7 +6,9 @@ import { useEffect, useRef } from 'react';
 import { basicSetup } from 'codemirror';
 import { EditorView, keymap, Decoration, placeholder as cmPlaceholder, type DecorationSet } from '@codemirror/view';
 import { EditorState, Prec, StateEffect, StateField, Compartment } from '@codemirror/state';
-import { sql, PostgreSQL } from '@codemirror/lang-sql';
+import { sql, PostgreSQL, schemaCompletionSource, keywordCompletionSource, type SQLConfig } from '@codemirror/lang-sql';
+import { autocompletion } from '@codemirror/autocomplete';
+import { mergedSource } from '../lib/sql-completion';
 import { syntaxHighlighting } from '@codemirror/language';
 import { classHighlighter } from '@lezer/highlight';
 
@@ -33,6 +35,12 @@ export function errorSpan(text: string, position: number): { from: number; to: n
   const from = Math.min(Math.max(0, position - 1), Math.max(0, text.length - 1));
   const m = /^[\p{L}\p{N}_$."]+|^./u.exec(text.slice(from));
   return { from, to: Math.min(text.length, from + (m ? m[0].length : 1)) };
+}
+
+/** The SQL language with one completion source: names and keywords merged, each offered once. */
+function sqlWith(config: SQLConfig) {
+  const full: SQLConfig = { dialect: PostgreSQL, upperCaseKeywords: false, ...config };
+  return [sql(full), autocompletion({ override: [mergedSource(schemaCompletionSource(full), keywordCompletionSource(PostgreSQL, false, (label, type) => ({ label, type: type === 'type' ? 'enum' : type })))] })];
 }
 
 export interface SqlEditorProps {
@@ -69,7 +77,7 @@ export function SqlEditor(props: SqlEditorProps) {
           basicSetup,
           // Token classes styled by the theme's CSS variables, so light and dark both read well.
           syntaxHighlighting(classHighlighter),
-          langConf.current.of(sql({ dialect: PostgreSQL, upperCaseKeywords: false })),
+          langConf.current.of(sqlWith({})),
           errorField,
           EditorView.lineWrapping,
           cmPlaceholder(cb.current.placeholder ?? ''),
@@ -109,15 +117,13 @@ export function SqlEditor(props: SqlEditorProps) {
     if (!v) return;
     const namespace = cb.current.schema;
     if (namespace) {
-      v.dispatch({ effects: langConf.current.reconfigure(sql({ dialect: PostgreSQL, schema: namespace, defaultSchema: 'public', upperCaseKeywords: false })) });
+      v.dispatch({ effects: langConf.current.reconfigure(sqlWith({ schema: namespace, defaultSchema: 'public' })) });
       return;
     }
     const columns = cols ? cols.split('\u0000') : [];
     const table = cb.current.tableName ?? 't';
     v.dispatch({
-      effects: langConf.current.reconfigure(
-        sql({ dialect: PostgreSQL, schema: { [table]: columns }, defaultTable: table, upperCaseKeywords: false }),
-      ),
+      effects: langConf.current.reconfigure(sqlWith({ schema: { [table]: columns }, defaultTable: table })),
     });
   }, [cols, props.tableName, props.schema]);
 
