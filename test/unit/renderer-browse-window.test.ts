@@ -85,14 +85,14 @@ describe('browse window', () => {
     const s = createBrowseStore(api, { pageSize: 50, maxPages: 3 });
     await s.getState().open(target);
     await s.getState().cycleSort('price');
-    expect(s.getState().sort).toEqual({ column: 'price', dir: 'asc' });
+    expect(s.getState().sort).toEqual([{ column: 'price', dir: 'asc' }]);
     const prices = s.getState().rows.map((r) => Number(r[2]));
     expect(prices).toEqual([...prices].sort((a, b) => a - b));
     await s.getState().cycleSort('price');
-    expect(s.getState().sort).toEqual({ column: 'price', dir: 'desc' });
+    expect(s.getState().sort).toEqual([{ column: 'price', dir: 'desc' }]);
     expect(Number(s.getState().rows[0]![2])).toBe(99);
     await s.getState().cycleSort('price');
-    expect(s.getState().sort).toBeNull();
+    expect(s.getState().sort).toEqual([]);
     expect(ids(s.getState().rows)[0]).toBe(1);
   });
 
@@ -102,10 +102,10 @@ describe('browse window', () => {
     await s.getState().open(target);
     const held = api.hold('browse.rows');
     const slow = s.getState().loadLast();
-    const fast = s.getState().setSort({ column: 'price', dir: 'desc' });
+    const fast = s.getState().setSort([{ column: 'price', dir: 'desc' }]);
     held.release();
     await Promise.all([slow, fast]);
-    expect(s.getState().sort).toEqual({ column: 'price', dir: 'desc' });
+    expect(s.getState().sort).toEqual([{ column: 'price', dir: 'desc' }]);
     expect(Number(s.getState().rows[0]![2])).toBe(99);
     expect(s.getState().firstIndex).toBe(0);
   });

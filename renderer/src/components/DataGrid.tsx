@@ -40,10 +40,11 @@ export interface GridSource {
   firstIndex: number | null;
   fromEnd: number | null;
   exact: number | null;
-  sort: SortSpec | null;
+  /** The sort list, most significant first ([] for none). */
+  sort: SortSpec[];
   loadNext(): Promise<void>;
   loadPrev(): Promise<void>;
-  cycleSort(column: string): Promise<void>;
+  cycleSort(column: string, opts?: { add?: boolean }): Promise<void>;
 }
 
 function widthFor(type: string, name: string): number {
@@ -243,7 +244,8 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
             {table.getHeaderGroups()[0]!.headers.map((header) => {
               const col = header.column;
               const meta = col.columnDef.meta as { type: string; key: number | null };
-              const sorted = b.sort?.column === col.id ? b.sort.dir : null;
+              const sortAt = b.sort.findIndex((s) => s.column === col.id);
+              const sorted = sortAt >= 0 ? b.sort[sortAt]!.dir : null;
               return (
                 <div
                   key={col.id}
@@ -251,14 +253,20 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
                   role="columnheader"
                   aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
                   style={{ width: col.getSize(), ...(frozenLeft[col.id] !== undefined ? { left: frozenLeft[col.id] } : {}) }}
-                  title={`${col.id} ${meta.type}${meta.key ? ` · key #${meta.key}` : ''} — click to sort`}
-                  onClick={() => void store.getState().cycleSort(col.id)}
+                  title={`${col.id} ${meta.type}${meta.key ? ` · key #${meta.key}` : ''} — click to sort, shift-click to add as the next sort`}
+                  onMouseDown={(e) => { if (e.shiftKey) e.preventDefault(); }}
+                  onClick={(e) => void store.getState().cycleSort(col.id, { add: e.shiftKey })}
                   data-column={col.id}
                 >
                   {meta.key !== null && <span className="key-badge">PK</span>}
                   <span className="lbl">{col.id}</span>
                   <span className="type">{shortType(meta.type)}</span>
-                  {sorted && <span className="sort">{sorted === 'asc' ? '▲' : '▼'}</span>}
+                  {sorted && (
+                    <span className="sort" data-testid={`sort-${col.id}`} aria-label={`sort ${sortAt + 1} ${sorted === 'asc' ? 'ascending' : 'descending'}`}>
+                      {sorted === 'asc' ? '▲' : '▼'}
+                      {b.sort.length > 1 && <sup className="sort-n">{sortAt + 1}</sup>}
+                    </span>
+                  )}
                   <span
                     className={`resizer${col.getIsResizing() ? ' resizing' : ''}`}
                     onMouseDown={header.getResizeHandler()}

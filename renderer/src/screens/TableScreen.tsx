@@ -125,13 +125,13 @@ export function TableScreen() {
         <GoToKey />
         <ExportMenu
           connectionId={connectionId}
-          what={`${selected.schema}.${selected.table}${b.filter ? ', filtered' : ''}${b.sort ? `, by ${b.sort.column}` : ''}${b.hidden.length ? `, ${b.columns.length - b.hidden.length} columns` : ''}`}
+          what={`${selected.schema}.${selected.table}${b.filter ? ', filtered' : ''}${b.sort.length ? `, by ${b.sort.map((s) => s.column).join(', ')}` : ''}${b.hidden.length ? `, ${b.columns.length - b.hidden.length} columns` : ''}`}
           expectedRows={b.exact ?? b.estimate}
           source={() => ({
             kind: 'table', schema: selected.schema, table: selected.table,
             columns: visibleColumnNames(b.columns, b.hidden),
             ...(b.filter ? { filter: b.filter } : {}),
-            ...(b.sort ? { sort: [b.sort] } : {}),
+            ...(b.sort.length ? { sort: b.sort } : {}),
             ...(b.search.trim() ? { search: b.search.trim() } : {}),
           })}
         />

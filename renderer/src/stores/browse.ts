@@ -7,6 +7,7 @@
 import { createStore } from 'zustand/vanilla';
 import { errorCode, errorMessage, newRequestId, type ApiClient } from '../api/client';
 import type { BrowseCursor, BrowseRowsInput, BrowseRowsOutput, Cell, SortSpec } from '../api/types';
+import { MAX_SORT_COLUMNS } from '../../../core/api/contract';
 
 export const PAGE_SIZE = 200;
 export const MAX_PAGES = 5;
@@ -38,7 +39,8 @@ export interface BrowseState {
   prevCursor: BrowseCursor | null;
   nextCursor: BrowseCursor | null;
   orderBy: string;
-  sort: SortSpec | null;
+  /** The sort list, most significant first; [] for key order. */
+  sort: SortSpec[];
   filter: string | null;
   /** Quick search over the visible columns (server-side ILIKE), '' for none. */
   search: string;
@@ -67,8 +69,9 @@ export interface BrowseState {
   loadPrev(): Promise<void>;
   loadLast(): Promise<void>;
   /** Click on a header: ascending, then descending, then the key order. */
-  cycleSort(column: string): Promise<void>;
-  setSort(sort: SortSpec | null): Promise<void>;
+  /** Click on a header: see nextSort (add: shift-click, a secondary sort). */
+  cycleSort(column: string, opts?: { add?: boolean }): Promise<void>;
+  setSort(sort: SortSpec[]): Promise<void>;
   setFilter(filter: string | null): Promise<void>;
   setSearch(text: string): Promise<void>;
   /** Show the rows from this key on (key order; clears the sort). */
@@ -82,6 +85,23 @@ export interface BrowseState {
   liveChange(keys: Array<Record<string, Cell>>): void;
   /** The whole value of a cell (reads it by key when the page carried it cut). */
   fullCell(row: number, column: number): Promise<Cell>;
+}
+
+/**
+ * The sort after a header click. A plain click sorts by that column alone: ascending, then
+ * descending, then back to key order (when it already was the only sort). A shift-click (`add`)
+ * appends the column as the next sort ascending, or flips the direction of a column already in the
+ * list in place; beyond MAX_SORT_COLUMNS it is ignored.
+ */
+export function nextSort(sort: SortSpec[], column: string, add: boolean): SortSpec[] {
+  const at = sort.findIndex((s) => s.column === column);
+  if (add) {
+    if (at < 0) return sort.length >= MAX_SORT_COLUMNS ? sort : [...sort, { column, dir: 'asc' }];
+    return sort.map((s, i) => (i === at ? { column, dir: s.dir === 'asc' ? 'desc' : 'asc' } : s));
+  }
+  const only = sort.length === 1 && at === 0 ? sort[0]! : null;
+  if (!only) return [{ column, dir: 'asc' }];
+  return only.dir === 'asc' ? [{ column, dir: 'desc' }] : [];
 }
 
 const joinKey = (cells: Cell[]) => cells.map((c) => (c === null ? '\u0001' : c)).join('\u0000');
@@ -122,7 +142,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         connectionId: t.connectionId,
         schema: t.schema,
         table: t.table,
-        ...(s.sort ? { sort: s.sort } : {}),
+        ...(s.sort.length ? { sort: s.sort } : {}),
         ...(s.filter ? { filter: s.filter } : {}),
         ...(s.search.trim() ? { search: s.search.trim(), searchColumns: s.columns.map((c) => c.name).filter((n) => !s.hidden.includes(n)) } : {}),
       };
@@ -212,7 +232,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       prevCursor: null,
       nextCursor: null,
       orderBy: '',
-      sort: null,
+      sort: [],
       filter: null,
       search: '',
       hidden: [],
@@ -233,7 +253,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         const same = get().target && JSON.stringify(get().target) === JSON.stringify(target);
         set({
           target,
-          ...(same ? {} : { sort: null, hidden: [], columns: [], keyColumns: [], flash: {}, rows: [], rowKeys: [], cut: {}, search: '' }),
+          ...(same ? {} : { sort: [], hidden: [], columns: [], keyColumns: [], flash: {}, rows: [], rowKeys: [], cut: {}, search: '' }),
           filter: o.filter ?? (same ? get().filter : null),
           estimate: null,
           exact: null,
@@ -314,10 +334,8 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
           shift: { rows: -out.rows.length, seq: cur.shift.seq + 1 },
         });
       },
-      async cycleSort(column) {
-        const s = get().sort;
-        const next: SortSpec | null = !s || s.column !== column ? { column, dir: 'asc' } : s.dir === 'asc' ? { column, dir: 'desc' } : null;
-        await get().setSort(next);
+      async cycleSort(column, o = {}) {
+        await get().setSort(nextSort(get().sort, column, o.add ?? false));
       },
       async setSort(sort) {
         set({ sort });
@@ -326,7 +344,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       async goToKey(values) {
         if (!get().target) return;
         generation += 1;
-        set({ sort: null, pages: [], prevCursor: null, nextCursor: null });
+        set({ sort: [], pages: [], prevCursor: null, nextCursor: null });
         const out = await fetchPage('first', { direction: 'forward', atKey: values });
         if (!out) return;
         set({

@@ -50,7 +50,7 @@ export interface ConsoleState {
   firstIndex: number | null;
   fromEnd: number | null;
   exact: number | null;
-  sort: SortSpec | null;
+  sort: SortSpec[];
   pageError: string | null;
 
   open(connectionId: string): void;
@@ -210,7 +210,7 @@ export function createConsoleStore(api: ApiClient, storage?: KeyValueStorage) {
       firstIndex: null,
       fromEnd: null,
       exact: null,
-      sort: null,
+      sort: [],
       pageError: null,
 
       open(connectionId) {
