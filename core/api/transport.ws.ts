@@ -18,7 +18,6 @@
  * Frames: `{ id, method, input }` → `{ id, envelope }`; events are pushed as `{ event, payload }`,
  * the same envelopes and events as Electron IPC (core/api/contract.transport.ts).
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { EXPORT_DOWNLOAD_PATH } from './contract.export';
 import { exportsOf } from '../app/exports';
@@ -26,6 +25,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { resolveStatic, staticSecurityHeaders } from './static-files';
+import { createWsAuth, newAccessToken } from './ws-auth';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Engine } from '../app/engine';
 import { TableSyncError } from '../errors';
@@ -66,36 +66,13 @@ export async function startWsServer(opts: WsServerOptions): Promise<RunningWsSer
   if (!(LOOPBACK_HOSTS as readonly string[]).includes(host)) {
     throw new TableSyncError('INVALID_INPUT', `tablesync serve binds to the loopback interface only (127.0.0.1, ::1 or localhost), not "${host}": anyone who reaches it reaches your databases`);
   }
-  const token = opts.token ?? randomBytes(32).toString('base64url');
-  const tokenBuf = Buffer.from(token);
-  const assetCookieValue = createHmac('sha256', token).update('static assets').digest('base64url');
+  const token = opts.token ?? newAccessToken();
   const dispatcher = opts.dispatcher ?? createDispatcher(opts.engine);
   const maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
   const staticDir = opts.staticDir ? resolve(opts.staticDir) : undefined;
   let port = 0;
-  let cookieName = 'tablesync_assets';
-
-  const allowedHosts = () => {
-    const hosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
-    return new Set(hosts);
-  };
-  const tokenOk = (given: string | null | undefined): boolean => {
-    if (!given) return false;
-    const b = Buffer.from(given);
-    return b.length === tokenBuf.length && timingSafeEqual(b, tokenBuf);
-  };
-  const cookieOk = (req: IncomingMessage): boolean => {
-    const raw = req.headers.cookie ?? '';
-    for (const part of raw.split(';')) {
-      const [k, ...v] = part.trim().split('=');
-      if (k === cookieName) {
-        const b = Buffer.from(v.join('='));
-        const want = Buffer.from(assetCookieValue);
-        return b.length === want.length && timingSafeEqual(b, want);
-      }
-    }
-    return false;
-  };
+  // Set once the port is known (before the first request can arrive).
+  let auth = createWsAuth(token, 0);
 
   const server = createServer((req, res) => {
     try {
@@ -121,10 +98,10 @@ export async function startWsServer(opts: WsServerOptions): Promise<RunningWsSer
   }
 
   function handleHttp(req: IncomingMessage, res: ServerResponse): void {
-    if (!allowedHosts().has(req.headers.host ?? '')) return refuse(res, 403, 'Forbidden: unexpected Host header.\n');
+    if (!auth.hostOk(req.headers.host)) return refuse(res, 403, 'Forbidden: unexpected Host header.\n');
     if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'Method not allowed.\n');
     const u = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-    const withToken = tokenOk(u.searchParams.get('token'));
+    const withToken = auth.tokenOk(u.searchParams.get('token'));
     // The page asks this when its WebSocket is refused (a browser cannot see the 403 of an upgrade),
     // so it can say "open the URL that was printed" instead of reconnecting forever.
     if (u.pathname === '/api/token') {
@@ -132,13 +109,13 @@ export async function startWsServer(opts: WsServerOptions): Promise<RunningWsSer
       res.end();
       return;
     }
-    if (!withToken && !cookieOk(req)) {
+    if (!withToken && !auth.cookieOk(req.headers.cookie)) {
       return refuse(res, 403, 'Forbidden: open the URL that `tablesync serve` printed (it carries the access token).\n');
     }
     const headers: Record<string, string> = { ...securityHeaders() };
     // A browser-mode export download: streamed from the database into this response.
     if (u.pathname.startsWith(`${EXPORT_DOWNLOAD_PATH}/`)) return exportsOf(opts.engine).serveDownload(u.pathname.slice(EXPORT_DOWNLOAD_PATH.length + 1), res, headers);
-    if (withToken) headers['set-cookie'] = `${cookieName}=${assetCookieValue}; HttpOnly; SameSite=Strict; Path=/`;
+    if (withToken) headers['set-cookie'] = auth.setCookie();
 
     if (!staticDir || !existsSync(join(staticDir, 'index.html'))) {
       res.writeHead(200, { ...headers, 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -168,12 +145,11 @@ export async function startWsServer(opts: WsServerOptions): Promise<RunningWsSer
       socket.destroy();
     };
     const u = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-    const hostHeader = req.headers.host ?? '';
     if (u.pathname !== WS_PATH) return deny(404, 'Not Found');
-    if (!allowedHosts().has(hostHeader)) return deny(403, 'Forbidden');
-    if (!tokenOk(u.searchParams.get('token'))) return deny(403, 'Forbidden');
+    if (!auth.hostOk(req.headers.host)) return deny(403, 'Forbidden');
+    if (!auth.tokenOk(u.searchParams.get('token'))) return deny(403, 'Forbidden');
     // The page's own origin, and only it: a page elsewhere in the user's browser cannot connect.
-    if (req.headers.origin !== `http://${hostHeader}`) return deny(403, 'Forbidden');
+    if (!auth.originOk(req.headers.origin, req.headers.host)) return deny(403, 'Forbidden');
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   });
 
@@ -241,7 +217,7 @@ export async function startWsServer(opts: WsServerOptions): Promise<RunningWsSer
     });
   });
   port = (server.address() as AddressInfo).port;
-  cookieName = `tablesync_assets_${port}`;
+  auth = createWsAuth(token, port);
   const urlHost = host === '::1' ? '[::1]' : host;
   const origin = `http://${urlHost}:${port}`;
 
