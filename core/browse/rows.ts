@@ -90,9 +90,11 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
   const conds: string[] = [];
   const params: string[] = [];
   if (filter) conds.push(filterSql(filter));
+  // The rows after the cursor, as disjoint branches (one for a uniform order, see keyset.ts).
+  let branches: (string | null)[] = [null];
   if (cursor) {
     const a = afterSql(scan, cursor, 1);
-    conds.push(a.sql);
+    branches = a.branches;
     params.push(...a.params);
   }
   if (req.atKey) {
@@ -119,21 +121,32 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
   // an outer query over the LIMITed page: in the same SELECT, PostgreSQL would compute it for every
   // row the sort reads (seconds on a million rows sorted by an unindexed column).
   const cut = req.maxCellChars;
-  const from = `${qualifiedName(req.schema, req.table)} AS ${ALIAS}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''}`;
+  const relSql = `${qualifiedName(req.schema, req.table)} AS ${ALIAS}`;
+  const whereOf = (branch: string | null) => {
+    const all = [...conds, ...(branch ? [branch] : [])];
+    return all.length ? ` WHERE ${all.join(' AND ')}` : '';
+  };
   const orderExprs = [...terms.map((t) => t.expr), ...tie.exprs];
+  const limit = req.limit + 1;
+  const aliasedOrder = (alias: string): string => orderBySql({
+    sorts: scan.sorts.map((t, i) => ({ ...t, expr: `${alias}.o${i}` })),
+    keys: tie.exprs.map((_, i) => `${alias}.o${i + nSort}`),
+    dir: scan.dir,
+  });
   let sql: string;
-  if (!cut) {
+  if (!cut && branches.length === 1) {
     const selectList = [...columns.map((c) => `${ALIAS}.${quoteIdent(c.name)}`), ...orderExprs].join(', ');
-    sql = `SELECT ${selectList} FROM ${from} ORDER BY ${orderBySql(scan)} LIMIT ${req.limit + 1}`;
+    sql = `SELECT ${selectList} FROM ${relSql}${whereOf(branches[0]!)} ORDER BY ${orderBySql(scan)} LIMIT ${limit}`;
   } else {
     const inner = [...columns.map((c, i) => `${ALIAS}.${quoteIdent(c.name)} AS c${i}`), ...orderExprs.map((e, i) => `${e} AS o${i}`)].join(', ');
-    const outerOrder: KeysetOrder = {
-      sorts: scan.sorts.map((t, i) => ({ ...t, expr: `p.o${i}` })),
-      keys: tie.exprs.map((_, i) => `p.o${i + nSort}`),
-      dir: scan.dir,
-    };
-    const outer = [...columns.map((_, i) => `left(p.c${i}::text, ${cut + 1})`), ...orderExprs.map((_, i) => `p.o${i}`)].join(', ');
-    sql = `SELECT ${outer} FROM (SELECT ${inner} FROM ${from} ORDER BY ${orderBySql(scan)} LIMIT ${req.limit + 1}) AS p ORDER BY ${orderBySql(outerOrder)}`;
+    const branchSql = (b: string | null) => `SELECT ${inner} FROM ${relSql}${whereOf(b)} ORDER BY ${orderBySql(scan)} LIMIT ${limit}`;
+    // Mixed directions: each branch is its own index range scan of at most one page, and the page
+    // is the first rows of their union, so a deep page reads no more than the first one.
+    const pageSql = branches.length === 1
+      ? branchSql(branches[0]!)
+      : `SELECT * FROM (${branches.map((b) => `(${branchSql(b)})`).join(' UNION ALL ')}) AS u ORDER BY ${aliasedOrder('u')} LIMIT ${limit}`;
+    const outer = [...columns.map((_, i) => (cut ? `left(p.c${i}::text, ${cut + 1})` : `p.c${i}`)), ...orderExprs.map((_, i) => `p.o${i}`)].join(', ');
+    sql = `SELECT ${outer} FROM (${pageSql}) AS p ORDER BY ${aliasedOrder('p')}`;
   }
 
   const raw = await withReadOnly(pool, async (client) => {

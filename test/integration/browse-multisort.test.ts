@@ -110,10 +110,11 @@ describe('browse: multi-column sort by keyset', () => {
     await expect(browseRows(db.pool, base('ms', [{ column: 'a', dir: 'asc' }, { column: 'nope', dir: 'asc' }]))).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
-  it('never uses OFFSET, places NULLs explicitly, and uses a row comparison when every direction agrees', () => {
+  it('never uses OFFSET, places NULLs explicitly, unions index-range branches for mixed directions, and uses one row comparison when every direction agrees', () => {
     expect(statements.length).toBeGreaterThan(200);
     for (const s of statements) expect(s).not.toMatch(/\bOFFSET\b/i);
     for (const s of statements) expect(s).toMatch(/ORDER BY t\.\S+ (ASC NULLS LAST|DESC NULLS FIRST)/);
+    expect(statements.some((s) => / UNION ALL /.test(s))).toBe(true);
     expect(statements.some((s) => /ROW\(t\."c", t\."d", t\."id"\) > ROW\(\$1, \$2, \$3\)/.test(s))).toBe(true);
   });
 });
