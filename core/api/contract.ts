@@ -264,7 +264,11 @@ export const dropResult = z.object({
 export type DropResult = z.infer<typeof dropResult>;
 
 export const watchInfo = z.object({
+  /** The flow's name, or the set's for a set's one watcher (`set: true`; its events name the member flows). */
   flow: z.string(),
+  set: z.boolean().optional(),
+  /** A set's member flows (`{set}.{table}`) with live capture, as expanded when its watch started. */
+  members: z.array(z.string()).optional(),
   startedAt: z.string(),
   status: listenerStatus.nullable(),
   /** Change events seen since the watch started, by outcome. */
@@ -387,6 +391,8 @@ export const methods = {
     'Apply every member in ONE target transaction; progress as set.applyProgress events; cancel with query.cancel (target unchanged).',
   ),
   'sets.verify': method(z.object({ name, requestId: requestId.optional() }).strict(), setVerifyResult, 'Verify every member.'),
+  'sets.watchStart': method(z.object({ name }).strict(), watchInfo, 'Start the set\'s one watcher (one listener for every member; catch-up first); events: flow.change (member flows), flow.listener (the set).'),
+  'sets.watchStop': method(z.object({ name }).strict(), z.object({ stopped: z.boolean() }), 'Stop the set\'s watcher.'),
   'sets.drop': method(
     z.object({ name, tables: z.array(z.string().min(1)).optional(), allowDestructive: z.boolean().default(false), requestId: requestId.optional() }).strict(),
     z.object({ members: z.array(z.string()), steps: z.array(planStep) }),

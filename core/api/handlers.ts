@@ -174,6 +174,8 @@ export const handlers: Handlers = {
   'flows.watchStop': async (e, i) => ({ stopped: await e.watches.stop(i.name) }),
   'flows.watchList': (e) => e.watches.list(),
   'flows.watchRecent': (e, i) => e.watches.recent(i.name, i.limit),
+  'sets.watchStart': (e, i) => e.watches.startSet(i.name),
+  'sets.watchStop': async (e, i) => ({ stopped: await e.watches.stop(i.name) }),
 
   // ------------------------------------------------------------ demo
   'demo.status': (e) => e.demo.status(),

@@ -93,4 +93,28 @@ describe('sets in the app', () => {
     expect((await warehouse.query(`SELECT count(*) AS n FROM mirror.film`)).rows[0].n).toBe((await rental.query(`SELECT count(*) AS n FROM film`)).rows[0].n);
     expect((await warehouse.query(`SELECT data_type FROM information_schema.columns WHERE table_schema = 'mirror' AND table_name = 'film' AND column_name = 'rating'`)).rows[0].data_type).toBe('text');
   });
+
+  it('watches the set from the Monitor: per table state, rate and lag; one feed with a table column and a table filter', async () => {
+    await app.go('Monitor');
+    await page.getByTestId('monitor-flow').selectOption('set:rental');
+    await page.locator('[data-testid=monitor-screen][data-set=rental]').waitFor();
+    await page.getByTestId('watch-start').click();
+    await expect.poll(() => page.getByTestId('listener-state').getAttribute('data-state'), { timeout: 60_000 }).toBe('live');
+    await rental.query(`BEGIN; INSERT INTO language VALUES (7, 'lang 7', now()); INSERT INTO film VALUES (2000, 'live film', 7, 'PG', NULL, now()); UPDATE customer SET name = 'live rename', last_update = now() WHERE customer_id = 1; COMMIT;`);
+    const live = page.locator('[data-testid=feed] tbody tr:not([data-op=catch-up])');
+    await expect.poll(async () => (await live.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-table')))).sort(), { timeout: 30_000 }).toEqual(['customer', 'film', 'language']);
+    expect(await page.locator('[data-testid=feed] tr[data-table=film]:not([data-op=catch-up]) [data-table-cell]').first().innerText()).toBe('film');
+    // per table: the one listener's state, a rate and a lag for the tables that changed
+    const filmRow = page.locator('[data-testid=set-members] tr[data-table=film]');
+    expect(await filmRow.innerText()).toMatch(/live/);
+    expect(await filmRow.locator('[data-lag]').innerText()).not.toBe('—');
+    expect(await page.locator('[data-testid=set-members] tbody tr').count()).toBe(8);
+    await app.screenshot('sets-03-monitor');
+    await page.getByTestId('feed-table-filter').selectOption('film');
+    await expect.poll(async () => new Set(await page.locator('[data-testid=feed] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-table'))))).toEqual(new Set(['film']));
+    await app.screenshot('sets-04-monitor-film-only');
+    expect((await warehouse.query(`SELECT title FROM mirror.film WHERE film_id = 2000`)).rows[0]?.title).toBe('live film');
+    await page.getByTestId('watch-stop').click();
+    await expect.poll(() => page.getByTestId('listener-state').getAttribute('data-state'), { timeout: 30_000 }).toBe('stopped');
+  });
 });

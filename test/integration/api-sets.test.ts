@@ -78,4 +78,36 @@ describe('API: sets save, plan, apply, verify, drop', () => {
     expect(await call('sets.remove', { name: 'shop' })).toEqual({ removed: true });
     expect(await call('sets.list')).toEqual([]);
   });
+
+  it('watches a saved set through sets.watchStart/Stop: one watcher, member events, listed as a set watch', async () => {
+    const set = {
+      version: 1, set: 'live',
+      source: { connection: { saved: 'rental source' }, schema: 'public' },
+      target: { connection: { saved: 'warehouse' }, schema: 'livemirror' },
+      tables: ['language', 'film'],
+      defaults: { typeOverrides: { mpaa_rating: 'text' }, notification: {} },
+    };
+    await call('sets.save', { set });
+    const until = async (what: string, fn: () => boolean) => {
+      const deadline = Date.now() + 30_000;
+      while (!fn()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    };
+    const w = await call<{ flow: string; set?: boolean; members?: string[] }>('sets.watchStart', { name: 'live' });
+    expect(w).toMatchObject({ flow: 'live', set: true });
+    expect([...(w.members ?? [])].sort()).toEqual(['live.film', 'live.language']);
+    expect(await call('sets.watchStart', { name: 'live' })).toMatchObject({ flow: 'live', set: true }); // idempotent
+    await until('live', () => events.some((e) => e.event === 'flow.listener' && e.payload.flow === 'live' && e.payload.state === 'live'));
+    await src.sql(`BEGIN; INSERT INTO language VALUES (8, 'lang 8', now()); INSERT INTO film VALUES (3000, 'watched film', 8, 'PG', NULL, now()); COMMIT;`);
+    const changed = () => events.filter((e) => e.event === 'flow.change' && e.payload.op === 'insert').map((e) => (e.event === 'flow.change' ? e.payload.flow : ''));
+    await until('both member events', () => changed().includes('live.film') && changed().includes('live.language'));
+    expect((await dst.sql(`SELECT title FROM livemirror.film WHERE film_id = 3000`)).rows[0].title).toBe('watched film');
+    expect((await call<{ flow: string; set?: boolean }[]>('flows.watchList')).find((x) => x.flow === 'live')).toMatchObject({ set: true });
+    expect((await call<{ flow: string }[]>('flows.watchRecent', { name: 'live' })).map((e) => e.flow)).toEqual(expect.arrayContaining(['live.film', 'live.language']));
+    expect(await call('sets.watchStop', { name: 'live' })).toEqual({ stopped: true });
+    expect(await call('flows.watchList')).toEqual([]);
+    await expect(call('sets.watchStart', { name: 'nope' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
 });

@@ -7,8 +7,9 @@ import { fmtCount, fmtKey, fmtMs, fmtTime } from '../lib/format';
 import { useShortcut } from '../lib/shortcuts';
 import type { ChangeEvent, ListenerStatus } from '../api/types';
 import { FEED_MAX, RATE_SECONDS } from '../stores/monitor';
+import { SetMonitor } from './SetMonitor';
 
-const STATE_TEXT: Record<ListenerStatus['state'], string> = {
+export const STATE_TEXT: Record<ListenerStatus['state'], string> = {
   stopped: 'stopped',
   connecting: 'connecting',
   'catching-up': 'catching up',
@@ -18,7 +19,7 @@ const STATE_TEXT: Record<ListenerStatus['state'], string> = {
 };
 
 /** What each outcome means, for a first-time reader of the feed (the cell's tooltip). */
-const OUTCOME_TEXT: Record<ChangeEvent['outcome'], string> = {
+export const OUTCOME_TEXT: Record<ChangeEvent['outcome'], string> = {
   applied: 'written to the target',
   deleted: 'removed from the target: the row left the source',
   'filtered-out': 'the row does not match the flow’s filter, so the target does not hold it',
@@ -32,9 +33,10 @@ export function MonitorScreen() {
   const theme = useS(app.ui, (s) => s.theme);
   const flows = useS(app.flows, (s) => s.list);
   const connections = useS(app.connections, (s) => s.list);
+  const sets = useS(app.sets, (s) => s.list);
   const m = useS(app.monitor, (s) => s);
   const [tick, setTick] = useState(0);
-  const selected = (view.name === 'monitor' ? view.flow : undefined) ?? m.selected ?? flows.find((f) => f.watching)?.name ?? flows[0]?.name ?? null;
+  const selected = (view.name === 'monitor' ? view.flow : undefined) ?? (flows.some((f) => f.name === m.selected) ? m.selected : null) ?? flows.find((f) => f.watching)?.name ?? flows[0]?.name ?? null;
 
   useEffect(() => {
     if (selected !== app.monitor.getState().selected) void app.monitor.getState().select(selected);
@@ -46,7 +48,21 @@ export function MonitorScreen() {
   useShortcut('Space', () => app.monitor.getState().setPaused(!app.monitor.getState().paused));
   useShortcut(' ', () => app.monitor.getState().setPaused(!app.monitor.getState().paused));
 
-  if (flows.length === 0) return <Empty title="No flows to monitor" testId="monitor-empty">Set up a flow first; then start watching it here.</Empty>;
+  const watchedSet = (view.name === 'monitor' ? view.set : undefined) ?? (flows.length === 0 ? sets[0]?.name : undefined);
+  const picker = (current: string) => (
+    <select value={current} onChange={(e) => { const [kind, ...rest] = e.target.value.split(':'); const n = rest.join(':'); app.ui.getState().go(kind === 'set' ? { name: 'monitor', set: n } : { name: 'monitor', flow: n }); }} aria-label="Flow or set" data-testid="monitor-flow" style={{ flexShrink: 0 }}>
+      <optgroup label="Flows">
+        {flows.map((f) => <option key={f.name} value={`flow:${f.name}`}>{f.name}</option>)}
+      </optgroup>
+      {sets.length > 0 && (
+        <optgroup label="Sets">
+          {sets.map((x) => <option key={x.name} value={`set:${x.name}`}>set {x.name}</option>)}
+        </optgroup>
+      )}
+    </select>
+  );
+  if (watchedSet) return <SetMonitor set={watchedSet} picker={picker(`set:${watchedSet}`)} tick={tick} />;
+  if (flows.length === 0 && sets.length === 0) return <Empty title="No flows to monitor" testId="monitor-empty">Set up a flow first; then start watching it here.</Empty>;
   if (!selected) return null;
   const fm = m.flows[selected];
   const st = fm?.status ?? null;
@@ -71,11 +87,7 @@ export function MonitorScreen() {
     <div className="page" data-testid="monitor-screen" style={{ display: 'flex', flexDirection: 'column', gap: 12 }}>
       <div className="page-head" style={{ marginBottom: 0, flexWrap: 'wrap' }}>
         <h1>Monitor</h1>
-        <select value={selected} onChange={(e) => app.ui.getState().go({ name: 'monitor', flow: e.target.value })} aria-label="Flow" data-testid="monitor-flow" style={{ flexShrink: 0 }}>
-          {flows.map((f) => (
-            <option key={f.name} value={f.name}>{f.name}</option>
-          ))}
-        </select>
+        {picker(`flow:${selected}`)}
         <span className={`state-pill ${st?.state ?? (watching ? 'connecting' : 'stopped')}`} data-testid="listener-state" data-state={st?.state ?? (watching ? 'connecting' : 'stopped')}>
           <span className="dot" /> {st ? STATE_TEXT[st.state] : watching ? 'starting' : 'not watching'}
           {st?.state === 'reconnecting' && st.attempt ? ` (attempt ${st.attempt})` : ''}
@@ -180,7 +192,7 @@ function fmtBytes(n: number): string {
 }
 
 /** "12 rows in 340 ms (window, 57 read)" / "… (full scan: no ordinal column …)". */
-function catchUpText(c: NonNullable<ChangeEvent['catchUp']>): string {
+export function catchUpText(c: NonNullable<ChangeEvent['catchUp']>): string {
   const how = c.mode === 'window' ? `window, ${fmtCount(c.scanned ?? 0)} read` : c.mode === 'slot' ? 'from the replication slot' : `full scan${c.reason ? `: ${c.reason}` : ''}`;
   return `${fmtCount(c.rows)} row${c.rows === 1 ? '' : 's'} in ${fmtMs(c.durationMs)} (${how})`;
 }

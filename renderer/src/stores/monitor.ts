@@ -28,12 +28,22 @@ export interface MonitorState {
   selected: string | null;
   paused: boolean;
   filterText: string;
+  /** A set's combined feed shows only this member table ('' = every table). */
+  tableFilter: string;
   opFilter: 'all' | 'insert' | 'update' | 'delete' | 'failed';
   busy: boolean;
   error: string | null;
   select(flow: string | null): Promise<void>;
   start(flow: string): Promise<void>;
   stop(flow: string): Promise<void>;
+  /** A set's one watcher (sets.watchStart/Stop): its status arrives under the set's name, its events under the member flows. */
+  startSet(set: string): Promise<void>;
+  stopSet(set: string): Promise<void>;
+  setTableFilter(t: string): void;
+  /** The member tables of a set seen so far (events arrive under `{set}.{table}`), sorted. */
+  setTables(set: string): string[];
+  /** The set's combined feed, newest first: every member's visible events with its table, after the table filter. */
+  setFeed(set: string): (ChangeEvent & { table: string })[];
   refreshWatches(): Promise<void>;
   onChange(e: ChangeEvent): void;
   onListener(s: ListenerStatus): void;
@@ -75,13 +85,17 @@ export function createMonitorStore(api: ApiClient) {
       const cur = get().flows[flow] ?? emptyMonitor();
       set({ flows: { ...get().flows, [flow]: f(cur) } });
     };
-    const applyWatch = (w: WatchInfo) =>
+    const applyWatch = (w: WatchInfo) => {
+      // A set's members are listed before their first event (its monitor has a row for each).
+      for (const f of w.members ?? []) if (!get().flows[f]) update(f, (m) => m);
       update(w.flow, (m) => ({ ...m, watching: true, status: w.status ?? m.status, totals: { ...w.counts } }));
+    };
     return {
       flows: {},
       selected: null,
       paused: false,
       filterText: '',
+      tableFilter: '',
       opFilter: 'all',
       busy: false,
       error: null,
@@ -92,7 +106,10 @@ export function createMonitorStore(api: ApiClient) {
         if (get().flows[flow]?.watching && (get().flows[flow]?.feed.length ?? 0) === 0) {
           try {
             const recent = await api.call('flows.watchRecent', { name: flow, limit: 200 });
-            update(flow, (m) => ({ ...m, feed: recent.slice(-FEED_MAX).reverse() }));
+            // A set's recent events belong to its member flows: each goes to its own feed.
+            const by = new Map<string, ChangeEvent[]>();
+            for (const e of recent) by.set(e.flow, [...(by.get(e.flow) ?? []), e]);
+            for (const [f, es] of by) update(f, (m) => (m.feed.length ? m : { ...m, feed: es.slice(-FEED_MAX).reverse() }));
           } catch {
             /* an empty feed is fine: new events still arrive */
           }
@@ -119,6 +136,39 @@ export function createMonitorStore(api: ApiClient) {
         } finally {
           set({ busy: false });
         }
+      },
+      async startSet(setName) {
+        set({ busy: true, error: null });
+        try {
+          applyWatch(await api.call('sets.watchStart', { name: setName }));
+        } catch (e) {
+          set({ error: errorMessage(e) });
+        } finally {
+          set({ busy: false });
+        }
+      },
+      async stopSet(setName) {
+        set({ busy: true, error: null });
+        try {
+          await api.call('sets.watchStop', { name: setName });
+          update(setName, (m) => ({ ...m, watching: false }));
+        } catch (e) {
+          set({ error: errorMessage(e) });
+        } finally {
+          set({ busy: false });
+        }
+      },
+      setTableFilter: (tableFilter) => set({ tableFilter }),
+      setTables(setName) {
+        const prefix = `${setName}.`;
+        return Object.keys(get().flows).filter((f) => f.startsWith(prefix)).map((f) => f.slice(prefix.length)).sort();
+      },
+      setFeed(setName) {
+        const { tableFilter } = get();
+        const tables = get().setTables(setName).filter((t) => !tableFilter || t === tableFilter);
+        const all = tables.flatMap((table) => get().visibleFeed(`${setName}.${table}`).map((e) => ({ ...e, table })));
+        // newest first; a stable sort keeps each member's own order for events of the same instant
+        return all.sort((a, b) => (a.time < b.time ? 1 : a.time > b.time ? -1 : 0)).slice(0, FEED_MAX);
       },
       async refreshWatches() {
         try {

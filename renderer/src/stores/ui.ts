@@ -8,7 +8,7 @@ export type View =
   | { name: 'sets' }
   | { name: 'flow-edit' }
   | { name: 'plan'; flow: string }
-  | { name: 'monitor'; flow?: string };
+  | { name: 'monitor'; flow?: string; set?: string };
 
 export type Theme = 'light' | 'dark';
 /** The tabs beside a table's rows. */
