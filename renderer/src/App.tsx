@@ -61,6 +61,8 @@ export function App() {
           const t = app.browse.getState().target;
           if (f && t && ((f.source.schema === t.schema && f.source.table === t.table) || (f.target.schema === t.schema && f.target.table === t.table))) {
             app.browse.getState().liveChange([e.payload.key]);
+            const ft = app.filter.getState().target;
+            if (ft && ft.connectionId === t.connectionId && ft.schema === t.schema && ft.table === t.table) app.filter.getState().markStale();
           }
           break;
         }

@@ -138,6 +138,28 @@ describe('first run', () => {
     await menu.waitFor({ state: 'detached', timeout: 5000 });
   });
 
+  it('filter completion lists a column once, with a word for its kind instead of an empty box', async () => {
+    await table.typeFilter('na');
+    const list = page.locator('.cm-tooltip-autocomplete li');
+    await list.first().waitFor({ timeout: 15_000 });
+    const labels = await list.locator('.cm-completionLabel').allInnerTexts();
+    expect(labels.filter((l) => l === 'name')).toHaveLength(1); // `name` is also a PostgreSQL keyword
+    const icons = await list.locator('.cm-completionIcon').evaluateAll((els) => els.map((e) => getComputedStyle(e, '::after').content));
+    expect(icons.length).toBeGreaterThan(0);
+    for (const c of icons) expect(c).toMatch(/^"(col|kw|tbl|type|fn|var|as)"$/);
+    await app.screenshot('first-run-11-completion');
+    await page.keyboard.press('Escape');
+  });
+
+  it("one count on the screen: the filter's exact matching count, not an unrelated estimate beside it", async () => {
+    await table.typeFilter('price > 50');
+    await app.waitText(table.filterStatus(), /matching rows/, 30_000);
+    const n = /([\d,]+) matching rows/.exec(await app.text('filter-count'))![1]!;
+    await table.applyFilterWithKeyboard();
+    await expect.poll(() => app.text('row-count'), { timeout: 30_000 }).toBe(`${n} matching rows`);
+    await app.screenshot('first-run-12-one-count');
+  });
+
   it('"New flow from this table" keeps the filter the user applied', async () => {
     await table.typeFilter('price > 50');
     await table.applyFilterWithKeyboard();

@@ -44,7 +44,7 @@ export function FilterBar(props: { columns: string[]; table: string }) {
           )}
           {f.status === 'valid' && (
             <span className="ok" data-testid="filter-count">
-              ✓ valid · {f.count === null ? (f.countTimedOut ? 'too many to count quickly' : 'count unknown') : `${fmtCount(f.count)} matching rows`}
+              ✓ valid · {f.count === null ? (f.countTimedOut ? 'too many to count quickly' : 'count unknown') : `${fmtCount(f.count)} matching rows${f.countStale ? ' (before live changes)' : ''}`}
             </span>
           )}
           {(f.status === 'invalid' || f.status === 'error') && (
@@ -52,6 +52,11 @@ export function FilterBar(props: { columns: string[]; table: string }) {
               ✕ {f.message}
               {f.position ? ` (at character ${f.position})` : ''}
             </span>
+          )}
+          {f.status === 'valid' && f.countStale && (
+            <button className="btn small ghost" onClick={() => void app.filter.getState().validateNow()} data-testid="filter-recount" title="Live changes arrived for this table since the count: count again">
+              Recount
+            </button>
           )}
           {f.applied && !dirty && f.status !== 'invalid' && <span className="badge accent">applied</span>}
           {dirty && f.applied && <span className="faint">not applied yet</span>}

@@ -6,7 +6,8 @@ import { CellViewer } from '../components/CellViewer';
 import { FilterBar } from '../components/FilterBar';
 import { Empty, ErrorBox } from '../components/States';
 import { useShortcut, keyLabel } from '../lib/shortcuts';
-import { fmtApprox, fmtCount } from '../lib/format';
+import { fmtCount } from '../lib/format';
+import { countText, countTitle } from '../lib/grid-text';
 import { ExportMenu } from '../inspect/ExportMenu';
 import { QuickSearch } from '../inspect/QuickSearch';
 import { GoToKey } from '../inspect/GoToKey';
@@ -34,7 +35,11 @@ export function TableScreen() {
     void app.browse.getState().open(target);
   }, [selected, connectionId, app]);
 
-  useEffect(() => app.filter.getState().onApply((f) => app.browse.getState().setFilter(f)), [app]);
+  // The editor's exact count for the filter being applied is the grid's count too: one number on screen.
+  useEffect(() => app.filter.getState().onApply((f) => {
+    const fs = app.filter.getState();
+    return app.browse.getState().setFilter(f, fs.status === 'valid' && !fs.countStale ? fs.count : null);
+  }), [app]);
 
   useShortcut('Mod+End', () => void app.browse.getState().loadLast(), !!b.target);
   useShortcut('Mod+Home', () => void app.browse.getState().loadFirst(), !!b.target);
@@ -78,12 +83,12 @@ export function TableScreen() {
           <span className="faint">{selected.schema}.</span>
           {selected.table}
         </span>
-        <span className="muted" data-testid="row-count" title={b.exact !== null ? 'exact count' : 'planner estimate'}>
-          {b.exact !== null ? `${fmtCount(b.exact)} rows` : b.estimate !== null ? `~${fmtApprox(b.estimate)} rows (estimate)` : ''}
+        <span className="muted" data-testid="row-count" data-stale={b.countStale ? 'true' : undefined} title={countTitle(b)}>
+          {countText(b)}
         </span>
-        {b.exact === null && (
+        {(b.exact === null || b.countStale) && (
           <button className="btn small" onClick={() => void app.browse.getState().countExact()} disabled={b.counting} data-testid="count-exact" title={keyLabel('count(*) — may take a while; cancellable (Mod+Shift+C)')}>
-            {b.counting ? <><span className="spinner" /> counting…</> : 'Count exactly'}
+            {b.counting ? <><span className="spinner" /> counting…</> : b.countStale ? 'Recount' : 'Count exactly'}
           </button>
         )}
         {b.countError && <span className="error-text">{b.countError}</span>}
@@ -203,3 +208,4 @@ export function TableScreen() {
     </div>
   );
 }
+

@@ -53,6 +53,8 @@ export interface BrowseState {
   counting: boolean;
   countRequestId: string | null;
   countError: string | null;
+  /** Live changes arrived for this table since `exact` was counted: it may be off (Recount). */
+  countStale: boolean;
   /** Row key → time its flash started. */
   flash: Record<string, number>;
   /** Rows removed (+) from or added (−) to the top by the last load, for scroll anchoring; seq makes each one an event. */
@@ -68,11 +70,11 @@ export interface BrowseState {
   loadNext(): Promise<void>;
   loadPrev(): Promise<void>;
   loadLast(): Promise<void>;
-  /** Click on a header: ascending, then descending, then the key order. */
   /** Click on a header: see nextSort (add: shift-click, a secondary sort). */
   cycleSort(column: string, opts?: { add?: boolean }): Promise<void>;
   setSort(sort: SortSpec[]): Promise<void>;
-  setFilter(filter: string | null): Promise<void>;
+  /** `knownCount`: the exact matching count the filter editor just got for this same filter, if any. */
+  setFilter(filter: string | null, knownCount?: number | null): Promise<void>;
   setSearch(text: string): Promise<void>;
   /** Show the rows from this key on (key order; clears the sort). */
   goToKey(values: string[]): Promise<void>;
@@ -188,7 +190,8 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       const gen = generation;
       try {
         const c = await api.call('browse.count', { ...baseInput(), exact: false });
-        if (gen === generation) set({ estimate: c.count, ...(c.exact ? { exact: c.count } : {}) });
+        // an exact answer (a small table) replaces an exact count only when none is known yet
+        if (gen === generation) set({ estimate: c.count, ...(c.exact && get().exact === null ? { exact: c.count } : {}) });
       } catch {
         /* an estimate is a nicety: the exact count stays on demand */
       }
@@ -244,6 +247,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       counting: false,
       countRequestId: null,
       countError: null,
+      countStale: false,
       flash: {},
       shift: { rows: 0, seq: 0 },
       scrollTo: { where: 'top', seq: 0 },
@@ -258,6 +262,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
           estimate: null,
           exact: null,
           countError: null,
+          countStale: false,
           error: null,
         });
         await Promise.all([reset('first'), estimate()]);
@@ -360,9 +365,9 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         set({ search: text });
         if (get().target) await reset('first');
       },
-      async setFilter(filter) {
+      async setFilter(filter, knownCount) {
         const f = filter && filter.trim() ? filter.trim() : null;
-        set({ filter: f, exact: null, estimate: null, countError: null });
+        set({ filter: f, exact: f !== null && knownCount != null ? knownCount : null, estimate: null, countError: null, countStale: false });
         if (get().target) await Promise.all([reset('first'), estimate()]);
       },
       toggleColumn(name) {
@@ -381,7 +386,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         try {
           const c = await api.call('browse.count', { ...baseInput(), exact: true, requestId: countRequestId });
           if (gen !== generation) return;
-          set({ exact: c.count, counting: false, countRequestId: null });
+          set({ exact: c.count, counting: false, countRequestId: null, countStale: false });
         } catch (e) {
           if (gen !== generation) return;
           set({ counting: false, countRequestId: null, countError: errorCode(e) === 'CANCELLED' ? 'Count cancelled.' : errorMessage(e) });
@@ -396,6 +401,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       liveChange(keys) {
         const s = get();
         if (!s.target) return;
+        if (s.exact !== null && !s.countStale) set({ countStale: true });
         for (const k of keys) {
           const ks = keyString(s.keyColumns, k);
           if (ks) pendingFlash.add(ks);

@@ -19,6 +19,8 @@ export interface FilterState {
   position: number | null;
   count: number | null;
   countTimedOut: boolean;
+  /** Live changes arrived for the table since `count` was taken (validate again to refresh it). */
+  countStale: boolean;
   /** The text of the filter the grid shows now (null: none). */
   applied: string | null;
   setTarget(t: FilterTarget | null, text?: string): void;
@@ -27,6 +29,8 @@ export interface FilterState {
   /** Applies the text when it is valid (or empty); returns whether it did. */
   apply(): Promise<boolean>;
   clear(): Promise<void>;
+  /** Live changes touched the target table: the count may be off. */
+  markStale(): void;
   onApply(cb: (filter: string | null) => void | Promise<void>): () => void;
 }
 
@@ -45,11 +49,12 @@ export function createFilterStore(api: ApiClient, opts: { debounceMs?: number } 
     position: null,
     count: null,
     countTimedOut: false,
+    countStale: false,
     applied: null,
     setTarget(target, text = '') {
       if (timer) clearTimeout(timer);
       seq += 1;
-      set({ target, text, applied: text.trim() || null, status: text.trim() ? 'pending' : 'empty', message: null, position: null, count: null, countTimedOut: false });
+      set({ target, text, applied: text.trim() || null, status: text.trim() ? 'pending' : 'empty', message: null, position: null, count: null, countTimedOut: false, countStale: false });
       if (text.trim()) void get().validateNow();
     },
     setText(text) {
@@ -57,7 +62,7 @@ export function createFilterStore(api: ApiClient, opts: { debounceMs?: number } 
       if (timer) clearTimeout(timer);
       seq += 1; // any answer still on its way is about older text
       if (!text.trim()) {
-        set({ text, status: 'empty', message: null, position: null, count: null, countTimedOut: false });
+        set({ text, status: 'empty', message: null, position: null, count: null, countTimedOut: false, countStale: false });
         return;
       }
       set({ text, status: 'pending' });
@@ -82,8 +87,8 @@ export function createFilterStore(api: ApiClient, opts: { debounceMs?: number } 
       try {
         const r = await api.call('filter.validate', { ...target, filter: text, count: true, requestId });
         if (mine !== seq) return;
-        if (r.valid) set({ status: 'valid', message: null, position: null, count: r.count, countTimedOut: r.countTimedOut ?? false });
-        else set({ status: 'invalid', message: r.message, position: r.position ?? null, count: null, countTimedOut: false });
+        if (r.valid) set({ status: 'valid', message: null, position: null, count: r.count, countTimedOut: r.countTimedOut ?? false, countStale: false });
+        else set({ status: 'invalid', message: r.message, position: r.position ?? null, count: null, countTimedOut: false, countStale: false });
       } catch (e) {
         if (mine !== seq) return;
         set({ status: 'error', message: errorMessage(e), position: null, count: null });
@@ -107,6 +112,9 @@ export function createFilterStore(api: ApiClient, opts: { debounceMs?: number } 
       get().setText('');
       set({ applied: null });
       await Promise.all([...listeners].map((cb) => cb(null)));
+    },
+    markStale() {
+      if (get().count !== null && !get().countStale) set({ countStale: true });
     },
     onApply(cb) {
       listeners.add(cb);
