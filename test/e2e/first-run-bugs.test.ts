@@ -144,7 +144,7 @@ describe('first run', () => {
     await list.first().waitFor({ timeout: 15_000 });
     const labels = await list.locator('.cm-completionLabel').allInnerTexts();
     expect(labels.filter((l) => l === 'name')).toHaveLength(1); // `name` is also a PostgreSQL keyword
-    const icons = await list.locator('.cm-completionIcon').evaluateAll((els) => els.map((e) => getComputedStyle(e, '::after').content));
+    const icons = await list.locator('.cm-completionIcon').evaluateAll((els) => els.map((e) => e.ownerDocument.defaultView!.getComputedStyle(e, '::after').content));
     expect(icons.length).toBeGreaterThan(0);
     for (const c of icons) expect(c).toMatch(/^"(col|kw|tbl|type|fn|var|as)"$/);
     await app.screenshot('first-run-11-completion');
