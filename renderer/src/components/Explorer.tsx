@@ -3,7 +3,7 @@ import { useApp, useS } from '../app-context';
 import { useShortcut, keyLabel } from '../lib/shortcuts';
 import { fmtApprox } from '../lib/format';
 import type { TableInfo } from '../api/types';
-import { useRef } from 'react';
+import { useRef, useState } from 'react';
 import { DatabasesNode, SchemaObjectsNodes } from '../inspect/TreeObjects';
 
 export function Explorer() {
@@ -13,6 +13,19 @@ export function Explorer() {
   const view = useS(app.ui, (s) => s.view);
   const monitors = useS(app.monitor, (s) => s.flows);
   const searchRef = useRef<HTMLInputElement>(null);
+  // Tables picked with Ctrl/Cmd-click (toggle) and Shift-click (range) for "New set from the picked tables".
+  const [picked, setPicked] = useState<{ schema: string; tables: string[]; anchor: string | null }>({ schema: '', tables: [], anchor: null });
+  const pick = (schema: string, names: string[], t: string, e: { ctrlKey: boolean; metaKey: boolean; shiftKey: boolean }): boolean => {
+    if (!e.ctrlKey && !e.metaKey && !e.shiftKey) return false;
+    const cur = picked.schema === schema ? picked : { schema, tables: [], anchor: null };
+    if (e.shiftKey && cur.anchor && names.includes(cur.anchor)) {
+      const [a, b] = [names.indexOf(cur.anchor), names.indexOf(t)].sort((x, y) => x - y);
+      setPicked({ schema, tables: [...new Set([...cur.tables, ...names.slice(a, b! + 1)])], anchor: cur.anchor });
+    } else {
+      setPicked({ schema, tables: cur.tables.includes(t) ? cur.tables.filter((x) => x !== t) : [...cur.tables, t], anchor: t });
+    }
+    return true;
+  };
   useShortcut('Mod+K', () => {
     app.ui.getState().go({ name: 'table' });
     searchRef.current?.focus();
@@ -97,9 +110,30 @@ export function Explorer() {
                   <span className="name">+ New set from this schema…</span>
                 </button>
               )}
+              {open && picked.schema === schema && picked.tables.length > 0 && (
+                <div className="tree-item" style={{ ['--depth' as string]: 1, gap: 6 }}>
+                  <button
+                    className="btn small primary"
+                    data-testid={`new-set-picked-${schema}`}
+                    title={`A set of ${picked.tables.join(', ')}`}
+                    onClick={() => {
+                      const id = app.connections.getState().activeId;
+                      if (!id) return;
+                      const names = (node?.tables ?? []).map((x) => x.name).filter((x) => picked.tables.includes(x));
+                      app.sets.getState().newFrom(id, schema, names);
+                      setPicked({ schema: '', tables: [], anchor: null });
+                      app.ui.getState().go({ name: 'sets' });
+                    }}
+                  >
+                    New set from {picked.tables.length} picked table{picked.tables.length === 1 ? '' : 's'}…
+                  </button>
+                  <button className="btn small" onClick={() => setPicked({ schema: '', tables: [], anchor: null })} title="Clear the picked tables">✕</button>
+                </div>
+              )}
               {open &&
                 tables.map((t) => {
-                  const selected = cat.selected?.schema === schema && cat.selected.table === t.name && view.name === 'table';
+                  const isPicked = picked.schema === schema && picked.tables.includes(t.name);
+                  const selected = isPicked || (cat.selected?.schema === schema && cat.selected.table === t.name && view.name === 'table');
                   return (
                     <button
                       key={t.name}
@@ -108,8 +142,9 @@ export function Explorer() {
                       role="treeitem"
                       aria-selected={selected}
                       data-table={`${schema}.${t.name}`}
-                      title={t.unusableAsSource ? `Not usable as a source: ${t.unusableAsSource}` : `${t.kind}; key (${t.primaryKey.join(', ')})`}
-                      onClick={() => openTable(schema, t)}
+                      title={`${t.unusableAsSource ? `Not usable as a source: ${t.unusableAsSource}` : `${t.kind}; key (${t.primaryKey.join(', ')})`}. Ctrl/Cmd-click or Shift-click to pick tables for a new set`}
+                      data-picked={isPicked || undefined}
+                      onClick={(e) => { if (!pick(schema, tables.map((x) => x.name), t.name, e)) openTable(schema, t); }}
                     >
                       <span className="tbl-icon" />
                       <span className="name">{t.name}</span>

@@ -34,8 +34,17 @@ export function SetsScreen() {
             </select></label>
             <label>schema <input data-testid="set-target-schema" value={d.targetSchema} onChange={(e) => st.edit({ targetSchema: e.target.value })} /></label>
           </div>
-          <h3>Tables: every table of the schema, except</h3>
-          <input data-testid="set-exclude" placeholder="audit_*, tmp_?" value={d.exclude} onChange={(e) => st.edit({ exclude: e.target.value })} style={{ width: '100%' }} />
+          {d.tables ? (
+            <>
+              <h3>Tables: these ({d.tables.split(',').filter((x) => x.trim()).length}) <button className="btn small" onClick={() => st.edit({ tables: '' })} data-testid="set-whole-schema">use the whole schema instead</button></h3>
+              <input data-testid="set-tables" value={d.tables} onChange={(e) => st.edit({ tables: e.target.value })} style={{ width: '100%' }} aria-label="Tables of the set" />
+            </>
+          ) : (
+            <>
+              <h3>Tables: every table of the schema, except</h3>
+              <input data-testid="set-exclude" placeholder="audit_*, tmp_?" value={d.exclude} onChange={(e) => st.edit({ exclude: e.target.value })} style={{ width: '100%' }} />
+            </>
+          )}
           <h3>Defaults for all tables</h3>
           <div className="row" style={{ gap: 12, flexWrap: 'wrap' }}>
             <label>ordinal column (where it qualifies) <input data-testid="set-ordinal" placeholder="last_update" value={d.ordinalColumn} onChange={(e) => st.edit({ ordinalColumn: e.target.value })} /></label>

@@ -22,6 +22,8 @@ export interface SetDraft {
   live: boolean;
   /** Per-table filter overrides. */
   filters: Record<string, string>;
+  /** The tables picked in the explorer (a list, comma-separated), or '' for every table of the schema. */
+  tables: string;
 }
 
 export interface SetsState {
@@ -33,7 +35,7 @@ export interface SetsState {
   lastApply: SetApplyResult | null;
   load(): Promise<void>;
   /** Start a new set from a schema of a connection (the explorer's "New set"). */
-  newFrom(connectionId: string, schema: string): void;
+  newFrom(connectionId: string, schema: string, tables?: string[]): void;
   edit(patch: Partial<SetDraft>): void;
   previewDraft(): Promise<void>;
   saveDraft(): Promise<void>;
@@ -51,8 +53,7 @@ export function draftToSpec(d: SetDraft): SetSpecInput {
     set: d.name,
     source: { connection: { saved: d.sourceConnectionId }, schema: d.sourceSchema },
     target: { connection: { saved: d.targetConnectionId }, schema: d.targetSchema, managedBy: 'system' },
-    tables: '*',
-    ...(list(d.exclude).length ? { exclude: list(d.exclude) } : {}),
+    ...(list(d.tables).length ? { tables: list(d.tables) } : { tables: '*', ...(list(d.exclude).length ? { exclude: list(d.exclude) } : {}) }),
     defaults: {
       ...(d.ordinalColumn.trim() ? { ordinalColumn: d.ordinalColumn.trim() } : {}),
       ...(Object.keys(typeOverrides).length ? { typeOverrides } : {}),
@@ -78,8 +79,8 @@ export function createSetsStore(api: ApiClient) {
         set({ error: errorMessage(e) });
       }
     },
-    newFrom: (connectionId, schema) => set({
-      draft: { name: `${schema}_set`, sourceConnectionId: connectionId, sourceSchema: schema, targetConnectionId: connectionId, targetSchema: `${schema}_mirror`, exclude: '', ordinalColumn: '', typeOverrides: '', foreignKeys: true, live: true, filters: {} },
+    newFrom: (connectionId, schema, tables) => set({
+      draft: { tables: tables?.length ? tables.join(', ') : '', name: `${schema}_set`, sourceConnectionId: connectionId, sourceSchema: schema, targetConnectionId: connectionId, targetSchema: `${schema}_mirror`, exclude: '', ordinalColumn: '', typeOverrides: '', foreignKeys: true, live: true, filters: {} },
       preview: null, error: null, lastApply: null,
     }),
     edit: (patch) => {
