@@ -72,6 +72,9 @@ export function App() {
         case 'flow.applyProgress':
           app.plan.getState().onProgress(e.payload);
           break;
+        case 'set.applyProgress':
+          app.sets.getState().onProgress(e.payload);
+          break;
         case 'settings.changed':
           if (e.payload.what === 'connections') void app.connections.getState().load();
           else if (e.payload.what === 'sets') void app.sets.getState().load();

@@ -138,4 +138,28 @@ describe('sets in the app', () => {
     expect(await page.getByTestId('set-refused').innerText()).toMatch(/film_list \(view\): views cannot be sources/);
     await app.screenshot('sets-06-picked-preview');
   });
+
+  it('verifies, applies with progress, and drops a saved set (asking before it deletes data)', async () => {
+    // the picked set of the previous test, saved and applied: a progress line while it runs, then the result
+    await page.getByTestId('set-save').click();
+    await page.locator('[data-set=picked]').waitFor();
+    await page.getByTestId('apply-set-picked').click();
+    await page.getByTestId('set-apply-result').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('set-apply-result').innerText()).toMatch(/“picked” in one transaction: 4 tables/);
+    expect(await page.getByTestId('set-apply-progress').count()).toBe(0);
+    await page.getByTestId('verify-set-picked').click();
+    await page.getByTestId('set-verify-result').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('set-verify-result').innerText()).toMatch(/every member \(4\) holds exactly what it should/);
+    await app.screenshot('sets-07-verified');
+    await page.getByTestId('drop-set-picked').click();
+    await page.getByTestId('set-drop-confirm').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('set-drop-confirm').innerText()).toMatch(/would delete data/);
+    expect((await warehouse.query(`SELECT count(*) AS n FROM picked.film`)).rows[0].n).not.toBe('0');
+    await app.screenshot('sets-08-drop-confirm');
+    await page.getByTestId('set-drop-destructive').click();
+    await page.getByTestId('set-drop-result').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('set-drop-result').innerText()).toMatch(/4 tables removed/);
+    expect((await warehouse.query(`SELECT count(*) AS n FROM pg_class WHERE relnamespace = 'picked'::regnamespace AND relkind IN ('r', 'p')`)).rows[0].n).toBe('0');
+    expect((await rental.query(`SELECT count(*) AS n FROM pg_trigger WHERE tgname LIKE 'picked.%'`)).rows[0].n).toBe('0');
+  });
 });

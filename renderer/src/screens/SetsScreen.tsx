@@ -97,11 +97,42 @@ export function SetsScreen() {
                   <td>{x.source.connection} · {x.source.schema}</td>
                   <td>{x.target.connection} · {x.target.schema}</td>
                   <td>{x.tables === '*' ? 'all' : x.tables.join(', ')}</td>
-                  <td><button className="btn small primary" data-testid={`apply-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.apply(x.name)}>{s.busy === 'apply' ? 'Applying…' : 'Apply'}</button></td>
+                  <td className="row" style={{ gap: 6 }}>
+                    <button className="btn small primary" data-testid={`apply-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.apply(x.name)}>{s.applying?.name === x.name ? 'Applying…' : 'Apply'}</button>
+                    <button className="btn small" data-testid={`verify-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.verify(x.name)}>{s.busy === 'verify' ? 'Verifying…' : 'Verify'}</button>
+                    <button className="btn small danger" data-testid={`drop-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.drop(x.name)} title="Remove what the set created in the target (its tables, foreign keys, state) and the source's capture triggers">{s.busy === 'drop' ? 'Dropping…' : 'Drop…'}</button>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+        )}
+        {s.applying && (
+          <div className="alert" data-testid="set-apply-progress" style={{ marginTop: 8 }}>
+            <div className="row" style={{ gap: 8 }}>
+              <span className="spinner" />
+              <span className="grow">
+                Applying set “{s.applying.name}” in one transaction{s.applying.progress ? `: ${s.applying.progress.phase === 'members' && s.applying.progress.table ? `table ${s.applying.progress.table} (${s.applying.progress.memberIndex + 1} of ${s.applying.progress.members})` : s.applying.progress.phase}` : '…'}
+              </span>
+              <button className="btn small" data-testid="set-apply-cancel" onClick={() => void st.cancelApply()} title="Roll back the set's one transaction: the target stays as it was">Cancel</button>
+            </div>
+            <progress data-testid="set-apply-bar" style={{ width: '100%', marginTop: 6 }} max={Math.max(1, s.applying.progress?.members ?? 1)} value={s.applying.progress ? (s.applying.progress.phase === 'done' || s.applying.progress.phase === 'committing' ? s.applying.progress.members : s.applying.progress.memberIndex) : 0} />
+          </div>
+        )}
+        {s.dropNeedsConfirm && (
+          <div className="alert error" data-testid="set-drop-confirm" style={{ marginTop: 8 }}>
+            <div>{s.dropNeedsConfirm.message}</div>
+            <div className="row" style={{ gap: 6, marginTop: 6 }}>
+              <button className="btn small danger" data-testid="set-drop-destructive" onClick={() => void st.drop(s.dropNeedsConfirm!.set, true)}>Drop, deleting the data</button>
+              <button className="btn small" onClick={() => app.sets.setState({ dropNeedsConfirm: null })}>Keep it</button>
+            </div>
+          </div>
+        )}
+        {s.lastDrop && <div className="alert ok" data-testid="set-drop-result" style={{ marginTop: 8 }}>Dropped set “{s.lastDrop.set}”: {s.lastDrop.members.length} tables removed from the target, with their capture on the source.</div>}
+        {s.lastVerify && (
+          <div className={`alert ${s.lastVerify.equal ? 'ok' : 'error'}`} data-testid="set-verify-result" style={{ marginTop: 8 }}>
+            Verified set “{s.lastVerify.set}”: {s.lastVerify.equal ? `every member (${s.lastVerify.members.length}) holds exactly what it should` : `differences in ${s.lastVerify.members.filter((m) => !m.result?.equal).map((m) => m.table).join(', ')}`}.
+          </div>
         )}
         {s.lastApply && (
           <div className="alert ok" data-testid="set-apply-result" style={{ marginTop: 8 }}>

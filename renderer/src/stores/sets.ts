@@ -4,8 +4,8 @@
  * with `sets.plan` before it is saved (members with the defaults applied, refused tables with why).
  */
 import { createStore } from 'zustand/vanilla';
-import { errorMessage, type ApiClient } from '../api/client';
-import type { SetApplyResult, SetPlan, SetSpecInput, SetSummary } from '../api/types';
+import { errorCode, errorMessage, type ApiClient } from '../api/client';
+import type { SetApplyProgress, SetApplyResult, SetPlan, SetSpecInput, SetSummary, SetVerifyResult } from '../api/types';
 
 export interface SetDraft {
   name: string;
@@ -30,7 +30,13 @@ export interface SetsState {
   list: SetSummary[];
   draft: SetDraft | null;
   preview: SetPlan | null;
-  busy: 'preview' | 'save' | 'apply' | null;
+  busy: 'preview' | 'save' | 'apply' | 'verify' | 'drop' | null;
+  /** The running apply: its request (to cancel) and its latest progress (set.applyProgress). */
+  applying: { name: string; requestId: string; progress: SetApplyProgress | null } | null;
+  lastVerify: SetVerifyResult | null;
+  lastDrop: { set: string; members: string[] } | null;
+  /** A drop refused because it would delete data: the set and why (the screen asks before allowing it). */
+  dropNeedsConfirm: { set: string; message: string } | null;
   error: string | null;
   lastApply: SetApplyResult | null;
   load(): Promise<void>;
@@ -40,6 +46,12 @@ export interface SetsState {
   previewDraft(): Promise<void>;
   saveDraft(): Promise<void>;
   apply(name: string): Promise<void>;
+  onProgress(p: SetApplyProgress & { requestId?: string }): void;
+  /** Cancel the running apply (query.cancel): the set's one transaction rolls back, the target is unchanged. */
+  cancelApply(): Promise<void>;
+  verify(name: string): Promise<void>;
+  /** Drop the set's members; without `allowDestructive` a drop that deletes data is refused and asks first. */
+  drop(name: string, allowDestructive?: boolean): Promise<void>;
 }
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -72,6 +84,10 @@ export function createSetsStore(api: ApiClient) {
     busy: null,
     error: null,
     lastApply: null,
+    applying: null,
+    lastVerify: null,
+    lastDrop: null,
+    dropNeedsConfirm: null,
     load: async () => {
       try {
         set({ list: await api.call('sets.list', {}) });
@@ -113,11 +129,47 @@ export function createSetsStore(api: ApiClient) {
       }
     },
     apply: async (name) => {
-      set({ busy: 'apply', error: null });
+      const requestId = `set-apply-${name}-${Date.now().toString(36)}`;
+      set({ busy: 'apply', error: null, lastApply: null, applying: { name, requestId, progress: null } });
       try {
-        set({ lastApply: await api.call('sets.apply', { name }) });
+        set({ lastApply: await api.call('sets.apply', { name, requestId }) });
       } catch (e) {
         set({ error: errorMessage(e) });
+      } finally {
+        set({ busy: null, applying: null });
+      }
+    },
+    onProgress: (p) => {
+      const a = get().applying;
+      if (a && p.requestId === a.requestId) set({ applying: { ...a, progress: p } });
+    },
+    cancelApply: async () => {
+      const a = get().applying;
+      if (!a) return;
+      try {
+        await api.call('query.cancel', { requestId: a.requestId });
+      } catch (e) {
+        set({ error: errorMessage(e) });
+      }
+    },
+    verify: async (name) => {
+      set({ busy: 'verify', error: null, lastVerify: null });
+      try {
+        set({ lastVerify: await api.call('sets.verify', { name }) });
+      } catch (e) {
+        set({ error: errorMessage(e) });
+      } finally {
+        set({ busy: null });
+      }
+    },
+    drop: async (name, allowDestructive = false) => {
+      set({ busy: 'drop', error: null, lastDrop: null, dropNeedsConfirm: null });
+      try {
+        const r = await api.call('sets.drop', { name, allowDestructive });
+        set({ lastDrop: { set: name, members: r.members } });
+      } catch (e) {
+        if (errorCode(e) === 'DESTRUCTIVE_NOT_ALLOWED' && !allowDestructive) set({ dropNeedsConfirm: { set: name, message: errorMessage(e) } });
+        else set({ error: errorMessage(e) });
       } finally {
         set({ busy: null });
       }
