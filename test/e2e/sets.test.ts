@@ -136,6 +136,18 @@ describe('sets in the app', () => {
     await expect.poll(async () => page.locator('[data-testid=set-members] tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-table'))), { timeout: 30_000 }).toEqual(['film', 'film_actor', 'language', 'store']);
     // a view picked in the range is not a member: the preview says why
     expect(await page.getByTestId('set-refused').innerText()).toMatch(/film_list \(view\): views cannot be sources/);
+    // film's own settings, in the flow editor's form: a target name for title, the ordinal column, a column left out
+    await page.getByTestId('edit-member-film').click();
+    const editor = page.getByTestId('set-member-editor-film');
+    await editor.waitFor({ timeout: 30_000 });
+    await editor.getByLabel('target name of title').fill('film_title');
+    await editor.getByTestId('member-ordinal').selectOption('last_update');
+    await editor.getByLabel('include sequel_of').uncheck();
+    await app.screenshot('sets-06a-member-editor');
+    await editor.getByTestId('member-use').click();
+    await page.getByTestId('set-preview').click();
+    await expect.poll(async () => page.getByTestId('set-preview').innerText(), { timeout: 30_000 }).toBe('Preview the set');
+    expect(await page.locator('[data-testid=set-members] tr[data-table=film]').innerText()).toMatch(/Edit ✎/);
     await app.screenshot('sets-06-picked-preview');
   });
 
@@ -147,6 +159,10 @@ describe('sets in the app', () => {
     await page.getByTestId('set-apply-result').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('set-apply-result').innerText()).toMatch(/“picked” in one transaction: 4 tables/);
     expect(await page.getByTestId('set-apply-progress').count()).toBe(0);
+    const filmCols = (await warehouse.query(`SELECT column_name FROM information_schema.columns WHERE table_schema = 'picked' AND table_name = 'film' ORDER BY ordinal_position`)).rows.map((r) => r.column_name);
+    expect(filmCols).toContain('film_title');
+    expect(filmCols).not.toContain('title');
+    expect(filmCols).not.toContain('sequel_of');
     await page.getByTestId('verify-set-picked').click();
     await page.getByTestId('set-verify-result').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('set-verify-result').innerText()).toMatch(/every member \(4\) holds exactly what it should/);

@@ -52,3 +52,28 @@ describe('sets: apply progress, cancel, verify, drop', () => {
     expect(s.getState().dropNeedsConfirm).toBeNull();
   });
 });
+
+describe('sets: a member override from the flow editor form', () => {
+  it('turns the form into the set override (columns left out, names, types, ordinal) and back', async () => {
+    const { formWithOverride, overrideFromForm } = await import('../../renderer/src/stores/sets');
+    const row = (source: string, type: string, key = false) => ({ source, type, key, included: true, targetName: '', targetType: '', dims: '' });
+    const base = {
+      name: 'film_sync', sourceConnection: 'c1', sourceSchema: 'public', sourceTable: 'film',
+      columns: [row('film_id', 'integer', true), row('title', 'text'), row('rating', 'mpaa_rating'), row('sequel_of', 'integer'), row('last_update', 'timestamp with time zone')],
+      ordinalColumn: '', filter: '', notify: true, channelName: '', targetConnection: 'c2', targetSchema: 'public', targetTable: 'film', managedBy: 'system' as const, vectorIndexes: [], attachments: [],
+    };
+    const untouched = overrideFromForm(base);
+    expect(untouched).toEqual({ override: {}, filter: '' });
+    const v = { ...base, ordinalColumn: 'last_update', filter: 'film_id > 3', columns: base.columns.map((c) => (c.source === 'title' ? { ...c, targetName: 'film_title' } : c.source === 'sequel_of' ? { ...c, included: false } : c.source === 'rating' ? { ...c, targetType: 'varchar(5)' } : c)) };
+    const { override, filter } = overrideFromForm(v);
+    expect(filter).toBe('film_id > 3');
+    expect(override).toEqual({ includedColumns: ['title', 'rating', 'last_update'], ordinalColumn: 'last_update', columns: { title: { name: 'film_title' }, rating: { type: 'varchar(5)' } } });
+    const back = formWithOverride(base, override, filter);
+    expect(overrideFromForm(back)).toEqual({ override, filter });
+    // in the set file: the override with the filter box's filter
+    const s = createSetsStore(fakeApi());
+    s.getState().newFrom('c1', 'public', ['film']);
+    s.getState().edit({ overrides: { film: override }, filters: { film: 'film_id > 3' } });
+    expect(draftToSpec(s.getState().draft!).overrides).toEqual({ film: { ...override, filter: 'film_id > 3' } });
+  });
+});

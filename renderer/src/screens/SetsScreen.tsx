@@ -4,11 +4,14 @@
  * per table, and the preview of the whole set (members with the defaults applied and their counts,
  * refused tables with the reason).
  */
+import { useState } from 'react';
+import { SetMemberEditor } from './SetMemberEditor';
 import { useApp, useS } from '../app-context';
 import { ErrorBox } from '../components/States';
 
 export function SetsScreen() {
   const app = useApp();
+  const [editing, setEditing] = useState<string | null>(null);
   const s = useS(app.sets, (x) => x);
   const connections = useS(app.connections, (x) => x.list);
   const d = s.draft;
@@ -66,11 +69,15 @@ export function SetsScreen() {
                       <td style={{ fontWeight: 600 }}>{m.table}</td>
                       {m.plan ? <><td>{m.plan.rows.insert}</td><td>{m.plan.rows.update}</td><td>{m.plan.rows.delete}</td><td>{m.plan.steps.length}{m.plan.blockers.length ? ' · blocked' : ''}</td></> : <td colSpan={4} className="error">{m.error?.message}</td>}
                       <td className="faint">{m.applied.join('; ')}</td>
-                      <td><input placeholder="SQL filter" value={d.filters[m.table] ?? ''} onChange={(e) => st.edit({ filters: { ...d.filters, [m.table]: e.target.value } })} /></td>
+                      <td><div className="row" style={{ gap: 4 }}>
+                        <input placeholder="SQL filter" value={d.filters[m.table] ?? ''} onChange={(e) => st.edit({ filters: { ...d.filters, [m.table]: e.target.value } })} />
+                        <button className="btn small" data-testid={`edit-member-${m.table}`} onClick={() => setEditing(editing === m.table ? null : m.table)} title="Columns, names, types, ordinal column and filter of this table (the flow editor's form)">{d.overrides[m.table] && Object.keys(d.overrides[m.table]!).length ? 'Edit ✎' : 'Edit…'}</button>
+                      </div></td>
                     </tr>
                   ))}
                 </tbody>
               </table>
+              {editing && <SetMemberEditor table={editing} onClose={() => setEditing(null)} />}
               <div className="faint" style={{ marginTop: 6 }}>
                 total: {s.preview.totals.insert} to insert, {s.preview.totals.update} to update, {s.preview.totals.delete} to delete · {s.preview.foreignKeys.filter((f) => !f.skipped).length} foreign keys
               </div>
@@ -97,11 +104,11 @@ export function SetsScreen() {
                   <td>{x.source.connection} · {x.source.schema}</td>
                   <td>{x.target.connection} · {x.target.schema}</td>
                   <td>{x.tables === '*' ? 'all' : x.tables.join(', ')}</td>
-                  <td className="row" style={{ gap: 6 }}>
+                  <td><div className="row" style={{ gap: 6 }}>
                     <button className="btn small primary" data-testid={`apply-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.apply(x.name)}>{s.applying?.name === x.name ? 'Applying…' : 'Apply'}</button>
                     <button className="btn small" data-testid={`verify-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.verify(x.name)}>{s.busy === 'verify' ? 'Verifying…' : 'Verify'}</button>
                     <button className="btn small danger" data-testid={`drop-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.drop(x.name)} title="Remove what the set created in the target (its tables, foreign keys, state) and the source's capture triggers">{s.busy === 'drop' ? 'Dropping…' : 'Drop…'}</button>
-                  </td>
+                  </div></td>
                 </tr>
               ))}
             </tbody>

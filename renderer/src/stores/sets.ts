@@ -4,6 +4,7 @@
  * with `sets.plan` before it is saved (members with the defaults applied, refused tables with why).
  */
 import { createStore } from 'zustand/vanilla';
+import { flowFromForm, type FlowForm } from '../lib/flow-draft';
 import { errorCode, errorMessage, type ApiClient } from '../api/client';
 import type { SetApplyProgress, SetApplyResult, SetPlan, SetSpecInput, SetSummary, SetVerifyResult } from '../api/types';
 
@@ -22,6 +23,8 @@ export interface SetDraft {
   live: boolean;
   /** Per-table filter overrides. */
   filters: Record<string, string>;
+  /** Per-table overrides from the flow editor's form (included columns, ordinal, column names/types); the filter lives in `filters`. */
+  overrides: Record<string, MemberOverride>;
   /** The tables picked in the explorer (a list, comma-separated), or '' for every table of the schema. */
   tables: string;
 }
@@ -54,12 +57,49 @@ export interface SetsState {
   drop(name: string, allowDestructive?: boolean): Promise<void>;
 }
 
+export type MemberOverride = NonNullable<SetSpecInput['overrides']>[string];
+
+/**
+ * A member's override from the flow editor's form (the same form and components as a flow's): the
+ * columns left out, the ordinal column when one is chosen (none chosen: the set's default applies),
+ * target column names and types. The filter is returned apart (the preview's filter box holds it).
+ */
+export function overrideFromForm(v: FlowForm): { override: MemberOverride; filter: string } {
+  const f = flowFromForm(v);
+  return {
+    override: {
+      ...(f.source.includedColumns ? { includedColumns: f.source.includedColumns } : {}),
+      ...(f.source.ordinalColumn ? { ordinalColumn: f.source.ordinalColumn } : {}),
+      ...(f.target.columns ? { columns: f.target.columns } : {}),
+    },
+    filter: f.source.filter ?? '',
+  };
+}
+
+/** The editor's form for a member, from the table's form and the member's current override. */
+export function formWithOverride(base: FlowForm, o: MemberOverride | undefined, filter: string): FlowForm {
+  const included = o?.includedColumns;
+  return {
+    ...base,
+    filter,
+    ordinalColumn: typeof o?.ordinalColumn === 'string' ? o.ordinalColumn : '',
+    columns: base.columns.map((c) => ({
+      ...c,
+      included: c.key || !included || included.includes(c.source),
+      targetName: o?.columns?.[c.source]?.name ?? '',
+      targetType: o?.columns?.[c.source]?.type ?? '',
+    })),
+  };
+}
+
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 /** The draft as a set file (what sets.save stores and the CLI reads). */
 export function draftToSpec(d: SetDraft): SetSpecInput {
   const typeOverrides = Object.fromEntries(list(d.typeOverrides).map((p) => p.split('=').map((x) => x.trim())).filter((p) => p.length === 2 && p[0] && p[1]));
-  const overrides = Object.fromEntries(Object.entries(d.filters).filter(([, f]) => f.trim()).map(([t, f]) => [t, { filter: f.trim() }]));
+  const overrides: Record<string, MemberOverride> = {};
+  for (const [t, o] of Object.entries(d.overrides)) if (Object.keys(o).length) overrides[t] = { ...o };
+  for (const [t, f] of Object.entries(d.filters)) if (f.trim()) overrides[t] = { ...overrides[t], filter: f.trim() };
   return {
     version: 1,
     set: d.name,
@@ -96,7 +136,7 @@ export function createSetsStore(api: ApiClient) {
       }
     },
     newFrom: (connectionId, schema, tables) => set({
-      draft: { tables: tables?.length ? tables.join(', ') : '', name: `${schema}_set`, sourceConnectionId: connectionId, sourceSchema: schema, targetConnectionId: connectionId, targetSchema: `${schema}_mirror`, exclude: '', ordinalColumn: '', typeOverrides: '', foreignKeys: true, live: true, filters: {} },
+      draft: { tables: tables?.length ? tables.join(', ') : '', name: `${schema}_set`, sourceConnectionId: connectionId, sourceSchema: schema, targetConnectionId: connectionId, targetSchema: `${schema}_mirror`, exclude: '', ordinalColumn: '', typeOverrides: '', foreignKeys: true, live: true, filters: {}, overrides: {} },
       preview: null, error: null, lastApply: null,
     }),
     edit: (patch) => {
