@@ -138,6 +138,57 @@ describe('first run', () => {
     await menu.waitFor({ state: 'detached', timeout: 5000 });
   });
 
+  it('the footer names the rows really in view; no negative numbers after Last; keyboard moves keep the cell visible beside the viewer', async () => {
+    // scrolled into the window: the range is what is visible, read off the row numbers on screen
+    await table.grid.evaluate((el) => (el.scrollTop = 27 * 150));
+    const visibleNumbers = async () => table.grid.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const head = el.querySelector('.thead')!.getBoundingClientRect().bottom;
+      return [...el.querySelectorAll('.td.rownum')]
+        .filter((c) => { const r = c.getBoundingClientRect(); return r.bottom > head + 1 && r.top < box.bottom - 1; })
+        .map((c) => Number((c.textContent ?? '').replace(/,/g, '')))
+        .sort((a, b) => a - b);
+    });
+    await expect.poll(async () => {
+      const nums = await visibleNumbers();
+      return (await app.text('view-range')) === `rows ${nums[0]!.toLocaleString('en-US')}–${nums.at(-1)!.toLocaleString('en-US')} in view`;
+    }, { timeout: 15_000 }).toBe(true);
+    await app.screenshot('first-run-13-range-in-view');
+
+    // Last without an exact count: no numbers at all rather than negative ones
+    await table.jumpToEnd();
+    await expect.poll(() => app.text('view-range'), { timeout: 30_000 }).toMatch(/^the last \d+ rows in view$/);
+    const labels = await table.grid.locator('.td.rownum').allInnerTexts();
+    expect(labels.every((l) => l.trim() === '')).toBe(true);
+    await page.getByTestId('count-exact').click();
+    await expect.poll(() => app.text('view-range'), { timeout: 30_000 }).toMatch(/^rows [\d,]+–2,000 of 2,000 in view$/);
+    // every number fits its column
+    const cut = await table.grid.locator('.td.rownum').evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth).length);
+    expect(cut).toBe(0);
+    await app.screenshot('first-run-14-after-last-counted');
+
+    // the viewer open, arrows to the last column and up: the active cell stays visible, left of the viewer
+    const cols = await table.columnNames();
+    await table.grid.locator('[role=row][data-row] [role=gridcell]').last().click();
+    await page.keyboard.press('Enter');
+    await page.getByTestId('cell-viewer').waitFor({ timeout: 15_000 });
+    await table.grid.focus();
+    for (let i = 0; i < cols.length; i++) await page.keyboard.press('ArrowLeft');
+    for (let i = 0; i < cols.length; i++) await page.keyboard.press('ArrowRight');
+    for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowUp');
+    const inView = await table.grid.evaluate((el) => {
+      const cell = el.querySelector('.td.active')!.getBoundingClientRect();
+      const grid = el.getBoundingClientRect();
+      const head = el.querySelector('.thead')!.getBoundingClientRect().bottom;
+      const viewer = el.ownerDocument.querySelector('[data-testid=cell-viewer]')!.getBoundingClientRect();
+      return cell.right <= viewer.left + 1 && cell.right <= grid.right + 1 && cell.top >= head - 1 && cell.bottom <= grid.bottom + 1;
+    });
+    expect(inView).toBe(true);
+    await app.screenshot('first-run-15-keyboard-beside-viewer');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');
+  });
+
   it('filter completion lists a column once, with a word for its kind instead of an empty box', async () => {
     await table.typeFilter('na');
     const list = page.locator('.cm-tooltip-autocomplete li');

@@ -15,6 +15,7 @@ import { isNumericType, shortType } from '../lib/format';
 import { FLASH_MS } from '../stores/browse';
 import { formatCells, sqlTableName, type CopyFormat } from '../lib/copy-format';
 import { GridMenu } from '../inspect/GridMenu';
+import { maxRowNumber, rowNumberOf, rowNumberWidth } from '../lib/grid-text';
 
 export const ROW_HEIGHT = 27; // 26px cell + 1px border
 const EDGE_ROWS = 60;
@@ -64,7 +65,7 @@ function preview(v: Cell): string {
   return v.length > 300 ? v.slice(0, 300) + '…' : v;
 }
 
-export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveCell | null): void; onOpenViewer(): void; source?: StoreApi<GridSource>; testId?: string }) {
+export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveCell | null): void; onOpenViewer(): void; onViewRange?(first: number, last: number): void; source?: StoreApi<GridSource>; testId?: string }) {
   const app = useApp();
   const store: StoreApi<GridSource> = props.source ?? app.browse;
   const b = useS(store, (s) => s);
@@ -100,10 +101,12 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
     getCoreRowModel: getCoreRowModel(),
   });
   const visibleCols = table.getVisibleLeafColumns();
-  const totalWidth = 56 + visibleCols.reduce((a, c) => a + c.getSize(), 0);
-  // The leading key columns stay put when scrolling sideways (after the 56 px row numbers).
+  // The row-number column is as wide as its largest number (so 10,000 and up are not cut off).
+  const numW = rowNumberWidth(maxRowNumber(b));
+  const totalWidth = numW + visibleCols.reduce((a, c) => a + c.getSize(), 0);
+  // The leading key columns stay put when scrolling sideways (after the row numbers).
   const frozenLeft: Record<string, number> = {};
-  for (let i = 0, left = 56; i < visibleCols.length; i++) {
+  for (let i = 0, left = numW; i < visibleCols.length; i++) {
     const c = visibleCols[i]!;
     if ((c.columnDef.meta as { key: number | null }).key === null) break;
     frozenLeft[c.id] = left;
@@ -164,13 +167,58 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
     return () => clearInterval(t);
   }, [flashing]);
 
-  const rowNumber = (i: number): string => {
-    if (b.firstIndex !== null) return String(b.firstIndex + i + 1);
-    if (b.fromEnd !== null && b.exact !== null) return String(b.exact - b.fromEnd - (b.rows.length - 1 - i));
-    // Counted from the end, like a negative index: −1 is the last row.
-    if (b.fromEnd !== null) return `−${b.fromEnd + (b.rows.length - i)}`;
-    return '';
+  const rowNumber = (i: number): string => String(rowNumberOf(i, b) ?? '');
+
+  // The rows really visible (not the virtualizer's overscan, not those under the sticky header), for
+  // the footer's "rows a–b in view".
+  const onViewRange = useRef(props.onViewRange);
+  onViewRange.current = props.onViewRange;
+  const reportView = () => {
+    const el = scrollRef.current;
+    if (!el || !onViewRange.current) return;
+    const head = (el.querySelector('.thead') as HTMLElement | null)?.offsetHeight ?? 0;
+    const n = store.getState().rows.length;
+    const first = Math.min(n - 1, Math.floor(el.scrollTop / ROW_HEIGHT));
+    const last = Math.min(n - 1, Math.ceil((el.scrollTop + el.clientHeight - head) / ROW_HEIGHT) - 1);
+    onViewRange.current(Math.max(0, first), Math.max(0, last));
   };
+  useLayoutEffect(reportView);
+
+  // Keep the active cell in view when it moves (keyboard) or the grid narrows (the cell viewer opens):
+  // below the sticky header, right of the row numbers and frozen key columns.
+  const activeRef = useRef(props.active);
+  activeRef.current = props.active;
+  const reveal = () => {
+    const a = activeRef.current;
+    const el = scrollRef.current;
+    if (!a || !el) return;
+    const head = (el.querySelector('.thead') as HTMLElement | null)?.offsetHeight ?? 0;
+    const top = a.row * ROW_HEIGHT;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight - head) el.scrollTop = top + ROW_HEIGHT - (el.clientHeight - head);
+    const col = visibleCols[a.col];
+    if (!col || frozenLeft[col.id] !== undefined) return;
+    let left = numW;
+    let frozenW = numW;
+    for (let i = 0; i < a.col; i++) {
+      const c = visibleCols[i]!;
+      left += c.getSize();
+      if (frozenLeft[c.id] !== undefined) frozenW += c.getSize();
+    }
+    const right = left + col.getSize();
+    if (left - frozenW < el.scrollLeft) el.scrollLeft = left - frozenW;
+    else if (right > el.scrollLeft + el.clientWidth) el.scrollLeft = Math.min(left - frozenW, right - el.clientWidth);
+  };
+  const revealRef = useRef(reveal);
+  revealRef.current = reveal;
+  useLayoutEffect(() => revealRef.current(), [props.active?.row, props.active?.col]);
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => revealRef.current());
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
 
   const range = props.active
     ? {
@@ -230,17 +278,16 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
     }
     else return;
     e.preventDefault();
-    props.onActive({ row, col });
-    virt.scrollToIndex(row, { align: 'auto' });
+    props.onActive({ row, col }); // the layout effect above scrolls it into view
   };
 
   const rows = table.getRowModel().rows;
   return (
     <div className="grid-wrap">
-      <div className="grid-scroll" ref={scrollRef} tabIndex={0} onKeyDown={onKey} data-testid={props.testId ?? 'grid'} aria-rowcount={b.rows.length} role="grid">
+      <div className="grid-scroll" ref={scrollRef} tabIndex={0} onKeyDown={onKey} onScroll={reportView} data-testid={props.testId ?? 'grid'} aria-rowcount={b.rows.length} role="grid">
         <div className="dgrid" style={{ width: totalWidth }}>
           <div className="thead" role="row">
-            <div className="th rownum-h" style={{ cursor: 'default' }}>#</div>
+            <div className="th rownum-h" style={{ cursor: 'default', width: numW }}>#</div>
             {table.getHeaderGroups()[0]!.headers.map((header) => {
               const col = header.column;
               const meta = col.columnDef.meta as { type: string; key: number | null };
@@ -300,6 +347,7 @@ export function DataGrid(props: { active: ActiveCell | null; onActive(c: ActiveC
                 >
                   <div
                     className="td rownum"
+                    style={{ width: numW }}
                     onClick={(e) => {
                       const last = visibleCols.length - 1;
                       setAnchor(e.shiftKey && props.active ? { row: anchor?.row ?? props.active.row, col: 0 } : { row: vi.index, col: 0 });

@@ -1,13 +1,12 @@
 /** The table browser: toolbar (counts, columns, paging, cancel), the filter editor, the grid, the cell viewer. */
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { useApp, useS } from '../app-context';
 import { DataGrid, visibleColumnNames, type ActiveCell } from '../components/DataGrid';
 import { CellViewer } from '../components/CellViewer';
 import { FilterBar } from '../components/FilterBar';
 import { Empty, ErrorBox } from '../components/States';
 import { useShortcut, keyLabel } from '../lib/shortcuts';
-import { fmtCount } from '../lib/format';
-import { countText, countTitle } from '../lib/grid-text';
+import { countText, countTitle, viewRangeText } from '../lib/grid-text';
 import { ExportMenu } from '../inspect/ExportMenu';
 import { QuickSearch } from '../inspect/QuickSearch';
 import { GoToKey } from '../inspect/GoToKey';
@@ -22,6 +21,8 @@ export function TableScreen() {
   const [active, setActive] = useState<ActiveCell | null>(null);
   const [viewer, setViewer] = useState(false);
   const [colsOpen, setColsOpen] = useState(false);
+  const [view, setView] = useState<{ first: number; last: number }>({ first: 0, last: -1 });
+  const onViewRange = useCallback((first: number, last: number) => setView((v) => (v.first === first && v.last === last ? v : { first, last })), []);
 
   // Open the selected table in the grid (and point the filter at it).
   useEffect(() => {
@@ -162,7 +163,7 @@ export function TableScreen() {
               <ErrorBox message={b.error} action={<button className="btn small" onClick={() => void app.browse.getState().loadFirst()}>Retry</button>} testId="grid-error" />
             </div>
           )}
-          {b.columns.length > 0 && <DataGrid active={active} onActive={setActive} onOpenViewer={() => setViewer(true)} />}
+          {b.columns.length > 0 && <DataGrid active={active} onActive={setActive} onOpenViewer={() => setViewer(true)} onViewRange={onViewRange} />}
           {b.columns.length > 0 && b.rows.length === 0 && !b.loading && !b.error && (
             <div className="grid-overlay">
               <Empty title={b.filter ? 'No rows match the filter' : 'This table is empty'} testId="grid-empty" />
@@ -179,13 +180,7 @@ export function TableScreen() {
             </div>
           )}
           <div className="grid-foot" data-testid="grid-foot">
-            <span>
-              {b.rows.length > 0
-                ? b.firstIndex !== null
-                  ? `rows ${fmtCount(b.firstIndex + 1)}–${fmtCount(b.firstIndex + b.rows.length)} in view`
-                  : `last ${fmtCount(b.rows.length + (b.fromEnd ?? 0))} rows`
-                : ''}
-            </span>
+            <span data-testid="view-range">{viewRangeText(view.first, Math.min(view.last, b.rows.length - 1), b)}</span>
             {b.loading === 'next' || b.loading === 'prev' ? <span className="row"><span className="spinner" /> loading more…</span> : null}
             <span className="grow" />
             <span className="faint" title="Keyset order: deep pages cost the same as the first">
