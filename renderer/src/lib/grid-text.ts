@@ -52,7 +52,8 @@ export function viewRangeText(first: number, last: number, w: WindowPos): string
   const n = last - first + 1;
   const a = rowNumberOf(first, w);
   const b = rowNumberOf(last, w);
-  if (a !== null && b !== null) return `rows ${fmtCount(a)}–${fmtCount(b)}${w.exact !== null && !w.countStale ? ` of ${fmtCount(w.exact)}` : ''} in view`;
+  // (the total is the toolbar's count, beside it)
+  if (a !== null && b !== null) return `rows ${fmtCount(a)}–${fmtCount(b)} in view`;
   if (w.fromEnd !== null) {
     const before = w.fromEnd + (w.rows.length - 1 - last);
     return before === 0 ? `the last ${fmtCount(n)} rows in view` : `${fmtCount(n)} rows in view, ${fmtCount(before)} before the last`;
