@@ -40,6 +40,17 @@ describe('counts on the table screen', () => {
     expect(countText(s.getState())).toBe('101 rows');
   });
 
+  it('a quick search drops a count taken without it', async () => {
+    const api = fakeApi(100);
+    const s = createBrowseStore(api, { pageSize: 50 });
+    await s.getState().open(target);
+    await s.getState().countExact();
+    expect(s.getState().exact).toBe(100);
+    await s.getState().setSearch('item 1');
+    expect(s.getState().exact).toBeNull();
+    expect(api.calls.filter((c) => c.method === 'browse.count').at(-1)!.input).toMatchObject({ search: 'item 1', exact: false });
+  });
+
   it("the filter editor's matching count is marked stale by live changes and refreshed by validating again", async () => {
     const api = fakeApi(10);
     let n = 451;

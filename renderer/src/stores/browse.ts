@@ -362,8 +362,9 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       },
       async setSearch(text) {
         if (text === get().search) return;
-        set({ search: text });
-        if (get().target) await reset('first');
+        // a count taken without the search (or with another) is not the count of these rows
+        set({ search: text, exact: null, estimate: null, countError: null, countStale: false });
+        if (get().target) await Promise.all([reset('first'), estimate()]);
       },
       async setFilter(filter, knownCount) {
         const f = filter && filter.trim() ? filter.trim() : null;
