@@ -1,9 +1,8 @@
 /**
  * Run something with a set file's two ends open (the set twin of flow-file.ts): load and validate,
- * resolve its connections through the CLI's resolver, run `fn`, close the pools. Importing core/live
- * registers the drop hook that removes members' capture triggers.
+ * resolve its connections through the CLI's resolver, run `fn`, close the pools. What a drop removes
+ * is passed explicitly (core/app/drop-parts.ts), so nothing here depends on an import's side effect.
  */
-import '../live';
 import { readJsonFile } from '../flow/load';
 import { isSetDocument, type SetSpec } from '../flow/schema.set';
 import { openSet, parseSet, type SetContext } from '../set/load';
