@@ -235,14 +235,15 @@ export const captureDropPart: DropPart = async (ctx, state) => {
 };
 
 /**
- * The part of dropFlow that removes a logical flow's slot (always the flow's own: its default name, or the one it
- * recorded or names) and its publication when TableSync created it (the publication's marker).
+ * The part of dropFlow that removes a logical flow's slot and its publication, each only when it is
+ * ours: the slot when the flow's state records it (a slot carries no marker, and the watch records
+ * the slots it creates at once), the publication when it carries the flow's marker.
  */
 export const logicalDropPart: DropPart = async (ctx, state) => {
   const recorded = isLogicalState(state?.live) ? state.live : undefined;
   if (!recorded && !ctx.flow.source.replication) return undefined;
   const names = recorded ? { slot: recorded.slot, publication: recorded.publication } : logicalNames(ctx.flow);
-  const hasSlot = (await slotInfo(ctx.sourcePool, names.slot).catch(() => undefined)) !== undefined;
+  const hasSlot = recorded !== undefined && (await slotInfo(ctx.sourcePool, names.slot).catch(() => undefined)) !== undefined;
   const { rows } = await ctx.sourcePool.query<{ c: string | null }>(`SELECT obj_description(oid, 'pg_publication') AS c FROM pg_publication WHERE pubname = $1`, [names.publication]).catch(() => ({ rows: [] as { c: string | null }[] }));
   const ownPublication = rows.length > 0 && rows[0]!.c === `tablesync flow ${JSON.stringify(ctx.flow.name)}`;
   if (!hasSlot && !ownPublication) return undefined;

@@ -136,7 +136,14 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       const t = { schema: job.source.schema, table: job.source.table };
       await checkReplicationAllowed(ctx.sourcePool);
       const createdPublication = await ensurePublication(ctx.sourcePool, t, names.publication, flow.name);
+      const state = await readFlowState(client, flow.name).catch(() => undefined);
+      const recorded = isLogicalState(state?.live) && state.live.slot === names.slot ? state.live : undefined;
       let info = await slotInfo(ctx.sourcePool, names.slot);
+      // A slot cannot carry a marker: it is ours only when this flow's state records it (written
+      // right after we create one). Anyone else's slot is never adopted, advanced or dropped.
+      if (info && !recorded) {
+        throw new TableSyncError('INVALID_INPUT', `replication slot "${names.slot}" already exists on the source and flow "${flow.name}" did not create it (TableSync records the slots it creates in its state): name another one in source.replication.slotName, or drop that slot yourself if you know nothing uses it`, { slot: names.slot });
+      }
       if (info?.walStatus === 'lost' && resync) {
         await dropSlot(ctx.sourcePool, names.slot);
         info = undefined;
@@ -148,14 +155,17 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         }
       }
       const fresh = !info;
-      if (fresh) await createSlot(ctx.sourcePool, names.slot);
+      const liveState = (lsn?: string): LogicalState => ({ kind: 'logical', ...t, slot: names.slot, publication: names.publication, createdPublication: createdPublication || recorded?.createdPublication === true, ...(lsn ? { appliedLsn: lsn } : {}) });
+      if (fresh) {
+        await createSlot(ctx.sourcePool, names.slot);
+        // record at once that the slot is ours, so a crash before the catch-up commits cannot
+        // leave a slot of ours that the next watch would take for someone else's
+        await writeLiveState(client, flow.name, liveState());
+      }
       resync = false;
       if (stopping) return undefined;
 
-      const state = await readFlowState(client, flow.name).catch(() => undefined);
-      const recorded = isLogicalState(state?.live) && state.live.slot === names.slot ? state.live : undefined;
       let appliedLsn = fresh ? undefined : recorded?.appliedLsn;
-      const liveState = (lsn?: string): LogicalState => ({ kind: 'logical', ...t, slot: names.slot, publication: names.publication, createdPublication: createdPublication || recorded?.createdPublication === true, ...(lsn ? { appliedLsn: lsn } : {}) });
 
       status('catching-up');
       const catchUpStart = Date.now();
@@ -173,8 +183,6 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         keySync = await prepareKeySync(client, job);
         appliedLsn = undefined;
         await writeLiveState(client, flow.name, liveState());
-      } else if (!isLogicalState(state?.live) || state.live.slot !== names.slot) {
-        await writeLiveState(client, flow.name, liveState(appliedLsn));
       }
       if (lostReason) return lostReason;
       const ks = keySync;

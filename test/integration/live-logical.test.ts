@@ -136,6 +136,20 @@ describe('logical-replication capture', () => {
     expect((await t.src.sql(`SELECT count(*) AS n FROM pg_publication WHERE pubname = $1`, [names.publication])).rows[0].n).toBe('0');
   });
 
+  it("refuses a slot it did not create (a slot has no marker: the flow's state says what is ours), and drop leaves it", async () => {
+    const slot = 'someone_elses_slot';
+    await t.src.sql(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
+    try {
+      const c2 = t.ctx({ ...flowSpec, name: 'logi_foreign', source: { ...flowSpec.source, replication: { slotName: slot } } });
+      const w2 = watch(c2);
+      await expect(w2.handle.done).rejects.toThrow(/replication slot "someone_elses_slot" already exists on the source and flow "logi_foreign" did not create it/);
+      await dropFlow(c2, dropPartsFor(c2.flow), { allowDestructive: true }).catch(() => {});
+      expect((await t.src.sql(`SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = $1`, [slot])).rows[0].n).toBe('1');
+    } finally {
+      await t.src.sql(`SELECT pg_drop_replication_slot($1)`, [slot]);
+    }
+  });
+
   it('says what to change when the role lacks REPLICATION', async () => {
     await t.src.sql(`DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'logi_norepl') THEN CREATE ROLE logi_norepl LOGIN; END IF; END $$`);
     await t.src.sql(`GRANT SELECT ON items TO logi_norepl`);
