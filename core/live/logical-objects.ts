@@ -53,6 +53,12 @@ export function lsnValue(lsn: string | null | undefined): bigint {
   return (BigInt(`0x${hi ?? '0'}`) << 32n) + BigInt(`0x${lo ?? '0'}`);
 }
 
+/** A comparable number → 'X/Y'. */
+export function lsnText(v: bigint): string {
+  const n = v < 0n ? 0n : v;
+  return `${(n >> 32n).toString(16).toUpperCase()}/${(n & 0xffffffffn).toString(16).toUpperCase()}`;
+}
+
 const marker = (flowName: string) => `tablesync flow ${JSON.stringify(flowName)}`;
 
 /**
@@ -191,4 +197,55 @@ export async function slotLag(pool: pg.Pool, slot: string): Promise<{ bytes: num
 /** Where the server inserts WAL now (with synchronous_commit off, committed WAL may not be written yet). */
 export async function currentWalLsn(pool: pg.Pool): Promise<string> {
   return (await pool.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l;
+}
+
+/** How far the slot's restart point (where the server starts decoding when the slot is next used) is behind the server's WAL, in bytes. */
+export async function restartBehind(pool: pg.Pool, slot: string): Promise<number | undefined> {
+  const { rows } = await pool.query<{ b: string | null }>(
+    `SELECT greatest(0, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn))::int8 AS b FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot],
+  );
+  const b = rows[0]?.b;
+  return b === null || b === undefined ? undefined : Number(b);
+}
+
+/**
+ * Have the source write a running-transactions record now and return a position at or past it.
+ * A logical slot's restart point (restart_lsn: where the walsender starts decoding when the slot
+ * is next used) only moves to such a record once the slot has confirmed past it; the server writes
+ * one every 15 s while there is activity (background writer) and at checkpoints, so without this a
+ * watch stopped soon after a large load would decode that whole load again on its next start.
+ * - PostgreSQL 16+: pg_log_standby_snapshot(), when this role may execute it (superuser, or granted).
+ * - Otherwise: create and drop a temporary logical slot of our own (the REPLICATION privilege the
+ *   capture needs already allows it; the server logs the record to build the slot's snapshot).
+ *   It waits for transactions running at that moment to end, so it gives up after `timeoutMs`.
+ *   A CHECKPOINT would do it too, but a checkpoint is server-wide I/O that is not ours to start.
+ * Returns undefined when neither was possible (then the server's own records move it, later).
+ */
+export async function logRunningXacts(pool: pg.Pool, timeoutMs = 2000): Promise<string | undefined> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    const { rows } = await client.query<{ v: string; may: boolean | string }>(
+      `SELECT current_setting('server_version_num') AS v,
+              current_setting('server_version_num')::int >= 160000 AND has_function_privilege('pg_catalog.pg_log_standby_snapshot()', 'EXECUTE') AS may`,
+    ).catch(() => client.query<{ v: string; may: boolean | string }>(`SELECT current_setting('server_version_num') AS v, false AS may`));
+    if (rows[0]?.may === true || rows[0]?.may === 't') {
+      return (await client.query<{ l: string }>('SELECT pg_log_standby_snapshot()::text AS l')).rows[0]!.l;
+    }
+    const name = `tablesync_tmp_${process.pid}_${Math.floor(Math.random() * 1e9)}`;
+    await client.query(`SET statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
+    try {
+      const { rows: made } = await client.query<{ l: string }>(`SELECT lsn::text AS l FROM pg_create_logical_replication_slot($1, 'pgoutput', true)`, [name]);
+      await client.query(`SELECT pg_drop_replication_slot($1)`, [name]);
+      return made[0]?.l;
+    } finally {
+      await client.query('RESET statement_timeout').catch(() => { broken = true; });
+    }
+  } catch {
+    broken = true; // the temporary slot (if any) goes with the session
+    return undefined;
+  } finally {
+    client.release(broken);
+  }
 }

@@ -36,8 +36,8 @@ import type { Row } from '../target/row-source';
 import type { SyncJob } from '../target/job';
 import { backoffDelay } from './backoff';
 import {
-  REPLICATION_APP, checkReplicationAllowed, checkSlot, createSlot, currentWalLsn, dropSlot, ensurePublication, isLogicalState, logicalNames,
-  lsnValue, releaseStaleSlot, slotInfo, slotLag, type LogicalState,
+  REPLICATION_APP, checkReplicationAllowed, checkSlot, createSlot, currentWalLsn, dropSlot, ensurePublication, isLogicalState, logRunningXacts,
+  logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, type LogicalState,
 } from './logical-objects';
 import { Wakeup } from './wakeup';
 import type { WatchHandle, WatchOptions } from './watch';
@@ -196,7 +196,14 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       let buffered = 0;
       let paused = false;
       let idleLsn: string | undefined; // a keepalive position with nothing of ours pending before it
-      let acked = info?.confirmedFlush ?? undefined;
+      let acked = (info ?? (await slotInfo(ctx.sourcePool, names.slot)))?.confirmedFlush ?? undefined;
+      let lastKeepalive: string | undefined;
+      let keepalives = 0;
+      // pg-logical-replication reports `lsn + 1` as the flushed position; the server takes the
+      // reported position as-is for confirmed_flush_lsn and skips, on the next start, every
+      // transaction whose commit record begins before it. A commit that begins exactly where the
+      // confirmed one ended would be skipped: report the position itself, as PostgreSQL's own apply worker does.
+      const confirm = (lsn: string, ping = false) => svc.acknowledge(lsnText(lsnValue(lsn) - 1n), ping).catch(() => false);
       const stream = () => (svc as unknown as { _connection?: { stream?: { pause(): void; resume(): void } } })._connection?.stream;
 
       svc.on('data', ((_lsn: string, m: PgoutputMessage) => {
@@ -232,6 +239,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         if (!paused && buffered > maxBuffered) { paused = true; stream()?.pause(); }
       }) as never);
       svc.on('heartbeat', ((lsn: string, _ts: number, respond: boolean) => {
+        lastKeepalive = lsn;
+        keepalives++;
         if (!open && ready.length === 0 && !applying) idleLsn = lsn;
         if (respond) void ack();
         wakeup.wake();
@@ -246,7 +255,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         const safe = idleLsn && lsnValue(idleLsn) > lsnValue(acked) && !open && ready.length === 0 && !applying ? idleLsn : acked;
         if (!safe) return;
         acked = safe;
-        await svc.acknowledge(safe).catch(() => false);
+        await confirm(safe);
       };
       void svc.subscribe(plugin, names.slot).then(
         () => markLost('the replication stream ended'),
@@ -334,7 +343,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         }
         appliedLsn = lastLsn;
         acked = lastLsn;
-        await svc.acknowledge(lastLsn).catch(() => false);
+        await confirm(lastLsn);
         if (truncated) event({ op: 'truncate', key: {}, outcome: 'applied', latencyMs: null });
         const rr = new Map(reread.map((k, i) => [JSON.stringify(k), rereadOutcomes[i] ?? 'skipped'] as const));
         for (const e of entries) {
@@ -357,16 +366,43 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           ? { ...scanned, rows: scanned.rows + caughtRows, durationMs: Date.now() - catchUpStart }
           : { mode: 'slot', rows: caughtRows, scanned: null, durationMs: Date.now() - catchUpStart };
         event({ op: 'catch-up', key: {}, outcome: info.rows > 0 ? 'applied' : 'skipped', latencyMs: null, catchUp: info });
+        if (scanned) void moveRestartPoint().catch(() => undefined);
         status('live', { caughtUp: info.rows, catchUp: info, slot: await slotStatus(), stalenessMs: 0 });
       };
       let pinged = 0;
+      // Where the next start of this slot decodes from (restart_lsn) only moves to a running-
+      // transactions record the slot has confirmed past. After a load (a new slot's scan, which on
+      // a shared server is WAL the stream then skips), have one written at once rather than wait
+      // for the server's next (every 15 s with activity); the idle confirmations then pass it.
+      const RESTART_SLACK = 16 * 1024 * 1024;
+      const moveRestartPoint = async (): Promise<string | undefined> => {
+        const behind = await restartBehind(ctx.sourcePool, names.slot).catch(() => undefined);
+        return behind !== undefined && behind > RESTART_SLACK ? logRunningXacts(ctx.sourcePool) : undefined;
+      };
+      // A clean stop confirms everything the stream has passed (with nothing received and not
+      // applied), past a running-transactions record when the restart point lags, so the next
+      // start decodes only what changed after it: bounded to ~2 s, then it stops anyway.
+      const settle = async () => {
+        if (open || ready.length) return; // received, not applied: the next start replays it
+        const until = Date.now() + 2000;
+        const past = await moveRestartPoint().catch(() => undefined);
+        const seen = keepalives;
+        let asked = 0;
+        while (Date.now() < until && !lostReason && !open && ready.length === 0) {
+          // a fresh keepalive (the server's answer to our ping) says how far the stream has passed
+          if (idleLsn && lastKeepalive && (past ? lsnValue(lastKeepalive) >= lsnValue(past) : asked > 0 && keepalives > seen)) break;
+          if (Date.now() - asked >= 100) { asked = Date.now(); await confirm(acked ?? '0/1', true); }
+          await wakeup.wait(100);
+        }
+        if (!lostReason) await ack();
+      };
       while (!stopping && !lostReason) {
         if (ready.length) {
           applying = true;
           try {
             const takenAt = Date.now();
             const n = await applyBatch();
-            if (!live) caughtRows += n;
+            if (!live) { caughtRows += n; pinged = 0; } // ask at once whether the stream has passed the start position
             if (ready.length === 0 && !open) matchedAt = takenAt;
           } finally {
             applying = false;
@@ -380,12 +416,13 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
             await goLive();
             continue;
           }
-          if (Date.now() - pinged > 100) { pinged = Date.now(); await svc.acknowledge(acked ?? '0/0', true).catch(() => false); }
+          if (Date.now() - pinged > 100) { pinged = Date.now(); await confirm(acked ?? '0/1', true); }
           await wakeup.wait(100);
           continue;
         }
         await wakeup.wait(1000);
       }
+      if (stopping && !lostReason) await settle();
       return stopping ? undefined : lostReason;
     } finally {
       for (const tm of timers) clearInterval(tm);

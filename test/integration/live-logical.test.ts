@@ -90,6 +90,21 @@ describe('logical-replication capture', () => {
     w = undefined;
   });
 
+  it('a clean stop confirms what the stream passed and moves the restart point past WAL that is not ours (the next start decodes only what changed)', async () => {
+    const names = logicalNames(ctx.flow);
+    w = watch(ctx);
+    await w.live();
+    // ~25 MB of WAL the slot does not publish (another table), written while the watch is live
+    await t.src.sql(`CREATE TABLE logi_junk AS SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 24000) g`);
+    const after = (await t.src.sql(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l as string;
+    await w.stop();
+    w = undefined;
+    const slot = (await t.src.sql(`SELECT restart_lsn >= $2::pg_lsn AS restart_past, confirmed_flush_lsn >= $2::pg_lsn AS confirmed_past,
+        confirmed_flush_lsn <= pg_current_wal_lsn() AS confirmed_not_beyond FROM pg_replication_slots WHERE slot_name = $1`, [names.slot, after])).rows[0];
+    await t.src.sql(`DROP TABLE logi_junk`);
+    expect(slot).toEqual({ restart_past: 't', confirmed_past: 't', confirmed_not_beyond: 't' });
+  });
+
   it('survives a SIGKILL of the watch mid-stream: nothing lost, nothing twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logi-'));
     try {
