@@ -6,7 +6,7 @@
  * drift; 1 anything else.
  */
 import { INPUT_ERROR_CODES, toTableSyncError } from '../core/errors';
-import { redactSecrets } from '../core/connections/redact';
+import { cliErrorMessage } from './report';
 import type { Command } from './command';
 
 const commands: Record<string, () => Promise<{ default: Command }>> = {
@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     return await mod.default(rest);
   } catch (e) {
     const err = toTableSyncError(e);
-    process.stderr.write(`tablesync ${name}: ${redactSecrets(err.message)}\n`);
+    process.stderr.write(`tablesync ${name}: ${cliErrorMessage(name, err)}\n`);
     return INPUT_ERROR_CODES.has(err.code) ? 2 : 1;
   }
 }

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import type { ApplyResult, PlanStep, RowCounts } from '../api/model';
 import type { SetApplyProgress, SetApplyResult, SetMemberPlan, SetPlan, SetVerifyResult } from '../api/model.set';
 import { TableSyncError, toTableSyncError } from '../errors';
+import { destructiveRefusalDetail } from '../api/errors.destructive';
 import type { Flow } from '../flow/schema';
 import { memberFlowName, type SetSpec } from '../flow/schema.set';
 import { flowsTableSql, readFlowState, stateSchemaExists } from '../state/store';
@@ -363,7 +364,7 @@ export async function dropSet(ctx: SetContext, opts: { tables?: string[]; dryRun
       if (opts.dryRun) return { steps, members: names };
       const destructive = prepared.flatMap((p) => p.destructive);
       if (destructive.length && !opts.allowDestructive) {
-        throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `dropping ${opts.tables ? `${names.join(', ')} of ` : ''}set "${setName}" would delete data, which runs only when allowed (--allow-destructive): ${destructive.map((s) => s.summary).join('; ')}; target: unchanged`, { steps: destructive });
+        throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `dropping ${opts.tables ? `${names.join(', ')} of ` : ''}set "${setName}" would delete data, which runs only when allowed: ${destructive.map((s) => s.summary).join('; ')}; target: unchanged`, destructiveRefusalDetail('drop', `set "${setName}"`, destructive));
       }
       // The target's part runs first and commits last (as a flow's drop): when it fails (an object of
       // someone else's depends on a member's table) nothing has been dropped anywhere, the source's

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { ApplyProgress, ApplyResult, PlanStep, RowCounts } from '../api/model';
 import { TableSyncError, toTableSyncError } from '../errors';
+import { destructiveRefusalDetail } from '../api/errors.destructive';
 import { ensureStateSchema, stateSchemaSql, writeFlowState } from '../state/store';
 import { prepare, type Prepared } from './prepare';
 import { planFingerprint } from './plan';
@@ -91,7 +92,7 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
       }
     }
     if (destructive.length && (!opts.allowDestructive || opts.safeOnly)) {
-      throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `flow "${job.flowName}" needs destructive steps, which run only when allowed (--allow-destructive): ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}`, { steps: destructive });
+      throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `flow "${job.flowName}" needs destructive steps, which run only when allowed: ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}`, destructiveRefusalDetail('apply', `flow "${job.flowName}"`, destructive));
     }
     const repair = opts.repair ? await repairDrift(client, p, diff, opts.signal) : undefined;
     if (repair) diff = repair.diff;
@@ -162,7 +163,7 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
   const steps = [...p.preSteps, ...p.postSteps];
   const destructive = steps.filter((s) => s.destructive);
   if (destructive.length && (!opts.allowDestructive || opts.safeOnly)) {
-    throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `flow "${job.flowName}" needs destructive steps, which run only when allowed (--allow-destructive): ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}`, { steps: destructive });
+    throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `flow "${job.flowName}" needs destructive steps, which run only when allowed: ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}`, destructiveRefusalDetail('apply', `flow "${job.flowName}"`, destructive));
   }
   let rows: RowCounts = { insert: 0, update: 0, delete: 0, unchanged: 0, foreign: 0 };
   let repaired: ApplyResult['repaired'];

@@ -19,6 +19,7 @@
 import type pg from 'pg';
 import type { PlanStep } from '../api/model';
 import { pgErrorFields, TableSyncError, toTableSyncError } from '../errors';
+import { destructiveRefusalDetail } from '../api/errors.destructive';
 import { qualifiedName } from '../sql/ident';
 import { deleteFlowState, dropTrackingSql, flowsTableSql, readFlowState, type FlowStateRow } from '../state/store';
 import type { FlowContext } from './job';
@@ -92,7 +93,7 @@ export async function dropOn(client: pg.ClientBase, ctx: FlowContext, parts: rea
   const name = ctx.flow.name;
   const prepared = await prepareDrop(client, ctx, parts, { cascade: opts.cascade === true });
   if (!opts.dryRun && prepared.destructive.length && !opts.allowDestructive) {
-    throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `dropping flow "${name}" would delete data, which runs only when allowed (--allow-destructive): ${prepared.destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}; target: unchanged`, { steps: prepared.destructive });
+    throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `dropping flow "${name}" would delete data, which runs only when allowed: ${prepared.destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}; target: unchanged`, destructiveRefusalDetail('drop', `flow "${name}"`, prepared.destructive));
   }
   if (opts.dryRun) return { steps: prepared.steps };
   if (!prepared.state) {

@@ -169,7 +169,11 @@ describe('sets in the app', () => {
     await app.screenshot('sets-07-verified');
     await page.getByTestId('drop-set-picked').click();
     await page.getByTestId('set-drop-confirm').waitFor({ timeout: 30_000 });
-    expect(await page.getByTestId('set-drop-confirm').innerText()).toMatch(/would delete data/);
+    const refusal = await page.getByTestId('set-drop-confirm').innerText();
+    expect(refusal).toMatch(/would delete data, which runs only when allowed/);
+    // the app says what to click, not the CLI's flag
+    expect(refusal).toContain('To allow it, click “Drop, deleting the data”.');
+    expect(refusal).not.toContain('--allow-destructive');
     expect((await warehouse.query(`SELECT count(*) AS n FROM picked.film`)).rows[0].n).not.toBe('0');
     await app.screenshot('sets-08-drop-confirm');
     await page.getByTestId('set-drop-destructive').click();

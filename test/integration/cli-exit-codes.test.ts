@@ -82,15 +82,22 @@ describe('tablesync plan | apply | drop', () => {
     const narrower = file('narrow.json', flow({ source: { includedColumns: ['name'] } }));
     const refused = await run(['apply', narrower], env());
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain('--allow-destructive');
+    expect(refused.stderr).toContain('which run only when allowed');
+    expect(refused.stderr).toContain('to allow it: rerun with --allow-destructive');
     expect(refused.stderr).toContain('target: unchanged');
     expect((await run(['apply', narrower, '--allow-destructive'], env())).code).toBe(0);
 
     // the table holds rows: like apply, drop deletes data only when allowed (no TTY here to ask)
     const keep = await run(['drop', narrower, '--json'], env());
     expect(keep.code).toBe(2);
-    expect(keep.stderr).toContain('--allow-destructive');
+    expect(keep.stderr).toContain('to allow it: rerun with --allow-destructive');
     expect(keep.stderr).toContain('target: unchanged');
+    // the engine's refusal is neutral and structured: the CLI adds its flag, the JSON carries the permission
+    const keepJson = JSON.parse(keep.stdout).error;
+    expect(keepJson.code).toBe('DESTRUCTIVE_NOT_ALLOWED');
+    expect(keepJson.message).toContain('would delete data, which runs only when allowed');
+    expect(keepJson.message).not.toContain('--allow-destructive');
+    expect(keepJson.detail).toMatchObject({ allow: 'allowDestructive', action: 'drop', subject: 'flow "cli_flow"' });
     expect((await t.tgt.sql(`SELECT count(*) AS n FROM items`)).rows[0].n).not.toBe('0');
     const drop = await run(['drop', narrower, '--allow-destructive', '--json'], env());
     expect(drop.code).toBe(0);

@@ -41,15 +41,35 @@ describe('sets: apply progress, cancel, verify, drop', () => {
     expect(s.getState().applying).toBeNull();
 
     api.handlers['sets.drop'] = (i) => {
-      if (!(i as { allowDestructive?: boolean }).allowDestructive) throw new ApiCallError('DESTRUCTIVE_NOT_ALLOWED', 'would delete data');
+      if (!(i as { allowDestructive?: boolean }).allowDestructive) throw new ApiCallError('DESTRUCTIVE_NOT_ALLOWED', 'dropping set "shop" would delete data, which runs only when allowed: drop table a; target: unchanged', { allow: 'allowDestructive', action: 'drop', subject: 'set "shop"', summaries: ['drop table a'] });
       return { members: ['shop.a', 'shop.b'], steps: [] };
     };
     await s.getState().drop('shop');
     expect(s.getState().dropNeedsConfirm?.set).toBe('shop');
+    // the app's words: which button allows it, never the CLI's flag
+    expect(s.getState().dropNeedsConfirm?.message).toBe('dropping set "shop" would delete data, which runs only when allowed: drop table a; target: unchanged. To allow it, click “Drop, deleting the data”.');
+    expect(s.getState().dropNeedsConfirm?.message).not.toContain('--allow-destructive');
     expect(s.getState().lastDrop).toBeNull();
     await s.getState().drop('shop', true);
     expect(s.getState().lastDrop).toEqual({ set: 'shop', members: ['shop.a', 'shop.b'] });
     expect(s.getState().dropNeedsConfirm).toBeNull();
+
+    // an apply with destructive steps: refused, then asked for with the app's button
+    api.handlers['sets.apply'] = (i) => {
+      if (!(i as { allowDestructive?: boolean }).allowDestructive) throw new ApiCallError('DESTRUCTIVE_NOT_ALLOWED', 'set "shop", table "a": flow "shop.a" needs destructive steps, which run only when allowed: drop column b', { allow: 'allowDestructive', action: 'apply', subject: 'flow "shop.a"', summaries: ['drop column b'] });
+      return { set: 'shop', members: [], refused: [], foreignKeysAdded: 0, foreignKeysDropped: 0, departedDropped: [], departedKept: [], totals: { insert: 0, update: 0, delete: 0, unchanged: 0, foreign: 0 }, durationMs: 1 } as never;
+    };
+    await s.getState().apply('shop');
+    expect(s.getState().error).toBeNull();
+    expect(s.getState().applyNeedsConfirm?.message).toMatch(/which run only when allowed: drop column b\. To allow them, click “Apply, allowing the destructive steps”\.$/);
+    await s.getState().apply('shop', true);
+    expect(s.getState().applyNeedsConfirm).toBeNull();
+    expect(s.getState().lastApply?.set).toBe('shop');
+    // any other error is shown as it is
+    api.handlers['sets.apply'] = () => { throw new ApiCallError('LOCKED', 'flow "shop.a" is locked'); };
+    await s.getState().apply('shop');
+    expect(s.getState().error).toBe('flow "shop.a" is locked');
+    expect(s.getState().applyNeedsConfirm).toBeNull();
   });
 });
 

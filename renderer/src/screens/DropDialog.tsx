@@ -6,10 +6,14 @@
  */
 import { useState } from 'react';
 import { useApp, useS } from '../app-context';
-import { ApiCallError, errorMessage } from '../api/client';
+import { ApiCallError } from '../api/client';
 import { Modal } from '../components/Modal';
 import { PlanStepView } from '../components/PlanStepView';
 import { ErrorBox, Loading } from '../components/States';
+import { destructiveRefusal, messageWithHowToAllow } from '../lib/refusal';
+
+/** The box that allows a drop to delete data (a refusal's message names it). */
+const DROP_ALLOW_LABEL = 'delete the data in these steps';
 
 export function DropDialog() {
   const app = useApp();
@@ -19,8 +23,10 @@ export function DropDialog() {
   const [error, setError] = useState<string | null>(null);
   const [dependents, setDependents] = useState(false);
   const [cascade, setCascade] = useState(false);
+  /** The engine refused because the table holds rows now (it had none when the steps were listed). */
+  const [refusedDestructive, setRefusedDestructive] = useState(false);
   if (!review) return null;
-  const destructive = review.steps?.some((s) => s.destructive) ?? false;
+  const destructive = refusedDestructive || (review.steps?.some((s) => s.destructive) ?? false);
   const close = () => app.flows.getState().closeDropReview();
   const confirm = async () => {
     setError(null);
@@ -28,7 +34,8 @@ export function DropDialog() {
       const r = await app.flows.getState().drop(review.name, { allowDestructive: destructive && allowed, cascade: dependents && cascade });
       app.ui.getState().toast('ok', `Dropped “${review.name}”: ${r.steps.length} step(s).`, 6000);
     } catch (e) {
-      setError(errorMessage(e));
+      setError(messageWithHowToAllow(e, `To allow it, tick “${DROP_ALLOW_LABEL}” and click Drop.`));
+      if (destructiveRefusal(e)) setRefusedDestructive(true);
       if (e instanceof ApiCallError && Array.isArray(e.detail?.['dependents'])) setDependents(true);
     }
   };
@@ -42,7 +49,7 @@ export function DropDialog() {
           {destructive && (
             <label className="check grow" style={{ color: 'var(--danger)', fontWeight: 600 }}>
               <input type="checkbox" checked={allowed} onChange={(e) => setAllowed(e.target.checked)} data-testid="drop-allow" />
-              delete the data in these steps
+              {DROP_ALLOW_LABEL}
             </label>
           )}
           {dependents && (

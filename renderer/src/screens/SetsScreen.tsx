@@ -8,6 +8,7 @@ import { useState } from 'react';
 import { SetMemberEditor } from './SetMemberEditor';
 import { useApp, useS } from '../app-context';
 import { ErrorBox } from '../components/States';
+import { SET_APPLY_DESTRUCTIVE_LABEL, SET_DROP_DESTRUCTIVE_LABEL } from '../stores/sets';
 
 export function SetsScreen() {
   const app = useApp();
@@ -126,11 +127,20 @@ export function SetsScreen() {
             <progress data-testid="set-apply-bar" style={{ width: '100%', marginTop: 6 }} max={Math.max(1, s.applying.progress?.members ?? 1)} value={s.applying.progress ? (s.applying.progress.phase === 'done' || s.applying.progress.phase === 'committing' ? s.applying.progress.members : s.applying.progress.memberIndex) : 0} />
           </div>
         )}
+        {s.applyNeedsConfirm && (
+          <div className="alert error" data-testid="set-apply-confirm" style={{ marginTop: 8 }}>
+            <div>{s.applyNeedsConfirm.message}</div>
+            <div className="row" style={{ gap: 6, marginTop: 6 }}>
+              <button className="btn small danger" data-testid="set-apply-destructive" onClick={() => void st.apply(s.applyNeedsConfirm!.set, true)}>{SET_APPLY_DESTRUCTIVE_LABEL}</button>
+              <button className="btn small" onClick={() => app.sets.setState({ applyNeedsConfirm: null })}>Don’t apply</button>
+            </div>
+          </div>
+        )}
         {s.dropNeedsConfirm && (
           <div className="alert error" data-testid="set-drop-confirm" style={{ marginTop: 8 }}>
             <div>{s.dropNeedsConfirm.message}</div>
             <div className="row" style={{ gap: 6, marginTop: 6 }}>
-              <button className="btn small danger" data-testid="set-drop-destructive" onClick={() => void st.drop(s.dropNeedsConfirm!.set, true)}>Drop, deleting the data</button>
+              <button className="btn small danger" data-testid="set-drop-destructive" onClick={() => void st.drop(s.dropNeedsConfirm!.set, true)}>{SET_DROP_DESTRUCTIVE_LABEL}</button>
               <button className="btn small" onClick={() => app.sets.setState({ dropNeedsConfirm: null })}>Keep it</button>
             </div>
           </div>

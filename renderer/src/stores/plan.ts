@@ -8,6 +8,7 @@
 import { createStore } from 'zustand/vanilla';
 import { errorCode, errorMessage, newRequestId, type ApiClient } from '../api/client';
 import type { ApplyProgress, ApplyResult, Plan, VerifyResult } from '../api/types';
+import { messageWithHowToAllow } from '../lib/refusal';
 
 export interface PlanState {
   flow: string | null;
@@ -172,7 +173,7 @@ export function createPlanStore(api: ApiClient) {
           await get().computePlan(s.flow);
           set({ staleNotice });
         } else {
-          set(code === 'CANCELLED' ? { cancelled: 'apply' } : { applyError: errorMessage(e) });
+          set(code === 'CANCELLED' ? { cancelled: 'apply' } : { applyError: messageWithHowToAllow(e, 'To allow them, tick “allow” on each destructive step of the plan, then Apply.') });
         }
         return null;
       }

@@ -5,7 +5,8 @@
  */
 import { createStore } from 'zustand/vanilla';
 import { flowFromForm, type FlowForm } from '../lib/flow-draft';
-import { errorCode, errorMessage, type ApiClient } from '../api/client';
+import { errorMessage, type ApiClient } from '../api/client';
+import { destructiveRefusal, messageWithHowToAllow } from '../lib/refusal';
 import type { SetApplyProgress, SetApplyResult, SetPlan, SetSpecInput, SetSummary, SetVerifyResult } from '../api/types';
 
 export interface SetDraft {
@@ -40,6 +41,8 @@ export interface SetsState {
   lastDrop: { set: string; members: string[] } | null;
   /** A drop refused because it would delete data: the set and why (the screen asks before allowing it). */
   dropNeedsConfirm: { set: string; message: string } | null;
+  /** An apply refused because it has destructive steps: the set and why (the screen asks before allowing them). */
+  applyNeedsConfirm: { set: string; message: string } | null;
   error: string | null;
   lastApply: SetApplyResult | null;
   load(): Promise<void>;
@@ -48,7 +51,8 @@ export interface SetsState {
   edit(patch: Partial<SetDraft>): void;
   previewDraft(): Promise<void>;
   saveDraft(): Promise<void>;
-  apply(name: string): Promise<void>;
+  /** Apply a saved set; without `allowDestructive` an apply with destructive steps is refused and asks first. */
+  apply(name: string, allowDestructive?: boolean): Promise<void>;
   onProgress(p: SetApplyProgress & { requestId?: string }): void;
   /** Cancel the running apply (query.cancel): the set's one transaction rolls back, the target is unchanged. */
   cancelApply(): Promise<void>;
@@ -56,6 +60,10 @@ export interface SetsState {
   /** Drop the set's members; without `allowDestructive` a drop that deletes data is refused and asks first. */
   drop(name: string, allowDestructive?: boolean): Promise<void>;
 }
+
+/** The buttons that allow a refused set drop / apply (the refusal's message names them). */
+export const SET_DROP_DESTRUCTIVE_LABEL = 'Drop, deleting the data';
+export const SET_APPLY_DESTRUCTIVE_LABEL = 'Apply, allowing the destructive steps';
 
 export type MemberOverride = NonNullable<SetSpecInput['overrides']>[string];
 
@@ -128,6 +136,7 @@ export function createSetsStore(api: ApiClient) {
     lastVerify: null,
     lastDrop: null,
     dropNeedsConfirm: null,
+    applyNeedsConfirm: null,
     load: async () => {
       try {
         set({ list: await api.call('sets.list', {}) });
@@ -168,13 +177,14 @@ export function createSetsStore(api: ApiClient) {
         set({ busy: null });
       }
     },
-    apply: async (name) => {
+    apply: async (name, allowDestructive = false) => {
       const requestId = `set-apply-${name}-${Date.now().toString(36)}`;
-      set({ busy: 'apply', error: null, lastApply: null, applying: { name, requestId, progress: null } });
+      set({ busy: 'apply', error: null, lastApply: null, applyNeedsConfirm: null, applying: { name, requestId, progress: null } });
       try {
-        set({ lastApply: await api.call('sets.apply', { name, requestId }) });
+        set({ lastApply: await api.call('sets.apply', { name, requestId, allowDestructive }) });
       } catch (e) {
-        set({ error: errorMessage(e) });
+        if (destructiveRefusal(e) && !allowDestructive) set({ applyNeedsConfirm: { set: name, message: messageWithHowToAllow(e, `To allow them, click “${SET_APPLY_DESTRUCTIVE_LABEL}”.`) } });
+        else set({ error: errorMessage(e) });
       } finally {
         set({ busy: null, applying: null });
       }
@@ -208,7 +218,7 @@ export function createSetsStore(api: ApiClient) {
         const r = await api.call('sets.drop', { name, allowDestructive });
         set({ lastDrop: { set: name, members: r.members } });
       } catch (e) {
-        if (errorCode(e) === 'DESTRUCTIVE_NOT_ALLOWED' && !allowDestructive) set({ dropNeedsConfirm: { set: name, message: errorMessage(e) } });
+        if (destructiveRefusal(e) && !allowDestructive) set({ dropNeedsConfirm: { set: name, message: messageWithHowToAllow(e, `To allow it, click “${SET_DROP_DESTRUCTIVE_LABEL}”.`) } });
         else set({ error: errorMessage(e) });
       } finally {
         set({ busy: null });
