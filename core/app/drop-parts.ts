@@ -4,7 +4,7 @@
  * module happened to be imported.
  */
 import type { Flow } from '../flow/schema';
-import { captureDropPart, logicalDropPart } from '../live';
+import { captureDropPart, logicalDropPart } from '../live/drop-parts';
 import type { DropPart } from '../target';
 
 /**

@@ -4,19 +4,35 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { defaultDataDir } from '../settings/data-dir';
 import { Engine, type EngineOptions } from './engine';
 
-/** The repository/package root (where package.json and dist/ are), seen from this file. */
+/**
+ * The repository/package root (where package.json and dist/ are): the nearest folder above this
+ * module with TableSync's package.json. Searched, not counted in `../`, because this module runs
+ * from core/app/ through tsx and from dist/cli/<build>/ precompiled (bin/tablesync.mjs).
+ */
 export function packageRoot(): string {
-  return fileURLToPath(new URL('../../', import.meta.url));
+  return packageInfo().root;
 }
 
 export function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
+  return packageInfo().version;
+}
+
+function packageInfo(): { root: string; version: string } {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'tablesync') return { root: dir, version: pkg.version ?? '0.0.0' };
+    } catch {
+      // No package.json here (or not readable): look further up.
+    }
+    const up = dirname(dir);
+    if (up === dir) return { root: fileURLToPath(new URL('../../', import.meta.url)), version: '0.0.0' };
+    dir = up;
   }
 }
 

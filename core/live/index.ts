@@ -13,19 +13,18 @@
 import type pg from 'pg';
 import type { ChangeEvent, ListenerStatus } from '../api/model';
 import { TableSyncError } from '../errors';
-import { qualifiedName } from '../sql/ident';
 import { connectClient } from '../connections/pool';
 import { readFlowState, writeLiveState, withFlowLock } from '../state';
-import { catchUpOn, prepareKeySync, type DropPart, type FlowContext, type KeySync } from '../target';
+import { catchUpOn, prepareKeySync, type FlowContext, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
-import { captureNames, type CaptureNames } from './channel';
-import { dropCapture, planCaptureDrop } from './capture';
+import { dropCapture } from './capture';
 import { preciseNow, runWatch, type Applier, type WatchHandle, type WatchOptions } from './watch';
-import { watchLogical, logicalDropSql, type LogicalWatchOptions } from './logical';
-import { dropPublicationIfOurs, dropSlot, isLogicalState, logicalNames, slotInfo } from './logical-objects';
+import { watchLogical, type LogicalWatchOptions } from './logical';
 import { backendPid } from '../connections/backend-pid';
+import { flowCaptureNames, isLiveState, namesOf, type LiveState } from './drop-parts';
 
 export { captureNames, defaultChannel, type CaptureNames } from './channel';
+export { captureDropPart, logicalDropPart, flowCaptureNames, type LiveState } from './drop-parts';
 export { captureSql, captureDropSql, parseMarker, type CaptureTable, type CaptureOwner } from './capture-sql';
 export { ensureCapture, captureState, dropCapture, planCaptureDrop, readCaptureCatalog, type CaptureState } from './capture';
 export { judgeInstall, planDrop, type CaptureCatalog, type DropPlan } from './ownership';
@@ -35,20 +34,7 @@ export type { ChangeEvent, ListenerStatus };
 export { watchLogical, type LogicalWatchOptions } from './logical';
 export { logicalNames, defaultLogicalName, type LogicalState } from './logical-objects';
 
-/** What core/live records in the flow's state row (tablesync.flows.live), so drop removes what was created. */
-export interface LiveState {
-  schema: string;
-  table: string;
-  channel: string;
-  functionName: string;
-  rowTrigger: string;
-  truncateTrigger: string;
-}
 
-/** The capture names for a flow (channel from `source.notification.channelName`, else the default). */
-export function flowCaptureNames(flow: FlowContext['flow']): CaptureNames {
-  return captureNames(flow.name, flow.source.table, flow.source.notification?.channelName);
-}
 
 const guarded = new WeakSet<object>();
 const ignoreError = () => { /* the query in flight (if any) rejects with it; the next one fails */ };
@@ -189,75 +175,6 @@ async function retireOldCapture(ctx: FlowContext, recorded: unknown, now: LiveSt
   await dropCapture(ctx.sourcePool, ctx.flow.name, recorded, namesOf(recorded), { onlyTable: true }).catch(() => {});
 }
 
-function namesOf(l: LiveState): CaptureNames {
-  return { channel: l.channel, functionName: l.functionName, rowTrigger: l.rowTrigger, truncateTrigger: l.truncateTrigger };
-}
 
-function isLiveState(v: unknown): v is LiveState {
-  if (!v || typeof v !== 'object') return false;
-  const o = v as Record<string, unknown>;
-  return ['schema', 'table', 'channel', 'functionName', 'rowTrigger', 'truncateTrigger'].every((k) => typeof o[k] === 'string');
-}
 
-/**
- * The part of dropFlow that removes the source's capture objects: those recorded when watch last
- * ran (the flow's channel or table may have changed since), and those the flow names now. Only
- * objects marked as this flow's are removed (triggers first, then the function, and the function
- * only when nothing else calls it); others of those names are listed as left alone.
- * Passed to dropFlow by dropPartsFor (core/app/drop-parts.ts).
- */
-export const captureDropPart: DropPart = async (ctx, state) => {
-  const targets: Array<{ schema: string; table: string; names: CaptureNames }> = [];
-  if (isLiveState(state?.live)) targets.push({ schema: state.live.schema, table: state.live.table, names: namesOf(state.live) });
-  const current = { schema: ctx.flow.source.schema, table: ctx.flow.source.table, names: flowCaptureNames(ctx.flow) };
-  if (!targets.some((t) => t.schema === current.schema && t.table === current.table && t.names.channel === current.names.channel)) targets.push(current);
-  const flow = ctx.flow.name;
-  const planned = await Promise.all(targets.map(async (t) => ({ t, plan: await planCaptureDrop(ctx.sourcePool, flow, t, t.names) })));
-  const relevant = planned.filter((p) => p.plan.statements.length > 0 || p.plan.leftAlone.length > 0);
-  if (relevant.length === 0) return undefined;
-  return {
-    steps: relevant.map(({ t, plan }) => ({
-      kind: 'drop-trigger' as const,
-      summary: [
-        plan.statements.length > 0
-          ? `drop change-capture triggers and function "${t.names.functionName}" on the source`
-          : `no change-capture objects of this flow on ${qualifiedName(t.schema, t.table)}`,
-        ...(plan.leftAlone.length > 0 ? [`left alone, not this flow's: ${plan.leftAlone.join(', ')}`] : []),
-      ].join('; '),
-      sql: plan.statements,
-      destructive: false,
-      hazards: [],
-    })),
-    run: async () => {
-      for (const { t } of relevant) await dropCapture(ctx.sourcePool, flow, t, t.names);
-    },
-  };
-};
 
-/**
- * The part of dropFlow that removes a logical flow's slot and its publication, each only when it is
- * ours: the slot when the flow's state records it (a slot carries no marker, and the watch records
- * the slots it creates at once), the publication when it carries the flow's marker.
- */
-export const logicalDropPart: DropPart = async (ctx, state) => {
-  const recorded = isLogicalState(state?.live) ? state.live : undefined;
-  if (!recorded && !ctx.flow.source.replication) return undefined;
-  const names = recorded ? { slot: recorded.slot, publication: recorded.publication } : logicalNames(ctx.flow);
-  const hasSlot = recorded !== undefined && (await slotInfo(ctx.sourcePool, names.slot).catch(() => undefined)) !== undefined;
-  const { rows } = await ctx.sourcePool.query<{ c: string | null }>(`SELECT obj_description(oid, 'pg_publication') AS c FROM pg_publication WHERE pubname = $1`, [names.publication]).catch(() => ({ rows: [] as { c: string | null }[] }));
-  const ownPublication = rows.length > 0 && rows[0]!.c === `tablesync flow ${JSON.stringify(ctx.flow.name)}`;
-  if (!hasSlot && !ownPublication) return undefined;
-  return {
-    steps: [{
-      kind: 'drop-trigger' as const,
-      summary: `drop replication slot "${names.slot}"${ownPublication ? ` and publication "${names.publication}"` : ''} on the source`,
-      sql: logicalDropSql(names, ownPublication),
-      destructive: false,
-      hazards: [],
-    }],
-    run: async () => {
-      if (hasSlot) await dropSlot(ctx.sourcePool, names.slot);
-      if (ownPublication) await dropPublicationIfOurs(ctx.sourcePool, names.publication, ctx.flow.name);
-    },
-  };
-};

@@ -249,3 +249,11 @@ export async function logRunningXacts(pool: pg.Pool, timeoutMs = 2000): Promise<
     client.release(broken);
   }
 }
+
+/** The SQL drop shows for a logical flow's source objects. */
+export function logicalDropSql(state: Pick<LogicalState, 'slot' | 'publication'>, dropPublication: boolean): string[] {
+  return [
+    `SELECT pg_drop_replication_slot(${quoteLiteral(state.slot)})`,
+    ...(dropPublication ? [`DROP PUBLICATION IF EXISTS ${quoteIdent(state.publication)}`] : []),
+  ];
+}

@@ -28,7 +28,7 @@ import type { CatchUpInfo, ChangeEvent, ListenerStatus } from '../api/model';
 import { poolConfig } from '../connections/pool';
 import { parseConnectionUrl } from '../connections/url';
 import { INPUT_ERROR_CODES, TableSyncError, toTableSyncError } from '../errors';
-import { quoteIdent, quoteLiteral } from '../sql/ident';
+import { quoteIdent } from '../sql/ident';
 import { readFlowState, writeLiveState, withFlowLock } from '../state';
 import { catchUpOn, prepareKeySync, type FlowContext, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
@@ -40,6 +40,7 @@ import {
   logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, type LogicalState,
 } from './logical-objects';
 import { Wakeup } from './wakeup';
+export { logicalDropSql } from './logical-objects';
 import type { WatchHandle, WatchOptions } from './watch';
 
 export interface LogicalWatchOptions extends WatchOptions {
@@ -467,12 +468,4 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
   opts.signal?.addEventListener('abort', () => { void stop(); }, { once: true });
   if (opts.signal?.aborted) void stop();
   return { channel: names.slot, stop, done };
-}
-
-/** The SQL drop shows for a logical flow's source objects. */
-export function logicalDropSql(state: Pick<LogicalState, 'slot' | 'publication'>, dropPublication: boolean): string[] {
-  return [
-    `SELECT pg_drop_replication_slot(${quoteLiteral(state.slot)})`,
-    ...(dropPublication ? [`DROP PUBLICATION IF EXISTS ${quoteIdent(state.publication)}`] : []),
-  ];
 }
