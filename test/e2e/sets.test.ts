@@ -4,6 +4,8 @@
 // Screens go to test-results/screenshots/sets-*.png.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newAppPage, startServe, startSource, type Served, type SourceDb } from './support/env';
 import { AppPage, ConnectionsPage } from './pages/app';
@@ -143,7 +145,30 @@ describe('sets in the app', () => {
     await editor.getByLabel('target name of title').fill('film_title');
     await editor.getByTestId('member-ordinal').selectOption('last_update');
     await editor.getByLabel('include sequel_of').uncheck();
+    // vector indexes and SQL attachments: the flow editor's own components, validated like a flow
+    await editor.getByLabel('target type of title').fill('vector(3)');
+    await editor.getByTestId('add-vector-index').click();
+    await editor.getByTestId('vector-index-0').locator('select').first().selectOption('film_title');
+    await editor.getByLabel('target type of title').fill(''); // title is text again: the index's column is no vector
+    await editor.getByTestId('add-attachment').click();
+    await editor.getByTestId('attachment-0').getByLabel('Attachment name').fill('film_title_idx');
+    await editor.getByTestId('member-use').click();
+    await editor.getByTestId('member-errors').waitFor();
+    const problems = await editor.getByTestId('member-errors').innerText();
+    expect(problems).toContain('Table “film”: “film_title” is text, not a vector.');
+    expect(problems).toMatch(/Table “film”: What SQL sets it up\?/);
+    await editor.getByTestId('member-errors').scrollIntoViewIfNeeded();
+    await app.screenshot('sets-06b-member-editor-errors');
+    await editor.getByTestId('vector-index-0').getByLabel('Remove index').click();
+    await editor.getByTestId('attachment-0').getByLabel('Setup SQL').fill('CREATE INDEX film_title_idx ON picked.film (film_title)');
+    await editor.getByTestId('attachment-0').getByLabel('Teardown SQL').fill('DROP INDEX picked.film_title_idx');
     await app.screenshot('sets-06a-member-editor');
+    await editor.getByTestId('member-use').click();
+    await editor.waitFor({ state: 'detached' });
+    // reopened: the attachment is the member's
+    await page.getByTestId('edit-member-film').click();
+    await editor.waitFor({ timeout: 30_000 });
+    expect(await editor.getByTestId('attachment-0').getByLabel('Attachment name').inputValue()).toBe('film_title_idx');
     await editor.getByTestId('member-use').click();
     await page.getByTestId('set-preview').click();
     await expect.poll(async () => page.getByTestId('set-preview').innerText(), { timeout: 30_000 }).toBe('Preview the set');
@@ -155,6 +180,18 @@ describe('sets in the app', () => {
     // the picked set of the previous test, saved and applied: a progress line while it runs, then the result
     await page.getByTestId('set-save').click();
     await page.locator('[data-set=picked]').waitFor();
+    // the saved set file holds film's own settings, attachment included; reopened, the form has them
+    const settings = JSON.parse(readFileSync(join(served.home, 'settings.json'), 'utf8')) as { sets: Record<string, { set: { overrides: Record<string, unknown> } }> };
+    expect(JSON.stringify(settings)).toContain('"sqlAttachments":[{"name":"film_title_idx","setupSql":"CREATE INDEX film_title_idx ON picked.film (film_title)","teardownSql":"DROP INDEX picked.film_title_idx"}]');
+    await page.getByTestId('set-name').fill('scratch');
+    await page.getByTestId('open-set-picked').click();
+    await expect.poll(() => page.getByTestId('set-name').inputValue()).toBe('picked');
+    await page.getByTestId('set-preview').click();
+    await page.getByTestId('edit-member-film').click({ timeout: 30_000 });
+    await page.getByTestId('set-member-editor-film').getByTestId('attachment-0').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('set-member-editor-film').getByLabel('target name of title').inputValue()).toBe('film_title');
+    expect(await page.getByTestId('set-member-editor-film').getByLabel('Setup SQL').inputValue()).toBe('CREATE INDEX film_title_idx ON picked.film (film_title)');
+    await page.getByTestId('set-member-editor-film').getByRole('button', { name: 'Cancel' }).click();
     await page.getByTestId('apply-set-picked').click();
     await page.getByTestId('set-apply-result').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('set-apply-result').innerText()).toMatch(/“picked” in one transaction: 4 tables/);
@@ -163,6 +200,7 @@ describe('sets in the app', () => {
     expect(filmCols).toContain('film_title');
     expect(filmCols).not.toContain('title');
     expect(filmCols).not.toContain('sequel_of');
+    expect((await warehouse.query(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'picked' AND indexname = 'film_title_idx'`)).rows[0]?.indexdef).toMatch(/\(film_title\)/);
     await page.getByTestId('verify-set-picked').click();
     await page.getByTestId('set-verify-result').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('set-verify-result').innerText()).toMatch(/every member \(4\) holds exactly what it should/);

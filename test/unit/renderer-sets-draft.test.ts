@@ -97,3 +97,56 @@ describe('sets: a member override from the flow editor form', () => {
     expect(draftToSpec(s.getState().draft!).overrides).toEqual({ film: { ...override, filter: 'film_id > 3' } });
   });
 });
+
+describe('sets: vector indexes and SQL attachments of a member, through the saved set file', () => {
+  it('the member form carries them into the override and back; a saved set reopens with them', async () => {
+    const { formWithOverride, overrideFromForm, mergeOverride, specToDraft } = await import('../../renderer/src/stores/sets');
+    const { setSpec } = await import('../../core/flow/schema.set');
+    const { validateFlowForm } = await import('../../renderer/src/lib/flow-validation');
+    const row = (source: string, type: string, key = false) => ({ source, type, key, included: true, targetName: '', targetType: '', dims: '' });
+    const base = {
+      name: 'doc_sync', sourceConnection: 'c1', sourceSchema: 'public', sourceTable: 'doc',
+      columns: [row('id', 'integer', true), row('body', 'text'), row('embedding', 'real[]')],
+      ordinalColumn: '', filter: '', notify: true, channelName: '', targetConnection: 'c2', targetSchema: 'public', targetTable: 'doc', managedBy: 'system' as const, vectorIndexes: [], attachments: [],
+    };
+    const v = {
+      ...base,
+      columns: base.columns.map((c) => (c.source === 'embedding' ? { ...c, targetType: 'vector(3)' } : c)),
+      vectorIndexes: [{ name: '', column: 'embedding', metric: 'l2' as const, method: 'hnsw' as const, lists: '', m: '8', efConstruction: '32' }],
+      attachments: [{ name: 'body_fts', setupSql: 'CREATE INDEX doc_fts ON mirror.doc USING gin (to_tsvector(\'simple\', body))', teardownSql: 'DROP INDEX mirror.doc_fts' }],
+    };
+    expect(validateFlowForm(v)).toEqual([]);
+    const { override } = overrideFromForm(v);
+    expect(override).toEqual({
+      columns: { embedding: { type: 'vector(3)' } },
+      vectorIndexes: [{ column: 'embedding', metric: 'l2', method: 'hnsw', m: 8, efConstruction: 32 }],
+      sqlAttachments: [{ name: 'body_fts', setupSql: v.attachments[0]!.setupSql, teardownSql: 'DROP INDEX mirror.doc_fts' }],
+    });
+    // what the form does not edit survives "Use for this table"
+    expect(mergeOverride({ targetTable: 'documents', notification: null, ordinalColumn: null }, override)).toEqual({ targetTable: 'documents', notification: null, ordinalColumn: null, ...override });
+    const back = formWithOverride(base, override, '');
+    expect(back.vectorIndexes).toEqual([{ name: '', column: 'embedding', metric: 'l2', method: 'hnsw', lists: '', m: '8', efConstruction: '32' }]);
+    expect(back.attachments).toEqual(v.attachments);
+    expect(overrideFromForm(back).override).toEqual(override);
+
+    // the set file: saved (zod-parsed as the API does), reopened as the draft, saved again: the same
+    const s = createSetsStore(fakeApi());
+    s.getState().newFrom('c1', 'public', ['doc', 'tag']);
+    s.getState().edit({ overrides: { doc: override }, filters: { doc: 'id > 1' }, ordinalColumn: 'updated_at', typeOverrides: 'mood=text' });
+    const saved = setSpec.parse(draftToSpec(s.getState().draft!));
+    expect(saved.overrides?.doc).toMatchObject({ vectorIndexes: override.vectorIndexes, sqlAttachments: override.sqlAttachments, filter: 'id > 1' });
+    const conns = [{ id: 'c1', name: 'rental' }] as never;
+    const reopened = specToDraft(saved, conns);
+    expect(reopened.overrides.doc).toEqual(override);
+    expect(reopened.filters.doc).toBe('id > 1');
+    expect(setSpec.parse(draftToSpec(reopened))).toEqual(saved);
+    // a set file naming its connection by name opens with the picker's id
+    expect(specToDraft({ ...saved, source: { ...saved.source, connection: { saved: 'rental' } } }, conns).sourceConnectionId).toBe('c1');
+
+    // validated like a flow: an index on a column that is not a vector, an attachment without SQL
+    const bad = { ...v, columns: base.columns, attachments: [{ name: 'x', setupSql: ' ', teardownSql: '' }] };
+    const issues = validateFlowForm(bad);
+    expect(issues).toContainEqual({ field: 'vectorIndexes.0.column', message: '“embedding” is real[], not a vector.' });
+    expect(issues.find((i) => i.field === 'attachments.0.setupSql')?.message).toMatch(/What SQL sets it up/);
+  });
+});

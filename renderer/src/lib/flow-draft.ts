@@ -167,17 +167,30 @@ export function formFromFlow(f: FlowInput, d: TableDescription | null, all: Save
     targetSchema: f.target.schema ?? 'public',
     targetTable: f.target.table,
     managedBy: f.target.managedBy ?? 'system',
-    vectorIndexes: (f.target.vectorIndexes ?? []).map((v) => ({
-      name: v.name ?? '',
-      column: v.column,
-      metric: v.metric ?? 'cosine',
-      method: v.method ?? 'ivfflat',
-      lists: v.lists !== undefined ? String(v.lists) : '',
-      m: v.m !== undefined ? String(v.m) : '',
-      efConstruction: v.efConstruction !== undefined ? String(v.efConstruction) : '',
-    })),
-    attachments: (f.target.sqlAttachments ?? []).map((a) => ({ name: a.name, setupSql: a.setupSql, teardownSql: a.teardownSql ?? '' })),
+    vectorIndexes: vectorIndexRows(f.target.vectorIndexes),
+    attachments: attachmentRows(f.target.sqlAttachments),
   };
+}
+
+type VectorIndexSpecs = NonNullable<FlowInput['target']['vectorIndexes']>;
+type AttachmentSpecs = NonNullable<FlowInput['target']['sqlAttachments']>;
+
+/** A flow file's (or a set member override's) vector indexes as the form's rows. */
+export function vectorIndexRows(list: VectorIndexSpecs | undefined): VectorIndexRow[] {
+  return (list ?? []).map((v) => ({
+    name: v.name ?? '',
+    column: v.column,
+    metric: v.metric ?? 'cosine',
+    method: v.method ?? 'ivfflat',
+    lists: v.lists !== undefined ? String(v.lists) : '',
+    m: v.m !== undefined ? String(v.m) : '',
+    efConstruction: v.efConstruction !== undefined ? String(v.efConstruction) : '',
+  }));
+}
+
+/** A flow file's (or a set member override's) SQL attachments as the form's rows. */
+export function attachmentRows(list: AttachmentSpecs | undefined): AttachmentRow[] {
+  return (list ?? []).map((a) => ({ name: a.name, setupSql: a.setupSql, teardownSql: a.teardownSql ?? '' }));
 }
 
 const num = (s: string) => (s.trim() === '' ? undefined : Number(s));

@@ -4,8 +4,7 @@
  * maps its issues back onto the form's fields, so the screen and the CLI agree on what is valid.
  */
 import { useEffect, useMemo, useState } from 'react';
-import { FormProvider, useForm, type FieldError, type Resolver } from 'react-hook-form';
-import { toNestErrors } from '@hookform/resolvers';
+import { FormProvider, useForm } from 'react-hook-form';
 import { useApp, useS } from '../app-context';
 import { errorMessage } from '../api/client';
 import type { TableDescription } from '../api/types';
@@ -15,24 +14,12 @@ import { Attachments } from './flow-edit/Attachments';
 import { ColumnsTable } from './flow-edit/ColumnsTable';
 import { fieldErrorOf } from './flow-edit/field-error';
 import { RenameDialog } from './flow-edit/RenameDialog';
+import { flowFormResolver } from './flow-edit/resolver';
 import { VectorIndexes } from './flow-edit/VectorIndexes';
 import { connectionOfRef, formCaptureNames, flowFromForm, ordinalCandidates, type FlowForm } from '../lib/flow-draft';
-import { validateFlowForm } from '../lib/flow-validation';
 import { useShortcut, keyLabel } from '../lib/shortcuts';
 import { createFilterStore } from '../stores/filter';
 import { fmtCount } from '../lib/format';
-
-/**
- * react-hook-form's view of validateFlowForm: the first message per field, nested by its path with
- * the resolvers package's own toNestErrors.
- */
-const resolver: Resolver<FlowForm> = async (values, _context, options) => {
-  const found = validateFlowForm(values);
-  if (found.length === 0) return { values, errors: {} };
-  const flat: Record<string, FieldError> = {};
-  for (const { field, message } of found) flat[field] ??= { type: 'validate', message };
-  return { values: {}, errors: toNestErrors(flat, options) };
-};
 
 export function FlowEditScreen() {
   const app = useApp();
@@ -59,7 +46,7 @@ export function FlowEditScreen() {
 function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: TableDescription | null; originalName: string | null }) {
   const app = useApp();
   const connections = useS(app.connections, (s) => s.list);
-  const form = useForm<FlowForm>({ defaultValues: initial, resolver, mode: 'onChange' });
+  const form = useForm<FlowForm>({ defaultValues: initial, resolver: flowFormResolver, mode: 'onChange' });
   const { register, watch, setValue, handleSubmit, getValues } = form;
   const v = watch();
   const [saving, setSaving] = useState(false);

@@ -1,7 +1,9 @@
 /**
- * A set member's own settings, in the flow editor's form and with its components (ColumnsTable):
- * included columns, target column names and types, the ordinal column, the filter. "Use for this
- * table" stores them as the set's override for the table; the next preview shows their effect.
+ * A set member's own settings, in the flow editor's form and with its components (ColumnsTable,
+ * VectorIndexes, Attachments) and its validation (flowFormResolver: the form's rules and the flow
+ * file's zod schema): included columns, target column names and types, the ordinal column, the
+ * filter, pgvector indexes and SQL attachments. "Use for this table" stores them as the set's
+ * override for the table; the next preview shows their effect (and the engine's blockers, by table).
  */
 import { useEffect, useState } from 'react';
 import { FormProvider, useForm } from 'react-hook-form';
@@ -9,8 +11,12 @@ import { useApp, useS } from '../app-context';
 import { errorMessage } from '../api/client';
 import type { TableDescription } from '../api/types';
 import { formFromTable, ordinalCandidates, type FlowForm } from '../lib/flow-draft';
-import { formWithOverride, overrideFromForm } from '../stores/sets';
+import { validateFlowForm } from '../lib/flow-validation';
+import { formWithOverride, mergeOverride, overrideFromForm } from '../stores/sets';
+import { Attachments } from './flow-edit/Attachments';
 import { ColumnsTable } from './flow-edit/ColumnsTable';
+import { flowFormResolver } from './flow-edit/resolver';
+import { VectorIndexes } from './flow-edit/VectorIndexes';
 
 export function SetMemberEditor({ table, onClose }: { table: string; onClose: () => void }) {
   const app = useApp();
@@ -41,14 +47,25 @@ export function SetMemberEditor({ table, onClose }: { table: string; onClose: ()
 
 function EditorForm({ table, desc, initial, onClose }: { table: string; desc: TableDescription; initial: FlowForm; onClose: () => void }) {
   const app = useApp();
-  const form = useForm<FlowForm>({ defaultValues: initial });
+  const form = useForm<FlowForm>({ defaultValues: initial, resolver: flowFormResolver, mode: 'onChange' });
   const ordinal = ordinalCandidates(desc.columns);
-  const use = form.handleSubmit((v) => {
-    const { override, filter } = overrideFromForm(v);
-    const draft = app.sets.getState().draft!;
-    app.sets.getState().edit({ overrides: { ...draft.overrides, [table]: override }, filters: { ...draft.filters, [table]: filter } });
-    onClose();
-  });
+  const [problems, setProblems] = useState<string[]>([]);
+  const use = form.handleSubmit(
+    (v) => {
+      setProblems([]);
+      const { override, filter } = overrideFromForm(v);
+      const draft = app.sets.getState().draft!;
+      app.sets.getState().edit({ overrides: { ...draft.overrides, [table]: mergeOverride(draft.overrides[table], override) }, filters: { ...draft.filters, [table]: filter } });
+      onClose();
+    },
+    // Each field shows its own message; the summary names the table, so it reads on its own.
+    // (the first message per field, as the fields show them)
+    () => {
+      const first = new Map<string, string>();
+      for (const i of validateFlowForm(form.getValues())) if (!first.has(i.field)) first.set(i.field, i.message);
+      setProblems([...first.values()].map((m) => `Table “${table}”: ${m}`));
+    },
+  );
   return (
     <FormProvider {...form}>
       <div className="panel" data-testid={`set-member-editor-${table}`} style={{ marginTop: 8 }}>
@@ -64,6 +81,15 @@ function EditorForm({ table, desc, initial, onClose }: { table: string; desc: Ta
             <label style={{ flex: 1 }}>filter <input {...form.register('filter')} placeholder="SQL filter (rows to sync)" data-testid="member-filter" style={{ width: '70%' }} className="mono" /></label>
           </div>
           <ColumnsTable desc={desc} />
+          <div className="grid2" style={{ marginTop: 8, alignItems: 'start' }}>
+            <VectorIndexes />
+            <Attachments />
+          </div>
+          {problems.length > 0 && (
+            <div className="alert error" data-testid="member-errors" style={{ marginTop: 8 }}>
+              <ul style={{ margin: 0, paddingLeft: 18 }}>{problems.map((p, i) => <li key={i}>{p}</li>)}</ul>
+            </div>
+          )}
           <div className="row" style={{ gap: 6, marginTop: 8 }}>
             <button className="btn primary small" data-testid="member-use" onClick={() => void use()}>Use for this table</button>
             <button className="btn small" onClick={onClose}>Cancel</button>

@@ -26,7 +26,7 @@ export function SetsScreen() {
       {s.error && <ErrorBox message={s.error} />}
       {d && (
         <div className="panel" data-testid="set-draft">
-          <h2>New set</h2>
+          <h2>{s.list.some((x) => x.name === d.name) ? <>Set <span className="mono">{d.name}</span></> : 'New set'}</h2>
           <div className="row" style={{ gap: 12, flexWrap: 'wrap' }}>
             <label>Name <input data-testid="set-name" value={d.name} onChange={(e) => st.edit({ name: e.target.value })} /></label>
             <label>Source <select value={d.sourceConnectionId} onChange={(e) => st.edit({ sourceConnectionId: e.target.value })}>
@@ -82,6 +82,12 @@ export function SetsScreen() {
               <div className="faint" style={{ marginTop: 6 }}>
                 total: {s.preview.totals.insert} to insert, {s.preview.totals.update} to update, {s.preview.totals.delete} to delete · {s.preview.foreignKeys.filter((f) => !f.skipped).length} foreign keys
               </div>
+              {s.preview.blockers.length > 0 && (
+                <div className="alert error" data-testid="set-blockers" style={{ marginTop: 8 }}>
+                  <b>Cannot be applied as it is:</b>
+                  <ul>{s.preview.blockers.map((b, i) => <li key={i}>{b.table ? <><b>{b.table}</b>: </> : null}{b.message}</li>)}</ul>
+                </div>
+              )}
               {s.preview.refused.length > 0 && (
                 <div className="alert" data-testid="set-refused" style={{ marginTop: 8 }}>
                   <b>Not members:</b>
@@ -107,6 +113,7 @@ export function SetsScreen() {
                   <td>{x.tables === '*' ? 'all' : x.tables.join(', ')}</td>
                   <td><div className="row" style={{ gap: 6 }}>
                     <button className="btn small primary" data-testid={`apply-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.apply(x.name)}>{s.applying?.name === x.name ? 'Applying…' : 'Apply'}</button>
+                    <button className="btn small" data-testid={`open-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.openSaved(x.name, connections)} title="Open the saved set file in the form above: members, defaults and each table's own settings">Edit</button>
                     <button className="btn small" data-testid={`verify-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.verify(x.name)}>{s.busy === 'verify' ? 'Verifying…' : 'Verify'}</button>
                     <button className="btn small danger" data-testid={`drop-set-${x.name}`} disabled={s.busy !== null} onClick={() => void st.drop(x.name)} title="Remove what the set created in the target (its tables, foreign keys, state) and the source's capture triggers">{s.busy === 'drop' ? 'Dropping…' : 'Drop…'}</button>
                   </div></td>

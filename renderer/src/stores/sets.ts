@@ -4,10 +4,10 @@
  * with `sets.plan` before it is saved (members with the defaults applied, refused tables with why).
  */
 import { createStore } from 'zustand/vanilla';
-import { flowFromForm, type FlowForm } from '../lib/flow-draft';
+import { attachmentRows, flowFromForm, vectorIndexRows, type FlowForm } from '../lib/flow-draft';
 import { errorMessage, type ApiClient } from '../api/client';
 import { destructiveRefusal, messageWithHowToAllow } from '../lib/refusal';
-import type { SetApplyProgress, SetApplyResult, SetPlan, SetSpecInput, SetSummary, SetVerifyResult } from '../api/types';
+import type { SavedConnection, SetApplyProgress, SetApplyResult, SetPlan, SetSpec, SetSpecInput, SetSummary, SetVerifyResult } from '../api/types';
 
 export interface SetDraft {
   name: string;
@@ -48,6 +48,8 @@ export interface SetsState {
   load(): Promise<void>;
   /** Start a new set from a schema of a connection (the explorer's "New set"). */
   newFrom(connectionId: string, schema: string, tables?: string[]): void;
+  /** Open a saved set in the form (sets.get → the draft): edit it, preview it, save it again. */
+  openSaved(name: string, connections: SavedConnection[]): Promise<void>;
   edit(patch: Partial<SetDraft>): void;
   previewDraft(): Promise<void>;
   saveDraft(): Promise<void>;
@@ -70,7 +72,8 @@ export type MemberOverride = NonNullable<SetSpecInput['overrides']>[string];
 /**
  * A member's override from the flow editor's form (the same form and components as a flow's): the
  * columns left out, the ordinal column when one is chosen (none chosen: the set's default applies),
- * target column names and types. The filter is returned apart (the preview's filter box holds it).
+ * target column names and types, vector indexes and SQL attachments. The filter is returned apart
+ * (the preview's filter box holds it).
  */
 export function overrideFromForm(v: FlowForm): { override: MemberOverride; filter: string } {
   const f = flowFromForm(v);
@@ -79,9 +82,25 @@ export function overrideFromForm(v: FlowForm): { override: MemberOverride; filte
       ...(f.source.includedColumns ? { includedColumns: f.source.includedColumns } : {}),
       ...(f.source.ordinalColumn ? { ordinalColumn: f.source.ordinalColumn } : {}),
       ...(f.target.columns ? { columns: f.target.columns } : {}),
+      ...(f.target.vectorIndexes ? { vectorIndexes: f.target.vectorIndexes } : {}),
+      ...(f.target.sqlAttachments ? { sqlAttachments: f.target.sqlAttachments } : {}),
     },
     filter: f.source.filter ?? '',
   };
+}
+
+/**
+ * The member's override after its editor's "Use for this table": what the form edits replaces the
+ * old; what it does not show (target table name, live capture, managedBy, an ordinal default switched
+ * off with null while the form says "the set's default") is kept.
+ */
+export function mergeOverride(old: MemberOverride | undefined, fromForm: MemberOverride): MemberOverride {
+  const kept: MemberOverride = {};
+  if (old?.targetTable) kept.targetTable = old.targetTable;
+  if (old?.notification !== undefined) kept.notification = old.notification;
+  if (old?.managedBy) kept.managedBy = old.managedBy;
+  if (old?.ordinalColumn === null && fromForm.ordinalColumn === undefined) kept.ordinalColumn = null;
+  return { ...kept, ...fromForm };
 }
 
 /** The editor's form for a member, from the table's form and the member's current override. */
@@ -91,6 +110,9 @@ export function formWithOverride(base: FlowForm, o: MemberOverride | undefined, 
     ...base,
     filter,
     ordinalColumn: typeof o?.ordinalColumn === 'string' ? o.ordinalColumn : '',
+    ...(o?.targetTable ? { targetTable: o.targetTable } : {}),
+    vectorIndexes: vectorIndexRows(o?.vectorIndexes),
+    attachments: attachmentRows(o?.sqlAttachments),
     columns: base.columns.map((c) => ({
       ...c,
       included: c.key || !included || included.includes(c.source),
@@ -124,6 +146,41 @@ export function draftToSpec(d: SetDraft): SetSpecInput {
   };
 }
 
+/**
+ * A saved set file as the form's draft (the inverse of draftToSpec): a `{ saved }` connection by
+ * name or id becomes the picker's id; a member's filter goes to its filter box, the rest of its
+ * override (columns, ordinal, vector indexes, attachments…) to the member's override.
+ */
+export function specToDraft(spec: SetSpec, connections: SavedConnection[]): SetDraft {
+  const connId = (ref: SetSpec['source']['connection']) => {
+    if (!('saved' in ref)) return '';
+    return (connections.find((c) => c.id === ref.saved) ?? connections.find((c) => c.name === ref.saved))?.id ?? ref.saved;
+  };
+  const filters: Record<string, string> = {};
+  const overrides: Record<string, MemberOverride> = {};
+  for (const [t, o] of Object.entries(spec.overrides ?? {})) {
+    const { filter, ...rest } = o;
+    if (filter) filters[t] = filter;
+    if (Object.keys(rest).length) overrides[t] = rest;
+  }
+  const d = spec.defaults ?? {};
+  return {
+    name: spec.set,
+    sourceConnectionId: connId(spec.source.connection),
+    sourceSchema: spec.source.schema,
+    targetConnectionId: connId(spec.target.connection),
+    targetSchema: spec.target.schema,
+    exclude: (spec.exclude ?? []).join(', '),
+    ordinalColumn: d.ordinalColumn ?? '',
+    typeOverrides: Object.entries(d.typeOverrides ?? {}).map(([a, b]) => `${a}=${b}`).join(', '),
+    foreignKeys: spec.foreignKeys,
+    live: d.notification !== undefined,
+    filters,
+    overrides,
+    tables: spec.tables === '*' ? '' : spec.tables.join(', '),
+  };
+}
+
 export function createSetsStore(api: ApiClient) {
   return createStore<SetsState>()((set, get) => ({
     list: [],
@@ -148,6 +205,15 @@ export function createSetsStore(api: ApiClient) {
       draft: { tables: tables?.length ? tables.join(', ') : '', name: `${schema}_set`, sourceConnectionId: connectionId, sourceSchema: schema, targetConnectionId: connectionId, targetSchema: `${schema}_mirror`, exclude: '', ordinalColumn: '', typeOverrides: '', foreignKeys: true, live: true, filters: {}, overrides: {} },
       preview: null, error: null, lastApply: null,
     }),
+    openSaved: async (name, connections) => {
+      set({ error: null });
+      try {
+        const saved = await api.call('sets.get', { name });
+        set({ draft: specToDraft(saved.set, connections), preview: null, lastApply: null });
+      } catch (e) {
+        set({ error: errorMessage(e) });
+      }
+    },
     edit: (patch) => {
       const d = get().draft;
       if (d) set({ draft: { ...d, ...patch } });
