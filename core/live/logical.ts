@@ -27,19 +27,18 @@ import type pg from 'pg';
 import type { CatchUpInfo, ChangeEvent, ListenerStatus } from '../api/model';
 import { poolConfig } from '../connections/pool';
 import { parseConnectionUrl } from '../connections/url';
-import { INPUT_ERROR_CODES, TableSyncError, toTableSyncError } from '../errors';
+import { INPUT_ERROR_CODES, TableSyncError } from '../errors';
 import { quoteIdent } from '../sql/ident';
 import { readFlowState, writeLiveState, withFlowLock } from '../state';
 import { catchUpOn, prepareKeySync, type FlowContext, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import type { Row } from '../target/row-source';
 import type { SyncJob } from '../target/job';
-import { backoffDelay } from './backoff';
 import {
   REPLICATION_APP, checkReplicationAllowed, checkSlot, createSlot, currentWalLsn, dropSlot, ensurePublication, isLogicalState, logRunningXacts,
   logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, type LogicalState,
 } from './logical-objects';
-import { Wakeup } from './wakeup';
+import { deliverSafely, supervise, type SupervisedCycle } from './supervise';
 export { logicalDropSql } from './logical-objects';
 import type { WatchHandle, WatchOptions } from './watch';
 
@@ -103,30 +102,19 @@ const keyOf = (job: SyncJob, t: Tuple | null | undefined): Row | undefined => {
 export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): WatchHandle {
   const { flow } = ctx;
   const names = logicalNames(flow);
-  const wakeup = new Wakeup();
-  const stopController = new AbortController();
-  let stopping = false;
   const lagWarnBytes = opts.lagWarnBytes ?? 1024 ** 3;
   const maxBuffered = opts.maxBufferedChanges ?? 20_000;
   const batchMaxKeys = opts.batchMaxKeys ?? 5000;
 
-  const deliver = <T>(fn: ((x: T) => void) | undefined, x: T) => {
-    try { fn?.(x); } catch (e) { queueMicrotask(() => { throw e; }); }
-  };
-  const status = (state: ListenerStatus['state'], extra: Partial<ListenerStatus> = {}) => {
-    deliver(opts.onStatus, { time: new Date().toISOString(), flow: flow.name, channel: names.slot, state, ...extra });
-  };
-  const event = (e: Omit<ChangeEvent, 'time' | 'flow'>) => deliver(opts.onEvent, { time: new Date().toISOString(), flow: flow.name, ...e });
+  const event = (e: Omit<ChangeEvent, 'time' | 'flow'>) => deliverSafely(opts.onEvent, { time: new Date().toISOString(), flow: flow.name, ...e });
   const now = () => performance.timeOrigin + performance.now();
 
-  let reachedLive = false;
   let matchedAt: number | undefined;
   let resync = opts.resync === true;
 
-  const cycle = async (client: pg.PoolClient): Promise<string | undefined> => {
-    let lostReason: string | undefined;
-    const lost = new AbortController();
-    const markLost = (reason: string) => { lostReason ??= reason; lost.abort(); wakeup.wake(); };
+  const cycle = async (c: SupervisedCycle, client: pg.PoolClient): Promise<void> => {
+    const markLost = c.lost;
+    const wakeup = { wake: c.wake, wait: c.wait }; // woken by the stream, a loss and stop()
     const onClientError = (e: Error) => markLost(`target connection (holding the flow lock) lost: ${e.message}`);
     client.on('error', onClientError);
     const locked: FlowContext = { ...ctx, targetClient: client };
@@ -164,11 +152,11 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         await writeLiveState(client, flow.name, liveState());
       }
       resync = false;
-      if (stopping) return undefined;
+      if (!c.running) return;
 
       let appliedLsn = fresh ? undefined : recorded?.appliedLsn;
 
-      status('catching-up');
+      c.status('catching-up');
       const catchUpStart = Date.now();
       let keySync: KeySync | undefined = await prepareKeySync(client, job).catch((e: unknown) => {
         if (e instanceof TableSyncError && e.code === 'PLAN_STALE') return undefined;
@@ -178,14 +166,14 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       if (fresh || !keySync) {
         // A new slot starts now: what is in the table already comes from a scan, then the stream
         // replays the changes since the slot was created over it.
-        const r = await catchUpOn(client, job, { signal: AbortSignal.any([stopController.signal, lost.signal]) });
+        const r = await catchUpOn(client, job, { signal: c.signal });
         const { committedAt: _c, ...i } = r;
         scanned = { ...i, reason: fresh ? `new replication slot "${names.slot}"${i.reason ? `; ${i.reason}` : ''}` : i.reason ?? 'the flow needed an apply' };
         keySync = await prepareKeySync(client, job);
         appliedLsn = undefined;
         await writeLiveState(client, flow.name, liveState());
       }
-      if (lostReason) return lostReason;
+      if (!c.running) return;
       const ks = keySync;
 
       // ---------------------------------------------------------------- the stream
@@ -277,8 +265,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       const staleness = () => (ready.length === 0 && !open && !applying ? 0 : matchedAt === undefined ? 0 : Math.max(0, Date.now() - matchedAt));
       const lagEvery = opts.lagStatusMs ?? 10_000;
       timers.push(setInterval(() => {
-        if (!reachedLive || lostReason || stopping) return;
-        void slotStatus().then((slot) => { if (!lostReason && !stopping) status('live', { slot, stalenessMs: staleness() }); });
+        if (!live || !c.running) return;
+        void slotStatus().then((slot) => { if (c.running) c.status('live', { slot, stalenessMs: staleness() }); });
       }, lagEvery));
       for (const tm of timers) tm.unref?.();
 
@@ -361,14 +349,13 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       let live = false;
       const goLive = async () => {
         live = true;
-        reachedLive = true;
         matchedAt = catchUpStart;
         const info: CatchUpInfo = scanned
           ? { ...scanned, rows: scanned.rows + caughtRows, durationMs: Date.now() - catchUpStart }
           : { mode: 'slot', rows: caughtRows, scanned: null, durationMs: Date.now() - catchUpStart };
         event({ op: 'catch-up', key: {}, outcome: info.rows > 0 ? 'applied' : 'skipped', latencyMs: null, catchUp: info });
         if (scanned) void moveRestartPoint().catch(() => undefined);
-        status('live', { caughtUp: info.rows, catchUp: info, slot: await slotStatus(), stalenessMs: 0 });
+        c.live({ caughtUp: info.rows, catchUp: info, slot: await slotStatus(), stalenessMs: 0 });
       };
       let pinged = 0;
       // Where the next start of this slot decodes from (restart_lsn) only moves to a running-
@@ -389,15 +376,15 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         const past = await moveRestartPoint().catch(() => undefined);
         const seen = keepalives;
         let asked = 0;
-        while (Date.now() < until && !lostReason && !open && ready.length === 0) {
+        while (Date.now() < until && c.lostReason === undefined && !open && ready.length === 0) {
           // a fresh keepalive (the server's answer to our ping) says how far the stream has passed
           if (idleLsn && lastKeepalive && (past ? lsnValue(lastKeepalive) >= lsnValue(past) : asked > 0 && keepalives > seen)) break;
           if (Date.now() - asked >= 100) { asked = Date.now(); await confirm(acked ?? '0/1', true); }
-          await wakeup.wait(100);
+          await c.sleep(100);
         }
-        if (!lostReason) await ack();
+        if (c.lostReason === undefined) await ack();
       };
-      while (!stopping && !lostReason) {
+      while (c.running) {
         if (ready.length) {
           applying = true;
           try {
@@ -423,8 +410,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         }
         await wakeup.wait(1000);
       }
-      if (stopping && !lostReason) await settle();
-      return stopping ? undefined : lostReason;
+      if (c.stopping && c.lostReason === undefined) await settle();
     } finally {
       for (const tm of timers) clearInterval(tm);
       client.off('error', onClientError);
@@ -432,40 +418,13 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
     }
   };
 
-  const run = async (): Promise<void> => {
-    let attempt = 0;
-    while (!stopping) {
-      status('connecting', attempt === 0 ? {} : { attempt });
-      let failure: string | undefined;
-      reachedLive = false;
-      try {
-        failure = await withFlowLock(ctx.targetPool, flow.name, (client) => cycle(client as pg.PoolClient));
-        if (failure === undefined) break;
-      } catch (e) {
-        if (stopping) break;
-        const err = toTableSyncError(e);
-        if (INPUT_ERROR_CODES.has(err.code) || (err.code === 'LOCKED' && attempt === 0 && !/replication slot/.test(err.message))) {
-          status('failed', { reason: err.message });
-          throw err;
-        }
-        failure = err.message;
-      }
-      if (stopping) break;
-      attempt = reachedLive ? 1 : attempt + 1;
-      status('reconnecting', { attempt, reason: failure });
-      await wakeup.wait(backoffDelay(attempt, opts.backoff));
-    }
-  };
-
-  const done = run().then(() => { status('stopped'); }, (e: unknown) => { throw toTableSyncError(e); });
-  done.catch(() => {});
-  const stop = async () => {
-    stopping = true;
-    stopController.abort();
-    wakeup.wake();
-    await done.catch(() => {});
-  };
-  opts.signal?.addEventListener('abort', () => { void stop(); }, { once: true });
-  if (opts.signal?.aborted) void stop();
-  return { channel: names.slot, stop, done };
+  const sup = supervise({
+    cycle: (c) => withFlowLock(ctx.targetPool, flow.name, (client) => cycle(c, client as pg.PoolClient)),
+    status: (state, extra) => deliverSafely(opts.onStatus, { time: new Date().toISOString(), flow: flow.name, channel: names.slot, state, ...extra }),
+    // a replication slot held by a stale walsender of ours is released on a later attempt
+    fatal: (err, attempt) => INPUT_ERROR_CODES.has(err.code) || (err.code === 'LOCKED' && attempt === 0 && !/replication slot/.test(err.message)),
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return { channel: names.slot, stop: sup.stop, done: sup.done };
 }

@@ -16,7 +16,7 @@
  */
 import type pg from 'pg';
 import type { Cell, ChangeEvent, ListenerStatus } from '../api/model';
-import { INPUT_ERROR_CODES, TableSyncError, toTableSyncError } from '../errors';
+import { TableSyncError, toTableSyncError } from '../errors';
 import { applySet, expandSet, type SetContext } from '../set';
 import { memberContext } from '../set';
 import { lockFlows } from '../set/locks';
@@ -25,7 +25,7 @@ import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
 import { prepareKeySync, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import type { SyncJob } from '../target/job';
-import { backoffDelay, type BackoffOptions } from './backoff';
+import type { BackoffOptions } from './backoff';
 import { Batcher } from './batcher';
 import { ensureCapture, partitionSignature } from './capture';
 import type { CaptureTable } from './capture-sql';
@@ -33,7 +33,7 @@ import { captureNames, type CaptureNames } from './channel';
 import { openListener, type Listener, type ListenerOptions } from './listener';
 import { parseCaptureMessage } from './payload';
 import { preciseNow, type WatchHandle } from './watch';
-import { Wakeup } from './wakeup';
+import { deliverSafely, latencyMs, supervise, type SupervisedCycle } from './supervise';
 
 export interface SetWatchOptions {
   onEvent?: (e: ChangeEvent) => void;
@@ -65,27 +65,12 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
   const setName = ctx.set.set;
   const batchDelayMs = opts.batchDelayMs ?? 3;
   const batchMaxKeys = opts.batchMaxKeys ?? 5000;
-  const wakeup = new Wakeup();
-  const stopController = new AbortController();
-  let stopping = false;
   let channelList = '';
-  const deliver = <T>(fn: ((x: T) => void) | undefined, x: T) => {
-    try {
-      fn?.(x);
-    } catch (e) {
-      queueMicrotask(() => { throw e; });
-    }
-  };
-  const status = (state: ListenerStatus['state'], extra: Partial<ListenerStatus> = {}) =>
-    deliver(opts.onStatus, { time: new Date().toISOString(), flow: setName, channel: channelList, state, ...extra });
-  const event = (flow: string, e: Omit<ChangeEvent, 'time' | 'flow'>) => deliver(opts.onEvent, { time: new Date().toISOString(), flow, ...e });
-  const latency = (since: number | undefined, at: number) => (since === undefined ? null : Math.max(0, Math.round((at - since) * 10) / 10));
+  const event = (flow: string, e: Omit<ChangeEvent, 'time' | 'flow'>) => deliverSafely(opts.onEvent, { time: new Date().toISOString(), flow, ...e });
+  const latency = latencyMs;
 
-  let reachedLive = false;
-  const cycle = async (client: pg.PoolClient): Promise<string | undefined> => {
-    let lostReason: string | undefined;
-    const lost = (reason: string) => { lostReason ??= reason; wakeup.wake(); };
-    const onError = (e: Error) => lost(`target connection (holding the set's locks) lost: ${e.message}`);
+  const cycle = async (c: SupervisedCycle, client: pg.PoolClient): Promise<void> => {
+    const onError = (e: Error) => c.lost(`target connection (holding the set's locks) lost: ${e.message}`);
     client.on('error', onError);
     let listener: Listener | undefined;
     try {
@@ -117,9 +102,9 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
             m.batcher.add(parseCaptureMessage(payload, m.capture.keyColumns));
             pendingKeys += m.batcher.size - before;
             lastArrival = Date.now();
-            wakeup.wake();
+            c.wake();
           },
-          onLost: lost,
+          onLost: c.lost,
         }, { applicationName: `tablesync set ${setName} listener`, ...opts.listener });
         for (const m of members) await ensureCapture(ctx.sourcePool, m.capture, m.names);
         // A partition attached later gets its TRUNCATE trigger and a rescan (see watch.ts).
@@ -127,11 +112,10 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
         const partitioned = members.filter((m) => m.partitions);
         const partitionCheckMs = opts.partitionCheckMs ?? 5_000;
         let nextPartitionCheck = partitioned.length ? Date.now() + partitionCheckMs : Infinity;
-        if (stopping) return undefined;
 
-        const catchUp = async () => {
+        const catchUp = async (signal: AbortSignal) => {
           for (const m of members) delete m.keySync;
-          const r = await applySet(ctx, { safeOnly: true, client, expanded: x, signal: stopController.signal });
+          const r = await applySet(ctx, { safeOnly: true, client, expanded: x, signal });
           const at = preciseNow();
           for (const m of members) {
             await writeLiveState(client, m.flow, { schema: m.capture.schema, table: m.capture.table, channel: m.names.channel, functionName: m.names.functionName, rowTrigger: m.names.rowTrigger, truncateTrigger: m.names.truncateTrigger });
@@ -139,14 +123,12 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
           return { changed: r.totals.insert + r.totals.update + r.totals.delete, at };
         };
 
-        status('catching-up');
-        const caught = await catchUp();
-        if (lostReason) return lostReason;
+        const caught = await c.catchUp(catchUp);
+        if (!caught) return;
         event(setName, { op: 'catch-up', key: {}, outcome: caught.changed > 0 ? 'applied' : 'skipped', latencyMs: null });
-        status('live', { caughtUp: caught.changed });
-        reachedLive = true;
+        c.live({ caughtUp: caught.changed });
 
-        while (!stopping && !lostReason) {
+        while (c.running) {
           if (Date.now() >= nextPartitionCheck) {
             for (const m of partitioned) {
               const now = await partitionSignature(ctx.sourcePool, m.capture);
@@ -159,19 +141,19 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
           }
           const busy = members.filter((m) => !m.batcher.empty);
           if (busy.length === 0) {
-            await wakeup.wait(Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
+            await c.wait(Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
             continue;
           }
           const quiet = Date.now() - lastArrival;
           if (pendingKeys < batchMaxKeys && quiet < batchDelayMs) {
-            await wakeup.wait(batchDelayMs - quiet);
+            await c.wait(batchDelayMs - quiet);
             continue;
           }
           const batches = busy.map((m) => ({ m, batch: m.batcher.take() }));
           pendingKeys = 0;
           if (batches.some((b) => b.batch.rescan)) {
             // A truncate or an unreadable hint: the whole set catches up, in one transaction.
-            const r = await catchUp();
+            const r = await catchUp(c.signal);
             for (const { m, batch } of batches) {
               for (const k of batch.keys) event(m.flow, { op: k.op, key: k.key, outcome: 'applied', latencyMs: latency(k.since, r.at) });
               if (batch.rescan) event(m.flow, { op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.at) });
@@ -211,7 +193,6 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
             throw err;
           }
         }
-        return stopping ? undefined : lostReason;
       } finally {
         await release().catch(() => {});
       }
@@ -221,49 +202,21 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
     }
   };
 
-  const run = async (): Promise<void> => {
-    let attempt = 0;
-    while (!stopping) {
-      status('connecting', attempt === 0 ? {} : { attempt });
-      let failure: string | undefined;
-      reachedLive = false;
+  const sup = supervise({
+    cycle: async (c) => {
+      const client = await ctx.targetPool.connect();
+      // Back to the pool only after a clean stop; a lost or failed cycle's connection is discarded.
+      let clean = false;
       try {
-        const client = await ctx.targetPool.connect();
-        let broken = false;
-        try {
-          failure = await cycle(client);
-        } catch (e) {
-          broken = true;
-          throw e;
-        } finally {
-          client.release(broken || failure !== undefined ? true : undefined);
-        }
-        if (failure === undefined) break;
-      } catch (e) {
-        if (stopping) break;
-        const err = toTableSyncError(e);
-        if (INPUT_ERROR_CODES.has(err.code) || (err.code === 'LOCKED' && attempt === 0)) {
-          status('failed', { reason: err.message });
-          throw err;
-        }
-        failure = err.message;
+        await cycle(c, client);
+        clean = c.stopping && c.lostReason === undefined;
+      } finally {
+        client.release(clean ? undefined : true);
       }
-      if (stopping) break;
-      attempt = reachedLive ? 1 : attempt + 1;
-      status('reconnecting', { attempt, reason: failure });
-      await wakeup.wait(backoffDelay(attempt, opts.backoff));
-    }
-  };
-
-  const done = run().then(() => { status('stopped'); }, (e: unknown) => { throw toTableSyncError(e); });
-  done.catch(() => {});
-  const stop = async () => {
-    stopping = true;
-    stopController.abort();
-    wakeup.wake();
-    await done.catch(() => {});
-  };
-  opts.signal?.addEventListener('abort', () => { void stop(); }, { once: true });
-  if (opts.signal?.aborted) void stop();
-  return { get channel() { return channelList; }, stop, done };
+    },
+    status: (state, extra) => deliverSafely(opts.onStatus, { time: new Date().toISOString(), flow: setName, channel: channelList, state, ...extra }),
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return { get channel() { return channelList; }, stop: sup.stop, done: sup.done };
 }

@@ -11,8 +11,8 @@
  */
 import type pg from 'pg';
 import type { CatchUpInfo, Cell, ChangeEvent, ListenerStatus } from '../api/model';
-import { INPUT_ERROR_CODES, type TableSyncError, toTableSyncError } from '../errors';
-import { backoffDelay, type BackoffOptions } from './backoff';
+import { toTableSyncError } from '../errors';
+import type { BackoffOptions } from './backoff';
 import { Batcher, type Batch } from './batcher';
 import { ensureCapture, partitionSignature } from './capture';
 import type { KeyOutcome } from '../target';
@@ -20,7 +20,7 @@ import type { CaptureTable } from './capture-sql';
 import type { CaptureNames } from './channel';
 import { openListener, type Listener, type ListenerOptions } from './listener';
 import { parseCaptureMessage } from './payload';
-import { Wakeup } from './wakeup';
+import { deliverSafely, latencyMs, supervise, type SupervisedCycle } from './supervise';
 
 export type { KeyOutcome };
 
@@ -94,38 +94,15 @@ export interface WatchHandle {
   done: Promise<void>;
 }
 
-/** Errors that a reconnect cannot fix: the flow, the table or the privileges need a person. */
-function isFatal(e: TableSyncError): boolean {
-  return INPUT_ERROR_CODES.has(e.code);
-}
-
 export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle {
   const batchDelayMs = opts.batchDelayMs ?? 2;
   const batchMaxKeys = opts.batchMaxKeys ?? 500;
   const partitionCheckMs = opts.partitionCheckMs ?? 5_000;
   const { flowName, names } = rt;
-  const wakeup = new Wakeup();
-  // A catch-up of a big table can take a while: stop() cancels it (it rolls back as a whole).
-  const stopController = new AbortController();
-  let stopping = false;
 
-  // A subscriber's exception must not look like a failed batch (and trigger a reconnect).
-  const deliver = <T>(fn: ((x: T) => void) | undefined, x: T) => {
-    try {
-      fn?.(x);
-    } catch (e) {
-      queueMicrotask(() => { throw e; });
-    }
-  };
-  const status = (state: ListenerStatus['state'], extra: Partial<ListenerStatus> = {}) => {
-    deliver(opts.onStatus, { time: new Date().toISOString(), flow: flowName, channel: names.channel, state, ...extra });
-  };
   const event = (e: Omit<ChangeEvent, 'time' | 'flow'>) => {
-    deliver(opts.onEvent, { time: new Date().toISOString(), flow: flowName, ...e });
+    deliverSafely(opts.onEvent, { time: new Date().toISOString(), flow: flowName, ...e });
   };
-  // Source change (trigger time, ~commit for short transactions) → target commit, in 0.1 ms.
-  const latency = (since: number | undefined, committedAt: number) =>
-    since === undefined ? null : Math.max(0, Math.round((committedAt - since) * 10) / 10);
 
   // When the target was last known to match the source (see ListenerStatus.stalenessMs).
   let matchedAt: number | undefined;
@@ -135,7 +112,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     event({ op: 'catch-up', key: {}, outcome: changed > 0 ? 'applied' : 'skipped', latencyMs: null, ...(info ? { catchUp: info } : {}) });
   };
 
-  const applyBatch = async (applier: Applier, batch: Batch): Promise<void> => {
+  const applyBatch = async (applier: Applier, batch: Batch, signal: AbortSignal): Promise<void> => {
     if (batch.keys.length > 0) {
       let result: Awaited<ReturnType<Applier['syncKeys']>>;
       try {
@@ -146,13 +123,13 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
         throw err;
       }
       batch.keys.forEach((k, i) => {
-        event({ op: k.op, key: k.key, outcome: result.outcomes[i] ?? 'applied', latencyMs: latency(k.since, result.committedAt) });
+        event({ op: k.op, key: k.key, outcome: result.outcomes[i] ?? 'applied', latencyMs: latencyMs(k.since, result.committedAt) });
       });
     }
     if (batch.rescan) {
       try {
-        const r = await applier.catchUp(stopController.signal);
-        event({ op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.committedAt), ...(r.info ? { catchUp: r.info } : {}) });
+        const r = await applier.catchUp(signal);
+        event({ op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latencyMs(batch.rescan.since, r.committedAt), ...(r.info ? { catchUp: r.info } : {}) });
       } catch (e) {
         const err = toTableSyncError(e, `rescanning after ${batch.rescan.op === 'truncate' ? 'a truncate' : 'a change too big to notify'}`);
         event({ op: batch.rescan.op, key: {}, outcome: 'failed', latencyMs: null, error: err.message });
@@ -161,60 +138,46 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     }
   };
 
-  let reachedLive = false;
-  /** One connection's life: returns the reason it ended (undefined when stopping). */
-  const cycle = async ({ table, applier, watchLost }: LiveSession): Promise<string | undefined> => {
+  /** One connection's life, under the supervisor (core/live/supervise.ts). */
+  const cycle = async (c: SupervisedCycle, { table, applier, watchLost }: LiveSession): Promise<void> => {
     const batcher = new Batcher(table.keyColumns);
-    let lostReason: string | undefined;
     let listener: Listener | undefined;
-    // A lost listener (or target) cancels a catch-up in flight: it is noticed within a heartbeat,
-    // not when a long catch-up ends, and the catch-up starts over on the next connection.
-    const lostController = new AbortController();
-    const markLost = (reason: string) => { lostReason ??= reason; lostController.abort(); wakeup.wake(); };
-    watchLost?.(markLost);
+    // A lost listener (or target) cancels a catch-up in flight (c.signal): it is noticed within a
+    // heartbeat, not when a long catch-up ends, and the catch-up starts over on the next connection.
+    watchLost?.(c.lost);
     let lagTimer: NodeJS.Timeout | undefined;
     try {
       listener = await openListener(rt.sourceUrl, names.channel, {
         onNotification: (payload) => {
           const wasEmpty = batcher.empty;
           batcher.add(parseCaptureMessage(payload, table.keyColumns));
-          if (wasEmpty || batcher.size >= batchMaxKeys) wakeup.wake();
+          if (wasEmpty || batcher.size >= batchMaxKeys) c.wake();
         },
-        onLost: markLost,
+        onLost: c.lost,
       }, opts.listener);
       await ensureCapture(rt.sourcePool, table, names);
       // Read after the install: a partition attached in between is either in it or noticed below.
       let partitions = await partitionSignature(rt.sourcePool, table);
       let nextPartitionCheck = partitions ? Date.now() + partitionCheckMs : Infinity;
-      if (stopping) return undefined;
-      status('catching-up', { stalenessMs: staleness() });
       const catchUpStart = Date.now();
-      let caught: Awaited<ReturnType<Applier['catchUp']>>;
-      try {
-        caught = await applier.catchUp(AbortSignal.any([stopController.signal, lostController.signal]));
-      } catch (e) {
-        if (lostReason) return lostReason;
-        if (stopping) return undefined;
-        throw e;
-      }
-      if (lostReason) return lostReason;
+      const caught = await c.catchUp((signal) => applier.catchUp(signal), { stalenessMs: staleness() });
+      if (!caught) return;
       // The catch-up's snapshot was taken after it started: the target matched the source then.
       matchedAt = catchUpStart;
       pending = !batcher.empty;
       catchUpEvent(caught.info, caught.changed);
-      status('live', { caughtUp: caught.changed, ...(caught.info ? { catchUp: caught.info } : {}), stalenessMs: staleness() });
-      reachedLive = true;
+      c.live({ caughtUp: caught.changed, ...(caught.info ? { catchUp: caught.info } : {}), stalenessMs: staleness() });
       const lagEvery = opts.lagStatusMs ?? 10_000;
       const lagTick = () => {
         lagTimer = setTimeout(() => {
           const st = staleness();
-          if (!stopping && !lostReason && st > 1000) status('live', { stalenessMs: st });
+          if (c.running && st > 1000) c.status('live', { stalenessMs: st });
           lagTick();
         }, lagEvery);
         lagTimer.unref?.();
       };
       lagTick();
-      while (!stopping && !lostReason) {
+      while (c.running) {
         if (Date.now() >= nextPartitionCheck) {
           const now = await partitionSignature(rt.sourcePool, table);
           if (now !== partitions) {
@@ -226,68 +189,36 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
         }
         if (batcher.empty) {
           pending = false;
-          await wakeup.wait(Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
+          await c.wait(Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
           continue;
         }
         pending = true;
         const age = Date.now() - (batcher.oldestArrival ?? Date.now());
         if (batcher.size < batchMaxKeys && age < batchDelayMs) {
-          await wakeup.wait(batchDelayMs - age);
+          await c.wait(batchDelayMs - age);
           continue;
         }
         const takenAt = Date.now();
-        await applyBatch(applier, batcher.take(batchMaxKeys));
+        await applyBatch(applier, batcher.take(batchMaxKeys), c.signal);
         if (batcher.empty) matchedAt = takenAt;
       }
-      return stopping ? undefined : lostReason;
     } finally {
       if (lagTimer) clearTimeout(lagTimer);
       await listener?.close();
     }
   };
 
-  const run = async (): Promise<void> => {
-    let attempt = 0;
-    while (!stopping) {
-      status('connecting', attempt === 0 ? {} : { attempt });
-      let failure: string | undefined;
-      reachedLive = false;
-      try {
-        failure = await rt.session(cycle);
-        if (failure === undefined) break;
-      } catch (e) {
-        if (stopping) break;
-        const err = toTableSyncError(e);
-        // LOCKED on the first attempt: another writer has the flow, say so. Later it is most
-        // likely an apply that will finish: keep retrying.
-        if (isFatal(err) || (err.code === 'LOCKED' && attempt === 0)) {
-          status('failed', { reason: err.message });
-          throw err;
-        }
-        failure = err.message;
-      }
-      if (stopping) break;
-      // a connection that made it to live starts a fresh backoff
-      attempt = reachedLive ? 1 : attempt + 1;
+  const sup = supervise({
+    cycle: (c) => rt.session((s) => cycle(c, s)),
+    status: (state, extra) => {
+      deliverSafely(opts.onStatus, { time: new Date().toISOString(), flow: flowName, channel: names.channel, state, ...extra });
+    },
+    reconnecting: () => {
       pending = true;
-      status('reconnecting', { attempt, reason: failure, stalenessMs: staleness() });
-      await wakeup.wait(backoffDelay(attempt, opts.backoff));
-    }
-  };
-
-  const done = run().then(
-    () => { status('stopped'); },
-    (e: unknown) => { throw toTableSyncError(e); },
-  );
-  // Mark the rejection handled here: callers that only ever call stop() must not crash the process.
-  done.catch(() => {});
-  const stop = async () => {
-    stopping = true;
-    stopController.abort();
-    wakeup.wake();
-    await done.catch(() => {});
-  };
-  opts.signal?.addEventListener('abort', () => { void stop(); }, { once: true });
-  if (opts.signal?.aborted) void stop();
-  return { channel: names.channel, stop, done };
+      return { stalenessMs: staleness() };
+    },
+    ...(opts.backoff ? { backoff: opts.backoff } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  return { channel: names.channel, stop: sup.stop, done: sup.done };
 }
