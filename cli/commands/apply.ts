@@ -1,5 +1,5 @@
 /**
- * `tablesync apply FLOW.json [--allow-destructive] [--repair] [--take-over] [--json]`: converge the
+ * `tablesync apply FLOW.json [--allow-destructive] [--repair] [--take-over] [--streams N] [--json]`: converge the
  * target in one transaction; with --repair also rewrite the rows verify finds drifted (hand edits of
  * the target); with --take-over overwrite and own the rows you wrote in a managedBy "user" table whose
  * key the source also has (without it they are left alone).
@@ -7,6 +7,7 @@
  * with what state the target is in (a failed apply rolls back: unchanged).
  */
 import type { Command } from '../command';
+import { TableSyncError } from '../../core/errors';
 import { applyFlow } from '../../core/target';
 import { formatApplyResult } from '../../core/target/plan-text';
 import { withFlowFile } from '../../core/app/flow-file';
@@ -16,8 +17,27 @@ import { loadSetIfSet, withSet } from '../../core/app/set-file';
 import { applySet } from '../../core/set';
 import { formatSetApplyResult, formatSetProgress } from '../../core/set/plan-text';
 
+/** `--streams N` / `--streams=N`: parallel streams of an initial load (1..16); the rest of argv. */
+function takeStreams(argv: string[]): { streams?: number; rest: string[] } {
+  const rest: string[] = [];
+  let streams: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const m = /^--streams(?:=(.*))?$/.exec(a);
+    if (!m) {
+      rest.push(a);
+      continue;
+    }
+    const v = m[1] ?? argv[++i];
+    if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 16) throw new TableSyncError('INVALID_INPUT', `--streams takes a number of parallel load streams from 1 to 16${v !== undefined ? ` (got "${v}")` : ''}`);
+    streams = Number(v);
+  }
+  return { ...(streams !== undefined ? { streams } : {}), rest };
+}
+
 const command: Command = async (argv) => {
-  const args = parseFlowArgs('apply', argv, ['--json', '--allow-destructive', '--repair', '--take-over']);
+  const { streams, rest } = takeStreams(argv);
+  const args = parseFlowArgs('apply', rest, ['--json', '--allow-destructive', '--repair', '--take-over', '--streams']);
   try {
     const set = await loadSetIfSet(args.file);
     if (set) {
@@ -34,7 +54,7 @@ const command: Command = async (argv) => {
       process.stdout.write(json ? `${JSON.stringify(r)}\n` : formatSetApplyResult(r));
       return 0;
     }
-    const result = await withFlowFile(args.file, (ctx) => applyFlow(ctx, { allowDestructive: args.flags.has('--allow-destructive'), repair: args.flags.has('--repair'), takeOver: args.flags.has('--take-over') }));
+    const result = await withFlowFile(args.file, (ctx) => applyFlow(ctx, { allowDestructive: args.flags.has('--allow-destructive'), repair: args.flags.has('--repair'), takeOver: args.flags.has('--take-over'), ...(streams !== undefined ? { streams } : {}) }));
     process.stdout.write(args.flags.has('--json') ? `${JSON.stringify(result)}\n` : formatApplyResult(result));
     return 0;
   } catch (e) {

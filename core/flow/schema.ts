@@ -89,11 +89,22 @@ export const targetSpec = z.object({
 }).strict();
 export type TargetSpec = z.infer<typeof targetSpec>;
 
+/**
+ * How the initial load moves rows (core/target/initial-load.ts): `streams` parallel key-range
+ * streams (1 = one stream in the apply's own transaction). Default: by the table's size, 1 below
+ * 250,000 rows, at most 4, within what both servers' max_connections leave free.
+ */
+export const loadSpec = z.object({
+  streams: z.number().int().min(1).max(16).optional(),
+}).strict();
+export type LoadSpec = z.infer<typeof loadSpec>;
+
 export const flowSpec = z.object({
   version: z.literal(1),
   name: identifier,
   source: sourceSpec,
   target: targetSpec,
+  load: loadSpec.optional(),
 }).strict().superRefine((f, ctx) => {
   const names = new Set<string>();
   for (const [i, a] of (f.target.sqlAttachments ?? []).entries()) {

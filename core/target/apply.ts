@@ -16,6 +16,7 @@ import { applyRows } from './load-rows';
 import { diagnoseCasts, isValueFailure } from './cast-check';
 import type { SyncJob } from './job';
 import { dropVerifyTables, repairDrift } from './verify';
+import { cleanupStaging, initialLoadDigest, planInitialLoad, runInitialLoad, type InitialLoadPlan } from './initial-load';
 
 export interface ApplyOptions {
   allowDestructive?: boolean;
@@ -32,6 +33,18 @@ export interface ApplyOptions {
   safeOnly?: boolean;
   /** Also rewrite the rows verify finds drifted (hand edits of the target), in this same transaction. */
   repair?: boolean;
+  /** Initial load: parallel key-range streams (flow `load.streams`, `--streams`); default by table size (initial-load.ts). */
+  streams?: number;
+  /** Extra target connections for a parallel initial load (without it, one stream). */
+  openTargetPool?: (max: number) => pg.Pool;
+}
+
+function destructiveError(job: SyncJob, destructive: PlanStep[]): TableSyncError {
+  return new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `flow "${job.flowName}" needs destructive steps, which run only when allowed: ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}`, destructiveRefusalDetail('apply', `flow "${job.flowName}"`, destructive));
+}
+
+function staleError(job: SyncJob, destructive: PlanStep[], fingerprint: string): TableSyncError {
+  return new TableSyncError('PLAN_STALE', `the plan of flow "${job.flowName}" is out of date and the new plan has destructive steps (${destructive.map((s) => s.summary).join('; ')}); review the plan again`, { fingerprint });
 }
 
 async function runStep(client: pg.ClientBase, step: PlanStep): Promise<void> {
@@ -68,44 +81,66 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
   };
   await tuneSession(client);
   await client.query('BEGIN');
+  let initial: InitialLoadPlan | undefined;
   try {
     await tuneTransaction(client);
     const p = await prepare(client, job);
     if (p.blockers.length) throw blockerError(p);
-    progress('scanning');
-    await createScanTables(client, p);
-    // Repair needs the scan (its keys are what drifted rows are re-read by), even when nothing changed.
-    const unchanged = opts.repair ? undefined : await checkUnchanged(client, p);
-    const scanned = await loadScan(client, p, unchanged, (n) => progress('scanning', n, null), opts.signal);
-    abortCheck();
-    let diff = await diffRows(client, p, scanned, unchanged);
-    let replanned = false;
     const steps = [...p.preSteps, ...p.postSteps];
     const destructive = steps.filter((s) => s.destructive);
-    if (opts.expectedFingerprint) {
-      const now = planFingerprint(p, diff, await diffDigest(client, p, diff));
-      if (now !== opts.expectedFingerprint) {
-        if (destructive.length) {
-          throw new TableSyncError('PLAN_STALE', `the plan of flow "${job.flowName}" is out of date and the new plan has destructive steps (${destructive.map((s) => s.summary).join('; ')}); review the plan again`, { fingerprint: now });
+    initial = await planInitialLoad(p, { ...(opts.streams !== undefined ? { streams: opts.streams } : {}), ...(opts.openTargetPool ? { openTargetPool: opts.openTargetPool } : {}), ...(opts.repair ? { repair: true } : {}) });
+    let rows: RowCounts;
+    let replanned = false;
+    let repair: Awaited<ReturnType<typeof repairDrift>> | undefined;
+    if (initial) {
+      // An initial load: nothing to diff, the rows go straight in (initial-load.ts). Destructive
+      // steps are refused before anything moves; a stale plan is found from what was tracked.
+      if (destructive.length && (!opts.allowDestructive || opts.safeOnly)) throw destructiveError(job, destructive);
+      progress('ddl', 0, p.preSteps.length);
+      rows = await runInitialLoad(client, p, initial, async (pre) => {
+        for (const s of pre) {
+          abortCheck();
+          await runStep(client, s);
         }
+      }, {
+        ...(opts.openTargetPool ? { openTargetPool: opts.openTargetPool } : {}),
+        onPhase: (phase, done, total, message) => progress(phase, done, total, message),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+      const now = opts.expectedFingerprint ? planFingerprint(p, rows, await initialLoadDigest(client, p)) : undefined;
+      if (now !== undefined && now !== opts.expectedFingerprint) {
+        if (destructive.length) throw staleError(job, destructive, now);
         replanned = true;
       }
-    }
-    if (destructive.length && (!opts.allowDestructive || opts.safeOnly)) {
-      throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `flow "${job.flowName}" needs destructive steps, which run only when allowed: ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}`, destructiveRefusalDetail('apply', `flow "${job.flowName}"`, destructive));
-    }
-    const repair = opts.repair ? await repairDrift(client, p, diff, opts.signal) : undefined;
-    if (repair) diff = repair.diff;
-    progress('ddl', 0, p.preSteps.length);
-    for (const s of p.preSteps) {
+    } else {
+      progress('scanning');
+      await createScanTables(client, p);
+      // Repair needs the scan (its keys are what drifted rows are re-read by), even when nothing changed.
+      const unchanged = opts.repair ? undefined : await checkUnchanged(client, p);
+      const scanned = await loadScan(client, p, unchanged, (n) => progress('scanning', n, null), opts.signal);
       abortCheck();
-      await runStep(client, s);
+      let diff = await diffRows(client, p, scanned, unchanged);
+      if (opts.expectedFingerprint) {
+        const now = planFingerprint(p, diff, await diffDigest(client, p, diff));
+        if (now !== opts.expectedFingerprint) {
+          if (destructive.length) throw staleError(job, destructive, now);
+          replanned = true;
+        }
+      }
+      if (destructive.length && (!opts.allowDestructive || opts.safeOnly)) throw destructiveError(job, destructive);
+      repair = opts.repair ? await repairDrift(client, p, diff, opts.signal) : undefined;
+      if (repair) diff = repair.diff;
+      progress('ddl', 0, p.preSteps.length);
+      for (const s of p.preSteps) {
+        abortCheck();
+        await runStep(client, s);
+      }
+      rows = await applyRows(client, p, diff, scanned, {
+        takeOver: opts.takeOver === true,
+        onPhase: (phase, done, total) => progress(phase, done, total),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
     }
-    const rows = await applyRows(client, p, diff, scanned, {
-      takeOver: opts.takeOver === true,
-      onPhase: (phase, done, total) => progress(phase, done, total),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
     abortCheck();
     progress('indexes', 0, p.postSteps.length);
     for (const s of p.postSteps) {
@@ -122,6 +157,8 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned, ...tookOver, ...(repair ? { repaired: repair.repaired } : {}) };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
+    // A staged load's tables (rolled back into the state schema, or never moved): ours, dropped now.
+    if (initial && initial.streams > 1) await cleanupStaging(client, job.flowName).catch(() => {});
     // A value refused by its target type: name the column, the rows and an example (exit 2).
     if (isValueFailure(e)) {
       const blockers = await diagnoseCasts(client, job).catch(() => []);

@@ -20,10 +20,11 @@ export function columnDefSql(c: Pick<TargetColumn, 'name' | 'type' | 'nullable'>
   return `${quoteIdent(c.name)} ${c.type}${c.nullable ? '' : ' NOT NULL'}`;
 }
 
-export function createTableSql(schema: string, table: string, cols: TargetColumn[]): string {
+/** `primaryKey: false`: the same table without its key, for an initial load that builds the key once after the rows (initial-load.ts). */
+export function createTableSql(schema: string, table: string, cols: TargetColumn[], opts: { primaryKey?: boolean } = {}): string {
   const keys = cols.filter((c) => c.keyPosition !== null).sort((a, b) => a.keyPosition! - b.keyPosition!);
   const lines = cols.map((c) => `  ${columnDefSql(c)}`);
-  lines.push(`  PRIMARY KEY (${keys.map((k) => quoteIdent(k.name)).join(', ')})`);
+  if (opts.primaryKey !== false) lines.push(`  PRIMARY KEY (${keys.map((k) => quoteIdent(k.name)).join(', ')})`);
   return `CREATE TABLE ${qualifiedName(schema, table)} (\n${lines.join(',\n')}\n)`;
 }
 

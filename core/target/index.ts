@@ -12,6 +12,7 @@ import type pg from 'pg';
 import type { ApplyResult, Plan, PlanStep } from '../api/model';
 import { withFlowLock } from '../state/lock';
 import { applyOn, type ApplyOptions } from './apply';
+import { createPool } from '../connections/pool';
 import { dropOn, type DropOptions, type DropPart } from './drop';
 import { jobFromFlow, withTargetClient } from './flow-job';
 import type { FlowContext } from './job';
@@ -55,7 +56,10 @@ export async function verifyFlow(ctx: FlowContext, opts: { signal?: AbortSignal;
 /** Converge the target to the flow, all or nothing. */
 export async function applyFlow(ctx: FlowContext, opts: ApplyOptions & { waitForLock?: boolean } = {}): Promise<ApplyResult> {
   const job = await jobFromFlow(ctx);
-  return locked(ctx, (c) => applyOn(c, job, opts), opts.waitForLock);
+  const streams = opts.streams ?? ctx.flow.load?.streams;
+  // A parallel initial load's streams connect on their own (the flow's pool may hold one connection).
+  const openTargetPool = opts.openTargetPool ?? ((max: number) => createPool(ctx.targetUrl, { max, applicationName: 'tablesync load', label: { side: 'target', name: 'initial load stream' } }));
+  return locked(ctx, (c) => applyOn(c, job, { ...opts, ...(streams !== undefined ? { streams } : {}), openTargetPool }), opts.waitForLock);
 }
 
 /** Re-read these source keys and make the target agree, in one transaction (live batches). */

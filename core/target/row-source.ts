@@ -13,6 +13,8 @@ import { quoteIdent } from '../sql/ident';
 import { summarySql, toSummary, type Summary } from './summary';
 import { copyBinaryOut, serverEncoding } from './binary-scan';
 import type { SourceSpec } from '../flow/schema';
+import { connectionHeadroom, tableSize, withBulkReaders, type BulkReader } from '../source/bulk-read';
+import { binaryCopySafe } from '../sql/binary-copy';
 
 export type Row = (string | null)[];
 
@@ -53,6 +55,27 @@ export interface RowSource {
   binaryScan?: { encoding: string; scan(): AsyncIterable<Buffer> };
   /** Server-side reads over the rows that pass the filter, for verify (see verify.ts). */
   verifyReads?: VerifyReads;
+  /** The initial load's reads: N key-range readers on one snapshot (core/source/bulk-read.ts). */
+  bulk?: BulkSource;
+}
+
+/** A source that can be read by parallel key-range streams in one snapshot, binary where safe. */
+export interface BulkSource {
+  /** The source database's encoding (binary COPY sends text in it). */
+  encoding: string;
+  /** Every key and value column may travel as binary COPY (core/sql/binary-copy.ts). */
+  binaryRows: boolean;
+  /** Key columns and marks may travel as binary COPY. */
+  binaryMarks: boolean;
+  /** The marks of scan() as SQL expressions (ordinal, or fingerprint; see nullableOrdinal). */
+  markSql: string[];
+  /** Readers this source's pool can give at once. */
+  maxReaders: number;
+  /** Estimated rows and heap bytes (catalog). */
+  size(): Promise<{ rows: number; bytes: number }>;
+  /** Connections the source server could still give. */
+  headroom(): Promise<number>;
+  read<T>(n: number, fn: (readers: BulkReader[]) => Promise<T>, opts?: { signal?: AbortSignal; estimatedRows?: number }): Promise<T>;
 }
 
 /**
@@ -98,6 +121,16 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     ...(mode === 'ordinal' ? { windowScan: (from: string, limit: number, opts?: { signal?: AbortSignal }) => scanOrdinalWindow(pool, resolved, from, limit, opts) } : {}),
     readRowsByKeys: (keys, opts) => readRowsByKeys(pool, opts?.ignoreFilter ? unfiltered : resolved, keys),
     filterVerdicts: (rows) => filterVerdicts(pool, resolved, rows),
+    bulk: {
+      encoding,
+      binaryRows: [...resolved.keyColumns, ...resolved.valueColumns].every(binaryCopySafe),
+      binaryMarks: resolved.keyColumns.every(binaryCopySafe) && (!resolved.ordinalColumn || binaryCopySafe(resolved.ordinalColumn)),
+      markSql: resolved.ordinalColumn ? ordinalMarkSql(resolved, nullableOrdinal) : [fingerprintSql(resolved.valueColumns)],
+      maxReaders: Math.max(1, (pool as unknown as { options: { max?: number } }).options.max ?? 1),
+      size: () => tableSize(pool, resolved),
+      headroom: () => connectionHeadroom(pool),
+      read: (n, fn, opts) => withBulkReaders(pool, resolved, n, fn, opts),
+    },
     binaryScan: { encoding, scan: () => copyBinaryOut(pool, `SELECT ${keys.join(', ')}, ${mark} ${fromWhereSql(resolved)}`, `scanning ${resolved.schema}.${resolved.table}`) },
     verifyReads: {
       query: (select, o = {}) =>

@@ -30,7 +30,10 @@ describe('skipping the scan when nothing changed', () => {
     it(`finds every change (${ordinal ? 'ordinal' : 'fingerprint'})`, async () => {
       const table = ordinal ? 'kb_o' : 'kb_f';
       const ctx = () => t.ctx({ name: table, source: { table: 'k', filter: 'keep', ...(ordinal ? { ordinalColumn: 'at' } : {}) }, target: { table } });
-      expect(await scannedBy((onProgress) => applyFlow(ctx(), { onProgress }))).toBe(4000);
+      // The initial load scans nothing either: the rows go straight in (core/target/initial-load.ts).
+      let first: Awaited<ReturnType<typeof applyFlow>> | undefined;
+      expect(await scannedBy(async (onProgress) => { first = await applyFlow(ctx(), { onProgress }); })).toBe(0);
+      expect(first!.rows.insert).toBe(4000);
       expect(await scannedBy((onProgress) => applyFlow(ctx(), { onProgress }))).toBe(0);
       await t.src.sql(`UPDATE k SET v = v || '!', at = at + interval '1 s' WHERE b % 500 = 0`);
       await t.src.sql(`DELETE FROM k WHERE b IN (7, 8)`);

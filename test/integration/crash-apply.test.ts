@@ -40,16 +40,18 @@ describe('crash during apply', () => {
   };
   const sourceHash = async () => (await t.src.sql(`SELECT count(*) AS n, md5(string_agg(b::text, ',' ORDER BY id)) AS h FROM big b`)).rows[0];
 
-  /** Run `apply` and SIGKILL it once its target connection runs a statement matching `pattern`. */
-  const killDuring = async (pattern: RegExp): Promise<string> => {
-    const child = spawn(process.execPath, [BIN, 'apply', flowFile], { stdio: 'ignore' });
+  /** Run `apply` and SIGKILL it once its target connection (or one matching `app`) runs a statement matching `pattern`. */
+  const killDuring = async (pattern: RegExp, opts: { file?: string; args?: string[]; app?: string; cliApp?: string } = {}): Promise<string> => {
+    const app = opts.app ?? APP;
+    const cliApp = opts.cliApp ?? APP;
+    const child = spawn(process.execPath, [BIN, 'apply', opts.file ?? flowFile, ...(opts.args ?? [])], { stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     let seen = '';
     const deadline = Date.now() + 90_000;
     let done = false;
     void exited.then(() => { done = true; });
     while (!done && Date.now() < deadline) {
-      const { rows } = await t.tgt.sql(`SELECT query FROM pg_stat_activity WHERE application_name ~ $1 AND state = 'active'`, [APP]);
+      const { rows } = await t.tgt.sql(`SELECT query FROM pg_stat_activity WHERE application_name ~ $1 AND state = 'active'`, [app]);
       const hit = (rows as { query: string }[]).find((r) => pattern.test(r.query));
       if (hit) {
         seen = hit.query;
@@ -61,23 +63,42 @@ describe('crash during apply', () => {
     await exited;
     // The server notices the dead client and rolls back; wait until its backend is gone.
     for (let i = 0; i < 600; i++) {
-      const { rows } = await t.tgt.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name ~ $1`, [APP]);
+      const { rows } = await t.tgt.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name ~ $1 OR application_name ~ $2`, [cliApp, '^tablesync load$']);
       if (rows[0].n === '0') break;
       await new Promise((r) => setTimeout(r, 50));
     }
     return seen;
   };
-  const rerun = () => new Promise<number | null>((resolve) => spawn(process.execPath, [BIN, 'apply', flowFile], { stdio: 'ignore' }).on('exit', resolve));
+  const rerun = (file = flowFile, args: string[] = []) => new Promise<number | null>((resolve) => spawn(process.execPath, [BIN, 'apply', file, ...args], { stdio: 'ignore' }).on('exit', resolve));
 
-  it('initial load: killed during the scan, the copy and the tracking insert; untouched each time; rerun converges', async () => {
-    for (const p of [/COPY pg_temp\._tablesync_scan/, /COPY "public"\."big"/, /INSERT INTO "tablesync"\."rows__crash_flow"/]) {
-      const seen = await killDuring(p);
+  it('initial load: killed during the copy, the tracking copy and the key build; untouched each time; rerun converges', async () => {
+    // One stream (in the apply's transaction); the parallel load is the next test.
+    for (const p of [/COPY "public"\."big"/, /COPY "tablesync"\."rows__crash_flow"/, /ALTER TABLE "public"\."big" ADD PRIMARY KEY/]) {
+      const seen = await killDuring(p, { args: ['--streams', '1'] });
       expect(seen, `apply never reached ${p}`).toMatch(p);
       expect(await targetState()).toEqual({ table: false, state: false });
     }
     expect(await rerun()).toBe(0);
     const s = await sourceHash();
     expect(await targetState()).toEqual({ table: true, rows: s.n, hash: s.h, tracked: String(ROWS) });
+  }, 300_000);
+
+  it('parallel initial load (3 streams into a staging table): killed during the streams, the move and the tracking; untouched each time; no staging table left after the rerun', async () => {
+    const file = join(dir, 'par.json');
+    writeFileSync(file, JSON.stringify({ version: 1, name: 'crash_par', source: { connection: { url: t.src.url }, table: 'big' }, target: { connection: { url: t.tgt.url }, table: 'big_par' } }));
+    const cliApp = '^tablesync(\\[[^]]*\\])? cli crash_par$';
+    const exists = async () => (await t.tgt.sql(`SELECT to_regclass('public.big_par') IS NOT NULL AS e`)).rows[0].e;
+    for (const [p, app] of [[/COPY "tablesync"\."_load__crash_par"/, '^tablesync load$'], [/ALTER TABLE "public"\."big_par" ADD PRIMARY KEY/, cliApp], [/INSERT INTO "tablesync"\."rows__crash_par"/, cliApp]] as const) {
+      const seen = await killDuring(p, { file, args: ['--streams', '3'], app, cliApp });
+      expect(seen, `apply never reached ${p}`).toMatch(p);
+      expect(await exists()).toBe('f');
+    }
+    expect(await rerun(file, ['--streams', '3'])).toBe(0);
+    const s = await sourceHash();
+    const r = (await t.tgt.sql(`SELECT count(*) AS n, md5(string_agg(b::text, ',' ORDER BY id)) AS h FROM big_par b`)).rows[0];
+    expect(r).toEqual({ n: s.n, h: s.h });
+    expect((await t.tgt.sql(`SELECT count(*) AS n FROM tablesync."rows__crash_par"`)).rows[0].n).toBe(s.n);
+    expect((await t.tgt.sql(`SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relname LIKE '\\_load%' AND c.relkind = 'r'`)).rows[0].n).toBe('0');
   }, 300_000);
 
   it('incremental apply: killed while staging, merging and deleting; unchanged each time; rerun converges', async () => {

@@ -1,0 +1,134 @@
+/**
+ * bench:load — issue 12 "initial load at the speed of the wire": the whole `tablesync apply` of a
+ * new flow (ROWS rows, then 3 × ROWS to show the cost grows linearly) ÷ a `psql \copy (binary) |
+ * psql \copy` pipe of the same rows into an equal table, measured in the same run, source and target
+ * databases on one server. On Debian's PostgreSQL 15 with durable defaults (fsync and
+ * synchronous_commit on) and on the embedded PostgreSQL 18 (fsync off). Goal: ratio ≤ 1.0.
+ *
+ * It also prints where an apply's time goes (the apply's progress phases, in process, same data),
+ * and the CLI's start-up alone (`--help`).
+ *
+ *   npm run bench:load [-- --record]     (ROWS=200000 for a quick look; SERVERS=pg15 or SERVERS=pg18; SIZES=1,3)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { debianBinaries, embeddedBinaries, startPostgres, type PgBinaries } from '../core/embedded/pg-server';
+import { createPool } from '../core/connections/pool';
+import { parseFlow } from '../core/flow/load';
+import { applyFlow } from '../core/target';
+import type { ApplyProgress } from '../core/api/model';
+import { createBenchTable } from './lib/dataset';
+import { psqlPath } from './lib/psql';
+import { recordResults, shouldRecord } from './lib/results';
+import { ms } from './lib/timing';
+
+const ROWS = Number(process.env.ROWS ?? 1_000_000);
+const SIZES = (process.env.SIZES ?? '1,3').split(',').map(Number);
+const TABLE_DDL = `(id bigint PRIMARY KEY, name text NOT NULL, qty integer, price numeric(12,2), updated_at timestamptz, attrs jsonb, active boolean)`;
+
+function sh(cmd: string, env: Record<string, string>): Promise<{ ms: number; out: string }> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-o', 'pipefail', '-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - start, out }) : reject(new Error(`${cmd.slice(0, 80)}… failed: ${err}`))));
+  });
+}
+
+/** Time per apply phase (from the progress events), in process. */
+async function profile(srcUrl: string, tgtUrl: string, name: string, table: string): Promise<string> {
+  const flow = parseFlow({ version: 1, name, source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at' }, target: { connection: { url: tgtUrl }, table } });
+  const sourcePool = createPool(srcUrl, { max: 12 });
+  const targetPool = createPool(tgtUrl, { max: 12 });
+  const phases: [string, number][] = [];
+  let last = performance.now();
+  let phase = 'start';
+  const start = last;
+  try {
+    await applyFlow({ flow, sourcePool, targetPool, sourceUrl: srcUrl, targetUrl: tgtUrl }, {
+      onProgress: (p: ApplyProgress) => {
+        const label = p.message ? `${p.phase} (${p.message})` : p.phase;
+        if (label === phase) return;
+        const now = performance.now();
+        phases.push([phase, now - last]);
+        phase = label;
+        last = now;
+      },
+    });
+    phases.push([phase, performance.now() - last]);
+  } finally {
+    await sourcePool.end();
+    await targetPool.end();
+  }
+  const total = performance.now() - start;
+  return `in process ${ms(total)}: ${phases.filter(([, t]) => t >= 1).map(([p, t]) => `${p} ${ms(t)}`).join(', ')}`;
+}
+
+async function runServer(label: string, binaries: PgBinaries, durable: boolean, out: string[]): Promise<void> {
+  const server = await startPostgres({ binaries, fast: !durable, settings: { max_wal_size: '8GB', checkpoint_timeout: '30min' } });
+  const admin = createPool(server.url(), { max: 1 });
+  await admin.query('CREATE DATABASE src');
+  await admin.query('CREATE DATABASE tgt');
+  await admin.end();
+  const srcUrl = server.url('src');
+  const tgtUrl = server.url('tgt');
+  const src = createPool(srcUrl, { max: 2 });
+  const tgt = createPool(tgtUrl, { max: 2 });
+  const dir = mkdtempSync(join(tmpdir(), 'bench-load-'));
+  const psql = psqlPath()!;
+  out.push(`${label}: ${durable ? 'durable defaults (fsync, synchronous_commit on)' : 'fsync off (embedded test settings)'}`);
+  const perRow: number[] = [];
+  try {
+    const startup = await sh(`node bin/tablesync.mjs --help || true`, {});
+    out.push(`  CLI start-up alone (--help): ${ms(startup.ms)}`);
+    for (const k of SIZES) {
+      const rows = ROWS * k;
+      await createBenchTable(src, { rows });
+      await tgt.query(`DROP TABLE IF EXISTS base; CREATE TABLE base ${TABLE_DDL}`);
+      await tgt.query('CHECKPOINT');
+      const pipe = await sh(`${psql} -X -q -v ON_ERROR_STOP=1 -d "$SRC" -c "\\copy (SELECT * FROM bench_rows) to stdout with (format binary)" | ${psql} -X -q -v ON_ERROR_STOP=1 -d "$TGT" -c "\\copy base from stdin with (format binary)"`, { SRC: srcUrl, TGT: tgtUrl });
+      await tgt.query('DROP TABLE base');
+      await tgt.query('CHECKPOINT');
+      const flowFile = join(dir, `load${k}.json`);
+      writeFileSync(flowFile, JSON.stringify({ version: 1, name: `load_${k}`, source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: tgtUrl }, table: `rows_${k}` } }));
+      const apply = await sh(`node bin/tablesync.mjs apply "${flowFile}"`, {});
+      const { rows: n } = await tgt.query<{ n: string }>(`SELECT count(*)::text AS n FROM rows_${k}`);
+      if (Number(n[0]!.n) !== rows) throw new Error(`rows_${k} has ${n[0]!.n} rows, expected ${rows}`);
+      await tgt.query('CHECKPOINT');
+      const prof = await profile(srcUrl, tgtUrl, `prof_${k}`, `prof_${k}`);
+      await tgt.query(`DROP TABLE rows_${k}, prof_${k}`);
+      perRow.push(apply.ms / rows);
+      out.push(`  ${rows.toLocaleString('en-US')} rows: whole \`tablesync apply\` ${ms(apply.ms)} ÷ psql binary COPY pipe ${ms(pipe.ms)} = ${(apply.ms / pipe.ms).toFixed(2)}  (goal ≤ 1.0); ${(apply.ms * 1000 / rows).toFixed(2)} µs/row (pipe ${(pipe.ms * 1000 / rows).toFixed(2)})`);
+      out.push(`    phases, ${prof}`);
+    }
+    if (perRow.length > 1) out.push(`  cost per row at ${SIZES.at(-1)}× ÷ at ${SIZES[0]}×: ${(perRow.at(-1)! / perRow[0]!).toFixed(2)}  (1.0 = linear)`);
+  } finally {
+    await src.end().catch(() => {});
+    await tgt.end().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!psqlPath()) throw new Error('psql is missing: install postgresql-client');
+  const want = (process.env.SERVERS ?? 'pg15,pg18').split(',');
+  const out: string[] = [];
+  const push = out.push.bind(out);
+  out.push = (...l: string[]) => { for (const x of l) console.log(x); return push(...l); };
+  out.push('(machine shared with four other engineers\' builds and tests: ratios are within one run, absolute times are noisy)');
+  if (want.includes('pg15')) {
+    const b = debianBinaries(15);
+    if (b) await runServer('PostgreSQL 15 (Debian)', b, true, out);
+    else out.push('PostgreSQL 15 (Debian): not installed, skipped');
+  }
+  if (want.includes('pg18')) await runServer('PostgreSQL 18 (embedded)', await embeddedBinaries(), false, out);
+  if (shouldRecord()) recordResults('bench:load (issue 12, initial load)', out);
+}
+
+main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });

@@ -1,0 +1,308 @@
+/**
+ * The initial load: a flow's first apply into a table this apply creates. Nothing is tracked yet,
+ * so there is nothing to diff: no key scan into a temporary table, no staging, no merge. The rows
+ * go straight from the source (N key-range readers on ONE snapshot, core/source/bulk-read.ts) into
+ * the new table, in COPY binary where both sides allow it (core/sql/binary-copy.ts), text
+ * otherwise; the primary key is built once after the load; tracking is filled set-based from the
+ * same snapshot (the loaded table's own ordinal column when it has one, else the source's marks),
+ * so it describes exactly the rows that landed, whatever the source does meanwhile.
+ *
+ * All or nothing:
+ * - one stream: everything in the apply's own transaction; the table and the tracking table are
+ *   created in it, so COPY … FREEZE writes the rows already frozen.
+ * - N streams (one transaction can only use one connection): the streams COPY, each in its own
+ *   transaction on its own connection, into a staging table of ours in the state schema
+ *   (`tablesync."_load__{flow}"`, marked by its COMMENT), which the apply's transaction then moves
+ *   into place (ALTER TABLE … SET SCHEMA / RENAME, no copy), keys, tracks and commits with the
+ *   rest: the table appears at once with the commit, or not at all. A failure drops the staging
+ *   tables; a SIGKILL leaves them, and the next apply of the flow (under the flow's lock) drops
+ *   them first. A table of that name that is not marked as ours is never touched (the load then
+ *   runs as one stream).
+ */
+import type pg from 'pg';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { PlanStep, RowCounts } from '../api/model';
+import { TableSyncError, toTableSyncError } from '../errors';
+import { fitIdentifier, qualifiedName, quoteIdent, quoteLiteral } from '../sql/ident';
+import { STATE_SCHEMA, ensureStateSchema } from '../state/store';
+import { createTableSql } from './ddl-planner';
+import type { Prepared } from './prepare';
+import { scanMarks, tuneTransaction } from './rows';
+import type { BulkReader } from '../source/bulk-read';
+
+/** Below this many rows (catalog estimate) one stream is as fast as several. */
+export const PARALLEL_MIN_ROWS = 250_000;
+/** Rows per stream the default aims at, and the most streams chosen by default. */
+const ROWS_PER_STREAM = 250_000;
+const DEFAULT_MAX_STREAMS = 4;
+export const MAX_STREAMS = 16;
+
+export interface InitialLoadOptions {
+  /** Streams asked for (flow `load.streams`, `--streams`): used as given (within what the servers allow). */
+  streams?: number;
+  /** A pool of extra target connections for the streams (N > 1 needs one; without it the load is one stream). */
+  openTargetPool?: (max: number) => pg.Pool;
+  onPhase?: (phase: 'loading' | 'merging', rowsDone: number, rowsTotal: number | null, message?: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface InitialLoadPlan {
+  streams: number;
+  binaryRows: boolean;
+  binaryMarks: boolean;
+  /** Tracking's ordinals come from the loaded table's own ordinal column (no mark scan). */
+  marksFromTable: boolean;
+  estimatedRows: number;
+}
+
+const stagingName = (flow: string) => fitIdentifier(`_load__${flow}`);
+const marksStagingName = (flow: string) => fitIdentifier(`_load_marks__${flow}`);
+const stagingMarker = (flow: string) => `tablesync staging load of flow ${JSON.stringify(flow)}; dropped by its next apply`;
+
+/** The create-table step of a fresh table, when this apply has one. */
+function createStep(p: Prepared): PlanStep | undefined {
+  return p.preSteps.find((s) => s.kind === 'create-table' && s.sql.length === 1 && s.sql[0]!.startsWith(`CREATE TABLE ${p.tableSql} `));
+}
+
+/**
+ * Whether this apply is an initial load that can take the direct path, and how: streams, formats.
+ * Undefined → the general path (scan, diff, stage, merge).
+ */
+export async function planInitialLoad(p: Prepared, opts: Pick<InitialLoadOptions, 'streams' | 'openTargetPool'> & { repair?: boolean }): Promise<InitialLoadPlan | undefined> {
+  const bulk = p.job.source.bulk;
+  if (!bulk || opts.repair || p.trackingExists || !p.freshTable || !p.directLoad || !p.copyIn || p.job.target.managedBy !== 'system' || !createStep(p)) return undefined;
+  const utf8 = bulk.encoding === 'UTF8' && p.targetEncoding === 'UTF8';
+  const src = p.job.source;
+  const ordinalCol = src.mode === 'ordinal' && !p.nullableOrdinal ? p.columns.find((c) => c.sourceName === src.ordinalColumn) : undefined;
+  const size = await bulk.size().catch(() => ({ rows: 0, bytes: 0 }));
+  let streams = opts.streams ?? (size.rows < PARALLEL_MIN_ROWS ? 1 : Math.min(DEFAULT_MAX_STREAMS, Math.ceil(size.rows / ROWS_PER_STREAM)));
+  streams = Math.max(1, Math.min(MAX_STREAMS, Math.trunc(streams), bulk.maxReaders));
+  if (streams > 1 && !opts.openTargetPool) streams = 1;
+  if (streams > 1) {
+    // Leave the servers room: at most half of the connections they could still give.
+    const room = await bulk.headroom().catch(() => 0);
+    streams = Math.max(1, Math.min(streams, Math.floor(room / 2)));
+  }
+  return { streams, binaryRows: utf8 && bulk.binaryRows, binaryMarks: utf8 && bulk.binaryMarks, marksFromTable: ordinalCol !== undefined, estimatedRows: size.rows };
+}
+
+async function copyInto(client: pg.ClientBase, tableSql: string, columnsSql: string, data: AsyncIterable<Buffer>, binary: boolean, freeze: boolean, signal?: AbortSignal): Promise<number> {
+  const options = [...(binary ? ['FORMAT binary'] : []), ...(freeze ? ['FREEZE'] : [])];
+  const stream = client.query(copyFrom(`COPY ${tableSql} (${columnsSql}) FROM STDIN${options.length ? ` (${options.join(', ')})` : ''}`));
+  await (signal ? pipeline(Readable.from(data), stream, { signal }) : pipeline(Readable.from(data), stream));
+  return stream.rowCount;
+}
+
+/** Our own staging table of `name` exists (marked by its comment); false when absent; throws when a table not ours holds the name. */
+async function stagingState(client: pg.ClientBase, name: string, flow: string): Promise<'absent' | 'ours' | 'foreign'> {
+  const { rows } = await client.query(`SELECT obj_description(c.oid, 'pg_class') AS d FROM pg_class c WHERE c.oid = to_regclass($1)`, [qualifiedName(STATE_SCHEMA, name)]);
+  if (rows.length === 0) return 'absent';
+  return (rows[0] as { d: string | null }).d === stagingMarker(flow) ? 'ours' : 'foreign';
+}
+
+/**
+ * Drop the staging tables a killed load of this flow left behind (ours only: marked by their
+ * comment). Runs under the flow's lock, so no load of this flow is running. Returns whether the
+ * names are free for a new staged load.
+ */
+export async function cleanupStaging(client: pg.ClientBase, flow: string): Promise<boolean> {
+  let free = true;
+  for (const name of [stagingName(flow), marksStagingName(flow)]) {
+    const s = await stagingState(client, name, flow);
+    if (s === 'ours') await client.query(`DROP TABLE ${qualifiedName(STATE_SCHEMA, name)}`);
+    if (s === 'foreign') free = false;
+  }
+  return free;
+}
+
+interface Dest {
+  table: string;
+  marks?: string;
+}
+
+/** One reader into one destination: the rows, then (unless tracking comes from the table) the marks. */
+async function runStream(p: Prepared, plan: InitialLoadPlan, reader: BulkReader, client: pg.ClientBase, dest: Dest, freeze: boolean, signal?: AbortSignal): Promise<number> {
+  const bulk = p.job.source.bulk!;
+  const rows = await copyInto(client, dest.table, p.columns.map((c) => quoteIdent(c.name)).join(', '), reader.rows(plan.binaryRows ? 'binary' : 'text'), plan.binaryRows, freeze, signal);
+  if (dest.marks) await copyInto(client, dest.marks, trackColsSql(p), reader.marks(bulk.markSql, plan.binaryMarks ? 'binary' : 'text'), plan.binaryMarks, freeze, signal);
+  return rows;
+}
+
+/** Tracking's key and mark columns (quoted), in the order of a mark scan. */
+function trackColsSql(p: Prepared, alias = ''): string {
+  return [...p.keyColumns.map((k) => quoteIdent(k.name)), ...scanMarks(p).map((m) => m.track)].map((c) => alias + c).join(', ');
+}
+
+/**
+ * Run an initial load inside the apply's transaction on `client` (which holds the flow's lock):
+ * `runPreSteps` is called with the pre-load steps to run (the create-table step rewritten), then
+ * the rows move, the primary key is built and tracking filled. Returns the rows loaded.
+ */
+export async function runInitialLoad(
+  client: pg.ClientBase,
+  p: Prepared,
+  plan: InitialLoadPlan,
+  runPreSteps: (steps: PlanStep[]) => Promise<void>,
+  opts: InitialLoadOptions,
+): Promise<RowCounts> {
+  const flow = p.job.flowName;
+  const bulk = p.job.source.bulk!;
+  const target = p.job.target;
+  const step = createStep(p)!;
+  const keyList = p.keyColumns.map((k) => quoteIdent(k.name)).join(', ');
+  const marksToTrack = !plan.marksFromTable;
+  let streams = plan.streams;
+  // Leftovers of a killed staged load: dropped here, on a connection of their own, so the name is
+  // free (committed) before the streams' connections create it again.
+  const pool = streams > 1 ? opts.openTargetPool!(streams + 1) : undefined;
+  if (pool) {
+    const free = await withClient(pool, (c) => cleanupStaging(c, flow));
+    if (!free) {
+      streams = 1;
+      await pool.end().catch(() => {});
+    }
+  } else await cleanupStaging(client, flow);
+  const phase = (n: number, msg: string) => opts.onPhase?.('loading', n, plan.estimatedRows || null, msg);
+  const format = `${plan.binaryRows ? 'binary' : 'text'} COPY`;
+  let loaded = 0;
+
+  if (streams === 1) {
+    // The table and tracking are created in this transaction: COPY FREEZE into both.
+    const steps = p.preSteps.map((s) => (s === step ? { ...s, sql: [createTableSql(target.schema, target.table, p.columns, { primaryKey: false })] } : s));
+    await runPreSteps(steps);
+    phase(0, `1 stream, ${format}`);
+    loaded = await bulk.read(1, async ([reader]) => runStream(p, plan, reader!, client, { table: p.tableSql, ...(marksToTrack ? { marks: p.trackingSql } : {}) }, true, opts.signal), { ...(opts.signal ? { signal: opts.signal } : {}), estimatedRows: plan.estimatedRows });
+    phase(loaded, `1 stream, ${format}`);
+  } else {
+    const staging = qualifiedName(STATE_SCHEMA, stagingName(flow));
+    const marksStaging = qualifiedName(STATE_SCHEMA, marksStagingName(flow));
+    if (!pool) throw new Error('unreachable: staged load without a pool');
+    let moved = false;
+    try {
+      // The staging tables, committed (the streams' connections must see them), marked as ours.
+      const setup = await pool.connect();
+      try {
+        await setup.query('BEGIN');
+        await ensureStateSchema(setup);
+        await setup.query(createTableSql(STATE_SCHEMA, stagingName(flow), p.columns, { primaryKey: false }));
+        await setup.query(`COMMENT ON TABLE ${staging} IS ${quoteLiteral(stagingMarker(flow))}`);
+        if (marksToTrack) {
+          const marks = scanMarks(p);
+          await setup.query(`CREATE TABLE ${marksStaging} (${[...p.keyColumns.map((k) => `${quoteIdent(k.name)} ${k.type}`), ...marks.map((m) => `${m.track} ${m.type}`)].join(', ')})`);
+          await setup.query(`COMMENT ON TABLE ${marksStaging} IS ${quoteLiteral(stagingMarker(flow))}`);
+        }
+        await setup.query('COMMIT');
+        setup.release();
+      } catch (e) {
+        await setup.query('ROLLBACK').catch(() => {});
+        setup.release(true);
+        throw e;
+      }
+      loaded = await bulk.read(streams, async (readers) => {
+        phase(0, `${readers.length} streams, ${format}`);
+        let done = 0;
+        const ac = new AbortController();
+        const onAbort = () => ac.abort();
+        opts.signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          // One target connection per reader, each in its own transaction. The first failure
+          // aborts the others (their transactions roll back); the staging tables are dropped below.
+          const settled = await Promise.allSettled(readers.map(async (reader) => {
+            const c = await pool.connect();
+            let clean = false;
+            try {
+              // Not durable on its own: the apply's commit, after these in the WAL, makes them durable.
+              await c.query(`BEGIN; SET LOCAL synchronous_commit = off`);
+              await tuneTransaction(c);
+              const n = await runStream(p, plan, reader, c, { table: staging, ...(marksToTrack ? { marks: marksStaging } : {}) }, false, ac.signal);
+              await c.query('COMMIT');
+              clean = true;
+              done += n;
+              phase(done, `${readers.length} streams, ${format}`);
+              return n;
+            } catch (e) {
+              ac.abort();
+              throw e;
+            } finally {
+              if (!clean) await c.query('ROLLBACK').catch(() => {});
+              c.release(clean ? undefined : true);
+            }
+          }));
+          // Every stream has ended (committed or rolled back) before the staging tables may be dropped.
+          const failed = settled.find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
+          return settled.reduce((a, r) => a + (r.status === 'fulfilled' ? r.value : 0), 0);
+        } finally {
+          opts.signal?.removeEventListener('abort', onAbort);
+        }
+      }, { ...(opts.signal ? { signal: opts.signal } : {}), estimatedRows: plan.estimatedRows });
+      if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${flow}" was cancelled; the target is unchanged`);
+      // Into place, in the apply's transaction: no row is copied again.
+      const steps = p.preSteps.map((s) => (s === step ? { ...s, sql: [
+        `ALTER TABLE ${staging} SET SCHEMA ${quoteIdent(target.schema)}`,
+        `ALTER TABLE ${qualifiedName(target.schema, stagingName(flow))} RENAME TO ${quoteIdent(target.table)}`,
+        `COMMENT ON TABLE ${p.tableSql} IS NULL`,
+      ] } : s));
+      await runPreSteps(steps);
+      moved = true;
+    } catch (e) {
+      if (!moved) await dropStaging(pool, flow);
+      throw e;
+    } finally {
+      await pool.end().catch(() => {});
+    }
+  }
+
+  opts.onPhase?.('merging', loaded, loaded, 'primary key and tracking');
+  try {
+    await client.query(`ALTER TABLE ${p.tableSql} ADD PRIMARY KEY (${keyList})`);
+  } catch (e) {
+    throw toTableSyncError(e, `building the primary key of ${p.tableSql}`);
+  }
+  const trackCols = trackColsSql(p);
+  if (plan.marksFromTable) {
+    const ord = p.columns.find((c) => c.sourceName === p.job.source.ordinalColumn)!;
+    await client.query(`INSERT INTO ${p.trackingSql} (${keyList}, ${scanMarks(p)[0]!.track}) SELECT ${keyList}, ${quoteIdent(ord.name)} FROM ${p.tableSql}`);
+  } else if (streams > 1) {
+    const marksStaging = qualifiedName(STATE_SCHEMA, marksStagingName(flow));
+    await client.query(`INSERT INTO ${p.trackingSql} (${trackCols}) SELECT ${trackCols} FROM ${marksStaging}`);
+    await client.query(`DROP TABLE ${marksStaging}`);
+  }
+  return { insert: loaded, update: 0, delete: 0, unchanged: 0, foreign: 0 };
+}
+
+async function withClient<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  const c = await pool.connect();
+  try {
+    const out = await fn(c);
+    c.release();
+    return out;
+  } catch (e) {
+    c.release(true);
+    throw e;
+  }
+}
+
+/** Best effort, after a failed staged load: drop our staging tables (else the next apply does). */
+async function dropStaging(pool: pg.Pool, flow: string): Promise<void> {
+  const c = await pool.connect().catch(() => undefined);
+  if (!c) return;
+  try {
+    await cleanupStaging(c, flow);
+    c.release();
+  } catch {
+    c.release(true);
+  }
+}
+
+/**
+ * The plan digest (plan.ts: diffDigest over the scan) of an initial load, from what was tracked:
+ * the same rows (keys, marks, "not tracked", 0) as the scan would have held.
+ */
+export async function initialLoadDigest(client: pg.ClientBase, p: Prepared): Promise<string> {
+  const cols = trackColsSql(p, 't.');
+  const c = await client.query(`SELECT count(*) AS n, coalesce(sum(hashtextextended(c::text, 0)::numeric), 0)::text AS h FROM (SELECT ${cols}, false, 0::bigint FROM ${p.trackingSql} t) c`);
+  return `${c.rows[0].n}:${c.rows[0].h}`;
+}
