@@ -44,6 +44,9 @@ export async function tableSize(pool: pg.Pool, resolved: Pick<ResolvedSource, 's
 
 /** Connections the server could still give us: max_connections minus reserved and in use. */
 export async function connectionHeadroom(q: pg.Pool | pg.ClientBase): Promise<number> {
+  // PGlite serves one session: no second connection, no exported snapshot.
+  const v = await (q as pg.Pool).query('SELECT version() AS v');
+  if (/PGlite/i.test((v.rows[0] as { v: string }).v)) return 0;
   const { rows } = await (q as pg.Pool).query(
     `SELECT current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
             - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int AS n`,

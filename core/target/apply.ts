@@ -88,7 +88,7 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     if (p.blockers.length) throw blockerError(p);
     const steps = [...p.preSteps, ...p.postSteps];
     const destructive = steps.filter((s) => s.destructive);
-    initial = await planInitialLoad(p, { ...(opts.streams !== undefined ? { streams: opts.streams } : {}), ...(opts.openTargetPool ? { openTargetPool: opts.openTargetPool } : {}), ...(opts.repair ? { repair: true } : {}) });
+    initial = await planInitialLoad(client, p, { ...(opts.streams !== undefined ? { streams: opts.streams } : {}), ...(opts.openTargetPool ? { openTargetPool: opts.openTargetPool } : {}), ...(opts.repair ? { repair: true } : {}) });
     let rows: RowCounts;
     let replanned = false;
     let repair: Awaited<ReturnType<typeof repairDrift>> | undefined;

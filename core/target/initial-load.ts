@@ -30,7 +30,7 @@ import { STATE_SCHEMA, ensureStateSchema } from '../state/store';
 import { createTableSql } from './ddl-planner';
 import type { Prepared } from './prepare';
 import { scanMarks, tuneTransaction } from './rows';
-import type { BulkReader } from '../source/bulk-read';
+import { connectionHeadroom, type BulkReader } from '../source/bulk-read';
 
 /** Below this many rows (catalog estimate) one stream is as fast as several. */
 export const PARALLEL_MIN_ROWS = 250_000;
@@ -70,7 +70,7 @@ function createStep(p: Prepared): PlanStep | undefined {
  * Whether this apply is an initial load that can take the direct path, and how: streams, formats.
  * Undefined → the general path (scan, diff, stage, merge).
  */
-export async function planInitialLoad(p: Prepared, opts: Pick<InitialLoadOptions, 'streams' | 'openTargetPool'> & { repair?: boolean }): Promise<InitialLoadPlan | undefined> {
+export async function planInitialLoad(client: pg.ClientBase, p: Prepared, opts: Pick<InitialLoadOptions, 'streams' | 'openTargetPool'> & { repair?: boolean }): Promise<InitialLoadPlan | undefined> {
   const bulk = p.job.source.bulk;
   if (!bulk || opts.repair || p.trackingExists || !p.freshTable || !p.directLoad || !p.copyIn || p.job.target.managedBy !== 'system' || !createStep(p)) return undefined;
   const utf8 = bulk.encoding === 'UTF8' && p.targetEncoding === 'UTF8';
@@ -81,8 +81,8 @@ export async function planInitialLoad(p: Prepared, opts: Pick<InitialLoadOptions
   streams = Math.max(1, Math.min(MAX_STREAMS, Math.trunc(streams), bulk.maxReaders));
   if (streams > 1 && !opts.openTargetPool) streams = 1;
   if (streams > 1) {
-    // Leave the servers room: at most half of the connections they could still give.
-    const room = await bulk.headroom().catch(() => 0);
+    // Leave both servers room: at most half of the connections either could still give.
+    const room = Math.min(await bulk.headroom().catch(() => 0), await connectionHeadroom(client).catch(() => 0));
     streams = Math.max(1, Math.min(streams, Math.floor(room / 2)));
   }
   return { streams, binaryRows: utf8 && bulk.binaryRows, binaryMarks: utf8 && bulk.binaryMarks, marksFromTable: ordinalCol !== undefined, estimatedRows: size.rows };
