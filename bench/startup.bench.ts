@@ -20,7 +20,6 @@ import { startBenchServer } from './lib/server';
 import { median, ms } from './lib/timing';
 import { recordResults, shouldRecord } from './lib/results';
 import { createPool } from '../core/connections/pool';
-// @ts-expect-error plain .mjs without types: the runner's own build step
 import { buildCli, currentCliBuild } from '../scripts/build-cli.mjs';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 15);

@@ -4,6 +4,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { prepareRenderer } from './renderer-build.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -35,8 +36,16 @@ function run(cmd, args) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-if (!existsSync('dist/renderer/index.html') || process.argv.includes('--rebuild')) {
+if (process.argv.includes('--rebuild')) {
   run('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
+} else {
+  // built when missing, rebuilt when its sources changed (the same rule as `tablesync serve`)
+  try {
+    if (prepareRenderer(process.cwd()).state !== 'current') process.exit(1);
+  } catch (e) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  }
 }
 run('node', ['scripts/build-electron.mjs']);
 const child = spawn(binary, ['.'], { stdio: 'inherit' });

@@ -3,8 +3,6 @@
  * to open (it carries the access token) and serves until SIGINT/SIGTERM or until its parent
  * process goes away.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { openEngine, packageRoot } from '../../core/app/open';
@@ -12,6 +10,7 @@ import { startWsServer } from '../../core/api/transport.ws';
 import { TableSyncError } from '../../core/errors';
 import type { Command } from '../command';
 import { forceExitIfStuck, watchForStop } from '../stop';
+import { prepareRenderer } from '../../scripts/renderer-build.mjs';
 
 const command: Command = async (argv) => {
   let values;
@@ -29,12 +28,11 @@ const command: Command = async (argv) => {
 
   const root = packageRoot();
   const staticDir = join(root, 'dist', 'renderer');
-  // First run from a fresh clone: build the UI once (vite is a dev dependency; without it the page
-  // served says how to build).
-  if (!existsSync(join(staticDir, 'index.html')) && existsSync(join(root, 'renderer', 'vite.config.ts'))) {
-    process.stderr.write('Building the user interface (first run only)...\n');
-    const r = spawnSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-    if (r.status !== 0) process.stderr.write('Building the user interface failed; the page will say how to build it by hand.\n');
+  // Build the UI on a fresh clone, rebuild it when its sources changed since (a pull): never serve a stale one.
+  try {
+    prepareRenderer(root);
+  } catch (e) {
+    throw new TableSyncError('INTERNAL', (e as Error).message);
   }
   const engine = openEngine({ mode: 'browser' });
   let server;

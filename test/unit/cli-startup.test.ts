@@ -8,7 +8,6 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-// @ts-expect-error plain .mjs without types: the runner's own build step
 import { buildCli, currentCliBuild } from '../../scripts/build-cli.mjs';
 
 const ROOT = join(__dirname, '..', '..');
