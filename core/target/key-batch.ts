@@ -22,14 +22,9 @@ import { prepare, type Prepared } from './prepare';
 import { forgetNullFingerprint, keyEq, markType, q, trackMark } from './rows';
 import type { Row } from './row-source';
 import type { SyncJob } from './job';
-import { readKeyStates, syncKeysOn } from './sync-keys';
+import { keyOutcomes, readKeyStates, syncKeysOn, type KeyOutcome } from './sync-keys';
 
-/**
- * What became of a key: its row was written (`applied`), was already up to date (`skipped`), is gone
- * from the source and was removed from the target (`deleted`) or was never there (`skipped`),
- * exists but does not pass the filter (`filtered-out`, removed from the target when it was there).
- */
-export type KeyOutcome = 'applied' | 'deleted' | 'filtered-out' | 'skipped';
+export type { KeyOutcome } from './sync-keys';
 
 export interface TxHooks {
   before?: (c: pg.ClientBase) => Promise<void>;
@@ -58,15 +53,6 @@ export interface KeySync {
    * where overridden key types need syncKeysOn's dedupe.
    */
   applyKnown?(present: Row[], missing: Row[], hooks?: TxHooks): Promise<{ changed: number; removed: number }>;
-}
-
-/** Outcomes from core/target's syncKeys result (which does not tell unchanged rows apart). */
-function outcomesOf(keys: Row[], r: { applied: Row[]; deleted: Row[]; filteredOut: Row[] }): KeyOutcome[] {
-  const outcome = new Map<string, KeyOutcome>();
-  for (const k of r.applied) outcome.set(JSON.stringify(k), 'applied');
-  for (const k of r.filteredOut) outcome.set(JSON.stringify(k), 'filtered-out');
-  for (const k of r.deleted) outcome.set(JSON.stringify(k), 'deleted');
-  return keys.map((k) => outcome.get(JSON.stringify(k)) ?? 'skipped');
 }
 
 /** `alias.cN` (text from unnest) as the column's target type, the way COPY into staging + cast does it. */
@@ -144,7 +130,7 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
     throw new TableSyncError('PLAN_STALE', `flow "${job.flowName}" has changes that need an apply first${pending.length ? `: ${pending.map((s) => s.summary).join('; ')}` : ''}`, { steps: pending });
   }
   // Overridden key types can fold two source keys into one target key: leave that to syncKeysOn's dedupe.
-  if (p.keyColumns.some((k) => k.stagingType !== k.type)) return { prepared: p, oneStatement: false, run: async (keys) => outcomesOf(keys, await syncKeysOn(client, job, keys)) };
+  if (p.keyColumns.some((k) => k.stagingType !== k.type)) return { prepared: p, oneStatement: false, run: async (keys) => keyOutcomes(keys, await syncKeysOn(client, job, keys)) };
 
   const sql = batchSql(p);
   const nk = job.source.keyColumns.length;
@@ -202,10 +188,11 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
       const positions = (list: string) => new Set(list ? list.split(',').map((n) => Number(n) - 1) : []);
       const changed = positions(r.changed);
       const removed = positions(r.untracked);
-      const outcome = new Map<string, KeyOutcome>();
-      present.forEach((row, i) => outcome.set(JSON.stringify(row.slice(0, nk)), changed.has(i) ? 'applied' : 'skipped'));
-      missing.forEach((k, j) => outcome.set(JSON.stringify(k), existingKeys.has(JSON.stringify(k)) ? 'filtered-out' : removed.has(j) ? 'deleted' : 'skipped'));
-      return keys.map((k) => outcome.get(JSON.stringify(k)) ?? 'skipped');
+      return keyOutcomes(keys, {
+        applied: present.filter((_, i) => changed.has(i)).map((row) => row.slice(0, nk)),
+        filteredOut: missing.filter((k) => existingKeys.has(JSON.stringify(k))),
+        deleted: missing.filter((k, j) => removed.has(j) && !existingKeys.has(JSON.stringify(k))),
+      });
     },
   };
 }

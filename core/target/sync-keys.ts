@@ -14,11 +14,40 @@ import { insertRows, loadCopyText } from './copy-in';
 import type { Row } from './row-source';
 import type { SyncJob } from './job';
 
+/** What a live sync did, by key (source key text). Each asked key is in exactly one list. */
 export interface SyncKeysResult {
+  /** Written to the target (inserted or updated) and tracked. */
   applied: Row[];
+  /** Gone from the source and removed from the target (only rows this flow wrote are removed). */
   deleted: Row[];
+  /** In the source but not passing the filter (removed from the target where it was there). */
   filteredOut: Row[];
+  /**
+   * Left as they are: a row you wrote in a user-managed table (never taken over live, only by
+   * `apply --take-over`), or a key gone from the source that this flow never wrote.
+   */
+  skipped: Row[];
   commitTime: Date;
+}
+
+/**
+ * What became of a key: its row was written (`applied`), was left as it is (`skipped`: already up
+ * to date, a row you wrote in a user-managed table, or gone from the source and never written by
+ * this flow), is gone from the source and was removed from the target (`deleted`), or exists but
+ * does not pass the filter (`filtered-out`, removed from the target when it was there).
+ */
+export type KeyOutcome = 'applied' | 'deleted' | 'filtered-out' | 'skipped';
+
+/**
+ * The one rule both live paths (syncKeysOn, and key-batch's one statement) report by: each asked
+ * key's outcome, in the order asked; a key in none of the lists was left as it is.
+ */
+export function keyOutcomes(keys: Row[], r: Pick<SyncKeysResult, 'applied' | 'deleted' | 'filteredOut'>): KeyOutcome[] {
+  const outcome = new Map<string, KeyOutcome>();
+  for (const k of r.applied) outcome.set(JSON.stringify(k), 'applied');
+  for (const k of r.filteredOut) outcome.set(JSON.stringify(k), 'filtered-out');
+  for (const k of r.deleted) outcome.set(JSON.stringify(k), 'deleted');
+  return keys.map((k) => outcome.get(JSON.stringify(k)) ?? 'skipped');
 }
 
 const KEYS = 'pg_temp._tablesync_keys';
@@ -72,7 +101,10 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
   const nk = job.source.keyColumns.length;
   const { wanted, present, missing, existingKeys } = await readKeyStates(job, keys);
   const filteredOut = missing.filter((k) => existingKeys.has(JSON.stringify(k)));
-  const deleted = missing.filter((k) => !existingKeys.has(JSON.stringify(k)));
+  const gone = missing.filter((k) => !existingKeys.has(JSON.stringify(k)));
+  const keyText = (r: Row) => JSON.stringify(r.slice(0, nk));
+  const leftAlone = new Set<string>();
+  const untracked = new Set<string>();
 
   await client.query('BEGIN');
   try {
@@ -87,7 +119,13 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
       if (p.copyIn) await loadCopyText(client, STAGE, stageCols, (async function* () { yield present.map(encodeCopyRow).join(''); })(), true);
       else await insertRows(client, STAGE, stageCols, present);
       // Rows you wrote in a user-managed table are never taken over by a live sync (only by apply --take-over).
-      if (p.job.target.managedBy === 'user') await client.query(`DELETE FROM ${STAGE} g WHERE ${conflictSql(p, 'g', { table: p.tableSql, tracking: p.trackingSql })}`);
+      if (p.job.target.managedBy === 'user') {
+        const yours = await client.query<Row>({
+          text: `DELETE FROM ${STAGE} g WHERE ${conflictSql(p, 'g', { table: p.tableSql, tracking: p.trackingSql })} RETURNING ${keyCols.map((k) => `g.${q(k.name)}::text`).join(', ')}`,
+          rowMode: 'array',
+        });
+        for (const k of yours.rows) leftAlone.add(JSON.stringify(k));
+      }
       await mergeStage(client, p);
       const ordIdx = job.source.ordinalColumn ? p.columns.findIndex((c) => c.sourceName === job.source.ordinalColumn) : -1;
       const mark = job.source.mode === 'ordinal' && ordIdx >= 0 ? `s.${q(p.columns[ordIdx]!.name)}::${markType(p)}` : 'NULL';
@@ -103,10 +141,14 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
       const on = (a: string, b: string) => keyCols.map((k) => `${a}.${q(k.name)} = ${b}.${q(k.name)}`).join(' AND ');
       // Only rows this flow owns (tracked) are deleted.
       await client.query(`DELETE FROM ${p.tableSql} x USING ${p.trackingSql} t, ${KEYS} g WHERE ${on('x', 't')} AND ${on('t', 'g')}`);
-      await client.query(`DELETE FROM ${p.trackingSql} t USING ${KEYS} g WHERE ${on('t', 'g')}`);
+      const removed = await client.query<Row>({ text: `DELETE FROM ${p.trackingSql} t USING ${KEYS} g WHERE ${on('t', 'g')} RETURNING ${keyCols.map((k) => `g.${q(k.name)}::text`).join(', ')}`, rowMode: 'array' });
+      for (const k of removed.rows) untracked.add(JSON.stringify(k));
     }
     await client.query('COMMIT');
-    return { applied: present.map((r) => r.slice(0, nk)), deleted, filteredOut, commitTime: new Date() };
+    const applied = present.map((r) => r.slice(0, nk)).filter((k) => !leftAlone.has(keyText(k)));
+    const deleted = gone.filter((k) => untracked.has(keyText(k)));
+    const skipped = [...present.map((r) => r.slice(0, nk)).filter((k) => leftAlone.has(keyText(k))), ...gone.filter((k) => !untracked.has(keyText(k)))];
+    return { applied, deleted, filteredOut, skipped, commitTime: new Date() };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);

@@ -49,7 +49,9 @@ describe('rows you wrote in a user-managed table', () => {
 
   it('live syncs never take your rows over either (both paths)', async () => {
     await t.src.sql(`UPDATE s SET v = 'live' WHERE id IN (1, 3)`);
-    await syncKeys(flow('a'), [['1'], ['3']]);
+    const r = await syncKeys(flow('a'), [['1'], ['3']]);
+    expect(r.applied).toEqual([['3']]);
+    expect(r.skipped).toEqual([['1']]); // left alone, not "applied"
     expect(await v('a', 1)).toBe('mine 1');
     expect(await v('a', 3)).toBe('live');
     const ctx = flow('a');
@@ -64,6 +66,31 @@ describe('rows you wrote in a user-managed table', () => {
     expect(await v('a', 1)).toBe('mine 1');
     expect(await v('a', 3)).toBe('live 2');
     await t.src.sql(`UPDATE s SET v = 'src' || id WHERE id IN (1, 3)`);
+    await applyFlow(flow('a'));
+  });
+
+  it('both live paths report a row you wrote as skipped: the one statement and the fallback (overridden key type)', async () => {
+    await t.tgt.sql(`CREATE TABLE kb (id bigint PRIMARY KEY, v text)`);
+    await t.tgt.sql(`INSERT INTO kb VALUES (7, 'mine 7')`);
+    const bflow = () => t.ctx({ name: 'ucon_kb', source: { table: 's' }, target: { table: 'kb', managedBy: 'user', columns: { id: { type: 'bigint' } } } });
+    await applyFlow(bflow());
+    await t.src.sql(`UPDATE s SET v = 'live' WHERE id IN (7, 8)`);
+    const ctx = bflow();
+    const client = await ctx.targetPool.connect();
+    try {
+      const sync = await prepareKeySync(client, await jobFromFlow(ctx));
+      expect(sync.oneStatement).toBe(false); // int → bigint key: the syncKeysOn path
+      expect(await sync.run([['7'], ['8'], ['9999']])).toEqual(['skipped', 'applied', 'skipped']);
+      const one = await prepareKeySync(client, await jobFromFlow(flow('a')));
+      expect(one.oneStatement).toBe(true);
+      await t.src.sql(`UPDATE s SET v = 'live 3' WHERE id IN (1, 3)`);
+      expect(await one.run([['1'], ['3'], ['9999']])).toEqual(['skipped', 'applied', 'skipped']);
+    } finally {
+      client.release();
+    }
+    expect((await t.tgt.sql(`SELECT v FROM kb WHERE id = 7`)).rows[0].v).toBe('mine 7');
+    expect((await t.tgt.sql(`SELECT v FROM kb WHERE id = 8`)).rows[0].v).toBe('live');
+    await t.src.sql(`UPDATE s SET v = 'src' || id WHERE id IN (1, 3, 7, 8)`);
     await applyFlow(flow('a'));
   });
 
