@@ -7,6 +7,8 @@
  *                                                       logical (slot replay)                   goal ≤ 0.02
  *   - live at 500 tx/s, source change → target row, measured by a trigger on the target      goal p50 ≤ 10 ms, p99 ≤ 50 ms
  *   - 8 pgbench writers: tx/s with capture on (and the watch applying) ÷ with capture off     goal ≥ 0.8 (logical)
+ * Every writer (the 1,000 changes, the 500 tx/s writers, pgbench) commits with synchronous_commit = on,
+ * as users' applications do, on both servers.
  *
  *   npm run bench:scale [-- --record]     (ROWS=200000 for a quick look; SERVERS=pg15 or SERVERS=pg18)
  */
@@ -14,9 +16,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type pg from 'pg';
+import pg from 'pg';
 import { debianBinaries, embeddedBinaries, startPostgres, type PgBinaries } from '../core/embedded/pg-server';
-import { createPool } from '../core/connections/pool';
+import { createPool, poolConfig } from '../core/connections/pool';
+import { parseConnectionUrl } from '../core/connections/url';
 import { parseFlow } from '../core/flow/load';
 import { watchFlow } from '../core/live';
 import type { ListenerStatus } from '../core/api/model';
@@ -62,7 +65,11 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
   await admin.end();
   const srcUrl = server.url('src');
   const tgtUrl = server.url('tgt');
-  const src = createPool(srcUrl, { max: 10 });
+  // The writers commit durably, as a user's application does (synchronous_commit = on even on the
+  // embedded server, whose default is off): with async commits the walsender waits for the WAL
+  // writer (up to wal_writer_delay) before it can send a change, which is not what users see.
+  const src = new pg.Pool({ ...poolConfig(parseConnectionUrl(srcUrl), { max: 10 }), options: '-c synchronous_commit=on' });
+  src.on('error', () => {});
   const tgt = createPool(tgtUrl, { max: 4 });
   const dir = mkdtempSync(join(tmpdir(), 'bench-scale-'));
   const pools: pg.Pool[] = [];
@@ -142,7 +149,7 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
     const script = join(dir, 'w.sql');
     writeFileSync(script, `\\set id random(1, ${ROWS})\nUPDATE bench_rows SET qty = qty + 1, updated_at = clock_timestamp() WHERE id = :id;\n`);
     const bench = async () => {
-      const r = await sh(`${pgbench} -n -c 8 -j 2 -T 10 -f "${script}" "$SRC"`, { SRC: srcUrl });
+      const r = await sh(`${pgbench} -n -c 8 -j 2 -T 10 -f "${script}" "$SRC"`, { SRC: srcUrl, PGOPTIONS: '-c synchronous_commit=on' });
       return Number(/tps = ([\d.]+)/.exec(r.out)?.[1] ?? NaN);
     };
     const drain = async (table: string) => {

@@ -469,7 +469,11 @@ export const methods = {
     dropResult,
     'Remove what the flow created in the databases; DESTRUCTIVE_NOT_ALLOWED when it would delete rows without allowDestructive.',
   ),
-  'flows.watchStart': method(z.object({ name }).strict(), watchInfo, 'Start listening (catch-up first); events: flow.change, flow.listener.'),
+  'flows.watchStart': method(z.object({
+    name,
+    /** Logical capture whose slot was invalidated (status slot.lost): drop and recreate the slot, then a full catch-up. */
+    resync: z.boolean().optional(),
+  }).strict(), watchInfo, 'Start listening (catch-up first); events: flow.change, flow.listener. `resync`: a logical-replication flow whose slot was invalidated drops and recreates it, then runs a full catch-up.'),
   'flows.watchStop': method(z.object({ name }).strict(), z.object({ stopped: z.boolean() }), 'Stop listening.'),
   'flows.watchList': method(empty, z.array(watchInfo), 'Running watches.'),
   'flows.watchRecent': method(z.object({ name, limit: z.number().int().min(1).max(5000).default(200) }).strict(), z.array(changeEvent), 'The latest change events of a watch (newest last), for a monitor opened late.'),

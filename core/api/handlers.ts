@@ -170,7 +170,7 @@ export const handlers: Handlers = {
     const out = await e.withFlow(flow, (ctx) => dropFlow(ctx, dropPartsFor(flow), { allowDestructive: i.allowDestructive, cascade: i.cascade }), { onBackend: h.backend });
     return { flow: flow.name, steps: out.steps.map((s) => s.summary), durationMs: Math.round(performance.now() - started) };
   }),
-  'flows.watchStart': (e, i) => e.watches.start(i.name),
+  'flows.watchStart': (e, i) => e.watches.start(i.name, i.resync ? { resync: true } : {}),
   'flows.watchStop': async (e, i) => ({ stopped: await e.watches.stop(i.name) }),
   'flows.watchList': (e) => e.watches.list(),
   'flows.watchRecent': (e, i) => e.watches.recent(i.name, i.limit),

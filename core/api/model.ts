@@ -296,6 +296,11 @@ export const listenerStatus = z.object({
     lagMs: z.number().nullable(),
     /** Set when the lag passed the warning threshold, or the slot was invalidated. */
     warning: z.string().optional(),
+    /**
+     * The slot was invalidated (max_slot_wal_keep_size: the server removed WAL it needed): the watch
+     * failed and only a resync gets it back (watch start with `resync`: drop and recreate the slot, full catch-up).
+     */
+    lost: z.boolean().optional(),
   }).optional(),
 });
 export type ListenerStatus = z.infer<typeof listenerStatus>;

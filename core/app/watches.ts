@@ -58,13 +58,16 @@ export class WatchManager {
     return r ? r.recent.slice(-limit) : [];
   }
 
-  /** Start watching a saved flow (idempotent: a running watch is reported as is). */
-  start(name: string): Promise<WatchInfo> {
+  /**
+   * Start watching a saved flow (idempotent: a running watch is reported as is). `resync`: a
+   * logical-replication flow whose slot was invalidated drops and recreates it (full catch-up).
+   */
+  start(name: string, opts: { resync?: boolean } = {}): Promise<WatchInfo> {
     const cur = this.running.get(name);
     if (cur) return Promise.resolve(info(cur));
     let p = this.starting.get(name);
     if (!p) {
-      p = this.doStart(name).finally(() => this.starting.delete(name));
+      p = this.doStart(name, opts).finally(() => this.starting.delete(name));
       this.starting.set(name, p);
     }
     return p;
@@ -128,7 +131,10 @@ export class WatchManager {
     r.handle.done
       .catch((e: unknown) => {
         const err = toTableSyncError(e);
-        this.status(r, { time: new Date().toISOString(), flow: name, channel: r.status?.channel ?? '', state: 'failed', reason: err.message });
+        // the watch's own last word (an invalidated slot says so in `slot`) is kept
+        if (r.status?.state === 'failed' && r.status.reason === err.message) return; // the watch said it already
+        const slot = r.status?.state === 'failed' ? r.status.slot : undefined;
+        this.status(r, { time: new Date().toISOString(), flow: name, channel: r.status?.channel ?? '', state: 'failed', reason: err.message, ...(slot ? { slot } : {}) });
       })
       .finally(() => {
         if (this.running.get(name) === r) this.running.delete(name);
@@ -136,12 +142,12 @@ export class WatchManager {
       });
   }
 
-  private async doStart(name: string): Promise<WatchInfo> {
+  private async doStart(name: string, opts: { resync?: boolean }): Promise<WatchInfo> {
     const { flow } = this.engine.flows.get(name);
     const { ctx, connectionIds } = await this.engine.openFlowContext(flow);
     const r: Running = { flow: name, kind: 'flow', startedAt: new Date().toISOString(), status: null, counts: {}, recent: [], handle: undefined as unknown as WatchHandle, connectionIds, targetUrl: ctx.targetUrl };
     try {
-      r.handle = watchFlow(ctx, { onEvent: (e) => this.record(r, e), onStatus: (s) => this.status(r, s) });
+      r.handle = watchFlow(ctx, { onEvent: (e) => this.record(r, e), onStatus: (s) => this.status(r, s), ...(opts.resync ? { resync: true } : {}) });
     } catch (e) {
       await ctx.close();
       throw e;

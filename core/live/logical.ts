@@ -111,6 +111,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
 
   let matchedAt: number | undefined;
   let resync = opts.resync === true;
+  let slotLost = false;
 
   const cycle = async (c: SupervisedCycle, client: pg.PoolClient): Promise<void> => {
     const markLost = c.lost;
@@ -138,6 +139,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         info = undefined;
       }
       if (info) {
+        slotLost = info.walStatus === 'lost';
         checkSlot(names.slot, info);
         if (info.active && !(await releaseStaleSlot(ctx.sourcePool, info))) {
           throw new TableSyncError('LOCKED', `replication slot "${names.slot}" is in use by another connection (pid ${info.activePid}) that is not TableSync's`);
@@ -420,7 +422,11 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
 
   const sup = supervise({
     cycle: (c) => withFlowLock(ctx.targetPool, flow.name, (client) => cycle(c, client as pg.PoolClient)),
-    status: (state, extra) => deliverSafely(opts.onStatus, { time: new Date().toISOString(), flow: flow.name, channel: names.slot, state, ...extra }),
+    status: (state, extra) => deliverSafely(opts.onStatus, {
+      time: new Date().toISOString(), flow: flow.name, channel: names.slot, state, ...extra,
+      // an invalidated slot fails the watch: say so in a form the monitor offers a resync for
+      ...(state === 'failed' && slotLost ? { slot: { name: names.slot, lagBytes: null, lagMs: null, warning: 'the slot was invalidated: resync', lost: true } } : {}),
+    }),
     // a replication slot held by a stale walsender of ours is released on a later attempt
     fatal: (err, attempt) => INPUT_ERROR_CODES.has(err.code) || (err.code === 'LOCKED' && attempt === 0 && !/replication slot/.test(err.message)),
     ...(opts.backoff ? { backoff: opts.backoff } : {}),

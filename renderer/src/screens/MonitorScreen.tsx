@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { useApp, useS } from '../app-context';
 import { Empty, ErrorBox } from '../components/States';
+import { Modal } from '../components/Modal';
 import { LiveChart } from '../components/LiveChart';
 import { fmtCount, fmtKey, fmtMs, fmtTime } from '../lib/format';
 import { useShortcut } from '../lib/shortcuts';
@@ -36,6 +37,7 @@ export function MonitorScreen() {
   const sets = useS(app.sets, (s) => s.list);
   const m = useS(app.monitor, (s) => s);
   const [tick, setTick] = useState(0);
+  const [resyncAsk, setResyncAsk] = useState(false);
   const selected = (view.name === 'monitor' ? view.flow : undefined) ?? (flows.some((f) => f.name === m.selected) ? m.selected : null) ?? flows.find((f) => f.watching)?.name ?? flows[0]?.name ?? null;
 
   useEffect(() => {
@@ -93,11 +95,14 @@ export function MonitorScreen() {
           {st?.state === 'reconnecting' && st.attempt ? ` (attempt ${st.attempt})` : ''}
         </span>
         {st?.stalenessMs !== undefined && <span className={st.stalenessMs > 5000 ? 'error-text' : 'muted'} data-testid="staleness" title="How stale the target is: time since it was last known to match the source (catch-ups included)">target {st.stalenessMs === 0 ? 'up to date' : `${fmtMs(st.stalenessMs)} behind`}</span>}
-        {st?.slot && <span className={st.slot.warning ? 'error-text' : 'muted'} data-testid="slot-lag" title={st.slot.warning ?? `replication slot "${st.slot.name}": WAL held on the source`}>slot {st.slot.lagBytes === null ? '—' : fmtBytes(st.slot.lagBytes)}{st.slot.lagMs !== null ? ` · ${fmtMs(st.slot.lagMs)}` : ''}{st.slot.warning ? ` · ${st.slot.warning}` : ''}</span>}
+        {st?.slot && !st.slot.lost && <span className={st.slot.warning ? 'error-text' : 'muted'} data-testid="slot-lag" title={st.slot.warning ?? `replication slot "${st.slot.name}": WAL held on the source`}>slot {st.slot.lagBytes === null ? '—' : fmtBytes(st.slot.lagBytes)}{st.slot.lagMs !== null ? ` · ${fmtMs(st.slot.lagMs)}` : ''}{st.slot.warning ? ` · ${st.slot.warning}` : ''}</span>}
         {st?.reason && <span className="muted" data-testid="listener-reason" style={{ maxWidth: 420, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }} title={st.reason}>{st.reason}</span>}
         <span className="grow" />
         {summary?.demo && <DemoActivity />}
         {summary && <button className="btn" onClick={() => void openGrid()}>Open {summary.source.table}</button>}
+        {!watching && st?.slot?.lost && (
+          <button className="btn danger" onClick={() => setResyncAsk(true)} disabled={m.busy} data-testid="watch-resync" title={`Replication slot "${st.slot.name}" was invalidated: drop and recreate it, then a full catch-up`}>Resync…</button>
+        )}
         {watching ? (
           <button className="btn danger" onClick={() => void app.monitor.getState().stop(selected)} disabled={m.busy} data-testid="watch-stop">Stop watching</button>
         ) : (
@@ -107,6 +112,36 @@ export function MonitorScreen() {
         )}
       </div>
       {m.error && <ErrorBox message={m.error} testId="monitor-error" />}
+      {!watching && st?.slot?.lost && (
+        <div className="alert error" data-testid="slot-lost">
+          <div>Replication slot <b className="mono">{st.slot.name}</b> was invalidated: it fell further behind than the source's <span className="mono">max_slot_wal_keep_size</span> allows,
+          and the server removed WAL it needed, so the changes since it last confirmed are gone. Resync recreates it and compares the whole table again.</div>
+        </div>
+      )}
+      {resyncAsk && st?.slot && (
+        <Modal
+          title={`Resync “${selected}”?`}
+          onClose={() => setResyncAsk(false)}
+          width={560}
+          footer={
+            <>
+              <span className="grow" />
+              <button className="btn" onClick={() => setResyncAsk(false)}>Cancel</button>
+              <button className="btn danger" data-testid="resync-confirm" autoFocus
+                onClick={() => { setResyncAsk(false); void app.monitor.getState().start(selected, { resync: true }); }}>Drop the slot and resync</button>
+            </>
+          }
+        >
+          <div className="stack" data-testid="resync-text">
+            <p style={{ margin: 0 }}>This drops TableSync's replication slot <b className="mono">{st.slot.name}</b> on the source and creates it again, then runs a full catch-up:</p>
+            <ul style={{ margin: 0 }}>
+              <li>every row of the source table is read and compared with the target (on a large table about as long as the first sync took), and only the rows that differ are written;</li>
+              <li>then the watch goes live from the new slot.</li>
+            </ul>
+            <p className="muted" style={{ margin: 0 }}>Nothing else on the source is touched. To keep it from happening again, watch the slot's lag, or raise <span className="mono">max_slot_wal_keep_size</span> on the source.</p>
+          </div>
+        </Modal>
+      )}
       <div className="grid2" style={{ gridTemplateColumns: '2fr 1fr' }}>
         <section className="panel" style={{ minWidth: 0 }}>
           <header>

@@ -34,7 +34,8 @@ export interface MonitorState {
   busy: boolean;
   error: string | null;
   select(flow: string | null): Promise<void>;
-  start(flow: string): Promise<void>;
+  /** `resync`: a logical flow whose slot was invalidated drops and recreates it, then a full catch-up. */
+  start(flow: string, opts?: { resync?: boolean }): Promise<void>;
   stop(flow: string): Promise<void>;
   /** A set's one watcher (sets.watchStart/Stop): its status arrives under the set's name, its events under the member flows. */
   startSet(set: string): Promise<void>;
@@ -115,10 +116,10 @@ export function createMonitorStore(api: ApiClient) {
           }
         }
       },
-      async start(flow) {
+      async start(flow, opts) {
         set({ busy: true, error: null });
         try {
-          const w = await api.call('flows.watchStart', { name: flow });
+          const w = await api.call('flows.watchStart', { name: flow, ...(opts?.resync ? { resync: true } : {}) });
           applyWatch(w);
         } catch (e) {
           set({ error: errorMessage(e) });
@@ -195,7 +196,7 @@ export function createMonitorStore(api: ApiClient) {
         update(s.flow, (m) => ({
           ...m,
           status: s,
-          watching: s.state !== 'stopped' ? true : false,
+          watching: s.state !== 'stopped' && s.state !== 'failed', // a failed watch has ended (the manager dropped it)
           statusLog: [s, ...m.statusLog].slice(0, 100),
         }));
       },
