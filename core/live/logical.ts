@@ -138,8 +138,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         await dropSlot(ctx.sourcePool, names.slot);
         info = undefined;
       }
+      slotLost = info?.walStatus === 'lost';
       if (info) {
-        slotLost = info.walStatus === 'lost';
         checkSlot(names.slot, info);
         if (info.active && !(await releaseStaleSlot(ctx.sourcePool, info))) {
           throw new TableSyncError('LOCKED', `replication slot "${names.slot}" is in use by another connection (pid ${info.activePid}) that is not TableSync's`);
