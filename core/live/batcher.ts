@@ -46,6 +46,13 @@ export class Batcher {
     return this.firstAt;
   }
 
+  /** The oldest source time among the pending keys and the rescan request (a walk over them). */
+  get oldestSince(): number | undefined {
+    let since = this.rescan?.since;
+    for (const k of this.pending.values()) since = minDefined(since, k.since);
+    return since;
+  }
+
   add(m: CaptureMessage, arrivedAt = Date.now()): void {
     this.firstAt ??= arrivedAt;
     if ('key' in m) {
@@ -82,6 +89,28 @@ export class Batcher {
     // Leftovers of a full batch are overdue already: keep the old arrival time so they go next.
     if (this.pending.size === 0) this.firstAt = undefined;
     return batch;
+  }
+
+  /** Move everything pending in `later` (notified after what is here) into this batcher. */
+  absorb(later: Batcher): void {
+    if (later.firstAt !== undefined) this.firstAt = Math.min(this.firstAt ?? later.firstAt, later.firstAt);
+    for (const [id, k] of later.pending) {
+      const prev = this.pending.get(id);
+      if (prev) {
+        prev.op = k.op;
+        prev.since = minDefined(prev.since, k.since);
+      } else {
+        this.pending.set(id, k);
+      }
+    }
+    if (later.rescan) {
+      const prev = this.rescan;
+      const reason = later.rescan.reason ?? prev?.reason;
+      this.rescan = { op: prev?.op === 'truncate' ? 'truncate' : later.rescan.op, since: minDefined(prev?.since, later.rescan.since), ...(reason ? { reason } : {}) };
+    }
+    later.pending = new Map();
+    later.rescan = undefined;
+    later.firstAt = undefined;
   }
 
   private put(key: Record<string, Cell>, op: ChangeOp, ts: number | undefined): void {

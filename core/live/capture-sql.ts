@@ -3,11 +3,14 @@
  * the same text is installed, fingerprinted (to notice an outdated definition) and offered to an
  * administrator when the connecting user may not create triggers.
  *
- * The payload is a hint, never the data: `{op, key, old_key?, ordinal?, ts}` with every key value as
+ * The payload is a hint, never the data: `{op, key, old_key?, ordinal?, ts, tx}` with every key value as
  * PostgreSQL text (so bigint and numeric keys survive JSON). `old_key` appears only when an update
  * changes the key. `ts` is `clock_timestamp()` in epoch milliseconds at the time the trigger fires:
  * the trigger cannot know its transaction's commit time, and for the short transactions that live
- * capture is about, the row change and the commit are microseconds apart. A payload that would hit
+ * capture is about, the row change and the commit are microseconds apart. `tx` is the source
+ * transaction's id (pg_current_xact_id(), as text): PostgreSQL delivers a committed transaction's
+ * notifications together and in commit order, so the set watcher applies each source transaction
+ * in one target transaction without guessing its end from arrival gaps. A payload that would hit
  * PostgreSQL's 8000-byte NOTIFY limit becomes `{op: "rescan"}` instead of failing the user's write.
  *
  * Every object carries a marker in its COMMENT: `tablesync live capture [hash] {"flow":…,"schema":…,
@@ -33,8 +36,8 @@ import { OUTPUT_SETTINGS } from '../sql/text-settings';
  */
 export const CAPTURE_SETTINGS = OUTPUT_SETTINGS;
 
-/** Bump when the generated function changes shape in a way the hash alone should not decide. 2: owner markers. */
-export const CAPTURE_VERSION = 2;
+/** Bump when the generated function changes shape in a way the hash alone should not decide. 2: owner markers; 3: `tx`. */
+export const CAPTURE_VERSION = 3;
 
 /** pg_notify fails for payloads of 8000 bytes or more (BLCKSZ - NAMEDATALEN - 128). */
 export const NOTIFY_PAYLOAD_LIMIT = 8000;
@@ -105,19 +108,20 @@ export function captureSql(t: CaptureTable, names: CaptureNames, partitions: rea
   const body = `
 DECLARE
   ts numeric := round(extract(epoch FROM clock_timestamp()) * 1000, 3);
+  tx text := pg_current_xact_id()::text;
   payload text;
 BEGIN
   IF TG_OP = 'TRUNCATE' THEN
-    payload := json_build_object('op', 'truncate', 'ts', ts)::text;
+    payload := json_build_object('op', 'truncate', 'ts', ts, 'tx', tx)::text;
   ELSIF TG_OP = 'DELETE' THEN
-    payload := json_build_object('op', 'delete', 'key', ${keyObject('OLD', t.keyColumns)}${ord('OLD')}, 'ts', ts)::text;
+    payload := json_build_object('op', 'delete', 'key', ${keyObject('OLD', t.keyColumns)}${ord('OLD')}, 'ts', ts, 'tx', tx)::text;
   ELSIF TG_OP = 'UPDATE' AND ${rowOf('OLD', t.keyColumns)} IS DISTINCT FROM ${rowOf('NEW', t.keyColumns)} THEN
-    payload := json_build_object('op', 'update', 'key', ${keyObject('NEW', t.keyColumns)}, 'old_key', ${keyObject('OLD', t.keyColumns)}${ord('NEW')}, 'ts', ts)::text;
+    payload := json_build_object('op', 'update', 'key', ${keyObject('NEW', t.keyColumns)}, 'old_key', ${keyObject('OLD', t.keyColumns)}${ord('NEW')}, 'ts', ts, 'tx', tx)::text;
   ELSE
-    payload := json_build_object('op', lower(TG_OP), 'key', ${keyObject('NEW', t.keyColumns)}${ord('NEW')}, 'ts', ts)::text;
+    payload := json_build_object('op', lower(TG_OP), 'key', ${keyObject('NEW', t.keyColumns)}${ord('NEW')}, 'ts', ts, 'tx', tx)::text;
   END IF;
   IF octet_length(payload) >= ${NOTIFY_PAYLOAD_LIMIT} THEN
-    payload := json_build_object('op', 'rescan', 'ts', ts)::text;
+    payload := json_build_object('op', 'rescan', 'ts', ts, 'tx', tx)::text;
   END IF;
   PERFORM pg_notify(${quoteLiteral(names.channel)}, payload);
   RETURN NULL;

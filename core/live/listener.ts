@@ -27,6 +27,12 @@ export interface ListenerHandlers {
 
 export interface Listener {
   readonly channel: string;
+  /**
+   * A round trip on the listening connection: resolves once every notification the server sent
+   * before answering it has been handed to onNotification (true), or false when the connection
+   * failed meanwhile (reported through onLost).
+   */
+  sync(): Promise<boolean>;
   /** UNLISTEN and disconnect. */
   close(): Promise<void>;
 }
@@ -88,6 +94,10 @@ export async function openListener(url: string, channels: string | readonly stri
 
   return {
     channel,
+    sync: () => (done ? Promise.resolve(false) : client.query('SELECT 1').then(
+      () => !done,
+      (e: Error) => { lost(`listener connection error: ${e.message}`); return false; },
+    )),
     close: async () => {
       if (done) return;
       done = true;

@@ -8,8 +8,8 @@ import type { Cell } from '../api/model';
 export type CaptureOp = 'insert' | 'update' | 'delete';
 
 export type CaptureMessage =
-  | { op: CaptureOp; key: Record<string, Cell>; oldKey?: Record<string, Cell>; ordinal?: Cell; ts?: number }
-  | { op: 'truncate' | 'rescan'; ts?: number; reason?: string };
+  | { op: CaptureOp; key: Record<string, Cell>; oldKey?: Record<string, Cell>; ordinal?: Cell; ts?: number; tx?: string }
+  | { op: 'truncate' | 'rescan'; ts?: number; tx?: string; reason?: string };
 
 const isKeyObject = (v: unknown, keyColumns: readonly string[]): v is Record<string, Cell> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) &&
@@ -25,7 +25,9 @@ export function parseCaptureMessage(payload: string | undefined, keyColumns: rea
     return { op: 'rescan', reason: 'unreadable notification payload' };
   }
   const ts = typeof m.ts === 'number' && Number.isFinite(m.ts) ? m.ts : undefined;
-  const withTs = <T extends object>(o: T) => (ts === undefined ? o : { ...o, ts });
+  // the source transaction's id (capture version 3 on); an install of before has none
+  const tx = typeof m.tx === 'string' && /^[0-9]+$/.test(m.tx) ? m.tx : undefined;
+  const withTs = <T extends object>(o: T) => ({ ...o, ...(ts === undefined ? {} : { ts }), ...(tx === undefined ? {} : { tx }) });
   if (m.op === 'truncate' || m.op === 'rescan') return withTs({ op: m.op });
   if ((m.op === 'insert' || m.op === 'update' || m.op === 'delete') && isKeyObject(m.key, keyColumns)) {
     const out: CaptureMessage = { op: m.op, key: pick(m.key, keyColumns) };

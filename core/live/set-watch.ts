@@ -5,11 +5,13 @@
  * are applied in ONE target transaction, so a source transaction that changed an order and its
  * lines becomes one target transaction (and the set's deferred foreign keys see both).
  *
- * A batch closes when no notification arrived for `batchDelayMs` (PostgreSQL delivers a committed
- * transaction's notifications together, so a quiet gap is a transaction boundary), or at
- * `batchMaxKeys` keys. A batch cut by that cap may split a very large source transaction; if a
- * foreign key then fails at COMMIT, the batch rolls back and the watcher reconnects, and its
- * catch-up (the set's one-transaction apply) converges.
+ * Batches are whole source transactions (tx-batches.ts): every notification carries its source
+ * transaction's id, a transaction's notifications arrive together at its commit, and a batch takes
+ * complete transactions only, never part of one (up to `batchMaxKeys` keys, or one larger
+ * transaction alone). More than `maxPendingKeys` keys waiting (one huge transaction, or a backlog)
+ * turns into the set's catch-up, which is one target transaction too. If a member's COMMIT still
+ * fails (a deferred foreign key the source did not have), the batch rolls back and the watcher
+ * reconnects; its catch-up (the set's one-transaction apply) converges.
  *
  * Every (re)connect: LISTEN on every channel, ensure each member's trigger, then catch up the whole
  * set in one transaction (applySet, non-destructive), then live.
@@ -26,12 +28,12 @@ import { prepareKeySync, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import type { SyncJob } from '../target/job';
 import type { BackoffOptions } from './backoff';
-import { Batcher } from './batcher';
 import { ensureCapture, partitionSignature } from './capture';
 import type { CaptureTable } from './capture-sql';
 import { captureNames, type CaptureNames } from './channel';
 import { openListener, type Listener, type ListenerOptions } from './listener';
 import { parseCaptureMessage } from './payload';
+import { TransactionBatches } from './tx-batches';
 import { preciseNow, type WatchHandle } from './watch';
 import { deliverSafely, latencyMs, supervise, type SupervisedCycle } from './supervise';
 
@@ -40,9 +42,10 @@ export interface SetWatchOptions {
   /** Status of the set's listener; `flow` is the set's name, `channel` lists the member channels. */
   onStatus?: (s: ListenerStatus) => void;
   signal?: AbortSignal;
-  /** Quiet time after the last notification before a batch is applied (ms). */
-  batchDelayMs?: number;
+  /** A batch holds whole source transactions up to this many keys (one larger transaction is applied whole, alone). */
   batchMaxKeys?: number;
+  /** Keys held in memory at most; above it the set catches up in one transaction instead (see tx-batches.ts). */
+  maxPendingKeys?: number;
   listener?: ListenerOptions;
   backoff?: BackoffOptions;
   /** How often partitioned members' partitions are re-read while live (ms, default 5000; see WatchOptions). */
@@ -55,7 +58,6 @@ interface LiveMember {
   job: SyncJob;
   capture: CaptureTable;
   names: CaptureNames;
-  batcher: Batcher;
   keySync?: KeySync;
   /** partitionSignature of the member's table when capture was last ensured ('' for a plain table). */
   partitions?: string;
@@ -63,8 +65,8 @@ interface LiveMember {
 
 export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHandle {
   const setName = ctx.set.set;
-  const batchDelayMs = opts.batchDelayMs ?? 3;
   const batchMaxKeys = opts.batchMaxKeys ?? 5000;
+  const maxPendingKeys = opts.maxPendingKeys ?? 200_000;
   let channelList = '';
   const event = (flow: string, e: Omit<ChangeEvent, 'time' | 'flow'>) => deliverSafely(opts.onEvent, { time: new Date().toISOString(), flow, ...e });
   const latency = latencyMs;
@@ -87,25 +89,21 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
             table: m.table, flow: m.flow.name, job,
             capture: { flow: m.flow.name, schema: job.source.schema, table: job.source.table, keyColumns, ...(job.source.ordinalColumn ? { ordinalColumn: job.source.ordinalColumn } : {}) },
             names: captureNames(m.flow.name, m.flow.source.table, m.flow.source.notification?.channelName),
-            batcher: new Batcher(keyColumns),
           });
         }
         const byChannel = new Map(members.map((m) => [m.names.channel, m]));
         channelList = members.map((m) => m.names.channel).join(', ');
-        let lastArrival = 0;
-        let pendingKeys = 0;
+        const pending = new TransactionBatches<LiveMember>((m) => m.capture.keyColumns, maxPendingKeys);
         listener = await openListener(ctx.sourceUrl, [...byChannel.keys()], {
           onNotification: (payload, channel) => {
             const m = byChannel.get(channel);
             if (!m) return;
-            const before = m.batcher.size;
-            m.batcher.add(parseCaptureMessage(payload, m.capture.keyColumns));
-            pendingKeys += m.batcher.size - before;
-            lastArrival = Date.now();
+            pending.add(m, parseCaptureMessage(payload, m.capture.keyColumns));
             c.wake();
           },
           onLost: c.lost,
         }, { applicationName: `tablesync set ${setName} listener`, ...opts.listener });
+        const heard = listener;
         for (const m of members) await ensureCapture(ctx.sourcePool, m.capture, m.names);
         // A partition attached later gets its TRUNCATE trigger and a rescan (see watch.ts).
         for (const m of members) m.partitions = await partitionSignature(ctx.sourcePool, m.capture);
@@ -128,6 +126,20 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
         event(setName, { op: 'catch-up', key: {}, outcome: caught.changed > 0 ? 'applied' : 'skipped', latencyMs: null });
         c.live({ caughtUp: caught.changed });
 
+        // The newest transaction is complete once a round trip on the listening connection, started
+        // after its last notification, has come back (see tx-batches.ts).
+        let syncing = false;
+        const sync = () => {
+          if (syncing) return;
+          syncing = true;
+          const mark = pending.mark();
+          void heard.sync().then((ok) => {
+            syncing = false;
+            if (ok) pending.synced(mark);
+            c.wake();
+          });
+        };
+
         while (c.running) {
           if (Date.now() >= nextPartitionCheck) {
             for (const m of partitioned) {
@@ -135,29 +147,26 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
               if (now === m.partitions) continue;
               await ensureCapture(ctx.sourcePool, m.capture, m.names);
               m.partitions = now;
-              m.batcher.add({ op: 'rescan', reason: 'the partitions of the source table changed' });
+              pending.requestRescan(`the partitions of ${m.capture.schema}.${m.capture.table} changed`);
             }
             nextPartitionCheck = Date.now() + partitionCheckMs;
           }
-          const busy = members.filter((m) => !m.batcher.empty);
-          if (busy.length === 0) {
+          if (pending.needsSync) sync();
+          const taken = pending.empty ? undefined : pending.take(batchMaxKeys);
+          if (!taken) {
             await c.wait(Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
             continue;
           }
-          const quiet = Date.now() - lastArrival;
-          if (pendingKeys < batchMaxKeys && quiet < batchDelayMs) {
-            await c.wait(batchDelayMs - quiet);
-            continue;
-          }
-          const batches = busy.map((m) => ({ m, batch: m.batcher.take() }));
-          pendingKeys = 0;
-          if (batches.some((b) => b.batch.rescan)) {
-            // A truncate or an unreadable hint: the whole set catches up, in one transaction.
+          const batches = [...taken.byMember].map(([m, batch]) => ({ m, batch }));
+          if (taken.rescan) {
+            // A truncate, an unreadable hint, a partition change or too many keys: the whole set
+            // catches up, in one transaction.
             const r = await catchUp(c.signal);
             for (const { m, batch } of batches) {
               for (const k of batch.keys) event(m.flow, { op: k.op, key: k.key, outcome: 'applied', latencyMs: latency(k.since, r.at) });
               if (batch.rescan) event(m.flow, { op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.at) });
             }
+            if (batches.length === 0) event(setName, { op: 'rescan', key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(taken.rescan.since, r.at), catchUp: { mode: 'full', rows: r.changed, scanned: null, durationMs: 0, reason: taken.rescan.reason } });
             continue;
           }
           for (const { m } of batches) m.keySync ??= await prepareKeySync(client, m.job);

@@ -50,12 +50,15 @@ describe('capture trigger payloads', () => {
     await db.sql(`UPDATE "Sales"."Orders" SET amount = 2, modified = 2 WHERE id = 9007199254740993`);
     await db.sql(`DELETE FROM "Sales"."Orders" WHERE id = 9007199254740993`);
     const got = await next(3);
-    expect(got.map(({ ts: _ts, ...rest }) => rest)).toEqual([
+    expect(got.map(({ ts: _ts, tx: _tx, ...rest }) => rest)).toEqual([
       { op: 'insert', key: { id: '9007199254740993', Region: 'eu' }, ordinal: '1' },
       { op: 'update', key: { id: '9007199254740993', Region: 'eu' }, ordinal: '2' },
       { op: 'delete', key: { id: '9007199254740993', Region: 'eu' }, ordinal: '2' },
     ]);
+    // three statements, three source transactions: each notification names its own
+    expect(new Set(got.map((m) => m.tx)).size).toBe(3);
     for (const m of got) {
+      expect(m.tx).toMatch(/^[0-9]+$/);
       expect(typeof m.ts).toBe('number');
       expect(Math.abs((m.ts as number) - before)).toBeLessThan(60_000);
     }
@@ -79,7 +82,7 @@ describe('capture trigger payloads', () => {
     const big = 'k'.repeat(9000);
     await db.sql(`INSERT INTO "Sales"."Orders" VALUES (2, $1, 1, 1)`, [big]);
     const [m] = await next(1);
-    expect(m).toEqual({ op: 'rescan', ts: expect.any(Number) });
+    expect(m).toEqual({ op: 'rescan', ts: expect.any(Number), tx: expect.stringMatching(/^[0-9]+$/) });
     const { rows } = await db.sql(`SELECT count(*)::int AS n FROM "Sales"."Orders" WHERE "Region" = $1`, [big]);
     expect(rows[0].n).toBe('1');
   });

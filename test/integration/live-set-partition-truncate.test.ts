@@ -24,7 +24,7 @@ describe('set watch: partition TRUNCATE and ATTACH of a partitioned member', () 
     await createRentalSchema(src);
     ctx = await openSet(parseSet(rentalSet(src.url, tgt.url)), connectionResolver());
     const statuses: ListenerStatus[] = [];
-    handle = watchSet(ctx, { onStatus: (s) => statuses.push(s), batchDelayMs: 5, partitionCheckMs: 100 });
+    handle = watchSet(ctx, { onStatus: (s) => statuses.push(s), partitionCheckMs: 100 });
     await waitFor('live', () => statuses.some((s) => s.state === 'live'));
   });
   afterAll(async () => {

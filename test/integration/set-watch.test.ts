@@ -40,7 +40,7 @@ describe('sets: one watcher', () => {
   it('watches every member over one listener connection and keeps a source transaction together', async () => {
     const events: ChangeEvent[] = [];
     const statuses: ListenerStatus[] = [];
-    const handle = watchSet(ctx, { onEvent: (e) => events.push(e), onStatus: (s) => statuses.push(s), batchDelayMs: 20 });
+    const handle = watchSet(ctx, { onEvent: (e) => events.push(e), onStatus: (s) => statuses.push(s) });
     try {
       await until('live', async () => statuses.some((s) => s.state === 'live'));
       // the first catch-up loaded every member

@@ -14,6 +14,13 @@ describe('capture notification payloads', () => {
       .toEqual({ op: 'update', key: { id: '2', Region: null }, oldKey: { id: '1', Region: null }, ordinal: '5' });
   });
 
+  it('reads the source transaction id (text digits only)', () => {
+    expect(parseCaptureMessage('{"op":"delete","key":{"id":"3","Region":"eu"},"ts":2,"tx":"18446744073709551"}', keys))
+      .toEqual({ op: 'delete', key: { id: '3', Region: 'eu' }, ts: 2, tx: '18446744073709551' });
+    expect(parseCaptureMessage('{"op":"truncate","tx":"77"}', keys)).toEqual({ op: 'truncate', tx: '77' });
+    expect(parseCaptureMessage('{"op":"insert","key":{"id":"3","Region":"eu"},"tx":77}', keys)).toEqual({ op: 'insert', key: { id: '3', Region: 'eu' } });
+  });
+
   it('passes truncate and rescan through', () => {
     expect(parseCaptureMessage('{"op":"truncate","ts":1}', keys)).toEqual({ op: 'truncate', ts: 1 });
     expect(parseCaptureMessage('{"op":"rescan"}', keys)).toEqual({ op: 'rescan' });
