@@ -92,12 +92,14 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     let rows: RowCounts;
     let replanned = false;
     let repair: Awaited<ReturnType<typeof repairDrift>> | undefined;
+    let skip = new Set<PlanStep>();
     if (initial) {
       // An initial load: nothing to diff, the rows go straight in (initial-load.ts). Destructive
       // steps are refused before anything moves; a stale plan is found from what was tracked.
       if (destructive.length && (!opts.allowDestructive || opts.safeOnly)) throw destructiveError(job, destructive);
       progress('ddl', 0, p.preSteps.length);
-      rows = await runInitialLoad(client, p, initial, async (pre) => {
+      let loadDone: Set<PlanStep>;
+      ({ rows, done: loadDone } = await runInitialLoad(client, p, initial, async (pre) => {
         for (const s of pre) {
           abortCheck();
           await runStep(client, s);
@@ -106,7 +108,8 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
         ...(opts.openTargetPool ? { openTargetPool: opts.openTargetPool } : {}),
         onPhase: (phase, done, total, message) => progress(phase, done, total, message),
         ...(opts.signal ? { signal: opts.signal } : {}),
-      });
+      }));
+      skip = loadDone;
       const now = opts.expectedFingerprint ? planFingerprint(p, rows, await initialLoadDigest(client, p)) : undefined;
       if (now !== undefined && now !== opts.expectedFingerprint) {
         if (destructive.length) throw staleError(job, destructive, now);
@@ -144,6 +147,7 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     abortCheck();
     progress('indexes', 0, p.postSteps.length);
     for (const s of p.postSteps) {
+      if (skip.has(s)) continue;
       progress(s.kind.startsWith('attachment') ? 'attachments' : 'indexes');
       await runStep(client, s);
     }

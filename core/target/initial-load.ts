@@ -26,7 +26,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { PlanStep, RowCounts } from '../api/model';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { fitIdentifier, qualifiedName, quoteIdent, quoteLiteral } from '../sql/ident';
-import { STATE_SCHEMA, ensureStateSchema } from '../state/store';
+import { STATE_SCHEMA, ensureStateSchema, trackingTableName } from '../state/store';
 import { createTableSql } from './ddl-planner';
 import type { Prepared } from './prepare';
 import { scanMarks, tuneTransaction } from './rows';
@@ -146,14 +146,19 @@ export async function runInitialLoad(
   plan: InitialLoadPlan,
   runPreSteps: (steps: PlanStep[]) => Promise<void>,
   opts: InitialLoadOptions,
-): Promise<RowCounts> {
+): Promise<{ rows: RowCounts; done: Set<PlanStep> }> {
   const flow = p.job.flowName;
   const bulk = p.job.source.bulk!;
   const target = p.job.target;
   const step = createStep(p)!;
   const keyList = p.keyColumns.map((k) => quoteIdent(k.name)).join(', ');
   const marksToTrack = !plan.marksFromTable;
-  let streams = plan.streams;
+  // The steps this load does itself (the caller skips them): the tracking key, when built early.
+  const done = new Set<PlanStep>();
+  const trackStep = p.preSteps.find((s) => s.kind === 'state' && s.sql.some((x) => x.startsWith(`CREATE TABLE ${p.trackingSql} (`)));
+  const trackingCreate = trackStep?.sql.find((x) => x.startsWith(`CREATE TABLE ${p.trackingSql} (`));
+  const trackPk = p.postSteps.find((s) => s.kind === 'state' && s.sql.length === 1 && s.sql[0]!.startsWith(`ALTER TABLE ${p.trackingSql} ADD PRIMARY KEY`));
+  let streams = trackStep && trackingCreate && trackPk ? plan.streams : 1;
   // Leftovers of a killed staged load: dropped here, on a connection of their own, so the name is
   // free (committed) before the streams' connections create it again.
   const pool = streams > 1 ? opts.openTargetPool!(streams + 1) : undefined;
@@ -178,7 +183,7 @@ export async function runInitialLoad(
   } else {
     const staging = qualifiedName(STATE_SCHEMA, stagingName(flow));
     const marksStaging = qualifiedName(STATE_SCHEMA, marksStagingName(flow));
-    if (!pool) throw new Error('unreachable: staged load without a pool');
+    if (!pool || !trackingCreate) throw new Error('unreachable: staged load without a pool or a tracking step');
     let moved = false;
     try {
       // The staging tables, committed (the streams' connections must see them), marked as ours.
@@ -188,11 +193,9 @@ export async function runInitialLoad(
         await ensureStateSchema(setup);
         await setup.query(createTableSql(STATE_SCHEMA, stagingName(flow), p.columns, { primaryKey: false }));
         await setup.query(`COMMENT ON TABLE ${staging} IS ${quoteLiteral(stagingMarker(flow))}`);
-        if (marksToTrack) {
-          const marks = scanMarks(p);
-          await setup.query(`CREATE TABLE ${marksStaging} (${[...p.keyColumns.map((k) => `${quoteIdent(k.name)} ${k.type}`), ...marks.map((m) => `${m.track} ${m.type}`)].join(', ')})`);
-          await setup.query(`COMMENT ON TABLE ${marksStaging} IS ${quoteLiteral(stagingMarker(flow))}`);
-        }
+        // Tracking's own layout (the create-tracking step's statement, under the staging name).
+        await setup.query(trackingCreate.replace(`CREATE TABLE ${p.trackingSql} (`, `CREATE TABLE ${marksStaging} (`));
+        await setup.query(`COMMENT ON TABLE ${marksStaging} IS ${quoteLiteral(stagingMarker(flow))}`);
         await setup.query('COMMIT');
         setup.release();
       } catch (e) {
@@ -203,6 +206,7 @@ export async function runInitialLoad(
       loaded = await bulk.read(streams, async (readers) => {
         phase(0, `${readers.length} streams, ${format}`);
         let done = 0;
+        let firstError: { e: unknown } | undefined;
         const ac = new AbortController();
         const onAbort = () => ac.abort();
         opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -216,13 +220,15 @@ export async function runInitialLoad(
               // Not durable on its own: the apply's commit, after these in the WAL, makes them durable.
               await c.query(`BEGIN; SET LOCAL synchronous_commit = off`);
               await tuneTransaction(c);
-              const n = await runStream(p, plan, reader, c, { table: staging, ...(marksToTrack ? { marks: marksStaging } : {}) }, false, ac.signal);
+              const n = await runStream(p, plan, reader, c, { table: staging, marks: marksStaging }, false, ac.signal);
               await c.query('COMMIT');
               clean = true;
               done += n;
               phase(done, `${readers.length} streams, ${format}`);
               return n;
             } catch (e) {
+              // The first failure is the cause; the streams it aborts fail after it.
+              firstError ??= { e };
               ac.abort();
               throw e;
             } finally {
@@ -231,22 +237,41 @@ export async function runInitialLoad(
             }
           }));
           // Every stream has ended (committed or rolled back) before the staging tables may be dropped.
-          const failed = settled.find((r) => r.status === 'rejected');
-          if (failed) throw failed.reason;
+          if (firstError) throw firstError.e;
           return settled.reduce((a, r) => a + (r.status === 'fulfilled' ? r.value : 0), 0);
         } finally {
           opts.signal?.removeEventListener('abort', onAbort);
         }
       }, { ...(opts.signal ? { signal: opts.signal } : {}), estimatedRows: plan.estimatedRows });
       if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${flow}" was cancelled; the target is unchanged`);
-      // Into place, in the apply's transaction: no row is copied again.
-      const steps = p.preSteps.map((s) => (s === step ? { ...s, sql: [
-        `ALTER TABLE ${staging} SET SCHEMA ${quoteIdent(target.schema)}`,
-        `ALTER TABLE ${qualifiedName(target.schema, stagingName(flow))} RENAME TO ${quoteIdent(target.table)}`,
-        `COMMENT ON TABLE ${p.tableSql} IS NULL`,
-      ] } : s));
+      // Both keys, built at once on two connections (each its own transaction), while the tables are still ours alone.
+      opts.onPhase?.('merging', loaded, loaded, 'primary keys');
+      await Promise.all([staging, marksStaging].map((t) => withClient(pool, async (c) => {
+        await c.query(`SET maintenance_work_mem = '256MB'`).catch(() => {});
+        try {
+          await c.query(`ALTER TABLE ${t} ADD PRIMARY KEY (${keyList})`);
+        } catch (e) {
+          throw toTableSyncError(e, `building the primary key of the loaded rows of ${p.tableSql}`);
+        }
+      })));
+      // Into place, in the apply's transaction: no row is copied, no index built again.
+      const steps = p.preSteps.map((s) => {
+        if (s === step) {
+          return { ...s, sql: [
+            `ALTER TABLE ${staging} SET SCHEMA ${quoteIdent(target.schema)}`,
+            `ALTER TABLE ${qualifiedName(target.schema, stagingName(flow))} RENAME TO ${quoteIdent(target.table)}`,
+            `COMMENT ON TABLE ${p.tableSql} IS NULL`,
+          ] };
+        }
+        if (s === trackStep) return { ...s, sql: [...s.sql.filter((x) => x !== trackingCreate), `ALTER TABLE ${marksStaging} RENAME TO ${quoteIdent(trackingTableName(flow))}`, `COMMENT ON TABLE ${p.trackingSql} IS NULL`] };
+        return s;
+      });
       await runPreSteps(steps);
       moved = true;
+      // The keys' names as CREATE TABLE … PRIMARY KEY would have chosen them (now that the old ones are gone).
+      await renamePrimaryKey(client, target.schema, target.table);
+      await renamePrimaryKey(client, STATE_SCHEMA, trackingTableName(flow));
+      done.add(trackPk!);
     } catch (e) {
       if (!moved) await dropStaging(pool, flow);
       throw e;
@@ -255,22 +280,53 @@ export async function runInitialLoad(
     }
   }
 
+  if (streams > 1) return { rows: counts(loaded), done };
   opts.onPhase?.('merging', loaded, loaded, 'primary key and tracking');
   try {
     await client.query(`ALTER TABLE ${p.tableSql} ADD PRIMARY KEY (${keyList})`);
   } catch (e) {
     throw toTableSyncError(e, `building the primary key of ${p.tableSql}`);
   }
-  const trackCols = trackColsSql(p);
   if (plan.marksFromTable) {
     const ord = p.columns.find((c) => c.sourceName === p.job.source.ordinalColumn)!;
     await client.query(`INSERT INTO ${p.trackingSql} (${keyList}, ${scanMarks(p)[0]!.track}) SELECT ${keyList}, ${quoteIdent(ord.name)} FROM ${p.tableSql}`);
-  } else if (streams > 1) {
-    const marksStaging = qualifiedName(STATE_SCHEMA, marksStagingName(flow));
-    await client.query(`INSERT INTO ${p.trackingSql} (${trackCols}) SELECT ${trackCols} FROM ${marksStaging}`);
-    await client.query(`DROP TABLE ${marksStaging}`);
   }
-  return { insert: loaded, update: 0, delete: 0, unchanged: 0, foreign: 0 };
+  return { rows: counts(loaded), done };
+}
+
+const counts = (loaded: number): RowCounts => ({ insert: loaded, update: 0, delete: 0, unchanged: 0, foreign: 0 });
+
+/** `name` clipped to `bytes` UTF-8 bytes on a character boundary (PostgreSQL's pg_mbcliplen). */
+function clipBytes(name: string, bytes: number): string {
+  let out = '';
+  let n = 0;
+  for (const ch of name) {
+    const b = Buffer.byteLength(ch);
+    if (n + b > bytes) break;
+    out += ch;
+    n += b;
+  }
+  return out;
+}
+
+/**
+ * Rename the primary key `current` of schema.table to the name CREATE TABLE would have given it:
+ * `{table}_pkey` (the table name clipped so the whole fits 63 bytes), or `{table}_pkey1`, `2`…
+ * when another relation of the schema has that name (PostgreSQL's ChooseRelationName).
+ */
+async function renamePrimaryKey(client: pg.ClientBase, schema: string, table: string): Promise<void> {
+  const { rows } = await client.query(`SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'`, [qualifiedName(schema, table)]);
+  const current = (rows[0] as { conname: string } | undefined)?.conname;
+  if (current === undefined) return;
+  for (let pass = 0; pass < 100; pass++) {
+    const label = `pkey${pass === 0 ? '' : pass}`;
+    const name = `${clipBytes(table, 63 - label.length - 1)}_${label}`;
+    if (name === current) return;
+    const taken = (await client.query(`SELECT to_regclass($1) IS NOT NULL AS t`, [qualifiedName(schema, name)])).rows[0] as { t: string };
+    if (taken.t === 't') continue;
+    await client.query(`ALTER TABLE ${qualifiedName(schema, table)} RENAME CONSTRAINT ${quoteIdent(current)} TO ${quoteIdent(name)}`);
+    return;
+  }
 }
 
 async function withClient<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
