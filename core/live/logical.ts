@@ -26,6 +26,7 @@
 import type pg from 'pg';
 import type { CatchUpInfo, ChangeEvent, ListenerStatus } from '../api/model';
 import { poolConfig } from '../connections/pool';
+import { OUTPUT_SETTINGS_OPTIONS } from '../sql/text-settings';
 import { parseConnectionUrl } from '../connections/url';
 import { INPUT_ERROR_CODES, TableSyncError } from '../errors';
 import { quoteIdent } from '../sql/ident';
@@ -80,6 +81,9 @@ async function openReplication(url: string, publication: string): Promise<{ serv
   const lib = await import('pg-logical-replication');
   const config = { ...poolConfig(parseConnectionUrl(url), { applicationName: REPLICATION_APP }) } as Record<string, unknown>;
   for (const k of ['max', 'idleTimeoutMillis']) delete config[k];
+  // The walsender prints the streamed values with its session's settings: the same fixed ones as
+  // every other source read (dates, intervals, money…), or a target would read them differently.
+  config['options'] = OUTPUT_SETTINGS_OPTIONS;
   const service = new lib.LogicalReplicationService(config as never, { acknowledge: { auto: false, timeoutSeconds: 0 }, flowControl: { enabled: false } });
   // Values stay PostgreSQL text: the library would parse them with pg's global parsers (Dates, numbers).
   class TextPgoutput extends lib.PgoutputPlugin {

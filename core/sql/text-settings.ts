@@ -9,6 +9,11 @@
  *   exact floats. A target with `IntervalStyle = sql_standard` would otherwise read `-1 days
  *   +02:00:00` differently, and one with `DateStyle = 'SQL, DMY'` would print samples the source
  *   never wrote.
+ * - Money: `lc_monetary = C` (prints `$1,234.56`, reads it back; two fraction digits). money is a
+ *   count of minor units printed and read through lc_monetary, so a source in `de_DE` would print
+ *   `1.234,56 €`, which a target in `en_US` misreads or refuses, and verify would see drift in every
+ *   row. Fixed on both sides, the stored value moves exactly (as a binary copy would move it), and
+ *   each server shows it in its own format. Settable by any role; the C locale exists everywhere.
  * - Reading: `xmloption = content`, so the XML fragments a source may hold (`<a/><b/>`, plain
  *   text) are accepted by a target whose database defaults to `document`.
  */
@@ -20,6 +25,7 @@ export const OUTPUT_SETTINGS: ReadonlyArray<readonly [string, string]> = [
   ['IntervalStyle', 'postgres'],
   ['bytea_output', 'hex'],
   ['extra_float_digits', '1'],
+  ['lc_monetary', 'C'],
 ];
 
 /** How values print and how text is read back: every source and target transaction. */
@@ -29,3 +35,11 @@ const setting = ([name, value]: readonly [string, string]) => `SET LOCAL ${name}
 
 /** `SET LOCAL …; SET LOCAL …`: one round trip, inside a transaction (BEGIN first). */
 export const TEXT_SETTINGS_SQL = TEXT_SETTINGS.map(setting).join('; ');
+
+/**
+ * The output settings as connection start-up options (`-c name=value …`), for a session whose
+ * values we read without a transaction of ours to SET LOCAL in: the logical-replication
+ * connection, whose walsender prints every streamed value with its own session's settings.
+ */
+export const OUTPUT_SETTINGS_OPTIONS = OUTPUT_SETTINGS.map(([name, value]) => `-c ${name}=${value.replace(/\\/g, '\\\\').replace(/ /g, '\\ ')}`).join(' ');
+
