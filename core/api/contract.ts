@@ -386,7 +386,18 @@ export const methods = {
     'The whole set: members with the defaults applied, per table counts and steps, totals, refused tables with reasons; writes nothing.',
   ),
   'sets.apply': method(
-    z.object({ name, allowDestructive: z.boolean().default(false), repair: z.boolean().default(false), requestId: requestId.optional() }).strict(),
+    z.object({
+      name,
+      allowDestructive: z.boolean().default(false),
+      repair: z.boolean().default(false),
+      /**
+       * The plan the user reviewed (its `fingerprint` and each member's `plan.fingerprint`, by table).
+       * When the world changed since: PLAN_STALE (detail.stale: each changed member and why) if a
+       * changed member's new plan has destructive steps, else applied as recomputed with `replanned`.
+       */
+      expectedPlan: z.object({ fingerprint: z.string(), members: z.record(z.string(), z.string()) }).strict().optional(),
+      requestId: requestId.optional(),
+    }).strict(),
     setApplyResult,
     'Apply every member in ONE target transaction; progress as set.applyProgress events; cancel with query.cancel (target unchanged).',
   ),

@@ -117,6 +117,7 @@ export const handlers: Handlers = {
   'sets.apply': (e, i) => e.requests.run(i.requestId, (h) => e.withSet(savedSetSpec(e, i.name), (ctx) => applySet(ctx, {
     allowDestructive: i.allowDestructive,
     repair: i.repair,
+    ...(i.expectedPlan ? { expectedPlan: i.expectedPlan } : {}),
     signal: h.signal,
     onProgress: (p) => e.events.emit('set.applyProgress', { ...p, ...(i.requestId !== undefined ? { requestId: i.requestId } : {}) }),
   }), { onBackend: h.backend })),

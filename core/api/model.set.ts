@@ -51,6 +51,8 @@ export const setPlan = z.object({
   totals: rowCounts.extend({ members: z.number().int(), steps: z.number().int(), destructiveSteps: z.number().int() }),
   blockers: z.array(z.object({ table: z.string().optional(), code: z.string(), message: z.string() })),
   warnings: z.array(z.string()),
+  /** Digest of the members' fingerprints and the set-wide steps: with them, what sets.apply's `expectedPlan` checks. */
+  fingerprint: z.string(),
 });
 export type SetPlan = z.infer<typeof setPlan>;
 
@@ -67,6 +69,10 @@ export const setApplyProgress = z.object({
 });
 export type SetApplyProgress = z.infer<typeof setApplyProgress>;
 
+/** A member (or the set-wide steps, without `table`) whose plan changed since the reviewed one, and why. */
+export const staleSetMember = z.object({ table: z.string().optional(), reason: z.string() });
+export type StaleSetMember = z.infer<typeof staleSetMember>;
+
 export const setApplyResult = z.object({
   set: z.string(),
   members: z.array(applyResult.extend({ table: z.string() })),
@@ -75,6 +81,8 @@ export const setApplyResult = z.object({
   foreignKeysDropped: z.number().int(),
   departedDropped: z.array(z.string()),
   departedKept: z.array(z.string()),
+  /** With `expectedPlan`: what had changed since that plan (applied as recomputed: nothing destructive in it). */
+  replanned: z.array(staleSetMember).optional(),
   totals: rowCounts,
   durationMs: z.number(),
 });

@@ -88,61 +88,103 @@ function departedTables(client: pg.ClientBase, set: SetSpec, names: string[]): P
 /** What applying the set would do now, member by member and set-wide; writes nothing anywhere. */
 export async function planSet(ctx: SetContext): Promise<SetPlan> {
   const x = await expandSet(ctx.sourcePool, ctx.set);
-  return withClient(ctx, async (client) => {
-    const members: SetMemberPlan[] = [];
-    const blockers: SetPlan['blockers'] = [];
-    const warnings: string[] = [];
-    const totals = zero();
-    const changing = new Set<string>();
-    for (const m of x.members) {
-      try {
-        const job = await jobFromFlow(memberContext(ctx, m.flow, client));
-        const plan = await planOn(client, job);
-        members.push({ table: m.table, flow: m.flow.name, applied: m.applied, plan });
-        add(totals, plan.rows);
-        for (const b of plan.blockers) blockers.push({ table: m.table, ...b });
-        for (const w of plan.warnings) warnings.push(`${m.table}: ${w}`);
-        if (plan.steps.some((s) => TABLE_CHANGING_STEPS.has(s.kind))) changing.add(m.flow.target.table);
-      } catch (e) {
-        const err = toTableSyncError(e, `table "${m.table}"`);
-        members.push({ table: m.table, flow: m.flow.name, applied: m.applied, error: { code: err.code, message: err.message } });
-        blockers.push({ table: m.table, code: err.code, message: err.message });
-      }
+  return withClient(ctx, (client) => planSetOn(ctx, x, client));
+}
+
+/** planSet on a given target connection (apply's staleness check runs it on its locked one). */
+async function planSetOn(ctx: SetContext, x: ExpandedSet, client: pg.PoolClient): Promise<SetPlan> {
+  const members: SetMemberPlan[] = [];
+  const blockers: SetPlan['blockers'] = [];
+  const warnings: string[] = [];
+  const totals = zero();
+  const changing = new Set<string>();
+  for (const m of x.members) {
+    try {
+      const job = await jobFromFlow(memberContext(ctx, m.flow, client));
+      const plan = await planOn(client, job);
+      members.push({ table: m.table, flow: m.flow.name, applied: m.applied, plan });
+      add(totals, plan.rows);
+      for (const b of plan.blockers) blockers.push({ table: m.table, ...b });
+      for (const w of plan.warnings) warnings.push(`${m.table}: ${w}`);
+      if (plan.steps.some((s) => TABLE_CHANGING_STEPS.has(s.kind))) changing.add(m.flow.target.table);
+    } catch (e) {
+      const err = toTableSyncError(e, `table "${m.table}"`);
+      members.push({ table: m.table, flow: m.flow.name, applied: m.applied, error: { code: err.code, message: err.message } });
+      blockers.push({ table: m.table, code: err.code, message: err.message });
     }
-    const departed = await departedMembers(client, ctx.set, x.members);
-    for (const t of await departedTables(client, ctx.set, departed)) changing.add(t);
-    if (departed.length) warnings.push(`${departed.map((d) => `"${d}"`).join(', ')} left the set: apply keeps ${departed.length === 1 ? 'its target table' : 'their target tables'} unless destructive steps are allowed (then they are dropped like \`tablesync drop\`)`);
-    const desired = desiredForeignKeys(x);
-    const existing = await existingForeignKeys(client, ctx.set.set, ctx.set.target.schema);
-    const fk = foreignKeySteps({ schema: ctx.set.target.schema, desired, existing, changing });
-    warnings.push(...fk.warnings);
-    for (const m of x.members) {
-      if (m.flow.source.filter && desired.some((d) => !d.skipped && d.references === m.flow.target.table)) {
-        warnings.push(`"${m.table}" has a filter and other members reference it: a row of theirs that points at a filtered-out row makes the apply fail at commit (foreign key violation)`);
-      }
+  }
+  const departed = await departedMembers(client, ctx.set, x.members);
+  for (const t of await departedTables(client, ctx.set, departed)) changing.add(t);
+  if (departed.length) warnings.push(`${departed.map((d) => `"${d}"`).join(', ')} left the set: apply keeps ${departed.length === 1 ? 'its target table' : 'their target tables'} unless destructive steps are allowed (then they are dropped like \`tablesync drop\`)`);
+  const desired = desiredForeignKeys(x);
+  const existing = await existingForeignKeys(client, ctx.set.set, ctx.set.target.schema);
+  const fk = foreignKeySteps({ schema: ctx.set.target.schema, desired, existing, changing });
+  warnings.push(...fk.warnings);
+  for (const m of x.members) {
+    if (m.flow.source.filter && desired.some((d) => !d.skipped && d.references === m.flow.target.table)) {
+      warnings.push(`"${m.table}" has a filter and other members reference it: a row of theirs that points at a filtered-out row makes the apply fail at commit (foreign key violation)`);
     }
-    const steps = [...fk.before, ...fk.after];
-    const allSteps = members.flatMap((m) => m.plan?.steps ?? []).concat(steps);
-    return {
-      set: ctx.set.set,
-      computedAt: new Date().toISOString(),
-      source: { schema: ctx.set.source.schema },
-      target: { schema: ctx.set.target.schema },
-      members,
-      refused: x.refused,
-      departed,
-      foreignKeys: desired.map(({ hash: _h, addSql: _s, ...f }) => f),
-      steps,
-      totals: { ...totals, members: members.length, steps: allSteps.length, destructiveSteps: allSteps.filter((s) => s.destructive).length },
-      blockers,
-      warnings,
-    };
-  });
+  }
+  const steps = [...fk.before, ...fk.after];
+  const allSteps = members.flatMap((m) => m.plan?.steps ?? []).concat(steps);
+  const plan: Omit<SetPlan, 'fingerprint'> = {
+    set: ctx.set.set,
+    computedAt: new Date().toISOString(),
+    source: { schema: ctx.set.source.schema },
+    target: { schema: ctx.set.target.schema },
+    members,
+    refused: x.refused,
+    departed,
+    foreignKeys: desired.map(({ hash: _h, addSql: _s, ...f }) => f),
+    steps,
+    totals: { ...totals, members: members.length, steps: allSteps.length, destructiveSteps: allSteps.filter((s) => s.destructive).length },
+    blockers,
+    warnings,
+  };
+  return { ...plan, fingerprint: setPlanFingerprint(plan) };
 }
 
 /** A digest of a set plan (members' fingerprints and the set-wide steps), for "is this the plan I saw?". */
-export function setPlanFingerprint(p: SetPlan): string {
+export function setPlanFingerprint(p: Pick<SetPlan, 'members' | 'steps' | 'departed'>): string {
   return createHash('sha256').update(JSON.stringify([p.members.map((m) => [m.flow, m.plan?.fingerprint ?? m.error?.message]), p.steps.map((s) => s.sql), p.departed])).digest('hex');
+}
+
+/** The plan a user reviewed, as apply checks it: the set's fingerprint and each member's. */
+export interface ExpectedSetPlan {
+  fingerprint: string;
+  /** table → that member's plan fingerprint ('' for a member whose plan could not be computed). */
+  members: Record<string, string>;
+}
+
+function countsText(m: SetMemberPlan): string {
+  if (!m.plan) return `its plan cannot be computed now (${m.error?.message ?? 'unknown error'})`;
+  const r = m.plan.rows;
+  return `now ${r.insert} to insert, ${r.update} to update, ${r.delete} to delete, ${m.plan.steps.length} step(s)${m.plan.steps.some((s) => s.destructive) ? ` (destructive: ${m.plan.steps.filter((s) => s.destructive).map((s) => s.summary).join('; ')})` : ''}`;
+}
+
+/**
+ * What changed since the reviewed plan, member by member, with the reason: the set's plan is
+ * recomputed on the apply's locked connection and compared with the fingerprints the user saw.
+ * `destructive` marks a change whose new plan deletes data (the apply then refuses, as a flow's does).
+ */
+export function staleMembers(expected: ExpectedSetPlan, fresh: SetPlan, allowDestructive: boolean): Array<{ table?: string; reason: string; destructive: boolean }> {
+  const out: Array<{ table?: string; reason: string; destructive: boolean }> = [];
+  const destructiveNow = (m: SetMemberPlan) => m.plan?.steps.some((s) => s.destructive) ?? false;
+  for (const m of fresh.members) {
+    const was = expected.members[m.table];
+    if (was === undefined) out.push({ table: m.table, reason: `it was not a member when the plan was computed (the set now matches it); ${countsText(m)}`, destructive: destructiveNow(m) });
+    else if (was !== (m.plan?.fingerprint ?? '')) out.push({ table: m.table, reason: `the source rows, the target table or the member's settings changed since the plan was computed; ${countsText(m)}`, destructive: destructiveNow(m) });
+  }
+  for (const t of Object.keys(expected.members)) {
+    if (!fresh.members.some((m) => m.table === t)) out.push({ table: t, reason: 'it is no longer a member (gone from the source, no longer matching the set, or refused now)', destructive: false });
+  }
+  if (out.length === 0 && setPlanFingerprint(fresh) !== expected.fingerprint) {
+    out.push({
+      reason: `the set-wide steps changed since the plan was computed (foreign keys among members${fresh.departed.length ? `, or members that left the set: ${fresh.departed.join(', ')}` : ''})`,
+      destructive: allowDestructive && fresh.departed.length > 0,
+    });
+  }
+  return out;
 }
 
 /**
@@ -169,6 +211,13 @@ export async function verifySet(ctx: SetContext, opts: { signal?: AbortSignal; l
 }
 
 export interface ApplySetOptions {
+  /**
+   * The plan the user reviewed (the app's "apply this plan"). When the world changed since: a member
+   * whose new plan has destructive steps makes the apply fail with PLAN_STALE, naming each changed
+   * member and why (review again); otherwise the set is applied as recomputed and the result lists
+   * the changed members in `replanned`. As flows.apply does with `expectedFingerprint`.
+   */
+  expectedPlan?: ExpectedSetPlan;
   allowDestructive?: boolean;
   /** Also rewrite the rows verify finds drifted, member by member (apply --repair). */
   repair?: boolean;
@@ -296,7 +345,13 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
       const err = toTableSyncError(e, `apply of set "${setName}"`);
-      throw new TableSyncError(err.code, err.message, { ...err.detail, target: 'unchanged (the set\'s one transaction was rolled back)' }, { cause: e });
+      const target = 'unchanged (the set\'s one transaction was rolled back)';
+      if (err.code === 'CANCELLED') {
+        // however it stopped (our signal between steps, or the server cancelling a running statement), say it the same way
+        const at = typeof err.detail?.['table'] === 'string' ? ` while at table "${err.detail['table']}"` : '';
+        throw new TableSyncError('CANCELLED', `apply of set "${setName}" was cancelled${at}; the target is unchanged`, { ...err.detail, target }, { cause: e });
+      }
+      throw new TableSyncError(err.code, err.message, { ...err.detail, target }, { cause: e });
     }
   };
   if (opts.client) return run(opts.client);
@@ -309,7 +364,17 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
       const departed = await departedMembers(client, ctx.set, x.members);
       const releaseDeparted = departed.length ? await lockFlows(client, departed) : async () => {};
       try {
-        return await run(client);
+        // The staleness check runs with every member locked: no other TableSync writer moves them between it and the apply.
+        let replanned: SetApplyResult['replanned'];
+        if (opts.expectedPlan) {
+          const stale = staleMembers(opts.expectedPlan, await planSetOn(ctx, x, client), Boolean(opts.allowDestructive));
+          if (stale.some((s) => s.destructive)) {
+            throw new TableSyncError('PLAN_STALE', `the plan of set "${setName}" is out of date and the new plan has destructive steps: ${stale.map((s) => `${s.table ? `"${s.table}"` : 'set-wide'}: ${s.reason}`).join('; ')}; review the plan again`, { stale: stale.map(({ table, reason }) => ({ ...(table ? { table } : {}), reason })), target: 'unchanged (nothing was written)' });
+          }
+          replanned = stale.map(({ table, reason }) => ({ ...(table ? { table } : {}), reason }));
+        }
+        const r = await run(client);
+        return replanned?.length ? { ...r, replanned } : r;
       } finally {
         await releaseDeparted();
       }

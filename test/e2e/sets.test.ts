@@ -47,6 +47,15 @@ afterAll(async () => {
   await source?.close();
 });
 
+/** Every table of the target's mirror and tablesync schemas (rows, by content) and the mirror's columns. */
+async function targetState(): Promise<Record<string, string>> {
+  const { rows: rels } = await warehouse.query(`SELECT n.nspname AS s, c.relname AS t FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname IN ('mirror', 'tablesync') AND c.relkind IN ('r', 'p') ORDER BY 1, 2`);
+  const out: Record<string, string> = {};
+  for (const r of rels) out[`${r.s}.${r.t}`] = (await warehouse.query(`SELECT count(*)::text || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '') AS h FROM "${r.s}"."${r.t}" x`)).rows[0].h;
+  out['mirror columns'] = (await warehouse.query(`SELECT string_agg(table_name || '.' || column_name || ':' || data_type, ',' ORDER BY table_name, ordinal_position) AS c FROM information_schema.columns WHERE table_schema = 'mirror'`)).rows[0].c;
+  return out;
+}
+
 describe('sets in the app', () => {
   it('makes a set from a schema, previews members and refusals, saves and applies it', async () => {
     const conns = new ConnectionsPage(page);
@@ -219,5 +228,82 @@ describe('sets in the app', () => {
     expect(await page.getByTestId('set-drop-result').innerText()).toMatch(/4 tables removed/);
     expect((await warehouse.query(`SELECT count(*) AS n FROM pg_class WHERE relnamespace = 'picked'::regnamespace AND relkind IN ('r', 'p')`)).rows[0].n).toBe('0');
     expect((await rental.query(`SELECT count(*) AS n FROM pg_trigger WHERE tgname LIKE 'picked.%'`)).rows[0].n).toBe('0');
+  });
+  it('shows apply progress per table and overall; Cancel leaves the target exactly as it was', async () => {
+    await app.go('Sets');
+    // changes in several members, so the one transaction has work to do before it reaches language
+    await rental.query(`UPDATE actor SET name = name || ' (cancelled?)', last_update = now() WHERE actor_id <= 5; INSERT INTO language VALUES (950, 'Klingon', now()); INSERT INTO store VALUES (90, NULL, now())`);
+    const before = await targetState();
+    // the test holds a lock on one member's TARGET table that lets readers in but no writer: the
+    // set's one transaction writes actor, customer, film… and then waits at language (no hook in the product)
+    const locker = new pg.Client({ connectionString: source.pg.url('warehouse') });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE mirror.language IN SHARE MODE');
+      await page.getByTestId('apply-set-rental').click();
+      await page.getByTestId('set-apply-progress').waitFor({ timeout: 30_000 });
+      await expect.poll(async () => (await warehouse.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = 'warehouse' AND wait_event_type = 'Lock' AND application_name LIKE 'tablesync%'`)).rows[0].n, { timeout: 30_000 }).toBe('1');
+      await expect.poll(() => page.getByTestId('set-apply-progress').innerText(), { timeout: 30_000 }).toMatch(/table language \(5 of 8\)/);
+      expect(Number(await page.getByTestId('set-apply-bar').getAttribute('value'))).toBe(4);
+      expect(await page.getByTestId('set-apply-bar').getAttribute('max')).toBe('8');
+      const states = await page.locator('[data-testid=set-apply-tables] [data-table]').evaluateAll((els) => els.map((e) => [e.getAttribute('data-table'), e.getAttribute('data-state')]));
+      expect(states.map((x) => x[0])).toEqual(['actor', 'customer', 'film', 'film_actor', 'language', 'payment', 'staff', 'store']);
+      // language is at work (its own phase), the members after it are checked and wait for their turn
+      expect(Object.fromEntries(states)).toEqual({ actor: 'rows moved', customer: 'rows moved', film: 'rows moved', film_actor: 'rows moved', language: expect.stringMatching(/^(scanning|loading|merging|deleting)/), payment: 'ready', staff: 'ready', store: 'ready' });
+      await page.getByTestId('set-apply-progress').scrollIntoViewIfNeeded();
+      await app.screenshot('sets-09-apply-progress');
+      await page.getByTestId('set-apply-cancel').click();
+      await page.getByTestId('set-apply-cancelled').waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('set-apply-cancelled').innerText()).toMatch(/apply of set "rental" was cancelled while at table "language"; the target is unchanged/);
+      expect(await page.getByTestId('set-apply-progress').count()).toBe(0);
+      await app.screenshot('sets-10-apply-cancelled');
+    } finally {
+      await locker.query('ROLLBACK').catch(() => {});
+      await locker.end();
+    }
+    // server-side: every table of the target (members and TableSync's state) exactly as before, no transaction left open
+    expect(await targetState()).toEqual(before);
+    expect((await warehouse.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = 'warehouse' AND state LIKE 'idle in transaction%'`)).rows[0].n).toBe('0');
+    // and the set still applies afterwards
+    await page.getByTestId('apply-set-rental').click();
+    await page.getByTestId('set-apply-result').waitFor({ timeout: 60_000 });
+    expect((await warehouse.query(`SELECT count(*) AS n FROM mirror.actor WHERE name LIKE '%(cancelled?)'`)).rows[0].n).toBe('5');
+    expect((await warehouse.query(`SELECT name FROM mirror.language WHERE language_id = 950`)).rows[0]?.name).toBe('Klingon');
+  });
+
+  it('applies the plan it showed; a plan that went stale is refused (or reported) per table, with the reason', async () => {
+    await page.getByTestId('open-set-rental').click();
+    await expect.poll(() => page.getByTestId('set-name').inputValue()).toBe('rental');
+    await page.getByTestId('set-preview').click();
+    await page.locator('[data-testid=set-members] tr[data-table=language]').waitFor({ timeout: 30_000 });
+    // the source moves on after the preview: nothing destructive, so applied as recomputed, and said so
+    await rental.query(`INSERT INTO language VALUES (901, 'Esperanto', now())`);
+    await page.getByTestId('set-apply-plan').click();
+    await page.getByTestId('set-replanned').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('set-replanned').innerText()).toMatch(/language: the source rows, the target table or the member's settings changed since the plan was computed; now 1 to insert/);
+    expect((await warehouse.query(`SELECT name FROM mirror.language WHERE language_id = 901`)).rows[0]?.name).toBe('Esperanto');
+    // a change whose new plan deletes data (a source column dropped): refused, naming the table and why
+    await page.getByTestId('set-preview').click();
+    await expect.poll(async () => page.getByTestId('set-preview').innerText(), { timeout: 30_000 }).toBe('Preview the set');
+    await rental.query(`ALTER TABLE staff DROP COLUMN name`);
+    await page.getByTestId('set-apply-plan').click();
+    await page.getByTestId('set-stale').waitFor({ timeout: 60_000 });
+    const stale = await page.getByTestId('set-stale').innerText();
+    expect(stale).toMatch(/The plan went stale: nothing was applied/);
+    expect(stale).toMatch(/staff: the source rows, the target table or the member's settings changed since the plan was computed; .*destructive: .*"name"/);
+    expect((await warehouse.query(`SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'mirror' AND table_name = 'staff' AND column_name = 'name'`)).rows[0].n).toBe('1');
+    // the preview shown is the plan as of now, with the destructive step
+    await expect.poll(async () => page.getByTestId('set-preview-result').innerText(), { timeout: 30_000 }).toMatch(/1 destructive step/);
+    await page.getByTestId('set-stale').scrollIntoViewIfNeeded();
+    await app.screenshot('sets-11-plan-stale');
+    // reviewed: applying this plan asks before it deletes data (the app's words), then runs it
+    await page.getByTestId('set-apply-plan').click();
+    await page.getByTestId('set-apply-confirm').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('set-apply-confirm').innerText()).toContain('To allow them, click “Apply, allowing the destructive steps”.');
+    await page.getByTestId('set-apply-destructive').click();
+    await page.getByTestId('set-apply-result').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('set-replanned').count()).toBe(0);
+    expect((await warehouse.query(`SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'mirror' AND table_name = 'staff' AND column_name = 'name'`)).rows[0].n).toBe('0');
   });
 });

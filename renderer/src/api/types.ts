@@ -16,7 +16,7 @@ export type {
 } from '../../../core/api/model';
 export type { Flow, FlowInput, VectorIndexSpec, SqlAttachmentSpec, ColumnOverride } from '../../../core/flow/schema';
 export type { SetSpec, SetSpecInput } from '../../../core/flow/schema.set';
-export type { SetPlan, SetApplyResult, SetApplyProgress, SetVerifyResult, RefusedTable } from '../../../core/api/model.set';
+export type { SetPlan, SetApplyResult, SetApplyProgress, SetVerifyResult, RefusedTable, StaleSetMember } from '../../../core/api/model.set';
 export type { SetSummary } from '../../../core/api/contract';
 export type {
   TableStructure, ConstraintInfo, ForeignKeyInfo, IndexInfo, TriggerInfo, SchemaObjects, SequenceInfo, FunctionInfo, DatabaseInfo,

@@ -86,7 +86,7 @@ function EditorForm({ table, desc, initial, onClose }: { table: string; desc: Ta
             <Attachments />
           </div>
           {problems.length > 0 && (
-            <div className="alert error" data-testid="member-errors" style={{ marginTop: 8 }}>
+            <div className="alert error" data-testid="member-errors" style={{ marginTop: 8, display: 'block' }}>
               <ul style={{ margin: 0, paddingLeft: 18 }}>{problems.map((p, i) => <li key={i}>{p}</li>)}</ul>
             </div>
           )}

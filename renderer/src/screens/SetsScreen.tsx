@@ -8,7 +8,7 @@ import { useState } from 'react';
 import { SetMemberEditor } from './SetMemberEditor';
 import { useApp, useS } from '../app-context';
 import { ErrorBox } from '../components/States';
-import { SET_APPLY_DESTRUCTIVE_LABEL, SET_DROP_DESTRUCTIVE_LABEL } from '../stores/sets';
+import { draftToSpec, SET_APPLY_DESTRUCTIVE_LABEL, SET_DROP_DESTRUCTIVE_LABEL } from '../stores/sets';
 
 export function SetsScreen() {
   const app = useApp();
@@ -17,6 +17,7 @@ export function SetsScreen() {
   const connections = useS(app.connections, (x) => x.list);
   const d = s.draft;
   const st = app.sets.getState();
+  const previewIsOfDraft = d !== null && s.preview !== null && s.previewSpec === JSON.stringify(draftToSpec(d));
   return (
     <div className="page" data-testid="sets-screen">
       <div className="page-head">
@@ -60,6 +61,13 @@ export function SetsScreen() {
             <button className="btn" data-testid="set-preview" disabled={s.busy !== null} onClick={() => void st.previewDraft()}>{s.busy === 'preview' ? 'Previewing…' : 'Preview the set'}</button>
             <button className="btn primary" data-testid="set-save" disabled={s.busy !== null} onClick={() => void st.saveDraft()}>Save set</button>
           </div>
+          {s.stale && s.stale.set === d.name && (
+            <div className="alert warn" data-testid="set-stale" style={{ marginTop: 12, display: 'block' }}>
+              <b>The plan went stale: nothing was applied.</b> Since it was computed:
+              <ul>{s.stale.members.map((m, i) => <li key={i}>{m.table ? <b>{m.table}</b> : 'set-wide'}: {m.reason}</li>)}</ul>
+              Below is the plan as of now: review it and apply again.
+            </div>
+          )}
           {s.preview && (
             <div data-testid="set-preview-result" style={{ marginTop: 12 }}>
               <table className="diff-table" data-testid="set-members">
@@ -79,17 +87,28 @@ export function SetsScreen() {
                 </tbody>
               </table>
               {editing && <SetMemberEditor table={editing} onClose={() => setEditing(null)} />}
-              <div className="faint" style={{ marginTop: 6 }}>
-                total: {s.preview.totals.insert} to insert, {s.preview.totals.update} to update, {s.preview.totals.delete} to delete · {s.preview.foreignKeys.filter((f) => !f.skipped).length} foreign keys
+              <div className="row" style={{ marginTop: 6, gap: 8 }}>
+                <span className="faint grow">
+                  total: {s.preview.totals.insert} to insert, {s.preview.totals.update} to update, {s.preview.totals.delete} to delete · {s.preview.foreignKeys.filter((f) => !f.skipped).length} foreign keys{s.preview.totals.destructiveSteps ? ` · ${s.preview.totals.destructiveSteps} destructive step(s)` : ''} · computed {new Date(s.preview.computedAt).toLocaleTimeString()}
+                </span>
+                <button
+                  className="btn primary small"
+                  data-testid="set-apply-plan"
+                  disabled={s.busy !== null || !previewIsOfDraft || s.preview.blockers.length > 0}
+                  title={!previewIsOfDraft ? 'The form changed since this preview: preview the set again' : 'Save the set and apply exactly this plan: when the source or the target changed since, the apply says which tables and why'}
+                  onClick={() => void st.applyPreview()}
+                >
+                  Save &amp; apply this plan
+                </button>
               </div>
               {s.preview.blockers.length > 0 && (
-                <div className="alert error" data-testid="set-blockers" style={{ marginTop: 8 }}>
+                <div className="alert error" data-testid="set-blockers" style={{ marginTop: 8, display: 'block' }}>
                   <b>Cannot be applied as it is:</b>
                   <ul>{s.preview.blockers.map((b, i) => <li key={i}>{b.table ? <><b>{b.table}</b>: </> : null}{b.message}</li>)}</ul>
                 </div>
               )}
               {s.preview.refused.length > 0 && (
-                <div className="alert" data-testid="set-refused" style={{ marginTop: 8 }}>
+                <div className="alert" data-testid="set-refused" style={{ marginTop: 8, display: 'block' }}>
                   <b>Not members:</b>
                   <ul>{s.preview.refused.map((r) => <li key={r.table}><b>{r.table}</b>{r.kind ? ` (${r.kind})` : ''}: {r.reason}</li>)}</ul>
                 </div>
@@ -123,7 +142,7 @@ export function SetsScreen() {
           </table>
         )}
         {s.applying && (
-          <div className="alert" data-testid="set-apply-progress" style={{ marginTop: 8 }}>
+          <div className="alert" data-testid="set-apply-progress" style={{ marginTop: 8, display: 'block' }}>
             <div className="row" style={{ gap: 8 }}>
               <span className="spinner" />
               <span className="grow">
@@ -132,13 +151,23 @@ export function SetsScreen() {
               <button className="btn small" data-testid="set-apply-cancel" onClick={() => void st.cancelApply()} title="Roll back the set's one transaction: the target stays as it was">Cancel</button>
             </div>
             <progress data-testid="set-apply-bar" style={{ width: '100%', marginTop: 6 }} max={Math.max(1, s.applying.progress?.members ?? 1)} value={s.applying.progress ? (s.applying.progress.phase === 'done' || s.applying.progress.phase === 'committing' ? s.applying.progress.members : s.applying.progress.memberIndex) : 0} />
+            {s.applying.tables.length > 0 && (
+              <div className="row" data-testid="set-apply-tables" style={{ gap: 6, flexWrap: 'wrap', marginTop: 6 }}>
+                {s.applying.tables.map((t) => (
+                  <span key={t.table} className={`badge ${t.state === 'done' || t.state === 'checked' ? 'ok' : t.state === 'checking' ? '' : 'info'}`} data-table={t.table} data-state={t.state}>
+                    {`${t.table}: ${t.state}`}
+                  </span>
+                ))}
+              </div>
+            )}
           </div>
         )}
+        {s.cancelled && <div className="alert warn" data-testid="set-apply-cancelled" style={{ marginTop: 8 }}>Cancelled: {s.cancelled}</div>}
         {s.applyNeedsConfirm && (
           <div className="alert error" data-testid="set-apply-confirm" style={{ marginTop: 8 }}>
             <div>{s.applyNeedsConfirm.message}</div>
             <div className="row" style={{ gap: 6, marginTop: 6 }}>
-              <button className="btn small danger" data-testid="set-apply-destructive" onClick={() => void st.apply(s.applyNeedsConfirm!.set, true)}>{SET_APPLY_DESTRUCTIVE_LABEL}</button>
+              <button className="btn small danger" data-testid="set-apply-destructive" onClick={() => void st.apply(s.applyNeedsConfirm!.set, true, s.applyNeedsConfirm!.withPlan)}>{SET_APPLY_DESTRUCTIVE_LABEL}</button>
               <button className="btn small" onClick={() => app.sets.setState({ applyNeedsConfirm: null })}>Don’t apply</button>
             </div>
           </div>
@@ -159,8 +188,14 @@ export function SetsScreen() {
           </div>
         )}
         {s.lastApply && (
-          <div className="alert ok" data-testid="set-apply-result" style={{ marginTop: 8 }}>
+          <div className="alert ok" data-testid="set-apply-result" style={{ marginTop: 8, display: 'block' }}>
             Applied set “{s.lastApply.set}” in one transaction: {s.lastApply.members.length} tables, {s.lastApply.totals.insert} rows inserted, {s.lastApply.totals.update} updated, {s.lastApply.totals.delete} deleted; {s.lastApply.foreignKeysAdded} foreign keys added.
+            {s.lastApply.replanned?.length ? (
+              <div data-testid="set-replanned">
+                Changed since the plan you saw (nothing in it deletes data, so it was applied as recomputed):
+                <ul>{s.lastApply.replanned.map((m, i) => <li key={i}>{m.table ? <b>{m.table}</b> : 'set-wide'}: {m.reason}</li>)}</ul>
+              </div>
+            ) : null}
           </div>
         )}
       </div>

@@ -5,9 +5,9 @@
  */
 import { createStore } from 'zustand/vanilla';
 import { attachmentRows, flowFromForm, vectorIndexRows, type FlowForm } from '../lib/flow-draft';
-import { errorMessage, type ApiClient } from '../api/client';
+import { ApiCallError, errorCode, errorMessage, type ApiClient } from '../api/client';
 import { destructiveRefusal, messageWithHowToAllow } from '../lib/refusal';
-import type { SavedConnection, SetApplyProgress, SetApplyResult, SetPlan, SetSpec, SetSpecInput, SetSummary, SetVerifyResult } from '../api/types';
+import type { SavedConnection, SetApplyProgress, SetApplyResult, SetPlan, SetSpec, SetSpecInput, SetSummary, SetVerifyResult, StaleSetMember } from '../api/types';
 
 export interface SetDraft {
   name: string;
@@ -34,15 +34,24 @@ export interface SetsState {
   list: SetSummary[];
   draft: SetDraft | null;
   preview: SetPlan | null;
+  /** The set file the preview was computed for (a draft edited since needs a new preview before "apply this plan"). */
+  previewSpec: string | null;
   busy: 'preview' | 'save' | 'apply' | 'verify' | 'drop' | null;
-  /** The running apply: its request (to cancel) and its latest progress (set.applyProgress). */
-  applying: { name: string; requestId: string; progress: SetApplyProgress | null } | null;
+  /**
+   * The running apply: its request (to cancel), its latest progress (set.applyProgress: overall) and
+   * each member's own state as last reported (per table), in the order they were first seen.
+   */
+  applying: { name: string; requestId: string; progress: SetApplyProgress | null; tables: Array<{ table: string; state: string }> } | null;
   lastVerify: SetVerifyResult | null;
   lastDrop: { set: string; members: string[] } | null;
   /** A drop refused because it would delete data: the set and why (the screen asks before allowing it). */
   dropNeedsConfirm: { set: string; message: string } | null;
   /** An apply refused because it has destructive steps: the set and why (the screen asks before allowing them). */
-  applyNeedsConfirm: { set: string; message: string } | null;
+  applyNeedsConfirm: { set: string; message: string; withPlan: boolean } | null;
+  /** The last apply was cancelled: what the engine said (the target is unchanged). */
+  cancelled: string | null;
+  /** The reviewed plan went stale (PLAN_STALE): each changed member and why; the preview shown is recomputed. */
+  stale: { set: string; members: StaleSetMember[] } | null;
   error: string | null;
   lastApply: SetApplyResult | null;
   load(): Promise<void>;
@@ -53,8 +62,14 @@ export interface SetsState {
   edit(patch: Partial<SetDraft>): void;
   previewDraft(): Promise<void>;
   saveDraft(): Promise<void>;
-  /** Apply a saved set; without `allowDestructive` an apply with destructive steps is refused and asks first. */
-  apply(name: string, allowDestructive?: boolean): Promise<void>;
+  /**
+   * Apply a saved set; without `allowDestructive` an apply with destructive steps is refused and asks
+   * first. `withPlan`: with the preview's fingerprints (the plan the user reviewed), so a plan that
+   * went stale is refused or reported per member, as a flow's plan is.
+   */
+  apply(name: string, allowDestructive?: boolean, withPlan?: boolean): Promise<void>;
+  /** "Save and apply this plan": save the draft, then apply it with the preview's fingerprints. */
+  applyPreview(): Promise<void>;
   onProgress(p: SetApplyProgress & { requestId?: string }): void;
   /** Cancel the running apply (query.cancel): the set's one transaction rolls back, the target is unchanged. */
   cancelApply(): Promise<void>;
@@ -122,6 +137,33 @@ export function formWithOverride(base: FlowForm, o: MemberOverride | undefined, 
   };
 }
 
+/**
+ * Each member's state after a progress event. A set apply checks every member first (one event per
+ * member, no member progress), then runs their DDL, then moves each member's rows (the member's own
+ * progress: scanning, loading, merging… with row counts), then finishes them and commits.
+ */
+const ROW_PHASES: ReadonlySet<string> = new Set(['scanning', 'loading', 'merging', 'deleting']);
+
+export function memberStates(prev: Array<{ table: string; state: string }>, p: SetApplyProgress): Array<{ table: string; state: string }> {
+  if (p.phase === 'done') return prev.map((t) => ({ ...t, state: 'done' }));
+  if (!p.table) return prev;
+  const seen = prev.find((t) => t.table === p.table);
+  const m = p.member;
+  const rowsPass = m ? ROW_PHASES.has(m.phase) : seen !== undefined && seen.state !== 'checking' && seen.state !== 'checked';
+  const state = m
+    ? m.phase === 'ddl' ? 'ready' : `${m.phase}${m.rowsDone ? ` · ${m.rowsDone.toLocaleString('en-US')}${m.rowsTotal ? ` of ${m.rowsTotal.toLocaleString('en-US')}` : ''} rows` : ''}`
+    : seen ? 'moving rows' : 'checking';
+  const next = seen ? prev.map((t) => (t.table === p.table ? { ...t, state } : t)) : [...prev, { table: p.table, state }];
+  return next.map((t, i) => {
+    if (t.table === p.table) return t;
+    // members before this one have been checked; once rows move (a member seen again), all have
+    if (t.state === 'checking' && (seen || i < p.memberIndex)) return { ...t, state: 'checked' };
+    // in the rows pass, the members before this one have moved their rows
+    if (rowsPass && i < p.memberIndex && (t.state === 'ready' || t.state === 'moving rows' || ROW_PHASES.has(t.state.split(' ')[0] as never))) return { ...t, state: 'rows moved' };
+    return t;
+  });
+}
+
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
 /** The draft as a set file (what sets.save stores and the CLI reads). */
@@ -186,6 +228,7 @@ export function createSetsStore(api: ApiClient) {
     list: [],
     draft: null,
     preview: null,
+    previewSpec: null,
     busy: null,
     error: null,
     lastApply: null,
@@ -194,6 +237,8 @@ export function createSetsStore(api: ApiClient) {
     lastDrop: null,
     dropNeedsConfirm: null,
     applyNeedsConfirm: null,
+    stale: null,
+    cancelled: null,
     load: async () => {
       try {
         set({ list: await api.call('sets.list', {}) });
@@ -223,9 +268,10 @@ export function createSetsStore(api: ApiClient) {
       if (!d) return;
       set({ busy: 'preview', error: null });
       try {
-        set({ preview: await api.call('sets.plan', { set: draftToSpec(d) }) });
+        const spec = draftToSpec(d);
+        set({ preview: await api.call('sets.plan', { set: spec }), previewSpec: JSON.stringify(spec) });
       } catch (e) {
-        set({ error: errorMessage(e), preview: null });
+        set({ error: errorMessage(e), preview: null, previewSpec: null });
       } finally {
         set({ busy: null });
       }
@@ -243,21 +289,38 @@ export function createSetsStore(api: ApiClient) {
         set({ busy: null });
       }
     },
-    apply: async (name, allowDestructive = false) => {
+    apply: async (name, allowDestructive = false, withPlan = false) => {
       const requestId = `set-apply-${name}-${Date.now().toString(36)}`;
-      set({ busy: 'apply', error: null, lastApply: null, applyNeedsConfirm: null, applying: { name, requestId, progress: null } });
+      const p = withPlan ? get().preview : null;
+      const expectedPlan = p ? { fingerprint: p.fingerprint, members: Object.fromEntries(p.members.map((m) => [m.table, m.plan?.fingerprint ?? ''])) } : undefined;
+      set({ busy: 'apply', error: null, lastApply: null, applyNeedsConfirm: null, stale: null, cancelled: null, applying: { name, requestId, progress: null, tables: [] } });
+      let staleNow: SetsState['stale'] = null;
       try {
-        set({ lastApply: await api.call('sets.apply', { name, requestId, allowDestructive }) });
+        set({ lastApply: await api.call('sets.apply', { name, requestId, allowDestructive, ...(expectedPlan ? { expectedPlan } : {}) }) });
       } catch (e) {
-        if (destructiveRefusal(e) && !allowDestructive) set({ applyNeedsConfirm: { set: name, message: messageWithHowToAllow(e, `To allow them, click “${SET_APPLY_DESTRUCTIVE_LABEL}”.`) } });
+        if (destructiveRefusal(e) && !allowDestructive) set({ applyNeedsConfirm: { set: name, withPlan, message: messageWithHowToAllow(e, `To allow them, click “${SET_APPLY_DESTRUCTIVE_LABEL}”.`) } });
+        else if (errorCode(e) === 'CANCELLED') set({ cancelled: errorMessage(e) });
+        else if (errorCode(e) === 'PLAN_STALE' && e instanceof ApiCallError && Array.isArray(e.detail?.['stale'])) staleNow = { set: name, members: e.detail['stale'] as StaleSetMember[] };
         else set({ error: errorMessage(e) });
       } finally {
         set({ busy: null, applying: null });
       }
+      // What the screen shows must stay true: the plan as of now, with what changed and why.
+      if (staleNow) {
+        if (get().draft?.name === name) await get().previewDraft();
+        set({ stale: staleNow });
+      }
+    },
+    applyPreview: async () => {
+      const d = get().draft;
+      if (!d || !get().preview) return;
+      await get().saveDraft();
+      if (get().error) return;
+      await get().apply(d.name, false, true);
     },
     onProgress: (p) => {
       const a = get().applying;
-      if (a && p.requestId === a.requestId) set({ applying: { ...a, progress: p } });
+      if (a && p.requestId === a.requestId) set({ applying: { ...a, progress: p, tables: memberStates(a.tables, p) } });
     },
     cancelApply: async () => {
       const a = get().applying;

@@ -12,7 +12,7 @@ export interface ConnectionFields { host: string; port: string; database: string
 export class AppPage {
   constructor(readonly page: Page) {}
 
-  async go(screen: 'Connections' | 'Explorer' | 'Flows' | 'Monitor'): Promise<void> {
+  async go(screen: 'Connections' | 'Explorer' | 'Flows' | 'Sets' | 'Monitor'): Promise<void> {
     await this.page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: screen }).click();
   }
   async screenshot(name: string): Promise<string> {
