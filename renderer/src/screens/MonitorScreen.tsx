@@ -4,29 +4,11 @@ import { useApp, useS } from '../app-context';
 import { Empty, ErrorBox } from '../components/States';
 import { Modal } from '../components/Modal';
 import { LiveChart } from '../components/LiveChart';
-import { fmtCount, fmtKey, fmtMs, fmtTime } from '../lib/format';
+import { fmtCount, fmtMs, fmtTime } from '../lib/format';
 import { useShortcut } from '../lib/shortcuts';
-import type { ChangeEvent, ListenerStatus } from '../api/types';
 import { FEED_MAX, RATE_SECONDS } from '../stores/monitor';
 import { SetMonitor } from './SetMonitor';
-
-export const STATE_TEXT: Record<ListenerStatus['state'], string> = {
-  stopped: 'stopped',
-  connecting: 'connecting',
-  'catching-up': 'catching up',
-  live: 'live',
-  reconnecting: 'reconnecting',
-  failed: 'failed',
-};
-
-/** What each outcome means, for a first-time reader of the feed (the cell's tooltip). */
-export const OUTCOME_TEXT: Record<ChangeEvent['outcome'], string> = {
-  applied: 'written to the target',
-  deleted: 'removed from the target: the row left the source',
-  'filtered-out': 'the row does not match the flow’s filter, so the target does not hold it',
-  skipped: 'nothing to write: the target already held the row as it is',
-  failed: 'not written: see the error',
-};
+import { catchUpText, ChangeFeed, STATE_TEXT, TotalsBadges } from './monitor/ChangeFeed';
 
 export function MonitorScreen() {
   const app = useApp();
@@ -156,9 +138,7 @@ export function MonitorScreen() {
           <header><h2 className="grow">Listener</h2><span className="faint mono" style={{ fontSize: 11, maxWidth: '100%', overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }} title={st?.channel}>{st?.channel ?? ''}</span></header>
           <div className="content">
             <div className="row wrap" style={{ marginBottom: 8 }} data-testid="totals">
-              {Object.entries(fm?.totals ?? {}).map(([k, n]) => (
-                <span key={k} className={`badge ${k === 'failed' ? 'danger' : k === 'applied' ? 'ok' : k === 'deleted' ? 'warn' : ''}`}>{k} {fmtCount(n)}</span>
-              ))}
+              <TotalsBadges totals={fm?.totals} />
               {Object.keys(fm?.totals ?? {}).length === 0 && <span className="faint">No changes seen yet.</span>}
             </div>
             <div className="status-log" data-testid="status-log">
@@ -176,45 +156,13 @@ export function MonitorScreen() {
           </div>
         </section>
       </div>
-      <section className="panel" style={{ flex: 1, minHeight: 240, display: 'flex', flexDirection: 'column' }}>
-        <header>
-          <h2>Change feed</h2>
-          <button className="btn small" onClick={() => app.monitor.getState().setPaused(!m.paused)} data-testid="feed-pause">
-            {m.paused ? `▶ Resume${fm?.held.length ? ` (${fm.held.length} new)` : ''}` : '❚❚ Pause'}
-          </button>
-          <div className="seg" role="group" aria-label="Operation">
-            {(['all', 'insert', 'update', 'delete', 'failed'] as const).map((o) => (
-              <button key={o} aria-pressed={m.opFilter === o} onClick={() => app.monitor.getState().setOpFilter(o)} style={{ padding: '2px 8px', fontSize: 12 }}>{o}</button>
-            ))}
-          </div>
-          <input placeholder="filter by key…" value={m.filterText} onChange={(e) => app.monitor.getState().setFilterText(e.target.value)} style={{ height: 24, width: 160 }} aria-label="Filter the feed" />
-          <span className="grow" />
-          <span className="faint" data-testid="feed-count">{fmtCount(feed.length)} shown{feed.length !== (fm?.feed.length ?? 0) ? ` of ${fmtCount(fm?.feed.length ?? 0)}` : ''} (latest {FEED_MAX} kept)</span>
-        </header>
-        <div style={{ overflow: 'auto', flex: 1, minHeight: 0 }}>
-          {feed.length === 0 ? (
-            <div className="empty" style={{ padding: 24 }} data-testid="feed-empty">{watching ? 'Listening. Changes to the source table appear here as they happen.' : 'Not watching: start watching to see changes live.'}</div>
-          ) : (
-            <table className="feed" data-testid="feed">
-              <thead>
-                <tr><th>time</th><th>op</th><th>key</th><th>outcome</th><th style={{ textAlign: 'right' }}>latency</th><th /></tr>
-              </thead>
-              <tbody>
-                {feed.slice(0, 200).map((e, i) => (
-                  <tr key={`${e.time}-${i}-${fmtKey(e.key)}`} data-op={e.op} data-outcome={e.outcome}>
-                    <td>{fmtTime(e.time)}</td>
-                    <td><span className={`badge ${e.op === 'insert' ? 'ok' : e.op === 'delete' ? 'danger' : e.op === 'update' ? 'warn' : 'info'}`}>{e.op}</span></td>
-                    <td data-key>{e.catchUp ? catchUpText(e.catchUp) : fmtKey(e.key)}</td>
-                    <td title={OUTCOME_TEXT[e.outcome]}>{e.outcome === 'failed' ? <span className="error-text" title={e.error}>failed</span> : e.outcome}</td>
-                    <td style={{ textAlign: 'right' }}>{fmtMs(e.latencyMs)}</td>
-                    <td className="error-text" style={{ fontFamily: 'var(--sans)' }}>{e.error ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </div>
-      </section>
+      <ChangeFeed
+        feed={feed}
+        watching={watching}
+        held={fm?.held.length ?? 0}
+        listeningText="Listening. Changes to the source table appear here as they happen."
+        countText={`${fmtCount(feed.length)} shown${feed.length !== (fm?.feed.length ?? 0) ? ` of ${fmtCount(fm?.feed.length ?? 0)}` : ''} (latest ${FEED_MAX} kept)`}
+      />
     </div>
   );
 }
@@ -224,12 +172,6 @@ function fmtBytes(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
-
-/** "12 rows in 340 ms (window, 57 read)" / "… (full scan: no ordinal column …)". */
-export function catchUpText(c: NonNullable<ChangeEvent['catchUp']>): string {
-  const how = c.mode === 'window' ? `window, ${fmtCount(c.scanned ?? 0)} read` : c.mode === 'slot' ? 'from the replication slot' : `full scan${c.reason ? `: ${c.reason}` : ''}`;
-  return `${fmtCount(c.rows)} row${c.rows === 1 ? '' : 's'} in ${fmtMs(c.durationMs)} (${how})`;
 }
 
 /** The demo's write simulator, so the live feed has something to show without a database of one's own. */

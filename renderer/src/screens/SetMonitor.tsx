@@ -5,9 +5,9 @@
 import { useEffect, type ReactNode } from 'react';
 import { useApp, useS } from '../app-context';
 import { ErrorBox } from '../components/States';
-import { fmtCount, fmtKey, fmtMs, fmtTime } from '../lib/format';
+import { fmtCount, fmtMs } from '../lib/format';
 import { FEED_MAX, RATE_SECONDS } from '../stores/monitor';
-import { catchUpText, OUTCOME_TEXT, STATE_TEXT } from './MonitorScreen';
+import { ChangeFeed, STATE_TEXT, TotalsBadges } from './monitor/ChangeFeed';
 
 export function SetMonitor({ set, picker, tick }: { set: string; picker: ReactNode; tick: number }) {
   const app = useApp();
@@ -63,7 +63,7 @@ export function SetMonitor({ set, picker, tick }: { set: string; picker: ReactNo
                       <td><span className={`state-pill ${state}`}><span className="dot" /> {STATE_TEXT[state]}</span></td>
                       <td style={{ textAlign: 'right' }} data-rate>{r.perSecond.toFixed(1)}/s</td>
                       <td style={{ textAlign: 'right' }} data-lag>{r.avgLatencyMs !== null ? fmtMs(r.avgLatencyMs) : '—'}</td>
-                      <td>{Object.entries(mm?.totals ?? {}).map(([k, n]) => <span key={k} className={`badge ${k === 'failed' ? 'danger' : k === 'applied' ? 'ok' : k === 'deleted' ? 'warn' : ''}`} style={{ marginRight: 4 }}>{k} {fmtCount(n)}</span>)}</td>
+                      <td><TotalsBadges totals={mm?.totals} /></td>
                     </tr>
                   );
                 })}
@@ -72,46 +72,13 @@ export function SetMonitor({ set, picker, tick }: { set: string; picker: ReactNo
           )}
         </div>
       </section>
-      <section className="panel" style={{ flex: 1, minHeight: 240, display: 'flex', flexDirection: 'column' }}>
-        <header>
-          <h2>Change feed</h2>
-          <button className="btn small" onClick={() => app.monitor.getState().setPaused(!m.paused)} data-testid="feed-pause">{m.paused ? '▶ Resume' : '❚❚ Pause'}</button>
-          <select value={m.tableFilter} onChange={(e) => app.monitor.getState().setTableFilter(e.target.value)} aria-label="Table" data-testid="feed-table-filter" style={{ height: 24 }}>
-            <option value="">every table</option>
-            {tables.map((t) => <option key={t} value={t}>{t}</option>)}
-          </select>
-          <div className="seg" role="group" aria-label="Operation">
-            {(['all', 'insert', 'update', 'delete', 'failed'] as const).map((o) => (
-              <button key={o} aria-pressed={m.opFilter === o} onClick={() => app.monitor.getState().setOpFilter(o)} style={{ padding: '2px 8px', fontSize: 12 }}>{o}</button>
-            ))}
-          </div>
-          <input placeholder="filter by key…" value={m.filterText} onChange={(e) => app.monitor.getState().setFilterText(e.target.value)} style={{ height: 24, width: 160 }} aria-label="Filter the feed" />
-          <span className="grow" />
-          <span className="faint" data-testid="feed-count">{fmtCount(feed.length)} shown (latest {FEED_MAX} per table kept)</span>
-        </header>
-        <div style={{ overflow: 'auto', flex: 1, minHeight: 0 }}>
-          {feed.length === 0 ? (
-            <div className="empty" style={{ padding: 24 }} data-testid="feed-empty">{watching ? 'Listening. Changes to any table of the set appear here as they happen.' : 'Not watching: start watching to see changes live.'}</div>
-          ) : (
-            <table className="feed" data-testid="feed">
-              <thead><tr><th>time</th><th>table</th><th>op</th><th>key</th><th>outcome</th><th style={{ textAlign: 'right' }}>latency</th><th /></tr></thead>
-              <tbody>
-                {feed.slice(0, 200).map((e, i) => (
-                  <tr key={`${e.time}-${i}-${e.table}-${fmtKey(e.key)}`} data-op={e.op} data-table={e.table} data-outcome={e.outcome}>
-                    <td>{fmtTime(e.time)}</td>
-                    <td data-table-cell>{e.table}</td>
-                    <td><span className={`badge ${e.op === 'insert' ? 'ok' : e.op === 'delete' ? 'danger' : e.op === 'update' ? 'warn' : 'info'}`}>{e.op}</span></td>
-                    <td data-key>{e.catchUp ? catchUpText(e.catchUp) : fmtKey(e.key)}</td>
-                    <td title={OUTCOME_TEXT[e.outcome]}>{e.outcome === 'failed' ? <span className="error-text" title={e.error}>failed</span> : e.outcome}</td>
-                    <td style={{ textAlign: 'right' }}>{fmtMs(e.latencyMs)}</td>
-                    <td className="error-text" style={{ fontFamily: 'var(--sans)' }}>{e.error ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-        </div>
-      </section>
+      <ChangeFeed
+        feed={feed}
+        tables={tables}
+        watching={watching}
+        listeningText="Listening. Changes to any table of the set appear here as they happen."
+        countText={`${fmtCount(feed.length)} shown (latest ${FEED_MAX} per table kept)`}
+      />
     </div>
   );
 }
