@@ -99,12 +99,20 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
       const apply = await sh(`node bin/tablesync.mjs apply "${flowFile}"`, {});
       const { rows: n } = await tgt.query<{ n: string }>(`SELECT count(*)::text AS n FROM rows_${k}`);
       if (Number(n[0]!.n) !== rows) throw new Error(`rows_${k} has ${n[0]!.n} rows, expected ${rows}`);
+      await tgt.query(`DROP TABLE rows_${k}`);
+      await tgt.query('CHECKPOINT');
+      // The same with one stream (the apply's own transaction, COPY FREEZE): what parallelism adds.
+      const oneFile = join(dir, `one${k}.json`);
+      writeFileSync(oneFile, JSON.stringify({ version: 1, name: `one_${k}`, source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: tgtUrl }, table: `one_${k}` } }));
+      const one = await sh(`node bin/tablesync.mjs apply "${oneFile}" --streams 1`, {});
+      await tgt.query(`DROP TABLE one_${k}`);
       await tgt.query('CHECKPOINT');
       const prof = await profile(srcUrl, tgtUrl, `prof_${k}`, `prof_${k}`);
-      await tgt.query(`DROP TABLE rows_${k}, prof_${k}`);
+      await tgt.query(`DROP TABLE prof_${k}`);
       perRow.push(apply.ms / rows);
       out.push(`  ${rows.toLocaleString('en-US')} rows: whole \`tablesync apply\` ${ms(apply.ms)} ÷ psql binary COPY pipe ${ms(pipe.ms)} = ${(apply.ms / pipe.ms).toFixed(2)}  (goal ≤ 1.0); ${(apply.ms * 1000 / rows).toFixed(2)} µs/row (pipe ${(pipe.ms * 1000 / rows).toFixed(2)})`);
-      out.push(`    phases, ${prof}`);
+      out.push(`    with --streams 1: ${ms(one.ms)} = ${(one.ms / pipe.ms).toFixed(2)} of the pipe`);
+      out.push(`    phases (default streams), ${prof}`);
     }
     if (perRow.length > 1) out.push(`  cost per row at ${SIZES.at(-1)}× ÷ at ${SIZES[0]}×: ${(perRow.at(-1)! / perRow[0]!).toFixed(2)}  (1.0 = linear)`);
   } finally {

@@ -178,7 +178,12 @@ export async function runInitialLoad(
     const steps = p.preSteps.map((s) => (s === step ? { ...s, sql: [createTableSql(target.schema, target.table, p.columns, { primaryKey: false })] } : s));
     await runPreSteps(steps);
     phase(0, `1 stream, ${format}`);
-    loaded = await bulk.read(1, async ([reader]) => runStream(p, plan, reader!, client, { table: p.tableSql, ...(marksToTrack ? { marks: p.trackingSql } : {}) }, true, opts.signal), { ...(opts.signal ? { signal: opts.signal } : {}), estimatedRows: plan.estimatedRows });
+    try {
+      loaded = await bulk.read(1, async ([reader]) => runStream(p, plan, reader!, client, { table: p.tableSql, ...(marksToTrack ? { marks: p.trackingSql } : {}) }, true, opts.signal), { ...(opts.signal ? { signal: opts.signal } : {}), estimatedRows: plan.estimatedRows });
+    } catch (e) {
+      if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${flow}" was cancelled; the target is unchanged`, undefined, { cause: e });
+      throw e;
+    }
     phase(loaded, `1 stream, ${format}`);
   } else {
     const staging = qualifiedName(STATE_SCHEMA, stagingName(flow));
@@ -237,6 +242,7 @@ export async function runInitialLoad(
             }
           }));
           // Every stream has ended (committed or rolled back) before the staging tables may be dropped.
+          if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${flow}" was cancelled; the target is unchanged`, undefined, { cause: firstError?.e });
           if (firstError) throw firstError.e;
           return settled.reduce((a, r) => a + (r.status === 'fulfilled' ? r.value : 0), 0);
         } finally {

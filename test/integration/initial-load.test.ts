@@ -125,6 +125,23 @@ describe('initial load', () => {
     expect(await fingerprint(t.tgt, 'busy_kill', 'id, v, at', 'id')).toEqual(await fingerprint(t.src, 'busy', 'id, v, at', 'id'));
   });
 
+  it('a parallel load cancelled while its streams run: CANCELLED, nothing written, no staging table left', async () => {
+    const ctx = ctxOf({ name: 'busy_cancel', source: { table: 'busy', ordinalColumn: 'at' }, target: { table: 'busy_cancel' } });
+    const ac = new AbortController();
+    const applying = applyFlow(ctx, { streams: 3, signal: ac.signal }).then(() => undefined, (x: unknown) => x as Error & { code?: string });
+    let settled = false;
+    void applying.then(() => { settled = true; });
+    while (!settled) {
+      const { rows } = await t.tgt.sql(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'tablesync load' AND state = 'active' AND query LIKE 'COPY%_load__busy_cancel%'`);
+      if (rows.length) break;
+    }
+    ac.abort();
+    const e = await applying;
+    expect(e?.code, String(e?.message)).toBe('CANCELLED');
+    expect((await t.tgt.sql(`SELECT to_regclass('public.busy_cancel') IS NULL AS gone`)).rows[0].gone).toBe('t');
+    expect(await stagingTables()).toBe('0');
+  });
+
   it('the source written during a parallel load: the load is one snapshot, and the next apply converges exactly', async () => {
     const ctx = () => ctxOf({ name: 'busy_live', source: { table: 'busy', ordinalColumn: 'at' }, target: { table: 'busy_live' } });
     let stop = false;
