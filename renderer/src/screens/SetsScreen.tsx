@@ -154,7 +154,7 @@ export function SetsScreen() {
             {s.applying.tables.length > 0 && (
               <div className="row" data-testid="set-apply-tables" style={{ gap: 6, flexWrap: 'wrap', marginTop: 6 }}>
                 {s.applying.tables.map((t) => (
-                  <span key={t.table} className={`badge ${t.state === 'done' || t.state === 'checked' ? 'ok' : t.state === 'checking' ? '' : 'info'}`} data-table={t.table} data-state={t.state}>
+                  <span key={t.table} className={`badge ${t.state === 'done' || t.state === 'checked' || t.state === 'rows moved' ? 'ok' : t.state === 'checking' ? '' : 'info'}`} data-table={t.table} data-state={t.state}>
                     {`${t.table}: ${t.state}`}
                   </span>
                 ))}
