@@ -11,6 +11,8 @@
  * as users' applications do, on both servers.
  *
  *   npm run bench:scale [-- --record]     (ROWS=200000 for a quick look; SERVERS=pg15 or SERVERS=pg18)
+ *   npm run bench:scale -- --live-only    trigger capture only: live latency at 500 tx/s and the 8 writers on ÷ off
+ *                                         (after a plain `tablesync apply`; ROWS defaults to 100,000 there)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +31,8 @@ import { psqlPath } from './lib/psql';
 import { recordResults, shouldRecord } from './lib/results';
 import { ms } from './lib/timing';
 
-const ROWS = Number(process.env.ROWS ?? 1_000_000);
+const LIVE_ONLY = process.argv.includes('--live-only');
+const ROWS = Number(process.env.ROWS ?? (LIVE_ONLY ? 100_000 : 1_000_000));
 const CHANGES = 1000;
 const TABLE_DDL = `(id bigint PRIMARY KEY, name text NOT NULL, qty integer, price numeric(12,2), updated_at timestamptz, attrs jsonb, active boolean)`;
 
@@ -91,32 +94,33 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
     // ---------------------------------------------------------------- initial sync
     const psql = psqlPath()!;
     await tgt.query(`CREATE TABLE base ${TABLE_DDL}`);
-    const pipe = await sh(`${psql} -X -q -v ON_ERROR_STOP=1 -d "$SRC" -c "\\copy (SELECT * FROM bench_rows) to stdout with (format binary)" | ${psql} -X -q -v ON_ERROR_STOP=1 -d "$TGT" -c "\\copy base from stdin with (format binary)"`, { SRC: srcUrl, TGT: tgtUrl });
+    const pipe = LIVE_ONLY ? { ms: NaN } : await sh(`${psql} -X -q -v ON_ERROR_STOP=1 -d "$SRC" -c "\\copy (SELECT * FROM bench_rows) to stdout with (format binary)" | ${psql} -X -q -v ON_ERROR_STOP=1 -d "$TGT" -c "\\copy base from stdin with (format binary)"`, { SRC: srcUrl, TGT: tgtUrl });
     const flowFile = join(dir, 'trigger.json');
     writeFileSync(flowFile, JSON.stringify({ version: 1, name: 'scale_trigger', source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: tgtUrl }, table: 'rows_trigger' } }));
     const apply = await sh(`node bin/tablesync.mjs apply "${flowFile}"`, {});
     const startup = await sh(`node bin/tablesync.mjs --help || true`, {});
-    out.push(`  initial sync, whole \`tablesync apply\` command: ${ms(apply.ms)} ÷ psql binary COPY pipe ${ms(pipe.ms)} = ${(apply.ms / pipe.ms).toFixed(2)}  (goal ≤ 1.0; CLI start-up alone ${ms(startup.ms)})`);
+    if (!LIVE_ONLY) out.push(`  initial sync, whole \`tablesync apply\` command: ${ms(apply.ms)} ÷ psql binary COPY pipe ${ms(pipe.ms)} = ${(apply.ms / pipe.ms).toFixed(2)}  (goal ≤ 1.0; CLI start-up alone ${ms(startup.ms)})`);
 
     // ---------------------------------------------------------------- catch-up, trigger + ordinal
     const trig = ctx('scale_trigger', { notification: {} }, 'rows_trigger');
     let w = await watchUntilLive(trig);
-    await w.stop();
-    await change(CHANGES);
-    w = await watchUntilLive(trig);
+    if (!LIVE_ONLY) await w.stop();
+    if (!LIVE_ONLY) await change(CHANGES);
+    if (!LIVE_ONLY) w = await watchUntilLive(trig);
     const tcu = w.status.catchUp!;
-    out.push(`  catch-up after ${CHANGES} changes, trigger + ordinal: ${ms(w.ms)} to live (catch-up ${tcu.mode}, ${tcu.rows} rows, ${tcu.scanned ?? '?'} read, ${ms(tcu.durationMs)}) ÷ initial sync = ${(w.ms / apply.ms).toFixed(3)}  (goal ≤ 0.10)`);
+    if (!LIVE_ONLY) out.push(`  catch-up after ${CHANGES} changes, trigger + ordinal: ${ms(w.ms)} to live (catch-up ${tcu.mode}, ${tcu.rows} rows, ${tcu.scanned ?? '?'} read, ${ms(tcu.durationMs)}) ÷ initial sync = ${(w.ms / apply.ms).toFixed(3)}  (goal ≤ 0.10)`);
     const trigWatch = w;
 
     // ---------------------------------------------------------------- catch-up, logical
     const logi = ctx('scale_logical', { replication: {} }, 'rows_logical');
-    let lw = await watchUntilLive(logi); // new slot: the full load
-    out.push(`  logical, first watch (new slot: full load, then the stream): ${ms(lw.ms)}`);
+    if (LIVE_ONLY) await tgt.query(`CREATE TABLE rows_logical (id bigint, updated_at timestamptz)`);
+    let lw = LIVE_ONLY ? { ms: NaN, stop: async () => {}, status: w.status } : await watchUntilLive(logi); // new slot: the full load
+    if (!LIVE_ONLY) out.push(`  logical, first watch (new slot: full load, then the stream): ${ms(lw.ms)}`);
     await lw.stop();
-    await change(CHANGES);
-    lw = await watchUntilLive(logi);
+    if (!LIVE_ONLY) await change(CHANGES);
+    if (!LIVE_ONLY) lw = await watchUntilLive(logi);
     const lcu = lw.status.catchUp!;
-    out.push(`  catch-up after ${CHANGES} changes, logical: ${ms(lw.ms)} to live (catch-up ${lcu.mode}, ${lcu.rows} rows, ${ms(lcu.durationMs)}) ÷ initial sync = ${(lw.ms / apply.ms).toFixed(3)}  (goal ≤ 0.02)`);
+    if (!LIVE_ONLY) out.push(`  catch-up after ${CHANGES} changes, logical: ${ms(lw.ms)} to live (catch-up ${lcu.mode}, ${lcu.rows} rows, ${ms(lcu.durationMs)}) ÷ initial sync = ${(lw.ms / apply.ms).toFixed(3)}  (goal ≤ 0.02)`);
 
     // ---------------------------------------------------------------- live latency at 500 tx/s, measured on the target
     await tgt.query(`CREATE TABLE lat (mode text, id bigint, src_ts timestamptz, seen timestamptz)`);
@@ -169,9 +173,9 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
     const drainTrigger = await drain('rows_trigger');
     await trigWatch.stop();
     await src.query(`ALTER TABLE bench_rows DISABLE TRIGGER USER`);
-    lw = await watchUntilLive(logi);
-    const onLogical = await bench();
-    const drainLogical = await drain('rows_logical');
+    if (!LIVE_ONLY) lw = await watchUntilLive(logi);
+    const onLogical = LIVE_ONLY ? NaN : await bench();
+    const drainLogical = LIVE_ONLY ? NaN : await drain('rows_logical');
     await lw.stop();
     // capture off: no trigger, and no slot holding WAL back
     await src.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots`);

@@ -36,6 +36,34 @@ import { OUTPUT_SETTINGS } from '../sql/text-settings';
  */
 export const CAPTURE_SETTINGS = OUTPUT_SETTINGS;
 
+/**
+ * Which of CAPTURE_SETTINGS a type's text output depends on. A function's SET clauses are paid on
+ * every call (each setting is saved, set and restored per row: half the trigger's cost), so the
+ * function carries only those its payload columns need: none for integer, text or uuid keys.
+ * A type not listed here (a composite, a range, money, an extension's type) gets them all.
+ */
+const SETTINGS_BY_TYPE: Record<string, readonly string[]> = {
+  timestamptz: ['TimeZone', 'DateStyle'], timestamp: ['DateStyle'], date: ['DateStyle'], time: ['DateStyle'], timetz: ['DateStyle'],
+  interval: ['IntervalStyle'], bytea: ['bytea_output'], float4: ['extra_float_digits'], float8: ['extra_float_digits'],
+  ...Object.fromEntries(['int2', 'int4', 'int8', 'numeric', 'text', 'varchar', 'bpchar', 'name', 'char', 'uuid', 'bool', 'oid', 'inet', 'cidr', 'macaddr', 'macaddr8', 'bit', 'varbit', 'citext'].map((t) => [t, []])),
+};
+
+/**
+ * The settings a function must run with for payload columns of these types ([type name, typtype]
+ * from the catalog; undefined when unknown): all of them unless every type is known.
+ */
+export function payloadSettings(types: ReadonlyArray<readonly [string, string] | undefined>): ReadonlyArray<readonly [string, string]> {
+  const need = new Set<string>();
+  for (const t of types) {
+    if (!t) return CAPTURE_SETTINGS;
+    if (t[1] === 'e') continue; // an enum prints its label
+    const s = SETTINGS_BY_TYPE[t[0]];
+    if (!s) return CAPTURE_SETTINGS;
+    for (const x of s) need.add(x);
+  }
+  return CAPTURE_SETTINGS.filter(([k]) => need.has(k));
+}
+
 /** Bump when the generated function changes shape in a way the hash alone should not decide. 2: owner markers; 3: `tx`. */
 export const CAPTURE_VERSION = 3;
 
@@ -101,7 +129,7 @@ export interface Relation {
  * @param partitions every partition (at any depth) of a partitioned source table: each gets its own
  *   `{channel}_r` TRUNCATE trigger.
  */
-export function captureSql(t: CaptureTable, names: CaptureNames, partitions: readonly Relation[] = []): CaptureSql {
+export function captureSql(t: CaptureTable, names: CaptureNames, partitions: readonly Relation[] = [], settings: ReadonlyArray<readonly [string, string]> = CAPTURE_SETTINGS): CaptureSql {
   const table = qualifiedName(t.schema, t.table);
   const fn = qualifiedName(t.schema, names.functionName);
   const ord = (record: 'NEW' | 'OLD') => (t.ordinalColumn ? `, 'ordinal', ${record}.${quoteIdent(t.ordinalColumn)}::text` : '');
@@ -128,8 +156,8 @@ BEGIN
 END
 `;
   const tag = dollarTag(body);
-  const settings = CAPTURE_SETTINGS.map(([k, v]) => `SET ${k} = ${quoteLiteral(v)}`).join(' ');
-  const createFunction = `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql ${settings} AS ${tag}${body}${tag}`;
+  const sets = settings.map(([k, v]) => ` SET ${k} = ${quoteLiteral(v)}`).join('');
+  const createFunction = `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql${sets} AS ${tag}${body}${tag}`;
   const rowTrigger = `CREATE TRIGGER ${quoteIdent(names.rowTrigger)} AFTER INSERT OR UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${fn}()`;
   const truncateTrigger = `CREATE TRIGGER ${quoteIdent(names.truncateTrigger)} AFTER TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`;
   const hash = createHash('sha256')

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { TableSyncError, pgErrorFields, toTableSyncError } from '../errors';
 import { qualifiedName, quoteIdent } from '../sql/ident';
 import type { CaptureNames } from './channel';
-import { captureSql, type CaptureTable, type Relation } from './capture-sql';
+import { captureSql, payloadSettings, type CaptureTable, type Relation } from './capture-sql';
 import { judgeInstall, planDrop, type CaptureCatalog, type DropPlan, type TriggerRow } from './ownership';
 
 export type CaptureState = 'missing' | 'outdated' | 'current';
@@ -24,7 +24,7 @@ const json = <T>(v: unknown): T | null => (v === null || v === undefined ? null 
  * trigger of our names on the tree or calling that function (clones of a partitioned table's
  * triggers left out: they follow their parent), and the other marked capture functions.
  */
-export async function readCaptureCatalog(client: Queryable, t: Relation, names: CaptureNames): Promise<CaptureCatalog> {
+export async function readCaptureCatalog(client: Queryable, t: Relation & { keyColumns?: readonly string[]; ordinalColumn?: string }, names: CaptureNames): Promise<CaptureCatalog> {
   const { rows } = await client.query(
     `WITH tbl AS (SELECT to_regclass($1) AS oid),
           fn AS (SELECT to_regprocedure($2) AS oid),
@@ -49,9 +49,16 @@ export async function readCaptureCatalog(client: Queryable, t: Relation, names: 
             (SELECT json_agg(json_build_object('signature', p.oid::regprocedure::text, 'comment', d.description))
                FROM pg_description d JOIN pg_proc p ON p.oid = d.objoid
               WHERE d.classoid = 'pg_proc'::regclass AND d.objsubid = 0 AND d.description LIKE 'tablesync live capture%'
-                AND p.oid IS DISTINCT FROM (SELECT oid FROM fn)) AS others
+                AND p.oid IS DISTINCT FROM (SELECT oid FROM fn)) AS others,
+            -- the payload's columns (key, ordinal): their type (a domain's base; an array's element) says which output settings the function needs
+            (SELECT json_object_agg(a.attname, json_build_array(coalesce(e.typname, b.typname), coalesce(e.typtype, b.typtype)))
+               FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
+               JOIN pg_type b ON b.oid = CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE ty.oid END
+               LEFT JOIN pg_type e0 ON e0.oid = b.typelem AND b.typcategory = 'A'
+               LEFT JOIN pg_type e ON e.oid = CASE WHEN e0.typtype = 'd' THEN e0.typbasetype ELSE e0.oid END
+              WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY($5::text[])) AS payload_types
        FROM (SELECT 1) one LEFT JOIN pg_class t ON t.oid = (SELECT oid FROM tbl)`,
-    [qualifiedName(t.schema, t.table), `${qualifiedName(t.schema, names.functionName)}()`, names.rowTrigger, names.truncateTrigger],
+    [qualifiedName(t.schema, t.table), `${qualifiedName(t.schema, names.functionName)}()`, names.rowTrigger, names.truncateTrigger, [...(t.keyColumns ?? []), ...(t.ordinalColumn ? [t.ordinalColumn] : [])]],
   );
   const r = rows[0] as Record<string, unknown>;
   const relations = (json<Array<Relation & { oid: string; root: boolean }>>(r.rels) ?? []);
@@ -62,6 +69,7 @@ export async function readCaptureCatalog(client: Queryable, t: Relation, names: 
     ...(r.fn_oid ? { fn: { oid: String(r.fn_oid), signature: String(r.fn_signature), comment: (r.fn_comment as string | null) ?? null } } : {}),
     triggers: json<TriggerRow[]>(r.triggers) ?? [],
     otherCaptureFunctions: json<Array<{ signature: string; comment: string | null }>>(r.others) ?? [],
+    payloadTypes: json<Record<string, [string, string]>>(r.payload_types) ?? {},
   };
 }
 
@@ -79,7 +87,8 @@ function judge(c: CaptureCatalog, t: CaptureTable, names: CaptureNames) {
     throw new TableSyncError('NOT_FOUND', `source table ${qualifiedName(t.schema, t.table)} does not exist`, { schema: t.schema, table: t.table });
   }
   const partitions = c.relations.filter((r) => !r.root);
-  const sql = captureSql(t, names, partitions);
+  const payloadColumns = [...t.keyColumns, ...(t.ordinalColumn ? [t.ordinalColumn] : [])];
+  const sql = captureSql(t, names, partitions, payloadSettings(payloadColumns.map((col) => c.payloadTypes?.[col])));
   const j = judgeInstall(c, t.flow, t, names, sql.hash);
   const state: CaptureState = j.current ? 'current' : c.fn ? 'outdated' : 'missing';
   return { ...j, sql, state, partitions };

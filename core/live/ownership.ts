@@ -46,6 +46,8 @@ export interface CaptureCatalog {
   triggers: TriggerRow[];
   /** Other functions in the database that carry a capture marker. */
   otherCaptureFunctions: Array<{ signature: string; comment: string | null }>;
+  /** Key and ordinal columns → [type name, typtype] (a domain's base type, an array's element type). */
+  payloadTypes?: Record<string, [string, string]>;
 }
 
 const rel = (r: Relation) => qualifiedName(r.schema, r.table);

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { listenRaw, waitFor } from '../support/live';
 import { captureNames } from '../../core/live/channel';
-import { captureSql, hashFromComment } from '../../core/live/capture-sql';
+import { captureSql, hashFromComment, payloadSettings } from '../../core/live/capture-sql';
 import { captureState, ensureCapture } from '../../core/live/capture';
 import { createPool } from '../../core/connections/pool';
 
@@ -41,7 +41,10 @@ describe('capture function upgraded to carry the source transaction id', () => {
       expect(await captureState(pool, table, names)).toBe('outdated');
       expect(await ensureCapture(pool, table, names)).toBe('outdated');
       expect(await captureState(pool, table, names)).toBe('current');
-      expect(hashFromComment(await fnComment())).toBe(captureSql(table, names).hash);
+      // an int key: the function no longer runs with (and pays per row for) the output settings
+      expect(hashFromComment(await fnComment())).toBe(captureSql(table, names, [], payloadSettings([['int4', 'b']])).hash);
+      const cfg = await db.sql(`SELECT proconfig FROM pg_proc WHERE oid = to_regprocedure($1)`, [`public."${names.functionName}"()`]);
+      expect(cfg.rows[0].proconfig).toBeNull();
 
       const cl = await pool.connect();
       let tx: string;

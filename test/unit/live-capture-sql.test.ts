@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAPTURE_SETTINGS, captureSql, hashFromComment, functionComment, parseMarker, triggerComment } from '../../core/live/capture-sql';
+import { CAPTURE_SETTINGS, captureSql, hashFromComment, functionComment, parseMarker, payloadSettings, triggerComment } from '../../core/live/capture-sql';
 import { captureNames } from '../../core/live/channel';
 import { SOURCE_SETTINGS_SQL } from '../../core/source/source-sql';
 
@@ -49,5 +49,19 @@ describe('capture SQL', () => {
     const sql = captureSql({ flow: 'f', schema: 'public', table: 'T', keyColumns: ['id'] }, names, [{ schema: 'public', table: 'T_2024' }]);
     expect(sql.install.filter((s) => s.startsWith('COMMENT ON'))).toHaveLength(4);
     expect(sql.install).toContain(`CREATE TRIGGER "${names.truncateTrigger}" AFTER TRUNCATE ON "public"."T_2024" FOR EACH STATEMENT EXECUTE FUNCTION "public"."${names.functionName}"()`);
+  });
+});
+
+describe('capture function settings by payload column type', () => {
+  it('carries only the output settings the key and ordinal types need', () => {
+    expect(payloadSettings([['int8', 'b'], ['text', 'b'], ['uuid', 'b']])).toEqual([]);
+    expect(payloadSettings([['mpaa_rating', 'e']])).toEqual([]);
+    expect(payloadSettings([['int8', 'b'], ['timestamptz', 'b']]).map(([k]) => k).sort()).toEqual(['DateStyle', 'TimeZone']);
+    expect(payloadSettings([['interval', 'b']]).map(([k]) => k)).toEqual(['IntervalStyle']);
+    expect(payloadSettings([['float8', 'b'], ['bytea', 'b']]).map(([k]) => k).sort()).toEqual(['bytea_output', 'extra_float_digits']);
+    // unknown or unlisted types: all of them, as before
+    expect(payloadSettings([['int4', 'b'], undefined])).toBe(CAPTURE_SETTINGS);
+    expect(payloadSettings([['money', 'b']])).toBe(CAPTURE_SETTINGS);
+    expect(payloadSettings([['my_pair', 'c']])).toBe(CAPTURE_SETTINGS);
   });
 });
