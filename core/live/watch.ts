@@ -70,7 +70,7 @@ export interface WatchOptions {
   onEvent?: (e: ChangeEvent) => void;
   onStatus?: (s: ListenerStatus) => void;
   signal?: AbortSignal;
-  /** How long the first key of a batch may wait for company (ms). */
+  /** How long the first key of a batch may wait for company (ms; default 0: batches form while the one before is applied). */
   batchDelayMs?: number;
   /** A batch is applied as soon as it holds this many keys. */
   batchMaxKeys?: number;
@@ -95,7 +95,9 @@ export interface WatchHandle {
 }
 
 export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle {
-  const batchDelayMs = opts.batchDelayMs ?? 2;
+  // No fixed delay by default: an idle watch applies a key the moment it arrives; keys that arrive
+  // while a batch is being applied wait and go together in the next one.
+  const batchDelayMs = opts.batchDelayMs ?? 0;
   const batchMaxKeys = opts.batchMaxKeys ?? 500;
   const partitionCheckMs = opts.partitionCheckMs ?? 5_000;
   const { flowName, names } = rt;

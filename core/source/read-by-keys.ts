@@ -37,7 +37,7 @@ export async function* readRowsByKeys(pool: pg.Pool, resolved: ResolvedSource, k
       rows = await withReadOnly(pool, async (client) => {
         const res = await client.query<(string | null)[]>({ text, values, rowMode: 'array', types: RAW_TYPES });
         return res.rows;
-      }, opts.signal ? { signal: opts.signal } : {});
+      }, { endInBackground: true, ...(opts.signal ? { signal: opts.signal } : {}) });
     } catch (e) {
       throw toTableSyncError(e, `reading rows by key from ${resolved.schema}.${resolved.table}`);
     }

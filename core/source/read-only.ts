@@ -20,9 +20,9 @@ export const END_READ_ONLY_SQL = 'ROLLBACK; SELECT pg_advisory_unlock_all()';
 /**
  * Run `fn` with a client in a READ ONLY transaction (rolled back after: see END_READ_ONLY_SQL).
  * `signal` cancels the running statement on the server (pg_cancel_backend), which then fails with
- * CANCELLED.
+ * CANCELLED. `endInBackground` resolves before the rollback's round trip.
  */
-export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: { signal?: AbortSignal } = {}): Promise<T> {
+export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: { signal?: AbortSignal; endInBackground?: boolean } = {}): Promise<T> {
   if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'cancelled before it started');
   const client = await connect(pool);
   let broken = false;
@@ -36,8 +36,10 @@ export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient)
     return await fn(client);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-    await client.query(END_READ_ONLY_SQL).catch(() => { broken = true; });
-    client.release(broken);
+    const end = client.query(END_READ_ONLY_SQL).then(() => undefined, () => { broken = true; }).then(() => client.release(broken));
+    // endInBackground: the result is handed over before the rollback's round trip (a live re-read
+    // by key: nothing of it is needed for the answer); the client returns to the pool after it.
+    if (!opts.endInBackground) await end;
   }
 }
 

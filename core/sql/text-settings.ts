@@ -31,10 +31,17 @@ export const OUTPUT_SETTINGS: ReadonlyArray<readonly [string, string]> = [
 /** How values print and how text is read back: every source and target transaction. */
 export const TEXT_SETTINGS: ReadonlyArray<readonly [string, string]> = [...OUTPUT_SETTINGS, ['xmloption', 'content']];
 
-const setting = ([name, value]: readonly [string, string]) => `SET LOCAL ${name} = ${/^-?\d+$/.test(value) ? value : `'${value.replace(/'/g, "''")}'`}`;
+const setting = ([name, value]: readonly [string, string], scope = 'LOCAL ') => `SET ${scope}${name} = ${/^-?\d+$/.test(value) ? value : `'${value.replace(/'/g, "''")}'`}`;
 
 /** `SET LOCAL …; SET LOCAL …`: one round trip, inside a transaction (BEGIN first). */
-export const TEXT_SETTINGS_SQL = TEXT_SETTINGS.map(setting).join('; ');
+export const TEXT_SETTINGS_SQL = TEXT_SETTINGS.map((x) => setting(x)).join('; ');
+
+/**
+ * The same for a whole session, where one connection is ours for a while (a live watch's lock
+ * connection): its single-statement transactions then need no BEGIN, SET LOCAL and COMMIT round
+ * trips. core/state's withFlowLock resets the session (RESET ALL) before the pool gets it back.
+ */
+export const TEXT_SETTINGS_SESSION_SQL = TEXT_SETTINGS.map((x) => setting(x, '')).join('; ');
 
 /**
  * The output settings as connection start-up options (`-c name=value …`), for a session whose

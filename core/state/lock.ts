@@ -126,7 +126,9 @@ export async function withFlowLock<T>(
     } finally {
       try {
         await client.query('SELECT pg_advisory_unlock($1::int8)', [key]);
-        await client.query('RESET application_name');
+        // back to the connection's own settings: the tag, and any session settings the holder made
+        // (a live watch fixes the text settings for its session: core/sql/text-settings.ts)
+        await client.query('RESET ALL');
       } catch {
         broken = true;
       }

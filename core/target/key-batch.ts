@@ -16,7 +16,8 @@
  */
 import type pg from 'pg';
 import { TableSyncError, toTableSyncError } from '../errors';
-import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
+import { createHash } from 'node:crypto';
+import { TEXT_SETTINGS_SESSION_SQL, TEXT_SETTINGS_SQL } from '../sql/text-settings';
 import { internalName } from '../sql/ident';
 import { prepare, type Prepared } from './prepare';
 import { forgetNullFingerprint, keyEq, markType, q, trackMark } from './rows';
@@ -133,7 +134,10 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
   if (p.keyColumns.some((k) => k.stagingType !== k.type)) return { prepared: p, oneStatement: false, run: async (keys) => keyOutcomes(keys, await syncKeysOn(client, job, keys)) };
 
   const sql = batchSql(p);
+  // Parsed and planned once per connection (named by its text: one name, one text).
+  const name = `tablesync_batch_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
   const nk = job.source.keyColumns.length;
+  let sessionSettings = false;
   const statement = async (present: Row[], missing: Row[], what: string, hooks: TxHooks = {}) => {
     const values = [
       ...p.columns.map((_, i) => present.map((r) => r[i] ?? null)),
@@ -168,19 +172,22 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
       let r: { changed: string; untracked: string };
       if (runOpts.inCallerTransaction) {
         try {
-          r = (await client.query<{ changed: string; untracked: string }>(sql, values)).rows[0]!;
+          r = (await client.query<{ changed: string; untracked: string }>({ name, text: sql, values })).rows[0]!;
         } catch (e) {
           throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);
         }
       } else {
         try {
-          // Its own transaction, with the text settings every target transaction fixes (how xml,
-          // intervals, dates are read): BEGIN and the SET LOCALs go in one round trip.
-          await client.query(`BEGIN; ${TEXT_SETTINGS_SQL}`);
-          r = (await client.query<{ changed: string; untracked: string }>(sql, values)).rows[0]!;
-          await client.query('COMMIT');
+          // Its own transaction: the one statement, implicitly (one round trip, commit included),
+          // with the text settings every target transaction fixes (how xml, intervals, dates are
+          // read) set once for the session of this connection, which the watch holds (see
+          // TEXT_SETTINGS_SESSION_SQL).
+          if (!sessionSettings) {
+            await client.query(TEXT_SETTINGS_SESSION_SQL);
+            sessionSettings = true;
+          }
+          r = (await client.query<{ changed: string; untracked: string }>({ name, text: sql, values })).rows[0]!;
         } catch (e) {
-          await client.query('ROLLBACK').catch(() => {});
           throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);
         }
       }
