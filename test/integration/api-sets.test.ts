@@ -71,6 +71,20 @@ describe('API: sets save, plan, apply, verify, drop', () => {
     for (const t of MEMBER_TABLES.filter((x) => x !== 'film')) expect(await tableDigest(dst, `mirror.${t}`, ORDER[t]!), t).toEqual(await tableDigest(src, `public.${t}`, ORDER[t]!));
 
     expect((await call<SetVerifyResult>('sets.verify', { name: 'shop' })).equal).toBe(true);
+
+    // the reviewed plan through the API: unchanged → applied as is; a source column dropped since → PLAN_STALE, per member with the reason
+    const expectedOf = (p: SetPlan) => ({ fingerprint: p.fingerprint, members: Object.fromEntries(p.members.map((m) => [m.table, m.plan?.fingerprint ?? ''])) });
+    const fresh = await call<SetPlan>('sets.plan', { name: 'shop' });
+    expect((await call<SetApplyResult>('sets.apply', { name: 'shop', expectedPlan: expectedOf(fresh) })).replanned).toBeUndefined();
+    const seen = await call<SetPlan>('sets.plan', { name: 'shop' });
+    await src.sql(`ALTER TABLE store DROP COLUMN manager_staff_id CASCADE`);
+    await expect(call('sets.apply', { name: 'shop', allowDestructive: true, expectedPlan: expectedOf(seen) })).rejects.toMatchObject({
+      code: 'PLAN_STALE',
+      message: expect.stringMatching(/the plan of set "shop" is out of date and the new plan has destructive steps: "store": .*destructive: drop column "manager_staff_id"/),
+    });
+    expect((await dst.sql(`SELECT count(*) AS n FROM information_schema.columns WHERE table_schema = 'mirror' AND table_name = 'store' AND column_name = 'manager_staff_id'`)).rows[0].n).toBe('1');
+    await expect(call('sets.apply', { name: 'shop' })).rejects.toMatchObject({ code: 'DESTRUCTIVE_NOT_ALLOWED', message: expect.stringMatching(/table "store": .*which run only when allowed: drop column/) });
+
     await expect(call('sets.drop', { name: 'shop' })).rejects.toMatchObject({ code: 'DESTRUCTIVE_NOT_ALLOWED' });
     const dropped = await call<{ members: string[] }>('sets.drop', { name: 'shop', allowDestructive: true });
     expect(dropped.members).toHaveLength(MEMBER_TABLES.length);
