@@ -145,6 +145,9 @@ export const browseColumn = z.object({
   keyPosition: z.number().int().nullable(),
 });
 
+/** How long browse.rows may count the rows before a go-to-key's key (ms); past it the rows stay unnumbered. */
+export const GO_TO_KEY_COUNT_MS = 1000;
+
 export const browseRowsOutput = z.object({
   columns: z.array(browseColumn),
   /** Rows in display order (ascending by the sort for every direction), cells in `columns` order. */
@@ -161,6 +164,11 @@ export const browseRowsOutput = z.object({
   orderBy: z.string(),
   /** [row index, column index] of cells cut to `maxCellChars`. */
   truncated: z.array(z.tuple([z.number().int(), z.number().int()])).default([]),
+  /**
+   * With `atKey`: how many rows (filter and search applied) come before the key, so the first row
+   * is number rowsBefore + 1; null when counting them took longer than GO_TO_KEY_COUNT_MS.
+   */
+  rowsBefore: z.number().int().nullable().optional(),
 });
 export type BrowseRowsOutput = z.infer<typeof browseRowsOutput>;
 
@@ -169,6 +177,9 @@ export const browseCountInput = z.object({
   schema: z.string().min(1),
   table: z.string().min(1),
   filter: z.string().optional(),
+  /** The grid's quick search, counted as browse.rows applies it (the count is of the rows the grid shows). */
+  search: z.string().optional(),
+  searchColumns: z.array(z.string().min(1)).optional(),
   /** false: planner estimate (instant); true: count(*) (may take long: cancellable). */
   exact: z.boolean().default(false),
   requestId: requestId.optional(),

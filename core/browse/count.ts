@@ -10,7 +10,9 @@ import { describeTable } from '../introspect/describe-table';
 import { validateFilter } from '../source/filter';
 import { withReadOnly } from '../source/read-only';
 import { filterSql } from '../source/source-sql';
-import { qualifiedName } from '../sql/ident';
+import { qualifiedName, quoteIdent } from '../sql/ident';
+import { likePattern, searchCondition } from '../export/search-sql';
+import type { TableDescription } from '../api/model';
 import { ensureFilterValid } from './filter-cache';
 import type { QueryHooks } from './rows';
 import { reportBackend } from '../connections/backend-pid';
@@ -19,12 +21,28 @@ export interface CountRequest {
   schema: string;
   table: string;
   filter?: string;
+  /** The grid's quick search (see BrowseRowsRequest): counted like the rows it shows. */
+  search?: string;
+  searchColumns?: string[];
   exact: boolean;
 }
 
-function countSql(schema: string, table: string, filter: string | undefined): string {
-  return `SELECT count(*) FROM ${qualifiedName(schema, table)}${filter ? ` WHERE ${filterSql(filter)}` : ''}`;
+/** ` WHERE …` for the filter and the quick search (as browse.rows applies them), and its parameters. */
+function whereSql(rel: TableDescription, req: CountRequest, filter: string | undefined): { sql: string; params: string[] } {
+  const conds: string[] = [];
+  const params: string[] = [];
+  if (filter) conds.push(filterSql(filter));
+  const search = req.search?.trim();
+  if (search) {
+    const names = req.searchColumns ?? rel.columns.map((c) => c.name);
+    for (const n of names) if (!rel.columns.some((c) => c.name === n)) throw new TableSyncError('NOT_FOUND', `cannot search column "${n}": no such column in ${qualifiedName(req.schema, req.table)}`, { column: n });
+    params.push(likePattern(search));
+    conds.push(searchCondition(names.map((n) => `${ALIAS}.${quoteIdent(n)}`), '$1'));
+  }
+  return { sql: conds.length ? ` WHERE ${conds.join(' AND ')}` : '', params };
 }
+
+const ALIAS = 't';
 
 /**
  * A never-analyzed table this small (on disk) is counted exactly instead of estimated: the planner's
@@ -36,30 +54,32 @@ export async function countRows(pool: pg.Pool, req: CountRequest, hooks: QueryHo
   const filter = req.filter?.trim() ? req.filter : undefined;
   const rel = await describeTable(pool, req.schema, req.table);
   if (filter) await ensureFilterValid(pool, req.schema, req.table, filter);
+  const where = whereSql(rel, req, filter);
+  const narrowed = where.sql !== '';
   let exact = req.exact;
-  if (!exact && !filter && rel.estimatedRows === null && rel.kind === 'table') {
+  if (!exact && !narrowed && rel.estimatedRows === null && rel.kind === 'table') {
     const size = await pool.query<{ bytes: string | null }>(`SELECT pg_relation_size(to_regclass($1))::text AS bytes`, [qualifiedName(req.schema, req.table)]);
     exact = Number(size.rows[0]?.bytes ?? Infinity) <= EXACT_WHEN_UNANALYZED_BYTES;
   }
   if (exact) {
     const n = await withReadOnly(pool, async (client) => {
       reportBackend(client, hooks.onBackend);
-      const sql = countSql(req.schema, req.table, filter);
-      hooks.onQuery?.(sql, []);
-      const res = await client.query<{ count: string }>(sql);
+      const sql = `SELECT count(*) FROM ${qualifiedName(req.schema, req.table)} AS ${ALIAS}${where.sql}`;
+      hooks.onQuery?.(sql, where.params);
+      const res = await client.query<{ count: string }>(sql, where.params);
       return Number(res.rows[0]?.count ?? 0);
     });
     return { count: n, exact: true, source: 'count' };
   }
-  if (!filter && rel.estimatedRows !== null && rel.kind !== 'partitioned table') {
+  if (!narrowed && rel.estimatedRows !== null && rel.kind !== 'partitioned table') {
     return { count: rel.estimatedRows, exact: false, source: 'reltuples' };
   }
-  // Never analyzed, a partitioned parent, or a filter: ask the planner.
+  // Never analyzed, a partitioned parent, a filter or a search: ask the planner.
   const n = await withReadOnly(pool, async (client) => {
     reportBackend(client, hooks.onBackend);
-    const sql = `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${qualifiedName(req.schema, req.table)}${filter ? ` WHERE ${filterSql(filter)}` : ''}`;
-    hooks.onQuery?.(sql, []);
-    const res = await client.query<{ 'QUERY PLAN': string }>(sql);
+    const sql = `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${qualifiedName(req.schema, req.table)} AS ${ALIAS}${where.sql}`;
+    hooks.onQuery?.(sql, where.params);
+    const res = await client.query<{ 'QUERY PLAN': string }>(sql, where.params);
     const plan = JSON.parse(res.rows[0]?.['QUERY PLAN'] ?? '[]') as { Plan?: { 'Plan Rows'?: number } }[];
     return Math.round(plan[0]?.Plan?.['Plan Rows'] ?? 0);
   });
@@ -93,7 +113,7 @@ export async function validateAndCount(
       reportBackend(client, hooks.onBackend);
       // SET LOCAL takes no parameters; the value is our own integer.
       await client.query(`SET LOCAL statement_timeout = ${timeout}`);
-      const sql = countSql(req.schema, req.table, filter);
+      const sql = `SELECT count(*) FROM ${qualifiedName(req.schema, req.table)}${filter ? ` WHERE ${filterSql(filter)}` : ''}`;
       hooks.onQuery?.(sql, []);
       const res = await client.query<{ count: string }>(sql);
       return Number(res.rows[0]?.count ?? 0);

@@ -4,7 +4,7 @@
  * (withReadOnly) and a filter only after validateFilter accepted it, so browsing can never write.
  */
 import type pg from 'pg';
-import { MAX_SORT_COLUMNS, sortList, type BrowseCursor, type BrowseRowsOutput, type SortSpec } from '../api/contract';
+import { GO_TO_KEY_COUNT_MS, MAX_SORT_COLUMNS, sortList, type BrowseCursor, type BrowseRowsOutput, type SortSpec } from '../api/contract';
 import type { Cell, TableDescription } from '../api/model';
 import { TableSyncError } from '../errors';
 import { describeTable } from '../introspect/describe-table';
@@ -97,6 +97,8 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
     branches = a.branches;
     params.push(...a.params);
   }
+  let atKeyCond = -1;
+  let beforeKey = '';
   if (req.atKey) {
     if (!rel.primaryKey.length) throw new TableSyncError('UNSUPPORTED', `${qualifiedName(req.schema, req.table)} has no primary key to go to`);
     if (nSort || cursor || direction !== 'forward') throw new TableSyncError('INVALID_INPUT', 'go to a key works in key order, from the start: clear the sort first');
@@ -108,6 +110,8 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
       return `$${params.length}`;
     });
     conds.push(`ROW(${tie.exprs.join(', ')}) >= ROW(${ph.join(', ')})`);
+    atKeyCond = conds.length - 1;
+    beforeKey = `ROW(${tie.exprs.join(', ')}) < ROW(${ph.join(', ')})`;
   }
   const search = req.search?.trim();
   if (search) {
@@ -149,11 +153,31 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
     sql = `SELECT ${outer} FROM (${pageSql}) AS p ORDER BY ${aliasedOrder('p')}`;
   }
 
-  const raw = await withReadOnly(pool, async (client) => {
+  /**
+   * After a jump to a key: how many rows (through the filter and the search) come before it, so the
+   * grid can number the rows. Counted in the page's own snapshot over the key index, so it costs
+   * the key's depth; bounded by GO_TO_KEY_COUNT_MS (null past it: the grid says the position was
+   * not counted). Last in the transaction, inside a savepoint, so a timeout costs nothing else.
+   */
+  const countBefore = async (client: pg.PoolClient): Promise<number | null> => {
+    const where = [...conds.filter((_, i) => i !== atKeyCond), beforeKey].join(' AND ');
+    const countSql = `SELECT count(*) AS n FROM ${relSql} WHERE ${where}`;
+    hooks.onQuery?.(countSql, params);
+    await client.query(`SAVEPOINT tablesync_position; SET LOCAL statement_timeout = ${GO_TO_KEY_COUNT_MS}`);
+    try {
+      const r = await client.query<{ n: string }>(countSql, params);
+      return Number(r.rows[0]!.n);
+    } catch (e) {
+      if ((e as { code?: string }).code !== '57014') throw e;
+      await client.query('ROLLBACK TO SAVEPOINT tablesync_position');
+      return null;
+    }
+  };
+  const { rows: raw, rowsBefore } = await withReadOnly(pool, async (client) => {
     reportBackend(client, hooks.onBackend);
     hooks.onQuery?.(sql, params);
     const res = await client.query({ text: sql, values: params, rowMode: 'array' });
-    return res.rows as Cell[][];
+    return { rows: res.rows as Cell[][], rowsBefore: req.atKey ? await countBefore(client) : undefined };
   }).catch((e: unknown) => {
     if ((e as { code?: string }).code === '42883' && nSort) {
       const names = sorts.map((o) => `"${o.column}"`).join(', ');
@@ -200,6 +224,7 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
     keys: rel.primaryKey.length ? page.map((r) => keyCells(r, rel, n, nSort)) : page.map(() => []),
     nextCursor,
     prevCursor,
+    ...(rowsBefore !== undefined ? { rowsBefore } : {}),
     orderBy: [...sorts.map((o) => `${quoteIdent(o.column)}${o.dir === 'desc' ? ' desc' : ''}`), ...tie.labels.map((l) => `${l}${order.dir === 'desc' ? ' desc' : ''}`)].join(', '),
   };
 }

@@ -214,6 +214,9 @@ describe('inspect', () => {
     await table.waitText(table.filterStatus(), /applied/);
     await page.getByTestId('export-button').click();
     await page.getByTestId('export-popover').waitFor();
+    // the menu quotes the toolbar's count of the filtered rows, not the table's
+    expect(await page.getByTestId('export-what').innerText()).toBe(`public.products, filtered · ${await page.getByTestId('row-count').innerText()}`);
+    expect(await page.getByTestId('export-what').innerText()).toMatch(/1,500 matching rows$/);
     await ins.screenshot('inspect-11-export-menu');
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-go').click()]);
     expect(download.suggestedFilename()).toBe('products.csv');
@@ -231,12 +234,23 @@ describe('inspect', () => {
     await table.waitText(table.grid.locator('[data-row="0"]'), /1499/);
     expect(await table.grid.locator('[role=row][data-row]').count()).toBe(1);
     expect((await table.row(0))[1]).toBe('product 1499');
+    // the count is of the searched rows, and the Export menu quotes the toolbar's own words
+    await page.getByTestId('count-exact').click();
+    await table.waitText(page.getByTestId('row-count'), /^1 matching rows$/);
+    await page.getByTestId('export-button').click();
+    await table.waitText(page.getByTestId('export-what'), /searched · 1 matching rows$/);
+    await ins.screenshot('inspect-12b-export-menu-searched');
+    await page.getByTestId('export-button').click();
     await page.getByTestId('quick-search').fill('');
     await table.waitText(table.grid.locator('[data-row="1"]'), /product 2/);
     await page.getByTestId('go-to-key').fill('1234');
     await page.getByTestId('go-to-key').press('Enter');
     await table.waitText(table.grid.locator('[data-row="0"]'), /product 1234/);
     expect((await table.row(1))[0]).toBe('1235');
+    // numbered from the rows before the key (the filter id <= 1500 is still applied)
+    expect(await table.grid.locator('[data-row="0"] .rownum').innerText()).toBe('1234');
+    await table.waitText(page.getByTestId('view-range'), /^rows 1,234–/);
+    await ins.screenshot('inspect-12c-go-to-key-numbered');
     await page.getByTestId('first-page').click();
     await table.waitText(table.grid.locator('[data-row="0"]'), /product 1\b/);
     await table.grid.evaluate((el) => (el.scrollLeft = 600));
@@ -247,6 +261,25 @@ describe('inspect', () => {
     expect(Math.round(idBox!.x - gridBox!.x)).toBeLessThanOrEqual(60);
     await ins.screenshot('inspect-13-frozen-key-column');
     await table.grid.evaluate((el) => (el.scrollLeft = 0));
+  });
+
+  it('after going to a key whose position takes too long to count, leaves the rows unnumbered and says why', async () => {
+    // pg_sleep makes each row before the key cost at least 1 ms: 1,233 rows take longer than the 1 s the count may take
+    await table.typeFilter('id <= 1500 and pg_sleep(0.001) is not null');
+    await table.applyFilterWithKeyboard();
+    // the editor's own bounded count gives up too (it applies once checked): wait until it has
+    await table.waitText(table.filterStatus(), /too many to count quickly[\s\S]*applied/);
+    await table.waitText(page.getByTestId('view-range'), /^rows 1–/);
+    await page.getByTestId('go-to-key').fill('1234');
+    await page.getByTestId('go-to-key').press('Enter');
+    await table.waitText(page.getByTestId('unnumbered-why'), /not numbered: counting the rows before this key took over 1 s/);
+    expect((await table.row(0))[0]).toBe('1234');
+    expect(await table.grid.locator('[data-row="0"] .rownum').innerText()).toBe('');
+    await ins.screenshot('inspect-12d-go-to-key-unnumbered');
+    await table.typeFilter('id <= 1500');
+    await table.applyFilterWithKeyboard();
+    await table.waitText(table.filterStatus(), /applied/);
+    expect(await page.getByTestId('unnumbered-why').count()).toBe(0);
   });
 
   it('opens another database of the server from the tree', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../support/db';
-import { browseRows } from '../../core/browse';
+import { browseRows, countRows } from '../../core/browse';
 
 // Quick search in the grid: server-side ILIKE over the visible columns' text, wildcards taken
 // literally, and keyset paging through the matches unchanged.
@@ -52,5 +52,33 @@ describe('browse: quick search', () => {
     expect((await browseRows(db.pool, { ...base, atKey: ['2500'], filter: 'id % 7 = 0', limit: 1 })).rows[0]![0]).toBe('2506');
     await expect(browseRows(db.pool, { ...base, atKey: ['1'], sort: { column: 'price', dir: 'asc' } })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(browseRows(db.pool, { ...base, atKey: ['1', '2'] })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/has 1 column \(id\), not 2/) });
+  });
+
+  it('goes to a key and says how many rows come before it (filter and search applied), so the grid can number them', async () => {
+    expect((await browseRows(db.pool, { ...base, atKey: ['2500'] })).rowsBefore).toBe(2499);
+    // id % 7 = 0 below 2500: 7, 14, … 2499 → 357 rows; the first row shown is 2506, number 358
+    expect((await browseRows(db.pool, { ...base, atKey: ['2500'], filter: 'id % 7 = 0', limit: 1 })).rowsBefore).toBe(357);
+    // cotton rows are every 100th: 100 … 2400 come before 2500
+    const searched = await browseRows(db.pool, { ...base, atKey: ['2500'], search: 'cotton' });
+    expect(searched.rows[0]![0]).toBe('2500');
+    expect(searched.rowsBefore).toBe(24);
+    expect((await browseRows(db.pool, { ...base, atKey: ['1'] })).rowsBefore).toBe(0);
+    // a count that would take longer than GO_TO_KEY_COUNT_MS is given up (null), the page still comes:
+    // pg_sleep makes each of the 2,499 rows before the key cost at least 1 ms, so at least 2.5 s
+    const slow = await browseRows(db.pool, { ...base, atKey: ['2500'], filter: 'pg_sleep(0.001) IS NOT NULL', limit: 3 });
+    expect(slow.rows.map((x) => x[0])).toEqual(['2500', '2501', '2502']);
+    expect(slow.rowsBefore).toBeNull();
+    // only a jump to a key counts: other pages say nothing
+    expect((await browseRows(db.pool, base)).rowsBefore).toBeUndefined();
+  });
+
+  it('counts the rows the search shows, as the toolbar and the Export menu quote them (estimate and exact)', async () => {
+    expect(await countRows(db.pool, { schema: 'public', table: 'items', search: 'cotton', exact: true })).toMatchObject({ count: 50, exact: true });
+    expect(await countRows(db.pool, { schema: 'public', table: 'items', search: 'cotton', filter: 'id > 4000', exact: true })).toMatchObject({ count: 10 });
+    expect(await countRows(db.pool, { schema: 'public', table: 'items', search: 'cotton_50', searchColumns: ['note'], exact: true })).toMatchObject({ count: 2 });
+    const estimate = await countRows(db.pool, { schema: 'public', table: 'items', search: 'cotton', exact: false });
+    expect(estimate).toMatchObject({ exact: false, source: 'explain' });
+    expect(estimate.count).toBeLessThan(5000); // the planner's guess for the search, not the table's rows
+    await expect(countRows(db.pool, { schema: 'public', table: 'items', search: 'x', searchColumns: ['nope'], exact: true })).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

@@ -16,7 +16,12 @@ const FORMATS: Array<{ f: ExportFormat; label: string }> = [
   { f: 'sql', label: 'SQL INSERT statements' },
 ];
 
-export function ExportMenu(props: { connectionId: string; source: () => ExportSource | null; expectedRows: number | null; what: string; disabled?: boolean }) {
+/**
+ * `expectedRows` feeds the progress bar; `countLabel` is how many rows the export covers in words,
+ * the very text the screen already shows for them (the table's toolbar count: filter and search
+ * applied), so the menu never quotes another number.
+ */
+export function ExportMenu(props: { connectionId: string; source: () => ExportSource | null; expectedRows: number | null; countLabel?: string; what: string; disabled?: boolean }) {
   const app = useApp();
   const [open, setOpen] = useState(false);
   const [format, setFormat] = useState<ExportFormat>('csv');
@@ -44,7 +49,7 @@ export function ExportMenu(props: { connectionId: string; source: () => ExportSo
       </button>
       {open && (
         <div className="popover export-pop" style={{ top: 28, right: 0 }} data-testid="export-popover" role="dialog" aria-label="Export">
-          <div className="faint" style={{ marginBottom: 6 }}>{props.what}{props.expectedRows !== null ? ` · about ${fmtCount(props.expectedRows)} rows` : ''}</div>
+          <div className="faint" style={{ marginBottom: 6 }} data-testid="export-what">{props.what}{props.countLabel ? ` · ${props.countLabel}` : props.expectedRows !== null ? ` · about ${fmtCount(props.expectedRows)} rows` : ''}</div>
           {FORMATS.map((x) => (
             <label key={x.f} className="check">
               <input type="radio" name="export-format" checked={format === x.f} onChange={() => setFormat(x.f)} /> {x.label}

@@ -5,16 +5,17 @@ import { fmtApprox, fmtCount } from './format';
  * The toolbar's count, saying which count it is: the table's rows or the rows matching the filter,
  * exact or the planner's estimate, and whether live changes arrived since it was counted.
  */
-export function countText(b: { exact: number | null; estimate: number | null; filter: string | null; countStale: boolean }): string {
-  const what = b.filter ? 'matching rows' : 'rows';
+export function countText(b: { exact: number | null; estimate: number | null; filter: string | null; search?: string; countStale: boolean }): string {
+  const what = b.filter || b.search?.trim() ? 'matching rows' : 'rows';
   if (b.exact !== null) return `${fmtCount(b.exact)} ${what}${b.countStale ? ' (before live changes)' : ''}`;
   if (b.estimate !== null) return `~${fmtApprox(b.estimate)} ${what} (planner estimate)`;
   return '';
 }
 
-export function countTitle(b: { exact: number | null; filter: string | null; countStale: boolean }): string {
-  if (b.exact === null) return b.filter ? "the planner's estimate of the rows matching the filter" : "the planner's estimate of the table's rows";
-  return b.countStale ? 'counted before the live changes that arrived since: Recount to refresh' : b.filter ? 'exact count of the rows matching the filter' : 'exact count';
+export function countTitle(b: { exact: number | null; filter: string | null; search?: string; countStale: boolean }): string {
+  const matching = b.filter && b.search?.trim() ? 'the filter and the search' : b.filter ? 'the filter' : b.search?.trim() ? 'the search' : null;
+  if (b.exact === null) return matching ? `the planner's estimate of the rows matching ${matching}` : "the planner's estimate of the table's rows";
+  return b.countStale ? 'counted before the live changes that arrived since: Recount to refresh' : matching ? `exact count of the rows matching ${matching}` : 'exact count';
 }
 
 /** The window's position, as the browse store keeps it. */

@@ -131,8 +131,9 @@ export function TableScreen() {
         <GoToKey />
         <ExportMenu
           connectionId={connectionId}
-          what={`${selected.schema}.${selected.table}${b.filter ? ', filtered' : ''}${b.sort.length ? `, by ${b.sort.map((s) => s.column).join(', ')}` : ''}${b.hidden.length ? `, ${b.columns.length - b.hidden.length} columns` : ''}`}
+          what={`${selected.schema}.${selected.table}${b.filter ? ', filtered' : ''}${b.search.trim() ? ', searched' : ''}${b.sort.length ? `, by ${b.sort.map((s) => s.column).join(', ')}` : ''}${b.hidden.length ? `, ${b.columns.length - b.hidden.length} columns` : ''}`}
           expectedRows={b.exact ?? b.estimate}
+          countLabel={countText(b)}
           source={() => ({
             kind: 'table', schema: selected.schema, table: selected.table,
             columns: visibleColumnNames(b.columns, b.hidden),
@@ -181,6 +182,7 @@ export function TableScreen() {
           )}
           <div className="grid-foot" data-testid="grid-foot">
             <span data-testid="view-range">{viewRangeText(view.first, Math.min(view.last, b.rows.length - 1), b)}</span>
+            {b.unnumbered && b.firstIndex === null && <span className="faint" data-testid="unnumbered-why">{b.unnumbered}</span>}
             {b.loading === 'next' || b.loading === 'prev' ? <span className="row"><span className="spinner" /> loading more…</span> : null}
             <span className="grow" />
             <span className="faint" title="Keyset order: deep pages cost the same as the first">

@@ -7,7 +7,7 @@
 import { createStore } from 'zustand/vanilla';
 import { errorCode, errorMessage, newRequestId, type ApiClient } from '../api/client';
 import type { BrowseCursor, BrowseRowsInput, BrowseRowsOutput, Cell, SortSpec } from '../api/types';
-import { MAX_SORT_COLUMNS } from '../../../core/api/contract';
+import { GO_TO_KEY_COUNT_MS, MAX_SORT_COLUMNS } from '../../../core/api/contract';
 
 export const PAGE_SIZE = 200;
 export const MAX_PAGES = 5;
@@ -36,6 +36,8 @@ export interface BrowseState {
   firstIndex: number | null;
   /** Rows from the end of the table to the window's last row (0 after a jump to the end), when anchored there. */
   fromEnd: number | null;
+  /** Why the rows are not numbered after a go-to-key (its position was not counted), or null. */
+  unnumbered: string | null;
   prevCursor: BrowseCursor | null;
   nextCursor: BrowseCursor | null;
   orderBy: string;
@@ -216,6 +218,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         orderBy: out.orderBy,
         firstIndex: where === 'first' ? 0 : out.prevCursor === null ? 0 : null,
         fromEnd: where === 'last' ? 0 : out.nextCursor === null ? 0 : null,
+        unnumbered: null,
         loading: null,
         requestId: null,
         scrollTo: { where: where === 'first' ? 'top' : 'bottom', seq: get().scrollTo.seq + 1 },
@@ -232,6 +235,7 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
       pages: [],
       firstIndex: null,
       fromEnd: null,
+      unnumbered: null,
       prevCursor: null,
       nextCursor: null,
       orderBy: '',
@@ -355,8 +359,11 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
         set({
           columns: out.columns, keyColumns: out.keyColumns, rows: out.rows, rowKeys: keysOf(out), cut: cutFor(keysOf(out), {}, out),
           pages: [pageOf(out)], prevCursor: out.prevCursor, nextCursor: out.nextCursor, orderBy: out.orderBy,
-          // Where this key sits in the table is unknown: rows are numbered again once paged to an edge.
-          firstIndex: null, fromEnd: out.nextCursor === null ? 0 : null,
+          // The server counted the rows before the key (same snapshot, filter and search): number from
+          // there. Past its time limit it is unknown: unnumbered, and the footer says why.
+          firstIndex: typeof out.rowsBefore === 'number' ? out.rowsBefore : null,
+          fromEnd: out.nextCursor === null ? 0 : null,
+          unnumbered: typeof out.rowsBefore === 'number' ? null : `not numbered: counting the rows before this key took over ${GO_TO_KEY_COUNT_MS / 1000} s`,
           loading: null, requestId: null, scrollTo: { where: 'top', seq: get().scrollTo.seq + 1 },
         });
       },
