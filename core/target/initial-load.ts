@@ -158,7 +158,10 @@ export async function runInitialLoad(
   const trackStep = p.preSteps.find((s) => s.kind === 'state' && s.sql.some((x) => x.startsWith(`CREATE TABLE ${p.trackingSql} (`)));
   const trackingCreate = trackStep?.sql.find((x) => x.startsWith(`CREATE TABLE ${p.trackingSql} (`));
   const trackPk = p.postSteps.find((s) => s.kind === 'state' && s.sql.length === 1 && s.sql[0]!.startsWith(`ALTER TABLE ${p.trackingSql} ADD PRIMARY KEY`));
-  let streams = trackStep && trackingCreate && trackPk ? plan.streams : 1;
+  // Staging tables are created before this apply's DDL runs: a type that DDL brings (pgvector's
+  // extension) would not exist yet, so such a load runs as one stream.
+  const stageable = trackStep && trackingCreate && trackPk && !p.preSteps.some((s) => s.kind === 'create-extension');
+  let streams = stageable ? plan.streams : 1;
   // Leftovers of a killed staged load: dropped here, on a connection of their own, so the name is
   // free (committed) before the streams' connections create it again.
   const pool = streams > 1 ? opts.openTargetPool!(streams + 1) : undefined;
