@@ -2,7 +2,7 @@
 // `npx tablesync …`. Runs the CLI precompiled (dist/cli/, built by scripts/build-cli.mjs): while
 // that build matches the sources it is loaded directly; when a source changed (an edit, a pull)
 // or there is no build yet, it is rebuilt first (esbuild, a few hundred ms, once). Where it cannot
-// be built (esbuild not installed, a read-only checkout) the TypeScript runs through tsx, as
+// be built (a read-only checkout, a full disk) the TypeScript runs through tsx, as
 // before, slower to start but the same program; TABLESYNC_CLI=tsx forces that. README "Decisions".
 import * as nodeModule from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
