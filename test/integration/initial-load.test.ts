@@ -142,6 +142,16 @@ describe('initial load', () => {
     expect(await stagingTables()).toBe('0');
   });
 
+  it('a table of the staging name that is not ours is never touched: the load runs as one stream', async () => {
+    await t.tgt.sql(`CREATE SCHEMA IF NOT EXISTS tablesync; CREATE TABLE tablesync."_load__dom_mine" (x int); INSERT INTO tablesync."_load__dom_mine" VALUES (42)`);
+    const progress: ApplyProgress[] = [];
+    await applyFlow(ctxOf({ name: 'dom_mine', source: { table: 'dom' }, target: { table: 'dom_mine' } }), { streams: 3, onProgress: (p) => progress.push(p) });
+    expect(messages(progress)).toContain('1 stream, text COPY');
+    expect(await fingerprint(t.tgt, 'dom_mine', 'id, p, note', 'id')).toEqual(await fingerprint(t.src, 'dom', 'id, p, note', 'id'));
+    expect((await t.tgt.sql(`SELECT x FROM tablesync."_load__dom_mine"`)).rows).toEqual([{ x: '42' }]);
+    await t.tgt.sql(`DROP TABLE tablesync."_load__dom_mine"`);
+  });
+
   it('the source written during a parallel load: the load is one snapshot, and the next apply converges exactly', async () => {
     const ctx = () => ctxOf({ name: 'busy_live', source: { table: 'busy', ordinalColumn: 'at' }, target: { table: 'busy_live' } });
     let stop = false;
