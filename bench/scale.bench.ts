@@ -118,9 +118,12 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
     if (!LIVE_ONLY) out.push(`  logical, first watch (new slot: full load, then the stream): ${ms(lw.ms)}`);
     await lw.stop();
     if (!LIVE_ONLY) await change(CHANGES);
+    // what the walsender must decode on the next start: from the slot's restart point to the end of WAL
+    const slotPos = async () => (await src.query<{ d: string; c: string }>(`SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)) AS d, pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)) AS c FROM pg_replication_slots WHERE slot_name LIKE 'tablesync_scale_logical_%'`)).rows[0];
+    const before = LIVE_ONLY ? undefined : await slotPos();
     if (!LIVE_ONLY) lw = await watchUntilLive(logi);
     const lcu = lw.status.catchUp!;
-    if (!LIVE_ONLY) out.push(`  catch-up after ${CHANGES} changes, logical: ${ms(lw.ms)} to live (catch-up ${lcu.mode}, ${lcu.rows} rows, ${ms(lcu.durationMs)}) ÷ initial sync = ${(lw.ms / apply.ms).toFixed(3)}  (goal ≤ 0.02)`);
+    if (!LIVE_ONLY) out.push(`  catch-up after ${CHANGES} changes, logical: ${ms(lw.ms)} to live (catch-up ${lcu.mode}, ${lcu.rows} rows, ${ms(lcu.durationMs)}; the walsender decoded ${before?.d} from the slot's restart_lsn, ${before?.c} past its confirmed_flush_lsn) ÷ initial sync = ${(lw.ms / apply.ms).toFixed(3)}  (goal ≤ 0.02)`);
 
     // ---------------------------------------------------------------- live latency at 500 tx/s, measured on the target
     await tgt.query(`CREATE TABLE lat (mode text, id bigint, src_ts timestamptz, seen timestamptz)`);
@@ -174,10 +177,26 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
     await trigWatch.stop();
     await src.query(`ALTER TABLE bench_rows DISABLE TRIGGER USER`);
     if (!LIVE_ONLY) lw = await watchUntilLive(logi);
+    // the slot's lag (WAL not yet confirmed) every second while the writers run: bounded, or growing?
+    const lagSamples: number[] = [];
+    let sampling = !LIVE_ONLY;
+    const sampler = (async () => {
+      while (sampling) {
+        const r = await src.query<{ b: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::int8 AS b FROM pg_replication_slots WHERE slot_name LIKE 'tablesync_scale_logical_%'`).catch(() => undefined);
+        if (r?.rows[0]) lagSamples.push(Number(r.rows[0].b));
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+    })();
     const onLogical = LIVE_ONLY ? NaN : await bench();
+    sampling = false;
+    await sampler;
     const drainLogical = LIVE_ONLY ? NaN : await drain('rows_logical');
+    const mib = (b: number) => `${(b / 1024 / 1024).toFixed(1)}`;
+    if (!LIVE_ONLY) out.push(`  logical slot lag while the 8 writers ran (MiB, every second): ${lagSamples.map(mib).join(' ')}`);
     await lw.stop();
     // capture off: no trigger, and no slot holding WAL back
+    // (the stopped watch's walsender exits a moment after its connection closed)
+    for (let i = 0; i < 100 && Number((await src.query<{ n: string }>(`SELECT count(*) AS n FROM pg_replication_slots WHERE active`)).rows[0]!.n) > 0; i++) await new Promise((r) => setTimeout(r, 100));
     await src.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots`);
     const off = await bench();
     out.push(`  8 writers (pgbench, 10 s each): capture off ${off.toFixed(0)} tx/s; trigger on + watch ${onTrigger.toFixed(0)} tx/s = ${(onTrigger / off).toFixed(2)} (target matched the source ${ms(drainTrigger)} after the writers stopped); logical + watch ${onLogical.toFixed(0)} tx/s = ${(onLogical / off).toFixed(2)} (matched ${ms(drainLogical)} after)  (goal ≥ 0.8 logical)`);

@@ -61,8 +61,11 @@ export interface RunningPg {
   url(database?: string): string;
   /** Stop the server (fast shutdown); a temporary data directory is removed. */
   stop(): Promise<void>;
-  /** Stop and start again on the same port and data (simulates a server restart). */
-  restart(): Promise<void>;
+  /**
+   * Stop and start again on the same port and data (simulates a server restart). `crash`: an
+   * immediate shutdown (SIGQUIT: no checkpoint, WAL not yet written is lost, recovery on start), as after a power cut.
+   */
+  restart(opts?: { crash?: boolean }): Promise<void>;
 }
 
 export async function freePort(): Promise<number> {
@@ -164,13 +167,13 @@ export async function startPostgres(opts: StartOptions): Promise<RunningPg> {
     child.removeAllListeners('exit');
   };
 
-  const stopChild = async (): Promise<void> => {
+  const stopChild = async (immediate = false): Promise<void> => {
     const c = child;
     if (!c || c.exitCode !== null || c.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => c.kill('SIGQUIT'), 15_000);
       c.once('exit', () => { clearTimeout(timer); resolve(); });
-      c.kill('SIGINT'); // fast shutdown: disconnects clients, checkpoints, exits
+      c.kill(immediate ? 'SIGQUIT' : 'SIGINT'); // SIGINT: fast shutdown (disconnects clients, checkpoints, exits)
     });
   };
 
@@ -193,8 +196,8 @@ export async function startPostgres(opts: StartOptions): Promise<RunningPg> {
       await stopChild();
       if (temporary) rmSync(base, { recursive: true, force: true });
     },
-    restart: async () => {
-      await stopChild();
+    restart: async (restartOpts = {}) => {
+      await stopChild(restartOpts.crash === true);
       // same port and data: clients reconnect to the same address
       await launch();
     },

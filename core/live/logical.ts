@@ -151,11 +151,26 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       }
       const fresh = !info;
       const liveState = (lsn?: string): LogicalState => ({ kind: 'logical', ...t, slot: names.slot, publication: names.publication, createdPublication: createdPublication || recorded?.createdPublication === true, ...(lsn ? { appliedLsn: lsn } : {}) });
+      // That the slot is ours is committed durably (synchronous_commit = on for this transaction,
+      // whatever the target's default): batches commit without waiting for their flush, and a
+      // crash of the target must never forget which slot is ours. Flushing this commit also
+      // flushes the catch-up's commit before it. (A target that has no state for the flow yet,
+      // one never applied, gets it with the first catch-up's commit.)
+      const recordSlot = async () => {
+        await client.query('BEGIN; SET LOCAL synchronous_commit = on');
+        try {
+          await writeLiveState(client, flow.name, liveState());
+          await client.query('COMMIT');
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw e;
+        }
+      };
       if (fresh) {
         await createSlot(ctx.sourcePool, names.slot);
         // record at once that the slot is ours, so a crash before the catch-up commits cannot
         // leave a slot of ours that the next watch would take for someone else's
-        await writeLiveState(client, flow.name, liveState());
+        await recordSlot();
       }
       resync = false;
       if (!c.running) return;
@@ -177,7 +192,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         scanned = { ...i, reason: fresh ? `new replication slot "${names.slot}"${i.reason ? `; ${i.reason}` : ''}` : i.reason ?? 'the flow needed an apply' };
         keySync = await prepareKeySync(client, job);
         appliedLsn = undefined;
-        await writeLiveState(client, flow.name, liveState());
+        await recordSlot();
       }
       if (!c.running) return;
       const ks = keySync;
@@ -242,12 +257,28 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       }) as never);
       svc.on('error', ((e: Error) => markLost(`replication connection error: ${e.message}`)) as never);
       let applying = false;
+      // The target commits each batch without waiting for its WAL flush (synchronous_commit = off
+      // for our transaction only, as PostgreSQL's own apply worker does by default): the position
+      // of a batch is confirmed to the source only once the target's WAL is flushed past that
+      // batch's commit. A target crash can lose only unflushed batches, whose source positions
+      // were not confirmed, and their recorded position (same transaction) goes back with them:
+      // the slot replays them, nothing is lost or applied twice.
+      const unflushed: Array<{ source: string; target: bigint }> = [];
+      const confirmFlushed = async (flushed: string) => {
+        let upto: string | undefined;
+        while (unflushed.length && unflushed[0]!.target <= lsnValue(flushed)) upto = unflushed.shift()!.source;
+        if (upto && lsnValue(upto) > lsnValue(acked)) { acked = upto; await confirm(upto); }
+      };
+      const checkFlushed = async () => {
+        const { rows } = await client.query<{ f: string }>('SELECT pg_current_wal_flush_lsn()::text AS f');
+        await confirmFlushed(rows[0]!.f);
+      };
       // Confirmed: the end of the last source transaction whose target transaction committed, or,
       // with nothing received and not applied, the keepalive's position (what the server has
       // decoded and sent: PostgreSQL's own apply worker confirms it the same way), so a quiet
       // table does not make the slot hold the WAL of everything else.
       const ack = async () => {
-        const safe = idleLsn && lsnValue(idleLsn) > lsnValue(acked) && !open && ready.length === 0 && !applying ? idleLsn : acked;
+        const safe = idleLsn && lsnValue(idleLsn) > lsnValue(acked) && !open && ready.length === 0 && !applying && unflushed.length === 0 ? idleLsn : acked;
         if (!safe) return;
         acked = safe;
         await confirm(safe);
@@ -315,7 +346,10 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         });
         for (const e of entries) if (!e.row) { missing.push(e.key); outcomeOf.set(JSON.stringify(e.key), 'deleted'); }
 
-        const record = async (c: pg.ClientBase) => { await writeLiveState(c, flow.name, liveState(lastLsn)); };
+        const record = async (c: pg.ClientBase) => {
+          await c.query('SET LOCAL synchronous_commit = off');
+          await writeLiveState(c, flow.name, liveState(lastLsn));
+        };
         const p = ks.prepared;
         const wipe = async (c: pg.ClientBase) => {
           const on = p.keyColumns.map((k) => `x.${quoteIdent(k.name)} = t.${quoteIdent(k.name)}`).join(' AND ');
@@ -337,8 +371,10 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           committedAt = now();
         }
         appliedLsn = lastLsn;
-        acked = lastLsn;
-        await confirm(lastLsn);
+        // where the target's WAL ends now (past this batch's commit), and how far it is flushed
+        const { rows: wal } = await client.query<{ i: string; f: string }>('SELECT pg_current_wal_insert_lsn()::text AS i, pg_current_wal_flush_lsn()::text AS f');
+        unflushed.push({ source: lastLsn, target: lsnValue(wal[0]!.i) });
+        await confirmFlushed(wal[0]!.f);
         if (truncated) event({ op: 'truncate', key: {}, outcome: 'applied', latencyMs: null });
         const rr = new Map(reread.map((k, i) => [JSON.stringify(k), rereadOutcomes[i] ?? 'skipped'] as const));
         for (const e of entries) {
@@ -379,6 +415,11 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       const settle = async () => {
         if (open || ready.length) return; // received, not applied: the next start replays it
         const until = Date.now() + 2000;
+        while (unflushed.length && Date.now() < until && c.lostReason === undefined) {
+          await checkFlushed().catch(() => undefined);
+          if (unflushed.length) await c.sleep(50);
+        }
+        if (unflushed.length) return; // the next start replays what the target may not have flushed
         const past = await moveRestartPoint().catch(() => undefined);
         const seen = keepalives;
         let asked = 0;
@@ -412,6 +453,11 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           }
           if (Date.now() - pinged > 100) { pinged = Date.now(); await confirm(acked ?? '0/1', true); }
           await wakeup.wait(100);
+          continue;
+        }
+        if (unflushed.length) {
+          await checkFlushed();
+          await wakeup.wait(unflushed.length ? 100 : 1000);
           continue;
         }
         await wakeup.wait(1000);

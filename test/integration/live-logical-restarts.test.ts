@@ -10,7 +10,10 @@ import { waitFor, waitForSameRows, watch, type Watching } from '../support/live'
 // Logical capture through server restarts (each its own server of this project's version, with
 // wal_level=logical): a writer keeps going through the restart; the watch reconnects with backoff,
 // resumes from the slot, and afterwards the target equals the source.
-describe.each(['source', 'target'] as const)('logical capture: %s server restarted during watch', (side) => {
+describe.each(['source', 'target', 'target-crash'] as const)('logical capture: %s server restarted during watch', (variant) => {
+  // target-crash: the target's server is shut down immediately (no checkpoint; async-committed
+  // batches whose WAL was not written are lost): their source positions were not confirmed yet
+  const side = variant === 'source' ? 'source' : 'target';
   let server: RunningPg;
   let other: TestDatabase;
   let srcPool: pg.Pool;
@@ -22,14 +25,14 @@ describe.each(['source', 'target'] as const)('logical capture: %s server restart
     const binaries = inject('pgLabel').includes('PostgreSQL 15') ? debianBinaries(15) : await embeddedBinaries();
     if (!binaries) throw new Error('PostgreSQL binaries not found');
     server = await startPostgres({ binaries, fast: true, settings: { wal_level: 'logical', max_replication_slots: 4, max_wal_senders: 4 } });
-    other = await freshDatabase(`logi_r${side[0]}`);
+    other = await freshDatabase(`logi_r${variant === 'target-crash' ? 'c' : side[0]}`);
     const srcUrl = side === 'source' ? server.url() : other.url;
     const tgtUrl = side === 'source' ? other.url : server.url();
     srcPool = createPool(srcUrl, { max: 2 });
     tgtPool = createPool(tgtUrl, { max: 1 });
     await srcPool.query(`CREATE TABLE counters (id int PRIMARY KEY, n bigint NOT NULL)`);
     await srcPool.query(`INSERT INTO counters SELECT g, 0 FROM generate_series(1, 300) g`);
-    const flow = parseFlow({ version: 1, name: `logi_restart_${side}`, source: { connection: { url: srcUrl }, table: 'counters', replication: {} }, target: { connection: { url: tgtUrl }, table: 'counters' } });
+    const flow = parseFlow({ version: 1, name: `logi_restart_${variant.replace('-', '_')}`, source: { connection: { url: srcUrl }, table: 'counters', replication: {} }, target: { connection: { url: tgtUrl }, table: 'counters' } });
     ctx = { flow, sourcePool: createPool(srcUrl, { max: 2 }), targetPool: createPool(tgtUrl, { max: 1 }), sourceUrl: srcUrl, targetUrl: tgtUrl };
     w = watch(ctx);
     await w.live();
@@ -60,7 +63,7 @@ describe.each(['source', 'target'] as const)('logical capture: %s server restart
       }
     })();
     await waitFor('some writes before the restart', () => written >= 200);
-    await server.restart();
+    await server.restart({ crash: variant === 'target-crash' });
     await w!.live(2, 60_000);
     await waitFor('more writes after the restart', () => written >= 600, 30_000);
     stop = true;

@@ -90,13 +90,15 @@ describe('logical-replication capture', () => {
     w = undefined;
   });
 
-  it('a clean stop confirms what the stream passed and moves the restart point past WAL that is not ours (the next start decodes only what changed)', async () => {
+  it('idle, the watch confirms what the stream passed; a clean stop moves the restart point past WAL that is not ours (the next start decodes only what changed)', async () => {
     const names = logicalNames(ctx.flow);
     w = watch(ctx);
     await w.live();
     // ~25 MB of WAL the slot does not publish (another table), written while the watch is live
     await t.src.sql(`CREATE TABLE logi_junk AS SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 24000) g`);
     const after = (await t.src.sql(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l as string;
+    // idle, the watch confirms what the stream has passed (keepalives), so the slot holds none of that WAL
+    await waitFor('the idle watch confirmed past the other WAL', async () => (await t.src.sql(`SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1`, [names.slot, after])).rows[0]?.ok === 't');
     await w.stop();
     w = undefined;
     const slot = (await t.src.sql(`SELECT restart_lsn >= $2::pg_lsn AS restart_past, confirmed_flush_lsn >= $2::pg_lsn AS confirmed_past,
