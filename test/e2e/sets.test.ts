@@ -171,6 +171,8 @@ describe('sets in the app', () => {
     await editor.getByTestId('vector-index-0').getByLabel('Remove index').click();
     await editor.getByTestId('attachment-0').getByLabel('Setup SQL').fill('CREATE INDEX film_title_idx ON picked.film (film_title)');
     await editor.getByTestId('attachment-0').getByLabel('Teardown SQL').fill('DROP INDEX picked.film_title_idx');
+    // fixed: the summary says so at once (nothing left)
+    await expect.poll(() => editor.getByTestId('member-errors').count()).toBe(0);
     await app.screenshot('sets-06a-member-editor');
     await editor.getByTestId('member-use').click();
     await editor.waitFor({ state: 'detached' });

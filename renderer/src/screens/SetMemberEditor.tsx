@@ -45,25 +45,26 @@ export function SetMemberEditor({ table, onClose }: { table: string; onClose: ()
   return <EditorForm key={`${table}-${connections.length}`} table={table} desc={state.desc} initial={state.form} onClose={onClose} />;
 }
 
+function firstPerField(issues: Array<{ field: string; message: string }>): string[] {
+  const first = new Map<string, string>();
+  for (const i of issues) if (!first.has(i.field)) first.set(i.field, i.message);
+  return [...first.values()];
+}
+
 function EditorForm({ table, desc, initial, onClose }: { table: string; desc: TableDescription; initial: FlowForm; onClose: () => void }) {
   const app = useApp();
   const form = useForm<FlowForm>({ defaultValues: initial, resolver: flowFormResolver, mode: 'onChange' });
   const ordinal = ordinalCandidates(desc.columns);
-  const [problems, setProblems] = useState<string[]>([]);
+  // After a first "Use for this table": what is still wrong, each naming the table (the first
+  // message per field, as the fields show them), kept true as the user fixes it.
+  const values = form.watch();
+  const problems = form.formState.isSubmitted ? firstPerField(validateFlowForm(values)).map((m) => `Table “${table}”: ${m}`) : [];
   const use = form.handleSubmit(
     (v) => {
-      setProblems([]);
       const { override, filter } = overrideFromForm(v);
       const draft = app.sets.getState().draft!;
       app.sets.getState().edit({ overrides: { ...draft.overrides, [table]: mergeOverride(draft.overrides[table], override) }, filters: { ...draft.filters, [table]: filter } });
       onClose();
-    },
-    // Each field shows its own message; the summary names the table, so it reads on its own.
-    // (the first message per field, as the fields show them)
-    () => {
-      const first = new Map<string, string>();
-      for (const i of validateFlowForm(form.getValues())) if (!first.has(i.field)) first.set(i.field, i.message);
-      setProblems([...first.values()].map((m) => `Table “${table}”: ${m}`));
     },
   );
   return (
