@@ -243,6 +243,8 @@ describe('inspect', () => {
     await page.getByTestId('export-button').click();
     await page.getByTestId('quick-search').fill('');
     await table.waitText(table.grid.locator('[data-row="1"]'), /product 2/);
+    // the search cleared: the toolbar is back on the filter editor's exact count (one count on screen)
+    await table.waitText(page.getByTestId('row-count'), /^1,500 matching rows$/);
     await page.getByTestId('go-to-key').fill('1234');
     await page.getByTestId('go-to-key').press('Enter');
     await table.waitText(table.grid.locator('[data-row="0"]'), /product 1234/);
@@ -278,7 +280,8 @@ describe('inspect', () => {
     await ins.screenshot('inspect-12d-go-to-key-unnumbered');
     await table.typeFilter('id <= 1500');
     await table.applyFilterWithKeyboard();
-    await table.waitText(table.filterStatus(), /applied/);
+    await table.waitText(table.filterStatus(), /1,500 matching rows[\s\S]*applied/);
+    await table.waitText(page.getByTestId('view-range'), /^rows 1–/); // the grid reloaded from the start: numbered again
     expect(await page.getByTestId('unnumbered-why').count()).toBe(0);
   });
 

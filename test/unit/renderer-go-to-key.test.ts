@@ -4,6 +4,7 @@
 // number (countText) for the rows an export covers.
 import { describe, expect, it } from 'vitest';
 import { createBrowseStore } from '../../renderer/src/stores/browse';
+import { createFilterStore } from '../../renderer/src/stores/filter';
 import { countText, rowNumberOf, viewRangeText } from '../../renderer/src/lib/grid-text';
 import type { MethodInput } from '../../renderer/src/api/types';
 import { fakeApi } from './renderer-fake-api';
@@ -71,4 +72,24 @@ describe('the count of a quick search', () => {
     await s.getState().countExact();
     expect(countText(s.getState())).toBe('12 matching rows');
   });
+
+  it("cleared, goes back to the filter editor's exact count of the filter still applied (not an estimate beside it)", async () => {
+    const api = fakeApi(1000);
+    const s = createBrowseStore(api, { pageSize: 50 });
+    const f = createFilterStore(api, { debounceMs: 0 });
+    api.handlers['filter.validate'] = (() => ({ valid: true, count: 451, countTimedOut: false })) as never;
+    await s.getState().open(target);
+    f.getState().setTarget(target, 'price > 50');
+    await f.getState().validateNow();
+    await s.getState().setFilter('price > 50', f.getState().countOf('price > 50'));
+    expect(countText(s.getState())).toBe('451 matching rows');
+    await s.getState().setSearch('item', f.getState().countOf(s.getState().filter));
+    expect(s.getState().exact).toBeNull();
+    await s.getState().setSearch('', f.getState().countOf(s.getState().filter));
+    expect(countText(s.getState())).toBe('451 matching rows');
+    // the editor's count is of its text: edited since, it is not the applied filter's count
+    f.getState().setText('price > 60');
+    expect(f.getState().countOf('price > 50')).toBeNull();
+  });
 });
+

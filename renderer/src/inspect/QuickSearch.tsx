@@ -5,6 +5,11 @@
 import { useEffect, useState } from 'react';
 import { useApp, useS } from '../app-context';
 
+/** Cleared, the grid's count goes back to the filter editor's count of the filter, where it has one. */
+function search(app: ReturnType<typeof useApp>, text: string): Promise<void> {
+  return app.browse.getState().setSearch(text, app.filter.getState().countOf(app.browse.getState().filter));
+}
+
 export function QuickSearch() {
   const app = useApp();
   const applied = useS(app.browse, (s) => s.search);
@@ -13,7 +18,7 @@ export function QuickSearch() {
   useEffect(() => setText(applied), [applied, target]);
   useEffect(() => {
     if (text === applied) return;
-    const t = setTimeout(() => void app.browse.getState().setSearch(text), 300);
+    const t = setTimeout(() => void search(app, text), 300);
     return () => clearTimeout(t);
   }, [text, applied, app]);
   return (
@@ -24,7 +29,7 @@ export function QuickSearch() {
         value={text}
         onChange={(e) => setText(e.target.value)}
         onKeyDown={(e) => {
-          if (e.key === 'Enter') void app.browse.getState().setSearch(text);
+          if (e.key === 'Enter') void search(app, text);
           if (e.key === 'Escape') setText('');
         }}
         aria-label="Search rows in the visible columns"

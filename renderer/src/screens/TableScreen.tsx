@@ -37,10 +37,7 @@ export function TableScreen() {
   }, [selected, connectionId, app]);
 
   // The editor's exact count for the filter being applied is the grid's count too: one number on screen.
-  useEffect(() => app.filter.getState().onApply((f) => {
-    const fs = app.filter.getState();
-    return app.browse.getState().setFilter(f, fs.status === 'valid' && !fs.countStale ? fs.count : null);
-  }), [app]);
+  useEffect(() => app.filter.getState().onApply((f) => app.browse.getState().setFilter(f, app.filter.getState().countOf(f))), [app]);
 
   useShortcut('Mod+End', () => void app.browse.getState().loadLast(), !!b.target);
   useShortcut('Mod+Home', () => void app.browse.getState().loadFirst(), !!b.target);

@@ -77,7 +77,8 @@ export interface BrowseState {
   setSort(sort: SortSpec[]): Promise<void>;
   /** `knownCount`: the exact matching count the filter editor just got for this same filter, if any. */
   setFilter(filter: string | null, knownCount?: number | null): Promise<void>;
-  setSearch(text: string): Promise<void>;
+  /** `knownCount`: when the search is cleared, the filter editor's exact count for the filter still applied, if any. */
+  setSearch(text: string, knownCount?: number | null): Promise<void>;
   /** Show the rows from this key on (key order; clears the sort). */
   goToKey(values: string[]): Promise<void>;
   toggleColumn(name: string): void;
@@ -367,10 +368,12 @@ export function createBrowseStore(api: ApiClient, opts: BrowseOptions = {}) {
           loading: null, requestId: null, scrollTo: { where: 'top', seq: get().scrollTo.seq + 1 },
         });
       },
-      async setSearch(text) {
+      async setSearch(text, knownCount) {
         if (text === get().search) return;
-        // a count taken without the search (or with another) is not the count of these rows
-        set({ search: text, exact: null, estimate: null, countError: null, countStale: false });
+        // a count taken without the search (or with another) is not the count of these rows; with
+        // the search cleared, the filter editor's count of the filter is (one count on screen)
+        const back = !text.trim() && get().filter !== null && knownCount != null ? knownCount : null;
+        set({ search: text, exact: back, estimate: null, countError: null, countStale: false });
         if (get().target) await Promise.all([reset('first'), estimate()]);
       },
       async setFilter(filter, knownCount) {

@@ -32,6 +32,11 @@ export interface FilterState {
   /** Live changes touched the target table: the count may be off. */
   markStale(): void;
   onApply(cb: (filter: string | null) => void | Promise<void>): () => void;
+  /**
+   * The exact matching count this editor holds for `filter` (its text, checked and counted, not
+   * stale), else null: the grid takes it as its own count, so the screen shows one number.
+   */
+  countOf(filter: string | null): number | null;
 }
 
 export function createFilterStore(api: ApiClient, opts: { debounceMs?: number } = {}) {
@@ -112,6 +117,10 @@ export function createFilterStore(api: ApiClient, opts: { debounceMs?: number } 
       get().setText('');
       set({ applied: null });
       await Promise.all([...listeners].map((cb) => cb(null)));
+    },
+    countOf(filter) {
+      const s = get();
+      return filter !== null && s.status === 'valid' && !s.countStale && s.text.trim() === filter.trim() ? s.count : null;
     },
     markStale() {
       if (get().count !== null && !get().countStale) set({ countStale: true });
