@@ -30,7 +30,7 @@ import { OUTPUT_SETTINGS_OPTIONS } from '../sql/text-settings';
 import { parseConnectionUrl } from '../connections/url';
 import { INPUT_ERROR_CODES, TableSyncError } from '../errors';
 import { quoteIdent } from '../sql/ident';
-import { readFlowState, writeLiveState, withFlowLock } from '../state';
+import { flowsTableSql, readFlowState, writeLiveState, withFlowLock } from '../state';
 import { catchUpOn, prepareKeySync, type FlowContext, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import type { Row } from '../target/row-source';
@@ -96,6 +96,8 @@ async function openReplication(url: string, publication: string): Promise<{ serv
   if (publication.includes("'")) throw new TableSyncError('INVALID_INPUT', `publication name "${publication}" contains a quote, which the replication protocol's options cannot carry`);
   return { service: service as unknown as ReplicationService, plugin: new TextPgoutput({ protoVersion: 1, publicationNames: [quoteIdent(publication)] }) };
 }
+
+const eLiteral = (v: string): string => `E'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 
 const keyOf = (job: SyncJob, t: Tuple | null | undefined): Row | undefined => {
   if (!t) return undefined;
@@ -346,9 +348,10 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         });
         for (const e of entries) if (!e.row) { missing.push(e.key); outcomeOf.set(JSON.stringify(e.key), 'deleted'); }
 
+        // the position, in the batch's transaction, one round trip (the state table exists: the
+        // slot was recorded in it); E'' literals read the same whatever standard_conforming_strings says
         const record = async (c: pg.ClientBase) => {
-          await c.query('SET LOCAL synchronous_commit = off');
-          await writeLiveState(c, flow.name, liveState(lastLsn));
+          await c.query(`SET LOCAL synchronous_commit = off; UPDATE ${flowsTableSql} SET live = ${eLiteral(JSON.stringify(liveState(lastLsn)))}::jsonb, updated_at = now() WHERE flow = ${eLiteral(flow.name)}`);
         };
         const p = ks.prepared;
         const wipe = async (c: pg.ClientBase) => {
