@@ -208,9 +208,16 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
   }
   let rows: RowCounts = { insert: 0, update: 0, delete: 0, unchanged: 0, foreign: 0 };
   let repaired: ApplyResult['repaired'];
+  // A member whose table is new takes the flows' initial-load path (rows straight into the new
+  // table, keys built after them; initial-load.ts), as one stream on the set's one connection. Its
+  // DDL runs with its rows: it only creates relations of its own, which no pending foreign-key
+  // check of another member concerns.
+  const initial = await planInitialLoad(client, p, { streams: 1, estimate: false, ...(opts.repair ? { repair: true } : {}) });
+  let skip = new Set<PlanStep>();
   return {
     prepared: p,
     ddl: async () => {
+      if (initial) return;
       progress('ddl', 0, p.preSteps.length);
       for (const s of p.preSteps) {
         abortCheck();
@@ -221,6 +228,19 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
       p.trackingRead = p.trackingSql;
     },
     rows: async () => {
+      if (initial) {
+        progress('ddl', 0, p.preSteps.length);
+        const r = await runInitialLoad(client, p, initial, async (pre) => {
+          for (const s of pre) {
+            abortCheck();
+            await runStep(client, s);
+          }
+        }, { onPhase: (phase, done, total, message) => opts.onProgress?.({ flow: job.flowName, phase, rowsDone: done, rowsTotal: total, ...(message ? { message } : {}) }), ...(opts.signal ? { signal: opts.signal } : {}) });
+        rows = r.rows;
+        skip = r.done;
+        abortCheck();
+        return rows;
+      }
       progress('scanning');
       await createScanTables(client, p);
       // Repair needs the scan (its keys are what drifted rows are re-read by), even when nothing changed.
@@ -243,6 +263,7 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
     finish: async () => {
       progress('indexes', 0, p.postSteps.length);
       for (const s of p.postSteps) {
+        if (skip.has(s)) continue;
         progress(s.kind.startsWith('attachment') ? 'attachments' : 'indexes');
         await runStep(client, s);
       }

@@ -70,13 +70,13 @@ function createStep(p: Prepared): PlanStep | undefined {
  * Whether this apply is an initial load that can take the direct path, and how: streams, formats.
  * Undefined → the general path (scan, diff, stage, merge).
  */
-export async function planInitialLoad(client: pg.ClientBase, p: Prepared, opts: Pick<InitialLoadOptions, 'streams' | 'openTargetPool'> & { repair?: boolean }): Promise<InitialLoadPlan | undefined> {
+export async function planInitialLoad(client: pg.ClientBase, p: Prepared, opts: Pick<InitialLoadOptions, 'streams' | 'openTargetPool'> & { repair?: boolean; /** Read the source's size (for the stream count and progress); a set's one-stream member skips it, so its check reads no source table. */ estimate?: boolean }): Promise<InitialLoadPlan | undefined> {
   const bulk = p.job.source.bulk;
   if (!bulk || opts.repair || p.trackingExists || !p.freshTable || !p.directLoad || !p.copyIn || p.job.target.managedBy !== 'system' || !createStep(p)) return undefined;
   const utf8 = bulk.encoding === 'UTF8' && p.targetEncoding === 'UTF8';
   const src = p.job.source;
   const ordinalCol = src.mode === 'ordinal' && !p.nullableOrdinal ? p.columns.find((c) => c.sourceName === src.ordinalColumn) : undefined;
-  const size = await bulk.size().catch(() => ({ rows: 0, bytes: 0 }));
+  const size = opts.estimate === false ? { rows: 0, bytes: 0 } : await bulk.size().catch(() => ({ rows: 0, bytes: 0 }));
   let streams = opts.streams ?? (size.rows < PARALLEL_MIN_ROWS ? 1 : Math.min(DEFAULT_MAX_STREAMS, Math.ceil(size.rows / ROWS_PER_STREAM)));
   streams = Math.max(1, Math.min(MAX_STREAMS, Math.trunc(streams), bulk.maxReaders));
   if (streams > 1 && !opts.openTargetPool) streams = 1;

@@ -46,7 +46,11 @@ describe('sets: a member\'s vector indexes and SQL attachments', () => {
     const good = await open({ film: { sqlAttachments: [{ name: 'title_idx', setupSql: 'CREATE INDEX film_title_idx ON mirror.film (title)', teardownSql: 'DROP INDEX mirror.film_title_idx' }] } });
     const plan = await planSet(good);
     expect(plan.members.find((m) => m.table === 'film')!.plan!.steps.map((s) => s.summary)).toContain('set up attachment "title_idx" (new)');
-    await applySet(good);
+    const messages: string[] = [];
+    const r = await applySet(good, { onProgress: (e) => { if (e.member?.message) messages.push(`${e.table}: ${e.member.message}`); } });
+    // new tables take the flows' initial-load path (rows straight in by COPY, keys after), in the set's one transaction
+    expect(messages).toEqual(expect.arrayContaining([expect.stringMatching(/^language: 1 stream, (binary|text) COPY$/), expect.stringMatching(/^film: 1 stream, (binary|text) COPY$/)]));
+    expect(r.totals.insert).toBe(Number((await src.sql(`SELECT (SELECT count(*) FROM language) + (SELECT count(*) FROM film) AS n`)).rows[0].n));
     expect((await tgt.sql(`SELECT indexdef FROM pg_indexes WHERE schemaname = 'mirror' AND indexname = 'film_title_idx'`)).rows[0]?.indexdef).toMatch(/\(title\)/);
   });
 });
