@@ -73,6 +73,19 @@ describe('sets: plan, apply, drop a whole schema', () => {
     await expect(planSet(ctx)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/overrides."flim"/) });
   });
 
+  it('a cancel during the first apply\'s initial loads leaves the target untouched', async () => {
+    const ctx = await open();
+    const ac = new AbortController();
+    const loaded: string[] = [];
+    await expect(applySet(ctx, { signal: ac.signal, onProgress: (p) => {
+      if (p.table && p.member?.phase === 'merging' && !loaded.includes(p.table)) loaded.push(p.table);
+      // members before it (actor … film_actor) are loaded and keyed inside the one transaction
+      if (p.table === 'language' && p.member?.phase === 'loading') ac.abort();
+    } })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(loaded).toEqual(['actor', 'customer', 'film', 'film_actor']);
+    expect((await tgt.sql(`SELECT to_regnamespace('mirror') AS m, to_regnamespace('tablesync') AS s`)).rows[0]).toEqual({ m: null, s: null });
+  });
+
   it('applies the whole set in one transaction: every member equals its source, foreign keys valid', async () => {
     const ctx = await open();
     const phases: string[] = [];
