@@ -89,8 +89,18 @@ describe('sets: plan, apply, drop a whole schema', () => {
   it('applies the whole set in one transaction: every member equals its source, foreign keys valid', async () => {
     const ctx = await open();
     const phases: string[] = [];
-    const r = await applySet(ctx, { onProgress: (p) => { if (phases.at(-1) !== p.phase) phases.push(p.phase); } });
+    const memberPhases = new Map<string, Set<string>>();
+    const r = await applySet(ctx, { onProgress: (p) => {
+      if (phases.at(-1) !== p.phase) phases.push(p.phase);
+      if (p.table && p.member) memberPhases.set(p.table, (memberPhases.get(p.table) ?? new Set()).add(p.member.phase));
+    } });
     expect(r.members.map((m) => m.table)).toEqual(MEMBER_TABLES);
+    // every member's table is created by this apply: the direct initial load (no scan, no diff), per table
+    for (const t of MEMBER_TABLES) {
+      expect([...memberPhases.get(t)!], t).toContain('loading');
+      expect([...memberPhases.get(t)!], t).not.toContain('scanning');
+    }
+    expect(r.totals.insert).toBe(Number((await src.sql(`SELECT (SELECT count(*) FROM language) + (SELECT count(*) FROM film) + (SELECT count(*) FROM actor) + (SELECT count(*) FROM film_actor) + (SELECT count(*) FROM store) + (SELECT count(*) FROM staff) + (SELECT count(*) FROM customer) + (SELECT count(*) FROM payment) AS n`)).rows[0].n));
     expect(r.foreignKeysAdded).toBe(8);
     expect(phases).toEqual(['locking', 'members', 'foreign-keys', 'members', 'committing', 'done']);
     await expectEqual();
@@ -101,7 +111,10 @@ describe('sets: plan, apply, drop a whole schema', () => {
     await expect(tgt.sql(`INSERT INTO mirror.film_actor (actor_id, film_id, last_update) VALUES (1, 999999, now())`)).rejects.toThrow(/foreign key/);
     // the partitioned parent's rows came in through the parent
     expect((await tgt.sql(`SELECT count(*) AS n FROM mirror.payment`)).rows[0].n).toBe((await src.sql(`SELECT count(*) AS n FROM payment`)).rows[0].n);
-    // a second apply finds nothing to do
+    // a second plan shows no change in any member, and a second apply finds nothing to do
+    const replan = await planSet(ctx);
+    expect(replan.totals).toMatchObject({ insert: 0, update: 0, delete: 0 });
+    for (const m of replan.members) expect(m.plan!.rows, m.table).toMatchObject({ insert: 0, update: 0, delete: 0 });
     const again = await applySet(ctx);
     expect(again.totals).toMatchObject({ insert: 0, update: 0, delete: 0 });
     expect(again.foreignKeysAdded).toBe(0);
