@@ -178,9 +178,10 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
 /**
  * One apply in phases, for a set that applies many members in ONE transaction (core/set): every
  * member is prepared (and checked: blockers, destructive steps) before anything is written, then
- * every member's DDL runs, then every member's rows move, then every member's post-load steps and
- * state. DDL never meets a table with pending (deferred) foreign-key checks that way, and a refusal
- * of the tenth member costs no work in the first nine.
+ * the DDL of every member whose table exists runs, then every member's rows move (a member whose
+ * table is new creates it here, with its rows: the initial load), then every member's post-load
+ * steps and state. DDL on an existing table never meets pending (deferred) foreign-key checks that
+ * way, and a refusal of the tenth member costs no work in the first nine.
  */
 export interface PhasedApply {
   prepared: Prepared;
