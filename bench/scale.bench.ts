@@ -13,6 +13,7 @@
  *   npm run bench:scale [-- --record]     (ROWS=200000 for a quick look; SERVERS=pg15 or SERVERS=pg18)
  *   npm run bench:scale -- --live-only    trigger capture only: live latency at 500 tx/s and the 8 writers on ÷ off
  *                                         (after a plain `tablesync apply`; ROWS defaults to 100,000 there)
+ *   npm run bench:scale -- --catch-up-only   the initial sync and the two catch-ups only (no live latency, no writers)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,6 +33,7 @@ import { recordResults, shouldRecord } from './lib/results';
 import { ms } from './lib/timing';
 
 const LIVE_ONLY = process.argv.includes('--live-only');
+const CATCH_UP_ONLY = process.argv.includes('--catch-up-only');
 const ROWS = Number(process.env.ROWS ?? (LIVE_ONLY ? 100_000 : 1_000_000));
 const CHANGES = 1000;
 const TABLE_DDL = `(id bigint PRIMARY KEY, name text NOT NULL, qty integer, price numeric(12,2), updated_at timestamptz, attrs jsonb, active boolean)`;
@@ -124,6 +126,11 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
     if (!LIVE_ONLY) lw = await watchUntilLive(logi);
     const lcu = lw.status.catchUp!;
     if (!LIVE_ONLY) out.push(`  catch-up after ${CHANGES} changes, logical: ${ms(lw.ms)} to live (catch-up ${lcu.mode}, ${lcu.rows} rows, ${ms(lcu.durationMs)}; the walsender decoded ${before?.d} from the slot's restart_lsn, ${before?.c} past its confirmed_flush_lsn) ÷ initial sync = ${(lw.ms / apply.ms).toFixed(3)}  (goal ≤ 0.02)`);
+    if (CATCH_UP_ONLY) {
+      await lw.stop();
+      await trigWatch.stop();
+      return;
+    }
 
     // ---------------------------------------------------------------- live latency at 500 tx/s, measured on the target
     await tgt.query(`CREATE TABLE lat (mode text, id bigint, src_ts timestamptz, seen timestamptz)`);

@@ -110,6 +110,16 @@ export function trackingTableName(flow: string): string {
   return fitIdentifier(`rows__${flow}`);
 }
 
+/**
+ * Name of the index on the tracking table's ordinal column (in the state schema, beside the table;
+ * its own prefix, so that no flow's tracking table `rows__…` can have its name).
+ * The watch's window catch-up creates it on its first run (core/target/catch-up.ts), so that the
+ * highest tracked ordinal and the tracked rows in the window are read by key range, not by a scan.
+ */
+export function trackingOrdinalIndexName(flow: string): string {
+  return fitIdentifier(`ordinal__${flow}`);
+}
+
 /** Column names of the tracking table besides the key columns, unless a key column has that name (see trackingMarkColumns). */
 export const TRACK_ORDINAL = '__tablesync_ordinal';
 export const TRACK_FINGERPRINT = '__tablesync_fingerprint';

@@ -45,6 +45,9 @@ describe('catch-up in proportion to the changes', () => {
     expect(c.rows).toBe(0);
     // rows with modified >= 500,000 - 10,000: ids 490..500
     expect(c.scanned).toBe(11);
+    // the window is read from the tracking table by an index on its ordinal, made by the first window catch-up
+    const { rows } = await t.tgt.pool.query(`SELECT indexrelid::regclass::text AS name, pg_get_indexdef(indexrelid) AS def FROM pg_index WHERE indrelid = 'tablesync.rows__cu_win'::regclass AND NOT indisprimary`);
+    expect(rows).toEqual([{ name: 'tablesync.ordinal__cu_win', def: 'CREATE INDEX ordinal__cu_win ON tablesync.rows__cu_win USING btree (__tablesync_ordinal)' }]);
   });
 
   it('applies updates, inserts, filter moves, late commits and deletes inside the window, reading only those', async () => {
