@@ -85,3 +85,34 @@ export function matchesPattern(pattern: string, name: string): boolean {
   const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
   return re.test(name);
 }
+
+/** What `typeOverrides` needs to know of a column (ColumnInfo has it). */
+export interface TypedColumn {
+  type: string;
+  typeName: string;
+  category: string;
+  elementType?: string | undefined;
+}
+
+/** Does `key` (a typeOverrides key) name this column's type? Exact type, qualified or bare type name. */
+function typeMatches(key: string, c: TypedColumn): boolean {
+  if (key === c.type) return true;
+  if (c.category === 'array') return false;
+  const bare = c.typeName.includes('.') ? c.typeName.slice(c.typeName.indexOf('.') + 1) : c.typeName;
+  return key === c.typeName || key === bare || key === bare.replace(/^"|"$/g, '');
+}
+
+/**
+ * The target type a set's `defaults.typeOverrides` gives a column, following arrays of an
+ * overridden element; undefined when none applies. The set's expansion applies it, and the app's
+ * member editor shows it as the column's type unless the member overrides it.
+ */
+export function typeOverrideFor(overrides: Record<string, string>, c: TypedColumn): string | undefined {
+  for (const [k, v] of Object.entries(overrides)) if (typeMatches(k, c)) return v;
+  if (c.category === 'array' && c.elementType) {
+    for (const [k, v] of Object.entries(overrides)) {
+      if (k === c.elementType || k === c.typeName || k === c.typeName.slice(c.typeName.indexOf('.') + 1)) return `${v}[]`;
+    }
+  }
+  return undefined;
+}

@@ -11,13 +11,13 @@
  * x.refused                         // [{ table: 'film_list', kind: 'view', reason: 'views cannot be sources …' }]
  */
 import type pg from 'pg';
-import type { ColumnInfo, TableDescription, TableInfo } from '../api/model';
+import type { TableDescription, TableInfo } from '../api/model';
 import type { RefusedTable } from '../api/model.set';
 import { RAW_TYPES } from '../connections/pool';
 import { TableSyncError } from '../errors';
 import { parseFlow } from '../flow/load';
 import type { ColumnOverride, Flow } from '../flow/schema';
-import { matchesPattern, memberFlowName, type SetSpec } from '../flow/schema.set';
+import { matchesPattern, memberFlowName, typeOverrideFor, type SetSpec } from '../flow/schema.set';
 import { describeTable } from '../introspect/describe-table';
 import { listTables } from '../introspect/list-tables';
 import { unusableReason } from '../introspect/relation-facts';
@@ -79,25 +79,6 @@ function candidates(set: SetSpec, relations: Map<string, TableInfo>): { names: s
   }
   const listed = set.tables.filter((t) => !excluded(t));
   return { names: listed.filter((t) => relations.has(t)), missing: listed.filter((t) => !relations.has(t)) };
-}
-
-/** Does `key` (a typeOverrides key) name this column's type? Exact type, qualified or bare type name. */
-function typeMatches(key: string, c: ColumnInfo): boolean {
-  if (key === c.type) return true;
-  if (c.category === 'array') return false;
-  const bare = c.typeName.includes('.') ? c.typeName.slice(c.typeName.indexOf('.') + 1) : c.typeName;
-  return key === c.typeName || key === bare || key === bare.replace(/^"|"$/g, '');
-}
-
-/** The type override for a column from the set's `typeOverrides`, following arrays of an overridden element. */
-function typeOverrideFor(overrides: Record<string, string>, c: ColumnInfo): string | undefined {
-  for (const [k, v] of Object.entries(overrides)) if (typeMatches(k, c)) return v;
-  if (c.category === 'array' && c.elementType) {
-    for (const [k, v] of Object.entries(overrides)) {
-      if (k === c.elementType || k === c.typeName || k === c.typeName.slice(c.typeName.indexOf('.') + 1)) return `${v}[]`;
-    }
-  }
-  return undefined;
 }
 
 function qualifiesAsOrdinal(d: TableDescription, name: string): { ok: true } | { ok: false; why: string } {

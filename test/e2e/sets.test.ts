@@ -151,6 +151,9 @@ describe('sets in the app', () => {
     await page.getByTestId('edit-member-film').click();
     const editor = page.getByTestId('set-member-editor-film');
     await editor.waitFor({ timeout: 30_000 });
+    // the set-wide type override (mpaa_rating=text) is what rating becomes unless the member retypes it
+    expect(await editor.getByLabel('target type of rating').getAttribute('placeholder')).toBe('text');
+    expect(await editor.getByLabel('target type of film_id').getAttribute('placeholder')).not.toBe('text');
     await editor.getByLabel('target name of title').fill('film_title');
     await editor.getByTestId('member-ordinal').selectOption('last_update');
     await editor.getByLabel('include sequel_of').uncheck();

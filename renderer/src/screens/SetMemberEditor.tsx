@@ -12,7 +12,8 @@ import { errorMessage } from '../api/client';
 import type { TableDescription } from '../api/types';
 import { formFromTable, ordinalCandidates, type FlowForm } from '../lib/flow-draft';
 import { validateFlowForm } from '../lib/flow-validation';
-import { formWithOverride, mergeOverride, overrideFromForm } from '../stores/sets';
+import { typeOverrideFor } from '../../../core/flow/schema.set';
+import { draftTypeOverrides, formWithOverride, mergeOverride, overrideFromForm } from '../stores/sets';
 import { Attachments } from './flow-edit/Attachments';
 import { ColumnsTable } from './flow-edit/ColumnsTable';
 import { flowFormResolver } from './flow-edit/resolver';
@@ -55,6 +56,9 @@ function EditorForm({ table, desc, initial, onClose }: { table: string; desc: Ta
   const app = useApp();
   const form = useForm<FlowForm>({ defaultValues: initial, resolver: flowFormResolver, mode: 'onChange' });
   const ordinal = ordinalCandidates(desc.columns);
+  // The set-wide typeOverrides, as the set's expansion applies them: what a column becomes unless this form retypes it.
+  const setTypes = draftTypeOverrides(useS(app.sets, (s) => s.draft) ?? { typeOverrides: '' });
+  const inheritedTypes = Object.fromEntries(desc.columns.flatMap((c) => { const t = typeOverrideFor(setTypes, c); return t ? [[c.name, t]] : []; }));
   // After a first "Use for this table": what is still wrong, each naming the table (the first
   // message per field, as the fields show them), kept true as the user fixes it.
   const values = form.watch();
@@ -81,7 +85,7 @@ function EditorForm({ table, desc, initial, onClose }: { table: string; desc: Ta
             </label>
             <label style={{ flex: 1 }}>filter <input {...form.register('filter')} placeholder="SQL filter (rows to sync)" data-testid="member-filter" style={{ width: '70%' }} className="mono" /></label>
           </div>
-          <ColumnsTable desc={desc} />
+          <ColumnsTable desc={desc} inheritedTypes={inheritedTypes} />
           <div className="grid2" style={{ marginTop: 8, alignItems: 'start' }}>
             <VectorIndexes />
             <Attachments />

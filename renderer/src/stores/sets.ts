@@ -166,9 +166,14 @@ export function memberStates(prev: Array<{ table: string; state: string }>, p: S
 
 const list = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
+/** The draft's set-wide type overrides (`source type=target type, …`) as the set file's map. */
+export function draftTypeOverrides(d: Pick<SetDraft, 'typeOverrides'>): Record<string, string> {
+  return Object.fromEntries(list(d.typeOverrides).map((p) => p.split('=').map((x) => x.trim())).filter((p) => p.length === 2 && p[0] && p[1]));
+}
+
 /** The draft as a set file (what sets.save stores and the CLI reads). */
 export function draftToSpec(d: SetDraft): SetSpecInput {
-  const typeOverrides = Object.fromEntries(list(d.typeOverrides).map((p) => p.split('=').map((x) => x.trim())).filter((p) => p.length === 2 && p[0] && p[1]));
+  const typeOverrides = draftTypeOverrides(d);
   const overrides: Record<string, MemberOverride> = {};
   for (const [t, o] of Object.entries(d.overrides)) if (Object.keys(o).length) overrides[t] = { ...o };
   for (const [t, f] of Object.entries(d.filters)) if (f.trim()) overrides[t] = { ...overrides[t], filter: f.trim() };

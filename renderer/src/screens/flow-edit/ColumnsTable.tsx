@@ -5,7 +5,11 @@ import { isVectorType, typeSuggestions, vectorDims, type FlowForm } from '../../
 import { shortType } from '../../lib/format';
 import { useFieldError } from './field-error';
 
-export function ColumnsTable({ desc }: { desc: TableDescription | null }) {
+/**
+ * `inheritedTypes`: target types that apply to a column unless the form overrides it (a set
+ * member's set-wide typeOverrides), shown as the column's type and placeholder.
+ */
+export function ColumnsTable({ desc, inheritedTypes = {} }: { desc: TableDescription | null; inheritedTypes?: Record<string, string> }) {
   const { control, register, watch } = useFormContext<FlowForm>();
   const columns = useFieldArray({ control, name: 'columns' });
   const v = watch();
@@ -25,7 +29,8 @@ export function ColumnsTable({ desc }: { desc: TableDescription | null }) {
         {columns.fields.map((c, i) => {
           const col = desc?.columns.find((x) => x.name === c.source);
           const row = v.columns[i]!;
-          const shownType = row.targetType.trim() || row.type;
+          const inherited = inheritedTypes[c.source];
+          const shownType = row.targetType.trim() || inherited || row.type;
           return (
             <tr key={c.id} data-column={c.source} style={{ opacity: row.included || row.key ? 1 : 0.55 }}>
               <td>
@@ -44,7 +49,8 @@ export function ColumnsTable({ desc }: { desc: TableDescription | null }) {
               <td>
                 <input
                   {...register(`columns.${i}.targetType`)}
-                  placeholder={shortType(c.type)}
+                  placeholder={inherited ?? shortType(c.type)}
+                  title={inherited && !row.targetType.trim() ? `${inherited}: the set's default for ${c.type}` : undefined}
                   list={`types-${i}`}
                   aria-label={`target type of ${c.source}`}
                   className="mono"
