@@ -123,7 +123,7 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
           signal.addEventListener('abort', onAbort, { once: true });
           let r: Awaited<ReturnType<typeof catchUpOn>>;
           try {
-            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job) });
+            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true });
           } finally {
             settled = true;
             signal.removeEventListener('abort', onAbort);

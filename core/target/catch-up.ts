@@ -54,6 +54,12 @@ export interface CatchUpOptions {
   signal?: AbortSignal;
   /** The cycle's batch applier (prepared on the lock's connection); built here when absent. */
   keySync?: () => Promise<KeySync>;
+  /**
+   * Create the index on the tracking table's ordinal when it is missing (see ensureOrdinalIndex).
+   * The trigger-mode watch asks for it: it runs a window catch-up on every reconnect. A logical
+   * watch does not: it catches up from its slot, and the index would only cost its every write.
+   */
+  ordinalIndex?: boolean;
 }
 
 function windowOffset(ordinalType: string): string {
@@ -70,7 +76,7 @@ function windowRefusal(job: SyncJob, p: Prepared | undefined): string | undefine
 }
 
 /**
- * The index on the tracking table's ordinal column, created on the flow's first window catch-up
+ * The index on the tracking table's ordinal column, created on the first window catch-up of a trigger-mode watch
  * (an apply creates the tracking table without it; a full reload recreates the table, and the next
  * watch creates it again). With it the highest tracked ordinal and the tracked rows in the window
  * are read by index range instead of two scans of the whole tracking table. It is ours (the state
@@ -127,8 +133,10 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
     if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'catch-up cancelled');
   };
   checkAbort();
-  await ensureOrdinalIndex(client, job, p, opts.signal);
-  checkAbort();
+  if (opts.ordinalIndex) {
+    await ensureOrdinalIndex(client, job, p, opts.signal);
+    checkAbort();
+  }
   const ordType = p.newSetup.tracking.ordinalType ?? job.source.ordinalType ?? 'text';
   const tOrd = `t.${quoteIdent(p.names.trackOrdinal)}`;
   const keyCols = p.keyColumns.map((k) => `t.${quoteIdent(k.name)}::text`).join(', ');
