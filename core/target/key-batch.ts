@@ -82,21 +82,24 @@ export function batchSql(p: Prepared): string {
   const mark = ordIdx >= 0 ? `s.c${ordIdx + 1}::${markType(p)}` : 'NULL';
   const keyFromRows = keys.map((k) => fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)).join(', ');
   const keyFromMissing = keys.map((k, i) => `t.${q(k.name)} = ${fromText(k, `g.k${i + 1}`)}`).join(' AND ');
-  const valueText = (alias: 'x' | 's') => `ROW(${vals.map((c) => (alias === 'x' ? `x.${q(c.name)}` : fromText(c, `s.c${cols.indexOf(c) + 1}`))).join(', ')})::text`;
   const keyJoin = keys.map((k) => `x.${q(k.name)} = ${fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)}`).join(' AND ');
-  // Decided on the statement's snapshot, before the upsert: which present rows really change.
-  const changedWhere = `x.${q(keys[0]!.name)} IS NULL${vals.length ? ` OR ${valueText('x')} IS DISTINCT FROM ${valueText('s')}` : ''}`;
+  // Which present rows really changed: the ones the upsert inserted or updated (its conflict
+  // filter leaves equal rows alone), by key. A sub-select in the select list, not a join: it is
+  // not pulled up into a join, so PostgreSQL hashes upserted's keys once (a hashed SubPlan)
+  // instead of looking every row up again in the table.
+  const keyFromS = keys.map((k) => fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)).join(', ');
+  const upsertedKeys = keys.map((k) => `u.${q(k.name)}`).join(', ');
   // managedBy "user": a row you wrote (in the table, not tracked) is never taken over live: left out (its outcome: skipped).
   const notYours = p.job.target.managedBy === 'user'
     ? ` WHERE NOT (EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${keyJoin}) AND NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keys.map((k) => `t.${q(k.name)} = ${fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)}`).join(' AND ')}))`
     : '';
   return `WITH s AS (SELECT * FROM unnest(${rowParams}) WITH ORDINALITY AS s(${rowAliases})${notYours}),
-  changed AS (SELECT s.n FROM s LEFT JOIN ${p.tableSql} x ON ${keyJoin} WHERE ${changedWhere}),
   upserted AS (
     INSERT INTO ${p.tableSql} AS x (${cols.map((c) => q(c.name)).join(', ')})
     SELECT ${cols.map((c, i) => fromText(c, `s.c${i + 1}`)).join(', ')} FROM s
     ON CONFLICT (${tk}) ${onConflict}
-    RETURNING 1),
+    RETURNING ${keys.map((k) => `x.${q(k.name)}`).join(', ')}),
+  changed AS (SELECT z.n FROM (SELECT s.n, (${keyFromS}) IN (SELECT ${upsertedKeys} FROM upserted u) AS hit FROM s) z WHERE z.hit),
   tracked AS (
     INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
     SELECT ${keyFromRows}, ${mark} FROM s
