@@ -235,7 +235,7 @@ async function main(): Promise<void> {
   const out: string[] = [];
   const push = out.push.bind(out);
   out.push = (...l: string[]) => { for (const x of l) console.log(x); return push(...l); };
-  out.push('(the machine was shared with seven other engineers\' builds and tests: ratios are within one run, absolute times are noisy)');
+  out.push('(the machine was shared with four other engineers\' builds and tests: ratios are within one run, absolute times are noisy)');
   if (want.includes('pg15')) {
     const b = debianBinaries(15);
     if (b) await runServer('PostgreSQL 15 (Debian)', b, true, out);
