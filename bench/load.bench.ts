@@ -14,7 +14,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { debianBinaries, embeddedBinaries, startPostgres, type PgBinaries } from '../core/embedded/pg-server';
+import { startPostgres, type PgBinaries } from '../core/embedded/pg-server';
+import { benchOutput, chosenServers, machineLine } from './lib/servers';
 import { createPool } from '../core/connections/pool';
 import { parseFlow } from '../core/flow/load';
 import { applyFlow } from '../core/target';
@@ -125,17 +126,9 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
 
 async function main(): Promise<void> {
   if (!psqlPath()) throw new Error('psql is missing: install postgresql-client');
-  const want = (process.env.SERVERS ?? 'pg15,pg18').split(',');
-  const out: string[] = [];
-  const push = out.push.bind(out);
-  out.push = (...l: string[]) => { for (const x of l) console.log(x); return push(...l); };
-  out.push('(machine shared with four other engineers\' builds and tests: ratios are within one run, absolute times are noisy)');
-  if (want.includes('pg15')) {
-    const b = debianBinaries(15);
-    if (b) await runServer('PostgreSQL 15 (Debian)', b, true, out);
-    else out.push('PostgreSQL 15 (Debian): not installed, skipped');
-  }
-  if (want.includes('pg18')) await runServer('PostgreSQL 18 (embedded)', await embeddedBinaries(), false, out);
+  const out = benchOutput();
+  out.push(machineLine());
+  for (const s of await chosenServers('pg15,pg18', out)) await runServer(s.label, s.binaries, s.durable, out);
   if (shouldRecord()) recordResults('bench:load (issue 12, initial load)', out);
 }
 
