@@ -37,7 +37,7 @@ import type { Row } from '../target/row-source';
 import type { SyncJob } from '../target/job';
 import {
   REPLICATION_APP, checkReplicationAllowed, checkSlot, createSlot, currentWalLsn, dropSlot, ensurePublication, isLogicalState, logRunningXacts,
-  logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, type LogicalState,
+  logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, type LogicalState, type SlotInfo,
 } from './logical-objects';
 import { deliverSafely, supervise, type SupervisedCycle } from './supervise';
 export { logicalDropSql } from './logical-objects';
@@ -128,13 +128,22 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
     let service: ReplicationService | undefined;
     const timers: NodeJS.Timeout[] = [];
     try {
-      const job = await jobFromFlow(locked);
+      // The reads of the restart path are independent round trips on different connections (the
+      // source pool, the target's locked client): they run at once. Their errors are still
+      // reported in the order the checks are listed, and nothing is created before all passed.
+      const [jobR, allowedR, stateR, infoR] = await Promise.allSettled([
+        jobFromFlow(locked),
+        checkReplicationAllowed(ctx.sourcePool),
+        readFlowState(client, flow.name).catch(() => undefined),
+        slotInfo(ctx.sourcePool, names.slot),
+      ]);
+      for (const r of [jobR, allowedR, stateR, infoR]) if (r.status === 'rejected') throw r.reason;
+      const job = (jobR as PromiseFulfilledResult<SyncJob>).value;
+      const state = (stateR as PromiseFulfilledResult<Awaited<ReturnType<typeof readFlowState>> | undefined>).value;
+      let info = (infoR as PromiseFulfilledResult<SlotInfo | undefined>).value;
       const t = { schema: job.source.schema, table: job.source.table };
-      await checkReplicationAllowed(ctx.sourcePool);
       const createdPublication = await ensurePublication(ctx.sourcePool, t, names.publication, flow.name);
-      const state = await readFlowState(client, flow.name).catch(() => undefined);
       const recorded = isLogicalState(state?.live) && state.live.slot === names.slot ? state.live : undefined;
-      let info = await slotInfo(ctx.sourcePool, names.slot);
       // A slot cannot carry a marker: it is ours only when this flow's state records it (written
       // right after we create one). Anyone else's slot is never adopted, advanced or dropped.
       if (info && !recorded) {
@@ -181,23 +190,32 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
 
       c.status('catching-up');
       const catchUpStart = Date.now();
-      let keySync: KeySync | undefined = await prepareKeySync(client, job).catch((e: unknown) => {
+      // Resuming an existing slot, the walsender starts (connection, START_REPLICATION, decoding
+      // from the restart point) while the target's statements are prepared on the locked client:
+      // what it streams waits in `ready` (bounded by maxBufferedChanges) until the loop below
+      // applies it. A new slot's scan runs before the stream opens, as it always did.
+      const keySyncP = prepareKeySync(client, job).catch((e: unknown) => {
         if (e instanceof TableSyncError && e.code === 'PLAN_STALE') return undefined;
         throw e;
       });
+      keySyncP.catch(() => {}); // awaited below; a failure before that is not an unhandled rejection
+      let keySync: KeySync | undefined;
       let scanned: CatchUpInfo | undefined;
-      if (fresh || !keySync) {
-        // A new slot starts now: what is in the table already comes from a scan, then the stream
-        // replays the changes since the slot was created over it.
-        const r = await catchUpOn(client, job, { signal: c.signal });
-        const { committedAt: _c, ...i } = r;
-        scanned = { ...i, reason: fresh ? `new replication slot "${names.slot}"${i.reason ? `; ${i.reason}` : ''}` : i.reason ?? 'the flow needed an apply' };
-        keySync = await prepareKeySync(client, job);
-        appliedLsn = undefined;
-        await recordSlot();
-      }
+      const prepare = async () => {
+        keySync = await keySyncP;
+        if (fresh || !keySync) {
+          // A new slot starts now: what is in the table already comes from a scan, then the stream
+          // replays the changes since the slot was created over it.
+          const r = await catchUpOn(client, job, { signal: c.signal });
+          const { committedAt: _c, ...i } = r;
+          scanned = { ...i, reason: fresh ? `new replication slot "${names.slot}"${i.reason ? `; ${i.reason}` : ''}` : i.reason ?? 'the flow needed an apply' };
+          keySync = await prepareKeySync(client, job);
+          appliedLsn = undefined;
+          await recordSlot();
+        }
+      };
+      if (fresh) await prepare();
       if (!c.running) return;
-      const ks = keySync;
 
       // ---------------------------------------------------------------- the stream
       const target = await currentWalLsn(ctx.sourcePool);
@@ -308,6 +326,12 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         void slotStatus().then((slot) => { if (c.running) c.status('live', { slot, stalenessMs: staleness() }); });
       }, lagEvery));
       for (const tm of timers) tm.unref?.();
+
+      if (!fresh) {
+        await prepare();
+        if (!c.running) return;
+      }
+      const ks: KeySync = keySync!;
 
       // ---------------------------------------------------------------- applying
       const applyBatch = async (): Promise<number> => {
