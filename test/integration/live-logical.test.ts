@@ -90,6 +90,25 @@ describe('logical-replication capture', () => {
     w = undefined;
   });
 
+  it('resuming a slot when the target needs an apply first (a dropped column): a scan while the stream is already open, then the stream; nothing lost', async () => {
+    await t.tgt.sql(`ALTER TABLE items DROP COLUMN body`); // hand-edited target: the flow needs an apply
+    await t.src.sql(`UPDATE items SET body = 'while stale' WHERE id BETWEEN 40 AND 44`);
+    await t.src.sql(`INSERT INTO items VALUES (300, 1, 'stale insert')`);
+    w = watch(ctx);
+    try {
+      await w.live();
+      const c = w.catchUps[0]?.catchUp;
+      expect(c?.mode).toBe('full'); // not 'slot': the target was brought back by a scan
+      await same('scanned, then the stream');
+      expect((await t.tgt.sql(`SELECT body FROM items WHERE id = 300`)).rows).toEqual([{ body: 'stale insert' }]);
+      await t.src.sql(`UPDATE items SET body = 'after the scan' WHERE id = 45`);
+      await same('a change after the scan arrives from the stream');
+    } finally {
+      await w.stop();
+      w = undefined;
+    }
+  });
+
   it('idle, the watch confirms what the stream passed; a clean stop moves the restart point past WAL that is not ours (the next start decodes only what changed)', async () => {
     const names = logicalNames(ctx.flow);
     w = watch(ctx);
