@@ -92,6 +92,16 @@ describe('sets in the app', () => {
     // a filter on a table nothing references (one on film would orphan its sequels: the plan warns)
     await page.locator('[data-table=payment] input').fill('amount > 1');
     await app.screenshot('sets-01-new-set-preview');
+    // per table, its steps with their SQL (the plan screen's step view); the set-wide foreign keys apart
+    await page.getByTestId('steps-film').click();
+    const filmSteps = await page.getByTestId('member-steps-film').innerText();
+    expect(filmSteps).toMatch(/CREATE TABLE/);
+    expect(filmSteps).toMatch(/rating/);
+    await page.getByTestId('set-wide-steps').locator('summary').click();
+    expect(await page.getByTestId('set-wide-steps').innerText()).toMatch(/FOREIGN KEY/i);
+    await app.screenshot('sets-01b-member-steps');
+    await page.getByTestId('steps-film').click();
+    await expect.poll(() => page.getByTestId('member-steps-film').count()).toBe(0);
 
     await page.getByTestId('set-save').click();
     await page.locator('[data-set=rental]').waitFor();

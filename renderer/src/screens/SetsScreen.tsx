@@ -4,15 +4,19 @@
  * per table, and the preview of the whole set (members with the defaults applied and their counts,
  * refused tables with the reason).
  */
-import { useState } from 'react';
+import { Fragment, useState } from 'react';
 import { SetMemberEditor } from './SetMemberEditor';
 import { useApp, useS } from '../app-context';
 import { ErrorBox } from '../components/States';
+import { PlanStepView } from '../components/PlanStepView';
 import { draftToSpec, SET_APPLY_DESTRUCTIVE_LABEL, SET_DROP_DESTRUCTIVE_LABEL } from '../stores/sets';
 
 export function SetsScreen() {
   const app = useApp();
   const [editing, setEditing] = useState<string | null>(null);
+  // Members whose steps (each with its SQL) are shown under their row.
+  const [showSteps, setShowSteps] = useState<ReadonlySet<string>>(new Set());
+  const toggleSteps = (table: string) => setShowSteps((cur) => { const next = new Set(cur); if (!next.delete(table)) next.add(table); return next; });
   const s = useS(app.sets, (x) => x);
   const connections = useS(app.connections, (x) => x.list);
   const d = s.draft;
@@ -74,18 +78,33 @@ export function SetsScreen() {
                 <thead><tr><th>Table</th><th>Insert</th><th>Update</th><th>Delete</th><th>Steps</th><th>Set defaults applied</th><th>Filter (this table)</th></tr></thead>
                 <tbody>
                   {s.preview.members.map((m) => (
-                    <tr key={m.table} data-table={m.table}>
+                    <Fragment key={m.table}>
+                    <tr data-table={m.table}>
                       <td style={{ fontWeight: 600 }}>{m.table}</td>
-                      {m.plan ? <><td>{m.plan.rows.insert}</td><td>{m.plan.rows.update}</td><td>{m.plan.rows.delete}</td><td>{m.plan.steps.length}{m.plan.blockers.length ? ' · blocked' : ''}</td></> : <td colSpan={4} className="error">{m.error?.message}</td>}
+                      {m.plan ? <><td>{m.plan.rows.insert}</td><td>{m.plan.rows.update}</td><td>{m.plan.rows.delete}</td><td>{m.plan.steps.length > 0
+                        ? <button className="btn small" data-testid={`steps-${m.table}`} aria-expanded={showSteps.has(m.table)} title="Show this table's steps and their SQL" onClick={() => toggleSteps(m.table)}>{m.plan.steps.length} {showSteps.has(m.table) ? '▾' : '▸'}</button>
+                        : 0}{m.plan.blockers.length ? ' · blocked' : ''}</td></> : <td colSpan={4} className="error">{m.error?.message}</td>}
                       <td className="faint">{m.applied.join('; ')}</td>
                       <td><div className="row" style={{ gap: 4 }}>
                         <input placeholder="SQL filter" value={d.filters[m.table] ?? ''} onChange={(e) => st.edit({ filters: { ...d.filters, [m.table]: e.target.value } })} />
                         <button className="btn small" data-testid={`edit-member-${m.table}`} onClick={() => setEditing(editing === m.table ? null : m.table)} title="Columns, names, types, ordinal column and filter of this table (the flow editor's form)">{d.overrides[m.table] && Object.keys(d.overrides[m.table]!).length ? 'Edit ✎' : 'Edit…'}</button>
                       </div></td>
                     </tr>
+                    {m.plan && showSteps.has(m.table) && (
+                      <tr data-steps-of={m.table}>
+                        <td colSpan={7}><div className="stack" data-testid={`member-steps-${m.table}`}>{m.plan.steps.map((st2, i) => <PlanStepView key={i} step={st2} />)}</div></td>
+                      </tr>
+                    )}
+                    </Fragment>
                   ))}
                 </tbody>
               </table>
+              {s.preview.steps.length > 0 && (
+                <details data-testid="set-wide-steps" style={{ marginTop: 6 }}>
+                  <summary>Set-wide steps ({s.preview.steps.length}): foreign keys among members</summary>
+                  <div className="stack">{s.preview.steps.map((st2, i) => <PlanStepView key={i} step={st2} />)}</div>
+                </details>
+              )}
               {editing && <SetMemberEditor table={editing} onClose={() => setEditing(null)} />}
               <div className="row" style={{ marginTop: 6, gap: 8 }}>
                 <span className="faint grow">
