@@ -10,36 +10,21 @@
  *
  *   npm run bench:load [-- --record]     (ROWS=200000 for a quick look; SERVERS=pg15 or SERVERS=pg18; SIZES=1,3)
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type PgBinaries } from '../core/embedded/pg-server';
-import { benchOutput, chosenServers, machineLine } from './lib/servers';
+import { runOnServers } from './lib/servers';
 import { createPool } from '../core/connections/pool';
 import { parseFlow } from '../core/flow/load';
 import { applyFlow } from '../core/target';
 import type { ApplyProgress } from '../core/api/model';
-import { createBenchTable } from './lib/dataset';
-import { psqlPath } from './lib/psql';
-import { recordResults, shouldRecord } from './lib/results';
+import { BENCH_TABLE_DDL, createBenchTable } from './lib/dataset';
+import { timeBinaryPipe, timeShell } from './lib/psql';
 import { ms } from './lib/timing';
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const SIZES = (process.env.SIZES ?? '1,3').split(',').map(Number);
-const TABLE_DDL = `(id bigint PRIMARY KEY, name text NOT NULL, qty integer, price numeric(12,2), updated_at timestamptz, attrs jsonb, active boolean)`;
-
-function sh(cmd: string, env: Record<string, string>): Promise<{ ms: number; out: string }> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-o', 'pipefail', '-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - start, out }) : reject(new Error(`${cmd.slice(0, 80)}… failed: ${err}`))));
-  });
-}
 
 /** Time per apply phase (from the progress events), in process. */
 async function profile(srcUrl: string, tgtUrl: string, name: string, table: string): Promise<string> {
@@ -81,23 +66,22 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
   const src = createPool(srcUrl, { max: 2 });
   const tgt = createPool(tgtUrl, { max: 2 });
   const dir = mkdtempSync(join(tmpdir(), 'bench-load-'));
-  const psql = psqlPath()!;
   out.push(`${label}: ${durable ? 'durable defaults (fsync, synchronous_commit on)' : 'fsync off (embedded test settings)'}`);
   const perRow: number[] = [];
   try {
-    const startup = await sh(`node bin/tablesync.mjs --help || true`, {});
+    const startup = await timeShell(`node bin/tablesync.mjs --help || true`, {});
     out.push(`  CLI start-up alone (--help): ${ms(startup.ms)}`);
     for (const k of SIZES) {
       const rows = ROWS * k;
       await createBenchTable(src, { rows });
-      await tgt.query(`DROP TABLE IF EXISTS base; CREATE TABLE base ${TABLE_DDL}`);
+      await tgt.query(`DROP TABLE IF EXISTS base; CREATE TABLE base ${BENCH_TABLE_DDL}`);
       await tgt.query('CHECKPOINT');
-      const pipe = await sh(`${psql} -X -q -v ON_ERROR_STOP=1 -d "$SRC" -c "\\copy (SELECT * FROM bench_rows) to stdout with (format binary)" | ${psql} -X -q -v ON_ERROR_STOP=1 -d "$TGT" -c "\\copy base from stdin with (format binary)"`, { SRC: srcUrl, TGT: tgtUrl });
+      const pipe = { ms: await timeBinaryPipe(srcUrl, 'bench_rows', tgtUrl, 'base') };
       await tgt.query('DROP TABLE base');
       await tgt.query('CHECKPOINT');
       const flowFile = join(dir, `load${k}.json`);
       writeFileSync(flowFile, JSON.stringify({ version: 1, name: `load_${k}`, source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: tgtUrl }, table: `rows_${k}` } }));
-      const apply = await sh(`node bin/tablesync.mjs apply "${flowFile}"`, {});
+      const apply = await timeShell(`node bin/tablesync.mjs apply "${flowFile}"`, {});
       const { rows: n } = await tgt.query<{ n: string }>(`SELECT count(*)::text AS n FROM rows_${k}`);
       if (Number(n[0]!.n) !== rows) throw new Error(`rows_${k} has ${n[0]!.n} rows, expected ${rows}`);
       await tgt.query(`DROP TABLE rows_${k}`);
@@ -105,7 +89,7 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
       // The same with one stream (the apply's own transaction, COPY FREEZE): what parallelism adds.
       const oneFile = join(dir, `one${k}.json`);
       writeFileSync(oneFile, JSON.stringify({ version: 1, name: `one_${k}`, source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: tgtUrl }, table: `one_${k}` } }));
-      const one = await sh(`node bin/tablesync.mjs apply "${oneFile}" --streams 1`, {});
+      const one = await timeShell(`node bin/tablesync.mjs apply "${oneFile}" --streams 1`, {});
       await tgt.query(`DROP TABLE one_${k}`);
       await tgt.query('CHECKPOINT');
       const prof = await profile(srcUrl, tgtUrl, `prof_${k}`, `prof_${k}`);
@@ -124,12 +108,4 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
   }
 }
 
-async function main(): Promise<void> {
-  if (!psqlPath()) throw new Error('psql is missing: install postgresql-client');
-  const out = benchOutput();
-  out.push(machineLine());
-  for (const s of await chosenServers('pg15,pg18', out)) await runServer(s.label, s.binaries, s.durable, out);
-  if (shouldRecord()) recordResults('bench:load (issue 12, initial load)', out);
-}
-
-main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });
+runOnServers('bench:load (issue 12, initial load)', 'pg15,pg18', runServer).then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });

@@ -15,41 +15,26 @@
  *                                         (after a plain `tablesync apply`; ROWS defaults to 100,000 there)
  *   npm run bench:scale -- --catch-up-only   the initial sync and the two catch-ups only (no live latency, no writers)
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { startPostgres, type PgBinaries } from '../core/embedded/pg-server';
-import { benchOutput, chosenServers, machineLine } from './lib/servers';
+import { runOnServers } from './lib/servers';
 import { createPool, poolConfig } from '../core/connections/pool';
 import { parseConnectionUrl } from '../core/connections/url';
 import { parseFlow } from '../core/flow/load';
 import { watchFlow } from '../core/live';
 import type { ListenerStatus } from '../core/api/model';
 import type { FlowContext } from '../core/target';
-import { createBenchTable } from './lib/dataset';
-import { psqlPath } from './lib/psql';
-import { recordResults, shouldRecord } from './lib/results';
+import { BENCH_TABLE_DDL, createBenchTable } from './lib/dataset';
+import { timeBinaryPipe, timeShell } from './lib/psql';
 import { ms } from './lib/timing';
 
 const LIVE_ONLY = process.argv.includes('--live-only');
 const CATCH_UP_ONLY = process.argv.includes('--catch-up-only');
 const ROWS = Number(process.env.ROWS ?? (LIVE_ONLY ? 100_000 : 1_000_000));
 const CHANGES = 1000;
-const TABLE_DDL = `(id bigint PRIMARY KEY, name text NOT NULL, qty integer, price numeric(12,2), updated_at timestamptz, attrs jsonb, active boolean)`;
-
-function sh(cmd: string, env: Record<string, string>): Promise<{ ms: number; out: string }> {
-  const start = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-o', 'pipefail', '-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - start, out }) : reject(new Error(`${cmd.slice(0, 80)}… failed: ${err}`))));
-  });
-}
 
 function watchUntilLive(ctx: FlowContext): Promise<{ ms: number; stop: () => Promise<void>; status: ListenerStatus }> {
   const start = performance.now();
@@ -95,13 +80,12 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
     out.push(`${label}: ${ROWS.toLocaleString('en-US')} rows, ${durable ? 'durable defaults (fsync, synchronous_commit on)' : 'fsync off (embedded test settings)'}`);
 
     // ---------------------------------------------------------------- initial sync
-    const psql = psqlPath()!;
-    await tgt.query(`CREATE TABLE base ${TABLE_DDL}`);
-    const pipe = LIVE_ONLY ? { ms: NaN } : await sh(`${psql} -X -q -v ON_ERROR_STOP=1 -d "$SRC" -c "\\copy (SELECT * FROM bench_rows) to stdout with (format binary)" | ${psql} -X -q -v ON_ERROR_STOP=1 -d "$TGT" -c "\\copy base from stdin with (format binary)"`, { SRC: srcUrl, TGT: tgtUrl });
+    await tgt.query(`CREATE TABLE base ${BENCH_TABLE_DDL}`);
+    const pipe = LIVE_ONLY ? { ms: NaN } : { ms: await timeBinaryPipe(srcUrl, 'bench_rows', tgtUrl, 'base') };
     const flowFile = join(dir, 'trigger.json');
     writeFileSync(flowFile, JSON.stringify({ version: 1, name: 'scale_trigger', source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: tgtUrl }, table: 'rows_trigger' } }));
-    const apply = await sh(`node bin/tablesync.mjs apply "${flowFile}"`, {});
-    const startup = await sh(`node bin/tablesync.mjs --help || true`, {});
+    const apply = await timeShell(`node bin/tablesync.mjs apply "${flowFile}"`, {});
+    const startup = await timeShell(`node bin/tablesync.mjs --help || true`, {});
     if (!LIVE_ONLY) out.push(`  initial sync, whole \`tablesync apply\` command: ${ms(apply.ms)} ÷ psql binary COPY pipe ${ms(pipe.ms)} = ${(apply.ms / pipe.ms).toFixed(2)}  (goal ≤ 1.0; CLI start-up alone ${ms(startup.ms)})`);
 
     // ---------------------------------------------------------------- catch-up, trigger + ordinal
@@ -177,7 +161,7 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
     const script = join(dir, 'w.sql');
     writeFileSync(script, `\\set id random(1, ${ROWS})\nUPDATE bench_rows SET qty = qty + 1, updated_at = clock_timestamp() WHERE id = :id;\n`);
     const bench = async () => {
-      const r = await sh(`${pgbench} -n -c 8 -j 2 -T 10 -f "${script}" "$SRC"`, { SRC: srcUrl, PGOPTIONS: '-c synchronous_commit=on' });
+      const r = await timeShell(`${pgbench} -n -c 8 -j 2 -T 10 -f "${script}" "$SRC"`, { SRC: srcUrl, PGOPTIONS: '-c synchronous_commit=on' });
       return Number(/tps = ([\d.]+)/.exec(r.out)?.[1] ?? NaN);
     };
     const drain = async (table: string) => {
@@ -230,12 +214,4 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
   }
 }
 
-async function main(): Promise<void> {
-  if (!psqlPath()) throw new Error('psql is missing: install postgresql-client');
-  const out = benchOutput();
-  out.push(machineLine());
-  for (const s of await chosenServers('pg15,pg18', out)) await runServer(s.label, s.binaries, s.durable, out);
-  if (shouldRecord()) recordResults('bench:scale (issue 12)', out);
-}
-
-main().then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });
+runOnServers('bench:scale (issue 12)', 'pg15,pg18', runServer).then(() => process.exit(0), (e: unknown) => { console.error(e); process.exit(1); });

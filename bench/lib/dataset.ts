@@ -8,15 +8,16 @@ import { qualifiedName } from '../../core/sql/ident';
 
 export const BENCH_COLUMNS = ['id', 'name', 'qty', 'price', 'updated_at', 'attrs', 'active'] as const;
 
+/** The bench table's columns, for an empty table of the same shape (a baseline's target). */
+export const BENCH_TABLE_DDL = `(id bigint PRIMARY KEY, name text NOT NULL, qty integer, price numeric(12,2), updated_at timestamptz, attrs jsonb, active boolean)`;
+
 export async function createBenchTable(pool: pg.Pool, opts: { table?: string; schema?: string; rows?: number } = {}): Promise<{ table: string; schema: string; rows: number }> {
   const table = opts.table ?? 'bench_rows';
   const schema = opts.schema ?? 'public';
   const rows = opts.rows ?? 1_000_000;
   const rel = qualifiedName(schema, table);
   await pool.query(`DROP TABLE IF EXISTS ${rel}`);
-  await pool.query(`CREATE TABLE ${rel} (
-    id bigint PRIMARY KEY, name text NOT NULL, qty integer, price numeric(12,2), updated_at timestamptz,
-    attrs jsonb, active boolean)`);
+  await pool.query(`CREATE TABLE ${rel} ${BENCH_TABLE_DDL}`);
   await pool.query({
     text: `INSERT INTO ${rel}
       SELECT g, md5(g::text) || lpad(g::text, 8, '0'),

@@ -31,3 +31,31 @@ export function timePsqlCopy(url: string, query: string): Promise<number> {
     child.on('exit', (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`psql exited with ${code}: ${err}`))));
   });
 }
+
+/** Run a bash command line (pipefail), timed from spawn to exit; rejects with its stderr when it fails. */
+export function timeShell(cmd: string, env: Record<string, string> = {}): Promise<{ ms: number; out: string }> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', ['-o', 'pipefail', '-c', cmd], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - start, out }) : reject(new Error(`${cmd.slice(0, 80)}… failed: ${err}`))));
+  });
+}
+
+/**
+ * The initial-load baseline: `psql \copy (SELECT * FROM sourceTable) to stdout` piped into
+ * `psql \copy targetTable from stdin`, both in binary format; wall time in ms.
+ */
+export async function timeBinaryPipe(sourceUrl: string, sourceTable: string, targetUrl: string, targetTable: string): Promise<number> {
+  const psql = psqlPath();
+  if (!psql) throw new Error('psql is missing (install postgresql-client): the load benchmarks need it as their baseline');
+  const r = await timeShell(
+    `${psql} -X -q -v ON_ERROR_STOP=1 -d "$SRC" -c "\\copy (SELECT * FROM ${sourceTable}) to stdout with (format binary)" | ${psql} -X -q -v ON_ERROR_STOP=1 -d "$TGT" -c "\\copy ${targetTable} from stdin with (format binary)"`,
+    { SRC: sourceUrl, TGT: targetUrl },
+  );
+  return r.ms;
+}

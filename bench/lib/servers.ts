@@ -5,6 +5,8 @@
  */
 import { cpus, loadavg } from 'node:os';
 import { debianBinaries, embeddedBinaries, type PgBinaries } from '../../core/embedded/pg-server';
+import { psqlPath } from './psql';
+import { recordResults, shouldRecord } from './results';
 
 export interface BenchServerChoice {
   label: string;
@@ -46,4 +48,20 @@ export async function chosenServers(fallback: string, out: string[]): Promise<Be
     }
   }
   return chosen;
+}
+
+/**
+ * A bench's main: the machine line, then `runServer` on each chosen server (default `fallback`),
+ * then, with `--record`, the lines into bench/RESULTS.md under `heading`.
+ */
+export async function runOnServers(
+  heading: string,
+  fallback: string,
+  runServer: (label: string, binaries: PgBinaries, durable: boolean, out: string[]) => Promise<void>,
+): Promise<void> {
+  if (!psqlPath()) throw new Error('psql is missing: install postgresql-client');
+  const out = benchOutput();
+  out.push(machineLine());
+  for (const s of await chosenServers(fallback, out)) await runServer(s.label, s.binaries, s.durable, out);
+  if (shouldRecord()) recordResults(heading, out);
 }
