@@ -7,6 +7,7 @@
  * with what state the target is in (a failed apply rolls back: unchanged).
  */
 import type { Command } from '../command';
+import { MAX_LOAD_STREAMS } from '../../core/flow/schema';
 import { TableSyncError } from '../../core/errors';
 import { applyFlow } from '../../core/target';
 import { formatApplyResult } from '../../core/target/plan-text';
@@ -17,7 +18,7 @@ import { loadSetIfSet, withSet } from '../../core/app/set-file';
 import { applySet } from '../../core/set';
 import { formatSetApplyResult, formatSetProgress } from '../../core/set/plan-text';
 
-/** `--streams N` / `--streams=N`: parallel streams of an initial load (1..16); the rest of argv. */
+/** `--streams N` / `--streams=N`: parallel streams of an initial load (1..MAX_LOAD_STREAMS); the rest of argv. */
 function takeStreams(argv: string[]): { streams?: number; rest: string[] } {
   const rest: string[] = [];
   let streams: number | undefined;
@@ -29,7 +30,7 @@ function takeStreams(argv: string[]): { streams?: number; rest: string[] } {
       continue;
     }
     const v = m[1] ?? argv[++i];
-    if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 16) throw new TableSyncError('INVALID_INPUT', `--streams takes a number of parallel load streams from 1 to 16${v !== undefined ? ` (got "${v}")` : ''}`);
+    if (v === undefined || !/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_LOAD_STREAMS) throw new TableSyncError('INVALID_INPUT', `--streams takes a number of parallel load streams from 1 to ${MAX_LOAD_STREAMS}${v !== undefined ? ` (got "${v}")` : ''}`);
     streams = Number(v);
   }
   return { ...(streams !== undefined ? { streams } : {}), rest };

@@ -94,8 +94,11 @@ export type TargetSpec = z.infer<typeof targetSpec>;
  * streams (1 = one stream in the apply's own transaction). Default: by the table's size, 1 below
  * 250,000 rows, at most 4, within what both servers' max_connections leave free.
  */
+/** The most parallel streams an initial load takes (flow `load.streams`, `apply --streams`). */
+export const MAX_LOAD_STREAMS = 16;
+
 export const loadSpec = z.object({
-  streams: z.number().int().min(1).max(16).optional(),
+  streams: z.number().int().min(1).max(MAX_LOAD_STREAMS).optional(),
 }).strict();
 export type LoadSpec = z.infer<typeof loadSpec>;
 

@@ -20,6 +20,7 @@
  *   runs as one stream).
  */
 import type pg from 'pg';
+import { MAX_LOAD_STREAMS } from '../flow/schema';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -37,7 +38,6 @@ export const PARALLEL_MIN_ROWS = 250_000;
 /** Rows per stream the default aims at, and the most streams chosen by default. */
 const ROWS_PER_STREAM = 250_000;
 const DEFAULT_MAX_STREAMS = 4;
-export const MAX_STREAMS = 16;
 
 export interface InitialLoadOptions {
   /** Streams asked for (flow `load.streams`, `--streams`): used as given (within what the servers allow). */
@@ -78,7 +78,7 @@ export async function planInitialLoad(client: pg.ClientBase, p: Prepared, opts: 
   const ordinalCol = src.mode === 'ordinal' && !p.nullableOrdinal ? p.columns.find((c) => c.sourceName === src.ordinalColumn) : undefined;
   const size = opts.estimate === false ? { rows: 0, bytes: 0 } : await bulk.size().catch(() => ({ rows: 0, bytes: 0 }));
   let streams = opts.streams ?? (size.rows < PARALLEL_MIN_ROWS ? 1 : Math.min(DEFAULT_MAX_STREAMS, Math.ceil(size.rows / ROWS_PER_STREAM)));
-  streams = Math.max(1, Math.min(MAX_STREAMS, Math.trunc(streams), bulk.maxReaders));
+  streams = Math.max(1, Math.min(MAX_LOAD_STREAMS, Math.trunc(streams), bulk.maxReaders));
   if (streams > 1 && !opts.openTargetPool) streams = 1;
   if (streams > 1) {
     // Leave both servers room: at most half of the connections either could still give.
