@@ -16,7 +16,7 @@
  * Part of the contract: imports zod and other contract files only (the renderer bundles it).
  */
 import { z } from 'zod';
-import { applyResult, cell, changeEvent, listenerStatus, plan, planStep, tableDescription, tableInfo, verifyResult } from './model';
+import { applyResult, cell, changeEvent, initialLoadChoice, listenerStatus, plan, planStep, tableDescription, tableInfo, verifyResult } from './model';
 import { flowSpec } from '../flow/schema';
 import { setSpec } from '../flow/schema.set';
 import { setApplyResult, setPlan, setVerifyResult } from './model.set';
@@ -448,6 +448,16 @@ export const methods = {
     plan,
     'What applying would do now; writes nothing.',
   ),
+  'flows.loadChoice': method(
+    z.object({ flow: flowSpec }).strict(),
+    z.object({
+      /** null: the next apply would not be an initial load (or, with `notAsked`, not known). */
+      automatic: initialLoadChoice.nullable(),
+      /** Why the servers were not asked: a one-session server (PGlite) is not taken from a plan or a watch for a hint. */
+      notAsked: z.string().optional(),
+    }),
+    'How the next apply would load the rows if it is an initial load, as "automatic" would choose (catalog reads only, no scan).',
+  ),
   'flows.apply': method(
     z.object({
       name,
@@ -461,6 +471,8 @@ export const methods = {
       repair: z.boolean().default(false),
       /** managedBy "user": overwrite and own the rows you wrote whose key the source also has (the plan's conflicts); else they are left alone. */
       takeOver: z.boolean().default(false),
+      // No `streams` here: an initial load's streams are the saved flow's `load.streams` (the plan
+      // shows how the load will run from it), so what was reviewed is what runs (README Decisions).
       requestId: requestId.optional(),
     }).strict(),
     applyResult,

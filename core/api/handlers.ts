@@ -7,7 +7,7 @@
 import type { Engine } from '../app/engine';
 import { browseRows, countRows, readCell, validateAndCount } from '../browse';
 import { describeTable, listSchemas, listTables } from '../introspect';
-import { applyFlow, dropFlow, planFlow, verifyFlow } from '../target';
+import { applyFlow, dropFlow, initialLoadOf, planFlow, verifyFlow } from '../target';
 import { listDatabases, listSchemaObjects, readStructure } from '../inspect';
 import { attributeTriggers, connectionForDatabase } from '../app/inspect';
 import { consolesOf } from '../app/console';
@@ -145,6 +145,14 @@ export const handlers: Handlers = {
     const plan = await e.withFlow('name' in i ? e.flows.get(i.name).flow : i.flow, (ctx) => planFlow(ctx), { onBackend: h.backend });
     return i.sampleLimit !== undefined ? { ...plan, samples: plan.samples.slice(0, i.sampleLimit) } : plan;
   }),
+  'flows.loadChoice': async (e, i) => {
+    // A one-session server serves whoever connects first: a hint must never take it from a plan,
+    // an apply or a watch the user starts meanwhile.
+    for (const [ref, where] of [[i.flow.source.connection, 'source.connection'], [i.flow.target.connection, 'target.connection']] as const) {
+      if ((await e.resolveConnection(ref, where)).poolMax === 1) return { automatic: null, notAsked: `the ${where.split('.')[0]} serves one session at a time` };
+    }
+    return { automatic: (await e.withFlow(i.flow, (ctx) => initialLoadOf(ctx, { automatic: true }))) ?? null };
+  },
   'flows.apply': (e, i) => e.requests.run(i.requestId, (h) =>
     e.withFlow(e.flows.get(i.name).flow, (ctx) => applyFlow(ctx, {
       allowDestructive: i.allowDestructive,

@@ -132,6 +132,23 @@ export const targetColumnPlan = z.object({
   needsOverride: z.string().optional(),
 });
 
+/**
+ * How an initial load (the first apply into a table it creates, core/target/initial-load.ts) will
+ * move the rows, as the engine chose it: the same choice apply makes, from the catalog's row
+ * estimate and both servers' free connections (no scan).
+ */
+export const initialLoadChoice = z.object({
+  /** Parallel key-range streams on one snapshot (1: one stream in the apply's own transaction). */
+  streams: z.number().int(),
+  /** What the flow asks for (`load.streams`); absent: automatic (by the table's size). */
+  requested: z.number().int().optional(),
+  /** COPY format of the rows: binary where every column's type allows it on both sides. */
+  format: z.enum(['binary', 'text']),
+  /** Source rows as the catalog estimates them (0: not known). */
+  estimatedRows: z.number().int(),
+});
+export type InitialLoadChoice = z.infer<typeof initialLoadChoice>;
+
 export const plan = z.object({
   flow: z.string(),
   /** Fingerprint of (flow spec, source state, target state) the plan was computed from; apply checks it. */
@@ -160,6 +177,12 @@ export const plan = z.object({
     sample: z.object({ key: z.record(z.string(), z.string().nullable()), value: z.string() }).optional(),
   })),
   warnings: z.array(z.string()),
+  /**
+   * Set when applying now is an initial load (the table is new: rows COPYed straight in, no diff):
+   * how it will run. The load itself may still use fewer streams (a key with fewer distinct values,
+   * or a load that must run as one; the apply result says what ran).
+   */
+  initialLoad: initialLoadChoice.optional(),
 });
 export type Plan = z.infer<typeof plan>;
 
@@ -183,6 +206,8 @@ export const applyResult = z.object({
   tookOver: z.number().int().optional(),
   /** With repair: the drifted rows verify found in the same transaction (each rewritten, reinserted or deleted). */
   repaired: z.object({ changed: z.number().int(), missing: z.number().int(), extra: z.number().int() }).optional(),
+  /** An initial load ran: how, in the load's own words (e.g. "3 streams, binary COPY"). */
+  initialLoad: z.object({ how: z.string() }).optional(),
 });
 export type ApplyResult = z.infer<typeof applyResult>;
 

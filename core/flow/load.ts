@@ -10,7 +10,7 @@ import { createPool } from '../connections/pool';
 import { redactUrl } from '../connections/url';
 import type { FlowContext } from '../target/job';
 import type { ConnectionResolver, ResolvedConnection } from './resolver';
-import { flowSpec, type ConnectionRef, type Flow } from './schema';
+import { MAX_LOAD_STREAMS, flowSpec, type ConnectionRef, type Flow } from './schema';
 
 export { connectionResolver, type ConnectionResolver, type ResolvedConnection, type SavedConnectionSource } from './resolver';
 
@@ -74,7 +74,10 @@ export async function openFlow(flow: Flow, resolver: ConnectionResolver, opts: O
   const source = await resolver.resolveConnection(flow.source.connection, 'source.connection');
   const target = await resolver.resolveConnection(flow.target.connection, 'target.connection');
   const app = opts.applicationName ?? `tablesync ${flow.name}`;
-  const sourcePool = createPool(source.url, { applicationName: app, max: 4, label: { side: 'source', name: opts.describeRef?.(flow.source.connection) ?? describeConnectionRef(flow.source.connection, source.url) } });
+  // Up to MAX_LOAD_STREAMS: a parallel initial load reads with as many source connections as it
+  // has streams (bulk.maxReaders is this pool's max), so `load.streams` / `--streams` above 4 are
+  // honoured; the pool opens connections only when used (the default load takes at most 4).
+  const sourcePool = createPool(source.url, { applicationName: app, max: MAX_LOAD_STREAMS, label: { side: 'source', name: opts.describeRef?.(flow.source.connection) ?? describeConnectionRef(flow.source.connection, source.url) } });
   const targetPool = createPool(target.url, { applicationName: app, max: opts.targetPoolMax ?? 1, label: { side: 'target', name: opts.describeRef?.(flow.target.connection) ?? describeConnectionRef(flow.target.connection, target.url) } });
   return {
     flow, sourcePool, targetPool, sourceUrl: source.url, targetUrl: target.url,

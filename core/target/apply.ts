@@ -93,6 +93,8 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     let replanned = false;
     let repair: Awaited<ReturnType<typeof repairDrift>> | undefined;
     let skip = new Set<PlanStep>();
+    /** The initial load's own account of how it ran (its first progress message: "3 streams, binary COPY"). */
+    let loadHow: string | undefined;
     if (initial) {
       // An initial load: nothing to diff, the rows go straight in (initial-load.ts). Destructive
       // steps are refused before anything moves; a stale plan is found from what was tracked.
@@ -106,7 +108,10 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
         }
       }, {
         ...(opts.openTargetPool ? { openTargetPool: opts.openTargetPool } : {}),
-        onPhase: (phase, done, total, message) => progress(phase, done, total, message),
+        onPhase: (phase, done, total, message) => {
+          if (phase === 'loading' && message && loadHow === undefined) loadHow = message;
+          progress(phase, done, total, message);
+        },
         ...(opts.signal ? { signal: opts.signal } : {}),
       }));
       skip = loadDone;
@@ -158,7 +163,7 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     await client.query('COMMIT');
     progress('done', rows.insert + rows.update + rows.delete, null);
     const tookOver = opts.takeOver && rows.conflict ? { tookOver: rows.conflict } : {};
-    return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned, ...tookOver, ...(repair ? { repaired: repair.repaired } : {}) };
+    return { flow: job.flowName, rows, stepsRun: steps.length, durationMs: Math.round(performance.now() - started), replanned, ...tookOver, ...(repair ? { repaired: repair.repaired } : {}), ...(loadHow !== undefined ? { initialLoad: { how: loadHow } } : {}) };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
     // A staged load's tables (rolled back into the state schema, or never moved): ours, dropped now.

@@ -9,14 +9,14 @@
  * await applyFlow(ctx, { expectedFingerprint: plan.fingerprint, allowDestructive: false });
  */
 import type pg from 'pg';
-import type { ApplyResult, Plan, PlanStep } from '../api/model';
+import type { ApplyResult, InitialLoadChoice, Plan, PlanStep } from '../api/model';
 import { withFlowLock } from '../state/lock';
 import { applyOn, type ApplyOptions } from './apply';
 import { createPool } from '../connections/pool';
 import { dropOn, type DropOptions, type DropPart } from './drop';
 import { jobFromFlow, withTargetClient } from './flow-job';
 import type { FlowContext } from './job';
-import { planOn } from './plan';
+import { initialLoadOn, planOn, type PlanLoadOptions } from './plan';
 import { syncKeysOn, type SyncKeysResult } from './sync-keys';
 import { verifyOn } from './verify';
 import type { VerifyResult } from '../api/model';
@@ -36,7 +36,31 @@ export { withFlowLock } from '../state/lock';
 /** What applying the flow would do now; writes nothing anywhere. */
 export async function planFlow(ctx: FlowContext, _opts: Record<string, never> = {}): Promise<Plan> {
   const job = await jobFromFlow(ctx);
-  return withTargetClient(ctx, (c) => planOn(c, job));
+  return withTargetClient(ctx, (c) => planOn(c, job, loadOptions(ctx)));
+}
+
+/**
+ * How the flow's next apply would load its rows, if it is an initial load (see initialLoadOn):
+ * catalog reads only, no scan. `automatic`: what the load would choose by itself (the flow's
+ * `load.streams` left out), for the editor's "automatic: N streams for ~X rows".
+ */
+export async function initialLoadOf(ctx: FlowContext, opts: { automatic?: boolean } = {}): Promise<InitialLoadChoice | undefined> {
+  const job = await jobFromFlow(ctx);
+  const load = loadOptions(ctx);
+  if (opts.automatic) delete load.streams;
+  return withTargetClient(ctx, (c) => initialLoadOn(c, job, load));
+}
+
+/**
+ * What an apply of this flow gives its initial load: the flow's `load.streams` and a factory of
+ * extra target connections for the streams (a parallel load's streams connect on their own; the
+ * flow's pool may hold one connection). Plan passes the same, so it says what apply will do.
+ */
+function loadOptions(ctx: FlowContext, streams = ctx.flow.load?.streams): PlanLoadOptions {
+  return {
+    ...(streams !== undefined ? { streams } : {}),
+    openTargetPool: (max: number) => createPool(ctx.targetUrl, { max, applicationName: 'tablesync load', label: { side: 'target', name: 'initial load stream' } }),
+  };
 }
 
 function locked<T>(ctx: FlowContext, fn: (c: pg.ClientBase) => Promise<T>, wait = false): Promise<T> {
@@ -56,10 +80,8 @@ export async function verifyFlow(ctx: FlowContext, opts: { signal?: AbortSignal;
 /** Converge the target to the flow, all or nothing. */
 export async function applyFlow(ctx: FlowContext, opts: ApplyOptions & { waitForLock?: boolean } = {}): Promise<ApplyResult> {
   const job = await jobFromFlow(ctx);
-  const streams = opts.streams ?? ctx.flow.load?.streams;
-  // A parallel initial load's streams connect on their own (the flow's pool may hold one connection).
-  const openTargetPool = opts.openTargetPool ?? ((max: number) => createPool(ctx.targetUrl, { max, applicationName: 'tablesync load', label: { side: 'target', name: 'initial load stream' } }));
-  return locked(ctx, (c) => applyOn(c, job, { ...opts, ...(streams !== undefined ? { streams } : {}), openTargetPool }), opts.waitForLock);
+  const load = loadOptions(ctx, opts.streams ?? ctx.flow.load?.streams);
+  return locked(ctx, (c) => applyOn(c, job, { ...opts, ...load, ...(opts.openTargetPool ? { openTargetPool: opts.openTargetPool } : {}) }), opts.waitForLock);
 }
 
 /** Re-read these source keys and make the target agree, in one transaction (live batches). */

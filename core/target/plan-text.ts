@@ -4,7 +4,7 @@
  */
 import type { ApplyResult, Plan, PlanStep, SampleRow, VerifyResult, VerifyRow } from '../api/model';
 import { displayIdent } from '../sql/ident';
-import { conflictResultText, conflictText, withoutOrdinalText } from '../api/model.words';
+import { conflictResultText, conflictText, initialLoadText, withoutOrdinalText } from '../api/model.words';
 
 const HAZARD_WORDS: Record<string, string> = {
   'deletes-data': 'DELETES DATA',
@@ -47,6 +47,7 @@ export function formatPlan(plan: Plan): string {
   out += `Rows: ${r.insert} to insert, ${r.update} to update, ${r.delete} to delete, ${r.unchanged} unchanged, ${r.foreign} in the target not owned by this flow (left alone)\n`;
   if (plan.withoutOrdinal) out += `  ${withoutOrdinalText(plan.withoutOrdinal)}\n`;
   if (r.conflict) out += `  Conflicts: ${conflictText(r.conflict)} (apply --take-over)\n`;
+  if (plan.initialLoad) out += `  Initial load: ${initialLoadText(plan.initialLoad)}; apply --streams N to choose\n`;
   if (plan.samples.length) out += `Samples:\n${plan.samples.map(formatSample).join('')}`;
   if (plan.warnings.length) out += `\nWarnings:\n${plan.warnings.map((w) => `  - ${w}\n`).join('')}`;
   if (plan.blockers.length) out += `\nCannot apply until fixed:\n${plan.blockers.map((b) => `  - [${b.code}] ${b.message}\n`).join('')}`;
@@ -60,7 +61,8 @@ export function formatApplyResult(r: ApplyResult): string {
   const x = r.rows;
   const con = x.conflict ? ` ${conflictResultText(x.conflict, (r.tookOver ?? 0) > 0)}${r.tookOver ? '' : ' (--take-over to take them over)'}.` : '';
   const rep = r.repaired ? ` Repair: ${r.repaired.changed} changed, ${r.repaired.missing} missing, ${r.repaired.extra} extra row(s) found and rewritten.` : '';
-  return `Applied flow "${r.flow}" in ${(r.durationMs / 1000).toFixed(1)} s${r.replanned ? ' (the plan was recomputed: the world had changed)' : ''}: ${r.stepsRun} step(s); rows ${x.insert} inserted, ${x.update} updated, ${x.delete} deleted, ${x.unchanged} unchanged, ${x.foreign} not owned (left alone).${con}${rep}\n`;
+  const load = r.initialLoad ? ` Initial load: ${r.initialLoad.how}.` : '';
+  return `Applied flow "${r.flow}" in ${(r.durationMs / 1000).toFixed(1)} s${r.replanned ? ' (the plan was recomputed: the world had changed)' : ''}: ${r.stepsRun} step(s); rows ${x.insert} inserted, ${x.update} updated, ${x.delete} deleted, ${x.unchanged} unchanged, ${x.foreign} not owned (left alone).${con}${rep}${load}\n`;
 }
 
 /** Rows listed per kind in the terminal (the JSON carries up to VERIFY_LIST_LIMIT). */

@@ -7,12 +7,27 @@
  */
 import type pg from 'pg';
 import { createHash } from 'node:crypto';
-import type { Plan, PlanStep, RowCounts } from '../api/model';
+import type { InitialLoadChoice, Plan, PlanStep, RowCounts } from '../api/model';
 import { toTableSyncError } from '../errors';
 import { prepare, type Prepared } from './prepare';
 import { castRisks, checkCasts, createCastObjects } from './cast-check';
 import { countWithoutOrdinal, createScanTables, diffDigest, diffRows, loadScan, sampleRows, tuneSession, tuneTransaction } from './rows';
 import type { SyncJob } from './job';
+import { planInitialLoad, type InitialLoadOptions, type InitialLoadPlan } from './initial-load';
+
+/** What a plan needs to say how an initial load would run: what apply would be given. */
+export type PlanLoadOptions = Pick<InitialLoadOptions, 'streams' | 'openTargetPool'>;
+
+/** The load planner's choice in the API's words. */
+function loadChoice(initial: InitialLoadPlan, requested: number | undefined): InitialLoadChoice {
+  return { streams: initial.streams, ...(requested !== undefined ? { requested } : {}), format: initial.binaryRows ? 'binary' : 'text', estimatedRows: initial.estimatedRows };
+}
+
+/** How the initial load would run (the same call apply makes), or undefined when the apply would not be one. */
+async function initialLoadChoice(client: pg.ClientBase, p: Prepared, load: PlanLoadOptions): Promise<InitialLoadChoice | undefined> {
+  const initial = await planInitialLoad(client, p, load);
+  return initial && loadChoice(initial, load.streams);
+}
 
 export function planFingerprint(p: Prepared, rows: RowCounts, digest: string): string {
   const steps = [...p.preSteps, ...p.postSteps].map((s) => [s.kind, s.sql]);
@@ -25,7 +40,7 @@ export function canScan(p: Prepared): boolean {
   return p.keyColumns.every((k) => !k.needsOverride) && !p.blockers.some((b) => b.code === 'INVALID_INPUT' && p.keyColumns.some((k) => b.message.includes(`"${k.sourceName}"`)));
 }
 
-export function buildPlan(p: Prepared, rows: RowCounts, fingerprint: string, samples: Plan['samples'], withoutOrdinal?: number): Plan {
+export function buildPlan(p: Prepared, rows: RowCounts, fingerprint: string, samples: Plan['samples'], withoutOrdinal?: number, initialLoad?: InitialLoadChoice): Plan {
   const steps: PlanStep[] = [...p.preSteps, ...p.postSteps];
   const src = p.job.source;
   return {
@@ -42,11 +57,16 @@ export function buildPlan(p: Prepared, rows: RowCounts, fingerprint: string, sam
     samples,
     blockers: p.blockers,
     warnings: p.warnings,
+    ...(initialLoad ? { initialLoad } : {}),
   };
 }
 
-/** Compute the plan of a job on a target connection (which this leaves as it found it). */
-export async function planOn(client: pg.ClientBase, job: SyncJob): Promise<Plan> {
+/**
+ * Compute the plan of a job on a target connection (which this leaves as it found it). `load`: what
+ * apply would be given for an initial load (streams asked for, the pool factory, never called
+ * here), so the plan says how the load would run.
+ */
+export async function planOn(client: pg.ClientBase, job: SyncJob, load: PlanLoadOptions = {}): Promise<Plan> {
   await tuneSession(client);
   await client.query('BEGIN');
   try {
@@ -74,9 +94,30 @@ export async function planOn(client: pg.ClientBase, job: SyncJob): Promise<Plan>
       digest = await diffDigest(client, p, rows);
       samples = await sampleRows(client, p, rows);
     }
-    return buildPlan(p, rows, planFingerprint(p, rows, digest), samples, withoutOrdinal);
+    const initialLoad = await initialLoadChoice(client, p, load);
+    return buildPlan(p, rows, planFingerprint(p, rows, digest), samples, withoutOrdinal, initialLoad);
   } catch (e) {
     throw toTableSyncError(e, `plan of flow "${job.flowName}"`);
+  } finally {
+    await client.query('ROLLBACK').catch(() => {});
+  }
+}
+
+/**
+ * How the next apply's initial load would run, without planning the rows (catalog reads only, in
+ * a READ ONLY transaction that is rolled back): the flow editor's "automatic: N streams for ~X
+ * rows". Undefined when that apply would not be an initial load (the table exists, a user-managed
+ * target, a target without COPY FROM STDIN).
+ */
+export async function initialLoadOn(client: pg.ClientBase, job: SyncJob, load: PlanLoadOptions = {}): Promise<InitialLoadChoice | undefined> {
+  await tuneSession(client);
+  await client.query('BEGIN READ ONLY');
+  try {
+    await tuneTransaction(client);
+    const p = await prepare(client, job);
+    return await initialLoadChoice(client, p, load);
+  } catch (e) {
+    throw toTableSyncError(e, `initial load of flow "${job.flowName}"`);
   } finally {
     await client.query('ROLLBACK').catch(() => {});
   }

@@ -64,6 +64,21 @@ describe('flow setup form', () => {
     expect(again).toEqual(f);
   });
 
+  it('initial load: automatic saves no `load`; a fixed number saves load.streams and reopens as the same form', () => {
+    const auto = flowFromForm(formFromTable(desc, src, tgt, [src, tgt]));
+    expect(auto.load).toBeUndefined();
+    expect(formFromFlow(auto, desc)).toMatchObject({ loadMode: 'auto', loadStreams: '' });
+    const v = { ...formFromTable(desc, src, tgt, [src, tgt]), loadMode: 'fixed' as const, loadStreams: '6' };
+    const f = flowFromForm(v);
+    expect(f.load).toEqual({ streams: 6 });
+    expect(flowSpec.parse(f).load).toEqual({ streams: 6 });
+    const back = formFromFlow(flowSpec.parse(f), desc);
+    expect(back).toMatchObject({ loadMode: 'fixed', loadStreams: '6' });
+    expect(flowFromForm(back)).toEqual(f);
+    // Back to automatic: the setting leaves the flow file.
+    expect(flowFromForm({ ...back, loadMode: 'auto' }).load).toBeUndefined();
+  });
+
   it('a flow that names its connections by id (the demo flow) opens with them picked', () => {
     const f = flowFromForm(formFromTable(desc, src, tgt, [src, tgt]));
     const byId = { ...f, source: { ...f.source, connection: { saved: 'c1' } }, target: { ...f.target, connection: { saved: 'c2' } } };

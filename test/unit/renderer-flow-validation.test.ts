@@ -1,7 +1,8 @@
 // The flow setup form is validated field by field: its own rules first, then the flow file's zod
 // schema with each issue shown on the field it is about.
 import { describe, expect, it } from 'vitest';
-import { fieldOf, validateFlowForm } from '../../renderer/src/lib/flow-validation';
+import { fieldOf, LOAD_STREAMS_WORDS, validateFlowForm } from '../../renderer/src/lib/flow-validation';
+import { MAX_LOAD_STREAMS } from '../../core/flow/schema';
 import { formFromTable, type FlowForm } from '../../renderer/src/lib/flow-draft';
 import type { ColumnInfo, SavedConnection, TableDescription } from '../../renderer/src/api/types';
 
@@ -69,7 +70,17 @@ describe('flow form validation', () => {
     expect(issues.map((i) => i.message).join(' ')).not.toMatch(/Too small|expected string/);
   });
 
+  it('initial load streams: automatic needs nothing; a fixed number is held to the flow schema’s 1..MAX_LOAD_STREAMS', () => {
+    expect(validateFlowForm({ ...form(), loadMode: 'auto', loadStreams: 'nonsense' })).toEqual([]);
+    for (const ok of ['1', '3', String(MAX_LOAD_STREAMS), ' 2 ']) expect(validateFlowForm({ ...form(), loadMode: 'fixed', loadStreams: ok }), ok).toEqual([]);
+    for (const bad of ['', '0', '-1', '2.5', 'four', String(MAX_LOAD_STREAMS + 1)]) {
+      expect(validateFlowForm({ ...form(), loadMode: 'fixed', loadStreams: bad }), bad).toEqual([{ field: 'loadStreams', message: LOAD_STREAMS_WORDS }]);
+    }
+    expect(LOAD_STREAMS_WORDS).toBe(`Streams: a whole number from 1 to ${MAX_LOAD_STREAMS}.`);
+  });
+
   it('maps flow-file paths onto form fields', () => {
+    expect(fieldOf(['load', 'streams'])).toBe('loadStreams');
     expect(fieldOf(['source', 'ordinalColumn'])).toBe('ordinalColumn');
     expect(fieldOf(['source', 'notification', 'channelName'])).toBe('channelName');
     expect(fieldOf(['target', 'vectorIndexes', 2, 'lists'])).toBe('vectorIndexes.2.lists');

@@ -12,7 +12,7 @@ export type { Envelope, ApiErrorCode } from '../../../core/api/errors';
 export type { TableSyncBridge } from '../../../core/api/contract.transport';
 export type {
   Cell, ColumnInfo, TableInfo, TableDescription, Plan, PlanStep, SampleRow, RowCounts, ApplyProgress,
-  ApplyResult, ChangeEvent, ListenerStatus, Hazard, VerifyResult, VerifyRow,
+  ApplyResult, ChangeEvent, ListenerStatus, Hazard, VerifyResult, VerifyRow, InitialLoadChoice,
 } from '../../../core/api/model';
 export type { Flow, FlowInput, VectorIndexSpec, SqlAttachmentSpec, ColumnOverride } from '../../../core/flow/schema';
 export type { SetSpec, SetSpecInput } from '../../../core/flow/schema.set';

@@ -97,6 +97,12 @@ export interface FlowForm {
   managedBy: 'system' | 'user';
   vectorIndexes: VectorIndexRow[];
   attachments: AttachmentRow[];
+  /**
+   * The initial load's parallel streams (flow `load.streams`): "auto" leaves it to the engine (by
+   * the table's size); "fixed" saves `loadStreams` (validated by the flow schema: 1..MAX_LOAD_STREAMS).
+   */
+  loadMode: 'auto' | 'fixed';
+  loadStreams: string;
 }
 
 export function formFromTable(d: TableDescription, source: SavedConnection, target: SavedConnection | undefined, all: SavedConnection[], filter: string | null = null): FlowForm {
@@ -124,6 +130,8 @@ export function formFromTable(d: TableDescription, source: SavedConnection, targ
     managedBy: 'system',
     vectorIndexes: [],
     attachments: [],
+    loadMode: 'auto',
+    loadStreams: '',
   };
 }
 
@@ -169,6 +177,8 @@ export function formFromFlow(f: FlowInput, d: TableDescription | null, all: Save
     managedBy: f.target.managedBy ?? 'system',
     vectorIndexes: vectorIndexRows(f.target.vectorIndexes),
     attachments: attachmentRows(f.target.sqlAttachments),
+    loadMode: f.load?.streams !== undefined ? 'fixed' : 'auto',
+    loadStreams: f.load?.streams !== undefined ? String(f.load.streams) : '',
   };
 }
 
@@ -243,6 +253,8 @@ export function flowFromForm(v: FlowForm): FlowInput {
         ? { sqlAttachments: v.attachments.map((a) => ({ name: a.name.trim(), setupSql: a.setupSql, ...(a.teardownSql.trim() ? { teardownSql: a.teardownSql } : {}) })) }
         : {}),
     },
+    // "fixed" with a blank or non-number field gives NaN, which the flow schema refuses (the form says so).
+    ...(v.loadMode === 'fixed' ? { load: { streams: v.loadStreams.trim() === '' ? Number.NaN : Number(v.loadStreams) } } : {}),
   };
   return flow;
 }

@@ -3,7 +3,7 @@
  * index columns) and then the flow file's zod schema (core/flow/schema.ts flowSpec), whose issue
  * paths are mapped back onto the form's fields, so the screen and the CLI agree on what is valid.
  */
-import { flowSpec } from '../../../core/flow/schema';
+import { MAX_LOAD_STREAMS, flowSpec } from '../../../core/flow/schema';
 import { flowFromForm, isVectorType, targetColumns, type FlowForm } from './flow-draft';
 
 export interface FieldIssue { field: string; message: string }
@@ -13,6 +13,7 @@ export function fieldOf(path: PropertyKey[]): string {
   const p = path.map(String);
   const [a, b, c, ...rest] = p;
   if (a === 'name') return 'name';
+  if (a === 'load') return 'loadStreams';
   if (a === 'source') {
     if (b === 'ordinalColumn') return 'ordinalColumn';
     if (b === 'filter') return 'filter';
@@ -60,9 +61,18 @@ export function validateFlowForm(values: FlowForm): FieldIssue[] {
     if (!a.setupSql.trim()) add(`attachments.${i}.setupSql`, 'What SQL sets it up? For example CREATE INDEX …');
   });
   const parsed = flowSpec.safeParse(flowFromForm(values));
-  if (!parsed.success) for (const issue of parsed.error.issues) add(fieldOf(issue.path), humanIssue(issue));
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const field = fieldOf(issue.path);
+      // The schema decides what is valid (and holds the limit); the words say it for the form.
+      add(field, field === 'loadStreams' ? LOAD_STREAMS_WORDS : humanIssue(issue));
+    }
+  }
   return issues;
 }
+
+/** Any refusal of `load.streams` by the flow schema, in the form's words. */
+export const LOAD_STREAMS_WORDS = `Streams: a whole number from 1 to ${MAX_LOAD_STREAMS}.`;
 
 /**
  * A zod issue in words a user of the form reads (zod's own text, "Too small: expected string to

@@ -16,6 +16,8 @@ import { fieldErrorOf } from './flow-edit/field-error';
 import { RenameDialog } from './flow-edit/RenameDialog';
 import { flowFormResolver } from './flow-edit/resolver';
 import { VectorIndexes } from './flow-edit/VectorIndexes';
+import { InitialLoad } from './flow-edit/InitialLoad';
+import { createLoadChoiceStore } from '../stores/load-choice';
 import { connectionOfRef, formCaptureNames, flowFromForm, ordinalCandidates, type FlowForm } from '../lib/flow-draft';
 import { useShortcut, keyLabel } from '../lib/shortcuts';
 import { createFilterStore } from '../stores/filter';
@@ -63,6 +65,13 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
   useEffect(() => {
     if (srcConnId) filterStore.getState().setTarget({ connectionId: srcConnId, schema: sourceSchema, table: sourceTable }, getValues('filter'));
   }, [srcConnId, sourceSchema, sourceTable, filterStore, getValues]);
+
+  // What "Automatic" would choose for the flow as drafted (asked again when the draft changes).
+  const loadChoiceStore = useMemo(() => createLoadChoiceStore(app.api), [app.api]);
+  const loadChoice = useS(loadChoiceStore, (s) => s);
+  const draftFlow = flowFromForm(v);
+  useEffect(() => { loadChoiceStore.getState().ask(draftFlow); });
+  useEffect(() => () => loadChoiceStore.getState().dispose(), [loadChoiceStore]);
 
   const ordinal = desc ? ordinalCandidates(desc.columns) : [];
   const renamed = originalName !== null && v.name.trim() !== originalName;
@@ -243,6 +252,7 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
               </span>
             </div>
           </section>
+          <InitialLoad choice={loadChoice} />
           <VectorIndexes />
           <Attachments />
         </div>

@@ -13,7 +13,7 @@ import { Empty, ErrorBox, Loading } from '../components/States';
 import { destructiveSteps, nothingToDo } from '../stores/plan';
 import { fmtCount, fmtMs } from '../lib/format';
 import { useShortcut, keyLabel } from '../lib/shortcuts';
-import { conflictResultText, conflictText, withoutOrdinalText } from '../../../core/api/model.words';
+import { conflictResultText, conflictText, initialLoadText, withoutOrdinalText } from '../../../core/api/model.words';
 import { VerifyPanel } from './VerifyPanel';
 
 type OpTab = 'all' | SampleRow['op'];
@@ -118,6 +118,7 @@ export function PlanScreen({ flow }: { flow: string }) {
                   {p.result.rows.conflict ? ` ${capitalize(conflictResultText(p.result.rows.conflict, (p.result.tookOver ?? 0) > 0))}.` : ''}
                   {p.result.replanned && ' (The plan was recomputed before running because something had changed.)'}
                   {p.result.repaired && ` Repaired drift: ${fmtCount(p.result.repaired.changed)} changed, ${fmtCount(p.result.repaired.missing)} missing, ${fmtCount(p.result.repaired.extra)} extra row(s).`}
+                  {p.result.initialLoad && <span data-testid="apply-initial-load"> Initial load: {p.result.initialLoad.how}.</span>}
                 </div>
                 <button className="btn small" onClick={() => app.ui.getState().go({ name: 'monitor', flow })}>Watch live →</button>
               </div>
@@ -176,6 +177,11 @@ export function PlanScreen({ flow }: { flow: string }) {
                 <input type="checkbox" checked={p.takeOver} onChange={(e) => app.plan.getState().setTakeOver(e.target.checked)} data-testid="take-over" />
                 take them over
               </label>
+            </div>
+          )}
+          {plan.initialLoad && (
+            <div className="muted" data-testid="plan-initial-load" title="The first apply into a new table copies the rows straight in (no diff), split into key ranges read from one snapshot; the table appears when the apply commits.">
+              <b>Initial load:</b> {initialLoadText(plan.initialLoad)} · <a className="link" onClick={() => void edit()} data-testid="change-initial-load">change in the flow</a>
             </div>
           )}
           {plan.withoutOrdinal ? (
