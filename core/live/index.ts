@@ -106,7 +106,7 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
           const outcomes = await keySync.run(keys);
           return { outcomes, committedAt: preciseNow() }; // run resolves right after its statement committed
         },
-        catchUp: async (signal) => {
+        catchUp: async (signal, catchUpOpts = {}) => {
           keySync = undefined;
           // Stopped, or the listener was lost: cancel whatever the lock's connection is waiting for
           // (a long scan, a lock), so the cycle ends now and not when the catch-up would have.
@@ -123,7 +123,7 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
           signal.addEventListener('abort', onAbort, { once: true });
           let r: Awaited<ReturnType<typeof catchUpOn>>;
           try {
-            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true });
+            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true, ...(catchUpOpts.oneTransaction ? { oneTransaction: true } : {}) });
           } finally {
             settled = true;
             signal.removeEventListener('abort', onAbort);

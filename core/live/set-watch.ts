@@ -33,7 +33,7 @@ import type { CaptureTable } from './capture-sql';
 import { captureNames, type CaptureNames } from './channel';
 import { openListener, type Listener, type ListenerOptions } from './listener';
 import { parseCaptureMessage } from './payload';
-import { TransactionBatches } from './tx-batches';
+import { MAX_PENDING_KEYS, TransactionBatches } from './tx-batches';
 import { preciseNow, type WatchHandle } from './watch';
 import { deliverSafely, latencyMs, supervise, type SupervisedCycle } from './supervise';
 
@@ -66,7 +66,7 @@ interface LiveMember {
 export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHandle {
   const setName = ctx.set.set;
   const batchMaxKeys = opts.batchMaxKeys ?? 5000;
-  const maxPendingKeys = opts.maxPendingKeys ?? 200_000;
+  const maxPendingKeys = opts.maxPendingKeys ?? MAX_PENDING_KEYS;
   let channelList = '';
   const event = (flow: string, e: Omit<ChangeEvent, 'time' | 'flow'>) => deliverSafely(opts.onEvent, { time: new Date().toISOString(), flow, ...e });
   const latency = latencyMs;

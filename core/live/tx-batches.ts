@@ -1,6 +1,7 @@
 /**
  * Batches of whole source transactions, for the set watcher (issue 10: "a source transaction that
- * changed an order and its lines becomes one target transaction").
+ * changed an order and its lines becomes one target transaction") and the single-flow watch
+ * (watch.ts: one member), so both keep to one rule.
  *
  * Each capture notification carries its source transaction's id (`tx`, capture version 3).
  * PostgreSQL queues a transaction's notifications contiguously at commit and a listening backend
@@ -13,10 +14,15 @@
  * Memory holds keys only, coalesced per member. When more keys than `maxPendingKeys` are pending
  * (one huge transaction, or a backlog), the keys are dropped and a rescan is requested instead: the
  * set's catch-up re-reads everything in ONE target transaction, and the source transactions that
- * were notified are all committed already, so it contains them whole.
+ * were notified are all committed already, so it contains them whole. Such a rescan says so
+ * (`droppedKeys`): whoever runs it must run it as one target transaction (the single flow's
+ * catch-up is otherwise allowed to go in several).
  */
 import { Batcher, type Batch } from './batcher';
 import type { CaptureMessage } from './payload';
+
+/** Keys a watcher holds at most (set and single flow); past it they are dropped for one catch-up in one transaction. */
+export const MAX_PENDING_KEYS = 200_000;
 
 interface Group<M> {
   /** The source transaction (undefined: a function without `tx`, i.e. installed before version 3). */
@@ -33,7 +39,14 @@ export interface TransactionBatch<M> {
   /** How many source transactions it holds. */
   transactions: number;
   /** Catch the whole set up instead (a truncate, an unreadable hint, a partition change, or too many keys). */
-  rescan?: { reason: string; since: number | undefined };
+  rescan?: TransactionRescan;
+}
+
+export interface TransactionRescan {
+  reason: string;
+  since: number | undefined;
+  /** Notified keys were dropped for it (requestRescan): their transactions must arrive whole, so the catch-up is ONE target transaction. */
+  droppedKeys?: true;
 }
 
 export class TransactionBatches<M> {
@@ -41,7 +54,7 @@ export class TransactionBatches<M> {
   private seq = 0;
   private syncedAt = 0;
   private pending = 0;
-  private rescan: { reason: string; since: number | undefined } | undefined;
+  private rescan: TransactionRescan | undefined;
 
   constructor(
     private readonly keyColumns: (m: M) => readonly string[],
@@ -73,15 +86,29 @@ export class TransactionBatches<M> {
     g.keys += b.size - before;
     this.pending += b.size - before;
     if (this.pending > this.maxPendingKeys) {
-      this.requestRescan(`more than ${this.maxPendingKeys} changed keys waiting (a large source transaction or a backlog): the set caught up in one transaction instead`, this.oldestSince());
+      this.requestRescan(`more than ${this.maxPendingKeys} changed keys waiting (a large source transaction or a backlog): caught up in one transaction instead`, this.oldestSince());
     }
   }
 
   /** Catch the whole set up with the next batch (and drop the keys held: the catch-up covers them). */
   requestRescan(reason: string, since?: number): void {
+    const dropped = this.groups.length > 0;
     this.rescan ??= { reason, since };
+    if (dropped) this.rescan.droppedKeys = true;
     this.groups = [];
     this.pending = 0;
+  }
+
+  /** Wall-clock (Date.now()) arrival of the oldest notification held (a batch delay counts from it). */
+  get oldestArrival(): number | undefined {
+    let at: number | undefined;
+    for (const g of this.groups) {
+      for (const b of g.byMember.values()) {
+        const t = b.oldestArrival;
+        if (t !== undefined && (at === undefined || t < at)) at = t;
+      }
+    }
+    return at;
   }
 
   /** Where the notifications are now: a round trip started now proves everything up to here complete. */

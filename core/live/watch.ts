@@ -1,7 +1,14 @@
 /**
  * The live loop of one flow (DESIGN §3 Live). Each cycle: connect a dedicated listener and LISTEN,
  * make sure the capture trigger is in place, run the incremental scan (catch-up), then apply the
- * notified keys in small batches until the connection is lost or the watch is stopped.
+ * notified keys in batches until the connection is lost or the watch is stopped.
+ *
+ * Batches are whole source transactions, by the set watcher's rule (tx-batches.ts): every
+ * notification names its source transaction, a batch takes complete transactions only, never part
+ * of one (several small ones up to `batchMaxKeys` keys, a larger one alone), and each batch is ONE
+ * target transaction, so the target never shows half of a source transaction. Past
+ * `maxPendingKeys` held keys (one huge transaction, or a backlog) the keys are dropped and the flow
+ * catches up in one target transaction instead (the full incremental scan), which contains them whole.
  *
  * Zero loss rests on the order: LISTEN commits before the catch-up's snapshot is taken, so a change
  * is either in that snapshot or notified afterwards (notifications that arrive during the catch-up
@@ -13,7 +20,8 @@ import type pg from 'pg';
 import type { CatchUpInfo, Cell, ChangeEvent, ListenerStatus } from '../api/model';
 import { toTableSyncError } from '../errors';
 import type { BackoffOptions } from './backoff';
-import { Batcher, type Batch } from './batcher';
+import type { Batch } from './batcher';
+import { MAX_PENDING_KEYS, TransactionBatches, type TransactionBatch } from './tx-batches';
 import { ensureCapture, partitionSignature } from './capture';
 import type { KeyOutcome } from '../target';
 import type { CaptureTable } from './capture-sql';
@@ -31,8 +39,10 @@ export interface Applier {
   /**
    * The catch-up (core/target's catchUpOn: the ordinal window, or the full incremental scan);
    * returns the number of rows it changed. Aborted by `signal` on stop and when the listener is lost.
+   * `oneTransaction`: all of it in ONE target transaction (the full scan), for notified keys that
+   * were dropped over the memory bound: their source transactions must arrive whole.
    */
-  catchUp(signal: AbortSignal): Promise<{ changed: number; committedAt: number; info?: CatchUpInfo }>;
+  catchUp(signal: AbortSignal, opts?: { oneTransaction?: boolean }): Promise<{ changed: number; committedAt: number; info?: CatchUpInfo }>;
 }
 
 /**
@@ -72,8 +82,10 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** How long the first key of a batch may wait for company (ms; default 0: batches form while the one before is applied). */
   batchDelayMs?: number;
-  /** A batch is applied as soon as it holds this many keys. */
+  /** A batch holds whole source transactions up to this many keys (one larger transaction is applied whole, alone). */
   batchMaxKeys?: number;
+  /** Keys held in memory at most; above it the flow catches up in one transaction instead (see tx-batches.ts). */
+  maxPendingKeys?: number;
   listener?: ListenerOptions;
   backoff?: BackoffOptions;
   /** While live, a status line with the target's staleness (and slot lag) this often, when there is something to say (ms). */
@@ -99,6 +111,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
   // while a batch is being applied wait and go together in the next one.
   const batchDelayMs = opts.batchDelayMs ?? 0;
   const batchMaxKeys = opts.batchMaxKeys ?? 500;
+  const maxPendingKeys = opts.maxPendingKeys ?? MAX_PENDING_KEYS;
   const partitionCheckMs = opts.partitionCheckMs ?? 5_000;
   const { flowName, names } = rt;
 
@@ -114,7 +127,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     event({ op: 'catch-up', key: {}, outcome: changed > 0 ? 'applied' : 'skipped', latencyMs: null, ...(info ? { catchUp: info } : {}) });
   };
 
-  const applyBatch = async (applier: Applier, batch: Batch, signal: AbortSignal): Promise<void> => {
+  const applyBatch = async (applier: Applier, batch: FlowBatch, signal: AbortSignal): Promise<void> => {
     if (batch.keys.length > 0) {
       let result: Awaited<ReturnType<Applier['syncKeys']>>;
       try {
@@ -130,7 +143,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     }
     if (batch.rescan) {
       try {
-        const r = await applier.catchUp(signal);
+        const r = await applier.catchUp(signal, batch.rescan.droppedKeys ? { oneTransaction: true } : {});
         event({ op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latencyMs(batch.rescan.since, r.committedAt), ...(r.info ? { catchUp: r.info } : {}) });
       } catch (e) {
         const err = toTableSyncError(e, `rescanning after ${batch.rescan.op === 'truncate' ? 'a truncate' : 'a change too big to notify'}`);
@@ -142,7 +155,8 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
 
   /** One connection's life, under the supervisor (core/live/supervise.ts). */
   const cycle = async (c: SupervisedCycle, { table, applier, watchLost }: LiveSession): Promise<void> => {
-    const batcher = new Batcher(table.keyColumns);
+    // The flow is the one member of the transaction batches.
+    const txs = new TransactionBatches<typeof FLOW>(() => table.keyColumns, maxPendingKeys);
     let listener: Listener | undefined;
     // A lost listener (or target) cancels a catch-up in flight (c.signal): it is noticed within a
     // heartbeat, not when a long catch-up ends, and the catch-up starts over on the next connection.
@@ -151,9 +165,8 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     try {
       listener = await openListener(rt.sourceUrl, names.channel, {
         onNotification: (payload) => {
-          const wasEmpty = batcher.empty;
-          batcher.add(parseCaptureMessage(payload, table.keyColumns));
-          if (wasEmpty || batcher.size >= batchMaxKeys) c.wake();
+          txs.add(FLOW, parseCaptureMessage(payload, table.keyColumns));
+          c.wake();
         },
         onLost: c.lost,
       }, opts.listener);
@@ -166,7 +179,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
       if (!caught) return;
       // The catch-up's snapshot was taken after it started: the target matched the source then.
       matchedAt = catchUpStart;
-      pending = !batcher.empty;
+      pending = !txs.empty;
       catchUpEvent(caught.info, caught.changed);
       c.live({ caughtUp: caught.changed, ...(caught.info ? { catchUp: caught.info } : {}), stalenessMs: staleness() });
       const lagEvery = opts.lagStatusMs ?? 10_000;
@@ -179,30 +192,51 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
         lagTimer.unref?.();
       };
       lagTick();
+      // The newest transaction is complete once a round trip on the listening connection, started
+      // after its last notification, has come back (see tx-batches.ts).
+      const heard = listener;
+      let syncing = false;
+      const sync = () => {
+        if (syncing) return;
+        syncing = true;
+        const mark = txs.mark();
+        void heard.sync().then((ok) => {
+          syncing = false;
+          if (ok) txs.synced(mark);
+          c.wake();
+        });
+      };
+      const untilPartitionCheck = () => (Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
       while (c.running) {
         if (Date.now() >= nextPartitionCheck) {
           const now = await partitionSignature(rt.sourcePool, table);
           if (now !== partitions) {
             await ensureCapture(rt.sourcePool, table, names);
             partitions = now;
-            batcher.add({ op: 'rescan', reason: 'the partitions of the source table changed' });
+            txs.requestRescan('the partitions of the source table changed');
           }
           nextPartitionCheck = Date.now() + partitionCheckMs;
         }
-        if (batcher.empty) {
+        if (txs.empty) {
           pending = false;
-          await c.wait(Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
+          await c.wait(untilPartitionCheck());
           continue;
         }
         pending = true;
-        const age = Date.now() - (batcher.oldestArrival ?? Date.now());
-        if (batcher.size < batchMaxKeys && age < batchDelayMs) {
+        const age = Date.now() - (txs.oldestArrival ?? Date.now());
+        if (txs.pendingKeys < batchMaxKeys && age < batchDelayMs) {
           await c.wait(batchDelayMs - age);
           continue;
         }
+        if (txs.needsSync) sync();
         const takenAt = Date.now();
-        await applyBatch(applier, batcher.take(batchMaxKeys), c.signal);
-        if (batcher.empty) matchedAt = takenAt;
+        const taken = txs.take(batchMaxKeys);
+        if (!taken) {
+          await c.wait(untilPartitionCheck()); // the newest transaction may still be arriving: the round trip wakes us
+          continue;
+        }
+        await applyBatch(applier, flowBatch(taken), c.signal);
+        if (txs.empty) matchedAt = takenAt;
       }
     } finally {
       if (lagTimer) clearTimeout(lagTimer);
@@ -223,4 +257,20 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   return { channel: names.channel, stop: sup.stop, done: sup.done };
+}
+
+/** The one member of a single flow's transaction batches. */
+const FLOW = 0;
+
+/** A batch of the flow's keys (one target transaction), and a catch-up to run after it. */
+interface FlowBatch {
+  keys: Batch['keys'];
+  rescan: (NonNullable<Batch['rescan']> & { droppedKeys?: true }) | undefined;
+}
+
+/** Complete transactions of the flow as one batch: its keys, and the rescan they ask for (a truncate, a partition change, dropped keys). */
+function flowBatch(t: TransactionBatch<typeof FLOW>): FlowBatch {
+  const b = t.byMember.get(FLOW);
+  const rescan: FlowBatch['rescan'] = b?.rescan ?? (t.rescan ? { op: 'rescan', since: t.rescan.since, reason: t.rescan.reason } : undefined);
+  return { keys: b?.keys ?? [], rescan: rescan && t.rescan?.droppedKeys ? { ...rescan, droppedKeys: true } : rescan };
 }

@@ -60,6 +60,12 @@ export interface CatchUpOptions {
    * watch does not: it catches up from its slot, and the index would only cost its every write.
    */
   ordinalIndex?: boolean;
+  /**
+   * All of it in ONE target transaction (the full incremental scan, never the window, whose keys
+   * go in batches of their own): a live watch that dropped notified keys over its memory bound
+   * needs their source transactions to arrive whole.
+   */
+  oneTransaction?: boolean;
 }
 
 function windowOffset(ordinalType: string): string {
@@ -114,6 +120,7 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
     const committedAt = performance.timeOrigin + performance.now();
     return { mode: 'full', reason, rows: r.rows.insert + r.rows.update + r.rows.delete, scanned: null, durationMs: Math.round(performance.now() - started), committedAt };
   };
+  if (opts.oneTransaction) return full('notified changes past the watch’s memory bound: caught up in one transaction');
   let keySync: KeySync | undefined;
   try {
     keySync = opts.keySync ? await opts.keySync() : undefined;

@@ -74,8 +74,23 @@ describe('batches of whole source transactions', () => {
     expect(t.needsSync).toBe(false);
     const b = t.take(10)!;
     expect(b.byMember.size).toBe(0);
-    expect(b.rescan).toEqual({ reason: expect.stringContaining('more than 100 changed keys'), since: 1000 });
+    // The dropped keys' transactions must arrive whole: the catch-up is to be ONE target transaction.
+    expect(b.rescan).toEqual({ reason: expect.stringContaining('more than 100 changed keys'), since: 1000, droppedKeys: true });
     expect(t.empty).toBe(true);
+  });
+
+  it('a rescan requested while nothing is held drops no keys and says so; the oldest arrival of what is held', () => {
+    const t = new TransactionBatches<string>(() => ['id'], 100);
+    expect(t.oldestArrival).toBeUndefined();
+    t.add('a', ins(1, '1'), 500);
+    t.add('b', ins(1, '2'), 300);
+    t.add('a', ins(2, '2'), 900);
+    expect(t.oldestArrival).toBe(300);
+    t.synced(t.mark());
+    t.take(100);
+    expect(t.oldestArrival).toBeUndefined();
+    t.requestRescan('the partitions of the source table changed');
+    expect(t.take(100)!.rescan).toEqual({ reason: 'the partitions of the source table changed', since: undefined });
   });
 
   it('notifications without a transaction id (a function installed before version 3) group by arrival', () => {
