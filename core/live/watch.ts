@@ -158,6 +158,21 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     // The flow is the one member of the transaction batches.
     const txs = new TransactionBatches<typeof FLOW>(() => table.keyColumns, maxPendingKeys);
     let listener: Listener | undefined;
+    // The newest transaction is complete once a round trip on the listening connection, started
+    // after its last notification, has come back (see tx-batches.ts). Started as notifications
+    // arrive, so it runs while the batch before is being applied, not after it.
+    let syncing = false;
+    const sync = () => {
+      const heard = listener;
+      if (syncing || !heard) return;
+      syncing = true;
+      const mark = txs.mark();
+      void heard.sync().then((ok) => {
+        syncing = false;
+        if (ok) txs.synced(mark);
+        c.wake();
+      });
+    };
     // A lost listener (or target) cancels a catch-up in flight (c.signal): it is noticed within a
     // heartbeat, not when a long catch-up ends, and the catch-up starts over on the next connection.
     watchLost?.(c.lost);
@@ -166,6 +181,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
       listener = await openListener(rt.sourceUrl, names.channel, {
         onNotification: (payload) => {
           txs.add(FLOW, parseCaptureMessage(payload, table.keyColumns));
+          sync();
           c.wake();
         },
         onLost: c.lost,
@@ -192,20 +208,6 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
         lagTimer.unref?.();
       };
       lagTick();
-      // The newest transaction is complete once a round trip on the listening connection, started
-      // after its last notification, has come back (see tx-batches.ts).
-      const heard = listener;
-      let syncing = false;
-      const sync = () => {
-        if (syncing) return;
-        syncing = true;
-        const mark = txs.mark();
-        void heard.sync().then((ok) => {
-          syncing = false;
-          if (ok) txs.synced(mark);
-          c.wake();
-        });
-      };
       const untilPartitionCheck = () => (Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
       while (c.running) {
         if (Date.now() >= nextPartitionCheck) {

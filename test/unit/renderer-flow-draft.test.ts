@@ -79,6 +79,19 @@ describe('flow setup form', () => {
     expect(flowFromForm({ ...back, loadMode: 'auto' }).load).toBeUndefined();
   });
 
+  it('a flow with logical-replication capture keeps it when saved from the form (never turned into a trigger, never lost)', () => {
+    const f = flowFromForm(formFromTable(desc, src, tgt, [src, tgt]));
+    const logical = flowSpec.parse({ ...f, source: { ...f.source, notification: undefined, replication: { slotName: 'my_slot' } } });
+    const form = formFromFlow(logical, desc);
+    expect(form.replication).toEqual({ slotName: 'my_slot' });
+    const back = flowFromForm(form);
+    expect(back.source.replication).toEqual({ slotName: 'my_slot' });
+    expect(back.source.notification).toBeUndefined();
+    expect(flowSpec.safeParse(back).success).toBe(true);
+    // a new flow from a table is trigger capture, as before
+    expect(formFromTable(desc, src, tgt, [src, tgt]).replication).toBeNull();
+  });
+
   it('a flow that names its connections by id (the demo flow) opens with them picked', () => {
     const f = flowFromForm(formFromTable(desc, src, tgt, [src, tgt]));
     const byId = { ...f, source: { ...f.source, connection: { saved: 'c1' } }, target: { ...f.target, connection: { saved: 'c2' } } };

@@ -14,7 +14,7 @@ export type {
   Cell, ColumnInfo, TableInfo, TableDescription, Plan, PlanStep, SampleRow, RowCounts, ApplyProgress,
   ApplyResult, ChangeEvent, ListenerStatus, Hazard, VerifyResult, VerifyRow, InitialLoadChoice,
 } from '../../../core/api/model';
-export type { Flow, FlowInput, VectorIndexSpec, SqlAttachmentSpec, ColumnOverride } from '../../../core/flow/schema';
+export type { Flow, FlowInput, VectorIndexSpec, SqlAttachmentSpec, ColumnOverride, ReplicationSpec } from '../../../core/flow/schema';
 export type { SetSpec, SetSpecInput } from '../../../core/flow/schema.set';
 export type { SetPlan, SetApplyResult, SetApplyProgress, SetVerifyResult, RefusedTable, StaleSetMember } from '../../../core/api/model.set';
 export type { SetSummary } from '../../../core/api/contract';

@@ -3,7 +3,7 @@
  * the ordinal (the engine's rule, core/api/names), type suggestions for overrides, and the mapping
  * between the form's shape (rows per column) and the flow file's shape (maps and optional fields).
  */
-import type { ColumnInfo, FlowInput, SavedConnection, TableDescription } from '../api/types';
+import type { ColumnInfo, FlowInput, ReplicationSpec, SavedConnection, TableDescription } from '../api/types';
 import { captureNames, isOrdinalEligible, vectorIndexName, type CaptureNames } from '../../../core/api/names';
 
 /** Columns the engine accepts as `ordinalColumn`: non-key, integer-like or timestamp (DESIGN §3). */
@@ -91,6 +91,11 @@ export interface FlowForm {
   filter: string;
   notify: boolean;
   channelName: string;
+  /**
+   * Logical-replication capture (`source.replication`), kept as the flow file has it: the form
+   * does not edit it, and a flow that has it saves it back (instead of `notification`).
+   */
+  replication: ReplicationSpec | null;
   targetConnection: string;
   targetSchema: string;
   targetTable: string;
@@ -124,6 +129,7 @@ export function formFromTable(d: TableDescription, source: SavedConnection, targ
     filter: filter ?? '',
     notify: true,
     channelName: '',
+    replication: null,
     targetConnection: target ? savedRef(target, all).saved : savedRef(source, all).saved,
     targetSchema: 'public',
     targetTable: d.name,
@@ -171,6 +177,7 @@ export function formFromFlow(f: FlowInput, d: TableDescription | null, all: Save
     filter: f.source.filter ?? '',
     notify: !!f.source.notification,
     channelName: f.source.notification?.channelName ?? '',
+    replication: f.source.replication ?? null,
     targetConnection: asOption(f.target.connection),
     targetSchema: f.target.schema ?? 'public',
     targetTable: f.target.table,
@@ -228,7 +235,9 @@ export function flowFromForm(v: FlowForm): FlowInput {
       ...(allIncluded ? {} : { includedColumns: v.columns.filter((c) => c.included && !c.key).map((c) => c.source) }),
       ...(v.ordinalColumn ? { ordinalColumn: v.ordinalColumn } : {}),
       ...(v.filter.trim() ? { filter: v.filter.trim() } : {}),
-      ...(v.notify ? { notification: v.channelName.trim() ? { channelName: v.channelName.trim() } : {} } : {}),
+      ...(v.replication
+        ? { replication: v.replication }
+        : v.notify ? { notification: v.channelName.trim() ? { channelName: v.channelName.trim() } : {} } : {}),
     },
     target: {
       connection: { saved: v.targetConnection },

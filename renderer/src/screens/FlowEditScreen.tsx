@@ -193,10 +193,17 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
                 {f.status === 'checking' && <span className="hint">checking…</span>}
               </div>
               <div className="field">
+                {v.replication ? (
+                  <span data-testid="replication-capture">
+                    Live changes by logical replication: publication <span className="mono">{v.replication.publicationName ?? 'default'}</span>, slot <span className="mono">{v.replication.slotName ?? 'default'}</span>
+                    <span className="hint"> — set in the flow file (<span className="mono">source.replication</span>); kept as it is when you save</span>
+                  </span>
+                ) : (
                 <label className="check">
                   <input type="checkbox" {...register('notify')} data-testid="notify" /> Live changes (LISTEN/NOTIFY trigger on the source table)
                 </label>
-                {v.notify && (
+                )}
+                {!v.replication && v.notify && (
                   <>
                     <input {...register('channelName')} placeholder={formCaptureNames({ ...v, channelName: '' }).channel} aria-label="Channel name" className="mono" aria-invalid={!!err('channelName')} />
                     <span className="hint" data-testid="capture-names">
