@@ -12,6 +12,8 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newAppPage, startServe, startSource, type Served, type SourceDb } from './support/env';
 import { ConnectionsPage, FlowEditorPage, PlanPage, TablePage } from './pages/app';
 import { MAX_LOAD_STREAMS } from '../../core/flow/schema';
+import { parseFlow } from '../../core/flow/load';
+import { SettingsStore } from '../../core/settings/settings-store';
 
 const FLOW = 'products_loaded';
 const ROWS = 400;
@@ -51,7 +53,7 @@ afterAll(async () => {
   await source?.close();
 });
 
-const savedFlow = () => (JSON.parse(readFileSync(join(served.home, 'settings.json'), 'utf8')) as { flows: { flow: { name: string; load?: unknown } }[] }).flows.find((f) => f.flow.name === FLOW)?.flow;
+const savedFlow = (name = FLOW) => (JSON.parse(readFileSync(join(served.home, 'settings.json'), 'utf8')) as { flows: { flow: { name: string; load?: unknown; source: Record<string, unknown> } }[] }).flows.find((f) => f.flow.name === name)?.flow;
 
 describe('initial load streams in the app', () => {
   it('Automatic says what the engine would choose; Fixed is held to the schema’s limit', async () => {
@@ -122,5 +124,26 @@ describe('initial load streams in the app', () => {
     await expect.poll(() => savedFlow() !== undefined && !('load' in savedFlow()!)).toBe(true);
     await page.getByTestId('initial-load').scrollIntoViewIfNeeded();
     await editor.screenshot('initial-load-reopened');
+  });
+
+  it('a flow with logical-replication capture opens with it shown, and saving keeps it (never turned into a trigger)', async () => {
+    new SettingsStore(served.home).putFlow(parseFlow({
+      version: 1, name: 'products_logical',
+      source: { connection: { saved: 'shop' }, table: 'products', replication: { slotName: 'products_slot' } },
+      target: { connection: { saved: 'warehouse' }, table: 'products_logical' },
+    }));
+    await page.reload(); // written behind the app's back: the list is read again on load
+    await conns.go('Flows');
+    await page.getByTestId('actions-products_logical').getByRole('button', { name: 'Edit' }).click();
+    await page.getByTestId('flow-editor').waitFor();
+    await editor.waitText(page.getByTestId('replication-capture'), /logical replication: publication \(default name\), slot products_slot/);
+    expect(await page.getByTestId('notify').count()).toBe(0);
+    await page.getByTestId('replication-capture').scrollIntoViewIfNeeded();
+    await editor.screenshot('initial-load-logical-flow');
+    await page.getByTestId('load-fixed').click();
+    await page.getByTestId('save-flow').click();
+    await expect.poll(() => savedFlow('products_logical')?.load).toEqual({ streams: 1 });
+    expect(savedFlow('products_logical')!.source.replication).toEqual({ slotName: 'products_slot' });
+    expect(savedFlow('products_logical')!.source.notification).toBeUndefined();
   });
 });

@@ -194,10 +194,10 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
               </div>
               <div className="field">
                 {v.replication ? (
-                  <span data-testid="replication-capture">
-                    Live changes by logical replication: publication <span className="mono">{v.replication.publicationName ?? 'default'}</span>, slot <span className="mono">{v.replication.slotName ?? 'default'}</span>
+                  <div data-testid="replication-capture">
+                    Live changes by logical replication: publication {v.replication.publicationName ? <span className="mono">{v.replication.publicationName}</span> : '(default name)'}, slot {v.replication.slotName ? <span className="mono">{v.replication.slotName}</span> : '(default name)'}
                     <span className="hint"> — set in the flow file (<span className="mono">source.replication</span>); kept as it is when you save</span>
-                  </span>
+                  </div>
                 ) : (
                 <label className="check">
                   <input type="checkbox" {...register('notify')} data-testid="notify" /> Live changes (LISTEN/NOTIFY trigger on the source table)
