@@ -1,18 +1,24 @@
 /**
  * The initial load's source side: N readers that see ONE snapshot (the first exports it with
- * pg_export_snapshot, the others import it with SET TRANSACTION SNAPSHOT), each reading one range of
- * the leading key column, in COPY binary or text. What the N streams return together is exactly
- * the table as of that snapshot: every key falls in exactly one range (`k < b1`, `b1 <= k < b2`, …,
- * `k >= bN-1`, compared by the column's own operator and collation, with bounds taken from the
- * column itself), and the rows and their marks (ordinal / fingerprint, for tracking) come from the
- * same snapshot, so tracking describes exactly the rows that were loaded.
+ * pg_export_snapshot, the others import it with SET TRANSACTION SNAPSHOT), each reading one range,
+ * in COPY binary or text. What the N streams return together is exactly the table as of that
+ * snapshot, and the rows and their marks (ordinal / fingerprint, for tracking) come from the same
+ * snapshot, so tracking describes exactly the rows that were loaded. The ranges:
+ * - a plain table: ranges of heap blocks (`ctid >= '(b1,0)' AND ctid < '(b2,0)'`, a TID range scan,
+ *   PostgreSQL 14+): every row version the snapshot sees has exactly one ctid, so every row is in
+ *   exactly one range, and each reader reads only its own blocks, in physical order (a key range
+ *   is an index scan in key order or a sequential scan of the whole table for every reader);
+ * - a partitioned table (its partitions have block numbers of their own): ranges of the leading key
+ *   column (`k < b1`, `b1 <= k < b2`, …, `k >= bN-1`, compared by the column's own operator and
+ *   collation, with bounds taken from the column itself), which partition pruning can use.
  *
  * Every reader is a dedicated client in `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` with the
  * source settings, ended like every read (read-only.ts); the filter inside was validated by
  * resolveSource.
  */
 import type pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
+import type { Readable } from 'node:stream';
+import { copyOutFrames } from '../sql/copy-relay';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { qualifiedName, quoteIdent, quoteLiteral } from '../sql/ident';
 import { END_READ_ONLY_SQL, connect } from './read-only';
@@ -20,14 +26,25 @@ import type { ResolvedSource } from './resolve-source';
 import { SOURCE_SETTINGS_SQL, fromWhereSql, keyListSql, selectListSql } from './source-sql';
 import { backendPid } from '../connections/backend-pid';
 
-/** One reader: its key range and the COPYs it can run, one after the other, in the shared snapshot. */
+/** One range of the source: `lo <= x < hi` (undefined: unbounded), x the heap block (`by: 'block'`, a block number) or the leading key column (a value's text). */
+export interface BulkRange {
+  by: 'block' | 'key';
+  lo?: string;
+  hi?: string;
+}
+
+/** One reader in the shared snapshot: the COPYs it can run, one after the other, each of any range (undefined: the whole table). */
 export interface BulkReader {
-  /** `lo <= k < hi` on the leading key column, as text (undefined: unbounded). */
-  range: { lo?: string; hi?: string };
-  /** COPY of key columns then value columns of the range's rows that pass the filter. */
-  rows(format: 'binary' | 'text'): AsyncIterable<Buffer>;
-  /** COPY of key columns then `marks` (SQL expressions over the table, built by the caller from constants and quoted names). */
-  marks(marks: string[], format: 'binary' | 'text'): AsyncIterable<Buffer>;
+  /** COPY of key columns then value columns of the range's rows that pass the filter, as whole CopyData messages (for copyInFrames, core/sql/copy-relay.ts). */
+  rows(range: BulkRange | undefined, format: 'binary' | 'text'): Readable;
+  /** COPY of key columns then `marks` (SQL expressions over the table, built by the caller from constants and quoted names), as whole CopyData messages. */
+  marks(marks: string[], range: BulkRange | undefined, format: 'binary' | 'text'): Readable;
+}
+
+/** How many ranges to cut the table into (fewer when it is small), and how many readers to open for that many ranges. */
+export interface BulkReadShape {
+  ranges: number;
+  readers: (ranges: number) => number;
 }
 
 /** Rows and heap bytes of the table (its leaf partitions), from the catalog: an estimate (never analyzed: ~64 bytes a row). */
@@ -84,40 +101,64 @@ async function splitPoints(client: pg.ClientBase, resolved: ResolvedSource, n: n
   return (sorted as string[][]).map((r) => r[0]!);
 }
 
-function rangeSql(resolved: ResolvedSource, range: BulkReader['range']): string[] {
+/**
+ * N-1 block numbers splitting a plain table's heap into N equal ranges (fewer when it has fewer
+ * blocks); undefined for a partitioned table (its partitions number their blocks each from 0).
+ * Blocks added after the snapshot hold only rows it does not see; they fall in the last, open range.
+ */
+async function blockSplitPoints(client: pg.ClientBase, resolved: ResolvedSource, n: number): Promise<string[] | undefined> {
+  if (resolved.description.kind !== 'table') return undefined;
+  if (n <= 1) return [];
+  const { rows } = await client.query(`SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int8 AS b`, [qualifiedName(resolved.schema, resolved.table)]);
+  const blocks = Number((rows[0] as { b: string }).b);
+  const k = Math.max(1, Math.min(n, blocks));
+  return Array.from({ length: k - 1 }, (_, i) => String(Math.floor((blocks * (i + 1)) / k)));
+}
+
+function rangeSql(resolved: ResolvedSource, range: BulkRange | undefined): string[] {
+  const out: string[] = [];
+  if (!range) return out;
+  if (range.by === 'block') {
+    // (b,0) sorts before every tuple of block b (line pointers start at 1).
+    if (range.lo !== undefined) out.push(`ctid >= '(${Number(range.lo)},0)'::tid`);
+    if (range.hi !== undefined) out.push(`ctid < '(${Number(range.hi)},0)'::tid`);
+    return out;
+  }
   const k = resolved.keyColumns[0]!;
   const lit = (v: string) => `${quoteLiteral(v)}::${k.type}`;
-  const out: string[] = [];
   if (range.lo !== undefined) out.push(`${quoteIdent(k.name)} >= ${lit(range.lo)}`);
   if (range.hi !== undefined) out.push(`${quoteIdent(k.name)} < ${lit(range.hi)}`);
   return out;
 }
 
-async function* copyOn(client: pg.ClientBase, query: string, format: 'binary' | 'text', context: string, signal?: AbortSignal): AsyncGenerator<Buffer> {
-  if (signal?.aborted) throw new TableSyncError('CANCELLED', `${context}: cancelled`);
-  const stream = client.query(copyTo(`COPY (${query}) TO STDOUT${format === 'binary' ? ' (FORMAT binary)' : ''}`));
-  const onAbort = () => stream.destroy(new Error('aborted'));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    for await (const chunk of stream) yield chunk as Buffer;
-  } catch (e) {
-    if (signal?.aborted) throw new TableSyncError('CANCELLED', `${context}: cancelled`, undefined, { cause: e });
-    throw toTableSyncError(e, context);
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
+/**
+ * COPY `query` on `client`, as a stream of whole CopyData messages (started now: pass it straight
+ * to copyInFrames). Its failure is a TableSyncError that names `context`; a cancel is CANCELLED.
+ */
+function copyOn(client: pg.ClientBase, query: string, format: 'binary' | 'text', context: string, signal?: AbortSignal): Readable {
+  const cancelled = (cause?: unknown) => new TableSyncError('CANCELLED', `${context}: cancelled`, undefined, cause === undefined ? undefined : { cause });
+  const stream = copyOutFrames(`COPY (${query}) TO STDOUT${format === 'binary' ? ' (FORMAT binary)' : ''}`, (e) => (signal?.aborted ? cancelled(e) : toTableSyncError(e, context)));
+  if (signal?.aborted) {
+    stream.destroy(cancelled());
+    return stream;
   }
+  client.query(stream);
+  const onAbort = () => stream.destroy(cancelled());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  stream.once('close', () => signal?.removeEventListener('abort', onAbort));
+  return stream;
 }
 
 /**
- * Open `n` readers on one snapshot, split the leading key into `n` ranges (fewer when the key has
- * fewer distinct values), run `fn`, then end every reader. A reader left mid-COPY (a failure,
- * a cancel) is destroyed, not returned to the pool.
+ * Cut the table into `shape.ranges` ranges (fewer when it is small), open `shape.readers(ranges)`
+ * readers on one snapshot, run `fn`, then end every reader. A reader left mid-COPY (a failure, a
+ * cancel) is destroyed, not returned to the pool.
  */
 export async function withBulkReaders<T>(
   pool: pg.Pool,
   resolved: ResolvedSource,
-  n: number,
-  fn: (readers: BulkReader[]) => Promise<T>,
+  shape: BulkReadShape,
+  fn: (readers: BulkReader[], ranges: BulkRange[]) => Promise<T>,
   opts: { signal?: AbortSignal; estimatedRows?: number } = {},
 ): Promise<T> {
   const clients: pg.PoolClient[] = [];
@@ -133,28 +174,29 @@ export async function withBulkReaders<T>(
     const first = await connect(pool);
     clients.push(first);
     await first.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${SOURCE_SETTINGS_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, 'reading the source'); });
-    const points = await splitPoints(first, resolved, n, opts.estimatedRows ?? 0);
-    const ranges: BulkReader['range'][] = [];
-    for (let i = 0; i <= points.length; i++) ranges.push({ ...(i > 0 ? { lo: points[i - 1]! } : {}), ...(i < points.length ? { hi: points[i]! } : {}) });
-    if (ranges.length > 1) {
+    const blocks = await blockSplitPoints(first, resolved, shape.ranges);
+    const by = blocks ? 'block' : 'key';
+    const points = blocks ?? (await splitPoints(first, resolved, shape.ranges, opts.estimatedRows ?? 0));
+    const ranges: BulkRange[] = [];
+    for (let i = 0; i <= points.length; i++) ranges.push({ by, ...(i > 0 ? { lo: points[i - 1]! } : {}), ...(i < points.length ? { hi: points[i]! } : {}) });
+    const n = Math.max(1, Math.trunc(shape.readers(ranges.length)));
+    if (n > 1) {
       const snap = (await first.query(`SELECT pg_export_snapshot() AS s`)).rows[0] as { s: string };
-      for (let i = 1; i < ranges.length; i++) {
+      // The others at once: each connects and imports the snapshot while the first holds it.
+      const others = await Promise.allSettled(Array.from({ length: n - 1 }, async () => {
         const c = await connect(pool);
         clients.push(c);
         await c.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${quoteLiteral(snap.s)}; ${SOURCE_SETTINGS_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, 'reading the source (sharing the first reader\'s snapshot)'); });
-      }
+      }));
+      const failed = others.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     }
     const rel = `${quoteIdent(resolved.schema)}.${quoteIdent(resolved.table)}`;
-    const readers = ranges.map((range, i): BulkReader => {
-      const client = clients[i]!;
-      const where = rangeSql(resolved, range);
-      return {
-        range,
-        rows: (format) => copyOn(client, `SELECT ${selectListSql(resolved)} ${fromWhereSql(resolved, where)}`, format, `reading ${rel}`, opts.signal),
-        marks: (marks, format) => copyOn(client, `SELECT ${keyListSql(resolved)}, ${marks.join(', ')} ${fromWhereSql(resolved, where)}`, format, `scanning ${rel}`, opts.signal),
-      };
-    });
-    const out = await fn(readers);
+    const readers = clients.map((client): BulkReader => ({
+      rows: (range, format) => copyOn(client, `SELECT ${selectListSql(resolved)} ${fromWhereSql(resolved, rangeSql(resolved, range))}`, format, `reading ${rel}`, opts.signal),
+      marks: (marks, range, format) => copyOn(client, `SELECT ${keyListSql(resolved)}, ${marks.join(', ')} ${fromWhereSql(resolved, rangeSql(resolved, range))}`, format, `scanning ${rel}`, opts.signal),
+    }));
+    const out = await fn(readers, ranges);
     ok = true;
     return out;
   } finally {

@@ -21,9 +21,9 @@
  */
 import type pg from 'pg';
 import { MAX_LOAD_STREAMS } from '../flow/schema';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { from as copyFrom } from 'pg-copy-streams';
+import { copyInFrames } from '../sql/copy-relay';
 import type { PlanStep, RowCounts } from '../api/model';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { fitIdentifier, qualifiedName, quoteIdent, quoteLiteral } from '../sql/ident';
@@ -31,13 +31,15 @@ import { STATE_SCHEMA, ensureStateSchema, trackingTableName } from '../state/sto
 import { createTableSql } from './ddl-planner';
 import type { Prepared } from './prepare';
 import { scanMarks, tuneTransaction } from './rows';
-import { connectionHeadroom, type BulkReader } from '../source/bulk-read';
+import { connectionHeadroom, type BulkRange, type BulkReader } from '../source/bulk-read';
 
 /** Below this many rows (catalog estimate) one stream is as fast as several. */
 export const PARALLEL_MIN_ROWS = 250_000;
 /** Rows per stream the default aims at, and the most streams chosen by default. */
 const ROWS_PER_STREAM = 250_000;
 const DEFAULT_MAX_STREAMS = 4;
+/** Ranges per row stream: the streams take them from one queue, so none is left alone at the end. */
+const RANGES_PER_STREAM = 4;
 
 export interface InitialLoadOptions {
   /** Streams asked for (flow `load.streams`, `--streams`): used as given (within what the servers allow). */
@@ -78,20 +80,22 @@ export async function planInitialLoad(client: pg.ClientBase, p: Prepared, opts: 
   const ordinalCol = src.mode === 'ordinal' && !p.nullableOrdinal ? p.columns.find((c) => c.sourceName === src.ordinalColumn) : undefined;
   const size = opts.estimate === false ? { rows: 0, bytes: 0 } : await bulk.size().catch(() => ({ rows: 0, bytes: 0 }));
   let streams = opts.streams ?? (size.rows < PARALLEL_MIN_ROWS ? 1 : Math.min(DEFAULT_MAX_STREAMS, Math.ceil(size.rows / ROWS_PER_STREAM)));
-  streams = Math.max(1, Math.min(MAX_LOAD_STREAMS, Math.trunc(streams), bulk.maxReaders));
+  // N > 1 row streams take N + 1 connections on each side: the tracking marks have a stream of their own.
+  streams = Math.max(1, Math.min(MAX_LOAD_STREAMS, Math.trunc(streams), bulk.maxReaders - 1));
   if (streams > 1 && !opts.openTargetPool) streams = 1;
   if (streams > 1) {
     // Leave both servers room: at most half of the connections either could still give.
     const room = Math.min(await bulk.headroom().catch(() => 0), await connectionHeadroom(client).catch(() => 0));
-    streams = Math.max(1, Math.min(streams, Math.floor(room / 2)));
+    streams = Math.max(1, Math.min(streams, Math.floor(room / 2) - 1));
   }
   return { streams, binaryRows: utf8 && bulk.binaryRows, binaryMarks: utf8 && bulk.binaryMarks, marksFromTable: ordinalCol !== undefined, estimatedRows: size.rows };
 }
 
-async function copyInto(client: pg.ClientBase, tableSql: string, columnsSql: string, data: AsyncIterable<Buffer>, binary: boolean, freeze: boolean, signal?: AbortSignal): Promise<number> {
+/** The CopyData messages of `data` (a BulkReader COPY, already started) into `tableSql`. */
+async function copyInto(client: pg.ClientBase, tableSql: string, columnsSql: string, data: Readable, binary: boolean, freeze: boolean, signal?: AbortSignal): Promise<number> {
   const options = [...(binary ? ['FORMAT binary'] : []), ...(freeze ? ['FREEZE'] : [])];
-  const stream = client.query(copyFrom(`COPY ${tableSql} (${columnsSql}) FROM STDIN${options.length ? ` (${options.join(', ')})` : ''}`));
-  await (signal ? pipeline(Readable.from(data), stream, { signal }) : pipeline(Readable.from(data), stream));
+  const stream = client.query(copyInFrames(`COPY ${tableSql} (${columnsSql}) FROM STDIN${options.length ? ` (${options.join(', ')})` : ''}`));
+  await (signal ? pipeline(data, stream, { signal }) : pipeline(data, stream));
   return stream.rowCount;
 }
 
@@ -117,17 +121,16 @@ export async function cleanupStaging(client: pg.ClientBase, flow: string): Promi
   return free;
 }
 
-interface Dest {
-  table: string;
-  marks?: string;
+const rowColsSql = (p: Prepared) => p.columns.map((c) => quoteIdent(c.name)).join(', ');
+
+/** The rows of `range` (undefined: all) from `reader` into `table`. */
+function copyRows(p: Prepared, plan: InitialLoadPlan, reader: BulkReader, range: BulkRange | undefined, client: pg.ClientBase, table: string, freeze: boolean, signal?: AbortSignal): Promise<number> {
+  return copyInto(client, table, rowColsSql(p), reader.rows(range, plan.binaryRows ? 'binary' : 'text'), plan.binaryRows, freeze, signal);
 }
 
-/** One reader into one destination: the rows, then (unless tracking comes from the table) the marks. */
-async function runStream(p: Prepared, plan: InitialLoadPlan, reader: BulkReader, client: pg.ClientBase, dest: Dest, freeze: boolean, signal?: AbortSignal): Promise<number> {
-  const bulk = p.job.source.bulk!;
-  const rows = await copyInto(client, dest.table, p.columns.map((c) => quoteIdent(c.name)).join(', '), reader.rows(plan.binaryRows ? 'binary' : 'text'), plan.binaryRows, freeze, signal);
-  if (dest.marks) await copyInto(client, dest.marks, trackColsSql(p), reader.marks(bulk.markSql, plan.binaryMarks ? 'binary' : 'text'), plan.binaryMarks, freeze, signal);
-  return rows;
+/** Every row's tracking marks (key, ordinal / fingerprint) from `reader` into `table`. */
+function copyMarks(p: Prepared, plan: InitialLoadPlan, reader: BulkReader, client: pg.ClientBase, table: string, freeze: boolean, signal?: AbortSignal): Promise<number> {
+  return copyInto(client, table, trackColsSql(p), reader.marks(p.job.source.bulk!.markSql, undefined, plan.binaryMarks ? 'binary' : 'text'), plan.binaryMarks, freeze, signal);
 }
 
 /** Tracking's key and mark columns (quoted), in the order of a mark scan. */
@@ -182,7 +185,11 @@ export async function runInitialLoad(
     await runPreSteps(steps);
     phase(0, `1 stream, ${format}`);
     try {
-      loaded = await bulk.read(1, async ([reader]) => runStream(p, plan, reader!, client, { table: p.tableSql, ...(marksToTrack ? { marks: p.trackingSql } : {}) }, true, opts.signal), { ...(opts.signal ? { signal: opts.signal } : {}), estimatedRows: plan.estimatedRows });
+      loaded = await bulk.read({ ranges: 1, readers: () => 1 }, async ([reader]) => {
+        const n = await copyRows(p, plan, reader!, undefined, client, p.tableSql, true, opts.signal);
+        if (marksToTrack) await copyMarks(p, plan, reader!, client, p.trackingSql, true, opts.signal);
+        return n;
+      }, { ...(opts.signal ? { signal: opts.signal } : {}), estimatedRows: plan.estimatedRows });
     } catch (e) {
       if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${flow}" was cancelled; the target is unchanged`, undefined, { cause: e });
       throw e;
@@ -211,39 +218,61 @@ export async function runInitialLoad(
         setup.release(true);
         throw e;
       }
-      loaded = await bulk.read(streams, async (readers) => {
-        phase(0, `${readers.length} streams, ${format}`);
+      // The row streams take the table's ranges from one queue (more ranges than streams, so they
+      // end together); the tracking marks go on a stream of their own, which also builds their key
+      // while the rows still load. Each stream is one transaction on one target connection. The
+      // first failure aborts the others (their transactions roll back); the staging tables are
+      // dropped below.
+      loaded = await bulk.read({ ranges: streams * RANGES_PER_STREAM, readers: (ranges) => Math.min(streams, ranges) + 1 }, async ([marksReader, ...rowReaders], ranges) => {
+        const label = `${rowReaders.length} stream${rowReaders.length > 1 ? 's' : ''}, ${format}`;
+        phase(0, label);
         let done = 0;
         let firstError: { e: unknown } | undefined;
         const ac = new AbortController();
         const onAbort = () => ac.abort();
         opts.signal?.addEventListener('abort', onAbort, { once: true });
+        const queue = [...ranges];
+        const stream = async (body: (c: pg.PoolClient) => Promise<number>): Promise<number> => {
+          const c = await pool.connect();
+          let clean = false;
+          try {
+            // Not durable on its own: the apply's commit, after these in the WAL, makes them durable.
+            await c.query(`BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL maintenance_work_mem = '256MB'`);
+            await tuneTransaction(c);
+            const n = await body(c);
+            await c.query('COMMIT');
+            clean = true;
+            return n;
+          } catch (e) {
+            // The first failure is the cause; the streams it aborts fail after it.
+            firstError ??= { e };
+            ac.abort();
+            throw e;
+          } finally {
+            if (!clean) await c.query('ROLLBACK').catch(() => {});
+            c.release(clean ? undefined : true);
+          }
+        };
         try {
-          // One target connection per reader, each in its own transaction. The first failure
-          // aborts the others (their transactions roll back); the staging tables are dropped below.
-          const settled = await Promise.allSettled(readers.map(async (reader) => {
-            const c = await pool.connect();
-            let clean = false;
-            try {
-              // Not durable on its own: the apply's commit, after these in the WAL, makes them durable.
-              await c.query(`BEGIN; SET LOCAL synchronous_commit = off`);
-              await tuneTransaction(c);
-              const n = await runStream(p, plan, reader, c, { table: staging, marks: marksStaging }, false, ac.signal);
-              await c.query('COMMIT');
-              clean = true;
-              done += n;
-              phase(done, `${readers.length} streams, ${format}`);
+          const settled = await Promise.allSettled([
+            stream(async (c) => {
+              await copyMarks(p, plan, marksReader!, c, marksStaging, false, ac.signal);
+              // The rows still load on the other cores: no parallel workers for this key.
+              await c.query(`SET LOCAL max_parallel_maintenance_workers = 0`);
+              await addPrimaryKey(c, marksStaging, keyList, p.trackingSql);
+              return 0;
+            }),
+            ...rowReaders.map((reader) => stream(async (c) => {
+              let n = 0;
+              for (let range = queue.shift(); range; range = queue.shift()) {
+                const k = await copyRows(p, plan, reader, range, c, staging, false, ac.signal);
+                n += k;
+                done += k;
+                phase(done, label);
+              }
               return n;
-            } catch (e) {
-              // The first failure is the cause; the streams it aborts fail after it.
-              firstError ??= { e };
-              ac.abort();
-              throw e;
-            } finally {
-              if (!clean) await c.query('ROLLBACK').catch(() => {});
-              c.release(clean ? undefined : true);
-            }
-          }));
+            })),
+          ]);
           // Every stream has ended (committed or rolled back) before the staging tables may be dropped.
           if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${flow}" was cancelled; the target is unchanged`, undefined, { cause: firstError?.e });
           if (firstError) throw firstError.e;
@@ -253,16 +282,12 @@ export async function runInitialLoad(
         }
       }, { ...(opts.signal ? { signal: opts.signal } : {}), estimatedRows: plan.estimatedRows });
       if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${flow}" was cancelled; the target is unchanged`);
-      // Both keys, built at once on two connections (each its own transaction), while the tables are still ours alone.
-      opts.onPhase?.('merging', loaded, loaded, 'primary keys');
-      await Promise.all([staging, marksStaging].map((t) => withClient(pool, async (c) => {
+      // The table's key, once every row is in (tracking's is built): alone now, so with the parallel workers the server allows.
+      opts.onPhase?.('merging', loaded, loaded, 'primary key');
+      await withClient(pool, async (c) => {
         await c.query(`SET maintenance_work_mem = '256MB'`).catch(() => {});
-        try {
-          await c.query(`ALTER TABLE ${t} ADD PRIMARY KEY (${keyList})`);
-        } catch (e) {
-          throw toTableSyncError(e, `building the primary key of the loaded rows of ${p.tableSql}`);
-        }
-      })));
+        await addPrimaryKey(c, staging, keyList, p.tableSql);
+      });
       // Into place, in the apply's transaction: no row is copied, no index built again.
       const steps = p.preSteps.map((s) => {
         if (s === step) {
@@ -335,6 +360,15 @@ async function renamePrimaryKey(client: pg.ClientBase, schema: string, table: st
     if (taken.t === 't') continue;
     await client.query(`ALTER TABLE ${qualifiedName(schema, table)} RENAME CONSTRAINT ${quoteIdent(current)} TO ${quoteIdent(name)}`);
     return;
+  }
+}
+
+/** `ALTER TABLE staging ADD PRIMARY KEY (keys)`; a failure names the table the rows are for. */
+async function addPrimaryKey(c: pg.ClientBase, staging: string, keyList: string, forTable: string): Promise<void> {
+  try {
+    await c.query(`ALTER TABLE ${staging} ADD PRIMARY KEY (${keyList})`);
+  } catch (e) {
+    throw toTableSyncError(e, `building the primary key of the loaded rows of ${forTable}`);
   }
 }
 

@@ -13,7 +13,7 @@ import { quoteIdent } from '../sql/ident';
 import { summarySql, toSummary, type Summary } from './summary';
 import { copyBinaryOut, serverEncoding } from './binary-scan';
 import type { SourceSpec } from '../flow/schema';
-import { connectionHeadroom, tableSize, withBulkReaders, type BulkReader } from '../source/bulk-read';
+import { connectionHeadroom, tableSize, withBulkReaders, type BulkReader, type BulkRange, type BulkReadShape } from '../source/bulk-read';
 import { binaryCopySafe } from '../sql/binary-copy';
 
 export type Row = (string | null)[];
@@ -75,7 +75,8 @@ export interface BulkSource {
   size(): Promise<{ rows: number; bytes: number }>;
   /** Connections the source server could still give. */
   headroom(): Promise<number>;
-  read<T>(n: number, fn: (readers: BulkReader[]) => Promise<T>, opts?: { signal?: AbortSignal; estimatedRows?: number }): Promise<T>;
+  /** Readers on one snapshot and the ranges of the table (core/source/bulk-read.ts). */
+  read<T>(shape: BulkReadShape, fn: (readers: BulkReader[], ranges: BulkRange[]) => Promise<T>, opts?: { signal?: AbortSignal; estimatedRows?: number }): Promise<T>;
 }
 
 /**
@@ -129,7 +130,7 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
       maxReaders: Math.max(1, (pool as unknown as { options: { max?: number } }).options.max ?? 1),
       size: () => tableSize(pool, resolved),
       headroom: () => connectionHeadroom(pool),
-      read: (n, fn, opts) => withBulkReaders(pool, resolved, n, fn, opts),
+      read: (shape, fn, opts) => withBulkReaders(pool, resolved, shape, fn, opts),
     },
     binaryScan: { encoding, scan: () => copyBinaryOut(pool, `SELECT ${keys.join(', ')}, ${mark} ${fromWhereSql(resolved)}`, `scanning ${resolved.schema}.${resolved.table}`) },
     verifyReads: {
