@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, newAppPage, startServe, startSource, type Served, type SourceDb } from './support/env';
+import { launchBrowser, newAppPage, startServe, startSource, startTarget, type Served, type SourceDb } from './support/env';
+import type { RunningPglite } from '../../core/embedded/pglite-server';
 import { ConnectionsPage, FlowEditorPage, PlanPage, TablePage } from './pages/app';
 import { MAX_LOAD_STREAMS } from '../../core/flow/schema';
 import { parseFlow } from '../../core/flow/load';
@@ -20,6 +21,7 @@ const ROWS = 400;
 
 let source: SourceDb;
 let target: pg.Pool;
+let pglite: RunningPglite;
 let served: Served;
 let browser: Browser;
 let page: Page;
@@ -29,7 +31,7 @@ let editor: FlowEditorPage;
 let plan: PlanPage;
 
 beforeAll(async () => {
-  source = await startSource(ROWS);
+  [source, pglite] = await Promise.all([startSource(ROWS), startTarget()]);
   await source.sql('CREATE DATABASE warehouse');
   target = new pg.Pool({ connectionString: source.pg.url('warehouse'), max: 1 });
   target.on('error', () => {});
@@ -51,6 +53,7 @@ afterAll(async () => {
   await served?.stop();
   await target?.end().catch(() => {});
   await source?.close();
+  await pglite?.stop();
 });
 
 const savedFlow = (name = FLOW) => (JSON.parse(readFileSync(join(served.home, 'settings.json'), 'utf8')) as { flows: { flow: { name: string; load?: unknown; source: Record<string, unknown> } }[] }).flows.find((f) => f.flow.name === name)?.flow;
@@ -145,5 +148,18 @@ describe('initial load streams in the app', () => {
     await expect.poll(() => savedFlow('products_logical')?.load).toEqual({ streams: 1 });
     expect(savedFlow('products_logical')!.source.replication).toEqual({ slotName: 'products_slot' });
     expect(savedFlow('products_logical')!.source.notification).toBeUndefined();
+  });
+
+  it('a one-session target (PGlite) is not asked for the hint: the line says so', async () => {
+    await conns.go('Connections');
+    expect(await conns.addByUrl('vectors', pglite.url())).toMatch(/connected/);
+    await conns.save();
+    await conns.open('shop');
+    await table.openTable('public', 'products');
+    await editor.startFromOpenTable();
+    await page.getByTestId('target-connection').selectOption('vectors');
+    await editor.waitText(page.getByTestId('load-automatic'), /^automatic — not asked: the target serves one session at a time/);
+    await page.getByTestId('initial-load').scrollIntoViewIfNeeded();
+    await editor.screenshot('initial-load-one-session-target');
   });
 });

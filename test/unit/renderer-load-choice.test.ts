@@ -49,12 +49,13 @@ describe('initial load: what automatic would choose', () => {
     api.handlers['flows.loadChoice'] = () => ({ automatic: null, notAsked: 'the target serves one session at a time' });
     s.getState().ask(flow({ name: 'g' }));
     await settle();
-    expect(s.getState().status).toBe('unknown');
+    expect(s.getState()).toMatchObject({ status: 'unknown', notAsked: 'the target serves one session at a time' });
+    expect(automaticText(s.getState())).toBe('automatic — not asked: the target serves one session at a time, which a hint must not take from a plan or a watch');
 
     api.handlers['flows.loadChoice'] = () => { throw new Error('connection refused'); };
     s.getState().ask(flow({ name: 'h' }));
     await settle();
-    expect(s.getState().status).toBe('unknown');
+    expect(s.getState()).toMatchObject({ status: 'unknown', notAsked: null });
   });
 
   it('only the latest answer counts: an earlier draft answered late is dropped', async () => {

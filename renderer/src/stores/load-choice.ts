@@ -17,6 +17,8 @@ export interface LoadChoiceState {
    */
   status: 'idle' | 'asking' | 'known' | 'unknown';
   choice: InitialLoadChoice | null;
+  /** Why the engine did not ask the servers (status unknown): e.g. "the target serves one session at a time". */
+  notAsked: string | null;
   /** Ask about this draft; the same draft again asks nothing, and a draft the flow schema refuses is not sent. */
   ask(flow: FlowInput): void;
   dispose(): void;
@@ -37,6 +39,7 @@ export function createLoadChoiceStore(api: ApiClient, opts: { debounceMs?: numbe
   return createStore<LoadChoiceState>()((set) => ({
     status: 'idle',
     choice: null,
+    notAsked: null,
     ask(flow) {
       const key = keyOf(flow);
       if (key === last) return;
@@ -46,14 +49,14 @@ export function createLoadChoiceStore(api: ApiClient, opts: { debounceMs?: numbe
       const { load: _l, ...draft } = flow;
       const parsed = flowSpec.safeParse(draft);
       if (!parsed.success) {
-        set({ status: 'unknown', choice: null });
+        set({ status: 'unknown', choice: null, notAsked: null });
         return;
       }
-      set({ status: 'asking' });
+      set({ status: 'asking', notAsked: null });
       timer = setTimeout(() => {
         timer = null;
         api.call('flows.loadChoice', { flow: parsed.data }).then(
-          (r) => { if (mine === seq) set(r.notAsked ? { status: 'unknown', choice: null } : { status: 'known', choice: r.automatic }); },
+          (r) => { if (mine === seq) set(r.notAsked ? { status: 'unknown', choice: null, notAsked: r.notAsked } : { status: 'known', choice: r.automatic }); },
           () => { if (mine === seq) set({ status: 'unknown', choice: null }); },
         );
       }, debounceMs);
@@ -67,8 +70,9 @@ export function createLoadChoiceStore(api: ApiClient, opts: { debounceMs?: numbe
 export type LoadChoiceStore = ReturnType<typeof createLoadChoiceStore>;
 
 /** What "Automatic" will do, in words, from the engine's answer. */
-export function automaticText(s: Pick<LoadChoiceState, 'status' | 'choice'>): string {
+export function automaticText(s: Pick<LoadChoiceState, 'status' | 'choice'> & { notAsked?: string | null }): string {
   if (s.status === 'asking') return 'automatic — asking the servers…';
+  if (s.status !== 'known' && s.notAsked) return `automatic — not asked: ${s.notAsked}, which a hint must not take from a plan or a watch`;
   if (s.status !== 'known') return 'automatic — by the table’s size, within the connections both servers have free';
   if (!s.choice) return 'automatic — the next apply is not an initial load into a new table (the table exists, is yours, or the target takes no COPY), so this applies only when the table is loaded afresh';
   const rows = approxRowsText(s.choice.estimatedRows);

@@ -9,7 +9,7 @@ import { automaticText, type LoadChoiceState } from '../../stores/load-choice';
 import { MAX_LOAD_STREAMS } from '../../../../core/flow/schema';
 import { useFieldError } from './field-error';
 
-export function InitialLoad({ choice }: { choice: Pick<LoadChoiceState, 'status' | 'choice'> }) {
+export function InitialLoad({ choice }: { choice: Pick<LoadChoiceState, 'status' | 'choice' | 'notAsked'> }) {
   const { register, setValue, watch, getValues } = useFormContext<FlowForm>();
   const err = useFieldError();
   const mode = watch('loadMode');
