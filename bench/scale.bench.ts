@@ -7,6 +7,7 @@
  *                                                       logical (slot replay)                   goal ≤ 0.02
  *   - live at 500 tx/s, source change → target row, measured by a trigger on the target      goal p50 ≤ 10 ms, p99 ≤ 50 ms
  *   - 8 pgbench writers: tx/s with capture on (and the watch applying) ÷ with capture off     goal ≥ 0.8 (logical)
+ *     and the floor of that ratio on this machine: the server's decoding alone (pg_recvlogical)
  * Every writer (the 1,000 changes, the 500 tx/s writers, pgbench) commits with synchronous_commit = on,
  * as users' applications do, on both servers.
  *
@@ -15,6 +16,7 @@
  *                                         (after a plain `tablesync apply`; ROWS defaults to 100,000 there)
  *   npm run bench:scale -- --catch-up-only   the initial sync and the two catch-ups only (no live latency, no writers)
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,6 +207,24 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
     await src.query(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots`);
     const off = await bench();
     out.push(`  8 writers (pgbench, 10 s each): capture off ${off.toFixed(0)} tx/s; trigger on + watch ${onTrigger.toFixed(0)} tx/s = ${(onTrigger / off).toFixed(2)} (target matched the source ${ms(drainTrigger)} after the writers stopped); logical + watch ${onLogical.toFixed(0)} tx/s = ${(onLogical / off).toFixed(2)} (matched ${ms(drainLogical)} after)  (goal ≥ 0.8 logical)`);
+    if (!LIVE_ONLY) {
+      // The floor of any logical capture on this machine: the server's own decoding, with a stock
+      // client (pg_recvlogical, pgoutput, the same publication shape) that writes to /dev/null and
+      // confirms every second. Whatever a consumer does beyond that costs the writers more.
+      const recv = '/usr/lib/postgresql/15/bin/pg_recvlogical';
+      await src.query(`CREATE PUBLICATION bench_floor FOR TABLE bench_rows`);
+      await src.query(`SELECT pg_create_logical_replication_slot('bench_floor', 'pgoutput')`);
+      const child = spawn(recv, ['-d', srcUrl, '--slot', 'bench_floor', '--start', '-o', 'proto_version=1', '-o', 'publication_names=bench_floor', '-f', '/dev/null', '-s', '1', '-F', '1'], { stdio: 'ignore' });
+      for (let i = 0; i < 100 && Number((await src.query<{ n: string }>(`SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = 'bench_floor' AND active`)).rows[0]!.n) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      const floor = await bench();
+      const floorLag = (await src.query<{ b: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::int8 AS b FROM pg_replication_slots WHERE slot_name = 'bench_floor'`)).rows[0]?.b;
+      child.kill('SIGINT');
+      await new Promise((r) => child.once('exit', r));
+      for (let i = 0; i < 100 && Number((await src.query<{ n: string }>(`SELECT count(*) AS n FROM pg_replication_slots WHERE active`)).rows[0]!.n) > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      await src.query(`SELECT pg_drop_replication_slot('bench_floor')`);
+      await src.query(`DROP PUBLICATION bench_floor`);
+      out.push(`    floor, the server's logical decoding alone (pg_recvlogical, pgoutput, to /dev/null, slot lag at the end ${mib(Number(floorLag))} MiB): ${floor.toFixed(0)} tx/s = ${(floor / off).toFixed(2)} of capture off; logical + watch = ${(onLogical / floor).toFixed(2)} of that floor`);
+    }
   } finally {
     for (const p of pools) await p.end().catch(() => {});
     await src.end().catch(() => {});

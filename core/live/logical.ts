@@ -50,11 +50,17 @@ export interface LogicalWatchOptions extends WatchOptions {
   lagWarnBytes?: number;
   /** At most this many changes wait in memory; the stream is paused above it. */
   maxBufferedChanges?: number;
+  /**
+   * While changes stream in faster than ~1,000 a second, a batch waits up to this long (ms) for
+   * company before it is applied (default 5; 0: never). Below that rate each batch is applied as
+   * soon as it is complete: the live latency of a quiet or moderate stream is not touched.
+   */
+  gatherMs?: number;
 }
 
 type Tuple = Record<string, string | null | undefined>;
 interface Change { op: 'insert' | 'update' | 'delete' | 'truncate'; oldKey?: Row; key?: Row; row?: Tuple }
-interface Tx { endLsn: string; commitMs: number; changes: Change[] }
+interface Tx { endLsn: string; commitMs: number; changes: Change[]; arrivedMs?: number }
 
 /** pgoutput messages as this module reads them (pg-logical-replication's shapes). */
 interface PgoutputMessage {
@@ -97,7 +103,8 @@ async function openReplication(url: string, publication: string): Promise<{ serv
   return { service: service as unknown as ReplicationService, plugin: new TextPgoutput({ protoVersion: 1, publicationNames: [quoteIdent(publication)] }) };
 }
 
-const eLiteral = (v: string): string => `E'${v.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+/** A key's identity in a batch: its one value, or the values as JSON for a composite key (key values are never NULL). */
+const keyId = (k: Row): string => (k.length === 1 ? k[0]! : JSON.stringify(k));
 
 const keyOf = (job: SyncJob, t: Tuple | null | undefined): Row | undefined => {
   if (!t) return undefined;
@@ -111,6 +118,13 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
   const lagWarnBytes = opts.lagWarnBytes ?? 1024 ** 3;
   const maxBuffered = opts.maxBufferedChanges ?? 20_000;
   const batchMaxKeys = opts.batchMaxKeys ?? 5000;
+  const gatherMs = opts.gatherMs ?? 5;
+  // Above this rate (changes a second) a batch waits up to gatherMs for company: one statement and
+  // one round trip per few changes cost the target, the source's CPU and ours more than the rows do.
+  const GATHER_RATE = 1000;
+  // Positions are confirmed to the source at most this often while the stream is busy (each
+  // confirmation is a message the walsender wakes up for); the last one is always sent.
+  const CONFIRM_EVERY_MS = 100;
 
   const event = (e: Omit<ChangeEvent, 'time' | 'flow'>) => deliverSafely(opts.onEvent, { time: new Date().toISOString(), flow: flow.name, ...e });
   const now = () => performance.timeOrigin + performance.now();
@@ -127,6 +141,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
     const locked: FlowContext = { ...ctx, targetClient: client };
     let service: ReplicationService | undefined;
     const timers: NodeJS.Timeout[] = [];
+    let confirmTimer: NodeJS.Timeout | undefined;
     try {
       // The reads of the restart path are independent round trips on different connections (the
       // source pool, the target's locked client): they run at once. Their errors are still
@@ -244,7 +259,11 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           case 'insert':
           case 'update':
             if (!open || !m.new) break;
-            open.changes.push({ op: m.tag, row: m.new, ...(keyOf(job, m.new) ? { key: keyOf(job, m.new)! } : {}), ...(m.tag === 'update' && keyOf(job, m.key ?? m.old) ? { oldKey: keyOf(job, m.key ?? m.old)! } : {}) });
+            {
+              const key = keyOf(job, m.new);
+              const oldKey = m.tag === 'update' ? keyOf(job, m.key ?? m.old) : undefined;
+              open.changes.push({ op: m.tag, row: m.new, ...(key ? { key } : {}), ...(oldKey ? { oldKey } : {}) });
+            }
             buffered++;
             break;
           case 'delete': {
@@ -258,6 +277,9 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           case 'commit':
             if (!open) break;
             open.endLsn = m.commitEndLsn ?? _lsn;
+            open.arrivedMs = performance.now();
+            if (open.arrivedMs - rateFrom >= 100) { rate = (rateCount * 1000) / (open.arrivedMs - rateFrom); rateFrom = open.arrivedMs; rateCount = 0; }
+            rateCount += open.changes.length;
             ready.push(open);
             open = undefined;
             idleLsn = undefined;
@@ -277,20 +299,39 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       }) as never);
       svc.on('error', ((e: Error) => markLost(`replication connection error: ${e.message}`)) as never);
       let applying = false;
+      // how fast changes arrive (over the last ~100 ms): above GATHER_RATE batches wait for company
+      let rate = 0;
+      let rateFrom = performance.now();
+      let rateCount = 0;
+      const busy = () => rate >= GATHER_RATE && performance.now() - rateFrom < 200;
+      // `acked` is sent at once, or within CONFIRM_EVERY_MS of the last confirmation
+      let sentAt = 0;
+      const confirmSoon = async () => {
+        const wait = sentAt + CONFIRM_EVERY_MS - performance.now();
+        if (wait <= 0) { sentAt = performance.now(); await confirm(acked!); return; }
+        confirmTimer ??= setTimeout(() => { confirmTimer = undefined; sentAt = performance.now(); void ack(); }, wait);
+        confirmTimer.unref?.();
+      };
       // The target commits each batch without waiting for its WAL flush (synchronous_commit = off
-      // for our transaction only, as PostgreSQL's own apply worker does by default): the position
+      // for this connection's batches, as PostgreSQL's own apply worker does by default): the position
       // of a batch is confirmed to the source only once the target's WAL is flushed past that
       // batch's commit. A target crash can lose only unflushed batches, whose source positions
       // were not confirmed, and their recorded position (same transaction) goes back with them:
       // the slot replays them, nothing is lost or applied twice.
-      const unflushed: Array<{ source: string; target: bigint }> = [];
+      // `target`: a target WAL position at or past the end of that batch's commit, once known (read
+      // by the next statement on the locked connection).
+      const unflushed: Array<{ source: string; target?: bigint }> = [];
+      const bound = (insert: string) => {
+        for (const u of unflushed) if (u.target === undefined) u.target = lsnValue(insert);
+      };
       const confirmFlushed = async (flushed: string) => {
         let upto: string | undefined;
-        while (unflushed.length && unflushed[0]!.target <= lsnValue(flushed)) upto = unflushed.shift()!.source;
-        if (upto && lsnValue(upto) > lsnValue(acked)) { acked = upto; await confirm(upto); }
+        while (unflushed.length && unflushed[0]!.target !== undefined && unflushed[0]!.target <= lsnValue(flushed)) upto = unflushed.shift()!.source;
+        if (upto && lsnValue(upto) > lsnValue(acked)) { acked = upto; await confirmSoon(); }
       };
       const checkFlushed = async () => {
-        const { rows } = await client.query<{ f: string }>('SELECT pg_current_wal_flush_lsn()::text AS f');
+        const { rows } = await client.query<{ i: string; f: string }>('SELECT pg_current_wal_insert_lsn()::text AS i, pg_current_wal_flush_lsn()::text AS f');
+        bound(rows[0]!.i);
         await confirmFlushed(rows[0]!.f);
       };
       // Confirmed: the end of the last source transaction whose target transaction committed, or,
@@ -332,6 +373,10 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         if (!c.running) return;
       }
       const ks: KeySync = keySync!;
+      // The batches' commits do not wait for their flush (see `unflushed`). Set for the session of
+      // the locked connection, whose batches are each one statement in its own implicit
+      // transaction; the lock's release resets it (RESET ALL), and recording the slot sets it on.
+      await client.query('SET synchronous_commit = off');
 
       // ---------------------------------------------------------------- applying
       const applyBatch = async (): Promise<number> => {
@@ -352,8 +397,9 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         for (const tx of todo) {
           for (const c of tx.changes) {
             if (c.op === 'truncate') { truncated = true; last.clear(); continue; }
-            if (c.oldKey && c.key && JSON.stringify(c.oldKey) !== JSON.stringify(c.key)) last.set(JSON.stringify(c.oldKey), { key: c.oldKey, op: 'delete', commitMs: tx.commitMs });
-            if (c.key) last.set(JSON.stringify(c.key), { key: c.key, op: c.op, ...(c.row ? { row: c.row } : {}), commitMs: tx.commitMs });
+            const id = c.key ? keyId(c.key) : undefined;
+            if (c.oldKey && id !== undefined) { const old = keyId(c.oldKey); if (old !== id) last.set(old, { key: c.oldKey, op: 'delete', commitMs: tx.commitMs }); }
+            if (c.key) last.set(id!, { key: c.key, op: c.op, ...(c.row ? { row: c.row } : {}), commitMs: tx.commitMs });
           }
         }
         const entries = [...last.values()];
@@ -365,18 +411,15 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         const reread: Row[] = [];
         const outcomeOf = new Map<string, 'applied' | 'deleted' | 'filtered-out' | 'reread'>();
         withRow.forEach((e, i) => {
-          const id = JSON.stringify(e.key);
+          const id = keyId(e.key);
           const v = verdicts[i];
           const row = cols.map((c) => e.row![c.name]);
           if (v === undefined || row.some((x) => x === undefined)) { reread.push(e.key); outcomeOf.set(id, 'reread'); } else if (v) { present.push(row as Row); outcomeOf.set(id, 'applied'); } else { missing.push(e.key); outcomeOf.set(id, 'filtered-out'); }
         });
-        for (const e of entries) if (!e.row) { missing.push(e.key); outcomeOf.set(JSON.stringify(e.key), 'deleted'); }
+        for (const e of entries) if (!e.row) { missing.push(e.key); outcomeOf.set(keyId(e.key), 'deleted'); }
 
-        // the position, in the batch's transaction, one round trip (the state table exists: the
-        // slot was recorded in it); E'' literals read the same whatever standard_conforming_strings says
-        const record = async (c: pg.ClientBase) => {
-          await c.query(`SET LOCAL synchronous_commit = off; UPDATE ${flowsTableSql} SET live = ${eLiteral(JSON.stringify(liveState(lastLsn)))}::jsonb, updated_at = now() WHERE flow = ${eLiteral(flow.name)}`);
-        };
+        // the position, in the batch's transaction (the state table exists: the slot was recorded in it)
+        const position = { sql: (param: (i: number) => string) => `UPDATE ${flowsTableSql} SET live = ${param(0)}::jsonb, updated_at = now() WHERE flow = ${param(1)} RETURNING 1`, values: [JSON.stringify(liveState(lastLsn)), flow.name] };
         const p = ks.prepared;
         const wipe = async (c: pg.ClientBase) => {
           const on = p.keyColumns.map((k) => `x.${quoteIdent(k.name)} = t.${quoteIdent(k.name)}`).join(' AND ');
@@ -386,30 +429,39 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         const rereadOutcomes = reread.length ? await ks.run(reread) : [];
         let committedAt: number;
         if (ks.applyKnown) {
-          await ks.applyKnown(present, missing, { ...(truncated ? { before: wipe } : {}), after: record });
+          // one round trip: the rows, the tracking and the position in one statement, its commit included
+          const r = await ks.applyKnown(present, missing, { ...(truncated ? { before: wipe } : {}), side: position });
           committedAt = now();
+          if (r.side !== 1) throw new TableSyncError('INTERNAL', `flow "${flow.name}": its state row in ${flowsTableSql} is gone, so the stream position could not be recorded`);
+          appliedLsn = lastLsn;
+          // This statement ran after the previous batch's commit on this connection: the WAL insert
+          // position it read bounds the end of that commit. Its own commit's end is bounded by the
+          // next statement's (or checkFlushed's) reading.
+          bound(r.walInsert);
+          unflushed.push({ source: lastLsn });
+          await confirmFlushed(r.walFlush);
         } else {
           // Overridden key types: the re-reading path (its own transactions), then the position.
           if (truncated) await catchUpOn(client, job, {});
           await ks.run([...present.map((r) => r.slice(0, job.source.keyColumns.length)), ...missing]);
           await client.query('BEGIN');
-          await record(client);
+          await client.query(`UPDATE ${flowsTableSql} SET live = $1::jsonb, updated_at = now() WHERE flow = $2`, position.values);
           await client.query('COMMIT');
           committedAt = now();
+          appliedLsn = lastLsn;
+          unflushed.push({ source: lastLsn });
+          await checkFlushed();
         }
-        appliedLsn = lastLsn;
-        // where the target's WAL ends now (past this batch's commit), and how far it is flushed
-        const { rows: wal } = await client.query<{ i: string; f: string }>('SELECT pg_current_wal_insert_lsn()::text AS i, pg_current_wal_flush_lsn()::text AS f');
-        unflushed.push({ source: lastLsn, target: lsnValue(wal[0]!.i) });
-        await confirmFlushed(wal[0]!.f);
         if (truncated) event({ op: 'truncate', key: {}, outcome: 'applied', latencyMs: null });
-        const rr = new Map(reread.map((k, i) => [JSON.stringify(k), rereadOutcomes[i] ?? 'skipped'] as const));
+        if (!opts.onEvent) return entries.length; // nobody listens: no event objects per change
+        const rr = new Map(reread.map((k, i) => [keyId(k), rereadOutcomes[i] ?? 'skipped'] as const));
+        const time = new Date().toISOString(); // one batch, one commit: one time
         for (const e of entries) {
-          const id = JSON.stringify(e.key);
+          const id = keyId(e.key);
           const o = outcomeOf.get(id);
           const outcome = o === 'reread' ? rr.get(id) ?? 'skipped' : o ?? 'skipped';
           const key = Object.fromEntries(job.source.keyColumns.map((c, i) => [c.name, e.key[i] ?? null]));
-          event({ op: e.op === 'truncate' ? 'update' : e.op, key, outcome, latencyMs: Math.max(0, Math.round((committedAt - e.commitMs) * 10) / 10) });
+          deliverSafely(opts.onEvent, { time, flow: flow.name, op: e.op === 'truncate' ? 'update' : e.op, key, outcome, latencyMs: Math.max(0, Math.round((committedAt - e.commitMs) * 10) / 10) });
         }
         return entries.length;
       };
@@ -460,6 +512,10 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       };
       while (c.running) {
         if (ready.length) {
+          if (live && gatherMs > 0 && busy() && buffered < batchMaxKeys) {
+            const wait = ready[0]!.arrivedMs! + gatherMs - performance.now();
+            if (wait >= 1) { await new Promise((r) => setTimeout(r, wait)); continue; }
+          }
           applying = true;
           try {
             const takenAt = Date.now();
@@ -492,6 +548,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       if (c.stopping && c.lostReason === undefined) await settle();
     } finally {
       for (const tm of timers) clearInterval(tm);
+      if (confirmTimer) clearTimeout(confirmTimer);
       client.off('error', onClientError);
       await service?.stop().catch(() => {});
     }

@@ -27,9 +27,27 @@ import { keyOutcomes, readKeyStates, syncKeysOn, type KeyOutcome } from './sync-
 
 export type { KeyOutcome } from './sync-keys';
 
-export interface TxHooks {
+/**
+ * What else a replicated batch does in its transaction: `before` runs first (a TRUNCATE's wipe: the
+ * batch then takes an explicit transaction); `side` is one more data-modifying statement folded into
+ * the batch's own (recording the stream position with the data), `sql` given the placeholder of each
+ * of its `values`; it must return one row per row it wrote.
+ */
+export interface KnownHooks {
   before?: (c: pg.ClientBase) => Promise<void>;
-  after?: (c: pg.ClientBase) => Promise<void>;
+  side?: { sql: (param: (i: number) => string) => string; values: unknown[] };
+}
+
+/** What a replicated batch did, and where the target's WAL stood while it ran (before its own commit). */
+export interface KnownResult {
+  changed: number;
+  removed: number;
+  /** Rows the `side` statement returned. */
+  side: number;
+  /** pg_current_wal_insert_lsn() during the statement: at or past the end of every commit before it on this connection. */
+  walInsert: string;
+  /** pg_current_wal_flush_lsn() during the statement. */
+  walFlush: string;
 }
 
 export interface KeySync {
@@ -49,11 +67,13 @@ export interface KeySync {
   /**
    * Apply rows already known (a logical-replication stream carries them: no re-read): `present`
    * rows (source key columns then value columns, text) are upserted and tracked, `missing` keys are
-   * removed when tracked; `hooks.before` / `hooks.after` run in the same transaction before and
-   * after the statement (a TRUNCATE's wipe; recording the stream position with the data). Absent
-   * where overridden key types need syncKeysOn's dedupe.
+   * removed when tracked. ONE statement, one round trip, its own implicit transaction (commit
+   * included), with the session's settings: the text settings (set here once per session) and
+   * whatever synchronous_commit the caller set for the session. With `hooks.before` it runs in an
+   * explicit transaction after that hook instead. Absent where overridden key types need
+   * syncKeysOn's dedupe.
    */
-  applyKnown?(present: Row[], missing: Row[], hooks?: TxHooks): Promise<{ changed: number; removed: number }>;
+  applyKnown?(present: Row[], missing: Row[], hooks?: KnownHooks): Promise<KnownResult>;
 }
 
 /** `alias.cN` (text from unnest) as the column's target type, the way COPY into staging + cast does it. */
@@ -117,6 +137,57 @@ SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM tracke
 }
 
 /**
+ * The statement of a replicated batch (applyKnown): batchSql's upsert, tracking and removal, less
+ * what only a re-read needs. Every streamed change is a change the source committed, and each
+ * position is applied once (the stream position is recorded with the data), so the upsert writes
+ * unconditionally, as PostgreSQL's own subscriptions do (no row-as-text comparison), and no
+ * per-row outcome is computed. Parameters: one text[] per column (present rows), one per key column
+ * (missing keys), then the side statement's. Returns the counts and the target's WAL positions.
+ */
+export function knownBatchSql(p: Prepared, side?: (param: (i: number) => string) => string): string {
+  const cols = p.columns;
+  const keys = p.keyColumns;
+  const nCols = cols.length;
+  const rowParams = cols.map((_, i) => `$${i + 1}::text[]`).join(', ');
+  const rowAliases = cols.map((_, i) => `c${i + 1}`).join(', ');
+  const keyParams = keys.map((_, i) => `$${nCols + i + 1}::text[]`).join(', ');
+  const keyAliases = keys.map((_, i) => `k${i + 1}`).join(', ');
+  const tk = keys.map((k) => q(k.name)).join(', ');
+  const vals = p.valueColumns;
+  const onConflict = vals.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${vals.map((c) => `${q(c.name)} = EXCLUDED.${q(c.name)}`).join(', ')}`;
+  const ordIdx = p.job.source.mode === 'ordinal' && p.job.source.ordinalColumn ? cols.findIndex((c) => c.sourceName === p.job.source.ordinalColumn) : -1;
+  const mark = ordIdx >= 0 ? `s.c${ordIdx + 1}::${markType(p)}` : 'NULL';
+  const keyFrom = (k: Prepared['keyColumns'][number]) => fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`);
+  const keyFromMissing = keys.map((k, i) => `t.${q(k.name)} = ${fromText(k, `g.k${i + 1}`)}`).join(' AND ');
+  const notYours = p.job.target.managedBy === 'user'
+    ? ` WHERE NOT (EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${keys.map((k) => `x.${q(k.name)} = ${keyFrom(k)}`).join(' AND ')}) AND NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keys.map((k) => `t.${q(k.name)} = ${keyFrom(k)}`).join(' AND ')}))`
+    : '';
+  const first = nCols + keys.length + 1;
+  const sideSql = side?.((i) => `$${first + i}`);
+  return `WITH s AS (SELECT * FROM unnest(${rowParams}) AS s(${rowAliases})${notYours}),
+  upserted AS (
+    INSERT INTO ${p.tableSql} AS x (${cols.map((c) => q(c.name)).join(', ')})
+    SELECT ${cols.map((c, i) => fromText(c, `s.c${i + 1}`)).join(', ')} FROM s
+    ON CONFLICT (${tk}) ${onConflict}
+    RETURNING 1),
+  tracked AS (
+    INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
+    SELECT ${keys.map(keyFrom).join(', ')}, ${mark} FROM s
+    ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p)}
+    RETURNING 1),
+  untracked AS (
+    DELETE FROM ${p.trackingSql} t USING unnest(${keyParams}) AS g(${keyAliases})
+     WHERE ${keyFromMissing}
+    RETURNING ${keys.map((k) => `t.${q(k.name)}`).join(', ')}),
+  removed AS (
+    DELETE FROM ${p.tableSql} x USING untracked u WHERE ${keyEq(p, 'x', 'u')}
+    RETURNING 1)${sideSql ? `,
+  side AS (${sideSql})` : ''}
+SELECT (SELECT count(*) FROM upserted) AS changed, (SELECT count(*) FROM tracked) AS tracked, (SELECT count(*) FROM removed) AS removed,
+       ${sideSql ? '(SELECT count(*) FROM side)' : '0'} AS side, pg_current_wal_insert_lsn()::text AS wal_insert, pg_current_wal_flush_lsn()::text AS wal_flush`;
+}
+
+/**
  * Prepare the flow once (on the lock-holding connection) and return a batch applier.
  * Throws PLAN_STALE when the flow needs an apply first (the watch then reconnects and catches up).
  */
@@ -141,29 +212,51 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
   const name = `tablesync_batch_${createHash('sha256').update(sql).digest('hex').slice(0, 16)}`;
   const nk = job.source.keyColumns.length;
   let sessionSettings = false;
-  const statement = async (present: Row[], missing: Row[], what: string, hooks: TxHooks = {}) => {
-    const values = [
-      ...p.columns.map((_, i) => present.map((r) => r[i] ?? null)),
-      ...p.keyColumns.map((_, i) => missing.map((k) => k[i] ?? null)),
-    ];
-    try {
-      await client.query(`BEGIN; ${TEXT_SETTINGS_SQL}`);
-      await hooks.before?.(client);
-      const r = (await client.query<{ changed: string; untracked: string }>(sql, values)).rows[0]!;
-      await hooks.after?.(client);
-      await client.query('COMMIT');
-      return r;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw toTableSyncError(e, what);
+  const sessionText = async () => {
+    if (!sessionSettings) {
+      await client.query(TEXT_SETTINGS_SESSION_SQL);
+      sessionSettings = true;
     }
   };
+  // applyKnown's statements, by the text of their side statement (one per watch cycle in practice)
+  const known = new Map<string, { name: string; text: string }>();
   return {
     prepared: p,
-    applyKnown: async (present, missing, hooks) => {
-      const r = await statement(present, missing, `applying ${present.length + missing.length} replicated change(s) of flow "${job.flowName}"`, hooks);
-      const count = (list: string) => (list ? list.split(',').length : 0);
-      return { changed: count(r.changed), removed: count(r.untracked) };
+    applyKnown: async (present, missing, hooks = {}) => {
+      const sideText = hooks.side?.sql((i) => `$${i}`) ?? '';
+      let st = known.get(sideText);
+      if (!st) {
+        const text = knownBatchSql(p, hooks.side?.sql);
+        st = { name: `tablesync_known_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`, text };
+        known.set(sideText, st);
+      }
+      const values = [
+        ...p.columns.map((_, i) => present.map((r) => r[i] ?? null)),
+        ...p.keyColumns.map((_, i) => missing.map((k) => k[i] ?? null)),
+        ...(hooks.side?.values ?? []),
+      ];
+      const what = `applying ${present.length + missing.length} replicated change(s) of flow "${job.flowName}"`;
+      type R = { changed: string; removed: string; side: string; wal_insert: string; wal_flush: string };
+      let r: R;
+      if (hooks.before) {
+        try {
+          await client.query(`BEGIN; ${TEXT_SETTINGS_SQL}`);
+          await hooks.before(client);
+          r = (await client.query<R>({ name: st.name, text: st.text, values })).rows[0]!;
+          await client.query('COMMIT');
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => {});
+          throw toTableSyncError(e, what);
+        }
+      } else {
+        try {
+          await sessionText();
+          r = (await client.query<R>({ name: st.name, text: st.text, values })).rows[0]!;
+        } catch (e) {
+          throw toTableSyncError(e, what);
+        }
+      }
+      return { changed: Number(r.changed), removed: Number(r.removed), side: Number(r.side), walInsert: r.wal_insert, walFlush: r.wal_flush };
     },
     oneStatement: true,
     run: async (keys, runOpts = {}) => {
@@ -185,10 +278,7 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
           // with the text settings every target transaction fixes (how xml, intervals, dates are
           // read) set once for the session of this connection, which the watch holds (see
           // TEXT_SETTINGS_SESSION_SQL).
-          if (!sessionSettings) {
-            await client.query(TEXT_SETTINGS_SESSION_SQL);
-            sessionSettings = true;
-          }
+          await sessionText();
           r = (await client.query<{ changed: string; untracked: string }>({ name, text: sql, values })).rows[0]!;
         } catch (e) {
           throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);

@@ -165,6 +165,30 @@ describe('logical-replication capture', () => {
     }
   });
 
+  it('a busy stream (one-row transactions from 4 writers at once): the target equals the source, each change once; a clean stop confirms the end, so a restart replays nothing', async () => {
+    const names = logicalNames(ctx.flow);
+    // gathering batches (above ~1,000 changes a second) and spaced confirmations are on this path
+    w = watch(ctx);
+    await w.live();
+    await t.src.sql(`INSERT INTO items SELECT 600 + g, 1, '0' FROM generate_series(1, 4) g ON CONFLICT (id) DO UPDATE SET body = '0', grp = 1`);
+    await Promise.all([1, 2, 3, 4].map(async (g) => {
+      for (let i = 0; i < 300; i++) await t.src.sql(`UPDATE items SET body = (body::int + 1)::text WHERE id = $1`, [600 + g]);
+    }));
+    await t.src.sql(`INSERT INTO items SELECT g, g % 10, 'busy' FROM generate_series(700, 760) g`);
+    const end = (await t.src.sql(`SELECT pg_current_wal_lsn()::text AS l`)).rows[0].l as string;
+    await same('after the busy stream');
+    expect((await t.tgt.sql(`SELECT body FROM items WHERE id BETWEEN 601 AND 604 ORDER BY id`)).rows).toEqual([{ body: '300' }, { body: '300' }, { body: '300' }, { body: '300' }]);
+    await w.stop();
+    w = undefined;
+    expect((await t.src.sql(`SELECT confirmed_flush_lsn >= $2::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $1`, [names.slot, end])).rows).toEqual([{ ok: 't' }]);
+    w = watch(ctx);
+    await w.live();
+    expect(w.catchUps[0]?.catchUp).toMatchObject({ mode: 'slot', rows: 0 });
+    await same('after the restart');
+    await w.stop();
+    w = undefined;
+  });
+
   it('drop removes the slot and the publication', async () => {
     const names = logicalNames(ctx.flow);
     await dropFlow(ctx, dropPartsFor(ctx.flow), { allowDestructive: true });
