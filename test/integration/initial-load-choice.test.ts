@@ -18,7 +18,8 @@ describe('initial load: the plan says how it will run, the result how it ran', (
     tgt = await freshDatabase('ilct');
     for (const db of [src, tgt]) await db.sql(`CREATE DOMAIN posint AS integer CHECK (VALUE > 0)`);
     await src.sql(`CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(10,2))`);
-    await src.sql(`INSERT INTO items SELECT g, 'item ' || g, g / 10.0 FROM generate_series(1, 600) g`);
+    // Wide enough rows (~40 heap pages) that a 6-stream load has more ranges than streams to share.
+    await src.sql(`INSERT INTO items SELECT g, 'item ' || g || repeat('.', 400), g / 10.0 FROM generate_series(1, 600) g`);
     await src.sql(`CREATE TABLE dom (id bigint PRIMARY KEY, p posint)`);
     await src.sql(`INSERT INTO dom SELECT g, g FROM generate_series(1, 300) g`);
     await src.sql('ANALYZE');
