@@ -74,10 +74,11 @@ export async function openFlow(flow: Flow, resolver: ConnectionResolver, opts: O
   const source = await resolver.resolveConnection(flow.source.connection, 'source.connection');
   const target = await resolver.resolveConnection(flow.target.connection, 'target.connection');
   const app = opts.applicationName ?? `tablesync ${flow.name}`;
-  // Up to MAX_LOAD_STREAMS: a parallel initial load reads with as many source connections as it
-  // has streams (bulk.maxReaders is this pool's max), so `load.streams` / `--streams` above 4 are
-  // honoured; the pool opens connections only when used (the default load takes at most 4).
-  const sourcePool = createPool(source.url, { applicationName: app, max: MAX_LOAD_STREAMS, label: { side: 'source', name: opts.describeRef?.(flow.source.connection) ?? describeConnectionRef(flow.source.connection, source.url) } });
+  // Up to MAX_LOAD_STREAMS + 1: a parallel initial load reads with one source connection per row
+  // stream and one for the tracking marks (bulk.maxReaders is this pool's max), so `load.streams` /
+  // `--streams` up to the limit are honoured; the pool opens connections only when used (the
+  // default load takes at most 4).
+  const sourcePool = createPool(source.url, { applicationName: app, max: MAX_LOAD_STREAMS + 1, label: { side: 'source', name: opts.describeRef?.(flow.source.connection) ?? describeConnectionRef(flow.source.connection, source.url) } });
   const targetPool = createPool(target.url, { applicationName: app, max: opts.targetPoolMax ?? 1, label: { side: 'target', name: opts.describeRef?.(flow.target.connection) ?? describeConnectionRef(flow.target.connection, target.url) } });
   return {
     flow, sourcePool, targetPool, sourceUrl: source.url, targetUrl: target.url,

@@ -8,7 +8,8 @@
  *   PostgreSQL 14+): every row version the snapshot sees has exactly one ctid, so every row is in
  *   exactly one range, and each reader reads only its own blocks, in physical order (a key range
  *   is an index scan in key order or a sequential scan of the whole table for every reader);
- * - a partitioned table (its partitions have block numbers of their own): ranges of the leading key
+ * - a partitioned table (its partitions have block numbers of their own), or a table of fewer
+ *   blocks than ranges asked for: ranges of the leading key
  *   column (`k < b1`, `b1 <= k < b2`, …, `k >= bN-1`, compared by the column's own operator and
  *   collation, with bounds taken from the column itself), which partition pruning can use.
  *
@@ -102,17 +103,18 @@ async function splitPoints(client: pg.ClientBase, resolved: ResolvedSource, n: n
 }
 
 /**
- * N-1 block numbers splitting a plain table's heap into N equal ranges (fewer when it has fewer
- * blocks); undefined for a partitioned table (its partitions number their blocks each from 0).
- * Blocks added after the snapshot hold only rows it does not see; they fall in the last, open range.
+ * N-1 block numbers splitting a plain table's heap into N equal ranges; undefined for a
+ * partitioned table (its partitions number their blocks each from 0) and for a table of fewer than
+ * N blocks (a small one: its key splits finer). Blocks added after the snapshot hold only rows it
+ * does not see; they fall in the last, open range.
  */
 async function blockSplitPoints(client: pg.ClientBase, resolved: ResolvedSource, n: number): Promise<string[] | undefined> {
   if (resolved.description.kind !== 'table') return undefined;
   if (n <= 1) return [];
   const { rows } = await client.query(`SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int8 AS b`, [qualifiedName(resolved.schema, resolved.table)]);
   const blocks = Number((rows[0] as { b: string }).b);
-  const k = Math.max(1, Math.min(n, blocks));
-  return Array.from({ length: k - 1 }, (_, i) => String(Math.floor((blocks * (i + 1)) / k)));
+  if (blocks < n) return undefined;
+  return Array.from({ length: n - 1 }, (_, i) => String(Math.floor((blocks * (i + 1)) / n)));
 }
 
 function rangeSql(resolved: ResolvedSource, range: BulkRange | undefined): string[] {

@@ -35,9 +35,14 @@ import { connectionHeadroom, type BulkRange, type BulkReader } from '../source/b
 
 /** Below this many rows (catalog estimate) one stream is as fast as several. */
 export const PARALLEL_MIN_ROWS = 250_000;
-/** Rows per stream the default aims at, and the most streams chosen by default. */
-const ROWS_PER_STREAM = 250_000;
-const DEFAULT_MAX_STREAMS = 4;
+/**
+ * Rows per row stream the default aims at (at least 2 from PARALLEL_MIN_ROWS on), and the most row
+ * streams chosen by default; each parallel load also has one stream for the tracking marks. Tuned
+ * on 2 cores (bench:load, PostgreSQL 15 and 18): 2, 3 and 4 row streams were within noise of each
+ * other at 1M rows, so the default takes the fewest connections that keep both cores busy.
+ */
+const ROWS_PER_STREAM = 500_000;
+const DEFAULT_MAX_STREAMS = 3;
 /** Ranges per row stream: the streams take them from one queue, so none is left alone at the end. */
 const RANGES_PER_STREAM = 4;
 
@@ -79,7 +84,7 @@ export async function planInitialLoad(client: pg.ClientBase, p: Prepared, opts: 
   const src = p.job.source;
   const ordinalCol = src.mode === 'ordinal' && !p.nullableOrdinal ? p.columns.find((c) => c.sourceName === src.ordinalColumn) : undefined;
   const size = opts.estimate === false ? { rows: 0, bytes: 0 } : await bulk.size().catch(() => ({ rows: 0, bytes: 0 }));
-  let streams = opts.streams ?? (size.rows < PARALLEL_MIN_ROWS ? 1 : Math.min(DEFAULT_MAX_STREAMS, Math.ceil(size.rows / ROWS_PER_STREAM)));
+  let streams = opts.streams ?? (size.rows < PARALLEL_MIN_ROWS ? 1 : Math.max(2, Math.min(DEFAULT_MAX_STREAMS, Math.ceil(size.rows / ROWS_PER_STREAM))));
   // N > 1 row streams take N + 1 connections on each side: the tracking marks have a stream of their own.
   streams = Math.max(1, Math.min(MAX_LOAD_STREAMS, Math.trunc(streams), bulk.maxReaders - 1));
   if (streams > 1 && !opts.openTargetPool) streams = 1;
