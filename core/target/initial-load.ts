@@ -245,6 +245,8 @@ export async function runInitialLoad(
             await c.query(`BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL maintenance_work_mem = '256MB'`);
             await tuneTransaction(c);
             const n = await body(c);
+            // Another stream failed (or the apply was cancelled) while this one ran a key build: roll back.
+            if (ac.signal.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${flow}": stopped because another load stream failed or the apply was cancelled`);
             await c.query('COMMIT');
             clean = true;
             return n;
