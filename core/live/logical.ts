@@ -24,6 +24,7 @@
  *   error that says so and how to resync (`resync: true` drops and recreates it, then a full catch-up).
  */
 import type pg from 'pg';
+import type * as ReplicationLibNs from 'pg-logical-replication';
 import type { CatchUpInfo, ChangeEvent, ListenerStatus } from '../api/model';
 import { poolConfig } from '../connections/pool';
 import { OUTPUT_SETTINGS_OPTIONS } from '../sql/text-settings';
@@ -82,9 +83,18 @@ interface ReplicationService {
   stop(): Promise<unknown>;
 }
 
-/** The replication client, loaded only when a logical watch starts (the CLI's other commands never pay for it). */
+/**
+ * The replication library, loaded when a logical watch first starts (the CLI's other commands never
+ * pay for it) and kept: a dynamic import() of a loaded module still goes through the module
+ * loader's hooks on every call (milliseconds under tsx), and a restart is on the catch-up's clock.
+ */
+type ReplicationLib = typeof ReplicationLibNs;
+let replicationLib: Promise<ReplicationLib> | undefined;
+const loadReplication = () => (replicationLib ??= import('pg-logical-replication').catch((e: unknown) => { replicationLib = undefined; throw e; }));
+
+/** The replication client. */
 async function openReplication(url: string, publication: string): Promise<{ service: ReplicationService; plugin: unknown }> {
-  const lib = await import('pg-logical-replication');
+  const lib = await loadReplication();
   const config = { ...poolConfig(parseConnectionUrl(url), { applicationName: REPLICATION_APP }) } as Record<string, unknown>;
   for (const k of ['max', 'idleTimeoutMillis']) delete config[k];
   // The walsender prints the streamed values with its session's settings: the same fixed ones as
@@ -146,6 +156,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       // The reads of the restart path are independent round trips on different connections (the
       // source pool, the target's locked client): they run at once. Their errors are still
       // reported in the order the checks are listed, and nothing is created before all passed.
+      void loadReplication().catch(() => {}); // awaited (and its failure reported) where the stream opens
       const [jobR, allowedR, stateR, infoR] = await Promise.allSettled([
         jobFromFlow(locked),
         checkReplicationAllowed(ctx.sourcePool),
@@ -233,8 +244,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       if (!c.running) return;
 
       // ---------------------------------------------------------------- the stream
-      const target = await currentWalLsn(ctx.sourcePool);
-      const { service: svc, plugin } = await openReplication(ctx.sourceUrl, names.publication);
+      const [target, { service: svc, plugin }] = await Promise.all([currentWalLsn(ctx.sourcePool), openReplication(ctx.sourceUrl, names.publication)]);
       service = svc;
       const ready: Tx[] = [];
       let open: Tx | undefined;
