@@ -138,7 +138,7 @@ export const targetColumnPlan = z.object({
  * estimate and both servers' free connections (no scan).
  */
 export const initialLoadChoice = z.object({
-  /** Parallel key-range streams on one snapshot (1: one stream in the apply's own transaction). */
+  /** Parallel streams on one snapshot (1: one stream in the apply's own transaction). */
   streams: z.number().int(),
   /** What the flow asks for (`load.streams`); absent: automatic (by the table's size). */
   requested: z.number().int().optional(),

@@ -28,14 +28,14 @@ export function approxRowsText(n: number): string {
   return `~${num} ${n === 1 ? 'row' : 'rows'}`;
 }
 
-/** The streams and format of an initial load: "4 parallel key-range streams, binary COPY". */
+/** The streams and format of an initial load: "4 parallel streams, binary COPY". */
 export function loadStreamsText(streams: number, format: 'binary' | 'text'): string {
-  return `${streams === 1 ? 'one stream' : `${streams} parallel key-range streams`}, ${format} COPY`;
+  return `${streams === 1 ? 'one stream' : `${streams} parallel streams`}, ${format} COPY`;
 }
 
 /**
  * How an initial load will run (Plan.initialLoad), said the same in the CLI's plan and the app:
- * "4 parallel key-range streams, binary COPY, ~1.0M rows (automatic, by the table's size)".
+ * "4 parallel streams, binary COPY, ~1.0M rows (automatic, by the table's size)".
  */
 export function initialLoadText(c: InitialLoadChoice): string {
   const rows = approxRowsText(c.estimatedRows);

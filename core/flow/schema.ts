@@ -90,9 +90,10 @@ export const targetSpec = z.object({
 export type TargetSpec = z.infer<typeof targetSpec>;
 
 /**
- * How the initial load moves rows (core/target/initial-load.ts): `streams` parallel key-range
- * streams (1 = one stream in the apply's own transaction). Default: by the table's size, 1 below
- * 250,000 rows, at most 4, within what both servers' max_connections leave free.
+ * How the initial load moves rows (core/target/initial-load.ts): `streams` parallel row streams
+ * (1 = one stream in the apply's own transaction; more: plus one stream for the tracking marks).
+ * Default: by the table's size, 1 below 250,000 rows, else 2 or 3, within what both servers'
+ * max_connections leave free.
  */
 /** The most parallel streams an initial load takes (flow `load.streams`, `apply --streams`). */
 export const MAX_LOAD_STREAMS = 16;

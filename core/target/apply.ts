@@ -33,7 +33,7 @@ export interface ApplyOptions {
   safeOnly?: boolean;
   /** Also rewrite the rows verify finds drifted (hand edits of the target), in this same transaction. */
   repair?: boolean;
-  /** Initial load: parallel key-range streams (flow `load.streams`, `--streams`); default by table size (initial-load.ts). */
+  /** Initial load: parallel streams (flow `load.streams`, `--streams`); default by table size (initial-load.ts). */
   streams?: number;
   /** Extra target connections for a parallel initial load (without it, one stream). */
   openTargetPool?: (max: number) => pg.Pool;

@@ -1,7 +1,7 @@
 /**
  * The initial load: a flow's first apply into a table this apply creates. Nothing is tracked yet,
  * so there is nothing to diff: no key scan into a temporary table, no staging, no merge. The rows
- * go straight from the source (N key-range readers on ONE snapshot, core/source/bulk-read.ts) into
+ * go straight from the source (N range readers on ONE snapshot, core/source/bulk-read.ts) into
  * the new table, in COPY binary where both sides allow it (core/sql/binary-copy.ts), text
  * otherwise; the primary key is built once after the load; tracking is filled set-based from the
  * same snapshot (the loaded table's own ordinal column when it has one, else the source's marks),

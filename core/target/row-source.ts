@@ -55,11 +55,11 @@ export interface RowSource {
   binaryScan?: { encoding: string; scan(): AsyncIterable<Buffer> };
   /** Server-side reads over the rows that pass the filter, for verify (see verify.ts). */
   verifyReads?: VerifyReads;
-  /** The initial load's reads: N key-range readers on one snapshot (core/source/bulk-read.ts). */
+  /** The initial load's reads: N range readers on one snapshot (core/source/bulk-read.ts). */
   bulk?: BulkSource;
 }
 
-/** A source that can be read by parallel key-range streams in one snapshot, binary where safe. */
+/** A source that can be read by parallel range streams in one snapshot, binary where safe. */
 export interface BulkSource {
   /** The source database's encoding (binary COPY sends text in it). */
   encoding: string;

@@ -98,7 +98,7 @@ describe('initial load streams in the app', () => {
     await page.getByTestId('plan-screen').waitFor();
     await plan.waitForPlan();
     expect(await plan.counts()).toMatchObject({ insert: ROWS, update: 0, delete: 0 });
-    expect(await plan.text('plan-initial-load')).toBe(`Initial load: 3 parallel key-range streams, binary COPY, ~${ROWS} rows (set in the flow: 3) · change in the flow`);
+    expect(await plan.text('plan-initial-load')).toBe(`Initial load: 3 parallel streams, binary COPY, ~${ROWS} rows (set in the flow: 3) · change in the flow`);
     await plan.screenshot('initial-load-plan');
 
     await page.getByTestId('apply-plan').click();

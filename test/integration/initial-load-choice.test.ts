@@ -58,7 +58,7 @@ describe('initial load: the plan says how it will run, the result how it ran', (
     const ctx = await ctxOf({ name: 'six_items', source: { table: 'items' }, target: { table: 'six_items' }, load: { streams: 6 } });
     const plan = await planFlow(ctx);
     expect(plan.initialLoad).toEqual({ streams: 6, requested: 6, format: 'binary', estimatedRows: 600 });
-    expect(formatPlan(plan)).toContain('Initial load: 6 parallel key-range streams, binary COPY, ~600 rows (set in the flow: 6)');
+    expect(formatPlan(plan)).toContain('Initial load: 6 parallel streams, binary COPY, ~600 rows (set in the flow: 6)');
     // The editor's "automatic" line ignores the flow's own number.
     expect(await initialLoadOf(ctx, { automatic: true })).toEqual({ streams: 1, format: 'binary', estimatedRows: 600 });
     const r = await applyFlow(ctx, { expectedFingerprint: plan.fingerprint });

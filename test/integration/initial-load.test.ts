@@ -8,7 +8,7 @@ import { parseFlow } from '../../core/flow/load';
 import { sourceAndTarget, type Pair } from './target-fixture';
 
 // The initial load (core/target/initial-load.ts): rows straight into the new table, binary COPY
-// where both sides allow it, parallel key-range streams on one snapshot into a staging table of
+// where both sides allow it, parallel range streams (heap blocks, or key ranges) on one snapshot into a staging table of
 // ours. The target must equal the source exactly (server-side fingerprints, every value's text),
 // tracking must be exact (the next apply changes nothing, verify agrees), a failure in one stream
 // leaves the target as it was with no staging table left, and writes during the load converge.

@@ -21,7 +21,7 @@ describe('initial load: what automatic would choose', () => {
     expect(automaticText(s.getState())).toBe('automatic — asking the servers…');
     await settle();
     expect(s.getState()).toMatchObject({ status: 'known', choice: { streams: 4 } });
-    expect(automaticText(s.getState())).toBe('automatic: 4 parallel key-range streams, binary COPY for ~1.0M rows');
+    expect(automaticText(s.getState())).toBe('automatic: 4 parallel streams, binary COPY for ~1.0M rows');
     s.getState().ask(flow({ load: { streams: 8 } }));
     s.getState().ask({ ...flow(), source: { ...flow().source, notification: { channelName: 'x' } } });
     await settle();

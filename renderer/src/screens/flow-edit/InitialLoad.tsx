@@ -1,6 +1,6 @@
 /**
  * The initial load's parallel streams (flow `load.streams`): Automatic, with what the engine would
- * choose for this draft when it can tell ("automatic: 4 parallel key-range streams, binary COPY,
+ * choose for this draft when it can tell ("automatic: 4 parallel streams, binary COPY,
  * for ~1.0M rows"), or a fixed number, held to the flow schema's limit (MAX_LOAD_STREAMS).
  */
 import { useFormContext } from 'react-hook-form';
