@@ -419,7 +419,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         const present: Row[] = [];
         const missing: Row[] = [];
         const reread: Row[] = [];
-        const outcomeOf = new Map<string, 'applied' | 'deleted' | 'filtered-out' | 'reread'>();
+        const outcomeOf = new Map<string, 'applied' | 'deleted' | 'filtered-out' | 'reread' | 'skipped'>();
         withRow.forEach((e, i) => {
           const id = keyId(e.key);
           const v = verdicts[i];
@@ -443,6 +443,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           const r = await ks.applyKnown(present, missing, { ...(truncated ? { before: wipe } : {}), side: position });
           committedAt = now();
           if (r.side !== 1) throw new TableSyncError('INTERNAL', `flow "${flow.name}": its state row in ${flowsTableSql} is gone, so the stream position could not be recorded`);
+          // rows you wrote in a user-managed table were left as they are
+          for (const i of r.skipped) outcomeOf.set(keyId(present[i]!.slice(0, job.source.keyColumns.length)), 'skipped');
           appliedLsn = lastLsn;
           // This statement ran after the previous batch's commit on this connection: the WAL insert
           // position it read bounds the end of that commit. Its own commit's end is bounded by the

@@ -44,6 +44,8 @@ export interface KnownResult {
   removed: number;
   /** Rows the `side` statement returned. */
   side: number;
+  /** Indexes (into `present`) of rows left as they are: rows you wrote in a user-managed table (never taken over live). */
+  skipped: number[];
   /** pg_current_wal_insert_lsn() during the statement: at or past the end of every commit before it on this connection. */
   walInsert: string;
   /** pg_current_wal_flush_lsn() during the statement. */
@@ -149,7 +151,9 @@ export function knownBatchSql(p: Prepared, side?: (param: (i: number) => string)
   const keys = p.keyColumns;
   const nCols = cols.length;
   const rowParams = cols.map((_, i) => `$${i + 1}::text[]`).join(', ');
-  const rowAliases = cols.map((_, i) => `c${i + 1}`).join(', ');
+  const userManaged = p.job.target.managedBy === 'user';
+  // only a user-managed table leaves rows out (yours), and only then are rows numbered, to say which
+  const rowAliases = [...cols.map((_, i) => `c${i + 1}`), ...(userManaged ? ['n'] : [])].join(', ');
   const keyParams = keys.map((_, i) => `$${nCols + i + 1}::text[]`).join(', ');
   const keyAliases = keys.map((_, i) => `k${i + 1}`).join(', ');
   const tk = keys.map((k) => q(k.name)).join(', ');
@@ -159,12 +163,13 @@ export function knownBatchSql(p: Prepared, side?: (param: (i: number) => string)
   const mark = ordIdx >= 0 ? `s.c${ordIdx + 1}::${markType(p)}` : 'NULL';
   const keyFrom = (k: Prepared['keyColumns'][number]) => fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`);
   const keyFromMissing = keys.map((k, i) => `t.${q(k.name)} = ${fromText(k, `g.k${i + 1}`)}`).join(' AND ');
-  const notYours = p.job.target.managedBy === 'user'
+  const notYours = userManaged
     ? ` WHERE NOT (EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${keys.map((k) => `x.${q(k.name)} = ${keyFrom(k)}`).join(' AND ')}) AND NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keys.map((k) => `t.${q(k.name)} = ${keyFrom(k)}`).join(' AND ')}))`
     : '';
   const first = nCols + keys.length + 1;
   const sideSql = side?.((i) => `$${first + i}`);
-  return `WITH s AS (SELECT * FROM unnest(${rowParams}) AS s(${rowAliases})${notYours}),
+  const skipped = userManaged ? `(SELECT coalesce(string_agg(g::text, ','), '') FROM generate_series(1, coalesce(cardinality($1::text[]), 0)) g WHERE g NOT IN (SELECT s.n FROM s))` : `''`;
+  return `WITH s AS (SELECT * FROM unnest(${rowParams})${userManaged ? ' WITH ORDINALITY' : ''} AS s(${rowAliases})${notYours}),
   upserted AS (
     INSERT INTO ${p.tableSql} AS x (${cols.map((c) => q(c.name)).join(', ')})
     SELECT ${cols.map((c, i) => fromText(c, `s.c${i + 1}`)).join(', ')} FROM s
@@ -184,7 +189,7 @@ export function knownBatchSql(p: Prepared, side?: (param: (i: number) => string)
     RETURNING 1)${sideSql ? `,
   side AS (${sideSql})` : ''}
 SELECT (SELECT count(*) FROM upserted) AS changed, (SELECT count(*) FROM tracked) AS tracked, (SELECT count(*) FROM removed) AS removed,
-       ${sideSql ? '(SELECT count(*) FROM side)' : '0'} AS side, pg_current_wal_insert_lsn()::text AS wal_insert, pg_current_wal_flush_lsn()::text AS wal_flush`;
+       ${sideSql ? '(SELECT count(*) FROM side)' : '0'} AS side, ${skipped} AS skipped, pg_current_wal_insert_lsn()::text AS wal_insert, pg_current_wal_flush_lsn()::text AS wal_flush`;
 }
 
 /**
@@ -236,7 +241,7 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
         ...(hooks.side?.values ?? []),
       ];
       const what = `applying ${present.length + missing.length} replicated change(s) of flow "${job.flowName}"`;
-      type R = { changed: string; removed: string; side: string; wal_insert: string; wal_flush: string };
+      type R = { changed: string; removed: string; side: string; skipped: string; wal_insert: string; wal_flush: string };
       let r: R;
       if (hooks.before) {
         try {
@@ -256,7 +261,9 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
           throw toTableSyncError(e, what);
         }
       }
-      return { changed: Number(r.changed), removed: Number(r.removed), side: Number(r.side), walInsert: r.wal_insert, walFlush: r.wal_flush };
+      // unnest ordinality is 1-based
+      const skipped = r.skipped ? r.skipped.split(',').map((n) => Number(n) - 1) : [];
+      return { changed: Number(r.changed), removed: Number(r.removed), side: Number(r.side), skipped, walInsert: r.wal_insert, walFlush: r.wal_flush };
     },
     oneStatement: true,
     run: async (keys, runOpts = {}) => {
