@@ -168,9 +168,6 @@ export function knownBatchSql(p: Prepared, side?: (param: (i: number) => string)
     : '';
   const first = nCols + keys.length + 1;
   const sideSql = side?.((i) => `$${first + i}`);
-  // A tracking row already saying what the upsert would write is not rewritten (no new row version):
-  // without an ordinal the mark is always NULL here, so a tracked row's every later change skips it.
-  const trackedStale = `t.${trackMark(p)} IS DISTINCT FROM EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p) ? ` OR t.${q(p.names.trackFingerprint)} IS NOT NULL` : ''}`;
   const skipped = userManaged ? `(SELECT coalesce(string_agg(g::text, ','), '') FROM generate_series(1, coalesce(cardinality($1::text[]), 0)) g WHERE g NOT IN (SELECT s.n FROM s))` : `''`;
   return `WITH s AS (SELECT * FROM unnest(${rowParams})${userManaged ? ' WITH ORDINALITY' : ''} AS s(${rowAliases})${notYours}),
   upserted AS (
@@ -182,7 +179,6 @@ export function knownBatchSql(p: Prepared, side?: (param: (i: number) => string)
     INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
     SELECT ${keys.map(keyFrom).join(', ')}, ${mark} FROM s
     ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p)}
-     WHERE ${trackedStale}
     RETURNING 1),
   untracked AS (
     DELETE FROM ${p.trackingSql} t USING unnest(${keyParams}) AS g(${keyAliases})
