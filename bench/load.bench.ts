@@ -8,7 +8,9 @@
  * It also prints where an apply's time goes (the apply's progress phases, in process, same data),
  * and the CLI's start-up alone (`--help`).
  *
- *   npm run bench:load [-- --record]     (ROWS=200000 for a quick look; SERVERS=pg15 or SERVERS=pg18; SIZES=1,3)
+ * The ratio compares medians of ROUNDS (default 3) interleaved rounds, a CHECKPOINT before each command.
+ *
+ *   npm run bench:load [-- --record]     (ROWS=200000 for a quick look; SERVERS=pg15 or SERVERS=pg18; SIZES=1,3; ROUNDS=3)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,10 +23,11 @@ import { applyFlow } from '../core/target';
 import type { ApplyProgress } from '../core/api/model';
 import { BENCH_TABLE_DDL, createBenchTable } from './lib/dataset';
 import { timeBinaryPipe, timeShell } from './lib/psql';
-import { ms } from './lib/timing';
+import { median, ms } from './lib/timing';
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
 const SIZES = (process.env.SIZES ?? '1,3').split(',').map(Number);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 
 /** Time per apply phase (from the progress events), in process. */
 async function profile(srcUrl: string, tgtUrl: string, name: string, table: string): Promise<string> {
@@ -74,18 +77,27 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
     for (const k of SIZES) {
       const rows = ROWS * k;
       await createBenchTable(src, { rows });
-      await tgt.query(`DROP TABLE IF EXISTS base; CREATE TABLE base ${BENCH_TABLE_DDL}`);
-      await tgt.query('CHECKPOINT');
-      const pipe = { ms: await timeBinaryPipe(srcUrl, 'bench_rows', tgtUrl, 'base') };
-      await tgt.query('DROP TABLE base');
-      await tgt.query('CHECKPOINT');
       const flowFile = join(dir, `load${k}.json`);
       writeFileSync(flowFile, JSON.stringify({ version: 1, name: `load_${k}`, source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: tgtUrl }, table: `rows_${k}` } }));
-      const apply = await timeShell(`node bin/tablesync.mjs apply "${flowFile}"`, {});
-      const { rows: n } = await tgt.query<{ n: string }>(`SELECT count(*)::text AS n FROM rows_${k}`);
-      if (Number(n[0]!.n) !== rows) throw new Error(`rows_${k} has ${n[0]!.n} rows, expected ${rows}`);
-      await tgt.query(`DROP TABLE rows_${k}`);
-      await tgt.query('CHECKPOINT');
+      // ROUNDS interleaved rounds (pipe, then apply, a CHECKPOINT before each so neither pays for the
+      // other's dirty buffers), medians compared: the issue's own method.
+      const pipes: number[] = [];
+      const applies: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        await tgt.query(`DROP TABLE IF EXISTS base; CREATE TABLE base ${BENCH_TABLE_DDL}`);
+        await tgt.query('CHECKPOINT');
+        pipes.push(await timeBinaryPipe(srcUrl, 'bench_rows', tgtUrl, 'base'));
+        await tgt.query('DROP TABLE base');
+        await tgt.query('CHECKPOINT');
+        applies.push((await timeShell(`node bin/tablesync.mjs apply "${flowFile}"`, {})).ms);
+        const { rows: n } = await tgt.query<{ n: string }>(`SELECT count(*)::text AS n FROM rows_${k}`);
+        if (Number(n[0]!.n) !== rows) throw new Error(`rows_${k} has ${n[0]!.n} rows, expected ${rows}`);
+        // the next round's apply is an initial load again: drop the flow's target and state
+        await timeShell(`node bin/tablesync.mjs drop "${flowFile}" --allow-destructive`, {});
+        await tgt.query('CHECKPOINT');
+      }
+      const pipe = { ms: median(pipes) };
+      const apply = { ms: median(applies) };
       // The same with one stream (the apply's own transaction, COPY FREEZE): what parallelism adds.
       const oneFile = join(dir, `one${k}.json`);
       writeFileSync(oneFile, JSON.stringify({ version: 1, name: `one_${k}`, source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: tgtUrl }, table: `one_${k}` } }));
@@ -95,7 +107,7 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
       const prof = await profile(srcUrl, tgtUrl, `prof_${k}`, `prof_${k}`);
       await tgt.query(`DROP TABLE prof_${k}`);
       perRow.push(apply.ms / rows);
-      out.push(`  ${rows.toLocaleString('en-US')} rows: whole \`tablesync apply\` ${ms(apply.ms)} ÷ psql binary COPY pipe ${ms(pipe.ms)} = ${(apply.ms / pipe.ms).toFixed(2)}  (goal ≤ 1.0); ${(apply.ms * 1000 / rows).toFixed(2)} µs/row (pipe ${(pipe.ms * 1000 / rows).toFixed(2)})`);
+      out.push(`  ${rows.toLocaleString('en-US')} rows: whole \`tablesync apply\` ${ms(apply.ms)} ÷ psql binary COPY pipe ${ms(pipe.ms)} = ${(apply.ms / pipe.ms).toFixed(2)}  (goal ≤ 1.0; medians of ${ROUNDS} interleaved rounds: apply ${applies.map(ms).join(', ')}; pipe ${pipes.map(ms).join(', ')}); ${(apply.ms * 1000 / rows).toFixed(2)} µs/row (pipe ${(pipe.ms * 1000 / rows).toFixed(2)})`);
       out.push(`    with --streams 1: ${ms(one.ms)} = ${(one.ms / pipe.ms).toFixed(2)} of the pipe`);
       out.push(`    phases (default streams), ${prof}`);
     }
