@@ -22,7 +22,7 @@ import { parseFlow } from '../core/flow/load';
 import { applyFlow } from '../core/target';
 import type { ApplyProgress } from '../core/api/model';
 import { BENCH_TABLE_DDL, createBenchTable } from './lib/dataset';
-import { timeBinaryPipe, timeShell } from './lib/psql';
+import { pipeAndApplyRounds, timeShell } from './lib/psql';
 import { median, ms } from './lib/timing';
 
 const ROWS = Number(process.env.ROWS ?? 1_000_000);
@@ -79,23 +79,14 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
       await createBenchTable(src, { rows });
       const flowFile = join(dir, `load${k}.json`);
       writeFileSync(flowFile, JSON.stringify({ version: 1, name: `load_${k}`, source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: tgtUrl }, table: `rows_${k}` } }));
-      // ROUNDS interleaved rounds (pipe, then apply, a CHECKPOINT before each so neither pays for the
-      // other's dirty buffers), medians compared: the issue's own method.
-      const pipes: number[] = [];
-      const applies: number[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        await tgt.query(`DROP TABLE IF EXISTS base; CREATE TABLE base ${BENCH_TABLE_DDL}`);
-        await tgt.query('CHECKPOINT');
-        pipes.push(await timeBinaryPipe(srcUrl, 'bench_rows', tgtUrl, 'base'));
-        await tgt.query('DROP TABLE base');
-        await tgt.query('CHECKPOINT');
-        applies.push((await timeShell(`node bin/tablesync.mjs apply "${flowFile}"`, {})).ms);
-        const { rows: n } = await tgt.query<{ n: string }>(`SELECT count(*)::text AS n FROM rows_${k}`);
-        if (Number(n[0]!.n) !== rows) throw new Error(`rows_${k} has ${n[0]!.n} rows, expected ${rows}`);
-        // the next round's apply is an initial load again: drop the flow's target and state
-        await timeShell(`node bin/tablesync.mjs drop "${flowFile}" --allow-destructive`, {});
-        await tgt.query('CHECKPOINT');
-      }
+      const { pipe: pipes, apply: applies } = await pipeAndApplyRounds({
+        sourceUrl: srcUrl, sourceTable: 'bench_rows', targetUrl: tgtUrl, ddl: BENCH_TABLE_DDL, flowFile, rounds: ROUNDS, keepLast: false,
+        checkpoint: () => tgt.query('CHECKPOINT'), targetSql: (sql) => tgt.query(sql),
+        check: async () => {
+          const { rows: n } = await tgt.query<{ n: string }>(`SELECT count(*)::text AS n FROM rows_${k}`);
+          if (Number(n[0]!.n) !== rows) throw new Error(`rows_${k} has ${n[0]!.n} rows, expected ${rows}`);
+        },
+      });
       const pipe = { ms: median(pipes) };
       const apply = { ms: median(applies) };
       // The same with one stream (the apply's own transaction, COPY FREEZE): what parallelism adds.

@@ -32,7 +32,7 @@ import { watchFlow } from '../core/live';
 import type { ListenerStatus } from '../core/api/model';
 import type { FlowContext } from '../core/target';
 import { BENCH_TABLE_DDL, createBenchTable } from './lib/dataset';
-import { timeBinaryPipe, timeShell } from './lib/psql';
+import { pipeAndApplyRounds, timeShell } from './lib/psql';
 import { median, ms } from './lib/timing';
 
 const LIVE_ONLY = process.argv.includes('--live-only');
@@ -85,24 +85,15 @@ async function runServer(label: string, binaries: PgBinaries, durable: boolean, 
     out.push(`${label}: ${ROWS.toLocaleString('en-US')} rows, ${durable ? 'durable defaults (fsync, synchronous_commit on)' : 'fsync off (embedded test settings)'}`);
 
     // ---------------------------------------------------------------- initial sync
-    await tgt.query(`CREATE TABLE base ${BENCH_TABLE_DDL}`);
     const flowFile = join(dir, 'trigger.json');
     writeFileSync(flowFile, JSON.stringify({ version: 1, name: 'scale_trigger', source: { connection: { url: srcUrl }, table: 'bench_rows', ordinalColumn: 'updated_at', notification: {} }, target: { connection: { url: tgtUrl }, table: 'rows_trigger' } }));
-    // ROUNDS interleaved rounds of pipe and apply, a CHECKPOINT before each, medians compared (the
-    // issue's method); every round but the last drops the flow, so each apply is an initial load.
-    const pipes: number[] = [];
-    const applies: number[] = [];
-    for (let r = 0; r < (LIVE_ONLY ? 1 : ROUNDS); r++) {
-      if (!LIVE_ONLY) {
-        await tgt.query(`DROP TABLE IF EXISTS base; CREATE TABLE base ${BENCH_TABLE_DDL}`);
-        await tgt.query('CHECKPOINT');
-        pipes.push(await timeBinaryPipe(srcUrl, 'bench_rows', tgtUrl, 'base'));
-        await tgt.query('DROP TABLE base');
-      }
-      await tgt.query('CHECKPOINT');
-      applies.push((await timeShell(`node bin/tablesync.mjs apply "${flowFile}"`, {})).ms);
-      if (r < ROUNDS - 1 && !LIVE_ONLY) await timeShell(`node bin/tablesync.mjs drop "${flowFile}" --allow-destructive`, {});
-    }
+    // LIVE_ONLY: one plain apply, no pipe
+    const { pipe: pipes, apply: applies } = LIVE_ONLY
+      ? { pipe: [] as number[], apply: [(await timeShell(`node bin/tablesync.mjs apply "${flowFile}"`, {})).ms] }
+      : await pipeAndApplyRounds({
+          sourceUrl: srcUrl, sourceTable: 'bench_rows', targetUrl: tgtUrl, ddl: BENCH_TABLE_DDL, flowFile, rounds: ROUNDS, keepLast: true,
+          checkpoint: () => tgt.query('CHECKPOINT'), targetSql: (sql) => tgt.query(sql),
+        });
     const pipe = { ms: LIVE_ONLY ? NaN : median(pipes) };
     const apply = { ms: median(applies) };
     const startup = await timeShell(`node bin/tablesync.mjs --help || true`, {});

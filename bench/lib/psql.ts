@@ -59,3 +59,32 @@ export async function timeBinaryPipe(sourceUrl: string, sourceTable: string, tar
   );
   return r.ms;
 }
+
+/**
+ * The initial-sync comparison both load benchmarks make, by the issue's method: `rounds` interleaved
+ * rounds of the pipe (into a fresh `base` table of `ddl`) and a whole `tablesync apply FLOW` command,
+ * a CHECKPOINT before each, so neither pays for the other's dirty buffers. Every round's apply is an
+ * initial load: the flow is dropped after it, except after the last when `keepLast` (the caller goes
+ * on with the flow). `check` runs after each apply, before any drop. Times in ms, in round order.
+ */
+export async function pipeAndApplyRounds(o: {
+  sourceUrl: string; sourceTable: string; targetUrl: string; ddl: string; flowFile: string; rounds: number;
+  checkpoint: () => Promise<unknown>; targetSql: (sql: string) => Promise<unknown>; keepLast: boolean; check?: () => Promise<void>;
+}): Promise<{ pipe: number[]; apply: number[] }> {
+  const pipe: number[] = [];
+  const apply: number[] = [];
+  for (let r = 0; r < o.rounds; r++) {
+    await o.targetSql(`DROP TABLE IF EXISTS base; CREATE TABLE base ${o.ddl}`);
+    await o.checkpoint();
+    pipe.push(await timeBinaryPipe(o.sourceUrl, o.sourceTable, o.targetUrl, 'base'));
+    await o.targetSql('DROP TABLE base');
+    await o.checkpoint();
+    apply.push((await timeShell(`node bin/tablesync.mjs apply "${o.flowFile}"`, {})).ms);
+    await o.check?.();
+    if (r < o.rounds - 1 || !o.keepLast) {
+      await timeShell(`node bin/tablesync.mjs drop "${o.flowFile}" --allow-destructive`, {});
+      await o.checkpoint();
+    }
+  }
+  return { pipe, apply };
+}
