@@ -194,9 +194,33 @@ export async function slotLag(pool: pg.Pool, slot: string): Promise<{ bytes: num
   return r ? { bytes: r.bytes === null ? null : Number(r.bytes), walStatus: r.wal_status } : undefined;
 }
 
-/** Where the server inserts WAL now (with synchronous_commit off, committed WAL may not be written yet). */
-export async function currentWalLsn(pool: pg.Pool): Promise<string> {
-  return (await pool.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l;
+/** The prefix of the one logical message a watch writes when it starts (pgoutput forwards messages only to consumers that ask). */
+export const CATCH_UP_MESSAGE_PREFIX = 'tablesync';
+
+/**
+ * Where a (re)started stream has caught up: past every transaction the source had committed when
+ * the watch started. A walsender sends only WAL the server has flushed, so a position past
+ * unflushed WAL (a commit made with synchronous_commit = off, a running-transactions record) would
+ * be reached only when the server's WAL writer next flushes, up to wal_writer_delay (200 ms) later.
+ * So the watch writes one empty transactional logical message and commits it durably
+ * (synchronous_commit = on for that transaction): its position is after every earlier commit, and
+ * the commit flushes the WAL up to it. Where the server refuses (a read-only session or server, a
+ * revoked function), the current WAL insert position, which the stream reaches after the next flush.
+ */
+export async function catchUpTarget(pool: pg.Pool): Promise<string> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN; SET LOCAL synchronous_commit = on');
+    const { rows } = await client.query<{ l: string }>(`SELECT pg_logical_emit_message(true, ${quoteLiteral(CATCH_UP_MESSAGE_PREFIX)}, '')::text AS l`);
+    await client.query('COMMIT');
+    return rows[0]!.l;
+  } catch {
+    await client.query('ROLLBACK').catch(() => { broken = true; });
+    return (await client.query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** How far the slot's restart point (where the server starts decoding when the slot is next used) is behind the server's WAL, in bytes. */

@@ -37,7 +37,7 @@ import { jobFromFlow } from '../target/flow-job';
 import type { Row } from '../target/row-source';
 import type { SyncJob } from '../target/job';
 import {
-  REPLICATION_APP, checkReplicationAllowed, checkSlot, createSlot, currentWalLsn, dropSlot, ensurePublication, isLogicalState, logRunningXacts,
+  REPLICATION_APP, catchUpTarget, checkReplicationAllowed, checkSlot, createSlot, dropSlot, ensurePublication, isLogicalState, logRunningXacts,
   logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, type LogicalState, type SlotInfo,
 } from './logical-objects';
 import { deliverSafely, supervise, type SupervisedCycle } from './supervise';
@@ -244,7 +244,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       if (!c.running) return;
 
       // ---------------------------------------------------------------- the stream
-      const [target, { service: svc, plugin }] = await Promise.all([currentWalLsn(ctx.sourcePool), openReplication(ctx.sourceUrl, names.publication)]);
+      const [target, { service: svc, plugin }] = await Promise.all([catchUpTarget(ctx.sourcePool), openReplication(ctx.sourceUrl, names.publication)]);
       service = svc;
       const ready: Tx[] = [];
       let open: Tx | undefined;
