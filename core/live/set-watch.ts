@@ -127,18 +127,8 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
         c.live({ caughtUp: caught.changed });
 
         // The newest transaction is complete once a round trip on the listening connection, started
-        // after its last notification, has come back (see tx-batches.ts).
-        let syncing = false;
-        const sync = () => {
-          if (syncing) return;
-          syncing = true;
-          const mark = pending.mark();
-          void heard.sync().then((ok) => {
-            syncing = false;
-            if (ok) pending.synced(mark);
-            c.wake();
-          });
-        };
+        // after its last notification, has come back (TransactionBatches.syncOn).
+        const sync = () => pending.syncOn(heard, c.wake);
 
         while (c.running) {
           if (Date.now() >= nextPartitionCheck) {

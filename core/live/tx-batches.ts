@@ -101,14 +101,7 @@ export class TransactionBatches<M> {
 
   /** Wall-clock (Date.now()) arrival of the oldest notification held (a batch delay counts from it). */
   get oldestArrival(): number | undefined {
-    let at: number | undefined;
-    for (const g of this.groups) {
-      for (const b of g.byMember.values()) {
-        const t = b.oldestArrival;
-        if (t !== undefined && (at === undefined || t < at)) at = t;
-      }
-    }
-    return at;
+    return this.earliest((b) => b.oldestArrival);
   }
 
   /** Where the notifications are now: a round trip started now proves everything up to here complete. */
@@ -119,6 +112,24 @@ export class TransactionBatches<M> {
   /** A round trip started at `mark` came back: every transaction notified up to it is complete. */
   synced(mark: number): void {
     this.syncedAt = Math.max(this.syncedAt, mark);
+  }
+
+  private syncing = false;
+  /**
+   * Start a round trip on the listening connection (one at a time; none without a listener): when
+   * it comes back, every transaction notified before it started is complete. `done` runs after it
+   * (the watch's wake-up). Both watchers start it as notifications arrive, so it runs while the
+   * batch before is being applied.
+   */
+  syncOn(listener: { sync(): Promise<boolean> } | undefined, done: () => void): void {
+    if (this.syncing || !listener) return;
+    this.syncing = true;
+    const mark = this.mark();
+    void listener.sync().then((ok) => {
+      this.syncing = false;
+      if (ok) this.synced(mark);
+      done();
+    });
   }
 
   /** The newest transaction may still be arriving: a round trip started now would tell. */
@@ -160,13 +171,18 @@ export class TransactionBatches<M> {
   }
 
   private oldestSince(): number | undefined {
-    let since: number | undefined;
+    return this.earliest((b) => b.oldestSince);
+  }
+
+  /** The smallest of `of` over every member's batch held (undefined when none has one). */
+  private earliest(of: (b: Batcher) => number | undefined): number | undefined {
+    let at: number | undefined;
     for (const g of this.groups) {
       for (const b of g.byMember.values()) {
-        const t = b.oldestSince;
-        if (t !== undefined && (since === undefined || t < since)) since = t;
+        const t = of(b);
+        if (t !== undefined && (at === undefined || t < at)) at = t;
       }
     }
-    return since;
+    return at;
   }
 }

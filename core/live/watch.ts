@@ -159,20 +159,8 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     const txs = new TransactionBatches<typeof FLOW>(() => table.keyColumns, maxPendingKeys);
     let listener: Listener | undefined;
     // The newest transaction is complete once a round trip on the listening connection, started
-    // after its last notification, has come back (see tx-batches.ts). Started as notifications
-    // arrive, so it runs while the batch before is being applied, not after it.
-    let syncing = false;
-    const sync = () => {
-      const heard = listener;
-      if (syncing || !heard) return;
-      syncing = true;
-      const mark = txs.mark();
-      void heard.sync().then((ok) => {
-        syncing = false;
-        if (ok) txs.synced(mark);
-        c.wake();
-      });
-    };
+    // after its last notification, has come back (TransactionBatches.syncOn).
+    const sync = () => txs.syncOn(listener, c.wake);
     // A lost listener (or target) cancels a catch-up in flight (c.signal): it is noticed within a
     // heartbeat, not when a long catch-up ends, and the catch-up starts over on the next connection.
     watchLost?.(c.lost);
