@@ -186,6 +186,9 @@ export const plan = z.object({
 });
 export type Plan = z.infer<typeof plan>;
 
+/** The apply phases that move rows (each reports rowsDone / rowsTotal). */
+export const ROW_PHASES: ReadonlySet<string> = new Set(['scanning', 'loading', 'merging', 'deleting']);
+
 export const applyProgress = z.object({
   flow: z.string(),
   phase: z.enum(['locking', 'ddl', 'scanning', 'loading', 'merging', 'deleting', 'indexes', 'attachments', 'committing', 'done']),

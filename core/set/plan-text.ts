@@ -1,5 +1,5 @@
 /** A set's plan and apply result as text for a terminal: per table counts and steps, totals, refusals. */
-import type { PlanStep } from '../api/model';
+import { ROW_PHASES, type PlanStep } from '../api/model';
 import type { SetApplyProgress, SetApplyResult, SetPlan, SetVerifyResult } from '../api/model.set';
 import { formatSteps, formatVerifyResult } from '../target/plan-text';
 
@@ -55,7 +55,7 @@ export function formatSetApplyResult(r: SetApplyResult): string {
 }
 
 export function formatSetProgress(p: SetApplyProgress): string | undefined {
-  if (p.phase === 'members' && p.table && p.member && ['scanning', 'loading', 'merging', 'deleting'].includes(p.member.phase) && p.member.rowsDone === 0) {
+  if (p.phase === 'members' && p.table && p.member && ROW_PHASES.has(p.member.phase) && p.member.rowsDone === 0) {
     return `[${p.memberIndex + 1}/${p.members}] ${p.table}: ${p.member.phase}\n`;
   }
   if (p.phase === 'foreign-keys' || p.phase === 'committing') return `[set] ${p.phase}\n`;

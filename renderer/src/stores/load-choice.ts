@@ -67,7 +67,6 @@ export function createLoadChoiceStore(api: ApiClient, opts: { debounceMs?: numbe
     },
   }));
 }
-export type LoadChoiceStore = ReturnType<typeof createLoadChoiceStore>;
 
 /** What "Automatic" will do, in words, from the engine's answer. */
 export function automaticText(s: Pick<LoadChoiceState, 'status' | 'choice'> & { notAsked?: string | null }): string {

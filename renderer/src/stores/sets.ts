@@ -4,6 +4,7 @@
  * with `sets.plan` before it is saved (members with the defaults applied, refused tables with why).
  */
 import { createStore } from 'zustand/vanilla';
+import { ROW_PHASES } from '../../../core/api/model';
 import { attachmentRows, flowFromForm, vectorIndexRows, type FlowForm } from '../lib/flow-draft';
 import { ApiCallError, errorCode, errorMessage, type ApiClient } from '../api/client';
 import { destructiveRefusal, messageWithHowToAllow } from '../lib/refusal';
@@ -142,7 +143,6 @@ export function formWithOverride(base: FlowForm, o: MemberOverride | undefined, 
  * member, no member progress), then runs their DDL, then moves each member's rows (the member's own
  * progress: scanning, loading, merging… with row counts), then finishes them and commits.
  */
-const ROW_PHASES: ReadonlySet<string> = new Set(['scanning', 'loading', 'merging', 'deleting']);
 
 export function memberStates(prev: Array<{ table: string; state: string }>, p: SetApplyProgress): Array<{ table: string; state: string }> {
   if (p.phase === 'done') return prev.map((t) => ({ ...t, state: 'done' }));

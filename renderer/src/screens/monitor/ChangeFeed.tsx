@@ -18,7 +18,7 @@ export const STATE_TEXT: Record<ListenerStatus['state'], string> = {
 };
 
 /** What each outcome means, for a first-time reader of the feed (the cell's tooltip). */
-export const OUTCOME_TEXT: Record<ChangeEvent['outcome'], string> = {
+const OUTCOME_TEXT: Record<ChangeEvent['outcome'], string> = {
   applied: 'written to the target',
   deleted: 'removed from the target: the row left the source',
   'filtered-out': 'the row does not match the flow’s filter, so the target does not hold it',
@@ -45,7 +45,7 @@ export function TotalsBadges({ totals }: { totals: Record<string, number> | unde
 
 const OP_BADGE: Record<string, string> = { insert: 'ok', delete: 'danger', update: 'warn' };
 
-export interface ChangeFeedProps {
+interface ChangeFeedProps {
   /** The events shown (already filtered by the store), newest first; a set's carry their member table. */
   feed: Array<ChangeEvent & { table?: string }>;
   watching: boolean;
