@@ -105,14 +105,20 @@ async function splitPoints(client: pg.ClientBase, resolved: ResolvedSource, n: n
 /**
  * N-1 block numbers splitting a plain table's heap into N equal ranges; undefined for a
  * partitioned table (its partitions number their blocks each from 0) and for a table of fewer than
- * N blocks (a small one: its key splits finer). Blocks added after the snapshot hold only rows it
+ * N blocks (a small one: its key splits finer) or on a server before PostgreSQL 14 (no TID range scans). Blocks added after the snapshot hold only rows it
  * does not see; they fall in the last, open range.
  */
 async function blockSplitPoints(client: pg.ClientBase, resolved: ResolvedSource, n: number): Promise<string[] | undefined> {
   if (resolved.description.kind !== 'table') return undefined;
   if (n <= 1) return [];
-  const { rows } = await client.query(`SELECT pg_relation_size($1::regclass) / current_setting('block_size')::int8 AS b`, [qualifiedName(resolved.schema, resolved.table)]);
-  const blocks = Number((rows[0] as { b: string }).b);
+  // A TID range (ctid >= …) is a TID Range Scan from PostgreSQL 14 on; before, each range would read the whole table.
+  const { rows } = await client.query(
+    `SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 THEN pg_relation_size($1::regclass) / current_setting('block_size')::int8 END AS b`,
+    [qualifiedName(resolved.schema, resolved.table)],
+  );
+  const b = (rows[0] as { b: string | null }).b;
+  if (b === null) return undefined;
+  const blocks = Number(b);
   if (blocks < n) return undefined;
   return Array.from({ length: n - 1 }, (_, i) => String(Math.floor((blocks * (i + 1)) / n)));
 }

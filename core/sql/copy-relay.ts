@@ -134,7 +134,6 @@ export class FrameSplitter {
  * buffered chunk into a new one).
  */
 export class CopyOutFrames extends Readable implements Submittable {
-  rowCount = 0;
   private socket: SocketLike | undefined;
   private pgData: ((b: Buffer) => void) | undefined;
   private readonly splitter: FrameSplitter;
@@ -181,10 +180,7 @@ export class CopyOutFrames extends Readable implements Submittable {
     this.destroy(this.mapError(err));
   }
 
-  handleCommandComplete(msg: { text?: string } | undefined): void {
-    const m = /COPY (\d+)/.exec(msg?.text ?? '');
-    if (m) this.rowCount = Number(m[1]);
-  }
+  handleCommandComplete(): void {} // the target's COPY counts the rows
 
   handleReadyForQuery(): void {}
 }
