@@ -195,7 +195,7 @@ export async function slotLag(pool: pg.Pool, slot: string): Promise<{ bytes: num
 }
 
 /** The prefix of the one logical message a watch writes when it starts (pgoutput forwards messages only to consumers that ask). */
-export const CATCH_UP_MESSAGE_PREFIX = 'tablesync';
+const CATCH_UP_MESSAGE_PREFIX = 'tablesync';
 
 /**
  * Where a (re)started stream has caught up: past every transaction the source had committed when
@@ -203,15 +203,16 @@ export const CATCH_UP_MESSAGE_PREFIX = 'tablesync';
  * unflushed WAL (a commit made with synchronous_commit = off, a running-transactions record) would
  * be reached only when the server's WAL writer next flushes, up to wal_writer_delay (200 ms) later.
  * So the watch writes one empty transactional logical message and commits it durably
- * (synchronous_commit = on for that transaction): its position is after every earlier commit, and
- * the commit flushes the WAL up to it. Where the server refuses (a read-only session or server, a
+ * (synchronous_commit = local for that transaction: flushed on this server): its position is after every earlier commit, and
+ * the commit flushes the WAL up to it. Where the server refuses (a standby in recovery, a
  * revoked function), the current WAL insert position, which the stream reaches after the next flush.
  */
 export async function catchUpTarget(pool: pg.Pool): Promise<string> {
   const client = await pool.connect();
   let broken = false;
   try {
-    await client.query('BEGIN; SET LOCAL synchronous_commit = on');
+    // local: flushed here, without waiting for a synchronous standby (one that is down would hang every restart)
+    await client.query('BEGIN; SET LOCAL synchronous_commit = local');
     const { rows } = await client.query<{ l: string }>(`SELECT pg_logical_emit_message(true, ${quoteLiteral(CATCH_UP_MESSAGE_PREFIX)}, '')::text AS l`);
     await client.query('COMMIT');
     return rows[0]!.l;

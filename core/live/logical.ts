@@ -379,7 +379,17 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       for (const tm of timers) tm.unref?.();
 
       if (!fresh) {
-        await prepare();
+        // A flow that needs an apply first scans here with the stream already open, and the stream
+        // is paused once its buffer is full: answer the server meanwhile (a status update every 10 s,
+        // no new position), or it would drop the connection after wal_sender_timeout and a long
+        // scan would never finish.
+        const keepAlive = setInterval(() => void confirm(acked ?? '0/1'), 10_000);
+        keepAlive.unref?.();
+        try {
+          await prepare();
+        } finally {
+          clearInterval(keepAlive);
+        }
         if (!c.running) return;
       }
       const ks: KeySync = keySync!;
