@@ -31,7 +31,7 @@ import { OUTPUT_SETTINGS_OPTIONS } from '../sql/text-settings';
 import { parseConnectionUrl } from '../connections/url';
 import { INPUT_ERROR_CODES, TableSyncError } from '../errors';
 import { quoteIdent } from '../sql/ident';
-import { flowsTableSql, readFlowState, writeLiveState, withFlowLock } from '../state';
+import { flowsTableSql, liveStateUpdateSql, readFlowState, writeLiveState, withFlowLock } from '../state';
 import { catchUpOn, prepareKeySync, type FlowContext, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import type { Row } from '../target/row-source';
@@ -439,7 +439,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         for (const e of entries) if (!e.row) { missing.push(e.key); outcomeOf.set(keyId(e.key), 'deleted'); }
 
         // the position, in the batch's transaction (the state table exists: the slot was recorded in it)
-        const position = { sql: (param: (i: number) => string) => `UPDATE ${flowsTableSql} SET live = ${param(0)}::jsonb, updated_at = now() WHERE flow = ${param(1)} RETURNING 1`, values: [JSON.stringify(liveState(lastLsn)), flow.name] };
+        const position = { sql: liveStateUpdateSql, values: [JSON.stringify(liveState(lastLsn)), flow.name] };
         const p = ks.prepared;
         const wipe = async (c: pg.ClientBase) => {
           const on = p.keyColumns.map((k) => `x.${quoteIdent(k.name)} = t.${quoteIdent(k.name)}`).join(' AND ');
@@ -467,7 +467,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           if (truncated) await catchUpOn(client, job, {});
           await ks.run([...present.map((r) => r.slice(0, job.source.keyColumns.length)), ...missing]);
           await client.query('BEGIN');
-          await client.query(`UPDATE ${flowsTableSql} SET live = $1::jsonb, updated_at = now() WHERE flow = $2`, position.values);
+          await client.query(liveStateUpdateSql((i) => `$${i + 1}`), position.values);
           await client.query('COMMIT');
           committedAt = now();
           appliedLsn = lastLsn;

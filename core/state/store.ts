@@ -94,9 +94,14 @@ export async function writeFlowState(client: pg.ClientBase, flow: string, setup:
  * Record core/live's own setup (trigger/function names, channel) for a flow that has state.
  * Returns false when the flow has no state row yet (apply it first).
  */
+/** The UPDATE of a flow's live state (parameter 0: the state as JSON, 1: the flow's name), returning 1 when the row exists. */
+export function liveStateUpdateSql(param: (i: number) => string): string {
+  return `UPDATE ${flowsTableSql} SET live = ${param(0)}::jsonb, updated_at = now() WHERE flow = ${param(1)} RETURNING 1`;
+}
+
 export async function writeLiveState(client: pg.ClientBase, flow: string, live: unknown): Promise<boolean> {
   if (!(await stateSchemaExists(client))) return false;
-  const r = await client.query(`UPDATE ${flowsTableSql} SET live = $2::jsonb, updated_at = now() WHERE flow = $1`, [flow, live === null || live === undefined ? null : JSON.stringify(live)]);
+  const r = await client.query(liveStateUpdateSql((i) => `$${i + 1}`), [live === null || live === undefined ? null : JSON.stringify(live), flow]);
   return (r.rowCount ?? 0) > 0;
 }
 
