@@ -213,8 +213,8 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
           continue;
         }
         pending = true;
-        const age = Date.now() - (txs.oldestArrival ?? Date.now());
-        if (txs.pendingKeys < batchMaxKeys && age < batchDelayMs) {
+        const age = batchDelayMs > 0 ? Date.now() - (txs.oldestArrival ?? Date.now()) : 0;
+        if (batchDelayMs > 0 && txs.pendingKeys < batchMaxKeys && age < batchDelayMs) {
           await c.wait(batchDelayMs - age);
           continue;
         }

@@ -196,7 +196,7 @@ export async function runInitialLoad(
         return n;
       }, { ...(opts.signal ? { signal: opts.signal } : {}), estimatedRows: plan.estimatedRows });
     } catch (e) {
-      if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${flow}" was cancelled; the target is unchanged`, undefined, { cause: e });
+      if (opts.signal?.aborted) throw cancelled(flow, e);
       throw e;
     }
     phase(loaded, `1 stream, ${format}`);
@@ -281,14 +281,14 @@ export async function runInitialLoad(
             })),
           ]);
           // Every stream has ended (committed or rolled back) before the staging tables may be dropped.
-          if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${flow}" was cancelled; the target is unchanged`, undefined, { cause: firstError?.e });
+          if (opts.signal?.aborted) throw cancelled(flow, firstError?.e);
           if (firstError) throw firstError.e;
           return settled.reduce((a, r) => a + (r.status === 'fulfilled' ? r.value : 0), 0);
         } finally {
           opts.signal?.removeEventListener('abort', onAbort);
         }
       }, { ...(opts.signal ? { signal: opts.signal } : {}), estimatedRows: plan.estimatedRows });
-      if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `apply of flow "${flow}" was cancelled; the target is unchanged`);
+      if (opts.signal?.aborted) throw cancelled(flow);
       // The table's key, once every row is in (tracking's is built): alone now, so with the parallel workers the server allows.
       opts.onPhase?.('merging', loaded, loaded, 'primary key');
       await withClient(pool, async (c) => {
@@ -334,6 +334,9 @@ export async function runInitialLoad(
   }
   return { rows: counts(loaded), done };
 }
+
+const cancelled = (flow: string, cause?: unknown) =>
+  new TableSyncError('CANCELLED', `apply of flow "${flow}" was cancelled; the target is unchanged`, undefined, cause === undefined ? undefined : { cause });
 
 const counts = (loaded: number): RowCounts => ({ insert: loaded, update: 0, delete: 0, unchanged: 0, foreign: 0 });
 

@@ -109,7 +109,6 @@ export function batchSql(p: Prepared): string {
   // filter leaves equal rows alone), by key. A sub-select in the select list, not a join: it is
   // not pulled up into a join, so PostgreSQL hashes upserted's keys once (a hashed SubPlan)
   // instead of looking every row up again in the table.
-  const keyFromS = keys.map((k) => fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)).join(', ');
   const upsertedKeys = keys.map((k) => `u.${q(k.name)}`).join(', ');
   // managedBy "user": a row you wrote (in the table, not tracked) is never taken over live: left out (its outcome: skipped).
   const notYours = p.job.target.managedBy === 'user'
@@ -121,7 +120,7 @@ export function batchSql(p: Prepared): string {
     SELECT ${cols.map((c, i) => fromText(c, `s.c${i + 1}`)).join(', ')} FROM s
     ON CONFLICT (${tk}) ${onConflict}
     RETURNING ${keys.map((k) => `x.${q(k.name)}`).join(', ')}),
-  changed AS (SELECT z.n FROM (SELECT s.n, (${keyFromS}) IN (SELECT ${upsertedKeys} FROM upserted u) AS hit FROM s) z WHERE z.hit),
+  changed AS (SELECT z.n FROM (SELECT s.n, (${keyFromRows}) IN (SELECT ${upsertedKeys} FROM upserted u) AS hit FROM s) z WHERE z.hit),
   tracked AS (
     INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
     SELECT ${keyFromRows}, ${mark} FROM s
