@@ -15,7 +15,7 @@ import type { ChangeEvent, ListenerStatus } from '../api/model';
 import { TableSyncError } from '../errors';
 import { connectClient } from '../connections/pool';
 import { readFlowState, writeLiveState, withFlowLock } from '../state';
-import { catchUpOn, prepareKeySync, type FlowContext, type KeySync } from '../target';
+import { catchUpOn, prepareKeySync, unlessStale, type FlowContext, type KeyOutcome, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import { dropCapture } from './capture';
 import { preciseNow, runWatch, type Applier, type WatchHandle, type WatchOptions } from './watch';
@@ -107,6 +107,16 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
           return { outcomes, committedAt: preciseNow() }; // run resolves right after its statement committed
         },
         catchUp: async (signal, catchUpOpts = {}) => {
+          // A rescan's notified keys go first in its one transaction, by this cycle's batch applier
+          // (one statement in the caller's transaction). Without one (key types overridden, or the
+          // flow needs an apply first) the scan alone covers them.
+          const { rescan } = catchUpOpts;
+          let keyOutcomes: KeyOutcome[] | undefined;
+          let before: ((c: pg.ClientBase) => Promise<void>) | undefined;
+          if (rescan?.keys.length) {
+            const ks = keySync ?? await unlessStale(prepareKeySync(client, job));
+            if (ks?.oneStatement) before = async () => { keyOutcomes = await ks.run(rescan.keys, { inCallerTransaction: true }); };
+          }
           keySync = undefined;
           // Stopped, or the listener was lost: cancel whatever the lock's connection is waiting for
           // (a long scan, a lock), so the cycle ends now and not when the catch-up would have.
@@ -123,7 +133,7 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
           signal.addEventListener('abort', onAbort, { once: true });
           let r: Awaited<ReturnType<typeof catchUpOn>>;
           try {
-            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true, ...(catchUpOpts.oneTransaction ? { oneTransaction: true } : {}) });
+            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true, ...(rescan ? { oneTransaction: { reason: rescan.reason, ...(before ? { before } : {}) } } : {}) });
           } finally {
             settled = true;
             signal.removeEventListener('abort', onAbort);
@@ -132,7 +142,7 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
           const live: LiveState = { schema: table.schema, table: table.table, channel: names.channel, functionName: names.functionName, rowTrigger: names.rowTrigger, truncateTrigger: names.truncateTrigger };
           await retireOldCapture(ctx, (await readFlowState(client, flow.name))?.live, live);
           await writeLiveState(client, flow.name, live);
-          return { changed: r.rows, committedAt, info };
+          return { changed: r.rows, committedAt, info, ...(keyOutcomes ? { keyOutcomes } : {}) };
         },
       };
       try {

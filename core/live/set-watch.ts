@@ -24,10 +24,11 @@ import { memberContext } from '../set';
 import { lockFlows } from '../set/locks';
 import { writeLiveState } from '../state/store';
 import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
-import { prepareKeySync, type KeySync } from '../target';
+import { prepareKeySync, unlessStale, type KeyOutcome, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import type { SyncJob } from '../target/job';
 import type { BackoffOptions } from './backoff';
+import type { Batch } from './batcher';
 import { ensureCapture, partitionSignature } from './capture';
 import type { CaptureTable } from './capture-sql';
 import { captureNames, type CaptureNames } from './channel';
@@ -111,14 +112,29 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
         const partitionCheckMs = opts.partitionCheckMs ?? 5_000;
         let nextPartitionCheck = partitioned.length ? Date.now() + partitionCheckMs : Infinity;
 
-        const catchUp = async (signal: AbortSignal) => {
+        /**
+         * The whole set in one transaction. A rescan's batch (`batches`) has its notified keys applied
+         * first in it, member by member (each member's one statement in the caller's transaction), so
+         * they commit together with the scan: the scan alone re-reads only rows whose ordinal moved.
+         * A member whose keys cannot go there (key types overridden, or it needs an apply) is left to the scan.
+         */
+        const catchUp = async (signal: AbortSignal, batches: { m: LiveMember; batch: Batch }[] = []) => {
+          const outcomes = new Map<LiveMember, KeyOutcome[]>();
+          const inTx: { m: LiveMember; batch: Batch; ks: KeySync }[] = [];
+          for (const { m, batch } of batches) {
+            const ks = batch.keys.length ? m.keySync ?? await unlessStale(prepareKeySync(client, m.job)) : undefined;
+            if (ks?.oneStatement) inTx.push({ m, batch, ks });
+          }
+          const before = async () => {
+            for (const { m, batch, ks } of inTx) outcomes.set(m, await ks.run(batch.keys.map((k) => k.values as Cell[]), { inCallerTransaction: true }));
+          };
           for (const m of members) delete m.keySync;
-          const r = await applySet(ctx, { safeOnly: true, client, expanded: x, signal });
+          const r = await applySet(ctx, { safeOnly: true, client, expanded: x, signal, ...(inTx.length ? { before } : {}) });
           const at = preciseNow();
           for (const m of members) {
             await writeLiveState(client, m.flow, { schema: m.capture.schema, table: m.capture.table, channel: m.names.channel, functionName: m.names.functionName, rowTrigger: m.names.rowTrigger, truncateTrigger: m.names.truncateTrigger });
           }
-          return { changed: r.totals.insert + r.totals.update + r.totals.delete, at };
+          return { changed: r.totals.insert + r.totals.update + r.totals.delete, at, outcomes };
         };
 
         const caught = await c.catchUp(catchUp);
@@ -150,10 +166,10 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
           const batches = [...taken.byMember].map(([m, batch]) => ({ m, batch }));
           if (taken.rescan) {
             // A truncate, an unreadable hint, a partition change or too many keys: the whole set
-            // catches up, in one transaction.
-            const r = await catchUp(c.signal);
+            // catches up, in one transaction, with the batch's keys.
+            const r = await catchUp(c.signal, batches);
             for (const { m, batch } of batches) {
-              for (const k of batch.keys) event(m.flow, { op: k.op, key: k.key, outcome: 'applied', latencyMs: latency(k.since, r.at) });
+              batch.keys.forEach((k, i) => event(m.flow, { op: k.op, key: k.key, outcome: r.outcomes.get(m)?.[i] ?? 'applied', latencyMs: latency(k.since, r.at) }));
               if (batch.rescan) event(m.flow, { op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.at) });
             }
             if (batches.length === 0) event(setName, { op: 'rescan', key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(taken.rescan.since, r.at), catchUp: { mode: 'full', rows: r.changed, scanned: null, durationMs: 0, reason: taken.rescan.reason } });

@@ -13,10 +13,12 @@
  *
  * Memory holds keys only, coalesced per member. When more keys than `maxPendingKeys` are pending
  * (one huge transaction, or a backlog), the keys are dropped and a rescan is requested instead: the
- * set's catch-up re-reads everything in ONE target transaction, and the source transactions that
- * were notified are all committed already, so it contains them whole. Such a rescan says so
- * (`droppedKeys`): whoever runs it must run it as one target transaction (the single flow's
- * catch-up is otherwise allowed to go in several).
+ * catch-up re-reads everything, and the source transactions that were notified are all committed
+ * already, so it contains them whole. Whoever runs a batch's rescan (this one, a truncate's, a
+ * partition change's) runs it as ONE target transaction and applies the batch's keys with it: it
+ * re-reads after all of them committed. Applying the keys first, on their own, would split a
+ * source transaction that also truncated (the set's catch-up, and the single flow's with
+ * `oneTransaction`; a reconnect's catch-up is the one allowed to go in several).
  */
 import { Batcher, type Batch } from './batcher';
 import type { CaptureMessage } from './payload';
@@ -45,8 +47,6 @@ export interface TransactionBatch<M> {
 export interface TransactionRescan {
   reason: string;
   since: number | undefined;
-  /** Notified keys were dropped for it (requestRescan): their transactions must arrive whole, so the catch-up is ONE target transaction. */
-  droppedKeys?: true;
 }
 
 export class TransactionBatches<M> {
@@ -92,9 +92,7 @@ export class TransactionBatches<M> {
 
   /** Catch the whole set up with the next batch (and drop the keys held: the catch-up covers them). */
   requestRescan(reason: string, since?: number): void {
-    const dropped = this.groups.length > 0;
     this.rescan ??= { reason, since };
-    if (dropped) this.rescan.droppedKeys = true;
     this.groups = [];
     this.pending = 0;
   }

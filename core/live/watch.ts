@@ -9,6 +9,9 @@
  * target transaction, so the target never shows half of a source transaction. Past
  * `maxPendingKeys` held keys (one huge transaction, or a backlog) the keys are dropped and the flow
  * catches up in one target transaction instead (the full incremental scan), which contains them whole.
+ * Every rescan asked while live (that one, a TRUNCATE's, a partition change's) is such a catch-up,
+ * and the keys of its batch go with it, so a source transaction with a TRUNCATE in it is one target
+ * transaction too.
  *
  * Zero loss rests on the order: LISTEN commits before the catch-up's snapshot is taken, so a change
  * is either in that snapshot or notified afterwards (notifications that arrive during the catch-up
@@ -39,10 +42,12 @@ export interface Applier {
   /**
    * The catch-up (core/target's catchUpOn: the ordinal window, or the full incremental scan);
    * returns the number of rows it changed. Aborted by `signal` on stop and when the listener is lost.
-   * `oneTransaction`: all of it in ONE target transaction (the full scan), for notified keys that
-   * were dropped over the memory bound: their source transactions must arrive whole.
+   * `rescan` (asked while live: a truncate, dropped keys…): all of it in ONE target transaction (the
+   * full scan, `reason` its reason), whose source transactions must arrive whole; the batch's
+   * notified `keys` are applied first in that transaction (`keyOutcomes`, in their order), or, where
+   * they cannot be (key types overridden), left to the scan.
    */
-  catchUp(signal: AbortSignal, opts?: { oneTransaction?: boolean }): Promise<{ changed: number; committedAt: number; info?: CatchUpInfo }>;
+  catchUp(signal: AbortSignal, opts?: { rescan?: { reason: string; keys: Cell[][] } }): Promise<{ changed: number; committedAt: number; info?: CatchUpInfo; keyOutcomes?: KeyOutcome[] }>;
 }
 
 /**
@@ -128,29 +133,38 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
   };
 
   const applyBatch = async (applier: Applier, batch: FlowBatch, signal: AbortSignal): Promise<void> => {
-    if (batch.keys.length > 0) {
-      let result: Awaited<ReturnType<Applier['syncKeys']>>;
-      try {
-        result = await applier.syncKeys(batch.keys.map((k) => k.values));
-      } catch (e) {
-        const err = toTableSyncError(e, 'applying notified changes');
-        for (const k of batch.keys) event({ op: k.op, key: k.key, outcome: 'failed', latencyMs: null, error: err.message });
-        throw err;
-      }
-      batch.keys.forEach((k, i) => {
-        event({ op: k.op, key: k.key, outcome: result.outcomes[i] ?? 'applied', latencyMs: latencyMs(k.since, result.committedAt) });
-      });
-    }
     if (batch.rescan) {
+      // A truncate, a change too big to notify, a partition change or keys dropped over the memory
+      // bound: the full incremental scan, in ONE target transaction, with the batch's keys applied
+      // first in it. Applying them in a transaction of their own would split a source transaction
+      // such as `BEGIN; TRUNCATE …; INSERT …; COMMIT` in two; leaving them to the scan alone would
+      // lose a notified change that kept its ordinal (the scan re-reads only rows whose ordinal moved).
+      const { rescan } = batch;
+      let r: Awaited<ReturnType<Applier['catchUp']>>;
       try {
-        const r = await applier.catchUp(signal, batch.rescan.droppedKeys ? { oneTransaction: true } : {});
-        event({ op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latencyMs(batch.rescan.since, r.committedAt), ...(r.info ? { catchUp: r.info } : {}) });
+        r = await applier.catchUp(signal, { rescan: { reason: rescan.reason, keys: batch.keys.map((k) => k.values) } });
       } catch (e) {
-        const err = toTableSyncError(e, `rescanning after ${batch.rescan.op === 'truncate' ? 'a truncate' : 'a change too big to notify'}`);
-        event({ op: batch.rescan.op, key: {}, outcome: 'failed', latencyMs: null, error: err.message });
+        const err = toTableSyncError(e, `rescanning after ${rescan.reason}`);
+        for (const k of batch.keys) event({ op: k.op, key: k.key, outcome: 'failed', latencyMs: null, error: err.message });
+        event({ op: rescan.op, key: {}, outcome: 'failed', latencyMs: null, error: err.message });
         throw err;
       }
+      batch.keys.forEach((k, i) => event({ op: k.op, key: k.key, outcome: r.keyOutcomes?.[i] ?? 'applied', latencyMs: latencyMs(k.since, r.committedAt) }));
+      event({ op: rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latencyMs(rescan.since, r.committedAt), ...(r.info ? { catchUp: r.info } : {}) });
+      return;
     }
+    if (batch.keys.length === 0) return;
+    let result: Awaited<ReturnType<Applier['syncKeys']>>;
+    try {
+      result = await applier.syncKeys(batch.keys.map((k) => k.values));
+    } catch (e) {
+      const err = toTableSyncError(e, 'applying notified changes');
+      for (const k of batch.keys) event({ op: k.op, key: k.key, outcome: 'failed', latencyMs: null, error: err.message });
+      throw err;
+    }
+    batch.keys.forEach((k, i) => {
+      event({ op: k.op, key: k.key, outcome: result.outcomes[i] ?? 'applied', latencyMs: latencyMs(k.since, result.committedAt) });
+    });
   };
 
   /** One connection's life, under the supervisor (core/live/supervise.ts). */
@@ -252,15 +266,14 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
 /** The one member of a single flow's transaction batches. */
 const FLOW = 0;
 
-/** A batch of the flow's keys (one target transaction), and a catch-up to run after it. */
+/** A batch of the flow's keys (one target transaction), or the rescan that applies them with the rest. */
 interface FlowBatch {
   keys: Batch['keys'];
-  rescan: (NonNullable<Batch['rescan']> & { droppedKeys?: true }) | undefined;
+  rescan: { op: NonNullable<Batch['rescan']>['op']; since: number | undefined; reason: string } | undefined;
 }
 
 /** Complete transactions of the flow as one batch: its keys, and the rescan they ask for (a truncate, a partition change, dropped keys). */
 function flowBatch(t: TransactionBatch<typeof FLOW>): FlowBatch {
   const b = t.byMember.get(FLOW);
-  const rescan: FlowBatch['rescan'] = b?.rescan ?? (t.rescan ? { op: 'rescan', since: t.rescan.since, reason: t.rescan.reason } : undefined);
-  return { keys: b?.keys ?? [], rescan: rescan && t.rescan?.droppedKeys ? { ...rescan, droppedKeys: true } : rescan };
+  return { keys: b?.keys ?? [], rescan: t.rescan ? { op: b?.rescan?.op ?? 'rescan', since: t.rescan.since, reason: t.rescan.reason } : undefined };
 }

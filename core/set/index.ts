@@ -233,6 +233,8 @@ export interface ApplySetOptions {
   expanded?: ExpandedSet;
   /** Run on this connection (it holds the members' locks already); otherwise one is checked out and locked. */
   client?: pg.PoolClient;
+  /** Runs first in the set's transaction (its text settings set): the live watcher's rescan applies its batch's keys here (see ApplyOptions.before). */
+  before?: (client: pg.ClientBase) => Promise<void>;
 }
 
 /**
@@ -265,6 +267,7 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
     await client.query('BEGIN');
     try {
       await tuneTransaction(client);
+      if (opts.before) await opts.before(client);
       const phases: PhasedApply[] = [];
       for (const [i, job] of jobs.entries()) {
         const m = x.members[i]!;

@@ -37,6 +37,11 @@ export interface ApplyOptions {
   streams?: number;
   /** Extra target connections for a parallel initial load (without it, one stream). */
   openTargetPool?: (max: number) => pg.Pool;
+  /**
+   * Runs first in the apply's transaction (its text settings set), so that what it writes commits
+   * with the apply, or not at all: a live rescan applies its batch's notified keys here (core/live).
+   */
+  before?: (client: pg.ClientBase) => Promise<void>;
 }
 
 function destructiveError(job: SyncJob, destructive: PlanStep[]): TableSyncError {
@@ -84,6 +89,7 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
   let initial: InitialLoadPlan | undefined;
   try {
     await tuneTransaction(client);
+    if (opts.before) await opts.before(client);
     const p = await prepare(client, job);
     if (p.blockers.length) throw blockerError(p);
     const steps = [...p.preSteps, ...p.postSteps];

@@ -28,7 +28,7 @@ import type { CatchUpInfo } from '../api/model';
 import { TableSyncError } from '../errors';
 import { quoteIdent } from '../sql/ident';
 import { trackingOrdinalIndexName } from '../state/store';
-import { applyOn } from './apply';
+import { applyOn, type ApplyOptions } from './apply';
 import { prepareKeySync, type KeySync, type KeyOutcome } from './key-batch';
 import type { Prepared } from './prepare';
 import { tuneTransaction } from './rows';
@@ -62,10 +62,11 @@ export interface CatchUpOptions {
   ordinalIndex?: boolean;
   /**
    * All of it in ONE target transaction (the full incremental scan, never the window, whose keys
-   * go in batches of their own): a live watch that dropped notified keys over its memory bound
-   * needs their source transactions to arrive whole.
+   * go in batches of their own), and why (the result's reason): a rescan a live watch was asked
+   * for (a truncate, keys dropped over its memory bound) must apply its source transactions whole.
+   * `before` runs first in that transaction (the rescan's batch of notified keys: see ApplyOptions.before).
    */
-  oneTransaction?: boolean;
+  oneTransaction?: { reason: string; before?: ApplyOptions['before'] };
 }
 
 function windowOffset(ordinalType: string): string {
@@ -105,6 +106,16 @@ async function ensureOrdinalIndex(client: pg.ClientBase, job: SyncJob, p: Prepar
   }
 }
 
+/** The batch applier, or undefined when the flow needs an apply first (PLAN_STALE); other errors are thrown. */
+export async function unlessStale(keySync: Promise<KeySync>): Promise<KeySync | undefined> {
+  try {
+    return await keySync;
+  } catch (e) {
+    if (e instanceof TableSyncError && e.code === 'PLAN_STALE') return undefined;
+    throw e;
+  }
+}
+
 function countOutcomes(outcomes: KeyOutcome[], tracked: boolean[]): number {
   return outcomes.filter((o, i) => o === 'applied' || o === 'deleted' || (o === 'filtered-out' && tracked[i])).length;
 }
@@ -115,24 +126,13 @@ function countOutcomes(outcomes: KeyOutcome[], tracked: boolean[]): number {
  */
 export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: CatchUpOptions = {}): Promise<CatchUpResult> {
   const started = performance.now();
-  const full = async (reason: string): Promise<CatchUpResult> => {
-    const r = await applyOn(client, job, { safeOnly: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const full = async (reason: string, before?: ApplyOptions['before']): Promise<CatchUpResult> => {
+    const r = await applyOn(client, job, { safeOnly: true, ...(opts.signal ? { signal: opts.signal } : {}), ...(before ? { before } : {}) });
     const committedAt = performance.timeOrigin + performance.now();
     return { mode: 'full', reason, rows: r.rows.insert + r.rows.update + r.rows.delete, scanned: null, durationMs: Math.round(performance.now() - started), committedAt };
   };
-  if (opts.oneTransaction) return full('notified changes past the watch’s memory bound: caught up in one transaction');
-  let keySync: KeySync | undefined;
-  try {
-    keySync = opts.keySync ? await opts.keySync() : undefined;
-  } catch (e) {
-    if (!(e instanceof TableSyncError) || e.code !== 'PLAN_STALE') throw e;
-  }
-  if (!keySync) {
-    keySync = await prepareKeySync(client, job).catch((e: unknown) => {
-      if (e instanceof TableSyncError && e.code === 'PLAN_STALE') return undefined;
-      throw e;
-    });
-  }
+  if (opts.oneTransaction) return full(opts.oneTransaction.reason, opts.oneTransaction.before);
+  const keySync = (opts.keySync ? await unlessStale(opts.keySync()) : undefined) ?? await unlessStale(prepareKeySync(client, job));
   const refusal = windowRefusal(job, keySync?.prepared);
   if (refusal || !keySync) return full(refusal ?? 'the flow needs an apply first');
   const p = keySync.prepared;

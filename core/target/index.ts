@@ -30,7 +30,7 @@ export { vectorIndexName, createVectorIndexSql } from './vector-index';
 export { planOn } from './plan';
 export { applyOn } from './apply';
 export { verifyOn, VERIFY_BUCKETS, VERIFY_LIST_LIMIT } from './verify';
-export { catchUpOn, ORDINAL_WINDOW, WINDOW_ROW_LIMIT, type CatchUpResult, type CatchUpOptions } from './catch-up';
+export { catchUpOn, unlessStale, ORDINAL_WINDOW, WINDOW_ROW_LIMIT, type CatchUpResult, type CatchUpOptions } from './catch-up';
 export { withFlowLock } from '../state/lock';
 
 /** What applying the flow would do now; writes nothing anywhere. */

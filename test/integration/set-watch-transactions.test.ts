@@ -11,7 +11,8 @@ import { createRentalSchema, MEMBER_TABLES, ORDER, rentalSet, tableDigest } from
 // batches by the source transaction id the capture function puts in every notification, not by
 // arrival gaps or a key count: 12,010 rows over 5 tables in one source transaction land with one
 // xmin, and the members' deferred foreign keys hold. Above the watcher's memory bound the same
-// transaction arrives through the set's one-transaction catch-up instead.
+// transaction arrives through the set's one-transaction catch-up instead, and so does a source
+// transaction with a TRUNCATE in it (with the other changes of that transaction).
 
 // One source transaction: 10 languages, 3,000 films (each referencing one of them, every third a
 // sequel of the one before), 3,000 actors, 3,000 film_actor rows joining them, 3,000 payments.
@@ -92,6 +93,34 @@ describe('sets: a source transaction is one target transaction', () => {
       const xmins = await tgt.sql(`SELECT x, count(*) AS n FROM (${CHANGED(200_000)}) c GROUP BY x`);
       expect(xmins.rows).toHaveLength(1);
       expect(await orphans()).toBe('0');
+      expect(statuses.filter((s) => s.state === 'reconnecting')).toEqual([]);
+      await members();
+    } finally {
+      await handle.stop();
+    }
+  });
+
+  it('a TRUNCATE and other changes in one source transaction arrive in one target transaction', async () => {
+    const statuses: ListenerStatus[] = [];
+    const handle = watchSet(ctx, { onStatus: (s) => statuses.push(s) });
+    try {
+      await waitFor('live', () => statuses.some((s) => s.state === 'live'));
+      // The target records the transaction of every row written to two members (hand-added triggers:
+      // a deleted row leaves no xmin behind).
+      await tgt.sql(`
+        CREATE TABLE public.written (xact text NOT NULL, tbl text NOT NULL, op text NOT NULL);
+        CREATE FUNCTION public.written_log() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO public.written VALUES (pg_current_xact_id()::text, TG_TABLE_NAME, TG_OP); RETURN NULL; END $$;
+        CREATE TRIGGER written_log AFTER INSERT OR UPDATE OR DELETE ON mirror.film_actor FOR EACH ROW EXECUTE FUNCTION public.written_log();
+        CREATE TRIGGER written_log AFTER INSERT OR UPDATE OR DELETE ON mirror.film FOR EACH ROW EXECUTE FUNCTION public.written_log();`);
+      const before = Number((await tgt.sql(`SELECT count(*) AS n FROM mirror.film_actor`)).rows[0].n);
+      await src.sql(`BEGIN; TRUNCATE film_actor; INSERT INTO film_actor (actor_id, film_id) SELECT g, g FROM generate_series(1, 5) g; UPDATE film SET title = 'with the truncate' WHERE film_id = 2; COMMIT;`);
+      await waitFor('the transaction in the target', async () =>
+        (await tgt.sql(`SELECT count(*) AS n FROM mirror.film_actor`)).rows[0].n === '5' &&
+        (await tgt.sql(`SELECT title FROM mirror.film WHERE film_id = 2`)).rows[0].title === 'with the truncate');
+      const xacts = (await tgt.sql(`SELECT xact, count(*) FILTER (WHERE tbl = 'film_actor' AND op = 'DELETE') AS deleted, count(*) FILTER (WHERE tbl = 'film') AS film FROM public.written GROUP BY 1`)).rows;
+      expect(before).toBeGreaterThan(5);
+      expect(xacts).toEqual([{ xact: expect.any(String), deleted: expect.any(String), film: '1' }]);
+      expect(Number(xacts[0]!.deleted)).toBeGreaterThanOrEqual(before - 5);
       expect(statuses.filter((s) => s.state === 'reconnecting')).toEqual([]);
       await members();
     } finally {
