@@ -99,7 +99,7 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
     let replanned = false;
     let repair: Awaited<ReturnType<typeof repairDrift>> | undefined;
     let skip = new Set<PlanStep>();
-    /** The initial load's own account of how it ran (its first progress message: "3 streams, binary COPY"). */
+    /** The initial load's own account of how it ran ("3 streams, binary COPY"). */
     let loadHow: string | undefined;
     if (initial) {
       // An initial load: nothing to diff, the rows go straight in (initial-load.ts). Destructive
@@ -107,17 +107,14 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
       if (destructive.length && (!opts.allowDestructive || opts.safeOnly)) throw destructiveError(job, destructive);
       progress('ddl', 0, p.preSteps.length);
       let loadDone: Set<PlanStep>;
-      ({ rows, done: loadDone } = await runInitialLoad(client, p, initial, async (pre) => {
+      ({ rows, done: loadDone, how: loadHow } = await runInitialLoad(client, p, initial, async (pre) => {
         for (const s of pre) {
           abortCheck();
           await runStep(client, s);
         }
       }, {
         ...(opts.openTargetPool ? { openTargetPool: opts.openTargetPool } : {}),
-        onPhase: (phase, done, total, message) => {
-          if (phase === 'loading' && message && loadHow === undefined) loadHow = message;
-          progress(phase, done, total, message);
-        },
+        onPhase: (phase, done, total, message) => progress(phase, done, total, message),
         ...(opts.signal ? { signal: opts.signal } : {}),
       }));
       skip = loadDone;

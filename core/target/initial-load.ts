@@ -146,7 +146,8 @@ function trackColsSql(p: Prepared, alias = ''): string {
 /**
  * Run an initial load inside the apply's transaction on `client` (which holds the flow's lock):
  * `runPreSteps` is called with the pre-load steps to run (the create-table step rewritten), then
- * the rows move, the primary key is built and tracking filled. Returns the rows loaded.
+ * the rows move, the primary key is built and tracking filled. Returns the rows loaded, and how
+ * they were loaded (`how`: "3 streams, binary COPY", the words of its progress messages).
  */
 export async function runInitialLoad(
   client: pg.ClientBase,
@@ -154,7 +155,7 @@ export async function runInitialLoad(
   plan: InitialLoadPlan,
   runPreSteps: (steps: PlanStep[]) => Promise<void>,
   opts: InitialLoadOptions,
-): Promise<{ rows: RowCounts; done: Set<PlanStep> }> {
+): Promise<{ rows: RowCounts; done: Set<PlanStep>; how: string }> {
   const flow = p.job.flowName;
   const bulk = p.job.source.bulk!;
   const target = p.job.target;
@@ -182,6 +183,7 @@ export async function runInitialLoad(
   } else await cleanupStaging(client, flow);
   const phase = (n: number, msg: string) => opts.onPhase?.('loading', n, plan.estimatedRows || null, msg);
   const format = `${plan.binaryRows ? 'binary' : 'text'} COPY`;
+  let how = `1 stream, ${format}`;
   let loaded = 0;
 
   if (streams === 1) {
@@ -230,6 +232,7 @@ export async function runInitialLoad(
       // dropped below.
       loaded = await bulk.read({ ranges: streams * RANGES_PER_STREAM, readers: (ranges) => Math.min(streams, ranges) + 1 }, async ([marksReader, ...rowReaders], ranges) => {
         const label = `${rowReaders.length} stream${rowReaders.length > 1 ? 's' : ''}, ${format}`;
+        how = label;
         phase(0, label);
         let done = 0;
         let firstError: { e: unknown } | undefined;
@@ -321,7 +324,7 @@ export async function runInitialLoad(
     }
   }
 
-  if (streams > 1) return { rows: counts(loaded), done };
+  if (streams > 1) return { rows: counts(loaded), done, how };
   opts.onPhase?.('merging', loaded, loaded, 'primary key and tracking');
   try {
     await client.query(`ALTER TABLE ${p.tableSql} ADD PRIMARY KEY (${keyList})`);
@@ -332,7 +335,7 @@ export async function runInitialLoad(
     const ord = p.columns.find((c) => c.sourceName === p.job.source.ordinalColumn)!;
     await client.query(`INSERT INTO ${p.trackingSql} (${keyList}, ${scanMarks(p)[0]!.track}) SELECT ${keyList}, ${quoteIdent(ord.name)} FROM ${p.tableSql}`);
   }
-  return { rows: counts(loaded), done };
+  return { rows: counts(loaded), done, how };
 }
 
 const cancelled = (flow: string, cause?: unknown) =>
