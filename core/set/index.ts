@@ -91,7 +91,7 @@ export async function planSet(ctx: SetContext): Promise<SetPlan> {
   return withClient(ctx, (client) => planSetOn(ctx, x, client));
 }
 
-/** planSet on a given target connection (apply's staleness check runs it on its locked one). */
+/** planSet on a given target connection. */
 async function planSetOn(ctx: SetContext, x: ExpandedSet, client: pg.PoolClient): Promise<SetPlan> {
   const members: SetMemberPlan[] = [];
   const blockers: SetPlan['blockers'] = [];
@@ -145,7 +145,7 @@ async function planSetOn(ctx: SetContext, x: ExpandedSet, client: pg.PoolClient)
 }
 
 /** A digest of a set plan (members' fingerprints and the set-wide steps), for "is this the plan I saw?". */
-export function setPlanFingerprint(p: Pick<SetPlan, 'members' | 'steps' | 'departed'>): string {
+export function setPlanFingerprint(p: FreshSetPlan): string {
   return createHash('sha256').update(JSON.stringify([p.members.map((m) => [m.flow, m.plan?.fingerprint ?? m.error?.message]), p.steps.map((s) => s.sql), p.departed])).digest('hex');
 }
 
@@ -156,7 +156,11 @@ export interface ExpectedSetPlan {
   members: Record<string, string>;
 }
 
-function countsText(m: SetMemberPlan): string {
+/** What the staleness check reads of the set's plan as it is now: each member's fingerprint, rows and steps, and the set-wide steps. */
+type FreshMember = Pick<SetMemberPlan, 'table' | 'flow' | 'error'> & { plan?: Pick<NonNullable<SetMemberPlan['plan']>, 'fingerprint' | 'rows' | 'steps'> };
+export type FreshSetPlan = Pick<SetPlan, 'steps' | 'departed'> & { members: FreshMember[] };
+
+function countsText(m: FreshMember): string {
   if (!m.plan) return `its plan cannot be computed now (${m.error?.message ?? 'unknown error'})`;
   const r = m.plan.rows;
   return `now ${r.insert} to insert, ${r.update} to update, ${r.delete} to delete, ${m.plan.steps.length} step(s)${m.plan.steps.some((s) => s.destructive) ? ` (destructive: ${m.plan.steps.filter((s) => s.destructive).map((s) => s.summary).join('; ')})` : ''}`;
@@ -167,9 +171,9 @@ function countsText(m: SetMemberPlan): string {
  * recomputed on the apply's locked connection and compared with the fingerprints the user saw.
  * `destructive` marks a change whose new plan deletes data (the apply then refuses, as a flow's does).
  */
-export function staleMembers(expected: ExpectedSetPlan, fresh: SetPlan, allowDestructive: boolean): Array<{ table?: string; reason: string; destructive: boolean }> {
+export function staleMembers(expected: ExpectedSetPlan, fresh: FreshSetPlan, allowDestructive: boolean): Array<{ table?: string; reason: string; destructive: boolean }> {
   const out: Array<{ table?: string; reason: string; destructive: boolean }> = [];
-  const destructiveNow = (m: SetMemberPlan) => m.plan?.steps.some((s) => s.destructive) ?? false;
+  const destructiveNow = (m: FreshMember) => m.plan?.steps.some((s) => s.destructive) ?? false;
   for (const m of fresh.members) {
     const was = expected.members[m.table];
     if (was === undefined) out.push({ table: m.table, reason: `it was not a member when the plan was computed (the set now matches it); ${countsText(m)}`, destructive: destructiveNow(m) });
@@ -249,6 +253,11 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
   const n = x.members.length;
   const progress = (p: Omit<SetApplyProgress, 'set' | 'members'>) => opts.onProgress?.({ set: setName, members: n, ...p });
   const cancelled = () => new TableSyncError('CANCELLED', `apply of set "${setName}" was cancelled; the target is unchanged`);
+  const memberError = (table: string, e: unknown) => {
+    const err = toTableSyncError(e);
+    return new TableSyncError(err.code, `set "${setName}", table "${table}": ${err.message}`, { ...err.detail, table }, { cause: e });
+  };
+  let staleRefusal: TableSyncError | undefined;
   const run = async (client: pg.PoolClient): Promise<SetApplyResult> => {
     const departed = await departedMembers(client, ctx.set, x.members);
     const dropDeparted = Boolean(opts.allowDestructive) && !opts.safeOnly;
@@ -275,12 +284,13 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
         try {
           phases.push(await beginPhasedApply(client, job, {
             allowDestructive: Boolean(opts.allowDestructive), safeOnly: Boolean(opts.safeOnly), repair: Boolean(opts.repair), takeOver: Boolean(opts.takeOver),
+            // The reviewed plan is checked member by member from the apply's own scans (below), not planned again.
+            ...(opts.expectedPlan ? { checkPlan: true } : {}),
             ...(opts.signal ? { signal: opts.signal } : {}),
             onProgress: (p) => progress({ table: m.table, memberIndex: i, phase: 'members', member: p }),
           }));
         } catch (e) {
-          const err = toTableSyncError(e);
-          throw new TableSyncError(err.code, `set "${setName}", table "${m.table}": ${err.message}`, { ...err.detail, table: m.table }, { cause: e });
+          throw memberError(m.table, e);
         }
       }
       const changing = new Set<string>(departedFlows.map((f) => f.target.table));
@@ -302,6 +312,23 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
       for (const [i, p] of phases.entries()) {
         progress({ table: x.members[i]!.table, memberIndex: i, phase: 'members' });
         await memberStep(i, 'rows', () => p.rows());
+      }
+      // The plan the user reviewed, against each member's fingerprint as this apply found it (all
+      // of it still rolled back on a refusal). A stale plan is said before a destructive refusal.
+      let replanned: SetApplyResult['replanned'];
+      if (opts.expectedPlan) {
+        const fresh: FreshSetPlan = {
+          members: phases.map((p, i) => ({ table: x.members[i]!.table, flow: x.members[i]!.flow.name, plan: { ...p.planned!, steps: [...p.prepared.preSteps, ...p.prepared.postSteps] } })),
+          steps: [...fk.before, ...fk.after],
+          departed,
+        };
+        const stale = staleMembers(opts.expectedPlan, fresh, Boolean(opts.allowDestructive));
+        if (stale.some((s) => s.destructive)) {
+          throw staleRefusal = new TableSyncError('PLAN_STALE', `the plan of set "${setName}" is out of date and the new plan has destructive steps: ${stale.map((s) => `${s.table ? `"${s.table}"` : 'set-wide'}: ${s.reason}`).join('; ')}; review the plan again`, { stale: stale.map(({ table, reason }) => ({ ...(table ? { table } : {}), reason })), target: 'unchanged (nothing was written)' });
+        }
+        const refused = phases.findIndex((p) => p.refusal);
+        if (refused >= 0) throw memberError(x.members[refused]!.table, phases[refused]!.refusal!);
+        replanned = stale.map(({ table, reason }) => ({ ...(table ? { table } : {}), reason }));
       }
       // Kept foreign keys have checked the changed rows as they moved (deferred): settle them now,
       // because DDL below (indexes, new constraints, drops) refuses a table with pending checks.
@@ -344,9 +371,11 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
         departedKept: dropDeparted ? [] : departed,
         totals,
         durationMs: Math.round(performance.now() - started),
+        ...(replanned?.length ? { replanned } : {}),
       };
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
+      if (e === staleRefusal) throw e; // it says what the target is: nothing was written
       const err = toTableSyncError(e, `apply of set "${setName}"`);
       const target = 'unchanged (the set\'s one transaction was rolled back)';
       if (err.code === 'CANCELLED') {
@@ -367,17 +396,7 @@ export async function applySet(ctx: SetContext, opts: ApplySetOptions = {}): Pro
       const departed = await departedMembers(client, ctx.set, x.members);
       const releaseDeparted = departed.length ? await lockFlows(client, departed) : async () => {};
       try {
-        // The staleness check runs with every member locked: no other TableSync writer moves them between it and the apply.
-        let replanned: SetApplyResult['replanned'];
-        if (opts.expectedPlan) {
-          const stale = staleMembers(opts.expectedPlan, await planSetOn(ctx, x, client), Boolean(opts.allowDestructive));
-          if (stale.some((s) => s.destructive)) {
-            throw new TableSyncError('PLAN_STALE', `the plan of set "${setName}" is out of date and the new plan has destructive steps: ${stale.map((s) => `${s.table ? `"${s.table}"` : 'set-wide'}: ${s.reason}`).join('; ')}; review the plan again`, { stale: stale.map(({ table, reason }) => ({ ...(table ? { table } : {}), reason })), target: 'unchanged (nothing was written)' });
-          }
-          replanned = stale.map(({ table, reason }) => ({ ...(table ? { table } : {}), reason }));
-        }
-        const r = await run(client);
-        return replanned?.length ? { ...r, replanned } : r;
+        return await run(client);
       } finally {
         await releaseDeparted();
       }

@@ -193,6 +193,19 @@ export async function applyOn(client: pg.ClientBase, job: SyncJob, opts: ApplyOp
  */
 export interface PhasedApply {
   prepared: Prepared;
+  /**
+   * With `checkPlan`: the member's plan fingerprint and row counts as planOn would compute them now
+   * (the set compares them with the plan the user reviewed), known once rows() ran: taken from the
+   * apply's own scan, or, for a member with DDL to run, from a scan before it (the plan saw the
+   * table before its DDL).
+   */
+  readonly planned: { fingerprint: string; rows: RowCounts } | undefined;
+  /**
+   * With `checkPlan`: the destructive steps that are not allowed, held back (DESTRUCTIVE_NOT_ALLOWED)
+   * instead of thrown, so the set can say first whether the plan went stale. Its DDL is not run,
+   * no rows move; rows() only scans for the fingerprint.
+   */
+  readonly refusal: TableSyncError | undefined;
   /** Table DDL and state setup (preSteps). */
   ddl(): Promise<void>;
   /** Scan, diff and move the rows; temporary tables are dropped afterwards. */
@@ -201,7 +214,12 @@ export interface PhasedApply {
   finish(): Promise<ApplyResult>;
 }
 
-export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts: ApplyOptions = {}): Promise<PhasedApply> {
+export interface PhasedApplyOptions extends ApplyOptions {
+  /** Compute the member's plan fingerprint as the phases go (`planned`), and hold a destructive refusal back (`refusal`). */
+  checkPlan?: boolean;
+}
+
+export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts: PhasedApplyOptions = {}): Promise<PhasedApply> {
   const started = performance.now();
   const progress = (phase: ApplyProgress['phase'], rowsDone = 0, rowsTotal: number | null = null) =>
     opts.onProgress?.({ flow: job.flowName, phase, rowsDone, rowsTotal });
@@ -212,9 +230,16 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
   if (p.blockers.length) throw blockerError(p);
   const steps = [...p.preSteps, ...p.postSteps];
   const destructive = steps.filter((s) => s.destructive);
-  if (destructive.length && (!opts.allowDestructive || opts.safeOnly)) {
-    throw new TableSyncError('DESTRUCTIVE_NOT_ALLOWED', `flow "${job.flowName}" needs destructive steps, which run only when allowed: ${destructive.map((s) => `${s.summary} (${s.reason ?? s.hazards.join(', ')})`).join('; ')}`, destructiveRefusalDetail('apply', `flow "${job.flowName}"`, destructive));
-  }
+  const refusal = destructive.length && (!opts.allowDestructive || opts.safeOnly) ? destructiveError(job, destructive) : undefined;
+  if (refusal && !opts.checkPlan) throw refusal;
+  let planned: PhasedApply['planned'];
+  /** The fingerprint from a scan of its own, as a plan takes it (no rows move). */
+  const planByScan = async () => {
+    await createScanTables(client, p);
+    const diff = await diffRows(client, p, await loadScan(client, p, undefined, (n) => progress('scanning', n, null), opts.signal));
+    planned = { fingerprint: planFingerprint(p, diff, await diffDigest(client, p, diff)), rows: diff };
+    await dropScanTables(client);
+  };
   let rows: RowCounts = { insert: 0, update: 0, delete: 0, unchanged: 0, foreign: 0 };
   let repaired: ApplyResult['repaired'];
   // A member whose table is new takes the flows' initial-load path (rows straight into the new
@@ -225,8 +250,15 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
   let skip = new Set<PlanStep>();
   return {
     prepared: p,
+    get planned() { return planned; },
+    refusal,
     ddl: async () => {
       if (initial) return;
+      if (opts.checkPlan && p.preSteps.length) {
+        progress('scanning');
+        await planByScan();
+      }
+      if (refusal) return;
       progress('ddl', 0, p.preSteps.length);
       for (const s of p.preSteps) {
         abortCheck();
@@ -237,6 +269,10 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
       p.trackingRead = p.trackingSql;
     },
     rows: async () => {
+      if (refusal) {
+        if (!planned) await planByScan();
+        return rows;
+      }
       if (initial) {
         progress('ddl', 0, p.preSteps.length);
         const r = await runInitialLoad(client, p, initial, async (pre) => {
@@ -247,6 +283,7 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
         }, { onPhase: (phase, done, total, message) => opts.onProgress?.({ flow: job.flowName, phase, rowsDone: done, rowsTotal: total, ...(message ? { message } : {}) }), ...(opts.signal ? { signal: opts.signal } : {}) });
         rows = r.rows;
         skip = r.done;
+        if (opts.checkPlan) planned = { fingerprint: planFingerprint(p, rows, await initialLoadDigest(client, p)), rows };
         abortCheck();
         return rows;
       }
@@ -257,6 +294,7 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
       const scanned = await loadScan(client, p, unchanged, (n) => progress('scanning', n, null));
       abortCheck();
       let diff = await diffRows(client, p, scanned, unchanged);
+      if (opts.checkPlan && !planned) planned = { fingerprint: planFingerprint(p, diff, await diffDigest(client, p, diff)), rows: diff };
       const repair = opts.repair ? await repairDrift(client, p, diff, opts.signal) : undefined;
       if (repair) { diff = repair.diff; repaired = repair.repaired; }
       if (opts.repair) await dropVerifyTables(client);
