@@ -5,18 +5,18 @@
  * filter, pgvector indexes and SQL attachments. "Use for this table" stores them as the set's
  * override for the table; the next preview shows their effect (and the engine's blockers, by table).
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { FormProvider, useForm } from 'react-hook-form';
 import { useApp, useS } from '../app-context';
 import { errorMessage } from '../api/client';
 import type { TableDescription } from '../api/types';
 import { formFromTable, ordinalCandidates, type FlowForm } from '../lib/flow-draft';
-import { validateFlowForm } from '../lib/flow-validation';
+import type { FieldIssue } from '../lib/flow-validation';
 import { typeOverrideFor } from '../../../core/flow/schema.set';
 import { draftTypeOverrides, formWithOverride, mergeOverride, overrideFromForm } from '../stores/sets';
 import { Attachments } from './flow-edit/Attachments';
 import { ColumnsTable } from './flow-edit/ColumnsTable';
-import { flowFormResolver } from './flow-edit/resolver';
+import { reportingFlowFormResolver } from './flow-edit/resolver';
 import { VectorIndexes } from './flow-edit/VectorIndexes';
 
 export function SetMemberEditor({ table, onClose }: { table: string; onClose: () => void }) {
@@ -46,23 +46,19 @@ export function SetMemberEditor({ table, onClose }: { table: string; onClose: ()
   return <EditorForm key={`${table}-${connections.length}`} table={table} desc={state.desc} initial={state.form} onClose={onClose} />;
 }
 
-function firstPerField(issues: Array<{ field: string; message: string }>): string[] {
-  const first = new Map<string, string>();
-  for (const i of issues) if (!first.has(i.field)) first.set(i.field, i.message);
-  return [...first.values()];
-}
-
 function EditorForm({ table, desc, initial, onClose }: { table: string; desc: TableDescription; initial: FlowForm; onClose: () => void }) {
   const app = useApp();
-  const form = useForm<FlowForm>({ defaultValues: initial, resolver: flowFormResolver, mode: 'onChange' });
+  // What the form's one validation (the resolver, on every change) found last: listed after a first
+  // "Use for this table" (the first message per field, as the fields show them), each naming the
+  // table, and kept true as the user fixes it.
+  const [issues, setIssues] = useState<FieldIssue[]>([]);
+  const resolver = useMemo(() => reportingFlowFormResolver((found) => setIssues((was) => (JSON.stringify(was) === JSON.stringify(found) ? was : found))), []);
+  const form = useForm<FlowForm>({ defaultValues: initial, resolver, mode: 'onChange' });
   const ordinal = ordinalCandidates(desc.columns);
   // The set-wide typeOverrides, as the set's expansion applies them: what a column becomes unless this form retypes it.
   const setTypes = draftTypeOverrides(useS(app.sets, (s) => s.draft) ?? { typeOverrides: '' });
   const inheritedTypes = Object.fromEntries(desc.columns.flatMap((c) => { const t = typeOverrideFor(setTypes, c); return t ? [[c.name, t]] : []; }));
-  // After a first "Use for this table": what is still wrong, each naming the table (the first
-  // message per field, as the fields show them), kept true as the user fixes it.
-  const values = form.watch();
-  const problems = form.formState.isSubmitted ? firstPerField(validateFlowForm(values)).map((m) => `Table “${table}”: ${m}`) : [];
+  const problems = form.formState.isSubmitted ? issues.map((i) => `Table “${table}”: ${i.message}`) : [];
   const use = form.handleSubmit(
     (v) => {
       const { override, filter } = overrideFromForm(v);

@@ -9,7 +9,7 @@ import { SetMemberEditor } from './SetMemberEditor';
 import { useApp, useS } from '../app-context';
 import { ErrorBox } from '../components/States';
 import { PlanStepView } from '../components/PlanStepView';
-import { draftToSpec, SET_APPLY_DESTRUCTIVE_LABEL, SET_DROP_DESTRUCTIVE_LABEL } from '../stores/sets';
+import { draftToSpec, memberStateText, SET_APPLY_DESTRUCTIVE_LABEL, SET_DROP_DESTRUCTIVE_LABEL } from '../stores/sets';
 
 export function SetsScreen() {
   const app = useApp();
@@ -173,8 +173,8 @@ export function SetsScreen() {
             {s.applying.tables.length > 0 && (
               <div className="row" data-testid="set-apply-tables" style={{ gap: 6, flexWrap: 'wrap', marginTop: 6 }}>
                 {s.applying.tables.map((t) => (
-                  <span key={t.table} className={`badge ${t.state === 'done' || t.state === 'checked' || t.state === 'rows moved' ? 'ok' : t.state === 'checking' ? '' : 'info'}`} data-table={t.table} data-state={t.state}>
-                    {`${t.table}: ${t.state}`}
+                  <span key={t.table} className={`badge ${t.stage === 'done' || t.stage === 'checked' || t.stage === 'rows moved' ? 'ok' : t.stage === 'checking' ? '' : 'info'}`} data-table={t.table} data-state={memberStateText(t)}>
+                    {`${t.table}: ${memberStateText(t)}`}
                   </span>
                 ))}
               </div>

@@ -42,7 +42,7 @@ export interface SetsState {
    * The running apply: its request (to cancel), its latest progress (set.applyProgress: overall) and
    * each member's own state as last reported (per table), in the order they were first seen.
    */
-  applying: { name: string; requestId: string; progress: SetApplyProgress | null; tables: Array<{ table: string; state: string }> } | null;
+  applying: { name: string; requestId: string; progress: SetApplyProgress | null; tables: MemberState[] } | null;
   lastVerify: SetVerifyResult | null;
   lastDrop: { set: string; members: string[] } | null;
   /** A drop refused because it would delete data: the set and why (the screen asks before allowing it). */
@@ -139,27 +139,43 @@ export function formWithOverride(base: FlowForm, o: MemberOverride | undefined, 
 }
 
 /**
- * Each member's state after a progress event. A set apply checks every member first (one event per
+ * Where a member of a set apply stands. A set apply checks every member first (one event per
  * member, no member progress), then runs their DDL, then moves each member's rows (the member's own
  * progress: scanning, loading, merging… with row counts), then finishes them and commits.
  */
+export type MemberState = { table: string } & (
+  | { stage: 'checking' | 'checked' | 'ready' | 'moving rows' | 'rows moved' | 'done' }
+  /** At work, in a phase of its own (`member`: the member's progress event). */
+  | { stage: 'at work'; member: NonNullable<SetApplyProgress['member']> }
+);
 
-export function memberStates(prev: Array<{ table: string; state: string }>, p: SetApplyProgress): Array<{ table: string; state: string }> {
-  if (p.phase === 'done') return prev.map((t) => ({ ...t, state: 'done' }));
+/** A member's state in words, e.g. "checked", "loading · 1,200 of 5,000 rows". */
+export function memberStateText(t: MemberState): string {
+  if (t.stage !== 'at work') return t.stage;
+  const m = t.member;
+  return `${m.phase}${m.rowsDone ? ` · ${m.rowsDone.toLocaleString('en-US')}${m.rowsTotal ? ` of ${m.rowsTotal.toLocaleString('en-US')}` : ''} rows` : ''}`;
+}
+
+/** The member is moving (or has moved) its rows: in the rows pass. */
+const inRowsPass = (t: MemberState) => t.stage === 'ready' || t.stage === 'moving rows' || (t.stage === 'at work' && ROW_PHASES.has(t.member.phase));
+
+/** Each member's state after a progress event. */
+export function memberStates(prev: MemberState[], p: SetApplyProgress): MemberState[] {
+  if (p.phase === 'done') return prev.map((t) => ({ table: t.table, stage: 'done' }));
   if (!p.table) return prev;
   const seen = prev.find((t) => t.table === p.table);
   const m = p.member;
-  const rowsPass = m ? ROW_PHASES.has(m.phase) : seen !== undefined && seen.state !== 'checking' && seen.state !== 'checked';
-  const state = m
-    ? m.phase === 'ddl' ? 'ready' : `${m.phase}${m.rowsDone ? ` · ${m.rowsDone.toLocaleString('en-US')}${m.rowsTotal ? ` of ${m.rowsTotal.toLocaleString('en-US')}` : ''} rows` : ''}`
-    : seen ? 'moving rows' : 'checking';
-  const next = seen ? prev.map((t) => (t.table === p.table ? { ...t, state } : t)) : [...prev, { table: p.table, state }];
-  return next.map((t, i) => {
+  const rowsPass = m ? ROW_PHASES.has(m.phase) : seen !== undefined && seen.stage !== 'checking' && seen.stage !== 'checked';
+  const state: MemberState = m
+    ? m.phase === 'ddl' ? { table: p.table, stage: 'ready' } : { table: p.table, stage: 'at work', member: m }
+    : { table: p.table, stage: seen ? 'moving rows' : 'checking' };
+  const next = seen ? prev.map((t) => (t.table === p.table ? state : t)) : [...prev, state];
+  return next.map((t, i): MemberState => {
     if (t.table === p.table) return t;
     // members before this one have been checked; once rows move (a member seen again), all have
-    if (t.state === 'checking' && (seen || i < p.memberIndex)) return { ...t, state: 'checked' };
+    if (t.stage === 'checking' && (seen || i < p.memberIndex)) return { table: t.table, stage: 'checked' };
     // in the rows pass, the members before this one have moved their rows
-    if (rowsPass && i < p.memberIndex && (t.state === 'ready' || t.state === 'moving rows' || ROW_PHASES.has(t.state.split(' ')[0] as never))) return { ...t, state: 'rows moved' };
+    if (rowsPass && i < p.memberIndex && inRowsPass(t)) return { table: t.table, stage: 'rows moved' };
     return t;
   });
 }
