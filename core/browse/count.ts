@@ -10,8 +10,8 @@ import { describeTable } from '../introspect/describe-table';
 import { validateFilter } from '../source/filter';
 import { withReadOnly } from '../source/read-only';
 import { filterSql } from '../source/source-sql';
-import { qualifiedName, quoteIdent } from '../sql/ident';
-import { likePattern, searchCondition } from '../export/search-sql';
+import { qualifiedName } from '../sql/ident';
+import { gridSearchCondition } from './search';
 import type { TableDescription } from '../api/model';
 import { ensureFilterValid } from './filter-cache';
 import type { QueryHooks } from './rows';
@@ -32,13 +32,8 @@ function whereSql(rel: TableDescription, req: CountRequest, filter: string | und
   const conds: string[] = [];
   const params: string[] = [];
   if (filter) conds.push(filterSql(filter));
-  const search = req.search?.trim();
-  if (search) {
-    const names = req.searchColumns ?? rel.columns.map((c) => c.name);
-    for (const n of names) if (!rel.columns.some((c) => c.name === n)) throw new TableSyncError('NOT_FOUND', `cannot search column "${n}": no such column in ${qualifiedName(req.schema, req.table)}`, { column: n });
-    params.push(likePattern(search));
-    conds.push(searchCondition(names.map((n) => `${ALIAS}.${quoteIdent(n)}`), '$1'));
-  }
+  const search = gridSearchCondition(rel, req, rel.columns.map((c) => c.name), ALIAS, params);
+  if (search) conds.push(search);
   return { sql: conds.length ? ` WHERE ${conds.join(' AND ')}` : '', params };
 }
 

@@ -13,7 +13,7 @@ import { filterSql } from '../source/source-sql';
 import { qualifiedName, quoteIdent } from '../sql/ident';
 import { afterSql, orderBySql, reversed, tiebreakerFor, type KeysetOrder, type SortTerm } from './keyset';
 import { ensureFilterValid } from './filter-cache';
-import { likePattern, searchCondition } from '../export/search-sql';
+import { gridSearchCondition } from './search';
 import { reportBackend } from '../connections/backend-pid';
 
 export interface BrowseRowsRequest {
@@ -113,13 +113,8 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
     atKeyCond = conds.length - 1;
     beforeKey = `ROW(${tie.exprs.join(', ')}) < ROW(${ph.join(', ')})`;
   }
-  const search = req.search?.trim();
-  if (search) {
-    const names = req.searchColumns ?? columns.map((c) => c.name);
-    for (const n of names) if (!byName.has(n)) throw new TableSyncError('NOT_FOUND', `cannot search column "${n}": no such column in ${qualifiedName(req.schema, req.table)}`, { column: n });
-    params.push(likePattern(search));
-    conds.push(searchCondition(names.map((n) => `${ALIAS}.${quoteIdent(n)}`), `$${params.length}`));
-  }
+  const search = gridSearchCondition(rel, req, columns.map((c) => c.name), ALIAS, params);
+  if (search) conds.push(search);
   // Cut in the server, so a page of 20 kB vectors or megabyte documents does not travel whole:
   // one character more than the limit tells a cut cell from one that fits exactly. The cut runs in
   // an outer query over the LIMITed page: in the same SELECT, PostgreSQL would compute it for every
