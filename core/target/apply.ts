@@ -233,10 +233,14 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
   const refusal = destructive.length && (!opts.allowDestructive || opts.safeOnly) ? destructiveError(job, destructive) : undefined;
   if (refusal && !opts.checkPlan) throw refusal;
   let planned: PhasedApply['planned'];
-  /** The fingerprint from a scan of its own, as a plan takes it (no rows move). */
-  const planByScan = async () => {
+  /**
+   * The fingerprint from a scan of its own, as a plan takes it (no rows move). Silent in the DDL
+   * pass: a member's 'scanning' says the set's rows pass reached it (the app's per-table states).
+   */
+  const planByScan = async (report: boolean) => {
+    if (report) progress('scanning');
     await createScanTables(client, p);
-    const diff = await diffRows(client, p, await loadScan(client, p, undefined, (n) => progress('scanning', n, null), opts.signal));
+    const diff = await diffRows(client, p, await loadScan(client, p, undefined, report ? (n) => progress('scanning', n, null) : undefined, opts.signal));
     planned = { fingerprint: planFingerprint(p, diff, await diffDigest(client, p, diff)), rows: diff };
     await dropScanTables(client);
   };
@@ -254,10 +258,7 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
     refusal,
     ddl: async () => {
       if (initial) return;
-      if (opts.checkPlan && p.preSteps.length) {
-        progress('scanning');
-        await planByScan();
-      }
+      if (opts.checkPlan && p.preSteps.length) await planByScan(false);
       if (refusal) return;
       progress('ddl', 0, p.preSteps.length);
       for (const s of p.preSteps) {
@@ -270,7 +271,7 @@ export async function beginPhasedApply(client: pg.ClientBase, job: SyncJob, opts
     },
     rows: async () => {
       if (refusal) {
-        if (!planned) await planByScan();
+        if (!planned) await planByScan(true);
         return rows;
       }
       if (initial) {
