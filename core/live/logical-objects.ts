@@ -80,6 +80,41 @@ export async function checkReplicationAllowed(pool: pg.Pool): Promise<void> {
 }
 
 /**
+ * What the source sends for an UPDATE or DELETE of a published table is its replica identity, and
+ * PostgreSQL refuses an UPDATE or DELETE of a table that is published without one: publishing a
+ * table whose identity is NOTHING would make the applications' own writes to it fail. So the
+ * table (each leaf partition of a partitioned one: the writes happen there) must have one that
+ * carries the flow's key, its primary key: DEFAULT (the primary key) or FULL (the whole old row).
+ * An identity of another unique index sends a delete without the key. Checked before the
+ * publication is created or used; an error names the table and the statement that fixes it, and
+ * nothing is created.
+ */
+export async function checkReplicaIdentity(pool: pg.Pool, t: { schema: string; table: string }): Promise<void> {
+  const { rows } = await pool.query<{ rel: string; ident: string; has_pk: boolean | string; index: string | null; covers: boolean | string }>(
+    `SELECT c.oid::regclass::text AS rel, c.relreplident::text AS ident,
+            EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,
+            (SELECT i.indexrelid::regclass::text FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS index,
+            coalesce((SELECT p.indkey::int2[] <@ r.indkey::int2[] FROM pg_index p, pg_index r
+                       WHERE p.indrelid = c.oid AND p.indisprimary AND r.indrelid = c.oid AND r.indisreplident), false) AS covers
+       FROM pg_class c
+      WHERE (c.oid = $1::regclass OR c.oid IN (SELECT relid FROM pg_partition_tree($1::regclass) WHERE isleaf)) AND c.relkind = 'r'
+      ORDER BY 1`,
+    [qualifiedName(t.schema, t.table)],
+  );
+  const yes = (v: boolean | string) => v === true || v === 't';
+  for (const r of rows) {
+    const fix = `ALTER TABLE ${r.rel} REPLICA IDENTITY DEFAULT`;
+    const use = `(or capture with "notification": {} instead of "replication")`;
+    if (r.ident === 'n' || (r.ident === 'd' && !yes(r.has_pk))) {
+      throw new TableSyncError('INVALID_INPUT', `table ${r.rel} has no replica identity (REPLICA IDENTITY ${r.ident === 'n' ? 'NOTHING' : 'DEFAULT without a primary key'}): once it is published, PostgreSQL refuses every UPDATE and DELETE of it, so TableSync will not publish it. Give it one that carries its primary key: ${r.ident === 'n' ? `${fix} (its primary key)` : 'a primary key'} or ALTER TABLE ${r.rel} REPLICA IDENTITY FULL ${use}`, { table: r.rel, replicaIdentity: r.ident });
+    }
+    if (r.ident === 'i' && !yes(r.covers)) {
+      throw new TableSyncError('INVALID_INPUT', `table ${r.rel} has REPLICA IDENTITY USING INDEX ${r.index}, which does not hold its primary key: its deletes and key changes would reach TableSync without the key. Run ${fix} (its primary key) or ALTER TABLE ${r.rel} REPLICA IDENTITY FULL ${use}`, { table: r.rel, replicaIdentity: r.ident, index: r.index });
+    }
+  }
+}
+
+/**
  * The publication of the flow's table, created when missing (partitioned tables publish through
  * their root). An existing publication must publish the table; one TableSync did not create is
  * never altered. Returns whether it is TableSync's own (for drop).

@@ -37,7 +37,7 @@ import { jobFromFlow } from '../target/flow-job';
 import type { Row } from '../target/row-source';
 import type { SyncJob } from '../target/job';
 import {
-  REPLICATION_APP, catchUpTarget, checkReplicationAllowed, checkSlot, createSlot, dropSlot, ensurePublication, isLogicalState, logRunningXacts,
+  REPLICATION_APP, catchUpTarget, checkReplicaIdentity, checkReplicationAllowed, checkSlot, createSlot, dropSlot, ensurePublication, isLogicalState, logRunningXacts,
   logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, type LogicalState, type SlotInfo,
 } from './logical-objects';
 import { deliverSafely, supervise, type SupervisedCycle } from './supervise';
@@ -168,6 +168,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       const state = (stateR as PromiseFulfilledResult<Awaited<ReturnType<typeof readFlowState>> | undefined>).value;
       let info = (infoR as PromiseFulfilledResult<SlotInfo | undefined>).value;
       const t = { schema: job.source.schema, table: job.source.table };
+      await checkReplicaIdentity(ctx.sourcePool, t);
       const createdPublication = await ensurePublication(ctx.sourcePool, t, names.publication, flow.name);
       const recorded = isLogicalState(state?.live) && state.live.slot === names.slot ? state.live : undefined;
       // A slot cannot carry a marker: it is ours only when this flow's state records it (written
