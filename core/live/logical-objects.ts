@@ -116,20 +116,38 @@ export async function checkReplicaIdentity(pool: pg.Pool, t: { schema: string; t
 
 /**
  * The publication of the flow's table, created when missing (partitioned tables publish through
- * their root). An existing publication must publish the table; one TableSync did not create is
- * never altered. Returns whether it is TableSync's own (for drop).
+ * their root). An existing publication must publish the table (a partitioned one through its
+ * root); one TableSync did not create is never altered, and may publish other tables too (the
+ * stream's changes are told apart by relation: see tableOid). Returns whether it is TableSync's
+ * own (for drop).
  */
 export async function ensurePublication(pool: pg.Pool, t: { schema: string; table: string }, name: string, flowName: string): Promise<boolean> {
   const rel = qualifiedName(t.schema, t.table);
-  const { rows } = await pool.query<{ comment: string | null; has: boolean | string; via_root: boolean | string }>(
+  const { rows } = await pool.query<{ comment: string | null; has: boolean | string; via_root: boolean | string; missing: string | null }>(
     `SELECT obj_description(p.oid, 'pg_publication') AS comment, p.pubviaroot AS via_root,
-            EXISTS (SELECT 1 FROM pg_publication_tables pt WHERE pt.pubname = p.pubname AND pt.schemaname = $2 AND pt.tablename = $3) AS has
+            nullif(concat_ws(', ', CASE WHEN NOT p.pubinsert THEN 'insert' END, CASE WHEN NOT p.pubupdate THEN 'update' END,
+                                   CASE WHEN NOT p.pubdelete THEN 'delete' END, CASE WHEN NOT p.pubtruncate THEN 'truncate' END), '') AS missing,
+            -- published as itself, or (a partitioned table without publish_via_partition_root) partition by partition
+            EXISTS (SELECT 1 FROM pg_publication_tables pt WHERE pt.pubname = p.pubname AND pt.schemaname = $2 AND pt.tablename = $3)
+              OR p.puballtables OR EXISTS (SELECT 1 FROM pg_publication_rel pr WHERE pr.prpubid = p.oid AND pr.prrelid = $4::regclass) AS has
        FROM pg_publication p WHERE p.pubname = $1`,
-    [name, t.schema, t.table],
+    [name, t.schema, t.table, rel],
   );
   const cur = rows[0];
   const ours = cur?.comment === marker(flowName);
   const has = cur && (cur.has === true || cur.has === 't');
+  if (cur && has && cur.missing) {
+    // changes of a kind it does not publish would never reach the target: it would drift silently
+    throw new TableSyncError('INVALID_INPUT', `publication "${name}" does not publish ${cur.missing} (its publish option): those changes of ${rel} would never reach the target. ${ours ? '' : 'Ask its owner to run: '}ALTER PUBLICATION ${quoteIdent(name)} SET (publish = 'insert, update, delete, truncate'); or name another publication in source.replication.publicationName`, { publication: name, missing: cur.missing });
+  }
+  if (cur && has && !(cur.via_root === true || cur.via_root === 't')) {
+    // the stream would carry each partition's changes under the partition's name, and a partition
+    // attached later would go unseen: the flow's table is told apart by its own (the root's) identity
+    const { rows: k } = await pool.query<{ kind: string }>(`SELECT relkind::text AS kind FROM pg_class WHERE oid = $1::regclass`, [rel]);
+    if (k[0]?.kind === 'p') {
+      throw new TableSyncError('INVALID_INPUT', `publication "${name}" publishes the partitioned table ${rel} partition by partition (publish_via_partition_root is off): TableSync reads a partitioned table's changes as the table's own. ${ours ? '' : 'Ask its owner to run: '}ALTER PUBLICATION ${quoteIdent(name)} SET (publish_via_partition_root = true); or name another publication in source.replication.publicationName`, { publication: name });
+    }
+  }
   if (cur && has) return ours;
   if (cur && !ours) {
     throw new TableSyncError('INVALID_INPUT', `publication "${name}" exists on the source but does not publish ${rel}, and TableSync did not create it: add the table (ALTER PUBLICATION ${quoteIdent(name)} ADD TABLE ${rel};) or name another publication in source.replication.publicationName`, { publication: name });
@@ -147,6 +165,16 @@ export async function ensurePublication(pool: pg.Pool, t: { schema: string; tabl
     throw err;
   }
   return true;
+}
+
+/**
+ * The OID of the flow's table on the source: the relation the stream's changes of it carry (a
+ * partitioned table's, published through its root). A publication may publish other tables too
+ * (one the user named, FOR ALL TABLES): only changes of this relation are the flow's.
+ */
+export async function tableOid(pool: pg.Pool, t: { schema: string; table: string }): Promise<number> {
+  const { rows } = await pool.query<{ oid: string }>(`SELECT $1::regclass::oid::text AS oid`, [qualifiedName(t.schema, t.table)]);
+  return Number(rows[0]!.oid);
 }
 
 export interface SlotInfo {

@@ -38,7 +38,7 @@ import type { Row } from '../target/row-source';
 import type { SyncJob } from '../target/job';
 import {
   REPLICATION_APP, catchUpTarget, checkReplicaIdentity, checkReplicationAllowed, checkSlot, createSlot, dropSlot, ensurePublication, isLogicalState, logRunningXacts,
-  logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, type LogicalState, type SlotInfo,
+  logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, tableOid, type LogicalState, type SlotInfo,
 } from './logical-objects';
 import { deliverSafely, supervise, type SupervisedCycle } from './supervise';
 export { logicalDropSql } from './logical-objects';
@@ -68,8 +68,8 @@ interface PgoutputMessage {
   tag: string;
   commitTime?: bigint;
   commitEndLsn?: string | null;
-  relation?: { schema: string; name: string; columns: Array<{ name: string; parser: (raw: unknown) => unknown }> };
-  relations?: Array<{ schema: string; name: string }>;
+  relation?: { relationOid: number; schema: string; name: string; columns: Array<{ name: string; parser: (raw: unknown) => unknown }> };
+  relations?: Array<{ relationOid: number; schema: string; name: string } | undefined>;
   new?: Tuple;
   old?: Tuple | null;
   key?: Tuple | null;
@@ -168,7 +168,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       const state = (stateR as PromiseFulfilledResult<Awaited<ReturnType<typeof readFlowState>> | undefined>).value;
       let info = (infoR as PromiseFulfilledResult<SlotInfo | undefined>).value;
       const t = { schema: job.source.schema, table: job.source.table };
-      await checkReplicaIdentity(ctx.sourcePool, t);
+      const [, oid] = await Promise.all([checkReplicaIdentity(ctx.sourcePool, t), tableOid(ctx.sourcePool, t)]);
       const createdPublication = await ensurePublication(ctx.sourcePool, t, names.publication, flow.name);
       const recorded = isLogicalState(state?.live) && state.live.slot === names.slot ? state.live : undefined;
       // A slot cannot carry a marker: it is ours only when this flow's state records it (written
@@ -262,6 +262,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       const confirm = (lsn: string, ping = false) => svc.acknowledge(lsnText(lsnValue(lsn) - 1n), ping).catch(() => false);
       const stream = () => (svc as unknown as { _connection?: { stream?: { pause(): void; resume(): void } } })._connection?.stream;
 
+      // Only the flow's table's changes (a publication may publish other tables too).
+      const ours = (r: { relationOid: number } | undefined) => r?.relationOid === oid;
       svc.on('data', ((_lsn: string, m: PgoutputMessage) => {
         switch (m.tag) {
           case 'begin':
@@ -269,7 +271,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
             break;
           case 'insert':
           case 'update':
-            if (!open || !m.new) break;
+            if (!open || !m.new || !ours(m.relation)) break;
             {
               const key = keyOf(job, m.new);
               const oldKey = m.tag === 'update' ? keyOf(job, m.key ?? m.old) : undefined;
@@ -278,12 +280,12 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
             buffered++;
             break;
           case 'delete': {
-            const k = keyOf(job, m.key ?? m.old);
+            const k = ours(m.relation) ? keyOf(job, m.key ?? m.old) : undefined;
             if (open && k) { open.changes.push({ op: 'delete', key: k }); buffered++; }
             break;
           }
           case 'truncate':
-            if (open) { open.changes.push({ op: 'truncate' }); buffered++; }
+            if (open && m.relations?.some(ours)) { open.changes.push({ op: 'truncate' }); buffered++; }
             break;
           case 'commit':
             if (!open) break;

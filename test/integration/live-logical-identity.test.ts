@@ -100,3 +100,69 @@ describe('logical capture: the source table must have a replica identity that ca
     }
   });
 });
+
+// A publication you name (source.replication.publicationName) may publish other tables too (or
+// FOR ALL TABLES): the stream then carries their changes as well, and only the flow's table's
+// changes are the flow's. A delete, an insert with the same key or a TRUNCATE of another table
+// must never touch the target.
+describe('logical capture: a publication that publishes other tables too', () => {
+  let t: Pair;
+  beforeAll(async () => {
+    t = await sourceAndTarget('logo');
+    await t.src.sql(`CREATE TABLE mine (id int PRIMARY KEY, v text)`);
+    await t.src.sql(`CREATE TABLE other (id int PRIMARY KEY, v text)`);
+    await t.src.sql(`INSERT INTO mine SELECT g, 'mine ' || g FROM generate_series(1, 20) g`);
+    await t.src.sql(`INSERT INTO other SELECT g, 'other ' || g FROM generate_series(1, 20) g`);
+    await t.src.sql(`CREATE PUBLICATION logo_shared FOR TABLE mine, other`);
+  });
+  afterAll(async () => { await t?.close(); });
+
+  it("applies only the flow's table's changes", async () => {
+    const ctx = t.ctx({ name: 'logo', source: { table: 'mine', replication: { publicationName: 'logo_shared' } }, target: { table: 'mine_copy' } });
+    await applyFlow(ctx);
+    const w = watch(ctx);
+    const same = (what: string) => waitForSameRows(what, t.src.pool, `SELECT id, v FROM mine`, t.tgt.pool, `SELECT id, v FROM mine_copy`, 30_000);
+    try {
+      await w.live();
+      await t.src.sql(`DELETE FROM other WHERE id IN (1, 2)`);
+      await t.src.sql(`INSERT INTO other VALUES (100, 'other 100')`);
+      await t.src.sql(`UPDATE other SET v = 'other changed' WHERE id = 3`);
+      await t.src.sql(`TRUNCATE other`);
+      // a change of our own table after them: once it is applied, everything before it was seen
+      await t.src.sql(`UPDATE mine SET v = 'mine changed' WHERE id = 4`);
+      await same('only mine applied');
+      expect((await t.tgt.sql(`SELECT count(*) AS n FROM mine_copy`)).rows[0].n).toBe('20');
+      expect(w.events.filter((e) => e.op === 'truncate')).toHaveLength(0);
+    } finally {
+      await w.stop();
+      await t.src.sql(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [logicalNames(ctx.flow).slot]).catch(() => {});
+    }
+  });
+});
+
+// A publication you name must carry every change of the flow's table, as the flow sees it: all four
+// kinds of change, and a partitioned table's through its root. Else refused (exit 2), the fix named.
+describe('logical capture: a named publication that would not carry every change', () => {
+  let t: Pair;
+  beforeAll(async () => {
+    t = await sourceAndTarget('logq');
+    await t.src.sql(`CREATE TABLE rows_a (id int PRIMARY KEY, v text)`);
+    await t.src.sql(`CREATE PUBLICATION logq_nodelete FOR TABLE rows_a WITH (publish = 'insert, update')`);
+    await t.src.sql(`CREATE TABLE parts (id int, region text, PRIMARY KEY (id, region)) PARTITION BY LIST (region)`);
+    await t.src.sql(`CREATE TABLE parts_eu PARTITION OF parts FOR VALUES IN ('eu')`);
+    await t.src.sql(`CREATE PUBLICATION logq_leaves FOR TABLE parts`);
+  });
+  afterAll(async () => { await t?.close(); });
+
+  it('a publication without deletes and truncates', async () => {
+    const ctx = t.ctx({ name: 'logq_a', source: { table: 'rows_a', replication: { publicationName: 'logq_nodelete' } }, target: { table: 'rows_a' } });
+    await expect(watch(ctx).handle.done).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/publication "logq_nodelete" does not publish delete, truncate .*ALTER PUBLICATION "?logq_nodelete"? SET \(publish = 'insert, update, delete, truncate'\)/) });
+    expect((await t.src.sql(`SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = $1`, [logicalNames(ctx.flow).slot])).rows[0].n).toBe('0');
+  });
+
+  it('a partitioned table published partition by partition', async () => {
+    const ctx = t.ctx({ name: 'logq_p', source: { table: 'parts', replication: { publicationName: 'logq_leaves' } }, target: { table: 'parts' } });
+    await expect(watch(ctx).handle.done).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/publication "logq_leaves" publishes the partitioned table .*parts"? partition by partition .*SET \(publish_via_partition_root = true\)/) });
+    expect((await t.src.sql(`SELECT count(*) AS n FROM pg_replication_slots WHERE slot_name = $1`, [logicalNames(ctx.flow).slot])).rows[0].n).toBe('0');
+  });
+});
