@@ -102,12 +102,19 @@ export async function captureState(pool: Queryable, t: CaptureTable, names: Capt
 /**
  * The partitions of the source table as one comparable string (empty for a plain table): the watch
  * re-reads it while live, so a partition attached (its rows appear without any trigger firing) or
- * detached (its rows vanish) gets its TRUNCATE trigger and a rescan promptly.
+ * detached (its rows vanish) gets its TRUNCATE trigger and a rescan promptly, and records it, so a
+ * restart after such a change while it was stopped rescans too. With `files`, also each
+ * partition's relfilenode, which a TRUNCATE replaces: a logical stream that publishes through the
+ * root does not carry a TRUNCATE of one partition (PostgreSQL's publish_via_partition_root), so
+ * that is how the logical watch notices one (as it does a VACUUM FULL or a rewrite: a rescan that
+ * finds nothing to do).
  */
-export async function partitionSignature(pool: Queryable, t: Relation): Promise<string> {
+export async function partitionSignature(pool: Queryable, t: Relation, opts: { files?: boolean } = {}): Promise<string> {
   const { rows } = await pool.query<{ sig: string | null }>(
-    `SELECT string_agg(relid::oid::text, ',' ORDER BY relid::oid) AS sig FROM pg_partition_tree(to_regclass($1)) WHERE NOT isleaf OR level > 0`,
-    [qualifiedName(t.schema, t.table)],
+    `SELECT string_agg(p.relid::oid::text || CASE WHEN $2 THEN ':' || c.relfilenode::text ELSE '' END, ',' ORDER BY p.relid::oid) AS sig
+       FROM pg_partition_tree(to_regclass($1)) p JOIN pg_class c ON c.oid = p.relid
+      WHERE NOT p.isleaf OR p.level > 0`,
+    [qualifiedName(t.schema, t.table), opts.files === true],
   );
   return rows[0]?.sig ?? '';
 }

@@ -40,6 +40,8 @@ export interface LogicalState {
   createdPublication: boolean;
   /** End LSN of the last source transaction applied to the target (recorded in the same target transaction). */
   appliedLsn?: string;
+  /** A partitioned table's partitions and their files as the target last matched them (capture.ts partitionSignature, `files`). */
+  partitions?: string;
 }
 
 export function isLogicalState(v: unknown): v is LogicalState {

@@ -41,6 +41,7 @@ import {
   logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, tableOid, type LogicalState, type SlotInfo,
 } from './logical-objects';
 import { deliverSafely, supervise, type SupervisedCycle } from './supervise';
+import { partitionSignature } from './capture';
 export { logicalDropSql } from './logical-objects';
 import type { WatchHandle, WatchOptions } from './watch';
 
@@ -135,6 +136,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
   // Positions are confirmed to the source at most this often while the stream is busy (each
   // confirmation is a message the walsender wakes up for); the last one is always sent.
   const CONFIRM_EVERY_MS = 100;
+  const partitionCheckMs = opts.partitionCheckMs ?? 5_000;
 
   const event = (e: Omit<ChangeEvent, 'time' | 'flow'>) => deliverSafely(opts.onEvent, { time: new Date().toISOString(), flow: flow.name, ...e });
   const now = () => performance.timeOrigin + performance.now();
@@ -168,7 +170,9 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       const state = (stateR as PromiseFulfilledResult<Awaited<ReturnType<typeof readFlowState>> | undefined>).value;
       let info = (infoR as PromiseFulfilledResult<SlotInfo | undefined>).value;
       const t = { schema: job.source.schema, table: job.source.table };
-      const [, oid] = await Promise.all([checkReplicaIdentity(ctx.sourcePool, t), tableOid(ctx.sourcePool, t)]);
+      // `partitions`: a partitioned table's partitions and their files, read before anything below
+      // reads the table (a change after this is noticed by the next check)
+      const [, oid, partitionsNow] = await Promise.all([checkReplicaIdentity(ctx.sourcePool, t), tableOid(ctx.sourcePool, t), partitionSignature(ctx.sourcePool, t, { files: true })]);
       const createdPublication = await ensurePublication(ctx.sourcePool, t, names.publication, flow.name);
       const recorded = isLogicalState(state?.live) && state.live.slot === names.slot ? state.live : undefined;
       // A slot cannot carry a marker: it is ours only when this flow's state records it (written
@@ -188,7 +192,17 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         }
       }
       const fresh = !info;
-      const liveState = (lsn?: string): LogicalState => ({ kind: 'logical', ...t, slot: names.slot, publication: names.publication, createdPublication: createdPublication || recorded?.createdPublication === true, ...(lsn ? { appliedLsn: lsn } : {}) });
+      // The partitions (and their files) the target was last brought in line with: a stream that
+      // publishes through the root carries no attach, detach or TRUNCATE of a partition, so a
+      // change of them (now, or while the watch was stopped) is a rescan. Recorded with every position.
+      let partitions = recorded?.partitions;
+      const liveState = (lsn?: string, parts = partitions): LogicalState => ({ kind: 'logical', ...t, slot: names.slot, publication: names.publication, createdPublication: createdPublication || recorded?.createdPublication === true, ...(lsn ? { appliedLsn: lsn } : {}), ...(parts ? { partitions: parts } : {}) });
+      /** A full catch-up in one target transaction that also records `parts` as the partitions it saw. */
+      const rescanPartitions = async (parts: string, reason: string) => {
+        const r = await catchUpOn(client, job, { signal: c.signal, oneTransaction: { reason, before: async (cl) => { await cl.query(liveStateUpdateSql((i) => `$${i + 1}`), [JSON.stringify(liveState(appliedLsn, parts)), flow.name]); } } });
+        partitions = parts;
+        return r;
+      };
       // That the slot is ours is committed durably (synchronous_commit = on for this transaction,
       // whatever the target's default): batches commit without waiting for their flush, and a
       // crash of the target must never forget which slot is ours. Flushing this commit also
@@ -230,6 +244,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       let scanned: CatchUpInfo | undefined;
       const prepare = async () => {
         keySync = await keySyncP;
+        if (fresh || !keySync) partitions = partitionsNow; // the scan below reads these partitions
         if (fresh || !keySync) {
           // A new slot starts now: what is in the table already comes from a scan, then the stream
           // replays the changes since the slot was created over it.
@@ -239,6 +254,9 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           keySync = await prepareKeySync(client, job);
           appliedLsn = undefined;
           await recordSlot();
+        } else if (partitionsNow !== (partitions ?? '')) {
+          const { committedAt: _c, ...i } = await rescanPartitions(partitionsNow, partitions === undefined ? 'the partitions of the source table were not recorded yet' : 'the partitions of the source table changed while the watch was stopped (attached, detached or truncated)');
+          scanned = i;
         }
       };
       if (fresh) await prepare();
@@ -379,6 +397,19 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         if (!live || !c.running) return;
         void slotStatus().then((slot) => { if (c.running) c.status('live', { slot, stalenessMs: staleness() }); });
       }, lagEvery));
+      // A partitioned table's partitions are re-read while live (see `partitions`): a change asks the loop for a rescan.
+      let partitionsSeen = partitionsNow;
+      let partitionsMoved = false;
+      if (partitionsNow !== '') {
+        let checking = false;
+        timers.push(setInterval(() => {
+          if (checking || !c.running) return;
+          checking = true;
+          void partitionSignature(ctx.sourcePool, t, { files: true }).then((now) => {
+            if (now !== partitionsSeen) { partitionsSeen = now; partitionsMoved = true; wakeup.wake(); }
+          }, () => undefined).finally(() => { checking = false; });
+        }, partitionCheckMs));
+      }
       for (const tm of timers) tm.unref?.();
 
       if (!fresh) {
@@ -536,6 +567,17 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         if (c.lostReason === undefined) await ack();
       };
       while (c.running) {
+        if (partitionsMoved && live) {
+          partitionsMoved = false;
+          applying = true;
+          try {
+            const { committedAt: _c, ...info } = await rescanPartitions(partitionsSeen, 'the partitions of the source table changed (attached, detached or truncated: the stream carries none of that)');
+            event({ op: 'catch-up', key: {}, outcome: info.rows > 0 ? 'applied' : 'skipped', latencyMs: null, catchUp: info });
+          } finally {
+            applying = false;
+          }
+          continue;
+        }
         if (ready.length) {
           if (live && gatherMs > 0 && busy() && buffered < batchMaxKeys) {
             const wait = ready[0]!.arrivedMs! + gatherMs - performance.now();
