@@ -18,6 +18,8 @@ export interface LiveState {
   functionName: string;
   rowTrigger: string;
   truncateTrigger: string;
+  /** A partitioned table's partitions as the last catch-up saw them (capture.ts partitionSignature). */
+  partitions?: string;
 }
 
 /** The capture names for a flow (channel from `source.notification.channelName`, else the default). */

@@ -17,7 +17,7 @@ import { connectClient } from '../connections/pool';
 import { readFlowState, writeLiveState, withFlowLock } from '../state';
 import { catchUpOn, prepareKeySync, unlessStale, type FlowContext, type KeyOutcome, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
-import { dropCapture } from './capture';
+import { dropCapture, partitionSignature } from './capture';
 import { preciseNow, runWatch, type Applier, type WatchHandle, type WatchOptions } from './watch';
 import { watchLogical, type LogicalWatchOptions } from './logical';
 import { backendPid } from '../connections/backend-pid';
@@ -131,16 +131,26 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
             })();
           };
           signal.addEventListener('abort', onAbort, { once: true });
+          // A partitioned table's partitions, read before the scan and recorded with what it found:
+          // one attached or detached while the watch was stopped keeps its rows' old ordinals, out
+          // of the window a catch-up reads, so a change since the last record is a full rescan.
+          const partitions = await partitionSignature(ctx.sourcePool, table);
+          const prior = (await readFlowState(client, flow.name))?.live;
+          const recorded = isLiveState(prior) ? prior.partitions : undefined;
+          const moved = !rescan && partitions !== '' && recorded !== partitions
+            ? (recorded === undefined ? 'the partitions of the source table were not recorded yet' : 'the partitions of the source table changed while the watch was stopped')
+            : undefined;
+          const reason = rescan?.reason ?? moved;
           let r: Awaited<ReturnType<typeof catchUpOn>>;
           try {
-            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true, ...(rescan ? { oneTransaction: { reason: rescan.reason, ...(before ? { before } : {}) } } : {}) });
+            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true, ...(reason ? { oneTransaction: { reason, ...(before ? { before } : {}) } } : {}) });
           } finally {
             settled = true;
             signal.removeEventListener('abort', onAbort);
           }
           const { committedAt, ...info } = r;
-          const live: LiveState = { schema: table.schema, table: table.table, channel: names.channel, functionName: names.functionName, rowTrigger: names.rowTrigger, truncateTrigger: names.truncateTrigger };
-          await retireOldCapture(ctx, (await readFlowState(client, flow.name))?.live, live);
+          const live: LiveState = { schema: table.schema, table: table.table, channel: names.channel, functionName: names.functionName, rowTrigger: names.rowTrigger, truncateTrigger: names.truncateTrigger, ...(partitions ? { partitions } : {}) };
+          await retireOldCapture(ctx, prior, live);
           await writeLiveState(client, flow.name, live);
           return { changed: r.rows, committedAt, info, ...(keyOutcomes ? { keyOutcomes } : {}) };
         },
