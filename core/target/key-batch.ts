@@ -83,56 +83,79 @@ function fromText(c: Prepared['columns'][number], expr: string): string {
   return c.stagingType === c.type ? `${expr}::${c.type}` : `${expr}::${c.stagingType}::${c.type}`;
 }
 
-/** The one statement of a batch; parameters: one text[] per column (present rows), then one per key column (missing keys). */
-export function batchSql(p: Prepared): string {
+/**
+ * What both batch statements (batchSql: a re-read's rows; knownBatchSql: a stream's) are made of,
+ * over the same parameters: one text[] per column (present rows), then one per key column
+ * (missing keys). `s` is the present rows (numbered `n` when `numbered`), less, in a user-managed
+ * table, the rows you wrote there (never taken over live); `tracked` upserts their tracking marks;
+ * `removed` deletes the rows of the keys `untracked` took out of tracking.
+ */
+function batchParts(p: Prepared, numbered: boolean) {
   const cols = p.columns;
   const keys = p.keyColumns;
   const nCols = cols.length;
   const rowParams = cols.map((_, i) => `$${i + 1}::text[]`).join(', ');
-  const rowAliases = [...cols.map((_, i) => `c${i + 1}`), 'n'].join(', ');
+  const rowAliases = [...cols.map((_, i) => `c${i + 1}`), ...(numbered ? ['n'] : [])].join(', ');
   const keyParams = keys.map((_, i) => `$${nCols + i + 1}::text[]`).join(', ');
-  const keyAliases = [...keys.map((_, i) => `k${i + 1}`), 'n'].join(', ');
   const tk = keys.map((k) => q(k.name)).join(', ');
+  const ordIdx = p.job.source.mode === 'ordinal' && p.job.source.ordinalColumn ? cols.findIndex((c) => c.sourceName === p.job.source.ordinalColumn) : -1;
+  const mark = ordIdx >= 0 ? `s.c${ordIdx + 1}::${markType(p)}` : 'NULL';
+  /** A key column's value in `s`, as the target's type. */
+  const keyFrom = (k: Prepared['keyColumns'][number]) => fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`);
+  const keyFromRows = keys.map(keyFrom).join(', ');
+  const keyFromMissing = keys.map((k, i) => `t.${q(k.name)} = ${fromText(k, `g.k${i + 1}`)}`).join(' AND ');
+  // managedBy "user": a row you wrote (in the table, not tracked) is never taken over live: left out (its outcome: skipped).
+  const notYours = p.job.target.managedBy === 'user'
+    ? ` WHERE NOT (EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${keys.map((k) => `x.${q(k.name)} = ${keyFrom(k)}`).join(' AND ')}) AND NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keys.map((k) => `t.${q(k.name)} = ${keyFrom(k)}`).join(' AND ')}))`
+    : '';
+  const setValues = p.valueColumns.map((c) => `${q(c.name)} = EXCLUDED.${q(c.name)}`).join(', ');
+  return {
+    keyParams, tk, keyFromRows, keyFromMissing,
+    s: `s AS (SELECT * FROM unnest(${rowParams})${numbered ? ' WITH ORDINALITY' : ''} AS s(${rowAliases})${notYours})`,
+    /** The upsert's head, up to its ON CONFLICT target: the caller adds the action (`setValues` for the value columns) and RETURNING. */
+    insert: `INSERT INTO ${p.tableSql} AS x (${cols.map((c) => q(c.name)).join(', ')})
+    SELECT ${cols.map((c, i) => fromText(c, `s.c${i + 1}`)).join(', ')} FROM s
+    ON CONFLICT (${tk})`,
+    setValues,
+    tracked: `tracked AS (
+    INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
+    SELECT ${keyFromRows}, ${mark} FROM s
+    ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p)}
+    RETURNING 1)`,
+    removed: `removed AS (
+    DELETE FROM ${p.tableSql} x USING untracked u WHERE ${keyEq(p, 'x', 'u')}
+    RETURNING 1)`,
+  };
+}
+
+/** The one statement of a batch of re-read rows; parameters as batchParts'. Returns which rows changed and which keys were untracked (by position). */
+export function batchSql(p: Prepared): string {
+  const keys = p.keyColumns;
+  const b = batchParts(p, true);
+  const keyAliases = [...keys.map((_, i) => `k${i + 1}`), 'n'].join(', ');
   // untracked returns the key columns and the position: a name no key column has.
   const pos = q(internalName('__tablesync_pos', keys.map((k) => k.name)));
   const vals = p.valueColumns;
   const onConflict = vals.length === 0
     ? 'DO NOTHING'
-    : `DO UPDATE SET ${vals.map((c) => `${q(c.name)} = EXCLUDED.${q(c.name)}`).join(', ')}
+    : `DO UPDATE SET ${b.setValues}
          WHERE ROW(${vals.map((c) => `x.${q(c.name)}`).join(', ')})::text IS DISTINCT FROM ROW(${vals.map((c) => `EXCLUDED.${q(c.name)}`).join(', ')})::text`;
-  const ordIdx = p.job.source.mode === 'ordinal' && p.job.source.ordinalColumn ? cols.findIndex((c) => c.sourceName === p.job.source.ordinalColumn) : -1;
-  const mark = ordIdx >= 0 ? `s.c${ordIdx + 1}::${markType(p)}` : 'NULL';
-  const keyFromRows = keys.map((k) => fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)).join(', ');
-  const keyFromMissing = keys.map((k, i) => `t.${q(k.name)} = ${fromText(k, `g.k${i + 1}`)}`).join(' AND ');
-  const keyJoin = keys.map((k) => `x.${q(k.name)} = ${fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)}`).join(' AND ');
   // Which present rows really changed: the ones the upsert inserted or updated (its conflict
   // filter leaves equal rows alone), by key. A sub-select in the select list, not a join: it is
   // not pulled up into a join, so PostgreSQL hashes upserted's keys once (a hashed SubPlan)
   // instead of looking every row up again in the table.
   const upsertedKeys = keys.map((k) => `u.${q(k.name)}`).join(', ');
-  // managedBy "user": a row you wrote (in the table, not tracked) is never taken over live: left out (its outcome: skipped).
-  const notYours = p.job.target.managedBy === 'user'
-    ? ` WHERE NOT (EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${keyJoin}) AND NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keys.map((k) => `t.${q(k.name)} = ${fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`)}`).join(' AND ')}))`
-    : '';
-  return `WITH s AS (SELECT * FROM unnest(${rowParams}) WITH ORDINALITY AS s(${rowAliases})${notYours}),
+  return `WITH ${b.s},
   upserted AS (
-    INSERT INTO ${p.tableSql} AS x (${cols.map((c) => q(c.name)).join(', ')})
-    SELECT ${cols.map((c, i) => fromText(c, `s.c${i + 1}`)).join(', ')} FROM s
-    ON CONFLICT (${tk}) ${onConflict}
+    ${b.insert} ${onConflict}
     RETURNING ${keys.map((k) => `x.${q(k.name)}`).join(', ')}),
-  changed AS (SELECT z.n FROM (SELECT s.n, (${keyFromRows}) IN (SELECT ${upsertedKeys} FROM upserted u) AS hit FROM s) z WHERE z.hit),
-  tracked AS (
-    INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
-    SELECT ${keyFromRows}, ${mark} FROM s
-    ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p)}
-    RETURNING 1),
+  changed AS (SELECT z.n FROM (SELECT s.n, (${b.keyFromRows}) IN (SELECT ${upsertedKeys} FROM upserted u) AS hit FROM s) z WHERE z.hit),
+  ${b.tracked},
   untracked AS (
-    DELETE FROM ${p.trackingSql} t USING unnest(${keyParams}) WITH ORDINALITY AS g(${keyAliases})
-     WHERE ${keyFromMissing}
+    DELETE FROM ${p.trackingSql} t USING unnest(${b.keyParams}) WITH ORDINALITY AS g(${keyAliases})
+     WHERE ${b.keyFromMissing}
     RETURNING ${keys.map((k) => `t.${q(k.name)}`).join(', ')}, g.n AS ${pos}),
-  removed AS (
-    DELETE FROM ${p.tableSql} x USING untracked u WHERE ${keyEq(p, 'x', 'u')}
-    RETURNING 1)
+  ${b.removed}
 SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM tracked) AS tracked, (SELECT count(*) FROM removed) AS removed,
        (SELECT coalesce(string_agg(n::text, ','), '') FROM changed) AS changed, (SELECT coalesce(string_agg(${pos}::text, ','), '') FROM untracked) AS untracked`;
 }
@@ -142,50 +165,29 @@ SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM tracke
  * what only a re-read needs. Every streamed change is a change the source committed, and each
  * position is applied once (the stream position is recorded with the data), so the upsert writes
  * unconditionally, as PostgreSQL's own subscriptions do (no row-as-text comparison), and no
- * per-row outcome is computed. Parameters: one text[] per column (present rows), one per key column
- * (missing keys), then the side statement's. Returns the counts and the target's WAL positions.
+ * per-row outcome is computed. Parameters as batchParts', then the side statement's. Returns the
+ * counts and the target's WAL positions.
  */
 export function knownBatchSql(p: Prepared, side?: (param: (i: number) => string) => string): string {
-  const cols = p.columns;
   const keys = p.keyColumns;
-  const nCols = cols.length;
-  const rowParams = cols.map((_, i) => `$${i + 1}::text[]`).join(', ');
   const userManaged = p.job.target.managedBy === 'user';
   // only a user-managed table leaves rows out (yours), and only then are rows numbered, to say which
-  const rowAliases = [...cols.map((_, i) => `c${i + 1}`), ...(userManaged ? ['n'] : [])].join(', ');
-  const keyParams = keys.map((_, i) => `$${nCols + i + 1}::text[]`).join(', ');
+  const b = batchParts(p, userManaged);
   const keyAliases = keys.map((_, i) => `k${i + 1}`).join(', ');
-  const tk = keys.map((k) => q(k.name)).join(', ');
-  const vals = p.valueColumns;
-  const onConflict = vals.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${vals.map((c) => `${q(c.name)} = EXCLUDED.${q(c.name)}`).join(', ')}`;
-  const ordIdx = p.job.source.mode === 'ordinal' && p.job.source.ordinalColumn ? cols.findIndex((c) => c.sourceName === p.job.source.ordinalColumn) : -1;
-  const mark = ordIdx >= 0 ? `s.c${ordIdx + 1}::${markType(p)}` : 'NULL';
-  const keyFrom = (k: Prepared['keyColumns'][number]) => fromText(k, `s.c${cols.findIndex((c) => c.name === k.name) + 1}`);
-  const keyFromMissing = keys.map((k, i) => `t.${q(k.name)} = ${fromText(k, `g.k${i + 1}`)}`).join(' AND ');
-  const notYours = userManaged
-    ? ` WHERE NOT (EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${keys.map((k) => `x.${q(k.name)} = ${keyFrom(k)}`).join(' AND ')}) AND NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keys.map((k) => `t.${q(k.name)} = ${keyFrom(k)}`).join(' AND ')}))`
-    : '';
-  const first = nCols + keys.length + 1;
+  const onConflict = p.valueColumns.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${b.setValues}`;
+  const first = p.columns.length + keys.length + 1;
   const sideSql = side?.((i) => `$${first + i}`);
   const skipped = userManaged ? `(SELECT coalesce(string_agg(g::text, ','), '') FROM generate_series(1, coalesce(cardinality($1::text[]), 0)) g WHERE g NOT IN (SELECT s.n FROM s))` : `''`;
-  return `WITH s AS (SELECT * FROM unnest(${rowParams})${userManaged ? ' WITH ORDINALITY' : ''} AS s(${rowAliases})${notYours}),
+  return `WITH ${b.s},
   upserted AS (
-    INSERT INTO ${p.tableSql} AS x (${cols.map((c) => q(c.name)).join(', ')})
-    SELECT ${cols.map((c, i) => fromText(c, `s.c${i + 1}`)).join(', ')} FROM s
-    ON CONFLICT (${tk}) ${onConflict}
+    ${b.insert} ${onConflict}
     RETURNING 1),
-  tracked AS (
-    INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
-    SELECT ${keys.map(keyFrom).join(', ')}, ${mark} FROM s
-    ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p)}
-    RETURNING 1),
+  ${b.tracked},
   untracked AS (
-    DELETE FROM ${p.trackingSql} t USING unnest(${keyParams}) AS g(${keyAliases})
-     WHERE ${keyFromMissing}
+    DELETE FROM ${p.trackingSql} t USING unnest(${b.keyParams}) AS g(${keyAliases})
+     WHERE ${b.keyFromMissing}
     RETURNING ${keys.map((k) => `t.${q(k.name)}`).join(', ')}),
-  removed AS (
-    DELETE FROM ${p.tableSql} x USING untracked u WHERE ${keyEq(p, 'x', 'u')}
-    RETURNING 1)${sideSql ? `,
+  ${b.removed}${sideSql ? `,
   side AS (${sideSql})` : ''}
 SELECT (SELECT count(*) FROM upserted) AS changed, (SELECT count(*) FROM tracked) AS tracked, (SELECT count(*) FROM removed) AS removed,
        ${sideSql ? '(SELECT count(*) FROM side)' : '0'} AS side, ${skipped} AS skipped, pg_current_wal_insert_lsn()::text AS wal_insert, pg_current_wal_flush_lsn()::text AS wal_flush`;
