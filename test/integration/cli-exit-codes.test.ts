@@ -1,21 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sourceAndTarget, type Pair } from './target-fixture';
+import { runCli } from '../support/cli';
 
 // The CLI over real databases: `node bin/tablesync.mjs plan|apply|drop FLOW.json`, its output and
 // its exit status (0 done; 2 invalid input, nothing written; 1 anything else, saying the target's state).
-const BIN = join(__dirname, '..', '..', 'bin', 'tablesync.mjs');
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 describe('tablesync plan | apply | drop', () => {
   let t: Pair;

@@ -1,22 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sourceAndTarget, type Pair } from './target-fixture';
+import { runCli } from '../support/cli';
 
 // Issue 9 C2/D3/E2 through the CLI: `plan --json` on a refused flow prints the error as JSON on
 // stdout (as apply --json does), exit 2; no password or environment value in any output; a filter
 // that ends its own session is exit 2, blamed on the filter.
-const BIN = join(__dirname, '..', '..', 'bin', 'tablesync.mjs');
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 describe('CLI: errors as JSON, nothing secret', () => {
   let t: Pair;

@@ -1,21 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sourceAndTarget, type Pair } from './target-fixture';
+import { runCli } from '../support/cli';
 
 // `tablesync verify FLOW.json [--json]`: exit 0 when the target holds what the flow says, 3 when
 // it found drift (listed), 2 invalid input, 1 a flow it cannot verify; `apply --repair` fixes it.
-const BIN = join(__dirname, '..', '..', 'bin', 'tablesync.mjs');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 describe('tablesync verify', () => {
   let t: Pair;

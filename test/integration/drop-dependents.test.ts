@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,19 +6,13 @@ import { applyFlow, dropFlow } from '../../core/target';
 import { sourceAndTarget, type Pair } from './target-fixture';
 import { watch } from '../support/live';
 import { dropPartsFor } from '../../core/app/drop-parts';
+import { runCli } from '../support/cli';
 
 // Issue 9 C3: a drop whose table has dependents that are not the flow's (a view an attachment
 // created, with no teardown for it; another table's foreign key) names them and the attachment,
 // offers --cascade, and drops nothing: not the table, not the state, not the source's trigger.
-const BIN = join(__dirname, '..', '..', 'bin', 'tablesync.mjs');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 describe('drop with dependent objects', () => {
   let t: Pair;

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { applyFlow } from '../../core/target';
 import { logicalNames } from '../../core/live';
 import { sourceAndTarget, type Pair } from './target-fixture';
 import { waitForSameRows, watch } from '../support/live';
+import { runCli } from '../support/cli';
 
 // A published table's UPDATEs and DELETEs send its replica identity, and PostgreSQL refuses every
 // UPDATE and DELETE of a table published without one. So a logical flow checks the source table's
@@ -15,15 +15,8 @@ import { waitForSameRows, watch } from '../support/live';
 // send deletes without the key. Refused with exit 2, the fix named, nothing created on the source,
 // and the table's own writes still work. DEFAULT and FULL (and an identity index that holds the
 // primary key) stream as usual.
-const BIN = join(__dirname, '..', '..', 'bin', 'tablesync.mjs');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: process.env, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 describe('logical capture: the source table must have a replica identity that carries its key', () => {
   let t: Pair;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,18 +10,13 @@ import { MemorySecretStore } from '../../core/settings/secret-store';
 import { createDispatcher } from '../../core/api/dispatcher';
 import type { SavedConnection } from '../../core/api/contract';
 import { call } from '../support/api';
+import { CLI_BIN, runCli } from '../support/cli';
 
 // Issue 9 E1/E3: a connection failure says which side, which connection and what to try; a held
 // flow lock names the holder's OS process and host (not the server backend's pid).
-const BIN = join(__dirname, '..', '..', 'bin', 'tablesync.mjs');
+const BIN = CLI_BIN;
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 describe('messages people can act on', () => {
   let src: TestDatabase;

@@ -1,23 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyFlow, planFlow } from '../../core/target';
 import { sourceAndTarget, type Pair } from './target-fixture';
+import { runCli } from '../support/cli';
 
 // Issue 9 C1: values that cannot be cast to their target type are found by plan (column, failing
 // rows, a sample key and value), and apply refuses with exit 2, nothing written. On PG 16+ the
 // target decides with pg_input_is_valid, on PG 15 with a temporary function: both run here.
-const BIN = join(__dirname, '..', '..', 'bin', 'tablesync.mjs');
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 describe('plan finds values that do not fit their target type', () => {
   let t: Pair;

@@ -1,25 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freshDatabase, type TestDatabase } from '../support/db';
 import { createRentalSchema, MEMBER_TABLES, ORDER, rentalSet, tableDigest } from './set-fixture';
+import { CLI_BIN, runCli } from '../support/cli';
 
 // `tablesync plan|apply|drop SET.json` and what a kill in the middle of a set apply leaves: the
 // set's one transaction is open, several members' rows are in it, the process dies; the target is
 // exactly as before (no schema, no state), and a rerun converges.
-const BIN = join(__dirname, '..', '..', 'bin', 'tablesync.mjs');
+const BIN = CLI_BIN;
 const APP = 'tablesync cli set rental';
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 describe('tablesync plan | apply | drop SET.json', () => {
   let src: TestDatabase;

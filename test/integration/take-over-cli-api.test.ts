@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,17 +8,11 @@ import { createDispatcher } from '../../core/api/dispatcher';
 import type { ApplyResult, Plan } from '../../core/api/model';
 import { call } from '../support/api';
 import { sourceAndTarget, type Pair } from './target-fixture';
+import { runCli } from '../support/cli';
 
 // Taking over rows you wrote, through the two doors a user has: `tablesync apply --take-over` and
 // the API's flows.apply { takeOver }. Without it both leave the rows alone and say so.
-const BIN = join(__dirname, '..', '..', 'bin', 'tablesync.mjs');
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 describe('take over rows you wrote: CLI and API', () => {
   let t: Pair;

@@ -1,23 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyFlow, planFlow, syncKeys } from '../../core/target';
 import { rowsOf, sourceAndTarget, type Pair } from './target-fixture';
+import { runCli } from '../support/cli';
 
 // Renaming a column in the flow (target.columns.X.name) is ALTER TABLE … RENAME COLUMN: safe, no
 // rewrite (same relfilenode), rows untouched and still owned, tracking follows (a key rename
 // renames the tracking table's column too). With a type change: rename, then alter the type.
 // A target name over PostgreSQL's 63 bytes is refused at plan, naming it and its length.
-const BIN = join(__dirname, '..', '..', 'bin', 'tablesync.mjs');
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const run = runCli;
 
 describe('renames are renames', () => {
   let t: Pair;
