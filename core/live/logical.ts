@@ -50,7 +50,10 @@ export interface LogicalWatchOptions extends WatchOptions {
   resync?: boolean;
   /** Warn in status lines when the slot holds more WAL than this (bytes; default 1 GiB). */
   lagWarnBytes?: number;
-  /** At most this many changes wait in memory; the stream is paused above it. */
+  /**
+   * At most this many changes wait in memory; the stream is paused above it. A single source
+   * transaction with more changes than this is not held: its commit is applied by a full rescan.
+   */
   maxBufferedChanges?: number;
   /**
    * While changes stream in faster than ~1,000 a second, a batch waits up to this long (ms) for
@@ -62,7 +65,8 @@ export interface LogicalWatchOptions extends WatchOptions {
 
 type Tuple = Record<string, string | null | undefined>;
 interface Change { op: 'insert' | 'update' | 'delete' | 'truncate'; oldKey?: Row; key?: Row; row?: Tuple }
-interface Tx { endLsn: string; commitMs: number; changes: Change[]; arrivedMs?: number }
+/** `oversized`: the transaction had more changes than the buffer holds; they were dropped and its commit is applied by a full rescan. */
+interface Tx { endLsn: string; commitMs: number; changes: Change[]; arrivedMs?: number; oversized?: boolean }
 
 /** pgoutput messages as this module reads them (pg-logical-replication's shapes). */
 interface PgoutputMessage {
@@ -289,7 +293,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
             break;
           case 'insert':
           case 'update':
-            if (!open || !m.new || !ours(m.relation)) break;
+            if (!open || open.oversized || !m.new || !ours(m.relation)) break;
             {
               const key = keyOf(job, m.new);
               const oldKey = m.tag === 'update' ? keyOf(job, m.key ?? m.old) : undefined;
@@ -299,11 +303,11 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
             break;
           case 'delete': {
             const k = ours(m.relation) ? keyOf(job, m.key ?? m.old) : undefined;
-            if (open && k) { open.changes.push({ op: 'delete', key: k }); buffered++; }
+            if (open && !open.oversized && k) { open.changes.push({ op: 'delete', key: k }); buffered++; }
             break;
           }
           case 'truncate':
-            if (open && m.relations?.some(ours)) { open.changes.push({ op: 'truncate' }); buffered++; }
+            if (open && !open.oversized && m.relations?.some(ours)) { open.changes.push({ op: 'truncate' }); buffered++; }
             break;
           case 'commit':
             if (!open) break;
@@ -319,7 +323,18 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           default:
             break;
         }
-        if (!paused && buffered > maxBuffered) { paused = true; stream()?.pause(); }
+        if (buffered > maxBuffered) {
+          if (ready.length === 0 && open) {
+            // The buffer is full of one transaction in progress: pausing would wait forever for a
+            // commit that cannot arrive. Its changes are dropped and its commit applied by a rescan.
+            buffered -= open.changes.length;
+            open.changes = [];
+            open.oversized = true;
+          } else if (!paused) {
+            paused = true;
+            stream()?.pause();
+          }
+        }
       }) as never);
       svc.on('heartbeat', ((lsn: string, _ts: number, respond: boolean) => {
         lastKeepalive = lsn;
@@ -436,13 +451,32 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       const applyBatch = async (): Promise<number> => {
         const txs: Tx[] = [];
         let n = 0;
-        while (ready.length && (txs.length === 0 || n + ready[0]!.changes.length <= batchMaxKeys)) {
+        while (ready.length && (txs.length === 0 || (!ready[0]!.oversized && n + ready[0]!.changes.length <= batchMaxKeys))) {
           const tx = ready.shift()!;
           n += tx.changes.length;
           txs.push(tx);
+          if (tx.oversized) break;
         }
         buffered -= n;
-        if (paused && buffered < maxBuffered / 4) { paused = false; stream()?.resume(); }
+        // (with nothing complete left, what is buffered is a transaction in progress: it needs the stream)
+        if (paused && (buffered < maxBuffered / 4 || ready.length === 0)) { paused = false; stream()?.resume(); }
+        if (txs[0]!.oversized) {
+          const tx = txs[0]!;
+          if (lsnValue(tx.endLsn) <= lsnValue(appliedLsn)) return 0;
+          // a full rescan in one target transaction that records the transaction's end as applied
+          const { committedAt: _c, ...info } = await catchUpOn(client, job, {
+            signal: c.signal,
+            oneTransaction: {
+              reason: `a source transaction with more than ${maxBuffered} changes (maxBufferedChanges): more than the watch holds in memory`,
+              before: async (cl) => { await cl.query(liveStateUpdateSql((i) => `$${i + 1}`), [JSON.stringify(liveState(tx.endLsn)), flow.name]); },
+            },
+          });
+          appliedLsn = tx.endLsn;
+          unflushed.push({ source: tx.endLsn });
+          await checkFlushed();
+          event({ op: 'catch-up', key: {}, outcome: info.rows > 0 ? 'applied' : 'skipped', latencyMs: null, catchUp: info });
+          return info.rows;
+        }
         const lastLsn = txs[txs.length - 1]!.endLsn;
         const todo = txs.filter((tx) => lsnValue(tx.endLsn) > lsnValue(appliedLsn));
         // Coalesce per key, in commit order.
