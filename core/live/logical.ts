@@ -65,8 +65,11 @@ export interface LogicalWatchOptions extends WatchOptions {
 
 type Tuple = Record<string, string | null | undefined>;
 interface Change { op: 'insert' | 'update' | 'delete' | 'truncate'; oldKey?: Row; key?: Row; row?: Tuple }
-/** `oversized`: the transaction had more changes than the buffer holds; they were dropped and its commit is applied by a full rescan. */
-interface Tx { endLsn: string; commitMs: number; changes: Change[]; arrivedMs?: number; oversized?: boolean }
+/**
+ * `rescan`: why the transaction's changes cannot be applied one by one (more of them than the buffer
+ * holds, or a change without the flow's key columns): they were dropped, and its commit is applied by a full rescan.
+ */
+interface Tx { endLsn: string; commitMs: number; changes: Change[]; arrivedMs?: number; rescan?: string }
 
 /** pgoutput messages as this module reads them (pg-logical-replication's shapes). */
 interface PgoutputMessage {
@@ -158,6 +161,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
     let service: ReplicationService | undefined;
     const timers: NodeJS.Timeout[] = [];
     let confirmTimer: NodeJS.Timeout | undefined;
+    let closing = false;
     try {
       // The reads of the restart path are independent round trips on different connections (the
       // source pool, the target's locked client): they run at once. Their errors are still
@@ -286,6 +290,20 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
 
       // Only the flow's table's changes (a publication may publish other tables too).
       const ours = (r: { relationOid: number } | undefined) => r?.relationOid === oid;
+      /** The open transaction is applied by a full rescan at its commit: its changes are dropped. */
+      const rescanOpen = (reason: string) => {
+        if (!open || open.rescan) return;
+        buffered -= open.changes.length;
+        open.changes = [];
+        open.rescan = reason;
+      };
+      // A change without the flow's key columns (renamed or dropped on the source while watched)
+      // would be lost: its transaction is a rescan, which reads the table as it now is (and fails,
+      // naming the column, where the flow no longer fits it).
+      const missingKey = (tuple: Tuple | null | undefined) => {
+        const gone = job.source.keyColumns.filter((k) => tuple?.[k.name] === undefined).map((k) => `"${k.name}"`);
+        return `a change of the source table arrived without its key column${gone.length > 1 ? 's' : ''} ${gone.join(', ')} (renamed or dropped while watched)`;
+      };
       svc.on('data', ((_lsn: string, m: PgoutputMessage) => {
         switch (m.tag) {
           case 'begin':
@@ -293,21 +311,23 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
             break;
           case 'insert':
           case 'update':
-            if (!open || open.oversized || !m.new || !ours(m.relation)) break;
+            if (!open || open.rescan || !m.new || !ours(m.relation)) break;
             {
               const key = keyOf(job, m.new);
+              if (!key) { rescanOpen(missingKey(m.new)); break; }
               const oldKey = m.tag === 'update' ? keyOf(job, m.key ?? m.old) : undefined;
               open.changes.push({ op: m.tag, row: m.new, ...(key ? { key } : {}), ...(oldKey ? { oldKey } : {}) });
             }
             buffered++;
             break;
           case 'delete': {
-            const k = ours(m.relation) ? keyOf(job, m.key ?? m.old) : undefined;
-            if (open && !open.oversized && k) { open.changes.push({ op: 'delete', key: k }); buffered++; }
+            if (!open || open.rescan || !ours(m.relation)) break;
+            const k = keyOf(job, m.key ?? m.old);
+            if (k) { open.changes.push({ op: 'delete', key: k }); buffered++; } else rescanOpen(missingKey(m.key ?? m.old));
             break;
           }
           case 'truncate':
-            if (open && !open.oversized && m.relations?.some(ours)) { open.changes.push({ op: 'truncate' }); buffered++; }
+            if (open && !open.rescan && m.relations?.some(ours)) { open.changes.push({ op: 'truncate' }); buffered++; }
             break;
           case 'commit':
             if (!open) break;
@@ -327,9 +347,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           if (ready.length === 0 && open) {
             // The buffer is full of one transaction in progress: pausing would wait forever for a
             // commit that cannot arrive. Its changes are dropped and its commit applied by a rescan.
-            buffered -= open.changes.length;
-            open.changes = [];
-            open.oversized = true;
+            rescanOpen(`a source transaction with more than ${maxBuffered} changes (maxBufferedChanges): more than the watch holds in memory`);
           } else if (!paused) {
             paused = true;
             stream()?.pause();
@@ -391,8 +409,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         await confirm(safe);
       };
       void svc.subscribe(plugin, names.slot).then(
-        () => markLost('the replication stream ended'),
-        (e: unknown) => markLost(`replication stream failed: ${e instanceof Error ? e.message : String(e)}`),
+        () => { if (!closing) markLost('the replication stream ended'); },
+        (e: unknown) => { if (!closing) markLost(`replication stream failed: ${e instanceof Error ? e.message : String(e)}`); },
       );
       // Feedback keeps the server from timing the connection out (wal_sender_timeout) and lets the slot advance.
       timers.push(setInterval(() => { void ack(); }, 2_000));
@@ -451,23 +469,24 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       const applyBatch = async (): Promise<number> => {
         const txs: Tx[] = [];
         let n = 0;
-        while (ready.length && (txs.length === 0 || (!ready[0]!.oversized && n + ready[0]!.changes.length <= batchMaxKeys))) {
+        while (ready.length && (txs.length === 0 || (!ready[0]!.rescan && n + ready[0]!.changes.length <= batchMaxKeys))) {
           const tx = ready.shift()!;
           n += tx.changes.length;
           txs.push(tx);
-          if (tx.oversized) break;
+          if (tx.rescan) break;
         }
         buffered -= n;
         // (with nothing complete left, what is buffered is a transaction in progress: it needs the stream)
         if (paused && (buffered < maxBuffered / 4 || ready.length === 0)) { paused = false; stream()?.resume(); }
-        if (txs[0]!.oversized) {
-          const tx = txs[0]!;
+        const tx = txs[0]!;
+        if (tx.rescan) {
+          const reason = tx.rescan;
           if (lsnValue(tx.endLsn) <= lsnValue(appliedLsn)) return 0;
           // a full rescan in one target transaction that records the transaction's end as applied
           const { committedAt: _c, ...info } = await catchUpOn(client, job, {
             signal: c.signal,
             oneTransaction: {
-              reason: `a source transaction with more than ${maxBuffered} changes (maxBufferedChanges): more than the watch holds in memory`,
+              reason,
               before: async (cl) => { await cl.query(liveStateUpdateSql((i) => `$${i + 1}`), [JSON.stringify(liveState(tx.endLsn)), flow.name]); },
             },
           });
@@ -651,6 +670,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       for (const tm of timers) clearInterval(tm);
       if (confirmTimer) clearTimeout(confirmTimer);
       client.off('error', onClientError);
+      // the stream ends because we end it: not a loss (which would hide the error that ended the cycle, a fatal one too)
+      closing = true;
       await service?.stop().catch(() => {});
     }
   };
