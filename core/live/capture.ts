@@ -119,6 +119,18 @@ export async function partitionSignature(pool: Queryable, t: Relation, opts: { f
   return rows[0]?.sig ?? '';
 }
 
+/**
+ * While live, a watch re-reads its capture objects: one disabled, dropped or replaced meanwhile
+ * (ALTER TABLE … DISABLE TRIGGER ALL around a bulk load, a migration) notifies nothing, so it is
+ * restored (ensureCapture) and the caller rescans, with the reason returned: what changed before
+ * the restore is scanned, what changes after it is notified. Undefined when all is current.
+ */
+export async function restoreCapture(pool: pg.Pool, t: CaptureTable, names: CaptureNames): Promise<string | undefined> {
+  if ((await captureState(pool, t, names)) === 'current') return undefined;
+  await ensureCapture(pool, t, names);
+  return `the capture trigger or function of ${t.schema}.${t.table} was disabled, dropped or changed while live: restored, and the source rescanned`;
+}
+
 /** Serializes installers of one function name across sessions (two watchers starting together). */
 const installLockSql = `SELECT pg_advisory_xact_lock(hashtext('tablesync capture ' || $1))`;
 

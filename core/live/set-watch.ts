@@ -29,7 +29,7 @@ import { jobFromFlow } from '../target/flow-job';
 import type { SyncJob } from '../target/job';
 import type { BackoffOptions } from './backoff';
 import type { Batch } from './batcher';
-import { ensureCapture, partitionSignature } from './capture';
+import { ensureCapture, partitionSignature, restoreCapture } from './capture';
 import type { CaptureTable } from './capture-sql';
 import { captureNames, type CaptureNames } from './channel';
 import { openListener, type Listener, type ListenerOptions } from './listener';
@@ -51,6 +51,8 @@ export interface SetWatchOptions {
   backoff?: BackoffOptions;
   /** How often partitioned members' partitions are re-read while live (ms, default 5000; see WatchOptions). */
   partitionCheckMs?: number;
+  /** How often the members' capture triggers and functions are re-read while live (ms, default 5000; see WatchOptions). */
+  captureCheckMs?: number;
 }
 
 interface LiveMember {
@@ -110,6 +112,7 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
         for (const m of members) m.partitions = await partitionSignature(ctx.sourcePool, m.capture);
         const partitioned = members.filter((m) => m.partitions);
         const partitionCheckMs = opts.partitionCheckMs ?? 5_000;
+        const captureCheckMs = opts.captureCheckMs ?? 5_000;
         let nextPartitionCheck = partitioned.length ? Date.now() + partitionCheckMs : Infinity;
 
         /**
@@ -146,7 +149,15 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
         // after its last notification, has come back (TransactionBatches.syncOn).
         const sync = () => pending.syncOn(heard, c.wake);
 
+        let nextCaptureCheck = Date.now() + captureCheckMs;
         while (c.running) {
+          if (Date.now() >= nextCaptureCheck) {
+            for (const m of members) {
+              const restored = await restoreCapture(ctx.sourcePool, m.capture, m.names);
+              if (restored) pending.requestRescan(restored);
+            }
+            nextCaptureCheck = Date.now() + captureCheckMs;
+          }
           if (Date.now() >= nextPartitionCheck) {
             for (const m of partitioned) {
               const now = await partitionSignature(ctx.sourcePool, m.capture);
@@ -160,7 +171,7 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
           if (pending.needsSync) sync();
           const taken = pending.empty ? undefined : pending.take(batchMaxKeys);
           if (!taken) {
-            await c.wait(Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
+            await c.wait(Math.min(nextPartitionCheck, nextCaptureCheck) - Date.now());
             continue;
           }
           const batches = [...taken.byMember].map(([m, batch]) => ({ m, batch }));

@@ -25,7 +25,7 @@ import { toTableSyncError } from '../errors';
 import type { BackoffOptions } from './backoff';
 import type { Batch } from './batcher';
 import { MAX_PENDING_KEYS, TransactionBatches, type TransactionBatch } from './tx-batches';
-import { ensureCapture, partitionSignature } from './capture';
+import { ensureCapture, partitionSignature, restoreCapture } from './capture';
 import type { KeyOutcome } from '../target';
 import type { CaptureTable } from './capture-sql';
 import type { CaptureNames } from './channel';
@@ -101,6 +101,13 @@ export interface WatchOptions {
    * and a rescan; one detached (its rows vanish) a rescan. Never for a plain table.
    */
   partitionCheckMs?: number;
+  /**
+   * How often the capture trigger and function are re-read while live (ms, default 5000). One
+   * disabled, dropped or replaced meanwhile (ALTER TABLE … DISABLE TRIGGER ALL around a bulk load,
+   * a migration) notifies nothing: it is restored and the source rescanned, so what changed
+   * meanwhile arrives instead of the target drifting until the next start.
+   */
+  captureCheckMs?: number;
 }
 
 export interface WatchHandle {
@@ -118,6 +125,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
   const batchMaxKeys = opts.batchMaxKeys ?? 500;
   const maxPendingKeys = opts.maxPendingKeys ?? MAX_PENDING_KEYS;
   const partitionCheckMs = opts.partitionCheckMs ?? 5_000;
+  const captureCheckMs = opts.captureCheckMs ?? 5_000;
   const { flowName, names } = rt;
 
   const event = (e: Omit<ChangeEvent, 'time' | 'flow'>) => {
@@ -210,8 +218,14 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
         lagTimer.unref?.();
       };
       lagTick();
-      const untilPartitionCheck = () => (Number.isFinite(nextPartitionCheck) ? nextPartitionCheck - Date.now() : undefined);
+      let nextCaptureCheck = Date.now() + captureCheckMs;
+      const untilPartitionCheck = () => Math.min(nextPartitionCheck, nextCaptureCheck) - Date.now();
       while (c.running) {
+        if (Date.now() >= nextCaptureCheck) {
+          const restored = await restoreCapture(rt.sourcePool, table, names);
+          if (restored) txs.requestRescan(restored);
+          nextCaptureCheck = Date.now() + captureCheckMs;
+        }
         if (Date.now() >= nextPartitionCheck) {
           const now = await partitionSignature(rt.sourcePool, table);
           if (now !== partitions) {

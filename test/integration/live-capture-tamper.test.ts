@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyFlow } from '../../core/target';
+import { flowCaptureNames } from '../../core/live/drop-parts';
+import { sourceAndTarget, type Pair } from './target-fixture';
+import { waitFor, waitForSameRows, watch } from '../support/live';
+import { freshDatabase, type TestDatabase } from '../support/db';
+import { connectionResolver } from '../../core/flow/resolver';
+import { openSet, parseSet, type SetContext } from '../../core/set';
+import { watchSet, type WatchHandle } from '../../core/live';
+import type { ChangeEvent, ListenerStatus } from '../../core/api/model';
+import { createRentalSchema, ORDER, rentalSet, tableDigest } from './set-fixture';
+
+// Trigger capture: someone disables or drops the capture trigger (ALTER TABLE … DISABLE TRIGGER
+// ALL around a bulk load, a migration that recreates the table's triggers) while the watch is
+// live. No notification comes, so without a check the target would drift until the next restart.
+// The watch re-reads its capture objects while live: it restores them and rescans, so the changes
+// made meanwhile arrive, and says so (a catch-up with the reason).
+describe('trigger capture: the capture trigger disabled or dropped while live', () => {
+  let t: Pair;
+  beforeAll(async () => {
+    t = await sourceAndTarget('ctam');
+    await t.src.sql(`CREATE TABLE items (id int PRIMARY KEY, v text)`);
+    await t.src.sql(`INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, 30) g`);
+  });
+  afterAll(async () => { await t?.close(); });
+
+  it('restores the capture and rescans; the changes made meanwhile reach the target', async () => {
+    const ctx = t.ctx({ name: 'ctam', source: { table: 'items', notification: {} }, target: { table: 'items_copy' } });
+    const names = flowCaptureNames(ctx.flow);
+    const same = (what: string) => waitForSameRows(what, t.src.pool, `SELECT id, v FROM items`, t.tgt.pool, `SELECT id, v FROM items_copy`, 30_000);
+    await applyFlow(ctx);
+    const w = watch(ctx, { captureCheckMs: 100 });
+    try {
+      await w.live();
+      await t.src.sql(`ALTER TABLE items DISABLE TRIGGER ALL`);
+      await t.src.sql(`UPDATE items SET v = 'while disabled' WHERE id <= 5`);
+      await t.src.sql(`DELETE FROM items WHERE id = 6`);
+      await same('after the trigger was disabled');
+      await t.src.sql(`DROP TRIGGER ${JSON.stringify(names.rowTrigger)} ON items`);
+      await t.src.sql(`INSERT INTO items VALUES (100, 'while dropped')`);
+      await same('after the trigger was dropped');
+      const rescans = () => w.events.filter((e) => e.op === 'rescan' && /capture trigger or function of public\.items was disabled, dropped or changed while live/.test(e.catchUp?.reason ?? '')).length;
+      await waitFor('two rescans, with their reason', () => rescans() >= 2);
+      // restored: a change is notified again (its own event), without another rescan
+      const before = rescans();
+      await t.src.sql(`UPDATE items SET v = 'notified' WHERE id = 7`);
+      await same('a notified change');
+      await waitFor('its event', () => w.events.some((e) => e.op === 'update' && e.key['id'] === '7'));
+      expect(rescans()).toBe(before);
+    } finally {
+      await w.stop();
+    }
+  });
+});
+
+describe('set watch: a member\'s capture trigger disabled while live', () => {
+  let src: TestDatabase;
+  let tgt: TestDatabase;
+  let ctx: SetContext;
+  let handle: WatchHandle | undefined;
+  const events: ChangeEvent[] = [];
+  beforeAll(async () => {
+    src = await freshDatabase('ctams');
+    tgt = await freshDatabase('ctamt');
+    await createRentalSchema(src);
+    ctx = await openSet(parseSet(rentalSet(src.url, tgt.url)), connectionResolver());
+  });
+  afterAll(async () => {
+    await handle?.stop();
+    await ctx?.close();
+    await src?.drop();
+    await tgt?.drop();
+  });
+
+  it('restores it and rescans the set', async () => {
+    const statuses: ListenerStatus[] = [];
+    handle = watchSet(ctx, { onStatus: (s) => statuses.push(s), onEvent: (e) => events.push(e), captureCheckMs: 100 });
+    await waitFor('live', () => statuses.some((s) => s.state === 'live'));
+    const same = () => waitFor('actor in the target = the source', async () =>
+      JSON.stringify(await tableDigest(tgt, 'mirror.actor', ORDER.actor!)) === JSON.stringify(await tableDigest(src, 'public.actor', ORDER.actor!)));
+    await same();
+    await src.sql(`ALTER TABLE actor DISABLE TRIGGER USER`);
+    // (the set's flows have an ordinal: a change moves it, as the application's writes do)
+    await src.sql(`UPDATE actor SET name = 'DISABLED', last_update = now() WHERE actor_id <= 3`);
+    await same();
+    await waitFor('the rescan, with its reason', () => events.some((e) => /capture trigger or function of public\.actor was disabled, dropped or changed while live/.test(e.catchUp?.reason ?? '')));
+    expect((await src.sql(`SELECT count(*) AS n FROM pg_trigger WHERE tgrelid = 'actor'::regclass AND NOT tgisinternal AND tgenabled = 'D'`)).rows[0].n).toBe('0');
+  });
+});
