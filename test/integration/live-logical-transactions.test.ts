@@ -3,7 +3,7 @@ import pg from 'pg';
 import { logicalNames } from '../../core/live';
 import type { FlowContext } from '../../core/target';
 import { sourceAndTarget, type Pair } from './target-fixture';
-import { waitForSameRows, watch, type Watching } from '../support/live';
+import { waitFor, waitForSameRows, watch, type Watching } from '../support/live';
 
 // Logical capture of the transactions users write: several changes of one key in one transaction
 // (a key swap, insert + update + delete), a SAVEPOINT rolled back, transactions that commit in the
@@ -94,5 +94,34 @@ describe('logical capture: transactions', () => {
     await same('after a restart over a large transaction');
     await t.src.sql(`UPDATE items SET body = 'live again' WHERE id = 75`);
     await same('live after the restart');
+  });
+
+  it('the walsender and the target connection terminated again and again while a writer commits: the target ends equal', async () => {
+    const writer = new pg.Client({ connectionString: t.src.url });
+    await writer.connect();
+    let writing = true;
+    let round = 0;
+    const writes = (async () => {
+      while (writing) {
+        round++;
+        const n = 5 + (round % 4) * 10; // 5 to 35 changes
+        await writer.query(`BEGIN; UPDATE items SET body = 'r${round}' WHERE id IN (SELECT id FROM items ORDER BY id LIMIT ${n} OFFSET ${(round * 13) % 300}); INSERT INTO items VALUES (${5000 + round}, ${round % 10}, 'w'); DELETE FROM items WHERE id = ${4999 + round - 3}; COMMIT`);
+      }
+    })();
+    try {
+      for (let i = 0; i < 6; i++) {
+        const reconnects = w!.statuses.filter((s) => s.state === 'reconnecting').length;
+        const killed = i % 2 === 0
+          ? await t.src.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'tablesync replication'`)
+          : await t.tgt.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'tablesync[%' AND pid <> pg_backend_pid()`);
+        expect(killed.rowCount).toBe(1);
+        await waitFor('reconnected and live again', () => w!.statuses.filter((s) => s.state === 'reconnecting').length > reconnects && w!.statuses.at(-1)!.state === 'live');
+      }
+    } finally {
+      writing = false;
+      await writes;
+      await writer.end();
+    }
+    await same('after the terminations');
   });
 });
