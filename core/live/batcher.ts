@@ -22,8 +22,11 @@ export interface PendingKey {
 
 export interface Batch {
   keys: PendingKey[];
-  /** A truncate / oversized-payload / unreadable hint arrived: run the incremental scan. */
-  rescan: { op: 'truncate' | 'rescan'; since: number | undefined; reason?: string } | undefined;
+  /**
+   * A truncate / oversized-payload / unreadable hint arrived: run the incremental scan. `lostKeys`:
+   * a hint whose keys did not arrive (the rescan must compare values: see TransactionRescan).
+   */
+  rescan: { op: 'truncate' | 'rescan'; since: number | undefined; reason?: string; lostKeys?: boolean } | undefined;
 }
 
 export class Batcher {
@@ -63,10 +66,12 @@ export class Batcher {
     }
     const prev = this.rescan;
     const reason = m.reason ?? prev?.reason;
+    const lostKeys = prev?.lostKeys === true || m.op === 'rescan';
     this.rescan = {
       op: prev?.op === 'truncate' ? 'truncate' : m.op,
       since: minDefined(prev?.since, m.ts),
       ...(reason ? { reason } : {}),
+      ...(lostKeys ? { lostKeys } : {}),
     };
   }
 
@@ -106,7 +111,8 @@ export class Batcher {
     if (later.rescan) {
       const prev = this.rescan;
       const reason = later.rescan.reason ?? prev?.reason;
-      this.rescan = { op: prev?.op === 'truncate' ? 'truncate' : later.rescan.op, since: minDefined(prev?.since, later.rescan.since), ...(reason ? { reason } : {}) };
+      const lostKeys = prev?.lostKeys === true || later.rescan.lostKeys === true;
+      this.rescan = { op: prev?.op === 'truncate' ? 'truncate' : later.rescan.op, since: minDefined(prev?.since, later.rescan.since), ...(reason ? { reason } : {}), ...(lostKeys ? { lostKeys } : {}) };
     }
     later.pending = new Map();
     later.rescan = undefined;

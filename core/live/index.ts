@@ -143,7 +143,9 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
           const reason = rescan?.reason ?? moved;
           let r: Awaited<ReturnType<typeof catchUpOn>>;
           try {
-            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true, ...(reason ? { oneTransaction: { reason, ...(before ? { before } : {}) } } : {}) });
+            // changed keys not all known: with an ordinal, the rescan compares values too (an UPDATE may have left the ordinal alone)
+            const compareValues = rescan?.lostKeys === true && job.source.mode === 'ordinal';
+            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true, ...(reason ? { oneTransaction: { reason, ...(before ? { before } : {}), ...(compareValues ? { compareValues } : {}) } } : {}) });
           } finally {
             settled = true;
             signal.removeEventListener('abort', onAbort);

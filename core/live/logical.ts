@@ -488,6 +488,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
             oneTransaction: {
               reason,
               before: async (cl) => { await cl.query(liveStateUpdateSql((i) => `$${i + 1}`), [JSON.stringify(liveState(tx.endLsn)), flow.name]); },
+              // it stands in for changes whose values the stream carried: one that left the ordinal alone must not be missed
+              compareValues: job.source.mode === 'ordinal',
             },
           });
           appliedLsn = tx.endLsn;

@@ -121,7 +121,7 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
          * they commit together with the scan: the scan alone re-reads only rows whose ordinal moved.
          * A member whose keys cannot go there (key types overridden, or it needs an apply) is left to the scan.
          */
-        const catchUp = async (signal: AbortSignal, batches: { m: LiveMember; batch: Batch }[] = []) => {
+        const catchUp = async (signal: AbortSignal, batches: { m: LiveMember; batch: Batch }[] = [], lostKeys = false) => {
           const outcomes = new Map<LiveMember, KeyOutcome[]>();
           const inTx: { m: LiveMember; batch: Batch; ks: KeySync }[] = [];
           for (const { m, batch } of batches) {
@@ -132,7 +132,8 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
             for (const { m, batch, ks } of inTx) outcomes.set(m, await ks.run(batch.keys.map((k) => k.values as Cell[]), { inCallerTransaction: true }));
           };
           for (const m of members) delete m.keySync;
-          const r = await applySet(ctx, { safeOnly: true, client, expanded: x, signal, ...(inTx.length ? { before } : {}) });
+          // changed keys not all known: the rescan compares values too (an UPDATE may have left a member's ordinal alone)
+          const r = await applySet(ctx, { safeOnly: true, client, expanded: x, signal, ...(inTx.length ? { before } : {}), ...(lostKeys ? { repair: true } : {}) });
           const at = preciseNow();
           for (const m of members) {
             await writeLiveState(client, m.flow, { schema: m.capture.schema, table: m.capture.table, channel: m.names.channel, functionName: m.names.functionName, rowTrigger: m.names.rowTrigger, truncateTrigger: m.names.truncateTrigger });
@@ -154,7 +155,7 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
           if (Date.now() >= nextCaptureCheck) {
             for (const m of members) {
               const restored = await restoreCapture(ctx.sourcePool, m.capture, m.names);
-              if (restored) pending.requestRescan(restored);
+              if (restored) pending.requestRescan(restored, undefined, { lostKeys: true });
             }
             nextCaptureCheck = Date.now() + captureCheckMs;
           }
@@ -178,7 +179,7 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
           if (taken.rescan) {
             // A truncate, an unreadable hint, a partition change or too many keys: the whole set
             // catches up, in one transaction, with the batch's keys.
-            const r = await catchUp(c.signal, batches);
+            const r = await catchUp(c.signal, batches, taken.rescan.lostKeys === true);
             for (const { m, batch } of batches) {
               batch.keys.forEach((k, i) => event(m.flow, { op: k.op, key: k.key, outcome: r.outcomes.get(m)?.[i] ?? 'applied', latencyMs: latency(k.since, r.at) }));
               if (batch.rescan) event(m.flow, { op: batch.rescan.op, key: {}, outcome: r.changed > 0 ? 'applied' : 'skipped', latencyMs: latency(batch.rescan.since, r.at) });

@@ -47,6 +47,12 @@ export interface TransactionBatch<M> {
 export interface TransactionRescan {
   reason: string;
   since: number | undefined;
+  /**
+   * Changed keys are not known (dropped over the memory bound, a hint that could not carry them,
+   * a capture that was off): the rescan must compare the rows' values too, since a flow's ordinal
+   * alone would miss an UPDATE that left it as it was.
+   */
+  lostKeys?: boolean;
 }
 
 export class TransactionBatches<M> {
@@ -86,13 +92,14 @@ export class TransactionBatches<M> {
     g.keys += b.size - before;
     this.pending += b.size - before;
     if (this.pending > this.maxPendingKeys) {
-      this.requestRescan(`more than ${this.maxPendingKeys} changed keys waiting (a large source transaction or a backlog): caught up in one transaction instead`, this.oldestSince());
+      this.requestRescan(`more than ${this.maxPendingKeys} changed keys waiting (a large source transaction or a backlog): caught up in one transaction instead`, this.oldestSince(), { lostKeys: true });
     }
   }
 
   /** Catch the whole set up with the next batch (and drop the keys held: the catch-up covers them). */
-  requestRescan(reason: string, since?: number): void {
+  requestRescan(reason: string, since?: number, opts: { lostKeys?: boolean } = {}): void {
     this.rescan ??= { reason, since };
+    if (opts.lostKeys) this.rescan.lostKeys = true;
     this.groups = [];
     this.pending = 0;
   }
@@ -164,6 +171,7 @@ export class TransactionBatches<M> {
       const batch = b.take();
       byMember.set(m, batch);
       if (batch.rescan && !rescan) rescan = { reason: batch.rescan.reason ?? (batch.rescan.op === 'truncate' ? 'a truncate' : 'a change too big to notify'), since: batch.rescan.since };
+      if (batch.rescan?.lostKeys && rescan) rescan.lostKeys = true;
     }
     return { byMember, transactions: taken.length, ...(rescan ? { rescan } : {}) };
   }

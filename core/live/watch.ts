@@ -47,7 +47,7 @@ export interface Applier {
    * notified `keys` are applied first in that transaction (`keyOutcomes`, in their order), or, where
    * they cannot be (key types overridden), left to the scan.
    */
-  catchUp(signal: AbortSignal, opts?: { rescan?: { reason: string; keys: Cell[][] } }): Promise<{ changed: number; committedAt: number; info?: CatchUpInfo; keyOutcomes?: KeyOutcome[] }>;
+  catchUp(signal: AbortSignal, opts?: { rescan?: { reason: string; keys: Cell[][]; /** the changed keys are not all known: compare values (TransactionRescan.lostKeys) */ lostKeys?: boolean } }): Promise<{ changed: number; committedAt: number; info?: CatchUpInfo; keyOutcomes?: KeyOutcome[] }>;
 }
 
 /**
@@ -150,7 +150,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
       const { rescan } = batch;
       let r: Awaited<ReturnType<Applier['catchUp']>>;
       try {
-        r = await applier.catchUp(signal, { rescan: { reason: rescan.reason, keys: batch.keys.map((k) => k.values) } });
+        r = await applier.catchUp(signal, { rescan: { reason: rescan.reason, keys: batch.keys.map((k) => k.values), ...(rescan.lostKeys ? { lostKeys: true } : {}) } });
       } catch (e) {
         const err = toTableSyncError(e, `rescanning after ${rescan.reason}`);
         for (const k of batch.keys) event({ op: k.op, key: k.key, outcome: 'failed', latencyMs: null, error: err.message });
@@ -223,7 +223,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
       while (c.running) {
         if (Date.now() >= nextCaptureCheck) {
           const restored = await restoreCapture(rt.sourcePool, table, names);
-          if (restored) txs.requestRescan(restored);
+          if (restored) txs.requestRescan(restored, undefined, { lostKeys: true });
           nextCaptureCheck = Date.now() + captureCheckMs;
         }
         if (Date.now() >= nextPartitionCheck) {
@@ -283,11 +283,11 @@ const FLOW = 0;
 /** A batch of the flow's keys (one target transaction), or the rescan that applies them with the rest. */
 interface FlowBatch {
   keys: Batch['keys'];
-  rescan: { op: NonNullable<Batch['rescan']>['op']; since: number | undefined; reason: string } | undefined;
+  rescan: { op: NonNullable<Batch['rescan']>['op']; since: number | undefined; reason: string; lostKeys?: boolean } | undefined;
 }
 
 /** Complete transactions of the flow as one batch: its keys, and the rescan they ask for (a truncate, a partition change, dropped keys). */
 function flowBatch(t: TransactionBatch<typeof FLOW>): FlowBatch {
   const b = t.byMember.get(FLOW);
-  return { keys: b?.keys ?? [], rescan: t.rescan ? { op: b?.rescan?.op ?? 'rescan', since: t.rescan.since, reason: t.rescan.reason } : undefined };
+  return { keys: b?.keys ?? [], rescan: t.rescan ? { op: b?.rescan?.op ?? 'rescan', since: t.rescan.since, reason: t.rescan.reason, ...(t.rescan.lostKeys ? { lostKeys: true } : {}) } : undefined };
 }

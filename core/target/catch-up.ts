@@ -66,7 +66,17 @@ export interface CatchUpOptions {
    * for (a truncate, keys dropped over its memory bound) must apply its source transactions whole.
    * `before` runs first in that transaction (the rescan's batch of notified keys: see ApplyOptions.before).
    */
-  oneTransaction?: { reason: string; before?: ApplyOptions['before'] };
+  oneTransaction?: {
+    reason: string;
+    before?: ApplyOptions['before'];
+    /**
+     * Also compare the rows' values (apply --repair's check), not only what tracking knows (the
+     * ordinal): for a rescan that stands in for changes whose values were not applied (a logical
+     * stream's transaction too large to hold), where an UPDATE that left the ordinal alone
+     * would otherwise be missed.
+     */
+    compareValues?: boolean;
+  };
 }
 
 function windowOffset(ordinalType: string): string {
@@ -126,12 +136,12 @@ function countOutcomes(outcomes: KeyOutcome[], tracked: boolean[]): number {
  */
 export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: CatchUpOptions = {}): Promise<CatchUpResult> {
   const started = performance.now();
-  const full = async (reason: string, before?: ApplyOptions['before']): Promise<CatchUpResult> => {
-    const r = await applyOn(client, job, { safeOnly: true, ...(opts.signal ? { signal: opts.signal } : {}), ...(before ? { before } : {}) });
+  const full = async (reason: string, before?: ApplyOptions['before'], compareValues = false): Promise<CatchUpResult> => {
+    const r = await applyOn(client, job, { safeOnly: true, ...(opts.signal ? { signal: opts.signal } : {}), ...(before ? { before } : {}), ...(compareValues ? { repair: true } : {}) });
     const committedAt = performance.timeOrigin + performance.now();
     return { mode: 'full', reason, rows: r.rows.insert + r.rows.update + r.rows.delete, scanned: null, durationMs: Math.round(performance.now() - started), committedAt };
   };
-  if (opts.oneTransaction) return full(opts.oneTransaction.reason, opts.oneTransaction.before);
+  if (opts.oneTransaction) return full(opts.oneTransaction.reason, opts.oneTransaction.before, opts.oneTransaction.compareValues);
   const keySync = (opts.keySync ? await unlessStale(opts.keySync()) : undefined) ?? await unlessStale(prepareKeySync(client, job));
   const refusal = windowRefusal(job, keySync?.prepared);
   if (refusal || !keySync) return full(refusal ?? 'the flow needs an apply first');

@@ -80,10 +80,40 @@ describe('set watch: a member\'s capture trigger disabled while live', () => {
       JSON.stringify(await tableDigest(tgt, 'mirror.actor', ORDER.actor!)) === JSON.stringify(await tableDigest(src, 'public.actor', ORDER.actor!)));
     await same();
     await src.sql(`ALTER TABLE actor DISABLE TRIGGER USER`);
-    // (the set's flows have an ordinal: a change moves it, as the application's writes do)
-    await src.sql(`UPDATE actor SET name = 'DISABLED', last_update = now() WHERE actor_id <= 3`);
+    // the set's flows have an ordinal, which this UPDATE leaves alone: the rescan compares values
+    await src.sql(`UPDATE actor SET name = 'DISABLED' WHERE actor_id <= 3`);
     await same();
     await waitFor('the rescan, with its reason', () => events.some((e) => /capture trigger or function of public\.actor was disabled, dropped or changed while live/.test(e.catchUp?.reason ?? '')));
     expect((await src.sql(`SELECT count(*) AS n FROM pg_trigger WHERE tgrelid = 'actor'::regclass AND NOT tgisinternal AND tgenabled = 'D'`)).rows[0].n).toBe('0');
+  });
+});
+
+// With an ordinal column, a rescan finds the rows whose ordinal moved. A rescan that stands in for
+// changed keys the watch does not know (more than maxPendingKeys waiting, a capture that was off)
+// compares the rows' values too: an UPDATE that leaves the ordinal alone still arrives.
+describe('trigger capture, ordinal flow: a rescan for keys it does not know compares values', () => {
+  let t: Pair;
+  beforeAll(async () => {
+    t = await sourceAndTarget('ctamo');
+    await t.src.sql(`CREATE TABLE prices (id int PRIMARY KEY, price numeric NOT NULL, updated_at timestamptz NOT NULL DEFAULT '2024-01-01')`);
+    await t.src.sql(`INSERT INTO prices (id, price) SELECT g, g FROM generate_series(1, 300) g`);
+  });
+  afterAll(async () => { await t?.close(); });
+
+  it('more keys than the watch holds, and a capture that was off', async () => {
+    const ctx = t.ctx({ name: 'ctamo', source: { table: 'prices', ordinalColumn: 'updated_at', notification: {} }, target: { table: 'prices_copy' } });
+    const same = (what: string) => waitForSameRows(what, t.src.pool, `SELECT id, price FROM prices`, t.tgt.pool, `SELECT id, price FROM prices_copy`, 30_000);
+    await applyFlow(ctx);
+    const w = watch(ctx, { maxPendingKeys: 50, captureCheckMs: 100 });
+    try {
+      await w.live();
+      await t.src.sql(`UPDATE prices SET price = price * 1.1`);
+      await same('after more keys than the watch holds');
+      await t.src.sql(`ALTER TABLE prices DISABLE TRIGGER USER`);
+      await t.src.sql(`UPDATE prices SET price = price + 1 WHERE id <= 10`);
+      await same('after the capture was off');
+    } finally {
+      await w.stop();
+    }
   });
 });

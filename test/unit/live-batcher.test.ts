@@ -51,7 +51,16 @@ describe('batching notified keys', () => {
     expect(b.empty).toBe(false);
     expect(b.size).toBe(0);
     expect(b.oldestArrival).toBe(1000);
-    expect(b.take().rescan).toEqual({ op: 'truncate', since: 40, reason: 'x' });
+    // the hints carried no keys: the rescan must compare values
+    expect(b.take().rescan).toEqual({ op: 'truncate', since: 40, reason: 'x', lostKeys: true });
     expect(b.oldestArrival).toBeUndefined();
+  });
+});
+
+describe('a truncate alone is no lost key', () => {
+  it('a rescan for a truncate does not ask to compare values', () => {
+    const b = new Batcher(['id']);
+    b.add({ op: 'truncate', ts: 40 }, 1001);
+    expect(b.take().rescan).toEqual({ op: 'truncate', since: 40 });
   });
 });
