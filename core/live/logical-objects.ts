@@ -150,7 +150,20 @@ export async function ensurePublication(pool: pg.Pool, t: { schema: string; tabl
       throw new TableSyncError('INVALID_INPUT', `publication "${name}" publishes the partitioned table ${rel} partition by partition (publish_via_partition_root is off): TableSync reads a partitioned table's changes as the table's own. ${ours ? '' : 'Ask its owner to run: '}ALTER PUBLICATION ${quoteIdent(name)} SET (publish_via_partition_root = true); or name another publication in source.replication.publicationName`, { publication: name });
     }
   }
-  if (cur && has) return ours;
+  if (cur && has) {
+    // A row filter (PostgreSQL 15+) keeps the changes of the rows outside it from the stream (a row
+    // leaving it arrives as a delete), while the scan loads every row the flow's filter keeps: the
+    // target would drift silently.
+    const { rows: v } = await pool.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
+    const { rows: f } = Number(v[0]!.v) < 150000 ? { rows: [] } : await pool.query<{ rowfilter: string | null }>(
+      `SELECT rowfilter FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND tablename = $3 AND rowfilter IS NOT NULL`,
+      [name, t.schema, t.table],
+    );
+    if (f[0]?.rowfilter) {
+      throw new TableSyncError('INVALID_INPUT', `publication "${name}" publishes only the rows of ${rel} where ${f[0].rowfilter} (a row filter): the changes of the other rows would never reach the target, which the scan loads by the flow's own filter. Put the condition in the flow's source.filter and name a publication without a row filter in source.replication.publicationName (or leave it out: TableSync creates its own)${ours ? '' : `, or ask its owner to run: ALTER PUBLICATION ${quoteIdent(name)} SET TABLE ${rel}`}`, { publication: name, rowFilter: f[0].rowfilter });
+    }
+    return ours;
+  }
   if (cur && !ours) {
     throw new TableSyncError('INVALID_INPUT', `publication "${name}" exists on the source but does not publish ${rel}, and TableSync did not create it: add the table (ALTER PUBLICATION ${quoteIdent(name)} ADD TABLE ${rel};) or name another publication in source.replication.publicationName`, { publication: name });
   }
