@@ -30,6 +30,20 @@ export interface OrdinalWindow {
   olderCount: number;
   /** More than `limit` rows are in the window: `rows` holds `limit + 1` of them, and is incomplete. */
   truncated: boolean;
+  /**
+   * The window starts after the source's clock (a timestamptz ordinal): the highest tracked
+   * ordinal is a row dated in the future, and changes made since the last sync (ordinals of now)
+   * fall below the window, where an UPDATE leaves the counts equal. The caller scans in full.
+   */
+  ahead: boolean;
+}
+
+/**
+ * The window's lower bound is after the source's clock: timestamptz only (a timestamp without time
+ * zone is compared with no clock: its writers' time zone is unknown; integers have none).
+ */
+function aheadSql(type: string, from: string): string {
+  return /^timestamp with time zone$/i.test(type) ? `${from} > now()` : 'false';
 }
 
 /** SQL of the window read: parameters `$1` the window's lower bound (ordinal text), `$2` the row limit. */
@@ -49,9 +63,9 @@ export function ordinalWindowSql(resolved: ResolvedSource): string {
   const older = `${ord} < ${from}${resolved.filter ? ` AND ${filterSql(resolved.filter)}` : ''}`;
   return `WITH w AS (
   SELECT ${keys.join(', ')}, ${ord} AS ${o}, ${passes} AS ${p} FROM ${rel} WHERE ${ord} IS NULL OR ${ord} >= ${from} LIMIT $2::int8 + 1)
-SELECT 0 AS __part, ${keys.map((k) => `${k}::text`).join(', ')}, ${o}::text, ${p}, NULL::int8 AS __n FROM w
+SELECT 0 AS __part, ${keys.map((k) => `${k}::text`).join(', ')}, ${o}::text, ${p}, NULL::int8 AS __n, NULL::boolean AS __a FROM w
 UNION ALL
-SELECT 1, ${keys.map(() => 'NULL').join(', ')}, NULL, NULL, (SELECT count(*) FROM ${rel} WHERE ${older})`;
+SELECT 1, ${keys.map(() => 'NULL').join(', ')}, NULL, NULL, (SELECT count(*) FROM ${rel} WHERE ${older}), ${aheadSql(resolved.ordinalColumn.type, from)}`;
 }
 
 /** Read the window (see the file comment) in one READ ONLY statement; `signal` cancels it on the server. */
@@ -63,15 +77,17 @@ export async function scanOrdinalWindow(pool: pg.Pool, resolved: ResolvedSource,
       const { rows } = await client.query<(string | null)[]>({ text, values: [from, limit], rowMode: 'array', types: RAW_TYPES });
       const out: WindowRow[] = [];
       let olderCount = 0;
+      let ahead = false;
       for (const r of rows) {
         if (r[0] === '1') {
           olderCount = Number(r[nk + 3]);
+          ahead = r[nk + 4] === 't';
           continue;
         }
         out.push({ key: r.slice(1, nk + 1), ordinal: r[nk + 1] ?? null, passes: r[nk + 2] === 't' });
       }
       const truncated = out.length > limit;
-      return { rows: out, olderCount, truncated };
+      return { rows: out, olderCount, truncated, ahead };
     }, opts.signal ? { signal: opts.signal } : {});
   } catch (e) {
     throw toTableSyncError(e, `reading the changed rows of ${resolved.schema}.${resolved.table} (catch-up window)`);

@@ -179,6 +179,7 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
 
   const win = await job.source.windowScan!(from, WINDOW_ROW_LIMIT, opts.signal ? { signal: opts.signal } : {});
   if (win.truncated) return full(`more than ${WINDOW_ROW_LIMIT} rows changed since the last sync`);
+  if (win.ahead) return full('the highest tracked ordinal is ahead of the source\'s clock (a row dated in the future): the changes since the last sync would fall below the window');
 
   // Per key: what the window says against what is tracked.
   const toSync: Row[] = [];
