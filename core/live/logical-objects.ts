@@ -42,6 +42,8 @@ export interface LogicalState {
   appliedLsn?: string;
   /** A partitioned table's partitions and their files as the target last matched them (capture.ts partitionSignature, `files`). */
   partitions?: string;
+  /** The OID of the table the target was last brought in line with: another table under the name is a rescan. */
+  oid?: number;
 }
 
 export function isLogicalState(v: unknown): v is LogicalState {

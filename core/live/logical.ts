@@ -204,7 +204,11 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       // publishes through the root carries no attach, detach or TRUNCATE of a partition, so a
       // change of them (now, or while the watch was stopped) is a rescan. Recorded with every position.
       let partitions = recorded?.partitions;
-      const liveState = (lsn?: string, parts = partitions): LogicalState => ({ kind: 'logical', ...t, slot: names.slot, publication: names.publication, createdPublication: createdPublication || recorded?.createdPublication === true, ...(lsn ? { appliedLsn: lsn } : {}), ...(parts ? { partitions: parts } : {}) });
+      const liveState = (lsn?: string, parts = partitions): LogicalState => ({ kind: 'logical', ...t, slot: names.slot, publication: names.publication, createdPublication: createdPublication || recorded?.createdPublication === true, ...(lsn ? { appliedLsn: lsn } : {}), ...(parts ? { partitions: parts } : {}), oid });
+      // The stream's changes are the flow's by the table's OID: another table under the name (a
+      // migration that swapped names, or dropped and created it again) is a rescan of the new one.
+      const REPLACED = 'the source table was replaced (another table now has its name: dropped and created again, or renamed)';
+      const replaced = recorded?.oid !== undefined && recorded.oid !== oid;
       /** A full catch-up in one target transaction that also records `parts` as the partitions it saw. */
       const rescanPartitions = async (parts: string, reason: string) => {
         const r = await catchUpOn(client, job, { signal: c.signal, oneTransaction: { reason, before: async (cl) => { await cl.query(liveStateUpdateSql((i) => `$${i + 1}`), [JSON.stringify(liveState(appliedLsn, parts)), flow.name]); } } });
@@ -262,8 +266,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           keySync = await prepareKeySync(client, job);
           appliedLsn = undefined;
           await recordSlot();
-        } else if (partitionsNow !== (partitions ?? '')) {
-          const { committedAt: _c, ...i } = await rescanPartitions(partitionsNow, partitions === undefined ? 'the partitions of the source table were not recorded yet' : 'the partitions of the source table changed while the watch was stopped (attached, detached or truncated)');
+        } else if (replaced || partitionsNow !== (partitions ?? '')) {
+          const { committedAt: _c, ...i } = await rescanPartitions(partitionsNow, replaced ? REPLACED : partitions === undefined ? 'the partitions of the source table were not recorded yet' : 'the partitions of the source table changed while the watch was stopped (attached, detached or truncated)');
           scanned = i;
         }
       };
@@ -441,6 +445,17 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           void partitionSignature(ctx.sourcePool, t, { files: true }).then((now) => {
             if (now !== partitionsSeen) { partitionsSeen = now; partitionsMoved = true; wakeup.wake(); }
           }, () => undefined).finally(() => { checking = false; });
+        }, partitionCheckMs));
+      }
+      {
+        let checking = false;
+        timers.push(setInterval(() => {
+          if (checking || !c.running) return;
+          checking = true;
+          void tableOid(ctx.sourcePool, t).then(
+            (now) => { if (now !== oid) markLost(REPLACED); },
+            (e: unknown) => { if (c.running) markLost(`the source table ${t.schema}.${t.table} cannot be found: ${e instanceof Error ? e.message : String(e)}`); },
+          ).finally(() => { checking = false; });
         }, partitionCheckMs));
       }
       for (const tm of timers) tm.unref?.();
