@@ -28,7 +28,8 @@ export function parseCaptureMessage(payload: string | undefined, keyColumns: rea
   // the source transaction's id (capture version 3 on); an install of before has none
   const tx = typeof m.tx === 'string' && /^[0-9]+$/.test(m.tx) ? m.tx : undefined;
   const withTs = <T extends object>(o: T) => ({ ...o, ...(ts === undefined ? {} : { ts }), ...(tx === undefined ? {} : { tx }) });
-  if (m.op === 'truncate' || m.op === 'rescan') return withTs({ op: m.op });
+  if (m.op === 'truncate') return withTs({ op: m.op });
+  if (m.op === 'rescan') return withTs({ op: m.op, ...(typeof m.reason === 'string' && m.reason ? { reason: m.reason.slice(0, 500) } : {}) });
   if ((m.op === 'insert' || m.op === 'update' || m.op === 'delete') && isKeyObject(m.key, keyColumns)) {
     const out: CaptureMessage = { op: m.op, key: pick(m.key, keyColumns) };
     if (m.old_key !== undefined) {

@@ -15,13 +15,31 @@ describe('live capture: the source table changes shape while watched', () => {
   afterAll(async () => { await t?.close(); });
 
   const ddls = [
-    // (trigger capture is left out of a key rename: its function names the key column, and the source's writes fail)
-    { name: 'rename_key', ddl: (x: string) => `ALTER TABLE ${x} RENAME COLUMN id TO ident`, src: `ident AS id, grp, body`, fails: 'id', failsStopped: /needs destructive steps.*primary key changes from \(id\) to \(ident\)/, modes: ['replication'] },
+    // (trigger capture: its function names the key column; the source's own writes must still work, which the INSERT below checks)
+    { name: 'rename_key', ddl: (x: string) => `ALTER TABLE ${x} RENAME COLUMN id TO ident`, src: `ident AS id, grp, body`, fails: 'id', failsStopped: /needs destructive steps.*primary key changes from \(id\) to \(ident\)/ },
     { name: 'rename_val', ddl: (x: string) => `ALTER TABLE ${x} RENAME COLUMN body TO txt`, src: `id, grp, txt AS body`, fails: 'body' },
     { name: 'drop_val', ddl: (x: string) => `ALTER TABLE ${x} DROP COLUMN body`, src: `id, grp, NULL::text AS body`, fails: 'body' },
     { name: 'type_val', ddl: (x: string) => `ALTER TABLE ${x} ALTER COLUMN grp TYPE text`, src: `id, grp, body` },
     { name: 'add_col', ddl: (x: string) => `ALTER TABLE ${x} ADD COLUMN extra int DEFAULT 7`, src: `id, grp, body` },
   ] as Array<{ name: string; ddl: (x: string) => string; src: string; fails?: string; failsStopped?: RegExp; modes?: string[] }>;
+  it('notification: the ordinal column renamed: the source\'s writes still work, and the watch fails naming it', async () => {
+    await t.src.sql(`CREATE TABLE ord_ren (id int PRIMARY KEY, body text, at timestamptz NOT NULL DEFAULT now())`);
+    await t.src.sql(`INSERT INTO ord_ren (id, body) SELECT g, 'b' || g FROM generate_series(1, 20) g`);
+    const ctx = t.ctx({ name: 'lddl_ord_ren', source: { table: 'ord_ren', ordinalColumn: 'at', notification: {} }, target: { table: 'ord_ren_copy' } });
+    const w = watch(ctx);
+    try {
+      await w.live();
+      await t.src.sql(`ALTER TABLE ord_ren RENAME COLUMN at TO changed_at`);
+      await t.src.sql(`INSERT INTO ord_ren (id, body) VALUES (100, 'after')`);
+      await t.src.sql(`UPDATE ord_ren SET body = 'after' WHERE id = 5`);
+      await t.src.sql(`DELETE FROM ord_ren WHERE id = 6`);
+      const failed = await waitFor('the watch fails', () => w.statuses.find((s) => s.state === 'failed'));
+      expect(failed.reason).toMatch(/"at"/);
+    } finally {
+      await w.stop();
+    }
+  });
+
   for (const stopped of [false, true]) for (const mode of ['notification', 'replication'] as const) {
     for (const d of ddls.filter((x) => !x.modes || x.modes.includes(mode))) {
       it(`${mode}: ${d.name}${stopped ? ' while the watch is stopped' : ''}`, async () => {
