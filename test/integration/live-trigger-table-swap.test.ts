@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceAndTarget, type Pair } from './target-fixture';
 import { waitForSameRows, watch } from '../support/live';
+import { dropFlow } from '../../core/target';
+import { dropPartsFor } from '../../core/app/drop-parts';
+import { flowCaptureNames } from '../../core/live/drop-parts';
 
 // Trigger capture of a source table replaced under its name (build items_new and swap the names,
 // or drop and create it again) while the watch runs, and while it is stopped: the capture check
-// finds no trigger on the table that now has the name, installs it and rescans (passed as is).
+// finds no trigger on the table that now has the name, installs it and rescans; no trigger of ours
+// is left on the renamed-away table, and drop removes the rest (passed as is).
 describe('trigger capture: the source table replaced under its name', () => {
   let t: Pair;
   beforeAll(async () => { t = await sourceAndTarget('lswn'); });
@@ -39,6 +43,14 @@ describe('trigger capture: the source table replaced under its name', () => {
         await t.src.sql(`UPDATE ${table} SET v = 'changed' WHERE id = 10`);
         await same('streaming the new table');
         expect(w.statuses.filter((s) => s.state === 'failed')).toEqual([]);
+        await w.stop();
+        // our triggers are on the table that has the name, none is left on the renamed-away one, and drop removes them
+        const names = flowCaptureNames(ctx.flow);
+        const ours = async () => (await t.src.sql(`SELECT tgrelid::regclass::text AS rel FROM pg_trigger WHERE tgname = ANY($1) ORDER BY 1`, [[names.rowTrigger, names.truncateTrigger]])).rows.map((r) => r['rel']);
+        expect(new Set(await ours())).toEqual(new Set([table]));
+        await dropFlow(ctx, dropPartsFor(ctx.flow), { allowDestructive: true });
+        expect(await ours()).toEqual([]);
+        expect((await t.src.sql(`SELECT count(*) AS n FROM pg_proc WHERE proname = $1`, [names.functionName])).rows[0].n).toBe('0');
       } finally {
         await w.stop();
       }
