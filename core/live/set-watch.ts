@@ -152,14 +152,9 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
 
         let nextCaptureCheck = Date.now() + captureCheckMs;
         while (c.running) {
-          if (Date.now() >= nextCaptureCheck) {
-            for (const m of members) {
-              const restored = await restoreCapture(ctx.sourcePool, m.capture, m.names);
-              if (restored) pending.requestRescan(restored, undefined, { lostKeys: true });
-            }
-            nextCaptureCheck = Date.now() + captureCheckMs;
-          }
-          if (Date.now() >= nextPartitionCheck) {
+          // The partitions first (see watch.ts): an attached partition is not a capture that was off.
+          const captureDue = Date.now() >= nextCaptureCheck;
+          if (Date.now() >= nextPartitionCheck || (captureDue && partitioned.length)) {
             for (const m of partitioned) {
               const now = await partitionSignature(ctx.sourcePool, m.capture);
               if (now === m.partitions) continue;
@@ -168,6 +163,13 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
               pending.requestRescan(`the partitions of ${m.capture.schema}.${m.capture.table} changed`);
             }
             nextPartitionCheck = Date.now() + partitionCheckMs;
+          }
+          if (captureDue) {
+            for (const m of members) {
+              const restored = await restoreCapture(ctx.sourcePool, m.capture, m.names);
+              if (restored) pending.requestRescan(restored, undefined, { lostKeys: true });
+            }
+            nextCaptureCheck = Date.now() + captureCheckMs;
           }
           if (pending.needsSync) sync();
           const taken = pending.empty ? undefined : pending.take(batchMaxKeys);

@@ -219,14 +219,12 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
       };
       lagTick();
       let nextCaptureCheck = Date.now() + captureCheckMs;
-      const untilPartitionCheck = () => Math.min(nextPartitionCheck, nextCaptureCheck) - Date.now();
+      const untilNextCheck = () => Math.min(nextPartitionCheck, nextCaptureCheck) - Date.now();
       while (c.running) {
-        if (Date.now() >= nextCaptureCheck) {
-          const restored = await restoreCapture(rt.sourcePool, table, names);
-          if (restored) txs.requestRescan(restored, undefined, { lostKeys: true });
-          nextCaptureCheck = Date.now() + captureCheckMs;
-        }
-        if (Date.now() >= nextPartitionCheck) {
+        // The partitions first: a partition attached since lacks its TRUNCATE trigger, which the
+        // capture check would take for a capture that was off (and rescan comparing every value).
+        const captureDue = Date.now() >= nextCaptureCheck;
+        if (Date.now() >= nextPartitionCheck || (captureDue && partitions)) {
           const now = await partitionSignature(rt.sourcePool, table);
           if (now !== partitions) {
             await ensureCapture(rt.sourcePool, table, names);
@@ -235,9 +233,14 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
           }
           nextPartitionCheck = Date.now() + partitionCheckMs;
         }
+        if (captureDue) {
+          const restored = await restoreCapture(rt.sourcePool, table, names);
+          if (restored) txs.requestRescan(restored, undefined, { lostKeys: true });
+          nextCaptureCheck = Date.now() + captureCheckMs;
+        }
         if (txs.empty) {
           pending = false;
-          await c.wait(untilPartitionCheck());
+          await c.wait(untilNextCheck());
           continue;
         }
         pending = true;
@@ -250,7 +253,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
         const takenAt = Date.now();
         const taken = txs.take(batchMaxKeys);
         if (!taken) {
-          await c.wait(untilPartitionCheck()); // the newest transaction may still be arriving: the round trip wakes us
+          await c.wait(untilNextCheck()); // the newest transaction may still be arriving: the round trip wakes us
           continue;
         }
         await applyBatch(applier, flowBatch(taken), c.signal);

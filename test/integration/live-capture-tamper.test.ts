@@ -117,3 +117,35 @@ describe('trigger capture, ordinal flow: a rescan for keys it does not know comp
     }
   });
 });
+
+// A partition attached while live has no TRUNCATE trigger of ours yet: the capture check must not
+// take that for a capture that was off (a rescan comparing every value) but see the partition change.
+describe('trigger capture: a partition attached while live is a partition change, not a capture that was off', () => {
+  let t: Pair;
+  beforeAll(async () => {
+    t = await sourceAndTarget('ctamp');
+    await t.src.sql(`CREATE TABLE ev (id int, region text, v int, PRIMARY KEY (id, region)) PARTITION BY LIST (region)`);
+    await t.src.sql(`CREATE TABLE ev_eu PARTITION OF ev FOR VALUES IN ('eu')`);
+    await t.src.sql(`INSERT INTO ev SELECT g, 'eu', g FROM generate_series(1, 20) g`);
+    await t.src.sql(`CREATE TABLE ev_us (LIKE ev)`);
+    await t.src.sql(`INSERT INTO ev_us SELECT g, 'us', g FROM generate_series(100, 109) g`);
+  });
+  afterAll(async () => { await t?.close(); });
+
+  it('the rescan gives the partition change as its reason', async () => {
+    const ctx = t.ctx({ name: 'ctamp', source: { table: 'ev', notification: {} }, target: { table: 'ev_copy' } });
+    await applyFlow(ctx);
+    // the capture check comes first and often; the partition check alone would come much later
+    const w = watch(ctx, { captureCheckMs: 100, partitionCheckMs: 600_000 });
+    try {
+      await w.live();
+      await t.src.sql(`ALTER TABLE ev ATTACH PARTITION ev_us FOR VALUES IN ('us')`);
+      await waitForSameRows('after the attach', t.src.pool, `SELECT id, region, v FROM ev`, t.tgt.pool, `SELECT id, region, v FROM ev_copy`, 30_000);
+      const reasons = () => w.events.filter((e) => e.op === 'rescan').map((e) => e.catchUp?.reason ?? '');
+      await waitFor('the rescan event', () => reasons().length > 0);
+      expect(reasons()).toEqual([expect.stringMatching(/partitions of the source table changed/)]);
+    } finally {
+      await w.stop();
+    }
+  });
+});
