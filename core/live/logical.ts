@@ -209,11 +209,16 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       // migration that swapped names, or dropped and created it again) is a rescan of the new one.
       const REPLACED = 'the source table was replaced (another table now has its name: dropped and created again, or renamed)';
       const replaced = recorded?.oid !== undefined && recorded.oid !== oid;
-      /** A full catch-up in one target transaction that also records `parts` as the partitions it saw. */
-      const rescanPartitions = async (parts: string, reason: string) => {
-        const r = await catchUpOn(client, job, { signal: c.signal, oneTransaction: { reason, before: async (cl) => { await cl.query(liveStateUpdateSql((i) => `$${i + 1}`), [JSON.stringify(liveState(appliedLsn, parts)), flow.name]); } } });
+      /**
+       * A full catch-up in one target transaction that records, with it, the position `lsn` and the
+       * partitions `parts` it saw. `compareValues` where it stands in for changes the stream carried.
+       */
+      const rescan = async (reason: string, o: { lsn: string | undefined; parts?: string; compareValues?: boolean }) => {
+        const parts = o.parts ?? partitions;
+        const r = await catchUpOn(client, job, { signal: c.signal, oneTransaction: { reason, before: async (cl) => { await cl.query(liveStateUpdateSql((i) => `$${i + 1}`), [JSON.stringify(liveState(o.lsn, parts)), flow.name]); }, ...(o.compareValues ? { compareValues: true } : {}) } });
         partitions = parts;
-        return r;
+        const { committedAt: _c, ...info } = r;
+        return info;
       };
       // That the slot is ours is committed durably (synchronous_commit = on for this transaction,
       // whatever the target's default): batches commit without waiting for their flush, and a
@@ -256,8 +261,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       let scanned: CatchUpInfo | undefined;
       const prepare = async () => {
         keySync = await keySyncP;
-        if (fresh || !keySync) partitions = partitionsNow; // the scan below reads these partitions
         if (fresh || !keySync) {
+          partitions = partitionsNow; // the scan below reads these partitions
           // A new slot starts now: what is in the table already comes from a scan, then the stream
           // replays the changes since the slot was created over it.
           const r = await catchUpOn(client, job, { signal: c.signal });
@@ -267,8 +272,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           appliedLsn = undefined;
           await recordSlot();
         } else if (replaced || partitionsNow !== (partitions ?? '')) {
-          const { committedAt: _c, ...i } = await rescanPartitions(partitionsNow, replaced ? REPLACED : partitions === undefined ? 'the partitions of the source table were not recorded yet' : 'the partitions of the source table changed while the watch was stopped (attached, detached or truncated)');
-          scanned = i;
+          scanned = await rescan(replaced ? REPLACED : partitions === undefined ? 'the partitions of the source table were not recorded yet' : 'the partitions of the source table changed while the watch was stopped (attached, detached or truncated)', { lsn: appliedLsn, parts: partitionsNow });
         }
       };
       if (fresh) await prepare();
@@ -435,29 +439,21 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         void slotStatus().then((slot) => { if (c.running) c.status('live', { slot, stalenessMs: staleness() }); });
       }, lagEvery));
       // A partitioned table's partitions are re-read while live (see `partitions`): a change asks the loop for a rescan.
+      // So is the table's identity: another table under the name ends the cycle (the next start rescans it).
       let partitionsSeen = partitionsNow;
       let partitionsMoved = false;
-      if (partitionsNow !== '') {
-        let checking = false;
-        timers.push(setInterval(() => {
-          if (checking || !c.running) return;
-          checking = true;
-          void partitionSignature(ctx.sourcePool, t, { files: true }).then((now) => {
-            if (now !== partitionsSeen) { partitionsSeen = now; partitionsMoved = true; wakeup.wake(); }
-          }, () => undefined).finally(() => { checking = false; });
-        }, partitionCheckMs));
-      }
-      {
-        let checking = false;
-        timers.push(setInterval(() => {
-          if (checking || !c.running) return;
-          checking = true;
-          void tableOid(ctx.sourcePool, t).then(
-            (now) => { if (now !== oid) markLost(REPLACED); },
-            (e: unknown) => { if (c.running) markLost(`the source table ${t.schema}.${t.table} cannot be found: ${e instanceof Error ? e.message : String(e)}`); },
-          ).finally(() => { checking = false; });
-        }, partitionCheckMs));
-      }
+      let checking = false;
+      timers.push(setInterval(() => {
+        if (checking || !c.running) return;
+        checking = true;
+        void Promise.all([tableOid(ctx.sourcePool, t), partitionsNow !== '' ? partitionSignature(ctx.sourcePool, t, { files: true }) : undefined]).then(
+          ([now, parts]) => {
+            if (now !== oid) markLost(REPLACED);
+            else if (parts !== undefined && parts !== partitionsSeen) { partitionsSeen = parts; partitionsMoved = true; wakeup.wake(); }
+          },
+          (e: unknown) => { if (c.running) markLost(`the source table ${t.schema}.${t.table} cannot be found: ${e instanceof Error ? e.message : String(e)}`); },
+        ).finally(() => { checking = false; });
+      }, partitionCheckMs));
       for (const tm of timers) tm.unref?.();
 
       if (!fresh) {
@@ -495,18 +491,10 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         if (paused && (buffered < maxBuffered / 4 || ready.length === 0)) { paused = false; stream()?.resume(); }
         const tx = txs[0]!;
         if (tx.rescan) {
-          const reason = tx.rescan;
           if (lsnValue(tx.endLsn) <= lsnValue(appliedLsn)) return 0;
-          // a full rescan in one target transaction that records the transaction's end as applied
-          const { committedAt: _c, ...info } = await catchUpOn(client, job, {
-            signal: c.signal,
-            oneTransaction: {
-              reason,
-              before: async (cl) => { await cl.query(liveStateUpdateSql((i) => `$${i + 1}`), [JSON.stringify(liveState(tx.endLsn)), flow.name]); },
-              // it stands in for changes whose values the stream carried: one that left the ordinal alone must not be missed
-              compareValues: job.source.mode === 'ordinal',
-            },
-          });
+          // records the transaction's end as applied; it stands in for changes whose values the
+          // stream carried: one that left the ordinal alone must not be missed
+          const info = await rescan(tx.rescan, { lsn: tx.endLsn, compareValues: job.source.mode === 'ordinal' });
           appliedLsn = tx.endLsn;
           unflushed.push({ source: tx.endLsn });
           await checkFlushed();
@@ -641,7 +629,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           partitionsMoved = false;
           applying = true;
           try {
-            const { committedAt: _c, ...info } = await rescanPartitions(partitionsSeen, 'the partitions of the source table changed (attached, detached or truncated: the stream carries none of that)');
+            const info = await rescan('the partitions of the source table changed (attached, detached or truncated: the stream carries none of that)', { lsn: appliedLsn, parts: partitionsSeen });
             event({ op: 'catch-up', key: {}, outcome: info.rows > 0 ? 'applied' : 'skipped', latencyMs: null, catchUp: info });
           } finally {
             applying = false;
