@@ -134,8 +134,8 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
           // A partitioned table's partitions, read before the scan and recorded with what it found:
           // one attached or detached while the watch was stopped keeps its rows' old ordinals, out
           // of the window a catch-up reads, so a change since the last record is a full rescan.
-          const partitions = await partitionSignature(ctx.sourcePool, table);
-          const prior = (await readFlowState(client, flow.name))?.live;
+          // (two connections: the source's pool, the locked target client)
+          const [partitions, prior] = await Promise.all([partitionSignature(ctx.sourcePool, table), readFlowState(client, flow.name).then((st) => st?.live)]);
           const recorded = isLiveState(prior) ? prior.partitions : undefined;
           const moved = !rescan && partitions !== '' && recorded !== partitions
             ? (recorded === undefined ? 'the partitions of the source table were not recorded yet' : 'the partitions of the source table changed while the watch was stopped')
