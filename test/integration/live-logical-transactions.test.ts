@@ -105,14 +105,16 @@ describe.each(['replication', 'notification'] as const)('%s capture: transaction
       while (writing) {
         round++;
         const n = 5 + (round % 4) * 10; // 5 to 35 changes
-        await writer.query(`BEGIN; UPDATE items SET body = 'r${round}' WHERE id IN (SELECT id FROM items ORDER BY id LIMIT ${n} OFFSET ${(round * 13) % 300}); INSERT INTO items VALUES (${5000 + round}, ${round % 10}, 'w'); DELETE FROM items WHERE id = ${4999 + round - 3}; COMMIT`);
+        // its own ids (above every id the tests before it made: 12300 at most), however many rounds it runs
+        await writer.query(`BEGIN; UPDATE items SET body = 'r${round}' WHERE id IN (SELECT id FROM items ORDER BY id LIMIT ${n} OFFSET ${(round * 13) % 300}); INSERT INTO items VALUES (${100000 + round}, ${round % 10}, 'w'); DELETE FROM items WHERE id = ${99999 + round - 3}; COMMIT`);
       }
     })();
     try {
       for (let i = 0; i < 6; i++) {
         const reconnects = w!.statuses.filter((s) => s.state === 'reconnecting').length;
         const killed = i % 2 === 0 && mode === 'replication'
-          ? await t.src.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = 'tablesync replication'`)
+          // this database's walsender only (other test files' run on the same server)
+          ? await t.src.sql(`SELECT pg_terminate_backend(r.pid) FROM pg_stat_replication r JOIN pg_stat_activity a ON a.pid = r.pid WHERE r.application_name = 'tablesync replication' AND a.datname = current_database()`)
           : await t.tgt.sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'tablesync[%' AND pid <> pg_backend_pid()`);
         expect(killed.rowCount).toBe(1);
         await waitFor('reconnected and live again', () => w!.statuses.filter((s) => s.state === 'reconnecting').length > reconnects && w!.statuses.at(-1)!.state === 'live');
