@@ -20,6 +20,14 @@ export interface LiveState {
   truncateTrigger: string;
   /** A partitioned table's partitions as the last catch-up saw them (capture.ts partitionSignature). */
   partitions?: string;
+  /**
+   * A timestamptz ordinal's flow: the source's clock (epoch ms) at a moment when every change
+   * committed before it was applied (before the last catch-up's scan, or the trigger time of the
+   * last applied batch): the next window starts at or below it (core/target/catch-up.ts anchor).
+   */
+  clockMs?: number;
+  /** A change was seen with an ordinal below its catch-up's window: every catch-up is the full scan, for this reason (while the ordinal column is `column`). */
+  notMonotone?: { column: string; reason: string };
 }
 
 /** The capture names for a flow (channel from `source.notification.channelName`, else the default). */

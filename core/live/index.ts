@@ -22,6 +22,7 @@ import { preciseNow, runWatch, type Applier, type WatchHandle, type WatchOptions
 import { watchLogical, type LogicalWatchOptions } from './logical';
 import { backendPid } from '../connections/backend-pid';
 import { flowCaptureNames, isLiveState, namesOf, type LiveState } from './drop-parts';
+import { ordinalBelow } from './ordinal-text';
 
 export { captureNames, defaultChannel, type CaptureNames } from './channel';
 export { captureDropPart, logicalDropPart, flowCaptureNames, type LiveState } from './drop-parts';
@@ -100,6 +101,15 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
       };
       // Prepared after a catch-up (which may have changed the flow's setup), reused by every batch.
       let keySync: KeySync | undefined;
+      // The catch-up mark (core/target/catch-up.ts `anchor`): the live state as the last catch-up
+      // wrote it, the window it used, and what the batches since add to it.
+      const ordinalType = job.source.ordinalType;
+      const clocked = ordinalType !== undefined && /^timestamp with time zone$/i.test(ordinalType);
+      let liveRecord: LiveState | undefined;
+      let windowFrom: string | undefined;
+      let clockMs: number | undefined;
+      let dirty = false;
+      let writtenAt = 0;
       const applier: Applier = {
         syncKeys: async (keys) => {
           keySync ??= await prepareKeySync(client, job);
@@ -135,26 +145,73 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
           // one attached or detached while the watch was stopped keeps its rows' old ordinals, out
           // of the window a catch-up reads, so a change since the last record is a full rescan.
           // (two connections: the source's pool, the locked target client)
-          const [partitions, prior] = await Promise.all([partitionSignature(ctx.sourcePool, table), readFlowState(client, flow.name).then((st) => st?.live)]);
+          // The source's clock now, before the scan's snapshot: every change committed before it is in the scan.
+          const [partitions, prior, clockNow] = await Promise.all([
+            partitionSignature(ctx.sourcePool, table),
+            readFlowState(client, flow.name).then((st) => st?.live),
+            clocked ? ctx.sourcePool.query<{ ms: string }>(`SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8::text AS ms`).then((q) => Number(q.rows[0]!.ms)) : Promise.resolve(undefined),
+          ]);
           const recorded = isLiveState(prior) ? prior.partitions : undefined;
           const moved = !rescan && partitions !== '' && recorded !== partitions
             ? (recorded === undefined ? 'the partitions of the source table were not recorded yet' : 'the partitions of the source table changed while the watch was stopped')
             : undefined;
           const reason = rescan?.reason ?? moved;
+          const ordinalColumn = job.source.ordinalColumn;
+          // (seen by this cycle and not yet written: kept too)
+          const seen = (isLiveState(prior) ? prior.notMonotone : undefined) ?? liveRecord?.notMonotone;
+          const notMonotone = seen && seen.column === ordinalColumn ? seen : undefined;
+          const priorClock = isLiveState(prior) && clocked && typeof prior.clockMs === 'number' && Number.isFinite(prior.clockMs) ? prior.clockMs : undefined;
+          const anchor = { ...(priorClock !== undefined ? { clockMs: priorClock } : {}), ...(notMonotone ? { notMonotone: notMonotone.reason } : {}) };
           let r: Awaited<ReturnType<typeof catchUpOn>>;
           try {
             // changed keys not all known: with an ordinal, the rescan compares values too (an UPDATE may have left the ordinal alone)
             const compareValues = rescan?.lostKeys === true && job.source.mode === 'ordinal';
-            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true, ...(reason ? { oneTransaction: { reason, ...(before ? { before } : {}), ...(compareValues ? { compareValues } : {}) } } : {}) });
+            r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true, anchor, ...(reason ? { oneTransaction: { reason, ...(before ? { before } : {}), ...(compareValues ? { compareValues } : {}) } } : {}) });
           } finally {
             settled = true;
             signal.removeEventListener('abort', onAbort);
           }
-          const { committedAt, ...info } = r;
-          const live: LiveState = { schema: table.schema, table: table.table, channel: names.channel, functionName: names.functionName, rowTrigger: names.rowTrigger, truncateTrigger: names.truncateTrigger, ...(partitions ? { partitions } : {}) };
+          const { committedAt, windowFrom: from, ...info } = r;
+          if (from !== undefined) windowFrom = from;
+          clockMs = clockNow;
+          const live: LiveState = {
+            schema: table.schema, table: table.table, channel: names.channel, functionName: names.functionName, rowTrigger: names.rowTrigger, truncateTrigger: names.truncateTrigger,
+            ...(partitions ? { partitions } : {}), ...(clockNow !== undefined ? { clockMs: clockNow } : {}), ...(notMonotone ? { notMonotone } : {}),
+          };
           await retireOldCapture(ctx, prior, live);
           await writeLiveState(client, flow.name, live);
+          liveRecord = live;
+          dirty = false;
+          writtenAt = Date.now();
           return { changed: r.rows, committedAt, info, ...(keyOutcomes ? { keyOutcomes } : {}) };
+        },
+        noticed: (m) => {
+          // A change below the window this cycle's catch-up used: the same change made while
+          // stopped would have been missed (an UPDATE keeps the counts below the window equal).
+          if (!liveRecord || liveRecord.notMonotone || windowFrom === undefined || ordinalType === undefined || job.source.ordinalColumn === undefined) return;
+          // Inserts only: an UPDATE that leaves a row's old ordinal alone also arrives below the
+          // window, and says nothing of new ordinals (no catch-up finds it, window or full).
+          if (m.op !== 'insert') return;
+          if (typeof m.ordinal !== 'string' || ordinalBelow(ordinalType, m.ordinal, windowFrom) !== true) return;
+          liveRecord = { ...liveRecord, notMonotone: {
+            column: job.source.ordinalColumn,
+            reason: `a row inserted (key ${JSON.stringify(m.key)}) got ordinal ${m.ordinal}, below the window its watch's catch-up read (from ${windowFrom}): ${job.source.ordinalColumn} does not order the changes (a per-row counter, hand-set or backdated values, or a commit later than the window allows), so a window could miss an UPDATE made while the watch is stopped; every catch-up of this flow is the full scan`,
+          } };
+          dirty = true;
+        },
+        applied: async (sinceMs, appliedOpts = {}) => {
+          if (!liveRecord) return;
+          if (clocked && sinceMs !== undefined && (clockMs === undefined || sinceMs > clockMs)) {
+            clockMs = sinceMs;
+            dirty = true;
+          }
+          // Now and then (an older mark only widens the next window), at once for the flag, and at the end.
+          if (!dirty || (!appliedOpts.final && !liveRecord.notMonotone && Date.now() - writtenAt < MARK_EVERY_MS)) return;
+          const next: LiveState = { ...liveRecord, ...(clockMs !== undefined ? { clockMs } : {}) };
+          await writeLiveState(client, flow.name, next);
+          liveRecord = next;
+          dirty = false;
+          writtenAt = Date.now();
         },
       };
       try {
@@ -167,6 +224,9 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
   void handle.done.catch(() => {}).finally(() => { for (const u of unguard) u(); });
   return handle;
 }
+
+/** How often at most a live watch records its catch-up mark (ms): one small UPDATE of the flow's state. */
+const MARK_EVERY_MS = 5_000;
 
 /** pg_cancel_backend for `client`'s statement in flight, over a connection of its own (best effort). */
 async function cancelBackend(url: string, client: pg.PoolClient): Promise<void> {

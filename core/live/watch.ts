@@ -30,7 +30,7 @@ import type { KeyOutcome } from '../target';
 import type { CaptureTable } from './capture-sql';
 import type { CaptureNames } from './channel';
 import { openListener, type Listener, type ListenerOptions } from './listener';
-import { parseCaptureMessage } from './payload';
+import { parseCaptureMessage, type CaptureMessage } from './payload';
 import { deliverSafely, latencyMs, supervise, type SupervisedCycle } from './supervise';
 
 export type { KeyOutcome };
@@ -48,6 +48,13 @@ export interface Applier {
    * they cannot be (key types overridden), left to the scan.
    */
   catchUp(signal: AbortSignal, opts?: { rescan?: { reason: string; keys: Cell[][]; /** the changed keys are not all known: compare values (TransactionRescan.lostKeys) */ lostKeys?: boolean } }): Promise<{ changed: number; committedAt: number; info?: CatchUpInfo; keyOutcomes?: KeyOutcome[] }>;
+  /** Every capture message as it arrives (the ordinal it carries is checked against the catch-up's window). */
+  noticed?(m: CaptureMessage): void;
+  /**
+   * A batch was applied (`sinceMs`: the latest source trigger time among its keys), or, with
+   * `final`, the cycle ends: the applier records its catch-up mark now and then (and at the end).
+   */
+  applied?(sinceMs: number | undefined, opts?: { final?: boolean }): Promise<void>;
 }
 
 /**
@@ -173,6 +180,9 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     batch.keys.forEach((k, i) => {
       event({ op: k.op, key: k.key, outcome: result.outcomes[i] ?? 'applied', latencyMs: latencyMs(k.since, result.committedAt) });
     });
+    let since: number | undefined;
+    for (const k of batch.keys) if (k.since !== undefined && (since === undefined || k.since > since)) since = k.since;
+    await applier.applied?.(since);
   };
 
   /** One connection's life, under the supervisor (core/live/supervise.ts). */
@@ -190,7 +200,9 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     try {
       listener = await openListener(rt.sourceUrl, names.channel, {
         onNotification: (payload) => {
-          txs.add(FLOW, parseCaptureMessage(payload, table.keyColumns));
+          const m = parseCaptureMessage(payload, table.keyColumns);
+          applier.noticed?.(m);
+          txs.add(FLOW, m);
           sync();
           c.wake();
         },
@@ -262,6 +274,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
     } finally {
       if (lagTimer) clearTimeout(lagTimer);
       await listener?.close();
+      await applier.applied?.(undefined, { final: true }).catch(() => { /* the target is gone: the mark recorded before stands (an older one only widens the next window) */ });
     }
   };
 

@@ -3,9 +3,13 @@
  * can be (DESIGN §3 Live, issue 12).
  *
  * With an ordinal column (and the flow applied, nothing pending): the "window" catch-up.
- * - The window starts a bounded distance below the highest ordinal tracked (ORDINAL_WINDOW: 5
- *   minutes for timestamps, 10,000 for integers), so a transaction that took its ordinal before
- *   others but committed after them (a late commit) is still looked at.
+ * - The window starts a bounded distance (ORDINAL_WINDOW: 5 minutes for timestamps, 10,000 for
+ *   integers) below its anchor, so a transaction that took its ordinal before others but committed
+ *   after them (a late commit) is still looked at. The anchor is the ANCHOR_RANK-th highest tracked
+ *   ordinal, not the highest (a few outliers far above the rest must not lift the window above the
+ *   changes made since: an UPDATE below the window keeps the counts equal, and would be lost), and,
+ *   for timestamptz, no later than the source's clock the watch recorded (`anchor.clockMs`). A flow
+ *   whose ordinal was seen not to order the changes (`anchor.notMonotone`) gets the full scan.
  * - The source sends only the window's rows (key, ordinal, filter verdict) and, in the same
  *   snapshot, the count of the filter's rows below the window.
  * - Per key, as everywhere: a window row whose ordinal differs from the tracked one, a tracked row
@@ -35,8 +39,15 @@ import { tuneTransaction } from './rows';
 import type { Row } from './row-source';
 import type { SyncJob } from './job';
 
-/** How far below the highest tracked ordinal the window starts (see the file comment). */
+/** How far below the window's anchor the window starts (see the file comment). */
 export const ORDINAL_WINDOW = { timestamp: "interval '5 minutes'", integer: '10000' } as const;
+/**
+ * The window is anchored at the ANCHOR_RANK-th highest tracked ordinal, not the highest: fewer
+ * outliers than that (a version set to 10^9 by hand, a row dated in the future, the few hot rows of
+ * a per-row version counter) cannot lift the window above the changes of ordinary rows. It costs
+ * the window at most this many extra rows.
+ */
+export const ANCHOR_RANK = 64;
 /** More rows than this in the window: the full scan is the cheaper way. */
 export const WINDOW_ROW_LIMIT = 100_000;
 /**
@@ -48,6 +59,8 @@ const BATCH = 5_000;
 
 export interface CatchUpResult extends CatchUpInfo {
   committedAt: number;
+  /** The window's lower bound (ordinal text) when one was computed: a later change below it shows the ordinal is no change clock (see CatchUpOptions.anchor). */
+  windowFrom?: string;
 }
 
 export interface CatchUpOptions {
@@ -66,6 +79,14 @@ export interface CatchUpOptions {
    * for (a truncate, keys dropped over its memory bound) must apply its source transactions whole.
    * `before` runs first in that transaction (the rescan's batch of notified keys: see ApplyOptions.before).
    */
+  /**
+   * What the live watch recorded (core/live/index.ts): `clockMs`, the source's clock (epoch ms) at a
+   * moment when every change committed before it had been applied (timestamptz ordinals only: the
+   * window then starts at or below it, however many rows are dated in the future); `notMonotone`,
+   * why a window cannot be sound for this flow (a change was seen live with an ordinal below the
+   * window its catch-up had used): the catch-up is the full scan, with that reason.
+   */
+  anchor?: { clockMs?: number; notMonotone?: string };
   oneTransaction?: {
     reason: string;
     before?: ApplyOptions['before'];
@@ -145,6 +166,7 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
   const keySync = (opts.keySync ? await unlessStale(opts.keySync()) : undefined) ?? await unlessStale(prepareKeySync(client, job));
   const refusal = windowRefusal(job, keySync?.prepared);
   if (refusal || !keySync) return full(refusal ?? 'the flow needs an apply first');
+  if (opts.anchor?.notMonotone) return full(opts.anchor.notMonotone);
   const p = keySync.prepared;
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'catch-up cancelled');
@@ -164,7 +186,12 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
   let trackedIn: Map<string, string | null>;
   try {
     await tuneTransaction(client);
-    from = ((await client.query<{ lo: string | null }>(`SELECT (max(${tOrd}) - ${windowOffset(ordType)})::${ordType}::text AS lo FROM ${p.trackingSql} t`)).rows[0]?.lo) ?? null;
+    // The anchor: the ANCHOR_RANK-th highest tracked ordinal (the lowest with fewer rows tracked), by
+    // the ordinal index; for timestamptz no later than the recorded source clock.
+    const clock = opts.anchor?.clockMs !== undefined && /^timestamp with time zone$/i.test(ordType);
+    const kth = `coalesce((SELECT ${tOrd} FROM ${p.trackingSql} t WHERE ${tOrd} IS NOT NULL ORDER BY ${tOrd} DESC OFFSET ${ANCHOR_RANK - 1} LIMIT 1), (SELECT min(${tOrd}) FROM ${p.trackingSql} t))`;
+    const anchor = clock ? `least(${kth}, to_timestamp($1::float8 / 1000))` : kth;
+    from = ((await client.query<{ lo: string | null }>({ text: `SELECT (${anchor} - ${windowOffset(ordType)})::${ordType}::text AS lo`, values: clock ? [opts.anchor!.clockMs! - 1] : [] })).rows[0]?.lo) ?? null;
     trackedIn = new Map();
     if (from !== null) {
       const { rows } = await client.query<(string | null)[]>({ text: `SELECT ${keyCols}, ${tOrd}::text FROM ${p.trackingSql} t WHERE ${tOrd} IS NULL OR ${tOrd} >= $1::${ordType}`, values: [from], rowMode: 'array' });
@@ -178,8 +205,9 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
   checkAbort();
 
   const win = await job.source.windowScan!(from, WINDOW_ROW_LIMIT, opts.signal ? { signal: opts.signal } : {});
-  if (win.truncated) return full(`more than ${WINDOW_ROW_LIMIT} rows changed since the last sync`);
-  if (win.ahead) return full('the highest tracked ordinal is ahead of the source\'s clock (a row dated in the future): the changes since the last sync would fall below the window');
+  const withFrom = (r: CatchUpResult): CatchUpResult => ({ ...r, windowFrom: from! });
+  if (win.truncated) return withFrom(await full(`more than ${WINDOW_ROW_LIMIT} rows changed since the last sync`));
+  if (win.ahead) return withFrom(await full(`the window's anchor (the ${ANCHOR_RANK}th highest tracked ordinal) is ahead of the source's clock (rows dated in the future): the changes since the last sync would fall below the window`));
 
   // Per key: what the window says against what is tracked.
   const toSync: Row[] = [];
@@ -237,7 +265,7 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
       ? `${older - win.olderCount} row(s) older than the window were deleted or left the filter`
       : `${win.olderCount - older} row(s) below the window are not tracked (committed late)`;
     const r = await full(why);
-    return { ...r, rows: r.rows + rows };
+    return { ...r, rows: r.rows + rows, windowFrom: from };
   }
-  return { mode: 'window', rows, scanned: win.rows.length, durationMs: Math.round(performance.now() - started), committedAt: performance.timeOrigin + performance.now() };
+  return { mode: 'window', rows, scanned: win.rows.length, durationMs: Math.round(performance.now() - started), committedAt: performance.timeOrigin + performance.now(), windowFrom: from };
 }
