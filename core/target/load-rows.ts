@@ -56,6 +56,13 @@ const cast = (c: Prepared['columns'][number], alias: string) => (c.stagingType =
  * Values compare as text: json has no equality operator, and numeric 1.0 = 1.00 would hide a change.
  */
 export async function mergeStage(client: pg.ClientBase, p: Prepared): Promise<{ inserted: number; updated: number; tookOver: number }> {
+  const r = await client.query(mergeStageSql(p));
+  const row = r.rows[0] as { i: string; u: string; o?: string };
+  return { inserted: Number(row.i), updated: Number(row.u), tookOver: Number(row.o ?? 0) };
+}
+
+/** mergeStage's one statement: counts of inserted (`i`), updated (`u`) and, user-managed, taken-over (`o`) rows. */
+export function mergeStageSql(p: Prepared): string {
   const keyNames = p.keyColumns.map((k) => q(k.name));
   const dedupe = p.keyColumns.some((k) => k.stagingType !== k.type);
   const select = `SELECT ${dedupe ? `DISTINCT ON (${p.keyColumns.map((k) => cast(k, 's')).join(', ')}) ` : ''}${p.columns.map((c) => cast(c, 's')).join(', ')} FROM ${STAGE} s`;
@@ -70,16 +77,12 @@ export async function mergeStage(client: pg.ClientBase, p: Prepared): Promise<{ 
     ? 'DO NOTHING'
     : `DO UPDATE SET ${vals.map((c) => `${q(c.name)} = EXCLUDED.${q(c.name)}`).join(', ')}
        WHERE ROW(${vals.map((c) => `x.${q(c.name)}`).join(', ')})::text IS DISTINCT FROM ROW(${vals.map((c) => `EXCLUDED.${q(c.name)}`).join(', ')})::text`;
-  const r = await client.query(
-    `WITH m AS (
+  return `WITH m AS (
        INSERT INTO ${p.tableSql} AS x (${p.columns.map((c) => q(c.name)).join(', ')})
        ${select}
        ON CONFLICT (${keyNames.join(', ')}) ${onConflict}
        RETURNING (x.xmax::text = '0') AS ${ins}${user ? `, ${p.keyColumns.map((k) => `x.${q(k.name)}`).join(', ')}` : ''})
-     SELECT count(*) FILTER (WHERE m.${ins}) AS i, count(*) FILTER (WHERE NOT m.${ins}${tookOver}) AS u${user ? `, count(*) FILTER (WHERE NOT m.${ins} AND NOT (${owned})) AS o` : ''} FROM m`,
-  );
-  const row = r.rows[0] as { i: string; u: string; o?: string };
-  return { inserted: Number(row.i), updated: Number(row.u), tookOver: Number(row.o ?? 0) };
+     SELECT count(*) FILTER (WHERE m.${ins}) AS i, count(*) FILTER (WHERE NOT m.${ins}${tookOver}) AS u${user ? `, count(*) FILTER (WHERE NOT m.${ins} AND NOT (${owned})) AS o` : ''} FROM m`;
 }
 
 /** `DISTINCT ON (…) ` when overridden key types may fold two source keys into one target key. */
@@ -96,13 +99,7 @@ async function settleTracking(client: pg.ClientBase, p: Prepared, fullCopy: bool
   const tk = p.keyColumns.map((k) => q(k.name)).join(', ');
   // A new tracking table gets its primary key after the load (one index build, not a million
   // inserts into an index), so it is filled without ON CONFLICT: it was empty, keys are unique.
-  const marks = scanMarks(p);
-  await client.query(
-    `INSERT INTO ${p.trackingSql} AS t (${tk}, ${marks.map((m) => m.track).join(', ')})
-     SELECT ${dedupeKeys(p, 'c')}${p.keyColumns.map((k) => castKey(k, 'c')).join(', ')}, ${marks.map((m) => `c.${q(m.name)}`).join(', ')} FROM ${CHANGED} c
-      WHERE EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${keyEq(p, 'g', 'c')})
-     ${p.trackingExists ? `ON CONFLICT (${tk}) DO UPDATE SET ${marks.map((m) => `${m.track} = EXCLUDED.${m.track}`).join(', ')}` : ''}`,
-  );
+  await client.query(settleMarksSql(p));
   // Vanished between the scan and the read: gone from the source (or out of the filter) now.
   await client.query(
     `DELETE FROM ${p.tableSql} x USING ${CHANGED} c, ${p.trackingSql} t
@@ -122,6 +119,16 @@ async function settleTracking(client: pg.ClientBase, p: Prepared, fullCopy: bool
     );
   }
   return gone.rowCount ?? 0;
+}
+
+/** settleTracking's first statement: the changed keys that were staged take the scanned marks. */
+export function settleMarksSql(p: Prepared): string {
+  const tk = p.keyColumns.map((k) => q(k.name)).join(', ');
+  const marks = scanMarks(p);
+  return `INSERT INTO ${p.trackingSql} AS t (${tk}, ${marks.map((m) => m.track).join(', ')})
+     SELECT ${dedupeKeys(p, 'c')}${p.keyColumns.map((k) => castKey(k, 'c')).join(', ')}, ${marks.map((m) => `c.${q(m.name)}`).join(', ')} FROM ${CHANGED} c
+      WHERE EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${keyEq(p, 'g', 'c')})
+     ${p.trackingExists ? `ON CONFLICT (${tk}) DO UPDATE SET ${marks.map((m) => `${m.track} = EXCLUDED.${m.track}`).join(', ')}` : ''}`;
 }
 
 /** Re-read changed keys from the source, batch by batch, into the staging table. */

@@ -168,8 +168,6 @@ export function conflictSql(p: Prepared, alias: string, relations: { table: stri
 export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: number, unchanged?: Unchanged): Promise<RowCounts> {
   // Unchanged summaries: every source key is tracked, so no conflict can exist.
   if (unchanged) return { insert: 0, update: 0, delete: 0, unchanged: unchanged.total, foreign: Math.max(0, unchanged.targetRows - unchanged.tracked), ...(hasConflicts(p) ? { conflict: 0 } : {}) };
-  const keys = p.keyColumns.map((k) => q(k.name));
-  const sKeys = keys.map((k) => `s.${k}`).join(', ');
   if (!p.trackingExists) {
     // Everything is an insert: the changed set is the scan itself (see changedRel), not a copy of it.
     const all = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead} x`)).rows[0].n) : 0;
@@ -177,14 +175,7 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
     const conflict = Number((await client.query(`SELECT count(*) AS n FROM ${SCAN} s WHERE ${conflictSql(p, 's')}`)).rows[0].n);
     return { insert: scanned - conflict, update: 0, delete: 0, unchanged: 0, foreign: Math.max(0, all - conflict), conflict };
   } else {
-    // Per mark: the ordinal, and for rows without one their fingerprint (NULL = NULL is no proof).
-    const cmp = p.comparable ? scanMarks(p).map((m) => `t.${m.track} IS DISTINCT FROM s.${q(m.name)}`).join(' OR ') : 'true';
-    await client.query(
-      `INSERT INTO ${CHANGED}
-       SELECT ${sKeys}, ${scanMarks(p).map((m) => `s.${q(m.name)}`).join(', ')}, t.${q(p.keyColumns[0]!.name)} IS NOT NULL, row_number() OVER ()
-         FROM ${SCAN} s LEFT JOIN ${p.trackingRead} t ON ${keyEqCast(p, 't', 's')}
-        WHERE t.${q(p.keyColumns[0]!.name)} IS NULL OR ${cmp.includes(' OR ') ? `(${cmp})` : cmp}`,
-    );
+    await client.query(changedSql(p));
   }
   const tracked = q(p.names.tracked);
   const c = await client.query(`SELECT count(*) FILTER (WHERE NOT ${tracked}) AS ins, count(*) FILTER (WHERE ${tracked}) AS upd FROM ${CHANGED}`);
@@ -206,6 +197,20 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
   // Untracked changed keys that the table has: conflicts (an index probe per new key, nothing more).
   const conflict = ins === 0 ? 0 : Number((await client.query(`SELECT count(*) AS n FROM ${CHANGED} c WHERE NOT c.${tracked} AND ${conflictSql(p, 'c')}`)).rows[0].n);
   return { insert: ins - conflict, update: upd, delete: del, unchanged: scanned - ins - upd, foreign: Math.max(0, foreign - conflict), conflict };
+}
+
+/**
+ * The diff's one join (tracking exists): the scanned keys that are not tracked, or whose marks
+ * differ from the tracked ones, into the changed table, numbered.
+ */
+export function changedSql(p: Prepared): string {
+  const sKeys = p.keyColumns.map((k) => `s.${q(k.name)}`).join(', ');
+  // Per mark: the ordinal, and for rows without one their fingerprint (NULL = NULL is no proof).
+  const cmp = p.comparable ? scanMarks(p).map((m) => `t.${m.track} IS DISTINCT FROM s.${q(m.name)}`).join(' OR ') : 'true';
+  return `INSERT INTO ${CHANGED}
+       SELECT ${sKeys}, ${scanMarks(p).map((m) => `s.${q(m.name)}`).join(', ')}, t.${q(p.keyColumns[0]!.name)} IS NOT NULL, row_number() OVER ()
+         FROM ${SCAN} s LEFT JOIN ${p.trackingRead} t ON ${keyEqCast(p, 't', 's')}
+        WHERE t.${q(p.keyColumns[0]!.name)} IS NULL OR ${cmp.includes(' OR ') ? `(${cmp})` : cmp}`;
 }
 
 /** Scanned rows without an ordinal (compared by fingerprint); undefined unless the ordinal is nullable. */
