@@ -23,6 +23,7 @@ import { prepare, type Prepared } from './prepare';
 import { forgetNullFingerprint, keyEq, markType, q, trackMark } from './rows';
 import type { Row } from './row-source';
 import type { SyncJob } from './job';
+import { looseKeys } from './text-identity';
 import { keyOutcomes, readKeyStates, syncKeysOn, type KeyOutcome } from './sync-keys';
 
 export type { KeyOutcome } from './sync-keys';
@@ -108,9 +109,20 @@ function batchParts(p: Prepared, numbered: boolean) {
   const notYours = p.job.target.managedBy === 'user'
     ? ` WHERE NOT (EXISTS (SELECT 1 FROM ${p.tableSql} x WHERE ${keys.map((k) => `x.${q(k.name)} = ${keyFrom(k)}`).join(' AND ')}) AND NOT EXISTS (SELECT 1 FROM ${p.trackingSql} t WHERE ${keys.map((k) => `t.${q(k.name)} = ${keyFrom(k)}`).join(' AND ')}))`
     : '';
-  const setValues = p.valueColumns.map((c) => `${q(c.name)} = EXCLUDED.${q(c.name)}`).join(', ');
+  // Key columns whose equal values may print differently (text-identity.ts: numeric 1.0 = 1.00):
+  // an upsert that meets the row under an equal key also takes the new key's text, and tracking too.
+  const loose = looseKeys(p);
+  const sets = [...p.valueColumns, ...loose];
+  const setValues = sets.map((c) => `${q(c.name)} = EXCLUDED.${q(c.name)}`).join(', ');
+  // …and a missing key (an old key of a change) equal to a present row's key is that row: not removed.
+  const notPresent = loose.length
+    ? `
+       AND NOT EXISTS (SELECT 1 FROM s WHERE ${keys.map((k, i) => `${keyFrom(k)} = ${fromText(k, `g.k${i + 1}`)}`).join(' AND ')})`
+    : '';
   return {
-    keyParams, tk, keyFromRows, keyFromMissing,
+    keyParams, tk, keyFromRows, keyFromMissing, notPresent,
+    /** The columns an upsert that meets an existing row sets: the value columns, then the loose key columns. */
+    sets,
     s: `s AS (SELECT * FROM unnest(${rowParams})${numbered ? ' WITH ORDINALITY' : ''} AS s(${rowAliases})${notYours})`,
     /** The upsert's head, up to its ON CONFLICT target: the caller adds the action (`setValues` for the value columns) and RETURNING. */
     insert: `INSERT INTO ${p.tableSql} AS x (${cols.map((c) => q(c.name)).join(', ')})
@@ -120,7 +132,7 @@ function batchParts(p: Prepared, numbered: boolean) {
     tracked: `tracked AS (
     INSERT INTO ${p.trackingSql} AS t (${tk}, ${trackMark(p)})
     SELECT ${keyFromRows}, ${mark} FROM s
-    ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p)}
+    ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p)}${loose.map((k) => `, ${q(k.name)} = EXCLUDED.${q(k.name)}`).join('')}
     RETURNING 1)`,
     removed: `removed AS (
     DELETE FROM ${p.tableSql} x USING untracked u WHERE ${keyEq(p, 'x', 'u')}
@@ -135,7 +147,7 @@ export function batchSql(p: Prepared): string {
   const keyAliases = [...keys.map((_, i) => `k${i + 1}`), 'n'].join(', ');
   // untracked returns the key columns and the position: a name no key column has.
   const pos = q(internalName('__tablesync_pos', keys.map((k) => k.name)));
-  const vals = p.valueColumns;
+  const vals = b.sets;
   const onConflict = vals.length === 0
     ? 'DO NOTHING'
     : `DO UPDATE SET ${b.setValues}
@@ -153,7 +165,7 @@ export function batchSql(p: Prepared): string {
   ${b.tracked},
   untracked AS (
     DELETE FROM ${p.trackingSql} t USING unnest(${b.keyParams}) WITH ORDINALITY AS g(${keyAliases})
-     WHERE ${b.keyFromMissing}
+     WHERE ${b.keyFromMissing}${b.notPresent}
     RETURNING ${keys.map((k) => `t.${q(k.name)}`).join(', ')}, g.n AS ${pos}),
   ${b.removed}
 SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM tracked) AS tracked, (SELECT count(*) FROM removed) AS removed,
@@ -174,7 +186,7 @@ export function knownBatchSql(p: Prepared, side?: (param: (i: number) => string)
   // only a user-managed table leaves rows out (yours), and only then are rows numbered, to say which
   const b = batchParts(p, userManaged);
   const keyAliases = keys.map((_, i) => `k${i + 1}`).join(', ');
-  const onConflict = p.valueColumns.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${b.setValues}`;
+  const onConflict = b.sets.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${b.setValues}`;
   const first = p.columns.length + keys.length + 1;
   const sideSql = side?.((i) => `$${first + i}`);
   const skipped = userManaged ? `(SELECT coalesce(string_agg(g::text, ','), '') FROM generate_series(1, coalesce(cardinality($1::text[]), 0)) g WHERE g NOT IN (SELECT s.n FROM s))` : `''`;
@@ -185,7 +197,7 @@ export function knownBatchSql(p: Prepared, side?: (param: (i: number) => string)
   ${b.tracked},
   untracked AS (
     DELETE FROM ${p.trackingSql} t USING unnest(${b.keyParams}) AS g(${keyAliases})
-     WHERE ${b.keyFromMissing}
+     WHERE ${b.keyFromMissing}${b.notPresent}
     RETURNING ${keys.map((k) => `t.${q(k.name)}`).join(', ')}),
   ${b.removed}${sideSql ? `,
   side AS (${sideSql})` : ''}

@@ -12,6 +12,7 @@ import { internalName } from '../sql/ident';
 import type { Prepared } from './prepare';
 import { CHANGED, SCAN, STAGE, castKey, conflictSql, keyEq, keyEqCast, materializeChanged, q, scanMarks } from './rows';
 import { loadCopyText } from './copy-in';
+import { looseKeys } from './text-identity';
 import type { Row } from './row-source';
 
 /** Above this share of changed rows, one full COPY beats re-reading by key. */
@@ -66,7 +67,9 @@ export function mergeStageSql(p: Prepared): string {
   const keyNames = p.keyColumns.map((k) => q(k.name));
   const dedupe = p.keyColumns.some((k) => k.stagingType !== k.type);
   const select = `SELECT ${dedupe ? `DISTINCT ON (${p.keyColumns.map((k) => cast(k, 's')).join(', ')}) ` : ''}${p.columns.map((c) => cast(c, 's')).join(', ')} FROM ${STAGE} s`;
-  const vals = p.valueColumns;
+  // The value columns, and the key columns whose equal values may print differently (text-identity.ts):
+  // a row met under an equal key of another text (1.0 → 1.00) takes the source's key text.
+  const vals = [...p.valueColumns, ...looseKeys(p)];
   // managedBy "user": a rewritten row the flow did not track was taken over (counted apart; tracking is settled after the merge).
   const user = p.job.target.managedBy === 'user';
   // m returns the key columns beside the flag: a flag name no key column has.
@@ -128,7 +131,7 @@ export function settleMarksSql(p: Prepared): string {
   return `INSERT INTO ${p.trackingSql} AS t (${tk}, ${marks.map((m) => m.track).join(', ')})
      SELECT ${dedupeKeys(p, 'c')}${p.keyColumns.map((k) => castKey(k, 'c')).join(', ')}, ${marks.map((m) => `c.${q(m.name)}`).join(', ')} FROM ${CHANGED} c
       WHERE EXISTS (SELECT 1 FROM ${STAGE} g WHERE ${keyEq(p, 'g', 'c')})
-     ${p.trackingExists ? `ON CONFLICT (${tk}) DO UPDATE SET ${marks.map((m) => `${m.track} = EXCLUDED.${m.track}`).join(', ')}` : ''}`;
+     ${p.trackingExists ? `ON CONFLICT (${tk}) DO UPDATE SET ${[...marks.map((m) => m.track), ...looseKeys(p).map((k) => q(k.name))].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}` : ''}`;
 }
 
 /** Re-read changed keys from the source, batch by batch, into the staging table. */

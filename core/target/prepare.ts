@@ -201,6 +201,8 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
   }
 
   const keyColumns = columns.filter((c) => c.keyPosition !== null).sort((a, b) => a.keyPosition! - b.keyPosition!);
+  // An existing key column with a nondeterministic collation (a user-managed table): see text-identity.ts.
+  for (const k of keyColumns) if (actual?.columns.find((a) => a.name === k.name)?.nondeterministic) k.nondeterministic = true;
   const valueColumns = columns.filter((c) => c.keyPosition === null);
   const mode = source.mode;
   const rowSpecOf = (name: (c: TargetColumn) => string) => createHash('sha256').update(JSON.stringify({ mode, ordinal: source.ordinalColumn ?? null, cols: columns.map((c) => [name(c), c.sourceName, c.type, c.stagingType]) })).digest('hex').slice(0, 16);

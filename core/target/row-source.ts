@@ -10,7 +10,7 @@ import {
   filterVerdicts, type OrdinalWindow, type ResolvedSource, type StreamedRow,
 } from '../source';
 import { quoteIdent } from '../sql/ident';
-import { summarySql, toSummary, type Summary } from './summary';
+import { summaryKeySql, summarySql, toSummary, type Summary } from './summary';
 import { copyBinaryOut, serverEncoding } from './binary-scan';
 import type { SourceSpec } from '../flow/schema';
 import { connectionHeadroom, tableSize, withBulkReaders, type BulkReader, type BulkRange, type BulkReadShape } from '../source/bulk-read';
@@ -155,7 +155,7 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     // The filter inside was validated by resolveSource; it runs READ ONLY through core/source's door.
     summary: () =>
       withReadOnly(pool, async (client) => {
-        const { rows } = await client.query({ text: summarySql(fromWhereSql(resolved), keys, mark), values: [] });
+        const { rows } = await client.query({ text: summarySql(fromWhereSql(resolved), resolved.keyColumns.map((c) => summaryKeySql(c.name, c.type)), mark), values: [] });
         return toSummary(rows[0] as { n: string; x: string });
       }),
   };

@@ -9,11 +9,12 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { RowCounts, SampleRow } from '../api/model';
-import { quoteIdent } from '../sql/ident';
+import { internalName, quoteIdent } from '../sql/ident';
 import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
 import { trackingSummary } from './summary';
 import type { Prepared } from './prepare';
 import { loadCopyText } from './copy-in';
+import { looseKeys } from './text-identity';
 import type { Row } from './row-source';
 
 export const SCAN = 'pg_temp._tablesync_scan';
@@ -101,7 +102,7 @@ export async function checkUnchanged(client: pg.ClientBase, p: Prepared): Promis
   const [a, [b, targetRows]] = await Promise.all([
     src.summary().catch(() => undefined),
     (async () => {
-      const summary = await trackingSummary(client, p.trackingRead, p.keyColumns.map((k) => k.name), scanMarks(p).map((m) => m.track));
+      const summary = await trackingSummary(client, p.trackingRead, p.keyColumns, scanMarks(p).map((m) => m.track));
       const n = p.actual !== undefined && !p.freshTable ? Number((await client.query(`SELECT count(*) AS n FROM ${p.tableRead} x`)).rows[0].n) : 0;
       return [summary, n] as const;
     })(),
@@ -206,7 +207,12 @@ export async function diffRows(client: pg.ClientBase, p: Prepared, scanned: numb
 export function changedSql(p: Prepared): string {
   const sKeys = p.keyColumns.map((k) => `s.${q(k.name)}`).join(', ');
   // Per mark: the ordinal, and for rows without one their fingerprint (NULL = NULL is no proof).
-  const cmp = p.comparable ? scanMarks(p).map((m) => `t.${m.track} IS DISTINCT FROM s.${q(m.name)}`).join(' OR ') : 'true';
+  // And the text of key columns whose equal values may print differently (text-identity.ts): the
+  // join met the tracked key under an equal key, but the source's now reads otherwise (1.0 → 1.00),
+  // which neither an ordinal nor a fingerprint of typed values shows. Tracking holds the key the
+  // target was written with, so this finds the rows whose target key has the old text.
+  const keyText = looseKeys(p).map((k) => `t.${q(k.name)}::text IS DISTINCT FROM (${castKey(k, 's')})::text`);
+  const cmp = p.comparable ? [...scanMarks(p).map((m) => `t.${m.track} IS DISTINCT FROM s.${q(m.name)}`), ...keyText].join(' OR ') : 'true';
   return `INSERT INTO ${CHANGED}
        SELECT ${sKeys}, ${scanMarks(p).map((m) => `s.${q(m.name)}`).join(', ')}, t.${q(p.keyColumns[0]!.name)} IS NOT NULL, row_number() OVER ()
          FROM ${SCAN} s LEFT JOIN ${p.trackingRead} t ON ${keyEqCast(p, 't', 's')}
@@ -248,17 +254,25 @@ function keyObj(p: Prepared, r: Record<string, string | null>): Record<string, s
   return Object.fromEntries(p.keyColumns.map((k) => [k.name, r[k.name] ?? null]));
 }
 
+/**
+ * Target rows by key, as text, in a map by the ASKED key's text (JSON): a key whose equal values
+ * print differently (text-identity.ts) finds the row stored under its old text (1.0 for 1.00).
+ */
 export async function targetRows(client: pg.ClientBase, p: Prepared, keys: Row[]): Promise<Map<string, Record<string, string | null>>> {
   const out = new Map<string, Record<string, string | null>>();
   if (keys.length === 0 || !p.actual || p.freshTable) return out;
   const cols = p.actual.columns.map((c) => `x.${q(c.name)}::text AS ${q(c.name)}`).join(', ');
+  const pos = internalName('__tablesync_pos', p.actual.columns.map((c) => c.name));
   const keyArrays = p.keyColumns.map((_, i) => keys.map((k) => k[i] ?? null));
   const { rows } = await client.query(
-    `SELECT ${cols} FROM ${p.tableRead} x JOIN unnest(${p.keyColumns.map((k, i) => `$${i + 1}::text[]`).join(', ')}) AS u(${p.keyColumns.map((_, i) => `k${i}`).join(', ')})
+    `SELECT ${cols}, u.n AS ${q(pos)} FROM ${p.tableRead} x JOIN unnest(${p.keyColumns.map((k, i) => `$${i + 1}::text[]`).join(', ')}) WITH ORDINALITY AS u(${p.keyColumns.map((_, i) => `k${i}`).join(', ')}, n)
        ON ${p.keyColumns.map((k, i) => `x.${q(k.name)} = u.k${i}::${k.type}`).join(' AND ')}`,
     keyArrays,
   );
-  for (const r of rows as Record<string, string | null>[]) out.set(JSON.stringify(p.keyColumns.map((k) => r[k.name] ?? null)), r);
+  for (const r of rows as Record<string, string | null>[]) {
+    const { [pos]: n, ...row } = r;
+    out.set(JSON.stringify(keys[Number(n) - 1]), row);
+  }
   return out;
 }
 

@@ -14,6 +14,7 @@
  */
 import type pg from 'pg';
 import { quoteIdent } from '../sql/ident';
+import { textIsIdentity } from './text-identity';
 
 export interface Summary {
   count: number;
@@ -25,6 +26,17 @@ export function summarySql(from: string, keys: string[], mark: string): string {
   return `SELECT count(*) AS n, coalesce(bit_xor(hash_record_extended(ROW(${keys.join(', ')}, ${mark}), 1)), 0) AS x ${from}`;
 }
 
+/**
+ * A key column as the summary hashes it (`alias.` prefix, or none). Typed, except a column whose
+ * equal values may print differently (text-identity.ts, decided by the SOURCE column's type on
+ * both sides, so both hash alike): by its text, so a key updated to an equal value of another text
+ * (numeric 1.0 → 1.00) makes the summaries differ and the scan run, which then sees it.
+ */
+export function summaryKeySql(name: string, sourceType: string, alias?: string): string {
+  const col = `${alias ? `${alias}.` : ''}${quoteIdent(name)}`;
+  return textIsIdentity(sourceType) ? col : `${col}::text`;
+}
+
 export function toSummary(row: { n: string; x: string }): Summary {
   return { count: Number(row.n), xor: row.x };
 }
@@ -33,9 +45,9 @@ export function toSummary(row: { n: string; x: string }): Summary {
  * The tracking table's summary, on the target connection, under a savepoint: a key type without a
  * hash function fails here, and the caller then scans instead.
  */
-export async function trackingSummary(client: pg.ClientBase, trackingSql: string, keyNames: string[], markColumns: string[]): Promise<Summary | undefined> {
+export async function trackingSummary(client: pg.ClientBase, trackingSql: string, keys: { name: string; sourceType: string }[], markColumns: string[]): Promise<Summary | undefined> {
   // markColumns are quoted already (the ordinal, and the fingerprint of rows without one, where the source has nullable ordinals).
-  const sql = summarySql(`FROM ${trackingSql} t`, keyNames.map((k) => `t.${quoteIdent(k)}`), markColumns.map((m) => `t.${m}`).join(', '));
+  const sql = summarySql(`FROM ${trackingSql} t`, keys.map((k) => summaryKeySql(k.name, k.sourceType, 't')), markColumns.map((m) => `t.${m}`).join(', '));
   await client.query('SAVEPOINT tablesync_summary');
   try {
     const { rows } = await client.query(sql);

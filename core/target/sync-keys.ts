@@ -13,6 +13,7 @@ import { createStage, mergeStage } from './load-rows';
 import { insertRows, loadCopyText } from './copy-in';
 import type { Row } from './row-source';
 import type { SyncJob } from './job';
+import { looseKeys } from './text-identity';
 
 /** What a live sync did, by key (source key text). Each asked key is in exactly one list. */
 export interface SyncKeysResult {
@@ -132,16 +133,19 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
       await client.query(
         `INSERT INTO ${p.trackingSql} (${tk}, ${trackMark(p)})
          SELECT ${keyCols.map((k) => (k.stagingType === k.type ? `s.${q(k.name)}` : `s.${q(k.name)}::${k.type}`)).join(', ')}, ${mark} FROM ${STAGE} s
-         ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p)}`,
+         ON CONFLICT (${tk}) DO UPDATE SET ${trackMark(p)} = EXCLUDED.${trackMark(p)}${forgetNullFingerprint(p)}${looseKeys(p).map((k) => `, ${q(k.name)} = EXCLUDED.${q(k.name)}`).join('')}`,
       );
     }
     if (missing.length) {
       await client.query(`CREATE TEMP TABLE ${KEYS.slice(8)} (${keyCols.map((k) => `${q(k.name)} ${k.type}`).join(', ')}) ON COMMIT DROP`);
       await insertRows(client, KEYS, keyCols.map((k) => ({ name: k.name, type: k.type })), missing);
       const on = (a: string, b: string) => keyCols.map((k) => `${a}.${q(k.name)} = ${b}.${q(k.name)}`).join(' AND ');
+      // A missing key equal to a staged row's key, of another text (text-identity.ts: 1.0 read back as
+      // 1.00), is that row, just written: not removed.
+      const notStaged = present.length && looseKeys(p).length ? ` AND NOT EXISTS (SELECT 1 FROM ${STAGE} s WHERE ${keyCols.map((k) => `${k.stagingType === k.type ? `s.${q(k.name)}` : `s.${q(k.name)}::${k.type}`} = g.${q(k.name)}`).join(' AND ')})` : '';
       // Only rows this flow owns (tracked) are deleted.
-      await client.query(`DELETE FROM ${p.tableSql} x USING ${p.trackingSql} t, ${KEYS} g WHERE ${on('x', 't')} AND ${on('t', 'g')}`);
-      const removed = await client.query<Row>({ text: `DELETE FROM ${p.trackingSql} t USING ${KEYS} g WHERE ${on('t', 'g')} RETURNING ${keyCols.map((k) => `g.${q(k.name)}::text`).join(', ')}`, rowMode: 'array' });
+      await client.query(`DELETE FROM ${p.tableSql} x USING ${p.trackingSql} t, ${KEYS} g WHERE ${on('x', 't')} AND ${on('t', 'g')}${notStaged}`);
+      const removed = await client.query<Row>({ text: `DELETE FROM ${p.trackingSql} t USING ${KEYS} g WHERE ${on('t', 'g')}${notStaged} RETURNING ${keyCols.map((k) => `g.${q(k.name)}::text`).join(', ')}`, rowMode: 'array' });
       for (const k of removed.rows) untracked.add(JSON.stringify(k));
     }
     await client.query('COMMIT');

@@ -36,6 +36,8 @@ export interface TargetColumn {
   isVector: boolean;
   category: ColumnInfo['category'];
   needsOverride?: string;
+  /** The existing target column has a nondeterministic collation (equal text keys may differ in text: see text-identity.ts). */
+  nondeterministic?: true;
 }
 
 /**

@@ -39,6 +39,7 @@ import { prepare } from './prepare';
 import type { Row, VerifyReads } from './row-source';
 import { CHANGED, SCAN, keyEq, keyEqCast, renderAsTarget, targetRows, tuneSession, tuneTransaction } from './rows';
 import { castExists, type TargetColumn } from './target-columns';
+import { isTextLike, textIsIdentity } from './text-identity';
 
 /** Buckets of step 2 (a power of two: the bucket is the key hash's low bits). */
 export const VERIFY_BUCKETS = 4096;
@@ -79,16 +80,14 @@ interface Terms {
 }
 
 /**
- * Types (as format_type spells them) whose default extended hash distinguishes exactly what their
- * text output does, the same set as the source fingerprint's (core/source/source-sql.ts).
+ * A typed hash only for types (as format_type spells them) whose default extended hash distinguishes
+ * exactly what their text output does (text-identity.ts; the same set as the source fingerprint's,
+ * core/source/source-sql.ts).
  */
-const TYPED_HASH = /^(boolean|bytea|"char"|bigint|smallint|integer|oid|text|uuid|date|timestamp(\(\d\))? with(out)? time zone|character varying(\(\d+\))?)$/;
-const TEXTLIKE = /^(text|character varying(\(\d+\))?)$/;
-
 function hashTerm(t: Term, side: 'src' | 'tgt'): string {
   const e = t[side];
   if (!t.typed) return `(${e})::text COLLATE "C"`;
-  return TEXTLIKE.test(t.ctype) ? `(${e}) COLLATE "C"` : e;
+  return isTextLike(t.ctype) ? `(${e}) COLLATE "C"` : e;
 }
 
 /** Decide how each column is compared (see the module comment); asks both servers about casts. */
@@ -101,9 +100,9 @@ async function buildTerms(client: pg.ClientBase, p: Prepared, reads: VerifyReads
     if (c.stagingType === c.type) {
       // A source type the target lacks (an enum overridden to text) is staged as its text: compare that.
       const src = c.sourceType !== c.stagingType && c.stagingType === 'text' ? `${s}::text` : s;
-      all.push({ col: c, ctype: c.type, src, tgt: t, typed: TYPED_HASH.test(c.type) });
+      all.push({ col: c, ctype: c.type, src, tgt: t, typed: textIsIdentity(c.type) });
     } else if (await reads.castable(c.sourceType, c.type)) {
-      all.push({ col: c, ctype: c.type, src: `${s}::${c.type}`, tgt: t, typed: TYPED_HASH.test(c.type) });
+      all.push({ col: c, ctype: c.type, src: `${s}::${c.type}`, tgt: t, typed: textIsIdentity(c.type) });
     } else if (c.stagingType === 'text' && c.keyPosition === null) {
       all.push({ col: c, ctype: c.type, src: `${s}::text`, tgt: t, typed: false, shipped: true });
     } else if ((await castExists(client, c.type, c.stagingType)) === undefined) {
@@ -323,7 +322,7 @@ async function details(client: pg.ClientBase, p: Prepared, T: Terms, keys: Row[]
   return keys.map((k, i) => {
     const row: VerifyRow = { key: keyObj(k) };
     if (i >= DETAIL_LIMIT) return row;
-    // targetRows keys its map by the target's key text; the source rows by the source's.
+    // targetRows keys its map by the asked key's text; the source rows by the source's.
     const b = before.get(id(k));
     const a = after.get(id(k));
     if (b) row.before = b;
