@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyFlow, planFlow, verifyFlow, type FlowContext } from '../../core/target';
+import { applyFlow, planFlow, prepareKeySync, syncKeys, verifyFlow, type FlowContext } from '../../core/target';
+import { jobFromFlow, withTargetClient } from '../../core/target/flow-job';
 import { logicalNames } from '../../core/live';
 import { qualifiedName } from '../../core/sql/ident';
 import { STATE_SCHEMA, trackingTableName } from '../../core/state/store';
@@ -153,5 +154,41 @@ describe('a key changed to an equal value of another text', () => {
       await check(`${ordinal ? 'ordinal' : 'fingerprint'}: repair after a hand edit of the target's key`);
       expect((await verifyFlow(ctx)).equal).toBe(true);
     }
+  });
+
+  // A change's old key (a notification of an earlier change, re-read after the key's text moved;
+  // pgoutput's old key of 1.0 → 1.00) is equal to the present row's key: the row stays, with the
+  // new text, whichever way the batch goes (re-read by key one statement, the fallback in several,
+  // a replicated batch).
+  it('an old key of another text in the same batch as its row does not remove it', async () => {
+    await t.src.sql(`CREATE TABLE b (id int, n numeric, v text, PRIMARY KEY (id, n))`);
+    await t.src.sql(`INSERT INTO b SELECT g, g::numeric, 'v' || g FROM generate_series(1, 10) g`);
+    const ctx = t.ctx({ name: 'lkeqb', source: { table: 'b' }, target: { table: 'b_copy' } });
+    const check = async (what: string) => {
+      expect(await rowsAsLines(t.tgt.pool, `SELECT id, n::text, v FROM b_copy`), `${what}: rows`).toEqual(await rowsAsLines(t.src.pool, `SELECT id, n::text, v FROM b`));
+      expect(await rowsAsLines(t.tgt.pool, `SELECT id, n::text FROM ${tracking(ctx)}`), `${what}: tracked keys`).toEqual(await rowsAsLines(t.src.pool, `SELECT id, n::text FROM b`));
+    };
+    await applyFlow(ctx);
+    await t.src.sql(`UPDATE b SET n = n * 1.00 WHERE id <= 2`);
+    // syncKeysOn (several statements): the old text only, and the old and the new text together.
+    await syncKeys(ctx, [['1', '1']]);
+    await syncKeys(ctx, [['2', '2'], ['2', '2.00']]);
+    await check('syncKeys');
+    const job = await jobFromFlow(ctx);
+    await withTargetClient(ctx, async (c) => {
+      const ks = await prepareKeySync(c, job);
+      await t.src.sql(`UPDATE b SET n = n * 1.0 WHERE id IN (3, 4, 5)`);
+      expect(ks.oneStatement).toBe(true);
+      await ks.run([['4', '4']]);
+      await ks.run([['5', '5.0'], ['5', '5']]);
+      await ks.run([['3', '3']]);
+      await check('one-statement re-read batch');
+      // As a stream carries an update 6 → 6.00 (old key, new row), and 7 → 7.0 → 7 (new key back to the old text).
+      await t.src.sql(`UPDATE b SET n = 6.00 WHERE id = 6`);
+      const r = await ks.applyKnown!([['6', '6.00', 'v6'], ['7', '7', 'v7b']], [['6', '6'], ['7', '7.0']]);
+      expect(r.removed).toBe(0);
+      await t.src.sql(`UPDATE b SET v = 'v7b' WHERE id = 7`);
+      await check('replicated batch');
+    });
   });
 });
