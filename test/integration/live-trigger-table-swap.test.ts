@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceAndTarget, type Pair } from './target-fixture';
-import { waitForSameRows, watch } from '../support/live';
+import { listenRaw, waitFor, waitForSameRows, watch } from '../support/live';
 import { dropFlow } from '../../core/target';
 import { dropPartsFor } from '../../core/app/drop-parts';
 import { flowCaptureNames } from '../../core/live/drop-parts';
@@ -8,7 +8,12 @@ import { flowCaptureNames } from '../../core/live/drop-parts';
 // Trigger capture of a source table replaced under its name (build items_new and swap the names,
 // or drop and create it again) while the watch runs, and while it is stopped: the capture check
 // finds no trigger on the table that now has the name, installs it and rescans; no trigger of ours
-// is left on the renamed-away table, and drop removes the rest (passed as is).
+// is left on the renamed-away table, and drop removes the rest (passed as is). What removes the old
+// table's triggers is the install (ensureCapture): the catalog read finds every trigger that calls
+// our function `{channel}_n`, wherever it is, and one marked as this flow's on a table the flow no
+// longer reads is dropped before the new table's are created (ownership.ts `retire`); a drop
+// without another watch finds them the same way (by the function they call) and removes them
+// before the function.
 describe('trigger capture: the source table replaced under its name', () => {
   let t: Pair;
   beforeAll(async () => { t = await sourceAndTarget('lswn'); });
@@ -44,10 +49,23 @@ describe('trigger capture: the source table replaced under its name', () => {
         await same('streaming the new table');
         expect(w.statuses.filter((s) => s.state === 'failed')).toEqual([]);
         await w.stop();
-        // our triggers are on the table that has the name, none is left on the renamed-away one, and drop removes them
+        // our triggers are on the table that has the name, none is left on the renamed-away one (by
+        // name, or any trigger calling our function), and drop removes them
         const names = flowCaptureNames(ctx.flow);
-        const ours = async () => (await t.src.sql(`SELECT tgrelid::regclass::text AS rel FROM pg_trigger WHERE tgname = ANY($1) ORDER BY 1`, [[names.rowTrigger, names.truncateTrigger]])).rows.map((r) => r['rel']);
+        const ours = async () => (await t.src.sql(`SELECT tgrelid::regclass::text AS rel FROM pg_trigger WHERE NOT tgisinternal AND (tgname = ANY($1) OR tgfoid = to_regprocedure($2)) ORDER BY 1`, [[names.rowTrigger, names.truncateTrigger], `public.${names.functionName}()`])).rows.map((r) => r['rel']);
         expect(new Set(await ours())).toEqual(new Set([table]));
+        if (how === 'rename') {
+          // and the renamed-away table notifies nothing: its change, committed before the marker's, would arrive first
+          const l = await listenRaw(t.src.url, names.channel);
+          try {
+            await t.src.sql(`UPDATE ${table}_old SET v = 'not ours any more' WHERE id = 26`);
+            await t.src.sql(`INSERT INTO ${table} VALUES (101, 'marker')`);
+            await waitFor('the marker notified', () => l.parsed().some((m) => (m['key'] as Record<string, unknown> | undefined)?.['id'] === '101'));
+            expect(l.parsed().map((m) => (m['key'] as Record<string, unknown> | undefined)?.['id'])).toEqual(['101']);
+          } finally {
+            await l.close();
+          }
+        }
         await dropFlow(ctx, dropPartsFor(ctx.flow), { allowDestructive: true });
         expect(await ours()).toEqual([]);
         expect((await t.src.sql(`SELECT count(*) AS n FROM pg_proc WHERE proname = $1`, [names.functionName])).rows[0].n).toBe('0');
@@ -56,4 +74,34 @@ describe('trigger capture: the source table replaced under its name', () => {
       }
     });
   }
+
+  it('rename swap while stopped, then drop without watching again: drop removes our triggers on the renamed-away table, then the function', async () => {
+    const table = 'items_dropped';
+    await t.src.sql(`CREATE TABLE ${table} (id int PRIMARY KEY, v text)`);
+    await t.src.sql(`INSERT INTO ${table} SELECT g, 'old ' || g FROM generate_series(1, 30) g`);
+    const ctx = t.ctx({ name: `lswpn_${table}`, source: { table, notification: {} }, target: { table } });
+    const w = watch(ctx);
+    try {
+      await w.live();
+    } finally {
+      await w.stop();
+    }
+    await t.src.sql(`CREATE TABLE ${table}_new (id int PRIMARY KEY, v text)`);
+    // the user's own trigger on the renamed-away table (another name, another function) stays
+    await t.src.sql(`CREATE FUNCTION ${table}_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`);
+    await t.src.sql(`CREATE TRIGGER audit AFTER UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${table}_audit()`);
+    await t.src.sql(`BEGIN; ALTER TABLE ${table} RENAME TO ${table}_old; ALTER TABLE ${table}_new RENAME TO ${table}; COMMIT`);
+    const names = flowCaptureNames(ctx.flow);
+    const triggers = async () => (await t.src.sql(`SELECT tgrelid::regclass::text || '.' || tgname AS t FROM pg_trigger WHERE NOT tgisinternal AND tgrelid::regclass::text LIKE $1 ORDER BY 1`, [`${table}%`])).rows.map((r) => r['t']);
+    expect(await triggers()).toEqual([`${table}_old.audit`, `${table}_old.${names.rowTrigger}`, `${table}_old.${names.truncateTrigger}`].sort());
+    const r = await dropFlow(ctx, dropPartsFor(ctx.flow), { allowDestructive: true });
+    // the drop's step names the renamed-away table
+    expect(r.steps.find((st) => st.kind === 'drop-trigger')?.sql).toEqual([
+      `DROP TRIGGER IF EXISTS "${names.truncateTrigger}" ON "public"."${table}_old"`,
+      `DROP TRIGGER IF EXISTS "${names.rowTrigger}" ON "public"."${table}_old"`,
+      `DROP FUNCTION IF EXISTS "public"."${names.functionName}"()`,
+    ]);
+    expect(await triggers()).toEqual([`${table}_old.audit`]);
+    expect((await t.src.sql(`SELECT count(*) AS n FROM pg_proc WHERE proname = $1`, [names.functionName])).rows[0].n).toBe('0');
+  });
 });
