@@ -110,6 +110,33 @@ describe('trigger capture: the catch-up window with ordinal outliers', () => {
     expect(c.scanned).toBeLessThan(80);
   });
 
+  it('timestamp without time zone: a row inserted live with a backdated ordinal makes the catch-ups full scans', async () => {
+    await t.src.sql(`CREATE TABLE backdated (id int PRIMARY KEY, v text, at timestamp NOT NULL)`);
+    await t.src.sql(`INSERT INTO backdated SELECT g, 'v' || g, timestamp '2026-01-01' + g * interval '1 minute' FROM generate_series(1, 300) g`);
+    const ctx = t.ctx({ name: 'lood_backdated', source: { table: 'backdated', ordinalColumn: 'at', notification: {} }, target: { table: 'backdated' } });
+    await applyFlow(ctx);
+    let w = watch(ctx);
+    try {
+      await w.live();
+      await t.src.sql(`INSERT INTO backdated VALUES (1000, 'new', '2026-01-01 01:00:00.5'), (1001, 'newer', '2026-01-01 06:00')`);
+      await same('live inserts', 'backdated', 'at');
+      await waitFor('the flag recorded', async () => (await t.tgt.sql(`SELECT live->'notMonotone'->>'reason' AS r FROM tablesync.flows WHERE flow = 'lood_backdated'`)).rows[0]?.r);
+    } finally {
+      await w.stop();
+    }
+    await t.src.sql(`UPDATE backdated SET v = 'while stopped', at = '2026-01-01 01:30' WHERE id = 7`);
+    w = watch(ctx);
+    try {
+      await w.live();
+      const c = w.catchUps[0]!.catchUp!;
+      expect(c).toMatchObject({ mode: 'full', rows: 1 });
+      expect(c.reason).toMatch(/a row inserted \(key \{"id":"1000"\}\) got ordinal 2026-01-01 01:00:00.5, below the window .*from 2026-01-01 03:\d\d:00\)/);
+      await same('after the restart', 'backdated', 'at');
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('timestamptz: a row dated in the future whose date has passed by the restart', async () => {
     // The writers' clock is simulated four hours back (T0 = now() - 4h): a row at T0 + 3h59min, the
     // changes made while stopped at T0 + a minute, the restart at T0 + 4h (now). The window used
