@@ -66,13 +66,30 @@ export interface TypeProbe {
 }
 
 /**
- * Ask the target server whether each type exists and how it spells it. Runs `SELECT NULL::type`
- * under a savepoint per type, so one unknown type does not abort the caller's transaction.
+ * Ask the target server whether each type exists and how it spells it: all of them in one
+ * `SELECT NULL::a, NULL::b … LIMIT 0` and one format_type read (two round trips, under a savepoint
+ * so an unknown type does not abort the caller's transaction). When one is unknown, each is asked
+ * on its own (`SELECT NULL::type` under a savepoint per type), so each gets its own verdict.
  */
 export async function probeTypes(client: pg.ClientBase, types: Iterable<string>): Promise<Map<string, TypeProbe>> {
+  const list = [...new Set(types)];
   const out = new Map<string, TypeProbe>();
-  for (const t of types) {
-    if (out.has(t)) continue;
+  if (list.length === 0) return out;
+  // (simple-query strings: the type names passed assertTypeShape, the OIDs and typmods are integers)
+  const all = (await client.query(`SAVEPOINT tablesync_probe; SELECT ${list.map((t, i) => `NULL::${t} AS x${i}`).join(', ')} LIMIT 0`).then(
+    (r) => (r as unknown as pg.QueryResult[])[1]!.fields,
+    async () => {
+      await client.query('ROLLBACK TO SAVEPOINT tablesync_probe; RELEASE SAVEPOINT tablesync_probe');
+      return undefined;
+    },
+  ));
+  if (all) {
+    const fmt = await client.query(`RELEASE SAVEPOINT tablesync_probe; SELECT format_type(o, m) AS t FROM (VALUES ${all.map((f, i) => `(${i}, ${Number(f.dataTypeID)}::oid, ${Number(f.dataTypeModifier)})`).join(', ')}) v(i, o, m) ORDER BY i`);
+    const rows = (fmt as unknown as pg.QueryResult[])[1]!.rows as { t: string }[];
+    list.forEach((t, i) => out.set(t, { ok: true, canonical: rows[i]!.t }));
+    return out;
+  }
+  for (const t of list) {
     await client.query('SAVEPOINT tablesync_probe');
     try {
       const r = await client.query(`SELECT NULL::${t} AS x LIMIT 0`);
