@@ -23,7 +23,7 @@
  *   past `lagWarnBytes`; an invalidated slot (max_slot_wal_keep_size) fails the watch with an
  *   error that says so and how to resync (`resync: true` drops and recreates it, then a full catch-up).
  */
-import type pg from 'pg';
+import pg from 'pg';
 import type * as ReplicationLibNs from 'pg-logical-replication';
 import type { CatchUpInfo, ChangeEvent, ListenerStatus } from '../api/model';
 import { poolConfig } from '../connections/pool';
@@ -100,9 +100,22 @@ type ReplicationLib = typeof ReplicationLibNs;
 let replicationLib: Promise<ReplicationLib> | undefined;
 const loadReplication = () => (replicationLib ??= import('pg-logical-replication').catch((e: unknown) => { replicationLib = undefined; throw e; }));
 
-/** The replication client. */
-async function openReplication(url: string, publication: string): Promise<{ service: ReplicationService; plugin: unknown }> {
+/** The replication client; `release` closes its connection while no stream has taken it yet. */
+interface Replication { service: ReplicationService; plugin: unknown; release: () => Promise<void> }
+
+/** What of pg-logical-replication's service the early connection replaces (its version is pinned in package.json). */
+interface ServiceInternals { client: () => Promise<[pg.Client, unknown]>; _client: pg.Client | null; _connection: unknown; emit(event: string, e: unknown): unknown }
+
+/**
+ * The replication client, its connection opening at once (a new backend: a few milliseconds a
+ * restart would otherwise wait for). Opening it is harmless (a walsender in command mode reads
+ * nothing); the slot is first used by START_REPLICATION, which `subscribe` sends only after the
+ * cycle's checks found the slot ours. The library opens its connection inside `subscribe`: the one
+ * opened here is handed to it there (once; a second subscribe connects as the library does).
+ */
+async function openReplication(url: string, publication: string): Promise<Replication> {
   const lib = await loadReplication();
+  if (publication.includes("'")) throw new TableSyncError('INVALID_INPUT', `publication name "${publication}" contains a quote, which the replication protocol's options cannot carry`);
   const config = { ...poolConfig(parseConnectionUrl(url), { applicationName: REPLICATION_APP }) } as Record<string, unknown>;
   for (const k of ['max', 'idleTimeoutMillis']) delete config[k];
   // The walsender prints the streamed values with its session's settings: the same fixed ones as
@@ -117,8 +130,27 @@ async function openReplication(url: string, publication: string): Promise<{ serv
       return m as never;
     }
   }
-  if (publication.includes("'")) throw new TableSyncError('INVALID_INPUT', `publication name "${publication}" contains a quote, which the replication protocol's options cannot carry`);
-  return { service: service as unknown as ReplicationService, plugin: new TextPgoutput({ protoVersion: 1, publicationNames: [quoteIdent(publication)] }) };
+  let early: pg.Client | undefined = new pg.Client({ ...(config as pg.ClientConfig), replication: 'database' } as pg.ClientConfig);
+  const earlyClient = early;
+  const connected = earlyClient.connect();
+  connected.catch(() => {}); // its failure is the stream's, reported by subscribe
+  const internals = service as unknown as ServiceInternals;
+  const libraryClient = internals.client.bind(service);
+  internals.client = async () => {
+    if (!early) return libraryClient();
+    early = undefined;
+    await connected;
+    internals._client = earlyClient;
+    internals._connection = (earlyClient as unknown as { connection: unknown }).connection;
+    earlyClient.on('error', (e) => internals.emit('error', e));
+    return [earlyClient, internals._connection];
+  };
+  const release = async () => {
+    if (!early) return;
+    early = undefined;
+    await connected.then(() => earlyClient.end(), () => {}).catch(() => {});
+  };
+  return { service: service as unknown as ReplicationService, plugin: new TextPgoutput({ protoVersion: 1, publicationNames: [quoteIdent(publication)] }), release };
 }
 
 /** A key's identity in a batch: its one value, or the values as JSON for a composite key (key values are never NULL). */
@@ -159,6 +191,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
     client.on('error', onClientError);
     const locked: FlowContext = { ...ctx, targetClient: client };
     let service: ReplicationService | undefined;
+    let repl: Promise<Replication> | undefined;
     const timers: NodeJS.Timeout[] = [];
     let confirmTimer: NodeJS.Timeout | undefined;
     let closing = false;
@@ -166,22 +199,22 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       // The reads of the restart path are independent round trips on different connections (the
       // source pool, the target's locked client): they run at once. Their errors are still
       // reported in the order the checks are listed, and nothing is created before all passed.
-      void loadReplication().catch(() => {}); // awaited (and its failure reported) where the stream opens
-      const [jobR, allowedR, stateR, infoR] = await Promise.allSettled([
+      // The replication connection opens beside them (see openReplication).
+      repl = openReplication(ctx.sourceUrl, names.publication);
+      repl.catch(() => {}); // awaited (and its failure reported) where the stream opens
+      const t = { schema: flow.source.schema, table: flow.source.table };
+      const [jobR, allowedR, stateR, infoR, oidR] = await Promise.allSettled([
         jobFromFlow(locked),
         checkReplicationAllowed(ctx.sourcePool),
         readFlowState(client, flow.name).catch(() => undefined),
         slotInfo(ctx.sourcePool, names.slot),
+        tableOid(ctx.sourcePool, t),
       ]);
-      for (const r of [jobR, allowedR, stateR, infoR]) if (r.status === 'rejected') throw r.reason;
+      for (const r of [jobR, allowedR, stateR, infoR, oidR]) if (r.status === 'rejected') throw r.reason;
       const job = (jobR as PromiseFulfilledResult<SyncJob>).value;
       const state = (stateR as PromiseFulfilledResult<Awaited<ReturnType<typeof readFlowState>> | undefined>).value;
       let info = (infoR as PromiseFulfilledResult<SlotInfo | undefined>).value;
-      const t = { schema: job.source.schema, table: job.source.table };
-      // `partitions`: a partitioned table's partitions and their files, read before anything below
-      // reads the table (a change after this is noticed by the next check)
-      const [, oid, partitionsNow] = await Promise.all([checkReplicaIdentity(ctx.sourcePool, t), tableOid(ctx.sourcePool, t), partitionSignature(ctx.sourcePool, t, { files: true })]);
-      const createdPublication = await ensurePublication(ctx.sourcePool, t, names.publication, flow.name);
+      const oid = (oidR as PromiseFulfilledResult<number>).value;
       const recorded = isLogicalState(state?.live) && state.live.slot === names.slot ? state.live : undefined;
       // A slot cannot carry a marker: it is ours only when this flow's state records it (written
       // right after we create one). Anyone else's slot is never adopted, advanced or dropped.
@@ -200,6 +233,19 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         }
       }
       const fresh = !info;
+      // The table's replica identity, its partitions (and their files: read before anything below
+      // reads the table; a change after this is noticed by the next check) and the publication. A
+      // new slot waits for them (nothing is created before they passed); resuming one of ours,
+      // they run while its stream starts, and nothing is applied or recorded before they passed.
+      let partitionsNow = '';
+      let createdPublication = false;
+      const sourceChecks = async () => {
+        const [, parts] = await Promise.all([checkReplicaIdentity(ctx.sourcePool, t), partitionSignature(ctx.sourcePool, t, { files: true })]);
+        partitionsNow = parts;
+        createdPublication = await ensurePublication(ctx.sourcePool, t, names.publication, flow.name);
+      };
+      const checked = fresh ? Promise.resolve(await sourceChecks()) : sourceChecks();
+      checked.catch(() => {}); // awaited before the stream's first change is applied
       // The partitions (and their files) the target was last brought in line with: a stream that
       // publishes through the root carries no attach, detach or TRUNCATE of a partition, so a
       // change of them (now, or while the watch was stopped) is a rescan. Recorded with every position.
@@ -236,6 +282,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         }
       };
       if (fresh) {
+        // the scan comes first, perhaps for minutes: the early connection is not kept waiting
+        await repl.then((r) => r.release(), () => {});
         await createSlot(ctx.sourcePool, names.slot);
         // record at once that the slot is ours, so a crash before the catch-up commits cannot
         // leave a slot of ours that the next watch would take for someone else's
@@ -279,7 +327,10 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       if (!c.running) return;
 
       // ---------------------------------------------------------------- the stream
-      const [target, { service: svc, plugin }] = await Promise.all([catchUpTarget(ctx.sourcePool), openReplication(ctx.sourceUrl, names.publication)]);
+      // where the server's WAL is now: the stream has caught up once it passed it (needed by the loop below)
+      const targetP = catchUpTarget(ctx.sourcePool);
+      targetP.catch(() => {});
+      const { service: svc, plugin } = await repl;
       service = svc;
       const ready: Tx[] = [];
       let open: Tx | undefined;
@@ -464,6 +515,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         const keepAlive = setInterval(() => void confirm(acked ?? '0/1'), 10_000);
         keepAlive.unref?.();
         try {
+          await checked;
           await prepare();
         } finally {
           clearInterval(keepAlive);
@@ -475,6 +527,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       // the locked connection, whose batches are each one statement in its own implicit
       // transaction; the lock's release resets it (RESET ALL), and recording the slot sets it on.
       await client.query('SET synchronous_commit = off');
+      const target = await targetP;
 
       // ---------------------------------------------------------------- applying
       const applyBatch = async (): Promise<number> => {
@@ -678,6 +731,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       // the stream ends because we end it: not a loss (which would hide the error that ended the cycle, a fatal one too)
       closing = true;
       await service?.stop().catch(() => {});
+      await repl?.then((r) => r.release(), () => {});
     }
   };
 
