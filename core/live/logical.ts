@@ -135,14 +135,18 @@ async function openReplication(url: string, publication: string): Promise<Replic
   const connected = earlyClient.connect();
   connected.catch(() => {}); // its failure is the stream's, reported by subscribe
   const internals = service as unknown as ServiceInternals;
+  let taken = false;
+  // An error before the stream took the connection (the server ended it meanwhile) is the
+  // stream's too: START_REPLICATION on it fails, and subscribe reports that.
+  earlyClient.on('error', (e) => { if (taken) internals.emit('error', e); });
   const libraryClient = internals.client.bind(service);
   internals.client = async () => {
     if (!early) return libraryClient();
     early = undefined;
     await connected;
+    taken = true;
     internals._client = earlyClient;
     internals._connection = (earlyClient as unknown as { connection: unknown }).connection;
-    earlyClient.on('error', (e) => internals.emit('error', e));
     return [earlyClient, internals._connection];
   };
   const release = async () => {
