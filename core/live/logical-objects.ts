@@ -70,18 +70,39 @@ const marker = (flowName: string) => `tablesync flow ${JSON.stringify(flowName)}
  * attribute (or superuser). Each missing piece is an error that says what to change.
  */
 export async function checkReplicationAllowed(pool: pg.Pool): Promise<void> {
-  const { rows } = await pool.query<{ wal_level: string; can: boolean | string; who: string }>(
-    `SELECT current_setting('wal_level') AS wal_level, (r.rolreplication OR r.rolsuper) AS can, current_user AS who FROM pg_roles r WHERE r.rolname = current_user`,
+  const { rows } = await pool.query<{ wal_level: string; can: boolean | string; who: string; slots: string; senders: string }>(
+    `SELECT current_setting('wal_level') AS wal_level, (r.rolreplication OR r.rolsuper) AS can, current_user AS who,
+            current_setting('max_replication_slots') AS slots, current_setting('max_wal_senders') AS senders
+       FROM pg_roles r WHERE r.rolname = current_user`,
   );
   const r = rows[0];
   if (!r) return;
+  const instead = `Or capture with "notification": {} instead of "replication"`;
   if (r.wal_level !== 'logical') {
-    throw new TableSyncError('UNSUPPORTED', `the source server has wal_level = ${r.wal_level}; logical-replication capture needs wal_level = logical. Set it (ALTER SYSTEM SET wal_level = logical, or in postgresql.conf) and restart the server: wal_level only changes on a restart. Or capture with "notification": {} instead of "replication"`, { setting: 'wal_level', value: r.wal_level });
+    throw new TableSyncError('UNSUPPORTED', `the source server has wal_level = ${r.wal_level}; logical-replication capture needs wal_level = logical. Set it (ALTER SYSTEM SET wal_level = logical, or in postgresql.conf) and restart the server: wal_level only changes on a restart. ${instead}`, { setting: 'wal_level', value: r.wal_level });
+  }
+  // A watch holds one slot and, while it streams, one WAL sender: with either limit at 0 it never could.
+  const none = ([['max_replication_slots', r.slots], ['max_wal_senders', r.senders]] as const).filter(([, v]) => Number(v) === 0).map(([k]) => k);
+  if (none.length) {
+    throw new TableSyncError('UNSUPPORTED', `the source server has ${none.map((k) => `${k} = 0`).join(' and ')}; logical-replication capture needs a replication slot and a WAL sender for each watched flow. Set ${none.length > 1 ? 'them' : 'it'} (${none.map((k) => `ALTER SYSTEM SET ${k} = 10`).join('; ')}; or in postgresql.conf) and restart the server: ${none.length > 1 ? 'they only change' : 'it only changes'} on a restart. ${instead}`, { setting: none[0]!, value: '0' });
   }
   if (!(r.can === true || r.can === 't')) {
-    throw new TableSyncError('PERMISSION_DENIED', `role "${r.who}" may not use logical replication on the source: it needs the REPLICATION attribute (a superuser runs: ALTER ROLE ${quoteIdent(r.who)} REPLICATION;). Or capture with "notification": {} instead of "replication"`, { role: r.who });
+    throw new TableSyncError('PERMISSION_DENIED', `role "${r.who}" may not use logical replication on the source: it needs the REPLICATION attribute (a superuser runs: ALTER ROLE ${quoteIdent(r.who)} REPLICATION;). ${instead}`, { role: r.who });
   }
 }
+
+/**
+ * A new slot needs a free one of max_replication_slots: checked before anything is created (a
+ * publication would otherwise be left for a slot that cannot be made). Slots are kept until
+ * dropped, so waiting would not help: the error says which to drop or what to raise.
+ */
+export async function checkSlotRoom(pool: pg.Pool): Promise<void> {
+  const { rows } = await pool.query<{ used: string; max: string }>(`SELECT (SELECT count(*) FROM pg_replication_slots)::text AS used, current_setting('max_replication_slots') AS max`);
+  const r = rows[0];
+  if (r && Number(r.used) >= Number(r.max)) throw slotsFull(r.max);
+}
+
+const slotsFull = (max: string) => new TableSyncError('UNSUPPORTED', `all ${max} replication slots of the source server are in use (max_replication_slots = ${max}), so the watch cannot create its own: drop one that nothing uses (SELECT slot_name, active, wal_status FROM pg_replication_slots; then SELECT pg_drop_replication_slot('name')), or raise max_replication_slots (ALTER SYSTEM SET max_replication_slots = …, or in postgresql.conf) and restart the server`, { setting: 'max_replication_slots', value: max });
 
 /**
  * What the source sends for an UPDATE or DELETE of a published table is its replica identity, and
@@ -228,6 +249,8 @@ export async function createSlot(pool: pg.Pool, slot: string): Promise<void> {
   try {
     await pool.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput')`, [slot]);
   } catch (e) {
+    // configuration_limit_exceeded: another slot was made since checkSlotRoom
+    if ((e as { code?: string }).code === '53400') throw slotsFull((await pool.query<{ m: string }>(`SELECT current_setting('max_replication_slots') AS m`).catch(() => undefined))?.rows[0]?.m ?? '?');
     throw toTableSyncError(e, `creating replication slot "${slot}" on the source`);
   }
 }

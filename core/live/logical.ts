@@ -37,7 +37,7 @@ import { jobFromFlow } from '../target/flow-job';
 import type { Row } from '../target/row-source';
 import type { SyncJob } from '../target/job';
 import {
-  REPLICATION_APP, catchUpTarget, checkReplicaIdentity, checkReplicationAllowed, checkSlot, createSlot, dropSlot, ensurePublication, isLogicalState, logRunningXacts,
+  REPLICATION_APP, catchUpTarget, checkReplicaIdentity, checkReplicationAllowed, checkSlot, checkSlotRoom, createSlot, dropSlot, ensurePublication, isLogicalState, logRunningXacts,
   logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, tableOid, type LogicalState, type SlotInfo,
 } from './logical-objects';
 import { deliverSafely, supervise, type SupervisedCycle } from './supervise';
@@ -248,6 +248,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         partitionsNow = parts;
         createdPublication = await ensurePublication(ctx.sourcePool, t, names.publication, flow.name);
       };
+      if (fresh) await checkSlotRoom(ctx.sourcePool);
       const checked = fresh ? Promise.resolve(await sourceChecks()) : sourceChecks();
       checked.catch(() => {}); // awaited before the stream's first change is applied
       // The partitions (and their files) the target was last brought in line with: a stream that
