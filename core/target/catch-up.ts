@@ -116,7 +116,7 @@ function windowRefusal(job: SyncJob, p: Prepared | undefined): string | undefine
 /**
  * The index on the tracking table's ordinal column, created on the first window catch-up of a trigger-mode watch
  * (an apply creates the tracking table without it; a full reload recreates the table, and the next
- * watch creates it again). With it the highest tracked ordinal and the tracked rows in the window
+ * watch creates it again). With it the window's anchor (the ANCHOR_RANK-th highest tracked ordinal) and the tracked rows in the window
  * are read by index range instead of two scans of the whole tracking table. It is ours (the state
  * schema's table), built once in proportion to the table (about as long as the tracking table's
  * primary key build) and kept up by every later write of the tracking table. Best effort: without
