@@ -109,6 +109,10 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
       let windowFrom: string | undefined;
       let clockMs: number | undefined;
       let dirty = false;
+      let urgent = false;
+      // this cycle: a row inserted below its window was seen; rows inserted at or above it since the flag
+      let sawBelow = false;
+      let insertedInOrder = 0;
       let writtenAt = 0;
       const applier: Applier = {
         syncKeys: async (keys) => {
@@ -181,23 +185,35 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
           await retireOldCapture(ctx, prior, live);
           await writeLiveState(client, flow.name, live);
           liveRecord = live;
-          dirty = false;
+          dirty = urgent = false;
           writtenAt = Date.now();
           return { changed: r.rows, committedAt, info, ...(keyOutcomes ? { keyOutcomes } : {}) };
         },
         noticed: (m) => {
-          // A change below the window this cycle's catch-up used: the same change made while
-          // stopped would have been missed (an UPDATE keeps the counts below the window equal).
-          if (!liveRecord || liveRecord.notMonotone || windowFrom === undefined || ordinalType === undefined || job.source.ordinalColumn === undefined) return;
-          // Inserts only: an UPDATE that leaves a row's old ordinal alone also arrives below the
-          // window, and says nothing of new ordinals (no catch-up finds it, window or full).
-          if (m.op !== 'insert') return;
-          if (typeof m.ordinal !== 'string' || ordinalBelow(ordinalType, m.ordinal, windowFrom) !== true) return;
-          liveRecord = { ...liveRecord, notMonotone: {
-            column: job.source.ordinalColumn,
-            reason: `a row inserted (key ${JSON.stringify(m.key)}) got ordinal ${m.ordinal}, below the window its watch's catch-up read (from ${windowFrom}): ${job.source.ordinalColumn} does not order the changes (a per-row counter, hand-set or backdated values, or a commit later than the window allows), so a window could miss an UPDATE made while the watch is stopped; every catch-up of this flow is the full scan`,
-          } };
-          dirty = true;
+          // A row inserted below the window this cycle's catch-up used: the column does not order
+          // the changes, and an UPDATE of that kind made while stopped would have been missed (it
+          // keeps the counts below the window equal). Inserts only: an UPDATE that leaves a row's
+          // old ordinal alone also arrives below the window, and says nothing of new ordinals (no
+          // catch-up finds it, window or full).
+          if (!liveRecord || windowFrom === undefined || ordinalType === undefined || job.source.ordinalColumn === undefined) return;
+          if (m.op !== 'insert' || typeof m.ordinal !== 'string') return;
+          const below = ordinalBelow(ordinalType, m.ordinal, windowFrom);
+          if (below === undefined) return;
+          if (below) {
+            sawBelow = true;
+            if (liveRecord.notMonotone) return;
+            liveRecord = { ...liveRecord, notMonotone: {
+              column: job.source.ordinalColumn,
+              reason: `a row inserted (key ${JSON.stringify(m.key)}) got ordinal ${m.ordinal}, below the window its watch's catch-up read (from ${windowFrom}): ${job.source.ordinalColumn} does not order the changes (a per-row counter, hand-set or backdated values, or a commit later than the window allows), so a window could miss an UPDATE made while the watch is stopped; the catch-ups of this flow are full scans until a watch sees ${CLEAR_AFTER_INSERTS} rows inserted in order and none below its window`,
+            } };
+            dirty = urgent = true;
+          } else if (liveRecord.notMonotone && !sawBelow && ++insertedInOrder >= CLEAR_AFTER_INSERTS) {
+            // the inserts order again (a backfill of old rows ended): the window is trusted again
+            const { notMonotone: _cleared, ...rest } = liveRecord;
+            void _cleared;
+            liveRecord = rest;
+            dirty = urgent = true;
+          }
         },
         applied: async (sinceMs, appliedOpts = {}) => {
           if (!liveRecord) return;
@@ -206,11 +222,11 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
             dirty = true;
           }
           // Now and then (an older mark only widens the next window), at once for the flag, and at the end.
-          if (!dirty || (!appliedOpts.final && !liveRecord.notMonotone && Date.now() - writtenAt < MARK_EVERY_MS)) return;
+          if (!dirty || (!appliedOpts.final && !urgent && Date.now() - writtenAt < MARK_EVERY_MS)) return;
           const next: LiveState = { ...liveRecord, ...(clockMs !== undefined ? { clockMs } : {}) };
           await writeLiveState(client, flow.name, next);
           liveRecord = next;
-          dirty = false;
+          dirty = urgent = false;
           writtenAt = Date.now();
         },
       };
@@ -227,6 +243,8 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
 
 /** How often at most a live watch records its catch-up mark (ms): one small UPDATE of the flow's state. */
 const MARK_EVERY_MS = 5_000;
+/** Rows inserted at or above its window (and none below) that a watch must see to trust the window again. */
+const CLEAR_AFTER_INSERTS = 1_000;
 
 /** pg_cancel_backend for `client`'s statement in flight, over a connection of its own (best effort). */
 async function cancelBackend(url: string, client: pg.PoolClient): Promise<void> {

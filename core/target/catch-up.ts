@@ -166,7 +166,6 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
   const keySync = (opts.keySync ? await unlessStale(opts.keySync()) : undefined) ?? await unlessStale(prepareKeySync(client, job));
   const refusal = windowRefusal(job, keySync?.prepared);
   if (refusal || !keySync) return full(refusal ?? 'the flow needs an apply first');
-  if (opts.anchor?.notMonotone) return full(opts.anchor.notMonotone);
   const p = keySync.prepared;
   const checkAbort = () => {
     if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'catch-up cancelled');
@@ -202,6 +201,8 @@ export async function catchUpOn(client: pg.ClientBase, job: SyncJob, opts: Catch
     await client.query('COMMIT').catch(() => {});
   }
   if (from === null) return full('nothing tracked yet');
+  // (the window's bound is still reported: the watch checks the rows inserted live against it)
+  if (opts.anchor?.notMonotone) return { ...(await full(opts.anchor.notMonotone)), windowFrom: from };
   checkAbort();
 
   const win = await job.source.windowScan!(from, WINDOW_ROW_LIMIT, opts.signal ? { signal: opts.signal } : {});

@@ -92,6 +92,19 @@ describe('trigger capture: the catch-up window with ordinal outliers', () => {
       expect(c).toMatchObject({ mode: 'full', rows: 2 });
       expect(c.reason).toMatch(/a row inserted \(key \{"id":"1000"\}\) got ordinal 0, below the window .*version does not order the changes/);
       await same('after the restart', 'hot', 'version');
+      // 1,000 rows inserted in order (above the window) and none below: the window is trusted again
+      await t.src.sql(`INSERT INTO hot (id, v, version) SELECT g, 'in order', 30000 + g FROM generate_series(2001, 3000) g`);
+      await same('inserted in order', 'hot', 'version');
+      await waitFor('the flag cleared', async () => (await t.tgt.sql(`SELECT live ? 'notMonotone' AS f FROM tablesync.flows WHERE flow = 'lood_hot'`)).rows[0]?.f === 'f');
+    } finally {
+      await w.stop();
+    }
+    await t.src.sql(`UPDATE hot SET v = 'in order while stopped', version = 40000 WHERE id = 2500`);
+    w = watch(ctx);
+    try {
+      await w.live();
+      expect(w.catchUps[0]!.catchUp).toMatchObject({ mode: 'window', rows: 1 });
+      await same('after the second restart', 'hot', 'version');
     } finally {
       await w.stop();
     }
