@@ -31,9 +31,9 @@ export interface OrdinalWindow {
   /** More than `limit` rows are in the window: `rows` holds `limit + 1` of them, and is incomplete. */
   truncated: boolean;
   /**
-   * The window starts after the source's clock (a timestamptz ordinal): the highest tracked
-   * ordinal is a row dated in the future, and changes made since the last sync (ordinals of now)
-   * fall below the window, where an UPDATE leaves the counts equal. The caller scans in full.
+   * The window starts after the source's clock (a timestamptz ordinal): the window's anchor (a
+   * tracked ordinal) is a row dated in the future, and changes made since the last sync (ordinals
+   * of now) fall below the window, where an UPDATE leaves the counts equal. The caller scans in full.
    */
   ahead: boolean;
 }

@@ -119,7 +119,7 @@ export function trackingTableName(flow: string): string {
  * Name of the index on the tracking table's ordinal column (in the state schema, beside the table;
  * its own prefix, so that no flow's tracking table `rows__…` can have its name).
  * A trigger-mode watch's window catch-up creates it on its first run (core/target/catch-up.ts), so that the
- * highest tracked ordinal and the tracked rows in the window are read by key range, not by a scan.
+ * window's anchor (its 64th highest tracked ordinal) and the tracked rows in the window are read by key range, not by a scan.
  */
 export function trackingOrdinalIndexName(flow: string): string {
   return fitIdentifier(`ordinal__${flow}`);
