@@ -44,8 +44,9 @@ export const ORDINAL_WINDOW = { timestamp: "interval '5 minutes'", integer: '100
 /**
  * The window is anchored at the ANCHOR_RANK-th highest tracked ordinal, not the highest: fewer
  * outliers than that (a version set to 10^9 by hand, a row dated in the future, the few hot rows of
- * a per-row version counter) cannot lift the window above the changes of ordinary rows. It costs
- * the window at most this many extra rows.
+ * a per-row version counter) cannot lift the window above the changes of ordinary rows. It widens
+ * the window by the span of the newest ANCHOR_RANK tracked ordinals (about that many rows on an
+ * ordinary table).
  */
 export const ANCHOR_RANK = 64;
 /** More rows than this in the window: the full scan is the cheaper way. */
