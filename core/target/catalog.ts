@@ -8,8 +8,8 @@ export interface ActualColumn {
   nullable: boolean;
   hasDefault: boolean;
   keyPosition: number | null;
-  /** A collation that is not deterministic ('A' = 'a' under a case-insensitive one). */
-  nondeterministic?: boolean;
+  /** The column's collation, when it is not deterministic ('A' = 'a' under a case-insensitive one). */
+  nondeterministicCollation?: string;
 }
 
 export interface ActualTable {
@@ -32,17 +32,17 @@ export async function readActualTable(client: pg.ClientBase, schema: string, tab
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
             (a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '') AS hasdef,
             (SELECT array_position(i.indkey::int2[], a.attnum) FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary) AS keypos,
-            coalesce((SELECT NOT co.collisdeterministic FROM pg_collation co WHERE co.oid = a.attcollation), false) AS nondet
+            (SELECT co.collname FROM pg_collation co WHERE co.oid = a.attcollation AND NOT co.collisdeterministic) AS nondet
        FROM pg_attribute a WHERE a.attrelid = $1::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
     [r.oid],
   );
-  const columns: ActualColumn[] = (cols.rows as { name: string; type: string; notnull: string; hasdef: string; keypos: string | null; nondet: string }[]).map((c) => ({
+  const columns: ActualColumn[] = (cols.rows as { name: string; type: string; notnull: string; hasdef: string; keypos: string | null; nondet: string | null }[]).map((c) => ({
     name: c.name,
     type: c.type,
     nullable: c.notnull !== 't',
     hasDefault: c.hasdef === 't',
     keyPosition: c.keypos === null ? null : Number(c.keypos),
-    nondeterministic: c.nondet === 't',
+    ...(c.nondet !== null ? { nondeterministicCollation: c.nondet } : {}),
   }));
   const primaryKey = columns.filter((c) => c.keyPosition !== null).sort((a, b) => a.keyPosition! - b.keyPosition!).map((c) => c.name);
   const uq = await client.query(

@@ -219,6 +219,8 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
     await client.query('ROLLBACK').catch(() => {});
   }
   const pending = [...p.preSteps, ...p.postSteps];
+  // A flow that cannot be applied (a blocker) is not synced live either: the apply that follows says why.
+  if (p.blockers.length) throw new TableSyncError('PLAN_STALE', `flow "${job.flowName}" cannot be synced: ${p.blockers.map((b) => b.message).join('; ')}`, { blockers: p.blockers });
   if (!p.trackingExists || pending.length) {
     throw new TableSyncError('PLAN_STALE', `flow "${job.flowName}" has changes that need an apply first${pending.length ? `: ${pending.map((s) => s.summary).join('; ')}` : ''}`, { steps: pending });
   }

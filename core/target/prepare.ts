@@ -161,6 +161,14 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
     if (!actual.uniqueKeys.some((u) => u.length === keyNames.length && [...u].sort().every((n, i) => n === keyNames[i]))) {
       problems.push(`no primary key or unique index on (${keyNames.join(', ')}), the source's key`);
     }
+    // Tracking compares keys exactly; a key column whose collation folds keys the source tells
+    // apart ('abc' and 'ABC', case-insensitive) would meet a tracked key under another text, and
+    // the flow could no longer say which rows it wrote: a changed key's old row would be taken for
+    // yours and deleted. Refused, named, before anything is written.
+    for (const c of columns) {
+      const coll = c.keyPosition !== null ? actual.columns.find((x) => x.name === c.name)?.nondeterministicCollation : undefined;
+      if (coll) blockers.push({ code: 'UNSUPPORTED', column: c.name, message: `target key column "${c.name}" of ${tableSql} has the nondeterministic collation ${quoteIdent(coll)}: keys the source tells apart (such as 'abc' and 'ABC' under a case-insensitive collation) are one key there, which TableSync cannot keep in sync; give the key column a deterministic collation (ALTER TABLE ${tableSql} ALTER COLUMN ${quoteIdent(c.name)} TYPE ${c.type} COLLATE "default")` });
+    }
     if (problems.length) {
       throw new TableSyncError('INCOMPATIBLE_TARGET', `target table ${tableSql} (managedBy "user") does not fit the flow: ${problems.join('; ')}`, { table: target.table, problems });
     }
@@ -202,7 +210,7 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
 
   const keyColumns = columns.filter((c) => c.keyPosition !== null).sort((a, b) => a.keyPosition! - b.keyPosition!);
   // An existing key column with a nondeterministic collation (a user-managed table): see text-identity.ts.
-  for (const k of keyColumns) if (actual?.columns.find((a) => a.name === k.name)?.nondeterministic) k.nondeterministic = true;
+  for (const k of keyColumns) if (actual?.columns.find((a) => a.name === k.name)?.nondeterministicCollation) k.nondeterministic = true;
   const valueColumns = columns.filter((c) => c.keyPosition === null);
   const mode = source.mode;
   const rowSpecOf = (name: (c: TargetColumn) => string) => createHash('sha256').update(JSON.stringify({ mode, ordinal: source.ordinalColumn ?? null, cols: columns.map((c) => [name(c), c.sourceName, c.type, c.stagingType]) })).digest('hex').slice(0, 16);

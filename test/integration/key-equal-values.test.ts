@@ -5,7 +5,7 @@ import { logicalNames } from '../../core/live';
 import { qualifiedName } from '../../core/sql/ident';
 import { STATE_SCHEMA, trackingTableName } from '../../core/state/store';
 import { sourceAndTarget, type Pair } from './target-fixture';
-import { rowsAsLines, waitForSameRows, watch } from '../support/live';
+import { rowsAsLines, waitFor, waitForSameRows, watch } from '../support/live';
 
 // A key updated to a value that is equal to the old one but not the same (numeric 1.0 → 1.00,
 // interval '1 day' → '24 hours', float8 0 → -0): PostgreSQL's equality (and so the target's
@@ -190,5 +190,31 @@ describe('a key changed to an equal value of another text', () => {
       await t.src.sql(`UPDATE b SET v = 'v7b' WHERE id = 7`);
       await check('replicated batch');
     });
+  });
+
+  // A user-managed target whose text key has a case-insensitive (nondeterministic) collation: the
+  // source's 'abc' → 'ABC' is a key change there, and the same key in the target, while the flow's
+  // tracking compares exactly. Before, the new key's row was taken for one you wrote and the old
+  // one deleted: both rows were lost. Now such a key column is refused, named, before any row is
+  // written (plan, apply, watch; the watch has installed its capture trigger by then, as it does
+  // before every first catch-up).
+  it('a user-managed target whose key column has a nondeterministic collation is refused', async () => {
+    await t.tgt.sql(`CREATE COLLATION IF NOT EXISTS ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`);
+    await t.src.sql(`CREATE TABLE ci (k text PRIMARY KEY, v text)`);
+    await t.src.sql(`INSERT INTO ci VALUES ('abc', 'a'), ('def', 'd')`);
+    await t.tgt.sql(`CREATE TABLE ci_copy (k text COLLATE ci PRIMARY KEY, v text)`);
+    const ctx = t.ctx({ name: 'lkeqci', source: { table: 'ci', notification: {} }, target: { table: 'ci_copy', managedBy: 'user' } });
+    const plan = await planFlow(ctx);
+    expect(plan.blockers.map((b) => b.message).join()).toContain('target key column "k" of "public"."ci_copy" has the nondeterministic collation "ci"');
+    await expect(applyFlow(ctx)).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringContaining('nondeterministic collation "ci"') });
+    const w = watch(ctx);
+    try {
+      const failed = await waitFor('the watch failed', () => w.statuses.find((st) => st.state === 'failed'));
+      expect(failed.reason).toContain('nondeterministic collation "ci"');
+    } finally {
+      await w.stop();
+    }
+    expect((await t.tgt.sql(`SELECT count(*)::int AS n FROM ci_copy`)).rows[0].n).toBe('0');
+    expect((await t.tgt.sql(`SELECT to_regclass($1) IS NULL AS none`, [tracking(ctx)])).rows[0].none).toBe('t');
   });
 });
