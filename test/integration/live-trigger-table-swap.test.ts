@@ -75,6 +75,43 @@ describe('trigger capture: the source table replaced under its name', () => {
     });
   }
 
+  it('a partitioned table swapped under its name while live: our triggers leave the old tree, partitions included', async () => {
+    const table = 'parts_swap';
+    const mk = async (name: string) => {
+      await t.src.sql(`CREATE TABLE ${name} (id int PRIMARY KEY, v text) PARTITION BY RANGE (id)`);
+      await t.src.sql(`CREATE TABLE ${name}_a PARTITION OF ${name} FOR VALUES FROM (0) TO (100)`);
+      await t.src.sql(`CREATE TABLE ${name}_b PARTITION OF ${name} FOR VALUES FROM (100) TO (1000)`);
+    };
+    await mk(table);
+    await t.src.sql(`INSERT INTO ${table} SELECT g, 'old ' || g FROM generate_series(1, 150) g`);
+    const ctx = t.ctx({ name: `lswpn_${table}`, source: { table, notification: {} }, target: { table } });
+    const same = (what: string) => waitForSameRows(what, t.src.pool, `SELECT id, v FROM ${table}`, t.tgt.pool, `SELECT id, v FROM ${table}`, 30_000);
+    const names = flowCaptureNames(ctx.flow);
+    const ours = async () => (await t.src.sql(`SELECT tgrelid::regclass::text || '.' || tgname AS t FROM pg_trigger WHERE NOT tgisinternal AND tgparentid = 0 AND (tgname = ANY($1) OR tgfoid = to_regprocedure($2)) ORDER BY 1`, [[names.rowTrigger, names.truncateTrigger], `public.${names.functionName}()`])).rows.map((r) => r['t']);
+    const w = watch(ctx, { captureCheckMs: 200 } as never);
+    try {
+      await w.live();
+      await same('loaded');
+      await mk(`${table}_new`);
+      await t.src.sql(`INSERT INTO ${table}_new SELECT g, 'new ' || g FROM generate_series(50, 120) g`);
+      await t.src.sql(`BEGIN; ALTER TABLE ${table} RENAME TO ${table}_old; ALTER TABLE ${table}_new RENAME TO ${table}; COMMIT`);
+      await same('after the swap');
+      // partitions keep their names: the new tree is parts_swap with parts_swap_new_a / _b, the old
+      // one parts_swap_old with parts_swap_a / _b. Ours: the row trigger on the root, TRUNCATE on all three
+      const wanted = [`${table}.${names.truncateTrigger}`, `${table}.${names.rowTrigger}`, `${table}_new_a.${names.truncateTrigger}`, `${table}_new_b.${names.truncateTrigger}`].sort();
+      await waitFor('our triggers on the new tree only', async () => JSON.stringify(await ours()) === JSON.stringify(wanted));
+      await t.src.sql(`TRUNCATE ${table}_a`); // the old tree's: no rescan, nothing changes
+      await t.src.sql(`UPDATE ${table} SET v = 'changed' WHERE id = 60`);
+      await same('streaming the new tree');
+      // the old partition's TRUNCATE committed before the UPDATE: had it notified, it would be in the feed by now
+      expect(w.events.filter((e) => e.op === 'truncate')).toEqual([]);
+    } finally {
+      await w.stop();
+    }
+    await dropFlow(ctx, dropPartsFor(ctx.flow), { allowDestructive: true });
+    expect(await ours()).toEqual([]);
+  });
+
   it('rename swap while stopped, then drop without watching again: drop removes our triggers on the renamed-away table, then the function', async () => {
     const table = 'items_dropped';
     await t.src.sql(`CREATE TABLE ${table} (id int PRIMARY KEY, v text)`);
