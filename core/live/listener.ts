@@ -6,6 +6,7 @@
  * Reconnecting is the caller's job (see watch.ts), because every new connection must be followed
  * by a catch-up before its notifications can be trusted.
  */
+import { LONG_WORK_SESSION_SQL } from '../sql/long-work';
 import type pg from 'pg';
 import { connectClient } from '../connections/pool';
 import { quoteIdent } from '../sql/ident';
@@ -71,7 +72,9 @@ export async function openListener(url: string, channels: string | readonly stri
   client.on('end', () => lost('listener connection closed by the server'));
 
   try {
-    for (const c of list) await client.query(`LISTEN ${quoteIdent(c)}`);
+    // The connection is ours for hours and idle between notifications: not ended by the server's
+    // idle_session_timeout (core/sql/long-work.ts); in the first LISTEN's round trip.
+    for (const [i, c] of list.entries()) await client.query(`${i === 0 ? `${LONG_WORK_SESSION_SQL}; ` : ''}LISTEN ${quoteIdent(c)}`);
   } catch (e) {
     done = true;
     destroy();

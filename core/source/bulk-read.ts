@@ -17,6 +17,7 @@
  * source settings, ended like every read (read-only.ts); the filter inside was validated by
  * resolveSource.
  */
+import { LONG_WORK_SQL } from '../sql/long-work';
 import type pg from 'pg';
 import type { Readable } from 'node:stream';
 import { copyOutFrames } from '../sql/copy-relay';
@@ -181,7 +182,7 @@ export async function withBulkReaders<T>(
   try {
     const first = await connect(pool);
     clients.push(first);
-    await first.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${SOURCE_SETTINGS_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, 'reading the source'); });
+    await first.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${SOURCE_SETTINGS_SQL}; ${LONG_WORK_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, 'reading the source'); });
     const blocks = await blockSplitPoints(first, resolved, shape.ranges);
     const by = blocks ? 'block' : 'key';
     const points = blocks ?? (await splitPoints(first, resolved, shape.ranges, opts.estimatedRows ?? 0));
@@ -194,7 +195,7 @@ export async function withBulkReaders<T>(
       const others = await Promise.allSettled(Array.from({ length: n - 1 }, async () => {
         const c = await connect(pool);
         clients.push(c);
-        await c.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${quoteLiteral(snap.s)}; ${SOURCE_SETTINGS_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, 'reading the source (sharing the first reader\'s snapshot)'); });
+        await c.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${quoteLiteral(snap.s)}; ${SOURCE_SETTINGS_SQL}; ${LONG_WORK_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, 'reading the source (sharing the first reader\'s snapshot)'); });
       }));
       const failed = others.find((r) => r.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;

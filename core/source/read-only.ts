@@ -7,6 +7,7 @@ import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { SOURCE_SETTINGS_SQL } from './source-sql';
+import { LONG_WORK_SQL } from '../sql/long-work';
 import { backendPid } from '../connections/backend-pid';
 
 /**
@@ -22,7 +23,7 @@ export const END_READ_ONLY_SQL = 'ROLLBACK; SELECT pg_advisory_unlock_all()';
  * `signal` cancels the running statement on the server (pg_cancel_backend), which then fails with
  * CANCELLED. `endInBackground` resolves before the rollback's round trip.
  */
-export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: { signal?: AbortSignal; endInBackground?: boolean } = {}): Promise<T> {
+export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: { signal?: AbortSignal; endInBackground?: boolean; /** Sync work (a summary, a catch-up's window, a verify): without the server's statement and idle timeouts (core/sql/long-work.ts). Browsing keeps them. */ longWork?: boolean } = {}): Promise<T> {
   if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'cancelled before it started');
   const client = await connect(pool);
   let broken = false;
@@ -32,7 +33,7 @@ export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient)
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}`);
+    await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}${opts.longWork ? `; ${LONG_WORK_SQL}` : ''}`);
     return await fn(client);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
@@ -69,7 +70,7 @@ export async function* copyOut(pool: pg.Pool, query: string, opts: { signal?: Ab
   const onAbort = () => stream?.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, opts.context); });
+    await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}; ${LONG_WORK_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, opts.context); });
     stream = client.query(copyTo(`COPY (${query}) TO STDOUT`));
     try {
       for await (const chunk of stream) yield chunk as Buffer;

@@ -88,7 +88,7 @@ export async function scanOrdinalWindow(pool: pg.Pool, resolved: ResolvedSource,
       }
       const truncated = out.length > limit;
       return { rows: out, olderCount, truncated, ahead };
-    }, opts.signal ? { signal: opts.signal } : {});
+    }, { longWork: true, ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (e) {
     throw toTableSyncError(e, `reading the changed rows of ${resolved.schema}.${resolved.table} (catch-up window)`);
   }

@@ -4,6 +4,7 @@
  * flow at once. The lock lives on one connection, and the work runs on that same connection: a
  * PGlite target serves a single connection, so holding a second one would deadlock.
  */
+import { LONG_WORK_SESSION_SQL } from '../sql/long-work';
 import type pg from 'pg';
 import { hostname } from 'node:os';
 import { TableSyncError } from '../errors';
@@ -122,6 +123,8 @@ export async function withFlowLock<T>(
       // Tag the session with our process and host for as long as we hold the lock.
       const { rows } = await client.query(`SELECT current_setting('application_name') AS a`);
       await client.query(`SELECT set_config('application_name', $1, false)`, [holderApplicationName((rows[0] as { a: string }).a)]);
+      // the holder's work is long (an apply's load, a watch's hours): not cut by the server's timeouts
+      await client.query(LONG_WORK_SESSION_SQL);
       return await fn(client);
     } finally {
       try {

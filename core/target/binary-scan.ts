@@ -8,6 +8,7 @@
  * The read runs like every source read: a dedicated client in BEGIN READ ONLY with the source
  * settings, ended the same way (core/source/read-only.ts), over SQL whose filter resolveSource validated.
  */
+import { LONG_WORK_SQL } from '../sql/long-work';
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
 import { toTableSyncError } from '../errors';
@@ -18,7 +19,7 @@ export async function* copyBinaryOut(pool: pg.Pool, query: string, context: stri
   const client = await connect(pool);
   let done = false;
   try {
-    await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}`);
+    await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}; ${LONG_WORK_SQL}`);
     const stream = client.query(copyTo(`COPY (${query}) TO STDOUT (FORMAT binary)`));
     try {
       for await (const chunk of stream) yield chunk as Buffer;

@@ -245,7 +245,9 @@ export async function runInitialLoad(
           let clean = false;
           try {
             // Not durable on its own: the apply's commit, after these in the WAL, makes them durable.
-            await c.query(`BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL maintenance_work_mem = '256MB'`);
+            // Only our staging tables are written here, so the server's lock_timeout (kept for the
+            // apply's own DDL) is not: the streams wait for each other to extend the one table.
+            await c.query(`BEGIN; SET LOCAL synchronous_commit = off; SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL lock_timeout = 0`);
             await tuneTransaction(c);
             const n = await body(c);
             // Another stream failed (or the apply was cancelled) while this one ran a key build: roll back.

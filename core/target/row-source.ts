@@ -140,7 +140,7 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
           if (o.groupBy && o.groupSettingsSql) await client.query(o.groupSettingsSql);
           const { rows } = await client.query({ text: `SELECT ${select} ${fromWhereSql(resolved, o.where ? [o.where] : [])}${o.groupBy ? ` GROUP BY ${o.groupBy}` : ''}${o.limit !== undefined ? ` LIMIT ${Math.trunc(o.limit)}` : ''}`, values: [] });
           return rows as Record<string, string | null>[];
-        }, o.signal ? { signal: o.signal } : {}),
+        }, { longWork: true, ...(o.signal ? { signal: o.signal } : {}) }),
       copy: (select, o = {}) => copyOut(pool, `SELECT ${select} ${fromWhereSql(resolved, o.where ? [o.where] : [])}${o.groupBy ? ` GROUP BY ${o.groupBy}` : ''}`, { context: `verifying ${resolved.schema}.${resolved.table}`, ...(o.signal ? { signal: o.signal } : {}) }),
       castable: (from, to) =>
         withReadOnly(pool, async (client) => {
@@ -157,6 +157,6 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
       withReadOnly(pool, async (client) => {
         const { rows } = await client.query({ text: summarySql(fromWhereSql(resolved), resolved.keyColumns.map((c) => summaryKeySql(c.name, c.type)), mark), values: [] });
         return toSummary(rows[0] as { n: string; x: string });
-      }),
+      }, { longWork: true }),
   };
 }

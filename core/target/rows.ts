@@ -4,6 +4,7 @@
  * are inserts, rows whose ordinal/fingerprint differs are updates, tracked keys missing from the scan
  * are deletes. Only the changed rows are read again from the source.
  */
+import { LONG_WORK_SQL } from '../sql/long-work';
 import type pg from 'pg';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -144,7 +145,7 @@ export async function tuneSession(client: pg.ClientBase): Promise<void> {
  * session, which a one-session PGlite target could not give.
  */
 export async function tuneTransaction(client: pg.ClientBase): Promise<void> {
-  await client.query(`SET LOCAL work_mem = '256MB'; ${TEXT_SETTINGS_SQL}`);
+  await client.query(`SET LOCAL work_mem = '256MB'; ${LONG_WORK_SQL}; ${TEXT_SETTINGS_SQL}`);
 }
 
 /**
