@@ -104,8 +104,8 @@ function keyObject(record: 'NEW' | 'OLD', columns: string[]): string {
   return `json_build_object(${args.join(', ')})`;
 }
 
-function rowOf(record: 'NEW' | 'OLD', columns: string[]): string {
-  return `ROW(${columns.map((c) => `${record}.${quoteIdent(c)}`).join(', ')})`;
+function rowOf(record: 'NEW' | 'OLD', columns: string[], bytes: readonly string[] = []): string {
+  return `ROW(${columns.map((c) => `${record}.${quoteIdent(c)}${bytes.includes(c) ? ' COLLATE "C"' : ''}`).join(', ')})`;
 }
 
 /** A dollar-quote tag that does not occur in the body, so no identifier can end the function early. */
@@ -132,8 +132,14 @@ export interface Relation {
 /**
  * @param partitions every partition (at any depth) of a partitioned source table: each gets its own
  *   `{channel}_r` TRUNCATE trigger.
+ * @param keyBytes key columns with a nondeterministic collation: an UPDATE changes the key when
+ *   their text differs (compared in collation "C"), not only when they are unequal, so 'abc' →
+ *   'ABC' under a case-insensitive collation reports the old key, which a target that tells the two
+ *   apart (TableSync's own tables use the default collation) must remove. Other keys compare by
+ *   equality, as before (a key whose equal values print differently is handled by the target's
+ *   upsert, see core/target/text-identity.ts).
  */
-export function captureSql(t: CaptureTable, names: CaptureNames, partitions: readonly Relation[] = [], settings: ReadonlyArray<readonly [string, string]> = CAPTURE_SETTINGS): CaptureSql {
+export function captureSql(t: CaptureTable, names: CaptureNames, partitions: readonly Relation[] = [], settings: ReadonlyArray<readonly [string, string]> = CAPTURE_SETTINGS, keyBytes: readonly string[] = []): CaptureSql {
   const table = qualifiedName(t.schema, t.table);
   const fn = qualifiedName(t.schema, names.functionName);
   const ord = (record: 'NEW' | 'OLD') => (t.ordinalColumn ? `, 'ordinal', ${record}.${quoteIdent(t.ordinalColumn)}::text` : '');
@@ -148,7 +154,7 @@ BEGIN
       payload := json_build_object('op', 'truncate', 'ts', ts, 'tx', tx)::text;
     ELSIF TG_OP = 'DELETE' THEN
       payload := json_build_object('op', 'delete', 'key', ${keyObject('OLD', t.keyColumns)}${ord('OLD')}, 'ts', ts, 'tx', tx)::text;
-    ELSIF TG_OP = 'UPDATE' AND ${rowOf('OLD', t.keyColumns)} IS DISTINCT FROM ${rowOf('NEW', t.keyColumns)} THEN
+    ELSIF TG_OP = 'UPDATE' AND ${rowOf('OLD', t.keyColumns, keyBytes)} IS DISTINCT FROM ${rowOf('NEW', t.keyColumns, keyBytes)} THEN
       payload := json_build_object('op', 'update', 'key', ${keyObject('NEW', t.keyColumns)}, 'old_key', ${keyObject('OLD', t.keyColumns)}${ord('NEW')}, 'ts', ts, 'tx', tx)::text;
     ELSE
       payload := json_build_object('op', lower(TG_OP), 'key', ${keyObject('NEW', t.keyColumns)}${ord('NEW')}, 'ts', ts, 'tx', tx)::text;

@@ -56,9 +56,12 @@ export async function readCaptureCatalog(client: Queryable, t: Relation & { keyC
                JOIN pg_type b ON b.oid = CASE WHEN ty.typtype = 'd' THEN ty.typbasetype ELSE ty.oid END
                LEFT JOIN pg_type e0 ON e0.oid = b.typelem AND b.typcategory = 'A'
                LEFT JOIN pg_type e ON e.oid = CASE WHEN e0.typtype = 'd' THEN e0.typbasetype ELSE e0.oid END
-              WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY($5::text[])) AS payload_types
+              WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY($5::text[])) AS payload_types,
+            -- key columns with a nondeterministic collation ('abc' = 'ABC'): the function tells a key change by their text in collation "C"
+            (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a JOIN pg_collation co ON co.oid = a.attcollation
+              WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND NOT co.collisdeterministic AND a.attname = ANY($6::text[])) AS nondeterministic_keys
        FROM (SELECT 1) one LEFT JOIN pg_class t ON t.oid = (SELECT oid FROM tbl)`,
-    [qualifiedName(t.schema, t.table), `${qualifiedName(t.schema, names.functionName)}()`, names.rowTrigger, names.truncateTrigger, [...(t.keyColumns ?? []), ...(t.ordinalColumn ? [t.ordinalColumn] : [])]],
+    [qualifiedName(t.schema, t.table), `${qualifiedName(t.schema, names.functionName)}()`, names.rowTrigger, names.truncateTrigger, [...(t.keyColumns ?? []), ...(t.ordinalColumn ? [t.ordinalColumn] : [])], [...(t.keyColumns ?? [])]],
   );
   const r = rows[0] as Record<string, unknown>;
   const relations = (json<Array<Relation & { oid: string; root: boolean }>>(r.rels) ?? []);
@@ -70,6 +73,7 @@ export async function readCaptureCatalog(client: Queryable, t: Relation & { keyC
     triggers: json<TriggerRow[]>(r.triggers) ?? [],
     otherCaptureFunctions: json<Array<{ signature: string; comment: string | null }>>(r.others) ?? [],
     payloadTypes: json<Record<string, [string, string]>>(r.payload_types) ?? {},
+    nondeterministicKeys: json<string[]>(r.nondeterministic_keys) ?? [],
   };
 }
 
@@ -88,7 +92,7 @@ function judge(c: CaptureCatalog, t: CaptureTable, names: CaptureNames) {
   }
   const partitions = c.relations.filter((r) => !r.root);
   const payloadColumns = [...t.keyColumns, ...(t.ordinalColumn ? [t.ordinalColumn] : [])];
-  const sql = captureSql(t, names, partitions, payloadSettings(payloadColumns.map((col) => c.payloadTypes?.[col])));
+  const sql = captureSql(t, names, partitions, payloadSettings(payloadColumns.map((col) => c.payloadTypes?.[col])), c.nondeterministicKeys ?? []);
   const j = judgeInstall(c, t.flow, t, names, sql.hash);
   const state: CaptureState = j.current ? 'current' : c.fn ? 'outdated' : 'missing';
   return { ...j, sql, state, partitions };

@@ -48,6 +48,8 @@ export interface CaptureCatalog {
   otherCaptureFunctions: Array<{ signature: string; comment: string | null }>;
   /** Key and ordinal columns → [type name, typtype] (a domain's base type, an array's element type). */
   payloadTypes?: Record<string, [string, string]>;
+  /** Key columns with a nondeterministic collation (see captureSql's `keyBytes`). */
+  nondeterministicKeys?: string[];
 }
 
 const rel = (r: Relation) => qualifiedName(r.schema, r.table);

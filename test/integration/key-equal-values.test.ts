@@ -217,4 +217,35 @@ describe('a key changed to an equal value of another text', () => {
     expect((await t.tgt.sql(`SELECT count(*)::int AS n FROM ci_copy`)).rows[0].n).toBe('0');
     expect((await t.tgt.sql(`SELECT to_regclass($1) IS NULL AS none`, [tracking(ctx)])).rows[0].none).toBe('t');
   });
+
+  // A source key with a case-insensitive (nondeterministic) collation, into a system-managed target
+  // (created with the default collation, which tells 'abc' from 'ABC'): 'abc' → 'ABC' is the same
+  // key in the source and two keys in the target. The trigger compares such key columns' text (in
+  // collation "C"), so it reports the old key and the target's old row goes; before, it stayed.
+  for (const mode of ['notification', 'replication'] as const) {
+    it(`${mode}: a source key with a case-insensitive collation`, async () => {
+      const name = `sci_${mode.slice(0, 4)}`;
+      await t.src.sql(`CREATE COLLATION IF NOT EXISTS ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`);
+      await t.src.sql(`CREATE TABLE ${name} (id int, k text COLLATE ci, v text, PRIMARY KEY (id, k))`);
+      await t.src.sql(`INSERT INTO ${name} VALUES (1, 'abc', 'a'), (2, 'def', 'd'), (3, 'ghi', 'g')`);
+      const ctx = t.ctx({ name: `lkeqsci_${mode}`, source: { table: name, [mode]: {} }, target: { table: `${name}_copy` } });
+      let w = watch(ctx);
+      try {
+        await w.live();
+        await same('loaded', ctx, name, 'id, k', 'v');
+        await t.src.sql(`UPDATE ${name} SET k = 'ABC' WHERE k = 'abc'`);
+        await t.src.sql(`UPDATE ${name} SET k = 'Def', v = 'd2' WHERE k = 'def'`);
+        await same(`${mode}: after case changes of the key`, ctx, name, 'id, k', 'v');
+        await w.stop();
+        await t.src.sql(`UPDATE ${name} SET k = 'GHI' WHERE k = 'ghi'`);
+        w = watch(ctx);
+        await w.live();
+        await same(`${mode}: after a case change while stopped`, ctx, name, 'id, k', 'v');
+      } finally {
+        await w.stop();
+        if (mode === 'replication') await dropSlot(ctx);
+      }
+      expect((await verifyFlow(ctx)).equal).toBe(true);
+    });
+  }
 });

@@ -64,4 +64,14 @@ describe('capture function settings by payload column type', () => {
     expect(payloadSettings([['money', 'b']])).toBe(CAPTURE_SETTINGS);
     expect(payloadSettings([['my_pair', 'c']])).toBe(CAPTURE_SETTINGS);
   });
+
+  it('a key column with a nondeterministic collation is compared by its text in collation "C"; other keys as before', () => {
+    const base = { flow: 'f', schema: 'public', table: 'T', keyColumns: ['id', 'k'] };
+    const plain = captureSql(base, names);
+    expect(captureSql(base, names, [], CAPTURE_SETTINGS, [])).toEqual(plain);
+    expect(plain.script).toContain(`ROW(OLD."id", OLD."k") IS DISTINCT FROM ROW(NEW."id", NEW."k")`);
+    const ci = captureSql(base, names, [], CAPTURE_SETTINGS, ['k']);
+    expect(ci.script).toContain(`ROW(OLD."id", OLD."k" COLLATE "C") IS DISTINCT FROM ROW(NEW."id", NEW."k" COLLATE "C")`);
+    expect(ci.hash).not.toBe(plain.hash); // an installed function of before is replaced (ownership checked)
+  });
 });
