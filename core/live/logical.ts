@@ -496,11 +496,13 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       }, lagEvery));
       // A partitioned table's partitions are re-read while live (see `partitions`): a change asks the loop for a rescan.
       // So is the table's identity: another table under the name ends the cycle (the next start rescans it).
-      let partitionsSeen = partitionsNow;
+      // (what the checks read: resuming a slot, they may still run while the stream starts)
+      let partitionsSeen: string | undefined;
+      void checked.then(() => { partitionsSeen = partitionsNow; }, () => {});
       let partitionsMoved = false;
       let checking = false;
       timers.push(setInterval(() => {
-        if (checking || !c.running) return;
+        if (checking || !c.running || partitionsSeen === undefined) return;
         checking = true;
         void Promise.all([tableOid(ctx.sourcePool, t), partitionsNow !== '' ? partitionSignature(ctx.sourcePool, t, { files: true }) : undefined]).then(
           ([now, parts]) => {
@@ -687,7 +689,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           partitionsMoved = false;
           applying = true;
           try {
-            const info = await rescan('the partitions of the source table changed (attached, detached or truncated: the stream carries none of that)', { lsn: appliedLsn, parts: partitionsSeen });
+            const info = await rescan('the partitions of the source table changed (attached, detached or truncated: the stream carries none of that)', { lsn: appliedLsn, parts: partitionsSeen ?? partitionsNow });
             event({ op: 'catch-up', key: {}, outcome: info.rows > 0 ? 'applied' : 'skipped', latencyMs: null, catchUp: info });
           } finally {
             applying = false;
