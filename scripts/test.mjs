@@ -3,8 +3,11 @@
 // version, vector, e2e). Ends with one plain line `N passed, N failed` that CI reads; type-check and
 // lint count as one check each.
 //
-// With TABLESYNC_ALSO_NODE=/path/to/node (`.ci/run` sets it to a Node 24), the unit and PostgreSQL 18
-// integration suites run a second time under that Node, and the final line sums both passes.
+// With TABLESYNC_ALSO_NODE=/path/to/node (`.ci/run` sets it to a Node 24), the unit suite and the
+// PostgreSQL 18 integration files that lean on the runtime most (ALSO_NODE_FILES: sockets and the
+// replication protocol, streams and COPY relays, child processes and signals, the WebSocket API, TLS)
+// run a second time under that Node, and the final line sums both passes. Not every integration file:
+// the whole suite twice took CI past 20 minutes.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -50,12 +53,14 @@ if (existsSync('renderer/vite.config.ts')) {
 mkdirSync('test-results', { recursive: true });
 vitestPass('tests', 'npx', 'vitest', extra, 'test-results/vitest.json');
 
+/** The second Node's pass: every unit file, and the integration files under these path prefixes. */
+const ALSO_NODE_FILES = ['test/unit/', 'test/integration/live-', 'test/integration/cli-', 'test/integration/initial-load', 'test/integration/api-', 'test/integration/ws-', 'test/integration/tls-', 'test/integration/export-', 'test/integration/state-'];
 const alsoNode = process.env.TABLESYNC_ALSO_NODE;
 if (alsoNode) {
   // The test files spawn `process.execPath` and `npx`: put that Node first on PATH for them too.
   const env = { ...process.env, PATH: `${dirname(alsoNode)}:${process.env.PATH ?? ''}` };
   const version = spawnSync(alsoNode, ['--version'], { encoding: 'utf8' }).stdout.trim();
-  vitestPass(`tests again under Node ${version || alsoNode} (unit, integration-pg18)`, alsoNode, 'node_modules/vitest/vitest.mjs', ['--project', 'unit', '--project', 'integration-pg18'], 'test-results/vitest-also-node.json', env);
+  vitestPass(`tests again under Node ${version || alsoNode} (unit; integration-pg18: ${ALSO_NODE_FILES.join(' ')})`, alsoNode, 'node_modules/vitest/vitest.mjs', ['--project', 'unit', '--project', 'integration-pg18', ...ALSO_NODE_FILES], 'test-results/vitest-also-node.json', env);
 }
 console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);
