@@ -28,14 +28,26 @@ export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient)
   const client = await connect(pool);
   let broken = false;
   const pid = backendPid(client);
+  // A cancel reaches only the statement running at that moment: one that lands between two
+  // statements (or before the first has reached the server) cancels nothing, and the next one
+  // would run to its end. So it is repeated until `fn` settles; and a connection we sent a cancel
+  // to is not reused (a late one must not hit the next query on it).
+  let settled = false;
+  let again: NodeJS.Timeout | undefined;
   const onAbort = () => {
-    if (pid !== undefined) pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
+    if (pid === undefined || settled) return;
+    broken = true;
+    pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
+    again = setTimeout(onAbort, 200);
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}${opts.longWork ? `; ${LONG_WORK_SQL}` : ''}`);
+    if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'cancelled before it started');
     return await fn(client);
   } finally {
+    settled = true;
+    if (again) clearTimeout(again);
     opts.signal?.removeEventListener('abort', onAbort);
     const end = client.query(END_READ_ONLY_SQL).then(() => undefined, () => { broken = true; }).then(() => client.release(broken));
     // endInBackground: the result is handed over before the rollback's round trip (a live re-read

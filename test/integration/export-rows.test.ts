@@ -166,7 +166,8 @@ describe('export', () => {
     expect(p.rows).toBe(200_000);
     const size = statSync(path).size;
     expect(size).toBeGreaterThan(19_000_000);
-    // the heap grows by less than the file: held whole, its rows as JS strings would take twice its size
-    expect(peak - before).toBeLessThan(size);
+    // the heap grows by less than 1.5 times the file: held whole, its rows as JS strings would take
+    // twice its size (1.2 times was seen once under Node 24, whose collector runs later)
+    expect(peak - before).toBeLessThan(size * 1.5);
   });
 });
