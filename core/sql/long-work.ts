@@ -13,6 +13,6 @@ export const LONG_WORK_SQL = 'SET LOCAL statement_timeout = 0; SET LOCAL idle_in
 /**
  * For a session of ours for a while (the flow lock's connection: an apply, a watch), the same and
  * `idle_session_timeout` (PostgreSQL 14+; a watch's connection sits idle between batches), each
- * only where the server has it. One statement, no parameters; RESET ALL undoes it.
+ * only where the server has it. One statement, no parameters (usable as a scalar sub-select); RESET ALL undoes it.
  */
 export const LONG_WORK_SESSION_SQL = `SELECT count(set_config(name, '0', false)) FROM pg_settings WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout', 'idle_session_timeout')`;

@@ -122,9 +122,8 @@ export async function withFlowLock<T>(
     try {
       // Tag the session with our process and host for as long as we hold the lock.
       const { rows } = await client.query(`SELECT current_setting('application_name') AS a`);
-      await client.query(`SELECT set_config('application_name', $1, false)`, [holderApplicationName((rows[0] as { a: string }).a)]);
-      // the holder's work is long (an apply's load, a watch's hours): not cut by the server's timeouts
-      await client.query(LONG_WORK_SESSION_SQL);
+      // and, in the same round trip, the holder's work is long (an apply's load, a watch's hours): not cut by the server's timeouts
+      await client.query(`SELECT set_config('application_name', $1, false), (${LONG_WORK_SESSION_SQL}) AS timeouts`, [holderApplicationName((rows[0] as { a: string }).a)]);
       return await fn(client);
     } finally {
       try {
