@@ -24,23 +24,31 @@ export function rowsByKeysSql(resolved: ResolvedSource): string {
 }
 
 /**
+ * More than KEYS_PER_QUERY keys are read in chunks, all in ONE snapshot (REPEATABLE READ), so the
+ * chunks agree: a live batch of whole source transactions is not read half before and half after
+ * a later one, and a row asked for under two texts of one key (numeric 1.0 and 1.00: equal, so
+ * both find it; text-identity.ts) that two chunks return comes back twice alike, never as two
+ * versions (the caller keeps one).
  * @param keys each key = text values of the key columns, in key order
  * @example for await (const row of readRowsByKeys(pool, resolved, [['42']])) row // ['42', 'name', …]
  */
 export async function* readRowsByKeys(pool: pg.Pool, resolved: ResolvedSource, keys: (string | null)[][], opts: { signal?: AbortSignal } = {}): AsyncIterable<(string | null)[]> {
+  if (keys.length === 0) return;
   const text = rowsByKeysSql(resolved);
-  for (let start = 0; start < keys.length; start += KEYS_PER_QUERY) {
-    const batch = keys.slice(start, start + KEYS_PER_QUERY);
-    const values = resolved.keyColumns.map((_, i) => batch.map((k) => k[i] ?? null));
-    let rows: (string | null)[][];
-    try {
-      rows = await withReadOnly(pool, async (client) => {
+  let rows: (string | null)[][];
+  try {
+    rows = await withReadOnly(pool, async (client) => {
+      const out: (string | null)[][] = [];
+      for (let start = 0; start < keys.length; start += KEYS_PER_QUERY) {
+        const batch = keys.slice(start, start + KEYS_PER_QUERY);
+        const values = resolved.keyColumns.map((_, i) => batch.map((k) => k[i] ?? null));
         const res = await client.query<(string | null)[]>({ text, values, rowMode: 'array', types: RAW_TYPES });
-        return res.rows;
-      }, { endInBackground: true, ...(opts.signal ? { signal: opts.signal } : {}) });
-    } catch (e) {
-      throw toTableSyncError(e, `reading rows by key from ${resolved.schema}.${resolved.table}`);
-    }
-    yield* rows;
+        for (const r of res.rows) out.push(r);
+      }
+      return out;
+    }, { endInBackground: true, snapshot: keys.length > KEYS_PER_QUERY, ...(opts.signal ? { signal: opts.signal } : {}) });
+  } catch (e) {
+    throw toTableSyncError(e, `reading rows by key from ${resolved.schema}.${resolved.table}`);
   }
+  yield* rows;
 }

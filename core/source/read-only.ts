@@ -23,7 +23,7 @@ export const END_READ_ONLY_SQL = 'ROLLBACK; SELECT pg_advisory_unlock_all()';
  * `signal` cancels the running statement on the server (pg_cancel_backend), which then fails with
  * CANCELLED. `endInBackground` resolves before the rollback's round trip.
  */
-export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: { signal?: AbortSignal; endInBackground?: boolean; /** Sync work (a summary, a catch-up's window, a verify): without the server's statement and idle timeouts (core/sql/long-work.ts). Browsing keeps them. */ longWork?: boolean } = {}): Promise<T> {
+export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, opts: { signal?: AbortSignal; endInBackground?: boolean; /** Sync work (a summary, a catch-up's window, a verify): without the server's statement and idle timeouts (core/sql/long-work.ts). Browsing keeps them. */ longWork?: boolean; /** All of `fn`'s statements read one snapshot (REPEATABLE READ). */ snapshot?: boolean } = {}): Promise<T> {
   if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'cancelled before it started');
   const client = await connect(pool);
   let broken = false;
@@ -42,7 +42,7 @@ export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient)
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}${opts.longWork ? `; ${LONG_WORK_SQL}` : ''}`);
+    await client.query(`BEGIN${opts.snapshot ? ' ISOLATION LEVEL REPEATABLE READ' : ''} READ ONLY; ${SOURCE_SETTINGS_SQL}${opts.longWork ? `; ${LONG_WORK_SQL}` : ''}`);
     if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'cancelled before it started');
     return await fn(client);
   } finally {

@@ -84,8 +84,12 @@ export async function readKeyStates(job: SyncJob, keys: Row[]): Promise<KeyState
     uniq.set(JSON.stringify(k), k);
   }
   const wanted = [...uniq.values()];
-  const present = wanted.length ? await collect(job.source.readRowsByKeys(wanted)) : [];
-  const presentKeys = new Set(present.map((r) => JSON.stringify(r.slice(0, nk))));
+  // A row asked for under two texts of one key (1.0 and 1.00: text-identity.ts) in two chunks of
+  // the re-read comes back twice, alike (one snapshot): it is kept once (an upsert meets a row once).
+  const byKey = new Map<string, Row>();
+  for (const r of wanted.length ? await collect(job.source.readRowsByKeys(wanted)) : []) byKey.set(JSON.stringify(r.slice(0, nk)), r);
+  const present = [...byKey.values()];
+  const presentKeys = new Set(byKey.keys());
   const missing = wanted.filter((k) => !presentKeys.has(JSON.stringify(k)));
   const existing = missing.length ? await collect(job.source.readRowsByKeys(missing, { ignoreFilter: true })) : [];
   return { wanted, present, missing, existingKeys: new Set(existing.map((r) => JSON.stringify(r.slice(0, nk)))) };
