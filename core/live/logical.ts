@@ -599,6 +599,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           await c.query(`DELETE FROM ${p.trackingSql}`);
         };
         const rereadOutcomes = reread.length ? await ks.run(reread) : [];
+        const rewritten = new Set<string>();
         let committedAt: number;
         if (ks.applyKnown) {
           // one round trip: the rows, the tracking and the position in one statement, its commit included
@@ -607,6 +608,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           if (r.side !== 1) throw new TableSyncError('INTERNAL', `flow "${flow.name}": its state row in ${flowsTableSql} is gone, so the stream position could not be recorded`);
           // rows you wrote in a user-managed table were left as they are
           for (const i of r.skipped) outcomeOf.set(keyId(present[i]!.slice(0, job.source.keyColumns.length)), 'skipped');
+          // the old key of a change to an equal key of another text (1.0 → 1.00): its row was updated, not deleted
+          for (const [j] of r.sameRow) { outcomeOf.set(keyId(missing[j]!), 'applied'); rewritten.add(keyId(missing[j]!)); }
           appliedLsn = lastLsn;
           // This statement ran after the previous batch's commit on this connection: the WAL insert
           // position it read bounds the end of that commit. Its own commit's end is bounded by the
@@ -617,7 +620,8 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         } else {
           // Overridden key types: the re-reading path (its own transactions), then the position.
           if (truncated) await catchUpOn(client, job, {});
-          await ks.run([...present.map((r) => r.slice(0, job.source.keyColumns.length)), ...missing]);
+          const o = await ks.run([...present.map((r) => r.slice(0, job.source.keyColumns.length)), ...missing]);
+          missing.forEach((k, j) => { if (o[present.length + j] === 'applied') { outcomeOf.set(keyId(k), 'applied'); rewritten.add(keyId(k)); } });
           await client.query('BEGIN');
           await client.query(liveStateUpdateSql((i) => `$${i + 1}`), position.values);
           await client.query('COMMIT');
@@ -635,7 +639,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           const o = outcomeOf.get(id);
           const outcome = o === 'reread' ? rr.get(id) ?? 'skipped' : o ?? 'skipped';
           const key = Object.fromEntries(job.source.keyColumns.map((c, i) => [c.name, e.key[i] ?? null]));
-          deliverSafely(opts.onEvent, { time, flow: flow.name, op: e.op === 'truncate' ? 'update' : e.op, key, outcome, latencyMs: Math.max(0, Math.round((committedAt - e.commitMs) * 10) / 10) });
+          deliverSafely(opts.onEvent, { time, flow: flow.name, op: e.op === 'truncate' || rewritten.has(id) ? 'update' : e.op, key, outcome, latencyMs: Math.max(0, Math.round((committedAt - e.commitMs) * 10) / 10) });
         }
         return entries.length;
       };

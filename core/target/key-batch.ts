@@ -47,6 +47,12 @@ export interface KnownResult {
   side: number;
   /** Indexes (into `present`) of rows left as they are: rows you wrote in a user-managed table (never taken over live). */
   skipped: number[];
+  /**
+   * `[j, i]`: missing key `missing[j]` is an equal key of another text of `present[i]` (numeric 1.0
+   * and 1.00, text-identity.ts: the old key of a key change to an equal value). Its row was not
+   * removed but written under the new text.
+   */
+  sameRow: Array<[number, number]>;
   /** pg_current_wal_insert_lsn() during the statement: at or past the end of every commit before it on this connection. */
   walInsert: string;
   /** pg_current_wal_flush_lsn() during the statement. */
@@ -77,6 +83,11 @@ export interface KeySync {
    * syncKeysOn's dedupe.
    */
   applyKnown?(present: Row[], missing: Row[], hooks?: KnownHooks): Promise<KnownResult>;
+}
+
+/** sameRow's `j:n,…` (1-based positions) as 0-based `[j, i]` pairs. */
+function pairs(list: string | undefined): Array<[number, number]> {
+  return list ? list.split(',').map((x) => { const [j, n] = x.split(':'); return [Number(j) - 1, Number(n) - 1] as [number, number]; }) : [];
 }
 
 /** `alias.cN` (text from unnest) as the column's target type, the way COPY into staging + cast does it. */
@@ -115,12 +126,17 @@ function batchParts(p: Prepared, numbered: boolean) {
   const sets = [...p.valueColumns, ...loose];
   const setValues = sets.map((c) => `${q(c.name)} = EXCLUDED.${q(c.name)}`).join(', ');
   // …and a missing key (an old key of a change) equal to a present row's key is that row: not removed.
+  const equalsPresent = keys.map((k, i) => `${keyFrom(k)} = ${fromText(k, `g.k${i + 1}`)}`).join(' AND ');
   const notPresent = loose.length
     ? `
-       AND NOT EXISTS (SELECT 1 FROM s WHERE ${keys.map((k, i) => `${keyFrom(k)} = ${fromText(k, `g.k${i + 1}`)}`).join(' AND ')})`
+       AND NOT EXISTS (SELECT 1 FROM s WHERE ${equalsPresent})`
     : '';
+  // Such a missing key and the present row it is (both numbered), for the change feed: `j:n`, 1-based.
+  const sameRow = loose.length
+    ? `(SELECT coalesce(string_agg(g.n::text || ':' || s.n::text, ','), '') FROM unnest(${keyParams}) WITH ORDINALITY AS g(${[...keys.map((_, i) => `k${i + 1}`), 'n'].join(', ')}) JOIN s ON ${equalsPresent})`
+    : undefined;
   return {
-    keyParams, tk, keyFromRows, keyFromMissing, notPresent,
+    keyParams, tk, keyFromRows, keyFromMissing, notPresent, sameRow,
     /** The columns an upsert that meets an existing row sets: the value columns, then the loose key columns. */
     sets,
     s: `s AS (SELECT * FROM unnest(${rowParams})${numbered ? ' WITH ORDINALITY' : ''} AS s(${rowAliases})${notYours})`,
@@ -169,7 +185,7 @@ export function batchSql(p: Prepared): string {
     RETURNING ${keys.map((k) => `t.${q(k.name)}`).join(', ')}, g.n AS ${pos}),
   ${b.removed}
 SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM tracked) AS tracked, (SELECT count(*) FROM removed) AS removed,
-       (SELECT coalesce(string_agg(n::text, ','), '') FROM changed) AS changed, (SELECT coalesce(string_agg(${pos}::text, ','), '') FROM untracked) AS untracked`;
+       (SELECT coalesce(string_agg(n::text, ','), '') FROM changed) AS changed, (SELECT coalesce(string_agg(${pos}::text, ','), '') FROM untracked) AS untracked${b.sameRow ? `, ${b.sameRow} AS same_row` : ''}`;
 }
 
 /**
@@ -183,8 +199,8 @@ SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM tracke
 export function knownBatchSql(p: Prepared, side?: (param: (i: number) => string) => string): string {
   const keys = p.keyColumns;
   const userManaged = p.job.target.managedBy === 'user';
-  // only a user-managed table leaves rows out (yours), and only then are rows numbered, to say which
-  const b = batchParts(p, userManaged);
+  // rows are numbered to say which: a user-managed table leaves rows out (yours); a loose key's old text is a present row (sameRow)
+  const b = batchParts(p, userManaged || looseKeys(p).length > 0);
   const keyAliases = keys.map((_, i) => `k${i + 1}`).join(', ');
   const onConflict = b.sets.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${b.setValues}`;
   const first = p.columns.length + keys.length + 1;
@@ -202,7 +218,7 @@ export function knownBatchSql(p: Prepared, side?: (param: (i: number) => string)
   ${b.removed}${sideSql ? `,
   side AS (${sideSql})` : ''}
 SELECT (SELECT count(*) FROM upserted) AS changed, (SELECT count(*) FROM tracked) AS tracked, (SELECT count(*) FROM removed) AS removed,
-       ${sideSql ? '(SELECT count(*) FROM side)' : '0'} AS side, ${skipped} AS skipped, pg_current_wal_insert_lsn()::text AS wal_insert, pg_current_wal_flush_lsn()::text AS wal_flush`;
+       ${sideSql ? '(SELECT count(*) FROM side)' : '0'} AS side, ${skipped} AS skipped, pg_current_wal_insert_lsn()::text AS wal_insert, pg_current_wal_flush_lsn()::text AS wal_flush${b.sameRow ? `, ${b.sameRow} AS same_row` : ''}`;
 }
 
 /**
@@ -256,7 +272,7 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
         ...(hooks.side?.values ?? []),
       ];
       const what = `applying ${present.length + missing.length} replicated change(s) of flow "${job.flowName}"`;
-      type R = { changed: string; removed: string; side: string; skipped: string; wal_insert: string; wal_flush: string };
+      type R = { changed: string; removed: string; side: string; skipped: string; wal_insert: string; wal_flush: string; same_row?: string };
       let r: R;
       if (hooks.before) {
         try {
@@ -278,7 +294,7 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
       }
       // unnest ordinality is 1-based
       const skipped = r.skipped ? r.skipped.split(',').map((n) => Number(n) - 1) : [];
-      return { changed: Number(r.changed), removed: Number(r.removed), side: Number(r.side), skipped, walInsert: r.wal_insert, walFlush: r.wal_flush };
+      return { changed: Number(r.changed), removed: Number(r.removed), side: Number(r.side), skipped, sameRow: pairs(r.same_row), walInsert: r.wal_insert, walFlush: r.wal_flush };
     },
     oneStatement: true,
     run: async (keys, runOpts = {}) => {
@@ -287,10 +303,10 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
         ...p.columns.map((_, i) => present.map((r) => r[i] ?? null)),
         ...p.keyColumns.map((_, i) => missing.map((k) => k[i] ?? null)),
       ];
-      let r: { changed: string; untracked: string };
+      let r: { changed: string; untracked: string; same_row?: string };
       if (runOpts.inCallerTransaction) {
         try {
-          r = (await client.query<{ changed: string; untracked: string }>({ name, text: sql, values })).rows[0]!;
+          r = (await client.query<typeof r>({ name, text: sql, values })).rows[0]!;
         } catch (e) {
           throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);
         }
@@ -301,7 +317,7 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
           // read) set once for the session of this connection, which the watch holds (see
           // TEXT_SETTINGS_SESSION_SQL).
           await sessionText();
-          r = (await client.query<{ changed: string; untracked: string }>({ name, text: sql, values })).rows[0]!;
+          r = (await client.query<typeof r>({ name, text: sql, values })).rows[0]!;
         } catch (e) {
           throw toTableSyncError(e, `sync of ${wanted.length} key(s) of flow "${job.flowName}"`);
         }
@@ -310,8 +326,10 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
       const positions = (list: string) => new Set(list ? list.split(',').map((n) => Number(n) - 1) : []);
       const changed = positions(r.changed);
       const removed = positions(r.untracked);
+      // a key asked under an old text of its row's key (1.0, found as 1.00) is that row: written or left as it was
+      const moved = pairs(r.same_row).filter(([, i]) => changed.has(i)).map(([j]) => missing[j]!);
       return keyOutcomes(keys, {
-        applied: present.filter((_, i) => changed.has(i)).map((row) => row.slice(0, nk)),
+        applied: [...present.filter((_, i) => changed.has(i)).map((row) => row.slice(0, nk)), ...moved],
         filteredOut: missing.filter((k) => existingKeys.has(JSON.stringify(k))),
         deleted: missing.filter((k, j) => removed.has(j) && !existingKeys.has(JSON.stringify(k))),
       });

@@ -110,6 +110,7 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
   const keyText = (r: Row) => JSON.stringify(r.slice(0, nk));
   const leftAlone = new Set<string>();
   const untracked = new Set<string>();
+  const moved: Row[] = [];
 
   await client.query('BEGIN');
   try {
@@ -146,16 +147,20 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
       const on = (a: string, b: string) => keyCols.map((k) => `${a}.${q(k.name)} = ${b}.${q(k.name)}`).join(' AND ');
       // A missing key equal to a staged row's key, of another text (text-identity.ts: 1.0 read back as
       // 1.00), is that row, just written: not removed.
-      const notStaged = present.length && looseKeys(p).length ? ` AND NOT EXISTS (SELECT 1 FROM ${STAGE} s WHERE ${keyCols.map((k) => `${k.stagingType === k.type ? `s.${q(k.name)}` : `s.${q(k.name)}::${k.type}`} = g.${q(k.name)}`).join(' AND ')})` : '';
+      const staged = present.length && looseKeys(p).length ? `EXISTS (SELECT 1 FROM ${STAGE} s WHERE ${keyCols.map((k) => `${k.stagingType === k.type ? `s.${q(k.name)}` : `s.${q(k.name)}::${k.type}`} = g.${q(k.name)}`).join(' AND ')})` : '';
+      const notStaged = staged ? ` AND NOT ${staged}` : '';
       // Only rows this flow owns (tracked) are deleted.
       await client.query(`DELETE FROM ${p.tableSql} x USING ${p.trackingSql} t, ${KEYS} g WHERE ${on('x', 't')} AND ${on('t', 'g')}${notStaged}`);
       const removed = await client.query<Row>({ text: `DELETE FROM ${p.trackingSql} t USING ${KEYS} g WHERE ${on('t', 'g')}${notStaged} RETURNING ${keyCols.map((k) => `g.${q(k.name)}::text`).join(', ')}`, rowMode: 'array' });
       for (const k of removed.rows) untracked.add(JSON.stringify(k));
+      // …and the change feed says so: that key's row was written (under the new text)
+      if (staged) moved.push(...(await client.query<Row>({ text: `SELECT ${keyCols.map((k) => `g.${q(k.name)}::text`).join(', ')} FROM ${KEYS} g WHERE ${staged}`, rowMode: 'array' })).rows);
     }
     await client.query('COMMIT');
-    const applied = present.map((r) => r.slice(0, nk)).filter((k) => !leftAlone.has(keyText(k)));
+    const isMoved = new Set(moved.map(keyText));
+    const applied = [...present.map((r) => r.slice(0, nk)).filter((k) => !leftAlone.has(keyText(k))), ...gone.filter((k) => isMoved.has(keyText(k)))];
     const deleted = gone.filter((k) => untracked.has(keyText(k)));
-    const skipped = [...present.map((r) => r.slice(0, nk)).filter((k) => leftAlone.has(keyText(k))), ...gone.filter((k) => !untracked.has(keyText(k)))];
+    const skipped = [...present.map((r) => r.slice(0, nk)).filter((k) => leftAlone.has(keyText(k))), ...gone.filter((k) => !untracked.has(keyText(k)) && !isMoved.has(keyText(k)))];
     return { applied, deleted, filteredOut, skipped, commitTime: new Date() };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => {});
