@@ -5,8 +5,9 @@
  *
  * The payload is a hint, never the data: `{op, key, old_key?, ordinal?, ts, tx}` with every key value as
  * PostgreSQL text (so bigint and numeric keys survive JSON). `old_key` appears only when an update
- * changes the key. `ts` is `clock_timestamp()` in epoch milliseconds at the time the trigger fires:
- * the trigger cannot know its transaction's commit time, and for the short transactions that live
+ * changes the key, or its text (numeric 1.0 → 1.00: see captureSql's `keyText`). `ts` is
+ * `clock_timestamp()` in epoch milliseconds at the time the trigger fires: the trigger cannot know
+ * its transaction's commit time, and for the short transactions that live
  * capture is about, the row change and the commit are microseconds apart. `tx` is the source
  * transaction's id (pg_current_xact_id(), as text): PostgreSQL delivers a committed transaction's
  * notifications together and in commit order, so the set watcher applies each source transaction
@@ -104,8 +105,8 @@ function keyObject(record: 'NEW' | 'OLD', columns: string[]): string {
   return `json_build_object(${args.join(', ')})`;
 }
 
-function rowOf(record: 'NEW' | 'OLD', columns: string[], bytes: readonly string[] = []): string {
-  return `ROW(${columns.map((c) => `${record}.${quoteIdent(c)}${bytes.includes(c) ? ' COLLATE "C"' : ''}`).join(', ')})`;
+function rowOf(record: 'NEW' | 'OLD', columns: string[], bytes: readonly string[] = [], text: readonly string[] = []): string {
+  return `ROW(${columns.map((c) => `${record}.${quoteIdent(c)}${bytes.includes(c) ? ' COLLATE "C"' : text.includes(c) ? '::text' : ''}`).join(', ')})`;
 }
 
 /** A dollar-quote tag that does not occur in the body, so no identifier can end the function early. */
@@ -135,11 +136,15 @@ export interface Relation {
  * @param keyBytes key columns with a nondeterministic collation: an UPDATE changes the key when
  *   their text differs (compared in collation "C"), not only when they are unequal, so 'abc' →
  *   'ABC' under a case-insensitive collation reports the old key, which a target that tells the two
- *   apart (TableSync's own tables use the default collation) must remove. Other keys compare by
- *   equality, as before (a key whose equal values print differently is handled by the target's
- *   upsert, see core/target/text-identity.ts).
+ *   apart (TableSync's own tables use the default collation) must remove.
+ * @param keyText key columns of a type whose equal values may print differently (numeric 1.0 =
+ *   1.00, interval, float8 -0, citext, arrays, ranges: core/target/text-identity.ts): compared by
+ *   their text, so 1.0 → 1.00 reports the old key too, as pgoutput does (it compares bytes). A
+ *   target that tells the two apart (a key type overridden to text) removes the old row; one that
+ *   does not keeps it, written under the new text (the batch's guard). The other keys compare by
+ *   equality, and their function's text is as before.
  */
-export function captureSql(t: CaptureTable, names: CaptureNames, partitions: readonly Relation[] = [], settings: ReadonlyArray<readonly [string, string]> = CAPTURE_SETTINGS, keyBytes: readonly string[] = []): CaptureSql {
+export function captureSql(t: CaptureTable, names: CaptureNames, partitions: readonly Relation[] = [], settings: ReadonlyArray<readonly [string, string]> = CAPTURE_SETTINGS, keyBytes: readonly string[] = [], keyText: readonly string[] = []): CaptureSql {
   const table = qualifiedName(t.schema, t.table);
   const fn = qualifiedName(t.schema, names.functionName);
   const ord = (record: 'NEW' | 'OLD') => (t.ordinalColumn ? `, 'ordinal', ${record}.${quoteIdent(t.ordinalColumn)}::text` : '');
@@ -154,7 +159,7 @@ BEGIN
       payload := json_build_object('op', 'truncate', 'ts', ts, 'tx', tx)::text;
     ELSIF TG_OP = 'DELETE' THEN
       payload := json_build_object('op', 'delete', 'key', ${keyObject('OLD', t.keyColumns)}${ord('OLD')}, 'ts', ts, 'tx', tx)::text;
-    ELSIF TG_OP = 'UPDATE' AND ${rowOf('OLD', t.keyColumns, keyBytes)} IS DISTINCT FROM ${rowOf('NEW', t.keyColumns, keyBytes)} THEN
+    ELSIF TG_OP = 'UPDATE' AND ${rowOf('OLD', t.keyColumns, keyBytes, keyText)} IS DISTINCT FROM ${rowOf('NEW', t.keyColumns, keyBytes, keyText)} THEN
       payload := json_build_object('op', 'update', 'key', ${keyObject('NEW', t.keyColumns)}, 'old_key', ${keyObject('OLD', t.keyColumns)}${ord('NEW')}, 'ts', ts, 'tx', tx)::text;
     ELSE
       payload := json_build_object('op', lower(TG_OP), 'key', ${keyObject('NEW', t.keyColumns)}${ord('NEW')}, 'ts', ts, 'tx', tx)::text;

@@ -11,6 +11,7 @@ import { qualifiedName, quoteIdent } from '../sql/ident';
 import type { CaptureNames } from './channel';
 import { captureSql, payloadSettings, type CaptureTable, type Relation } from './capture-sql';
 import { judgeInstall, planDrop, type CaptureCatalog, type DropPlan, type TriggerRow } from './ownership';
+import { textIsIdentity } from '../target/text-identity';
 
 export type CaptureState = 'missing' | 'outdated' | 'current';
 
@@ -59,7 +60,10 @@ export async function readCaptureCatalog(client: Queryable, t: Relation & { keyC
               WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY($5::text[])) AS payload_types,
             -- key columns with a nondeterministic collation ('abc' = 'ABC'): the function tells a key change by their text in collation "C"
             (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a JOIN pg_collation co ON co.oid = a.attcollation
-              WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND NOT co.collisdeterministic AND a.attname = ANY($6::text[])) AS nondeterministic_keys
+              WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND NOT co.collisdeterministic AND a.attname = ANY($6::text[])) AS nondeterministic_keys,
+            -- key columns' types as format_type spells them: one whose equal values may print differently (text-identity.ts) is compared by its text
+            (SELECT json_object_agg(a.attname, format_type(a.atttypid, a.atttypmod)) FROM pg_attribute a
+              WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY($6::text[])) AS key_types
        FROM (SELECT 1) one LEFT JOIN pg_class t ON t.oid = (SELECT oid FROM tbl)`,
     [qualifiedName(t.schema, t.table), `${qualifiedName(t.schema, names.functionName)}()`, names.rowTrigger, names.truncateTrigger, [...(t.keyColumns ?? []), ...(t.ordinalColumn ? [t.ordinalColumn] : [])], [...(t.keyColumns ?? [])]],
   );
@@ -74,6 +78,7 @@ export async function readCaptureCatalog(client: Queryable, t: Relation & { keyC
     otherCaptureFunctions: json<Array<{ signature: string; comment: string | null }>>(r.others) ?? [],
     payloadTypes: json<Record<string, [string, string]>>(r.payload_types) ?? {},
     nondeterministicKeys: json<string[]>(r.nondeterministic_keys) ?? [],
+    keyTypes: json<Record<string, string>>(r.key_types) ?? {},
   };
 }
 
@@ -92,7 +97,10 @@ function judge(c: CaptureCatalog, t: CaptureTable, names: CaptureNames) {
   }
   const partitions = c.relations.filter((r) => !r.root);
   const payloadColumns = [...t.keyColumns, ...(t.ordinalColumn ? [t.ordinalColumn] : [])];
-  const sql = captureSql(t, names, partitions, payloadSettings(payloadColumns.map((col) => c.payloadTypes?.[col])), c.nondeterministicKeys ?? []);
+  const keyBytes = c.nondeterministicKeys ?? [];
+  // (a type not read, e.g. a catalog of an older reader: by its text, the safe side)
+  const keyText = t.keyColumns.filter((k) => !keyBytes.includes(k) && !textIsIdentity(c.keyTypes?.[k] ?? ''));
+  const sql = captureSql(t, names, partitions, payloadSettings(payloadColumns.map((col) => c.payloadTypes?.[col])), keyBytes, keyText);
   const j = judgeInstall(c, t.flow, t, names, sql.hash);
   const state: CaptureState = j.current ? 'current' : c.fn ? 'outdated' : 'missing';
   return { ...j, sql, state, partitions };

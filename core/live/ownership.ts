@@ -50,6 +50,8 @@ export interface CaptureCatalog {
   payloadTypes?: Record<string, [string, string]>;
   /** Key columns with a nondeterministic collation (see captureSql's `keyBytes`). */
   nondeterministicKeys?: string[];
+  /** Key columns → their type as format_type spells it (see captureSql's `keyText`). */
+  keyTypes?: Record<string, string>;
 }
 
 const rel = (r: Relation) => qualifiedName(r.schema, r.table);

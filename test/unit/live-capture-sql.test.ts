@@ -74,4 +74,13 @@ describe('capture function settings by payload column type', () => {
     expect(ci.script).toContain(`ROW(OLD."id", OLD."k" COLLATE "C") IS DISTINCT FROM ROW(NEW."id", NEW."k" COLLATE "C")`);
     expect(ci.hash).not.toBe(plain.hash); // an installed function of before is replaced (ownership checked)
   });
+
+  it('a key column whose equal values may print differently (numeric 1.0 = 1.00) is compared by its text', () => {
+    const base = { flow: 'f', schema: 'public', table: 'T', keyColumns: ['id', 'n', 'k'] };
+    const plain = captureSql(base, names);
+    expect(captureSql(base, names, [], CAPTURE_SETTINGS, [], [])).toEqual(plain);
+    const loose = captureSql(base, names, [], CAPTURE_SETTINGS, ['k'], ['n']);
+    expect(loose.script).toContain(`ROW(OLD."id", OLD."n"::text, OLD."k" COLLATE "C") IS DISTINCT FROM ROW(NEW."id", NEW."n"::text, NEW."k" COLLATE "C")`);
+    expect(loose.hash).not.toBe(captureSql(base, names, [], CAPTURE_SETTINGS, ['k']).hash);
+  });
 });
