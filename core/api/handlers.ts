@@ -55,10 +55,10 @@ export const handlers: Handlers = {
   'console.run': (e, i) => e.requests.run(i.requestId, async (h) => {
     const url = await e.connections.url(i.connectionId);
     const c = e.connections.get(i.connectionId);
-    if (c.poolMax !== 1) return consolesOf(e).run(url, i, { onBackend: (pid) => h.backend(url, pid) });
+    if (c.poolMax !== 1) return consolesOf(e).run(url, i, { onBackend: (c) => h.backend(url, c) });
     // A server of one session at a time (the demo's PGlite): hold it only for this call.
     try {
-      const out = await consolesOf(e).run(url, { ...i, limit: CONSOLE_MAX_PAGE_ROWS }, { onBackend: (pid) => h.backend(url, pid) });
+      const out = await consolesOf(e).run(url, { ...i, limit: CONSOLE_MAX_PAGE_ROWS }, { onBackend: (c) => h.backend(url, c) });
       if (!out.done) {
         out.done = true;
         out.rowCount = out.rows.length;
@@ -70,7 +70,7 @@ export const handlers: Handlers = {
     }
   }),
   'console.fetch': (e, i) => e.requests.run(i.requestId, (h) =>
-    consolesOf(e).fetch(i.consoleId, i.resultId, i.offset, i.limit, { onBackend: (pid) => h.backend(consolesOf(e).urlOf(i.consoleId) ?? '', pid) })),
+    consolesOf(e).fetch(i.consoleId, i.resultId, i.offset, i.limit, { onBackend: (c) => h.backend(consolesOf(e).urlOf(i.consoleId) ?? '', c) })),
   'console.close': async (e, i) => ({ closed: await consolesOf(e).close(i.consoleId) }),
   'console.completions': (e, i) => e.connections.use(i.connectionId, (pool) => completionSchema(pool)),
 
@@ -79,13 +79,13 @@ export const handlers: Handlers = {
 
   // ------------------------------------------------------------ browsing
   'browse.rows': (e, i) => e.requests.run(i.requestId, (h) =>
-    e.connections.use(i.connectionId, (pool, url) => browseRows(pool, i, { onBackend: (pid) => h.backend(url, pid) }))),
+    e.connections.use(i.connectionId, (pool, url) => browseRows(pool, i, { onBackend: (c) => h.backend(url, c) }))),
   'browse.cell': (e, i) => e.requests.run(i.requestId, (h) =>
-    e.connections.use(i.connectionId, (pool, url) => readCell(pool, i, { onBackend: (pid) => h.backend(url, pid) }))),
+    e.connections.use(i.connectionId, (pool, url) => readCell(pool, i, { onBackend: (c) => h.backend(url, c) }))),
   'browse.count': (e, i) => e.requests.run(i.requestId, (h) =>
-    e.connections.use(i.connectionId, (pool, url) => countRows(pool, i, { onBackend: (pid) => h.backend(url, pid) }))),
+    e.connections.use(i.connectionId, (pool, url) => countRows(pool, i, { onBackend: (c) => h.backend(url, c) }))),
   'filter.validate': (e, i) => e.requests.run(i.requestId, (h) =>
-    e.connections.use(i.connectionId, (pool, url) => validateAndCount(pool, i, { onBackend: (pid) => h.backend(url, pid), wasCancelled: h.cancelled }))),
+    e.connections.use(i.connectionId, (pool, url) => validateAndCount(pool, i, { onBackend: (c) => h.backend(url, c), wasCancelled: h.cancelled }))),
   'query.cancel': async (e, i) => ({ cancelled: await e.requests.cancel(i.requestId) }),
 
   // ------------------------------------------------------------ sets

@@ -5,6 +5,7 @@
  * window.
  */
 import { join } from 'node:path';
+import type pg from 'pg';
 import type { AppInfo } from '../api/contract';
 import type { ConnectionRef, Flow } from '../flow/schema';
 import { TableSyncError } from '../errors';
@@ -21,7 +22,6 @@ import { FlowService } from './flows';
 import { RequestRegistry } from './requests';
 import { WatchManager } from './watches';
 import { DemoManager, type DemoOptions } from '../demo/manager';
-import { reportBackend } from '../connections/backend-pid';
 
 export interface EngineOptions {
   /** Settings, secrets and the demo live here (see core/settings/data-dir.ts). */
@@ -135,15 +135,15 @@ export class Engine implements ConnectionResolver {
   }
 
   /** Open a set's two ends (its references resolved here, where the secrets are), run `fn`, close them. */
-  async withSet<T>(set: SetSpec, fn: (ctx: SetContext) => Promise<T>, opts: { onBackend?: (url: string, pid: number) => void } = {}): Promise<T> {
+  async withSet<T>(set: SetSpec, fn: (ctx: SetContext) => Promise<T>, opts: { onBackend?: (url: string, client: pg.ClientBase) => unknown } = {}): Promise<T> {
     const ctx = await openSet(set, this, { applicationName: `tablesync set ${set.set}` });
     try {
       await this.releaseSingleSession(ctx.resolved.source);
       await this.releaseSingleSession(ctx.resolved.target);
       const { onBackend } = opts;
       if (onBackend) {
-        ctx.sourcePool.on('acquire', (c) => reportBackend(c, (pid) => onBackend(ctx.sourceUrl, pid)));
-        ctx.targetPool.on('acquire', (c) => reportBackend(c, (pid) => onBackend(ctx.targetUrl, pid)));
+        ctx.sourcePool.on('acquire', (c) => onBackend(ctx.sourceUrl, c));
+        ctx.targetPool.on('acquire', (c) => onBackend(ctx.targetUrl, c));
       }
       return await fn(ctx);
     } finally {
@@ -155,12 +155,12 @@ export class Engine implements ConnectionResolver {
    * Open a flow's two ends, run `fn`, close them. `onBackend` hears of every server session the
    * work checks out, so a cancel (query.cancel) can stop what runs there.
    */
-  async withFlow<T>(flow: Flow, fn: (ctx: FlowContext) => Promise<T>, opts: { onBackend?: (url: string, pid: number) => void } = {}): Promise<T> {
+  async withFlow<T>(flow: Flow, fn: (ctx: FlowContext) => Promise<T>, opts: { onBackend?: (url: string, client: pg.ClientBase) => unknown } = {}): Promise<T> {
     const { ctx } = await this.openFlowContext(flow);
     const { onBackend } = opts;
     if (onBackend) {
-      ctx.sourcePool.on('acquire', (c) => reportBackend(c, (pid) => onBackend(ctx.sourceUrl, pid)));
-      ctx.targetPool.on('acquire', (c) => reportBackend(c, (pid) => onBackend(ctx.targetUrl, pid)));
+      ctx.sourcePool.on('acquire', (c) => onBackend(ctx.sourceUrl, c));
+      ctx.targetPool.on('acquire', (c) => onBackend(ctx.targetUrl, c));
     }
     try {
       return await fn(ctx);

@@ -1,20 +1,29 @@
 /**
  * Long calls the UI can cancel (`query.cancel` with the call's requestId). A running request has an
- * AbortSignal (for applies and anything that checks it) and the PostgreSQL backends serving it,
- * cancelled with pg_cancel_backend from a separate connection, since the busy one cannot speak.
+ * AbortSignal (for applies and anything that checks it) and the PostgreSQL connections serving it,
+ * whose statements are cancelled from a separate connection (the busy one cannot speak), again and
+ * again until the request ends: core/connections/cancel.ts. A pooled connection stops being
+ * cancelled when it goes back to its pool, and one a cancel was sent to is not kept there.
  */
-import { connectClient } from '../connections/pool';
+import type pg from 'pg';
+import { BackendCancel, cancelSenderForUrl } from '../connections/cancel';
 import { TableSyncError } from '../errors';
 
 interface Running {
   controller: AbortController;
-  backends: { url: string; pid: number }[];
+  /** One cancel per server URL the request reached. */
+  cancels: Map<string, BackendCancel>;
 }
 
 export interface RequestHandle {
   readonly signal: AbortSignal;
-  /** Record a backend that serves this request. */
-  backend(url: string, pid: number): void;
+  /**
+   * `client` (of server `url`) serves this request now: a cancel reaches its statements until it
+   * is released to its pool. Returns a stop for a connection that is not pooled (a console
+   * session), to call once its statements for this request have ended: resolves when no cancel to
+   * it is on its way, so the session's next statement is safe from this one's cancel.
+   */
+  backend(url: string, client: pg.ClientBase): () => Promise<void>;
   /** True once cancel() reached this request. */
   cancelled(): boolean;
 }
@@ -27,18 +36,21 @@ export class RequestRegistry {
    * is still running is refused: a cancel must know which call it stops.
    */
   async run<T>(id: string | undefined, fn: (h: RequestHandle) => Promise<T>): Promise<T> {
-    const r: Running = { controller: new AbortController(), backends: [] };
+    const r: Running = { controller: new AbortController(), cancels: new Map() };
     if (id !== undefined) {
       if (this.running.has(id)) throw new TableSyncError('INVALID_INPUT', `a request with id "${id}" is already running`);
       this.running.set(id, r);
     }
     const handle: RequestHandle = {
       signal: r.controller.signal,
-      backend: (url, pid) => {
-        if (r.backends.some((b) => b.url === url && b.pid === pid)) return;
-        r.backends.push({ url, pid });
-        // cancelled before the query reached its backend: stop it as soon as it starts
-        if (r.controller.signal.aborted) void cancelBackend(url, pid);
+      backend: (url, client) => {
+        let cancel = r.cancels.get(url);
+        if (!cancel) {
+          r.cancels.set(url, (cancel = new BackendCancel(cancelSenderForUrl(url))));
+          // cancelled before the query reached this server: stop it as soon as it starts
+          if (r.controller.signal.aborted) cancel.cancel();
+        }
+        return cancel.add(client);
       },
       cancelled: () => r.controller.signal.aborted,
     };
@@ -51,6 +63,7 @@ export class RequestRegistry {
       throw e;
     } finally {
       if (id !== undefined && this.running.get(id) === r) this.running.delete(id);
+      await Promise.all([...r.cancels.values()].map((c) => c.settle()));
     }
   }
 
@@ -59,23 +72,11 @@ export class RequestRegistry {
     const r = this.running.get(id);
     if (!r) return false;
     r.controller.abort(new TableSyncError('CANCELLED', 'cancelled'));
-    await Promise.all(r.backends.map(({ url, pid }) => cancelBackend(url, pid)));
+    for (const c of r.cancels.values()) c.cancel();
     return true;
   }
 
   get size(): number {
     return this.running.size;
-  }
-}
-
-async function cancelBackend(url: string, pid: number): Promise<void> {
-  let client;
-  try {
-    client = await connectClient(url, { applicationName: 'tablesync cancel' });
-    await client.query('SELECT pg_cancel_backend($1)', [pid]);
-  } catch {
-    /* the query may have finished meanwhile, or the server is gone: nothing left to cancel */
-  } finally {
-    await client?.end().catch(() => {});
   }
 }

@@ -8,7 +8,6 @@ import { describeTable } from '../introspect/describe-table';
 import { withReadOnly } from '../source/read-only';
 import { qualifiedName, quoteIdent } from '../sql/ident';
 import type { QueryHooks } from './rows';
-import { reportBackend } from '../connections/backend-pid';
 
 export async function readCell(pool: pg.Pool, req: { schema: string; table: string; column: string; key: Cell[] }, hooks: QueryHooks = {}): Promise<{ value: Cell }> {
   const rel = await describeTable(pool, req.schema, req.table);
@@ -21,7 +20,7 @@ export async function readCell(pool: pg.Pool, req: { schema: string; table: stri
   const where = rel.primaryKey.map((k, i) => `${quoteIdent(k)} = $${i + 1}`).join(' AND ');
   const sql = `SELECT ${quoteIdent(req.column)} FROM ${name} WHERE ${where}`;
   return withReadOnly(pool, async (client) => {
-    reportBackend(client, hooks.onBackend);
+    hooks.onBackend?.(client);
     hooks.onQuery?.(sql, req.key);
     const res = await client.query({ text: sql, values: req.key, rowMode: 'array' });
     const row = res.rows[0] as Cell[] | undefined;

@@ -15,7 +15,6 @@ import { gridSearchCondition } from './search';
 import type { TableDescription } from '../api/model';
 import { ensureFilterValid } from './filter-cache';
 import type { QueryHooks } from './rows';
-import { reportBackend } from '../connections/backend-pid';
 
 export interface CountRequest {
   schema: string;
@@ -58,7 +57,7 @@ export async function countRows(pool: pg.Pool, req: CountRequest, hooks: QueryHo
   }
   if (exact) {
     const n = await withReadOnly(pool, async (client) => {
-      reportBackend(client, hooks.onBackend);
+      hooks.onBackend?.(client);
       const sql = `SELECT count(*) FROM ${qualifiedName(req.schema, req.table)} AS ${ALIAS}${where.sql}`;
       hooks.onQuery?.(sql, where.params);
       const res = await client.query<{ count: string }>(sql, where.params);
@@ -71,7 +70,7 @@ export async function countRows(pool: pg.Pool, req: CountRequest, hooks: QueryHo
   }
   // Never analyzed, a partitioned parent, a filter or a search: ask the planner.
   const n = await withReadOnly(pool, async (client) => {
-    reportBackend(client, hooks.onBackend);
+    hooks.onBackend?.(client);
     const sql = `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${qualifiedName(req.schema, req.table)} AS ${ALIAS}${where.sql}`;
     hooks.onQuery?.(sql, where.params);
     const res = await client.query<{ 'QUERY PLAN': string }>(sql, where.params);
@@ -105,7 +104,7 @@ export async function validateAndCount(
   const timeout = Math.max(1, Math.round(req.timeoutMs ?? 3000));
   try {
     const n = await withReadOnly(pool, async (client) => {
-      reportBackend(client, hooks.onBackend);
+      hooks.onBackend?.(client);
       // SET LOCAL takes no parameters; the value is our own integer.
       await client.query(`SET LOCAL statement_timeout = ${timeout}`);
       const sql = `SELECT count(*) FROM ${qualifiedName(req.schema, req.table)}${filter ? ` WHERE ${filterSql(filter)}` : ''}`;

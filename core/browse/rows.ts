@@ -14,7 +14,6 @@ import { qualifiedName, quoteIdent } from '../sql/ident';
 import { afterSql, orderBySql, reversed, tiebreakerFor, type KeysetOrder, type SortTerm } from './keyset';
 import { ensureFilterValid } from './filter-cache';
 import { gridSearchCondition } from './search';
-import { reportBackend } from '../connections/backend-pid';
 
 export interface BrowseRowsRequest {
   schema: string;
@@ -40,7 +39,7 @@ export interface QueryHooks {
   /** Every statement the browser sends with its parameters (tests pin "never OFFSET" with it). */
   onQuery?: (sql: string, params: unknown[]) => void;
   /** The backend pid serving this request, so a cancel can reach it. */
-  onBackend?: (pid: number) => void;
+  onBackend?: (client: pg.ClientBase) => unknown;
 }
 
 const ALIAS = 't';
@@ -169,7 +168,7 @@ export async function browseRows(pool: pg.Pool, req: BrowseRowsRequest, hooks: Q
     }
   };
   const { rows: raw, rowsBefore } = await withReadOnly(pool, async (client) => {
-    reportBackend(client, hooks.onBackend);
+    hooks.onBackend?.(client);
     hooks.onQuery?.(sql, params);
     const res = await client.query({ text: sql, values: params, rowMode: 'array' });
     return { rows: res.rows as Cell[][], rowsBefore: req.atKey ? await countBefore(client) : undefined };

@@ -7,6 +7,7 @@
 import pg from 'pg';
 import { parseConnectionUrl, redactUrl, sslOptionFor, type ConnectionParams } from './url';
 import { connectionFailure, type ConnectionLabel } from './failure';
+import { releasing } from './cancel-mark';
 
 const rawText = (value: string) => value;
 /** Type parsers that return every value as the server's text. */
@@ -43,9 +44,17 @@ export function createPool(url: string, opts: PoolOptions = {}): pg.Pool {
   // side, which connection, what to try. Errors of a connected client are not touched.
   const connect = pool.connect.bind(pool) as (cb?: (err: Error | undefined, client?: pg.PoolClient, done?: (release?: unknown) => void) => void) => Promise<pg.PoolClient> | void;
   const describe = (e: unknown) => connectionFailure(e, params, opts.label);
+  // A connection a cancel was sent to (cancel.ts) is destroyed when released, never kept: a cancel
+  // still on its way would hit the next query on it. (pool.query releases through the same door.)
+  const guard = (client: pg.PoolClient | undefined) => {
+    if (!client) return client;
+    const release = client.release.bind(client);
+    client.release = (err?: Error | boolean) => { release(releasing(client) && !err ? true : err); };
+    return client;
+  };
   (pool as unknown as { connect: typeof connect }).connect = (cb) => {
-    if (cb) return connect((err, client, done) => cb(err ? describe(err) : err, client, done));
-    return (connect() as Promise<pg.PoolClient>).catch((e: unknown) => { throw describe(e); });
+    if (cb) return connect((err, client, done) => { const c = guard(client); cb(err ? describe(err) : err, c, c ? (c.release as (release?: unknown) => void) : done); });
+    return (connect() as Promise<pg.PoolClient>).then(guard as (c: pg.PoolClient) => pg.PoolClient, (e: unknown) => { throw describe(e); });
   };
   pool.on('error', () => { /* idle client lost; pg removes it from the pool */ });
   // A client that is checked out when its server dies (restart, pg_terminate_backend) emits 'error'

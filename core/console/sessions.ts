@@ -26,13 +26,16 @@ import { TableSyncError, toTableSyncError } from '../errors';
 import { TEXT_SETTINGS_SQL } from '../sql/text-settings';
 import { parseExplainJson, planText } from './plan-tree';
 import { isCursorable, oneStatement } from './statement';
-import { backendPid } from '../connections/backend-pid';
 
 const CURSOR = 'tablesync_console';
 
 export interface ConsoleHooks {
-  /** The backend serving this call, so `query.cancel` can reach it. */
-  onBackend?: (pid: number) => void;
+  /**
+   * The connection serving this call, so `query.cancel` can reach it. Returns a stop, called
+   * before our own cleanup statements (a ROLLBACK after the cancelled one): the session is the
+   * user's and is kept after a cancel, so no repeated cancel may reach what it runs next.
+   */
+  onBackend?: (client: pg.ClientBase) => (() => Promise<void>) | void;
 }
 
 export interface RunRequest {
@@ -75,40 +78,49 @@ export class ConsoleSessions {
     const sql = oneStatement(req.sql);
     return this.serial(req.consoleId, url, async (s) => {
       await this.endResult(s);
-      hooks.onBackend?.(pidOf(s.client));
-      s.notices = [];
-      const started = performance.now();
-      if (req.explain) return this.explain(s, sql, req, started);
-      const readOnly = !req.allowWrites;
-      await this.q(s, readOnly ? `BEGIN READ ONLY; ${TEXT_SETTINGS_SQL}` : `BEGIN; ${TEXT_SETTINGS_SQL}`);
+      const stop = hooks.onBackend?.(s.client) ?? (() => Promise.resolve());
       try {
-        if (isCursorable(sql)) {
-          const declared = await this.tryDeclare(s, sql, readOnly);
-          if (declared) {
-            const res: OpenResult = { id: randomUUID(), columns: [], cursor: true, rows: null, inTransaction: readOnly, done: false, rowCount: null };
-            s.result = res;
-            if (!readOnly) await this.q(s, 'COMMIT');
-            const page = await this.page(s, res, 0, req.limit, true);
-            return this.answer(s, res, page, { command: 'SELECT', affected: null, started, readOnly });
-          }
-        }
-        // Not something a cursor can carry: run it as it is.
-        const r = await s.client.query({ text: sql, queryMode: 'extended', rowMode: 'array' } as pg.QueryConfig);
-        await this.q(s, readOnly ? 'ROLLBACK' : 'COMMIT');
-        const columns = await this.columnTypes(s, r.fields);
-        const rows = (r.rows ?? []) as (string | null)[][];
-        const res: OpenResult = { id: randomUUID(), columns, cursor: false, rows, inTransaction: false, done: true, rowCount: rows.length };
-        s.result = res;
-        const returnsRows = r.fields.length > 0;
-        return this.answer(s, res, { rows: rows.slice(0, req.limit), offset: 0, done: true, rowCount: rows.length }, {
-          command: r.command ?? '', affected: returnsRows && r.command === 'SELECT' ? null : (r.rowCount ?? null), started, readOnly,
-        });
-      } catch (e) {
-        await this.q(s, 'ROLLBACK').catch(() => { s.broken = true; });
-        s.result = null;
-        throw userError(e, readOnly);
+        return await this.runIn(s, sql, req, stop);
+      } finally {
+        await stop();
       }
     });
+  }
+
+  private async runIn(s: Session, sql: string, req: RunRequest, stop: () => Promise<void>): Promise<ConsoleResult> {
+    s.notices = [];
+    const started = performance.now();
+    if (req.explain) return this.explain(s, sql, req, started, stop);
+    const readOnly = !req.allowWrites;
+    await this.q(s, readOnly ? `BEGIN READ ONLY; ${TEXT_SETTINGS_SQL}` : `BEGIN; ${TEXT_SETTINGS_SQL}`);
+    try {
+      if (isCursorable(sql)) {
+        const declared = await this.tryDeclare(s, sql, readOnly);
+        if (declared) {
+          const res: OpenResult = { id: randomUUID(), columns: [], cursor: true, rows: null, inTransaction: readOnly, done: false, rowCount: null };
+          s.result = res;
+          if (!readOnly) await this.q(s, 'COMMIT');
+          const page = await this.page(s, res, 0, req.limit, true);
+          return this.answer(s, res, page, { command: 'SELECT', affected: null, started, readOnly });
+        }
+      }
+      // Not something a cursor can carry: run it as it is.
+      const r = await s.client.query({ text: sql, queryMode: 'extended', rowMode: 'array' } as pg.QueryConfig);
+      await this.q(s, readOnly ? 'ROLLBACK' : 'COMMIT');
+      const columns = await this.columnTypes(s, r.fields);
+      const rows = (r.rows ?? []) as (string | null)[][];
+      const res: OpenResult = { id: randomUUID(), columns, cursor: false, rows, inTransaction: false, done: true, rowCount: rows.length };
+      s.result = res;
+      const returnsRows = r.fields.length > 0;
+      return this.answer(s, res, { rows: rows.slice(0, req.limit), offset: 0, done: true, rowCount: rows.length }, {
+        command: r.command ?? '', affected: returnsRows && r.command === 'SELECT' ? null : (r.rowCount ?? null), started, readOnly,
+      });
+    } catch (e) {
+      await stop();
+      await this.q(s, 'ROLLBACK').catch(() => { s.broken = true; });
+      s.result = null;
+      throw userError(e, readOnly);
+    }
   }
 
   /** Rows `offset`..`offset+limit` of the open result. */
@@ -118,7 +130,7 @@ export class ConsoleSessions {
     return this.serial(consoleId, s.url, async (s2) => {
       const res = s2.result;
       if (!res || res.id !== resultId) throw closedError();
-      hooks.onBackend?.(pidOf(s2.client));
+      const stop = hooks.onBackend?.(s2.client) ?? (() => Promise.resolve());
       if (!res.cursor) {
         const rows = res.rows ?? [];
         return { rows: rows.slice(offset, offset + limit), offset, done: true, rowCount: rows.length };
@@ -127,8 +139,11 @@ export class ConsoleSessions {
         return await this.page(s2, res, offset, limit, false);
       } catch (e) {
         // A cancelled or failed FETCH aborts the transaction: the result is gone.
+        await stop();
         await this.endResult(s2);
         throw toTableSyncError(e);
+      } finally {
+        await stop();
       }
     });
   }
@@ -153,7 +168,7 @@ export class ConsoleSessions {
 
   // ------------------------------------------------------------ internals
 
-  private async explain(s: Session, sql: string, req: RunRequest, started: number): Promise<ConsoleResult> {
+  private async explain(s: Session, sql: string, req: RunRequest, started: number, stop: () => Promise<void>): Promise<ConsoleResult> {
     const analyze = req.explain === 'analyze';
     // ANALYZE executes the statement: never let it write, even with writes allowed.
     await this.q(s, `BEGIN${req.allowWrites ? '' : ' READ ONLY'}; ${TEXT_SETTINGS_SQL}`);
@@ -171,6 +186,7 @@ export class ConsoleSessions {
     } catch (e) {
       throw userError(e, !req.allowWrites);
     } finally {
+      await stop();
       await this.q(s, 'ROLLBACK').catch(() => { s.broken = true; });
     }
   }
@@ -290,10 +306,6 @@ export class ConsoleSessions {
     await s.client.end().catch(() => {});
     return true;
   }
-}
-
-function pidOf(client: pg.Client): number {
-  return backendPid(client) ?? 0; // 0: not started yet; pg_cancel_backend(0) cancels nothing
 }
 
 /** PostgreSQL's error position counted in the user's statement, not in the text we wrapped it in. */

@@ -13,7 +13,6 @@ import { connect, END_READ_ONLY_SQL } from '../source/read-only';
 import { SOURCE_SETTINGS_SQL } from '../source/source-sql';
 import { copySql, exportQuery } from './export-sql';
 import { CsvRowCounter, CopyTextUnescaper } from './streams';
-import { reportBackend } from '../connections/backend-pid';
 
 export interface ExportRun {
   rows: number;
@@ -25,7 +24,7 @@ export interface ExportOptions {
   insertInto?: string;
   /** Called now and then (every ~64 kB) and at the end. */
   onProgress?: (p: ExportRun) => void;
-  onBackend?: (pid: number) => void;
+  onBackend?: (client: pg.ClientBase) => unknown;
   /** Called with the file name (without extension) before the first byte. */
   onStart?: (baseName: string) => void;
 }
@@ -36,7 +35,7 @@ export async function runExport(pool: pg.Pool, source: ExportSource, format: Exp
   opts.onStart?.(q.baseName);
   if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'export cancelled');
   const client = await connect(pool);
-  reportBackend(client, opts.onBackend);
+  opts.onBackend?.(client);
   let stream: ReturnType<typeof copyTo> | undefined;
   let clean = false;
   const onAbort = () => stream?.destroy(new TableSyncError('CANCELLED', 'export cancelled'));

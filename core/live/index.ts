@@ -13,14 +13,13 @@
 import type pg from 'pg';
 import type { ChangeEvent, ListenerStatus } from '../api/model';
 import { TableSyncError } from '../errors';
-import { connectClient } from '../connections/pool';
 import { readFlowState, writeLiveState, withFlowLock } from '../state';
 import { catchUpOn, prepareKeySync, unlessStale, type FlowContext, type KeyOutcome, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
 import { dropCapture, partitionSignature } from './capture';
 import { preciseNow, runWatch, type Applier, type WatchHandle, type WatchOptions } from './watch';
 import { watchLogical, type LogicalWatchOptions } from './logical';
-import { backendPid } from '../connections/backend-pid';
+import { BackendCancel, cancelSenderForUrl } from '../connections/cancel';
 import { flowCaptureNames, isLiveState, namesOf, type LiveState } from './drop-parts';
 import { ordinalBelow } from './ordinal-text';
 
@@ -133,17 +132,12 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
           }
           keySync = undefined;
           // Stopped, or the listener was lost: cancel whatever the lock's connection is waiting for
-          // (a long scan, a lock), so the cycle ends now and not when the catch-up would have.
-          // A cancel can land between two statements and miss: repeat it until the catch-up ended.
-          let settled = false;
-          const onAbort = () => {
-            void (async () => {
-              while (!settled) {
-                await cancelBackend(ctx.targetUrl, client);
-                await new Promise((r) => setTimeout(r, 200));
-              }
-            })();
-          };
+          // (a long scan, a lock), so the cycle ends now and not when the catch-up would have;
+          // repeated until the catch-up ended (a cancel can land between two statements and miss),
+          // and the connection is not reused after (core/connections/cancel.ts).
+          const cancel = new BackendCancel(cancelSenderForUrl(ctx.targetUrl));
+          cancel.add(client);
+          const onAbort = () => cancel.cancel();
           signal.addEventListener('abort', onAbort, { once: true });
           // A partitioned table's partitions, read before the scan and recorded with what it found:
           // one attached or detached while the watch was stopped keeps its rows' old ordinals, out
@@ -172,8 +166,8 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
             const compareValues = rescan?.lostKeys === true && job.source.mode === 'ordinal';
             r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true, anchor, ...(reason ? { oneTransaction: { reason, ...(before ? { before } : {}), ...(compareValues ? { compareValues } : {}) } } : {}) });
           } finally {
-            settled = true;
             signal.removeEventListener('abort', onAbort);
+            await cancel.settle();
           }
           const { committedAt, windowFrom: from, ...info } = r;
           if (from !== undefined) windowFrom = from;
@@ -245,23 +239,6 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
 const MARK_EVERY_MS = 5_000;
 /** Rows inserted at or above its window (and none below) that a watch must see to trust the window again. */
 const CLEAR_AFTER_INSERTS = 1_000;
-
-/** pg_cancel_backend for `client`'s statement in flight, over a connection of its own (best effort). */
-async function cancelBackend(url: string, client: pg.PoolClient): Promise<void> {
-  const pid = backendPid(client);
-  if (pid === undefined) return;
-  try {
-    const c = await connectClient(url, { applicationName: 'tablesync cancel' });
-    c.on('error', ignoreError);
-    try {
-      await c.query('SELECT pg_cancel_backend($1)', [pid]);
-    } finally {
-      await c.end().catch(() => {});
-    }
-  } catch {
-    /* a one-session server (PGlite) has no second connection: the catch-up ends when its statement does */
-  }
-}
 
 /**
  * The flow's channel (or source table) changed since the trigger was created: the old trigger

@@ -26,7 +26,7 @@ import { qualifiedName, quoteIdent, quoteLiteral } from '../sql/ident';
 import { END_READ_ONLY_SQL, connect } from './read-only';
 import type { ResolvedSource } from './resolve-source';
 import { SOURCE_SETTINGS_SQL, fromWhereSql, keyListSql, selectListSql } from './source-sql';
-import { backendPid } from '../connections/backend-pid';
+import { BackendCancel, cancelSenderForPool, cancelWasSent } from '../connections/cancel';
 
 /** One range of the source: `lo <= x < hi` (undefined: unbounded), x the heap block (`by: 'block'`, a block number) or the leading key column (a value's text). */
 export interface BulkRange {
@@ -172,16 +172,17 @@ export async function withBulkReaders<T>(
 ): Promise<T> {
   const clients: pg.PoolClient[] = [];
   let ok = false;
-  const onAbort = () => {
-    for (const c of clients) {
-      const pid = backendPid(c);
-      if (pid !== undefined) pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
-    }
-  };
+  // Every reader's statement is cancelled, again and again until this settles: a cancel that lands
+  // between two statements (the split points, a reader's snapshot import, two COPYs) would cancel
+  // nothing, and the next statement would run to its end. (core/connections/cancel.ts)
+  const cancel = new BackendCancel(cancelSenderForPool(pool));
+  const hold = (c: pg.PoolClient) => { clients.push(c); cancel.add(c); };
+  const onAbort = () => cancel.cancel();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'reading the source: cancelled before it started');
     const first = await connect(pool);
-    clients.push(first);
+    hold(first);
     await first.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; ${SOURCE_SETTINGS_SQL}; ${LONG_WORK_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, 'reading the source'); });
     const blocks = await blockSplitPoints(first, resolved, shape.ranges);
     const by = blocks ? 'block' : 'key';
@@ -194,7 +195,7 @@ export async function withBulkReaders<T>(
       // The others at once: each connects and imports the snapshot while the first holds it.
       const others = await Promise.allSettled(Array.from({ length: n - 1 }, async () => {
         const c = await connect(pool);
-        clients.push(c);
+        hold(c);
         await c.query(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT ${quoteLiteral(snap.s)}; ${SOURCE_SETTINGS_SQL}; ${LONG_WORK_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, 'reading the source (sharing the first reader\'s snapshot)'); });
       }));
       const failed = others.find((r) => r.status === 'rejected');
@@ -208,10 +209,15 @@ export async function withBulkReaders<T>(
     const out = await fn(readers, ranges);
     ok = true;
     return out;
+  } catch (e) {
+    if (opts.signal?.aborted && !(e instanceof TableSyncError && e.code === 'CANCELLED')) throw new TableSyncError('CANCELLED', 'reading the source: cancelled', undefined, { cause: e });
+    throw e;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    // (a reader thrown away mid-COPY after a cancel is ended on the server first: settle's abandon)
+    await cancel.settle({ abandon: ok ? [] : clients });
     for (const c of clients) {
-      if (ok) {
+      if (ok && !cancelWasSent(c)) {
         const clean = await c.query(END_READ_ONLY_SQL).then(() => true, () => false);
         c.release(clean ? undefined : true);
       } else c.release(true);

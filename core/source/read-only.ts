@@ -8,7 +8,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import { TableSyncError, toTableSyncError } from '../errors';
 import { SOURCE_SETTINGS_SQL } from './source-sql';
 import { LONG_WORK_SQL } from '../sql/long-work';
-import { backendPid } from '../connections/backend-pid';
+import { BackendCancel, cancelSenderForPool, cancelWasSent } from '../connections/cancel';
 
 /**
  * How every read-only transaction ends. A read has nothing to commit, and rolling back also drops
@@ -27,29 +27,20 @@ export async function withReadOnly<T>(pool: pg.Pool, fn: (client: pg.PoolClient)
   if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'cancelled before it started');
   const client = await connect(pool);
   let broken = false;
-  const pid = backendPid(client);
-  // A cancel reaches only the statement running at that moment: one that lands between two
-  // statements (or before the first has reached the server) cancels nothing, and the next one
-  // would run to its end. So it is repeated until `fn` settles; and a connection we sent a cancel
-  // to is not reused (a late one must not hit the next query on it).
-  let settled = false;
-  let again: NodeJS.Timeout | undefined;
-  const onAbort = () => {
-    if (pid === undefined || settled) return;
-    broken = true;
-    pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => {});
-    again = setTimeout(onAbort, 200);
-  };
+  // Repeated until `fn` settles, and the connection is not reused after (core/connections/cancel.ts).
+  const cancel = opts.signal ? new BackendCancel(cancelSenderForPool(pool)) : undefined;
+  cancel?.add(client);
+  const onAbort = () => cancel?.cancel();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await client.query(`BEGIN${opts.snapshot ? ' ISOLATION LEVEL REPEATABLE READ' : ''} READ ONLY; ${SOURCE_SETTINGS_SQL}${opts.longWork ? `; ${LONG_WORK_SQL}` : ''}`);
     if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', 'cancelled before it started');
     return await fn(client);
   } finally {
-    settled = true;
-    if (again) clearTimeout(again);
     opts.signal?.removeEventListener('abort', onAbort);
-    const end = client.query(END_READ_ONLY_SQL).then(() => undefined, () => { broken = true; }).then(() => client.release(broken));
+    void cancel?.settle();
+    // A connection a cancel was sent to is destroyed (its pool sees to that): no rollback to wait for.
+    const end = cancelWasSent(client) ? Promise.resolve(client.release(true)) : client.query(END_READ_ONLY_SQL).then(() => undefined, () => { broken = true; }).then(() => client.release(broken));
     // endInBackground: the result is handed over before the rollback's round trip (a live re-read
     // by key: nothing of it is needed for the answer); the client returns to the pool after it.
     if (!opts.endInBackground) await end;
