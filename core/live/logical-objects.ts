@@ -44,6 +44,13 @@ export interface LogicalState {
   partitions?: string;
   /** The OID of the table the target was last brought in line with: another table under the name is a rescan. */
   oid?: number;
+  /**
+   * The publication as the slot's stream last carried the table's changes through it
+   * (publicationSignature). Another one at a start (the publication was dropped, recreated, had the
+   * table taken out, or its options changed while the watch was stopped) means the stream may
+   * have skipped changes: a new slot and a full catch-up.
+   */
+  publicationSig?: string;
 }
 
 export function isLogicalState(v: unknown): v is LogicalState {
@@ -266,6 +273,28 @@ export async function releaseStaleSlot(pool: pg.Pool, info: SlotInfo): Promise<b
     [info.activePid, REPLICATION_APP],
   );
   return rows.length > 0;
+}
+
+/**
+ * What identifies the publication's hold on the table, or undefined when it does not publish it
+ * (or does not exist): the publication's row (its OID, and the transaction that last changed it:
+ * ALTER PUBLICATION … SET, RENAME, OWNER), whether it is FOR ALL TABLES, and the table's own entry
+ * in it (dropped and added again is another entry). While it is the same, the stream has carried
+ * every change of the table since the slot last confirmed. pgoutput does not send the changes made
+ * while a table was not published, or (PostgreSQL 15) sends nothing at all once the publication
+ * was dropped: a signature that moved is the only trace of either.
+ */
+export async function publicationSignature(pool: pg.Pool, name: string, t: { schema: string; table: string }): Promise<string | undefined> {
+  const { rows } = await pool.query<{ sig: string | null }>(
+    `SELECT concat_ws(':', p.oid, p.xmin, p.puballtables, p.pubinsert, p.pubupdate, p.pubdelete, p.pubtruncate, p.pubviaroot,
+                      (SELECT pr.oid::text || '.' || pr.xmin::text FROM pg_publication_rel pr WHERE pr.prpubid = p.oid AND pr.prrelid = c.oid)) AS sig
+       FROM pg_publication p, pg_class c
+      WHERE p.pubname = $1 AND c.oid = $2::regclass
+        AND (p.puballtables OR EXISTS (SELECT 1 FROM pg_publication_rel pr WHERE pr.prpubid = p.oid AND pr.prrelid = c.oid)
+             OR EXISTS (SELECT 1 FROM pg_publication_tables pt WHERE pt.pubname = p.pubname AND pt.schemaname = $3 AND pt.tablename = $4))`,
+    [name, qualifiedName(t.schema, t.table), t.schema, t.table],
+  );
+  return rows[0]?.sig ?? undefined;
 }
 
 export async function dropSlot(pool: pg.Pool, slot: string): Promise<void> {

@@ -38,7 +38,7 @@ import type { Row } from '../target/row-source';
 import type { SyncJob } from '../target/job';
 import {
   REPLICATION_APP, catchUpTarget, checkReplicaIdentity, checkReplicationAllowed, checkSlot, checkSlotRoom, createSlot, dropSlot, ensurePublication, isLogicalState, logRunningXacts,
-  logicalNames, lsnText, lsnValue, releaseStaleSlot, restartBehind, slotInfo, slotLag, tableOid, type LogicalState, type SlotInfo,
+  logicalNames, lsnText, lsnValue, publicationSignature, releaseStaleSlot, restartBehind, slotInfo, slotLag, tableOid, type LogicalState, type SlotInfo,
 } from './logical-objects';
 import { deliverSafely, supervise, type SupervisedCycle } from './supervise';
 import { partitionSignature } from './capture';
@@ -207,18 +207,21 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       repl = openReplication(ctx.sourceUrl, names.publication);
       repl.catch(() => {}); // awaited (and its failure reported) where the stream opens
       const t = { schema: flow.source.schema, table: flow.source.table };
-      const [jobR, allowedR, stateR, infoR, oidR] = await Promise.allSettled([
+      const [jobR, allowedR, stateR, infoR, oidR, pubR] = await Promise.allSettled([
         jobFromFlow(locked),
         checkReplicationAllowed(ctx.sourcePool),
         readFlowState(client, flow.name).catch(() => undefined),
         slotInfo(ctx.sourcePool, names.slot),
         tableOid(ctx.sourcePool, t),
+        publicationSignature(ctx.sourcePool, names.publication, t),
       ]);
-      for (const r of [jobR, allowedR, stateR, infoR, oidR]) if (r.status === 'rejected') throw r.reason;
+      for (const r of [jobR, allowedR, stateR, infoR, oidR, pubR]) if (r.status === 'rejected') throw r.reason;
       const job = (jobR as PromiseFulfilledResult<SyncJob>).value;
       const state = (stateR as PromiseFulfilledResult<Awaited<ReturnType<typeof readFlowState>> | undefined>).value;
       let info = (infoR as PromiseFulfilledResult<SlotInfo | undefined>).value;
       const oid = (oidR as PromiseFulfilledResult<number>).value;
+      /** The publication's signature as the stream carries the table through it (recorded with every position). */
+      let publicationSig = (pubR as PromiseFulfilledResult<string | undefined>).value;
       const recorded = isLogicalState(state?.live) && state.live.slot === names.slot ? state.live : undefined;
       // A slot cannot carry a marker: it is ours only when this flow's state records it (written
       // right after we create one). Anyone else's slot is never adopted, advanced or dropped.
@@ -236,6 +239,20 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           throw new TableSyncError('LOCKED', `replication slot "${names.slot}" is in use by another connection (pid ${info.activePid}) that is not TableSync's`);
         }
       }
+      // The publication no longer carries the table, or is another one than the stream last went
+      // through (dropped, recreated, the table taken out, its options changed while the watch was
+      // stopped): the slot's stream skipped the changes made meanwhile (PostgreSQL 15 fails on
+      // them). The slot (ours: recorded) is dropped; a new one and a full catch-up follow.
+      // (A table replaced under its name is not published by it: that is the rescan below, which
+      // points the publication, ours, at the new table first.)
+      let publicationMoved: string | undefined;
+      if (info && recorded && !(recorded.oid !== undefined && recorded.oid !== oid) && (publicationSig === undefined || (recorded.publicationSig !== undefined && recorded.publicationSig !== publicationSig))) {
+        publicationMoved = publicationSig === undefined
+          ? `publication "${names.publication}" no longer published the table (dropped, or the table taken out of it) while the watch was stopped: its changes meanwhile were not streamed`
+          : `publication "${names.publication}" changed while the watch was stopped (recreated, the table taken out and added again, or its options changed): its changes meanwhile may not have been streamed`;
+        await dropSlot(ctx.sourcePool, names.slot);
+        info = undefined;
+      }
       const fresh = !info;
       // The table's replica identity, its partitions (and their files: read before anything below
       // reads the table; a change after this is noticed by the next check) and the publication. A
@@ -247,6 +264,11 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         const [, parts] = await Promise.all([checkReplicaIdentity(ctx.sourcePool, t), partitionSignature(ctx.sourcePool, t, { files: true })]);
         partitionsNow = parts;
         createdPublication = await ensurePublication(ctx.sourcePool, t, names.publication, flow.name);
+        // what the stream goes through from here on (after any change ensurePublication made)
+        const first = publicationSig;
+        publicationSig = await publicationSignature(ctx.sourcePool, names.publication, t);
+        // resuming the slot, the publication changed since the start's first look: the next start takes a new slot
+        if (!fresh && first !== publicationSig && !(recorded?.oid !== undefined && recorded.oid !== oid)) markLost(`publication "${names.publication}" changed while the watch started`);
       };
       if (fresh) await checkSlotRoom(ctx.sourcePool);
       const checked = fresh ? Promise.resolve(await sourceChecks()) : sourceChecks();
@@ -255,7 +277,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       // publishes through the root carries no attach, detach or TRUNCATE of a partition, so a
       // change of them (now, or while the watch was stopped) is a rescan. Recorded with every position.
       let partitions = recorded?.partitions;
-      const liveState = (lsn?: string, parts = partitions): LogicalState => ({ kind: 'logical', ...t, slot: names.slot, publication: names.publication, createdPublication: createdPublication || recorded?.createdPublication === true, ...(lsn ? { appliedLsn: lsn } : {}), ...(parts ? { partitions: parts } : {}), oid });
+      const liveState = (lsn?: string, parts = partitions): LogicalState => ({ kind: 'logical', ...t, slot: names.slot, publication: names.publication, createdPublication: createdPublication || recorded?.createdPublication === true, ...(lsn ? { appliedLsn: lsn } : {}), ...(parts ? { partitions: parts } : {}), oid, ...(publicationSig !== undefined ? { publicationSig } : {}) });
       // The stream's changes are the flow's by the table's OID: another table under the name (a
       // migration that swapped names, or dropped and created it again) is a rescan of the new one.
       const REPLACED = 'the source table was replaced (another table now has its name: dropped and created again, or renamed)';
@@ -276,10 +298,10 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       // crash of the target must never forget which slot is ours. Flushing this commit also
       // flushes the catch-up's commit before it. (A target that has no state for the flow yet,
       // one never applied, gets it with the first catch-up's commit.)
-      const recordSlot = async () => {
+      const recordSlot = async (lsn?: string) => {
         await client.query('BEGIN; SET LOCAL synchronous_commit = on');
         try {
-          await writeLiveState(client, flow.name, liveState());
+          await writeLiveState(client, flow.name, liveState(lsn));
           await client.query('COMMIT');
         } catch (e) {
           await client.query('ROLLBACK').catch(() => {});
@@ -320,7 +342,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
           // replays the changes since the slot was created over it.
           const r = await catchUpOn(client, job, { signal: c.signal });
           const { committedAt: _c, ...i } = r;
-          scanned = { ...i, reason: fresh ? `new replication slot "${names.slot}"${i.reason ? `; ${i.reason}` : ''}` : i.reason ?? 'the flow needed an apply' };
+          scanned = { ...i, reason: fresh ? `new replication slot "${names.slot}"${publicationMoved ? ` (${publicationMoved})` : ''}${i.reason ? `; ${i.reason}` : ''}` : i.reason ?? 'the flow needed an apply' };
           keySync = await prepareKeySync(client, job);
           appliedLsn = undefined;
           await recordSlot();
@@ -504,9 +526,11 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       timers.push(setInterval(() => {
         if (checking || !c.running || partitionsSeen === undefined) return;
         checking = true;
-        void Promise.all([tableOid(ctx.sourcePool, t), partitionsNow !== '' ? partitionSignature(ctx.sourcePool, t, { files: true }) : undefined]).then(
-          ([now, parts]) => {
+        void Promise.all([tableOid(ctx.sourcePool, t), partitionsNow !== '' ? partitionSignature(ctx.sourcePool, t, { files: true }) : undefined, publicationSignature(ctx.sourcePool, names.publication, t)]).then(
+          ([now, parts, pub]) => {
             if (now !== oid) markLost(REPLACED);
+            // the next start finds it moved against the recorded one: a new slot and a full catch-up
+            else if (pub !== publicationSig) markLost(`publication "${names.publication}" changed while watched (${pub === undefined ? 'dropped, or the table taken out of it' : 'recreated, or its options changed'}): the stream may have skipped changes`);
             else if (parts !== undefined && parts !== partitionsSeen) { partitionsSeen = parts; partitionsMoved = true; wakeup.wake(); }
           },
           (e: unknown) => { if (c.running) markLost(`the source table ${t.schema}.${t.table} cannot be found: ${e instanceof Error ? e.message : String(e)}`); },
@@ -524,6 +548,9 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         try {
           await checked;
           await prepare();
+          // A state recorded before publications were signed: signed now (with its position), so
+          // that a change of the publication from here on is noticed by the next start.
+          if (recorded && recorded.publicationSig === undefined && !scanned) await recordSlot(appliedLsn);
         } finally {
           clearInterval(keepAlive);
         }
