@@ -3,8 +3,10 @@
  * new flow's table is created and loaded), then apply source changes live until SIGINT/SIGTERM or
  * until its parent process goes away (npx does not pass signals on); then stop cleanly (UNLISTEN, release the flow lock, close the pools) and exit 0.
  *
- * Human mode prints a line per change and per listener status on stdout. `--json` prints one change
- * event per line on stdout and the listener statuses as JSON lines on stderr.
+ * Human mode prints on stdout a line per listener status, per catch-up and per failed change, and a
+ * line per change while they come slowly; while they come fast, one summary a second instead
+ * (core/api/change-summary.ts). `--json` prints every change event, one per line, on stdout and the
+ * listener statuses as JSON lines on stderr.
  */
 import type { Command } from '../command';
 import type { ChangeEvent, ListenerStatus } from '../../core/api/model';
@@ -13,6 +15,7 @@ import { watchFlow, watchSet } from '../../core/live';
 import { loadSetIfSet, withSet } from '../../core/app/set-file';
 import { parseFlowArgs } from './plan';
 import { forceExitIfStuck, watchForStop } from '../stop';
+import { CHANGE_SUMMARY_EVERY_MS, ChangeSummarizer, changeSummaryText, type ChangeSummary } from '../../core/api/change-summary';
 
 function formatKey(key: ChangeEvent['key']): string {
   const parts = Object.entries(key).map(([k, v]) => `${k}=${v === null ? 'NULL' : v}`);
@@ -46,6 +49,35 @@ function formatStatus(s: ListenerStatus): string {
   return `${time}  [${s.flow}] ${what[s.state]}${extra ? ` (${extra})` : ''}\n`;
 }
 
+/** The human output: changes through the summarizer, statuses at once (after what was counted before them). */
+function humanOutput(prefix: (e: ChangeEvent) => string, summaryPrefix: string) {
+  const summarizer = new ChangeSummarizer(Date.now());
+  const write = (line: string) => { process.stdout.write(line); };
+  const summary = (sum: ChangeSummary | undefined, now: number) => {
+    if (sum) write(`${summaryPrefix}${new Date(now).toISOString().slice(11, 23)}  ${changeSummaryText(sum)}\n`);
+  };
+  const timer = setInterval(() => { const now = Date.now(); summary(summarizer.tick(now), now); }, CHANGE_SUMMARY_EVERY_MS);
+  timer.unref();
+  return {
+    event: (e: ChangeEvent) => {
+      const now = Date.now();
+      const step = summarizer.add(e, now);
+      summary(step.summary, now);
+      if (step.show) write(`${prefix(e)}${formatEvent(e)}`);
+    },
+    status: (st: ListenerStatus) => {
+      const now = Date.now();
+      summary(summarizer.summary(now), now);
+      write(formatStatus(st));
+    },
+    end: () => {
+      clearInterval(timer);
+      const now = Date.now();
+      summary(summarizer.tick(now), now);
+    },
+  };
+}
+
 const command: Command = async (argv) => {
   const args = parseFlowArgs('watch', argv, ['--json', '--resync']);
   const json = args.flags.has('--json');
@@ -61,17 +93,19 @@ const command: Command = async (argv) => {
         void handle?.stop();
       });
       const w = Math.max(...[set.set.length + 1, 12]);
+      const human = json ? undefined : humanOutput((e) => `${(e.flow.startsWith(`${set.set}.`) ? e.flow.slice(set.set.length + 1) : `[${e.flow}]`).padEnd(w)} `, `${'(all tables)'.padEnd(w)} `);
       try {
         handle = watchSet(ctx, {
-          onEvent: (e) => { process.stdout.write(json ? `${JSON.stringify(e)}\n` : `${(e.flow.startsWith(`${set.set}.`) ? e.flow.slice(set.set.length + 1) : `[${e.flow}]`).padEnd(w)} ${formatEvent(e)}`); },
+          onEvent: (e) => { if (human) human.event(e); else process.stdout.write(`${JSON.stringify(e)}\n`); },
           onStatus: (s) => {
-            if (json) process.stderr.write(`${JSON.stringify(s)}\n`);
-            else process.stdout.write(formatStatus(s));
+            if (human) human.status(s);
+            else process.stderr.write(`${JSON.stringify(s)}\n`);
           },
         });
         await handle.done;
         return 0;
       } finally {
+        human?.end();
         stop.dispose();
         unguard();
       }
@@ -85,18 +119,20 @@ const command: Command = async (argv) => {
       unguard = forceExitIfStuck();
       void handle?.stop();
     });
+    const human = json ? undefined : humanOutput(() => '', '');
     try {
       handle = watchFlow(ctx, {
         ...(args.flags.has('--resync') ? { resync: true } : {}),
-        onEvent: (e) => { process.stdout.write(json ? `${JSON.stringify(e)}\n` : formatEvent(e)); },
+        onEvent: (e) => { if (human) human.event(e); else process.stdout.write(`${JSON.stringify(e)}\n`); },
         onStatus: (s) => {
-          if (json) process.stderr.write(`${JSON.stringify(s)}\n`);
-          else process.stdout.write(formatStatus(s));
+          if (human) human.status(s);
+          else process.stderr.write(`${JSON.stringify(s)}\n`);
         },
       });
       await handle.done;
       return 0;
     } finally {
+      human?.end();
       stop.dispose();
       unguard();
     }
