@@ -173,6 +173,12 @@ export function batchSql(p: Prepared): string {
   // not pulled up into a join, so PostgreSQL hashes upserted's keys once (a hashed SubPlan)
   // instead of looking every row up again in the table.
   const upsertedKeys = keys.map((k) => `u.${q(k.name)}`).join(', ');
+  // The missing keys untracked, by position. Loose keys (text-identity.ts): every missing key equal
+  // to one untracked, as two texts of one key (1.0 and 1.00, one of them filtered out) meet one
+  // tracked row and the delete returns it once, with either.
+  const untrackedList = looseKeys(p).length
+    ? `(SELECT coalesce(string_agg(g.n::text, ','), '') FROM unnest(${b.keyParams}) WITH ORDINALITY AS g(${keyAliases}) WHERE EXISTS (SELECT 1 FROM untracked u WHERE ${keys.map((k, i) => `u.${q(k.name)} = ${fromText(k, `g.k${i + 1}`)}`).join(' AND ')}))`
+    : `(SELECT coalesce(string_agg(${pos}::text, ','), '') FROM untracked)`;
   return `WITH ${b.s},
   upserted AS (
     ${b.insert} ${onConflict}
@@ -185,7 +191,7 @@ export function batchSql(p: Prepared): string {
     RETURNING ${keys.map((k) => `t.${q(k.name)}`).join(', ')}, g.n AS ${pos}),
   ${b.removed}
 SELECT (SELECT count(*) FROM upserted) AS upserted, (SELECT count(*) FROM tracked) AS tracked, (SELECT count(*) FROM removed) AS removed,
-       (SELECT coalesce(string_agg(n::text, ','), '') FROM changed) AS changed, (SELECT coalesce(string_agg(${pos}::text, ','), '') FROM untracked) AS untracked${b.sameRow ? `, ${b.sameRow} AS same_row` : ''}`;
+       (SELECT coalesce(string_agg(n::text, ','), '') FROM changed) AS changed, ${untrackedList} AS untracked${b.sameRow ? `, ${b.sameRow} AS same_row` : ''}`;
 }
 
 /**

@@ -151,7 +151,8 @@ export async function syncKeysOn(client: pg.ClientBase, job: SyncJob, keys: Row[
       const notStaged = staged ? ` AND NOT ${staged}` : '';
       // Only rows this flow owns (tracked) are deleted.
       await client.query(`DELETE FROM ${p.tableSql} x USING ${p.trackingSql} t, ${KEYS} g WHERE ${on('x', 't')} AND ${on('t', 'g')}${notStaged}`);
-      const removed = await client.query<Row>({ text: `DELETE FROM ${p.trackingSql} t USING ${KEYS} g WHERE ${on('t', 'g')}${notStaged} RETURNING ${keyCols.map((k) => `g.${q(k.name)}::text`).join(', ')}`, rowMode: 'array' });
+      // (every missing key equal to one untracked: two texts of one key meet one tracked row, which the delete returns once)
+      const removed = await client.query<Row>({ text: `WITH d AS (DELETE FROM ${p.trackingSql} t USING ${KEYS} g WHERE ${on('t', 'g')}${notStaged} RETURNING ${keyCols.map((k) => `t.${q(k.name)}`).join(', ')}) SELECT ${keyCols.map((k) => `g.${q(k.name)}::text`).join(', ')} FROM ${KEYS} g WHERE EXISTS (SELECT 1 FROM d WHERE ${on('d', 'g')})`, rowMode: 'array' });
       for (const k of removed.rows) untracked.add(JSON.stringify(k));
       // …and the change feed says so: that key's row was written (under the new text)
       if (staged) moved.push(...(await client.query<Row>({ text: `SELECT ${keyCols.map((k) => `g.${q(k.name)}::text`).join(', ')} FROM ${KEYS} g WHERE ${staged}`, rowMode: 'array' })).rows);

@@ -30,16 +30,22 @@ describe('equal keys of another text: the change feed and large batches', () => 
       const name = `f_${mode.slice(0, 4)}`;
       await t.src.sql(`CREATE TABLE ${name} (n numeric PRIMARY KEY, v text)`);
       await t.src.sql(`INSERT INTO ${name} VALUES (1.0, 'a'), (2.0, 'b'), (3.0, 'c')`);
-      const ctx = t.ctx({ name: `lkeb_${mode}`, source: { table: name, [mode]: {} }, target: { table: `${name}_copy` } });
+      const ctx = t.ctx({ name: `lkeb_${mode}`, source: { table: name, filter: `v <> 'hidden'`, [mode]: {} }, target: { table: `${name}_copy` } });
       const w = watch(ctx);
       try {
         await w.live();
         await same('loaded', ctx, name);
         await t.src.sql(`BEGIN; UPDATE ${name} SET v = 'a2' WHERE n = 1; UPDATE ${name} SET n = 1.00 WHERE n = 1; COMMIT`);
-        await same(`${mode}: after the key's text moved`, ctx, name);
+        await waitForSameRows(`${mode}: after the key's text moved`, t.src.pool, `SELECT n::text, v FROM ${name}`, t.tgt.pool, `SELECT n::text, v FROM ${name}_copy`);
         // the batch's events are delivered together: the new text's is there, so is the old one's
         await waitFor('the event of key 1.00', () => w.events.some((e) => e.key.n === '1.00'));
         expect(w.events.map((e) => `${e.op} ${String(e.key.n)} ${e.outcome}`).sort()).toEqual(['update 1.0 applied', 'update 1.00 applied']);
+        // The key's text moves and the row stops passing the filter: its row goes; the old text is
+        // reported deleted and the new one filtered out, as for any key change that leaves the filter.
+        await t.src.sql(`UPDATE ${name} SET n = 2.00, v = 'hidden' WHERE n = 2`);
+        await waitForSameRows('filtered out', t.src.pool, `SELECT n::text, v FROM ${name} WHERE v <> 'hidden'`, t.tgt.pool, `SELECT n::text, v FROM ${name}_copy`);
+        await waitFor('the event of key 2.00', () => w.events.some((e) => e.key.n === '2.00'));
+        expect(w.events.filter((e) => String(e.key.n).startsWith('2')).map((e) => `${e.op} ${String(e.key.n)} ${e.outcome}`).sort()).toEqual([`${mode === 'notification' ? 'update' : 'delete'} 2.0 deleted`, 'update 2.00 filtered-out']);
       } finally {
         await w.stop();
         if (mode === 'replication') await t.src.sql(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1 AND NOT active`, [logicalNames(ctx.flow).slot]).catch(() => {});
@@ -52,20 +58,27 @@ describe('equal keys of another text: the change feed and large batches', () => 
   it('syncKeys and the one-statement batch report an old text of a written row as applied', async () => {
     await t.src.sql(`CREATE TABLE s (n numeric PRIMARY KEY, v text)`);
     await t.src.sql(`INSERT INTO s SELECT g, 'v' || g FROM generate_series(1, 10) g`);
-    const ctx = t.ctx({ name: 'lkebs', source: { table: 's' }, target: { table: 's_copy' } });
+    const ctx = t.ctx({ name: 'lkebs', source: { table: 's', filter: `v <> 'hidden'` }, target: { table: 's_copy' } });
     await applyFlow(ctx);
     await t.src.sql(`UPDATE s SET n = n * 1.00 WHERE n <= 4`);
     const r = await syncKeys(ctx, [['1'], ['2'], ['2.00']]);
     // (applied lists the rows written, by their text, and each asked key that is one of them)
     expect({ applied: r.applied.map(String).sort(), deleted: r.deleted, skipped: r.skipped }).toEqual({ applied: ['1', '1.00', '2', '2.00'], deleted: [], skipped: [] });
+    // the text moves and the row leaves the filter: the old text deleted, the new one filtered out
+    await t.src.sql(`UPDATE s SET n = 5.00, v = 'hidden' WHERE n = 5`);
+    const f = await syncKeys(ctx, [['5'], ['5.00']]);
+    expect({ applied: f.applied, deleted: f.deleted, filteredOut: f.filteredOut, skipped: f.skipped }).toEqual({ applied: [], deleted: [['5']], filteredOut: [['5.00']], skipped: [] });
     const job = await jobFromFlow(ctx);
     await withTargetClient(ctx, async (c) => {
       const ks = await prepareKeySync(c, job);
       expect(ks.oneStatement).toBe(true);
       expect(await ks.run([['3'], ['4'], ['4.00']])).toEqual(['applied', 'applied', 'applied']);
       expect(await ks.run([['3'], ['4.00']])).toEqual(['skipped', 'skipped']);
+      await t.src.sql(`UPDATE s SET n = 6.00, v = 'hidden' WHERE n = 6`);
+      expect(await ks.run([['6'], ['6.00']])).toEqual(['deleted', 'filtered-out']);
     });
-    await same('after the key batches', ctx, 's');
+    await waitForSameRows('after the key batches', t.src.pool, `SELECT n::text, v FROM s WHERE v <> 'hidden'`, t.tgt.pool, `SELECT n::text, v FROM s_copy`);
+    await waitForSameRows('after the key batches: tracked keys', t.src.pool, `SELECT n::text FROM s WHERE v <> 'hidden'`, t.tgt.pool, `SELECT n::text FROM ${tracking(ctx)}`);
     expect((await verifyFlow(ctx)).equal).toBe(true);
   });
 
