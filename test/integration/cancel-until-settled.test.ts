@@ -10,6 +10,8 @@ import { resolveSource } from '../../core/source';
 import { withReadOnly } from '../../core/source/read-only';
 import { withBulkReaders } from '../../core/source/bulk-read';
 import { TableSyncError } from '../../core/errors';
+import { RequestRegistry } from '../../core/app/requests';
+import { connectClient } from '../../core/connections/pool';
 
 // A pg_cancel_backend reaches only the statement running at that moment: one that lands between two
 // statements (or before a statement reached the server) cancels nothing. core/connections/cancel.ts
@@ -107,5 +109,46 @@ describe('a cancel is repeated until the work settles', () => {
       try { return backendPid(c); } finally { c.release(); }
     }));
     expect(pids).not.toContain(pid);
+  });
+  it('a request (query.cancel): the cancel reaches a statement sent after it, the pooled connection is not reused, and a console session is kept', async () => {
+    const requests = new RequestRegistry();
+    let pid: number | undefined;
+    const run = requests.run('r1', async (h) => {
+      const client = await pool.connect();
+      try {
+        h.backend(db.url, client);
+        pid = backendPid(client);
+        await client.query('SELECT 1');
+        expect(await requests.cancel('r1')).toBe(true); // between two statements: this cancel is lost
+        await waitFor('the first cancel reached the server', cancelDelivered, 10_000);
+        await client.query('SELECT pg_sleep(60)');
+        return 'finished';
+      } finally {
+        client.release();
+      }
+    });
+    await expect(run).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(await sleepers()).toBe(0);
+    await waitFor('the cancelled connection closed', async () => !(await alive(pid!)), 10_000);
+
+    // A session that is not pooled (the console's) stops the cancels before its own cleanup and stays usable.
+    await waitFor('no cancel sender left', async () => (await senders()) === 0, 10_000);
+    const session = await connectClient(db.url, { applicationName: 'tablesync console' });
+    try {
+      const r2 = requests.run('r2', async (h) => {
+        const stop = h.backend(db.url, session);
+        await session.query('BEGIN');
+        expect(await requests.cancel('r2')).toBe(true);
+        await waitFor('the first cancel reached the server', cancelDelivered, 10_000);
+        const e = await session.query('SELECT pg_sleep(60)').then(() => undefined, (x: unknown) => x);
+        await stop(); // no cancel of this request is on its way now
+        await session.query('ROLLBACK');
+        throw e;
+      });
+      await expect(r2).rejects.toMatchObject({ code: 'CANCELLED' });
+      expect((await session.query('SELECT 42 AS n')).rows[0]).toEqual({ n: '42' });
+    } finally {
+      await session.end();
+    }
   });
 });
