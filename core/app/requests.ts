@@ -63,7 +63,10 @@ export class RequestRegistry {
       throw e;
     } finally {
       if (id !== undefined && this.running.get(id) === r) this.running.delete(id);
-      await Promise.all([...r.cancels.values()].map((c) => c.settle()));
+      // Not awaited: the answer does not wait for the cancels' connection to close (or, with the
+      // server gone, to fail). A pooled connection a cancel was sent to is not reused anyway; a
+      // session that is kept (the console's) waited for its own cancels with the stop of backend().
+      for (const c of r.cancels.values()) void c.settle();
     }
   }
 

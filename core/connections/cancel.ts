@@ -131,12 +131,17 @@ export class BackendCancel {
     this.timer = undefined;
     if (!this.cancelling) return;
     for (const { client } of this.held.values()) this.sendTo(client);
-    if (Date.now() < this.until) this.timer = setTimeout(() => this.round(), this.opts.everyMs ?? CANCEL_EVERY_MS);
+    if (Date.now() < this.until) {
+      this.timer = setTimeout(() => this.round(), this.opts.everyMs ?? CANCEL_EVERY_MS);
+      this.timer.unref?.();
+    }
   }
 
   private sendTo(client: pg.ClientBase): void {
     const pid = backendPid(client);
     if (pid === undefined) return;
+    // One on its way to it already (a slow server): the next round sends again, none pile up.
+    if (this.inFlight.get(client)?.size) return;
     // Marked before the cancel leaves: from here on the connection is not to be reused.
     markCancelSent(client);
     this.sender ??= this.send().catch(() => undefined);

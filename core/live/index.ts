@@ -167,7 +167,9 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
             r = await catchUpOn(client, job, { signal, keySync: () => prepareKeySync(client, job), ordinalIndex: true, anchor, ...(reason ? { oneTransaction: { reason, ...(before ? { before } : {}), ...(compareValues ? { compareValues } : {}) } } : {}) });
           } finally {
             signal.removeEventListener('abort', onAbort);
-            await cancel.settle();
+            // Not awaited: with the target gone (a lost listener often means that) the cancels'
+            // own connection may take its connect timeout to fail, and the cycle must not wait for it.
+            void cancel.settle();
           }
           const { committedAt, windowFrom: from, ...info } = r;
           if (from !== undefined) windowFrom = from;
