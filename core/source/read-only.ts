@@ -63,14 +63,22 @@ export async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
  * statement, same wrapping) first; resolveSource does that.
  *
  * The client goes back to the pool when the iteration ends; when the consumer stops early or
- * `signal` aborts, the connection is destroyed instead (it is in the middle of a COPY).
+ * `signal` aborts, the connection is destroyed instead (it is in the middle of a COPY), and on an
+ * abort its statement is cancelled on the server too (core/connections/cancel.ts).
  */
 export async function* copyOut(pool: pg.Pool, query: string, opts: { signal?: AbortSignal; context?: string } = {}): AsyncGenerator<Buffer> {
   if (opts.signal?.aborted) throw new TableSyncError('CANCELLED', `${opts.context ?? 'reading the source'}: cancelled`);
   const client = await connect(pool);
   let done = false;
   let stream: ReturnType<typeof copyTo> | undefined;
-  const onAbort = () => stream?.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+  // Destroying the stream ends only our side: the server's statement (a verify's GROUP BY sends
+  // nothing until it is done) is cancelled, and ended before the connection closes if it ran on.
+  const cancel = opts.signal ? new BackendCancel(cancelSenderForPool(pool)) : undefined;
+  cancel?.add(client);
+  const onAbort = () => {
+    cancel?.cancel();
+    stream?.destroy(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+  };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await client.query(`BEGIN READ ONLY; ${SOURCE_SETTINGS_SQL}; ${LONG_WORK_SQL}`).catch((e: unknown) => { throw toTableSyncError(e, opts.context); });
@@ -85,6 +93,7 @@ export async function* copyOut(pool: pg.Pool, query: string, opts: { signal?: Ab
     done = true;
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
+    await cancel?.settle({ abandon: done ? [] : [client] });
     if (done) client.release();
     else client.release(true);
   }

@@ -7,7 +7,7 @@ import { createPool } from '../../core/connections/pool';
 import { BackendCancel, cancelSenderForPool, cancelWasSent } from '../../core/connections/cancel';
 import { backendPid } from '../../core/connections/backend-pid';
 import { resolveSource } from '../../core/source';
-import { withReadOnly } from '../../core/source/read-only';
+import { copyOut, withReadOnly } from '../../core/source/read-only';
 import { withBulkReaders } from '../../core/source/bulk-read';
 import { TableSyncError } from '../../core/errors';
 import { RequestRegistry } from '../../core/app/requests';
@@ -150,5 +150,18 @@ describe('a cancel is repeated until the work settles', () => {
     } finally {
       await session.end();
     }
+  });
+  it('a COPY out whose statement sends nothing for long (a verify\'s GROUP BY): an abort stops it on the server, not only on our side', async () => {
+    const ac = new AbortController();
+    const reading = (async () => {
+      let n = 0;
+      for await (const _ of copyOut(pool, 'SELECT pg_sleep(60)', { signal: ac.signal })) n++;
+      return n;
+    })();
+    await waitFor('the COPY is running on the server', async () => (await sleepers()) > 0, 10_000);
+    ac.abort();
+    const err = await reading.then(() => undefined, (e: unknown) => e);
+    expect(err instanceof TableSyncError && err.code, String(err)).toBe('CANCELLED');
+    await waitFor('no pg_sleep(60) left on the server', async () => (await sleepers()) === 0, 10_000);
   });
 });
