@@ -166,6 +166,61 @@ const keyOf = (job: SyncJob, t: Tuple | null | undefined): Row | undefined => {
   return k.some((v) => v === undefined) ? undefined : (k as Row);
 };
 
+/** A key's last change in a batch. */
+interface Coalesced { key: Row; op: Change['op']; row?: Tuple; commitMs: number }
+type Outcome = 'applied' | 'deleted' | 'filtered-out' | 'reread' | 'skipped';
+
+// The per-change loops of a batch are module functions, not closures of a watch cycle: their
+// compiled code (and its type feedback) outlives the cycle, so a restart's first batch (its
+// catch-up, on the clock) does not run them in the interpreter again.
+
+/**
+ * Coalesce per key, in commit order: the last change of a key wins, a key change deletes the old
+ * key, a TRUNCATE removes what came before it.
+ */
+function coalesce(todo: Tx[]): { truncated: boolean; entries: Coalesced[]; withRow: Coalesced[] } {
+  let truncated = false;
+  const last = new Map<string, Coalesced>();
+  for (const tx of todo) {
+    for (const c of tx.changes) {
+      if (c.op === 'truncate') { truncated = true; last.clear(); continue; }
+      if (!c.key) continue;
+      const id = keyId(c.key);
+      if (c.oldKey) { const old = keyId(c.oldKey); if (old !== id) last.set(old, { key: c.oldKey, op: 'delete', commitMs: tx.commitMs }); }
+      last.set(id, c.row ? { key: c.key, op: c.op, row: c.row, commitMs: tx.commitMs } : { key: c.key, op: c.op, commitMs: tx.commitMs });
+    }
+  }
+  const entries = [...last.values()];
+  return { truncated, entries, withRow: entries.filter((e) => e.row) };
+}
+
+/**
+ * The rows to write (`present`: the columns `cols` in order), the keys to remove (`missing`:
+ * deleted, or out of the filter) and those to re-read (a value the stream did not carry, or a
+ * filter it cannot tell), with each key's outcome.
+ */
+function sortOut(entries: Coalesced[], withRow: Coalesced[], verdicts: (boolean | undefined)[], cols: string[]) {
+  const present: Row[] = [];
+  const missing: Row[] = [];
+  const reread: Row[] = [];
+  const outcomeOf = new Map<string, Outcome>();
+  for (let i = 0; i < withRow.length; i++) {
+    const e = withRow[i]!;
+    const v = verdicts[i];
+    const row: (string | null | undefined)[] = new Array(cols.length);
+    let unknown = v === undefined;
+    for (let j = 0; j < cols.length; j++) {
+      const x = e.row![cols[j]!];
+      row[j] = x;
+      if (x === undefined) unknown = true;
+    }
+    const id = keyId(e.key);
+    if (unknown) { reread.push(e.key); outcomeOf.set(id, 'reread'); } else if (v) { present.push(row as Row); outcomeOf.set(id, 'applied'); } else { missing.push(e.key); outcomeOf.set(id, 'filtered-out'); }
+  }
+  for (const e of entries) if (!e.row) { missing.push(e.key); outcomeOf.set(keyId(e.key), 'deleted'); }
+  return { present, missing, reread, outcomeOf };
+}
+
 export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): WatchHandle {
   const { flow } = ctx;
   const names = logicalNames(flow);
@@ -590,32 +645,9 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         }
         const lastLsn = txs[txs.length - 1]!.endLsn;
         const todo = txs.filter((tx) => lsnValue(tx.endLsn) > lsnValue(appliedLsn));
-        // Coalesce per key, in commit order.
-        let truncated = false;
-        const last = new Map<string, { key: Row; op: Change['op']; row?: Tuple; commitMs: number }>();
-        for (const tx of todo) {
-          for (const c of tx.changes) {
-            if (c.op === 'truncate') { truncated = true; last.clear(); continue; }
-            const id = c.key ? keyId(c.key) : undefined;
-            if (c.oldKey && id !== undefined) { const old = keyId(c.oldKey); if (old !== id) last.set(old, { key: c.oldKey, op: 'delete', commitMs: tx.commitMs }); }
-            if (c.key) last.set(id!, { key: c.key, op: c.op, ...(c.row ? { row: c.row } : {}), commitMs: tx.commitMs });
-          }
-        }
-        const entries = [...last.values()];
-        const withRow = entries.filter((e) => e.row);
+        const { truncated, entries, withRow } = coalesce(todo);
         const verdicts = withRow.length ? await job.source.filterVerdicts!(withRow.map((e) => e.row!)) : [];
-        const cols = [...job.source.keyColumns, ...job.source.valueColumns];
-        const present: Row[] = [];
-        const missing: Row[] = [];
-        const reread: Row[] = [];
-        const outcomeOf = new Map<string, 'applied' | 'deleted' | 'filtered-out' | 'reread' | 'skipped'>();
-        withRow.forEach((e, i) => {
-          const id = keyId(e.key);
-          const v = verdicts[i];
-          const row = cols.map((c) => e.row![c.name]);
-          if (v === undefined || row.some((x) => x === undefined)) { reread.push(e.key); outcomeOf.set(id, 'reread'); } else if (v) { present.push(row as Row); outcomeOf.set(id, 'applied'); } else { missing.push(e.key); outcomeOf.set(id, 'filtered-out'); }
-        });
-        for (const e of entries) if (!e.row) { missing.push(e.key); outcomeOf.set(keyId(e.key), 'deleted'); }
+        const { present, missing, reread, outcomeOf } = sortOut(entries, withRow, verdicts, [...job.source.keyColumns, ...job.source.valueColumns].map((c) => c.name));
 
         // the position, in the batch's transaction (the state table exists: the slot was recorded in it)
         const position = { sql: liveStateUpdateSql, values: [JSON.stringify(liveState(lastLsn)), flow.name] };

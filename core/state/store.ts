@@ -74,8 +74,9 @@ export async function stateSchemaExists(client: pg.ClientBase): Promise<boolean>
   return (rows[0] as { ok: string }).ok === 't';
 }
 
-export async function readFlowState(client: pg.ClientBase, flow: string): Promise<FlowStateRow | undefined> {
-  if (!(await stateSchemaExists(client))) return undefined;
+/** `schemaExists`: the caller has just read stateSchemaExists (one round trip fewer). */
+export async function readFlowState(client: pg.ClientBase, flow: string, schemaExists?: boolean): Promise<FlowStateRow | undefined> {
+  if (!(schemaExists ?? (await stateSchemaExists(client)))) return undefined;
   const { rows } = await client.query(`SELECT setup::text AS setup, live::text AS live, updated_at::text AS updated_at FROM ${flowsTableSql} WHERE flow = $1`, [flow]);
   const r = rows[0] as { setup: string; live: string | null; updated_at: string } | undefined;
   if (!r) return undefined;

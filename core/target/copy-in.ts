@@ -19,8 +19,14 @@ export interface LoadColumn {
 
 /** True when the server takes COPY FROM STDIN (everything but PGlite). */
 export async function supportsCopyIn(client: pg.ClientBase): Promise<boolean> {
-  const { rows } = await client.query('SELECT version() AS v');
-  return !/PGlite/i.test((rows[0] as { v: string }).v);
+  return (await copyInAndEncoding(client)).copyIn;
+}
+
+/** supportsCopyIn and the server's encoding (binary-scan.ts serverEncoding), in one round trip. */
+export async function copyInAndEncoding(client: pg.ClientBase): Promise<{ copyIn: boolean; encoding: string }> {
+  const { rows } = await client.query(`SELECT version() AS v, current_setting('server_encoding') AS e`);
+  const r = rows[0] as { v: string; e: string };
+  return { copyIn: !/PGlite/i.test(r.v), encoding: r.e };
 }
 
 const BATCH = 1000;

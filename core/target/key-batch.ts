@@ -228,6 +228,20 @@ SELECT (SELECT count(*) FROM upserted) AS changed, (SELECT count(*) FROM tracked
 }
 
 /**
+ * Rows as `n` column arrays (the statements' unnest parameters). A module function, not a closure
+ * of a prepared flow: its compiled code outlives a watch cycle (a restart's first batch is on the clock).
+ */
+function columnArrays(rows: Row[], n: number): (string | null)[][] {
+  const out: (string | null)[][] = [];
+  for (let i = 0; i < n; i++) {
+    const col: (string | null)[] = new Array(rows.length);
+    for (let j = 0; j < rows.length; j++) col[j] = rows[j]![i] ?? null;
+    out.push(col);
+  }
+  return out;
+}
+
+/**
  * Prepare the flow once (on the lock-holding connection) and return a batch applier.
  * Throws PLAN_STALE when the flow needs an apply first (the watch then reconnects and catches up).
  */
@@ -273,8 +287,8 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
         known.set(sideText, st);
       }
       const values = [
-        ...p.columns.map((_, i) => present.map((r) => r[i] ?? null)),
-        ...p.keyColumns.map((_, i) => missing.map((k) => k[i] ?? null)),
+        ...columnArrays(present, p.columns.length),
+        ...columnArrays(missing, p.keyColumns.length),
         ...(hooks.side?.values ?? []),
       ];
       const what = `applying ${present.length + missing.length} replicated change(s) of flow "${job.flowName}"`;
@@ -306,8 +320,8 @@ export async function prepareKeySync(client: pg.ClientBase, job: SyncJob): Promi
     run: async (keys, runOpts = {}) => {
       const { wanted, present, missing, existingKeys } = await readKeyStates(job, keys);
       const values = [
-        ...p.columns.map((_, i) => present.map((r) => r[i] ?? null)),
-        ...p.keyColumns.map((_, i) => missing.map((k) => k[i] ?? null)),
+        ...columnArrays(present, p.columns.length),
+        ...columnArrays(missing, p.keyColumns.length),
       ];
       let r: { changed: string; untracked: string; same_row?: string };
       if (runOpts.inCallerTransaction) {

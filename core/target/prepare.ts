@@ -9,7 +9,7 @@ import type { PlanStep } from '../api/model';
 import { TableSyncError } from '../errors';
 import { qualifiedName, quoteIdent } from '../sql/ident';
 import {
-  createTrackingSql, dropTrackingSql, readFlowState, stateSchemaExists, stateSchemaSql, trackingMarkColumns, trackingPrimaryKeySql, trackingTableName,
+  createTrackingSql, dropTrackingSql, flowsTableSql, readFlowState, stateSchemaSql, trackingMarkColumns, trackingPrimaryKeySql, trackingTableName,
   STATE_SCHEMA, type FlowSetupState, type FlowStateRow, type StateAttachment, type StateColumn, type StateVectorIndex,
 } from '../state/store';
 import { planAttachments } from './attachments';
@@ -18,8 +18,7 @@ import { findRenames, planNullability, planTableDdl, renamedRelation, renamedTab
 import type { SyncJob } from './job';
 import { assertIdentifierFits, castExists, desiredColumns, overrideSuggestion, probeTypes, vectorKind, type TargetColumn } from './target-columns';
 import { createVectorIndexSql, dropVectorIndexSql, vectorIndexName } from './vector-index';
-import { supportsCopyIn } from './copy-in';
-import { serverEncoding } from './binary-scan';
+import { copyInAndEncoding } from './copy-in';
 import { internalNames, type InternalNames } from './internal-names';
 
 export interface Blocker {
@@ -79,7 +78,11 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
   assertIdentifierFits(target.schema, 'target.schema');
   assertIdentifierFits(target.table, 'target.table');
   const tableSql = qualifiedName(target.schema, target.table);
-  const state = await readFlowState(client, job.flowName);
+  // the state schema and pgvector, in one round trip
+  const ext = await client.query(`SELECT to_regclass($1) IS NOT NULL AS state, (SELECT true FROM pg_available_extensions WHERE name = 'vector') AS available, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS installed`, [flowsTableSql]);
+  const extRow = ext.rows[0] as { state: string; available: string | null; installed: string | null };
+  const needsStateSchema = extRow.state !== 't';
+  const state = await readFlowState(client, job.flowName, !needsStateSchema);
   const columns = desiredColumns({
     keyColumns: source.keyColumns,
     valueColumns: source.valueColumns,
@@ -88,12 +91,9 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
   });
 
   // pgvector
-  const ext = await client.query(`SELECT (SELECT true FROM pg_available_extensions WHERE name = 'vector') AS available, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS installed`);
-  const extRow = ext.rows[0] as { available: string | null; installed: string | null };
   const needVector = columns.some((c) => c.isVector || c.category === 'vector');
   const preSteps: PlanStep[] = [];
   const postSteps: PlanStep[] = [];
-  const needsStateSchema = !(await stateSchemaExists(client));
   if (needsStateSchema) {
     preSteps.push({ kind: 'create-schema', summary: `create the state schema "${STATE_SCHEMA}" (setup state and row tracking)`, sql: stateSchemaSql(), destructive: false, hazards: [] });
   }
@@ -316,8 +316,7 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
     tracking: { table: trackingName, mode, keyColumns: stateCols(keyColumns), ordinalType: ordinalType ?? (trackingExists ? trackedOrdinalType : 'text') },
     rowSpec,
   };
-  const copyIn = await supportsCopyIn(client);
-  const targetEncoding = await serverEncoding(client);
+  const { copyIn, encoding: targetEncoding } = await copyInAndEncoding(client);
   return {
     job, columns, keyColumns, valueColumns, actual, state, preSteps, postSteps, blockers, warnings, freshTable,
     trackingExists, comparable, newSetup, copyIn, targetEncoding, tableSql, trackingSql,

@@ -94,6 +94,9 @@ export interface VerifyReads {
 
 /** The flow's source table as a RowSource; validates the spec (table, columns, ordinal, filter). */
 export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowSource> {
+  // (independent round trips: at once; a failure to resolve the table is the one reported)
+  const encodingP = serverEncoding(pool);
+  encodingP.catch(() => {});
   const resolved: ResolvedSource = await resolveSource(pool, {
     schema: spec.schema,
     table: spec.table,
@@ -107,7 +110,7 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
   // The marks, typed: the ordinal column (and the fingerprint where it is NULL), or the server-computed fingerprint.
   const mark = resolved.ordinalColumn ? ordinalMarkSql(resolved, nullableOrdinal).join(', ') : fingerprintSql(resolved.valueColumns);
   const keys = resolved.keyColumns.map((c) => quoteIdent(c.name));
-  const encoding = await serverEncoding(pool);
+  const encoding = await encodingP;
   return {
     schema: resolved.schema,
     table: resolved.table,
