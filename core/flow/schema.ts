@@ -18,6 +18,13 @@ export type ConnectionRef = z.infer<typeof connectionRef>;
 
 export const notificationSpec = z.object({
   channelName: identifier.optional(),
+  /**
+   * The source allows prepared transactions (max_prepared_transactions > 0), and PostgreSQL refuses
+   * to PREPARE a transaction that ran NOTIFY: with the capture trigger on the table, a transaction
+   * that writes it can no longer be prepared. Trigger capture is refused there unless this says you
+   * accept that (no two-phase commit writes this table); logical capture has no such limit.
+   */
+  acceptPrepareFailures: z.boolean().optional(),
 }).strict();
 
 /**

@@ -83,6 +83,8 @@ export interface CaptureTable {
   /** Primary-key columns in key order. */
   keyColumns: string[];
   ordinalColumn?: string;
+  /** The flow accepts that a transaction writing the table cannot be PREPAREd (notification.acceptPrepareFailures). */
+  acceptPrepareFailures?: boolean;
 }
 
 export interface CaptureSql {
@@ -187,11 +189,17 @@ END
   const owner: CaptureOwner = { flow: t.flow, schema: t.schema, table: t.table, channel: names.channel };
   const comment = `COMMENT ON FUNCTION ${fn}() IS ${quoteLiteral(functionComment(hash, owner))}`;
   const markTrigger = (trigger: string, on: string) => `COMMENT ON TRIGGER ${quoteIdent(trigger)} ON ${on} IS ${quoteLiteral(triggerComment(owner))}`;
+  // A trigger fires by default only for changes of origin: not for a session in replica mode
+  // (session_replication_role = replica: a logical subscription's apply worker writing the source
+  // table, pg_restore --disable-triggers, a bulk fix run that way), whose changes would then reach
+  // the target only at the next catch-up. Ours fire always. (On a partitioned table this reaches the
+  // row trigger's clones on the partitions too.)
+  const always = (trigger: string, on: string) => `ALTER TABLE ${on} ENABLE ALWAYS TRIGGER ${quoteIdent(trigger)}`;
   const [dropRow, dropTruncate, dropFunction] = captureDropSql(t, names);
   const install = [
     createFunction, comment,
-    dropRow!, rowTrigger, markTrigger(names.rowTrigger, table),
-    dropTruncate!, truncateTrigger, markTrigger(names.truncateTrigger, table),
+    dropRow!, rowTrigger, markTrigger(names.rowTrigger, table), always(names.rowTrigger, table),
+    dropTruncate!, truncateTrigger, markTrigger(names.truncateTrigger, table), always(names.truncateTrigger, table),
   ];
   for (const p of partitions) {
     const on = qualifiedName(p.schema, p.table);
@@ -199,6 +207,7 @@ END
       `DROP TRIGGER IF EXISTS ${quoteIdent(names.truncateTrigger)} ON ${on}`,
       `CREATE TRIGGER ${quoteIdent(names.truncateTrigger)} AFTER TRUNCATE ON ${on} FOR EACH STATEMENT EXECUTE FUNCTION ${fn}()`,
       markTrigger(names.truncateTrigger, on),
+      always(names.truncateTrigger, on),
     );
   }
   return {

@@ -42,11 +42,14 @@ export async function readCaptureCatalog(client: Queryable, t: Relation & { keyC
             obj_description((SELECT oid FROM fn), 'pg_proc') AS fn_comment,
             (SELECT json_agg(json_build_object('oid', oid::text, 'schema', nspname, 'table', relname, 'root', root) ORDER BY root DESC, nspname, relname) FROM rels) AS rels,
             (SELECT json_agg(json_build_object('schema', n.nspname, 'table', c.relname, 'name', g.tgname, 'calls', g.tgfoid::regprocedure::text,
-                    'callsOurFunction', g.tgfoid = (SELECT oid FROM fn), 'type', g.tgtype, 'enabled', g.tgenabled <> 'D',
+                    'callsOurFunction', g.tgfoid = (SELECT oid FROM fn), 'type', g.tgtype, 'enabled', g.tgenabled <> 'D', 'always', g.tgenabled = 'A',
                     'comment', obj_description(g.oid, 'pg_trigger')) ORDER BY n.nspname, c.relname, g.tgname)
                FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE NOT g.tgisinternal AND g.tgparentid = 0
                 AND ((g.tgrelid IN (SELECT oid FROM rels) AND g.tgname IN ($3, $4)) OR g.tgfoid = (SELECT oid FROM fn))) AS triggers,
+            -- clones of our row trigger on the partitions that do not fire always (attached by a server that cloned it as 'O')
+            (SELECT count(*) FROM pg_trigger g WHERE g.tgparentid <> 0 AND g.tgrelid IN (SELECT oid FROM rels) AND g.tgname = $3
+                AND g.tgfoid = (SELECT oid FROM fn) AND g.tgenabled <> 'A') AS clones_not_always,
             (SELECT json_agg(json_build_object('signature', p.oid::regprocedure::text, 'comment', d.description))
                FROM pg_description d JOIN pg_proc p ON p.oid = d.objoid
               WHERE d.classoid = 'pg_proc'::regclass AND d.objsubid = 0 AND d.description LIKE 'tablesync live capture%'
@@ -59,6 +62,7 @@ export async function readCaptureCatalog(client: Queryable, t: Relation & { keyC
                LEFT JOIN pg_type e ON e.oid = CASE WHEN e0.typtype = 'd' THEN e0.typbasetype ELSE e0.oid END
               WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY($5::text[])) AS payload_types,
             -- key columns with a nondeterministic collation ('abc' = 'ABC'): the function tells a key change by their text in collation "C"
+            current_setting('max_prepared_transactions')::int AS max_prepared,
             (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a JOIN pg_collation co ON co.oid = a.attcollation
               WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND NOT co.collisdeterministic AND a.attname = ANY($6::text[])) AS nondeterministic_keys,
             -- key columns' types as format_type spells them: one whose equal values may print differently (text-identity.ts) is compared by its text
@@ -75,6 +79,8 @@ export async function readCaptureCatalog(client: Queryable, t: Relation & { keyC
     relations,
     ...(r.fn_oid ? { fn: { oid: String(r.fn_oid), signature: String(r.fn_signature), comment: (r.fn_comment as string | null) ?? null } } : {}),
     triggers: json<TriggerRow[]>(r.triggers) ?? [],
+    clonesNotAlways: Number(r.clones_not_always ?? 0),
+    maxPreparedTransactions: Number(r.max_prepared ?? 0),
     otherCaptureFunctions: json<Array<{ signature: string; comment: string | null }>>(r.others) ?? [],
     payloadTypes: json<Record<string, [string, string]>>(r.payload_types) ?? {},
     nondeterministicKeys: json<string[]>(r.nondeterministic_keys) ?? [],
@@ -88,6 +94,23 @@ function notOurs(t: Relation, conflicts: string[]): TableSyncError {
     'INVALID_INPUT',
     `cannot watch ${qualifiedName(t.schema, t.table)}: ${conflicts.join('; and ')}`,
     { schema: t.schema, table: t.table, path: 'source.notification.channelName', conflicts },
+  );
+}
+
+/**
+ * The source allows prepared transactions, and PostgreSQL refuses to PREPARE a transaction that ran
+ * NOTIFY: our trigger on the table would make every two-phase commit that writes it fail. Refused
+ * (exit 2) unless the flow accepts it; nothing is created. (`installed`: the trigger is there
+ * already, from before the setting: say how to remove it.)
+ */
+function preparedTransactions(t: CaptureTable, max: number, installed: boolean): TableSyncError {
+  const table = qualifiedName(t.schema, t.table);
+  return new TableSyncError(
+    'INVALID_INPUT',
+    `cannot capture ${table} with a trigger: the source allows prepared transactions (max_prepared_transactions = ${max}), and PostgreSQL cannot PREPARE a transaction that sent a notification, so with the capture trigger on ${table} every two-phase commit that writes it would fail. ` +
+      `Capture it by logical replication instead ("replication": {} in place of "notification"), or, if no prepared transaction ever writes ${table}, set "acceptPrepareFailures": true in source.notification` +
+      (installed ? `. The trigger is on the table already (installed before): \`tablesync drop\` removes it` : ''),
+    { schema: t.schema, table: t.table, path: 'source.notification.acceptPrepareFailures', maxPreparedTransactions: max },
   );
 }
 
@@ -159,6 +182,7 @@ export async function ensureCapture(pool: pg.Pool, t: CaptureTable, names: Captu
   const catalog = await readCaptureCatalog(pool, t, names);
   const before = judge(catalog, t, names);
   if (before.conflicts.length > 0) throw notOurs(t, before.conflicts);
+  if ((catalog.maxPreparedTransactions ?? 0) > 0 && !t.acceptPrepareFailures) throw preparedTransactions(t, catalog.maxPreparedTransactions!, before.state !== 'missing');
   if (before.state === 'current') return before.state;
   const table = qualifiedName(t.schema, t.table);
   const owner = catalog.table?.owner;

@@ -97,6 +97,7 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
         table: job.source.table,
         keyColumns,
         ...(job.source.ordinalColumn ? { ordinalColumn: job.source.ordinalColumn } : {}),
+        ...(flow.source.notification?.acceptPrepareFailures ? { acceptPrepareFailures: true } : {}),
       };
       // Prepared after a catch-up (which may have changed the flow's setup), reused by every batch.
       let keySync: KeySync | undefined;

@@ -33,6 +33,8 @@ export interface TriggerRow {
   callsOurFunction: boolean;
   type: number;
   enabled: boolean;
+  /** It fires always (ENABLE ALWAYS TRIGGER), also for sessions in replica mode; absent: an older reader, taken as not. */
+  always?: boolean;
   comment: string | null;
 }
 
@@ -44,6 +46,10 @@ export interface CaptureCatalog {
   relations: Array<Relation & { oid: string; root: boolean }>;
   fn?: { oid: string; signature: string; comment: string | null };
   triggers: TriggerRow[];
+  /** Clones of our row trigger on partitions that do not fire always. */
+  clonesNotAlways?: number;
+  /** The server's max_prepared_transactions (> 0: two-phase commit is possible). */
+  maxPreparedTransactions?: number;
   /** Other functions in the database that carry a capture marker. */
   otherCaptureFunctions: Array<{ signature: string; comment: string | null }>;
   /** Key and ordinal columns → [type name, typtype] (a domain's base type, an array's element type). */
@@ -123,10 +129,10 @@ export function judgeInstall(c: CaptureCatalog, flow: string, t: Relation, names
   }
   const root = c.relations.find((r) => r.root);
   const hasTrigger = (r: Relation, name: string, type: number) =>
-    c.triggers.some((g) => sameRel(g, r) && g.name === name && g.callsOurFunction && g.type === type && g.enabled && markerOwner(parseMarker(g.comment))?.flow === flow);
+    c.triggers.some((g) => sameRel(g, r) && g.name === name && g.callsOurFunction && g.type === type && g.enabled && g.always === true && markerOwner(parseMarker(g.comment))?.flow === flow);
   const current = conflicts.length === 0 && retire.length === 0 && !!root && fnOurs &&
     fnMarker.kind === 'owned' && fnMarker.hash === hash &&
-    hasTrigger(root, names.rowTrigger, ROW_TRIGGER_TYPE) &&
+    hasTrigger(root, names.rowTrigger, ROW_TRIGGER_TYPE) && (c.clonesNotAlways ?? 0) === 0 &&
     c.relations.every((r) => hasTrigger(r, names.truncateTrigger, TRUNCATE_TRIGGER_TYPE));
   return { conflicts, retire, current };
 }

@@ -90,7 +90,7 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
           const keyColumns = job.source.keyColumns.map((c) => c.name);
           members.push({
             table: m.table, flow: m.flow.name, job,
-            capture: { flow: m.flow.name, schema: job.source.schema, table: job.source.table, keyColumns, ...(job.source.ordinalColumn ? { ordinalColumn: job.source.ordinalColumn } : {}) },
+            capture: { flow: m.flow.name, schema: job.source.schema, table: job.source.table, keyColumns, ...(job.source.ordinalColumn ? { ordinalColumn: job.source.ordinalColumn } : {}), ...(m.flow.source.notification?.acceptPrepareFailures ? { acceptPrepareFailures: true } : {}) },
             names: captureNames(m.flow.name, m.flow.source.table, m.flow.source.notification?.channelName),
           });
         }

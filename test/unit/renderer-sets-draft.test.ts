@@ -80,7 +80,7 @@ describe('sets: a member override from the flow editor form', () => {
     const base = {
       name: 'film_sync', sourceConnection: 'c1', sourceSchema: 'public', sourceTable: 'film',
       columns: [row('film_id', 'integer', true), row('title', 'text'), row('rating', 'mpaa_rating'), row('sequel_of', 'integer'), row('last_update', 'timestamp with time zone')],
-      ordinalColumn: '', filter: '', notify: true, channelName: '', targetConnection: 'c2', targetSchema: 'public', targetTable: 'film', managedBy: 'system' as const, vectorIndexes: [], attachments: [], loadMode: 'auto' as const, loadStreams: '', replication: null,
+      ordinalColumn: '', filter: '', notify: true, channelName: '', acceptPrepareFailures: false, targetConnection: 'c2', targetSchema: 'public', targetTable: 'film', managedBy: 'system' as const, vectorIndexes: [], attachments: [], loadMode: 'auto' as const, loadStreams: '', replication: null,
     };
     const untouched = overrideFromForm(base);
     expect(untouched).toEqual({ override: {}, filter: '' });
@@ -107,7 +107,7 @@ describe('sets: vector indexes and SQL attachments of a member, through the save
     const base = {
       name: 'doc_sync', sourceConnection: 'c1', sourceSchema: 'public', sourceTable: 'doc',
       columns: [row('id', 'integer', true), row('body', 'text'), row('embedding', 'real[]')],
-      ordinalColumn: '', filter: '', notify: true, channelName: '', targetConnection: 'c2', targetSchema: 'public', targetTable: 'doc', managedBy: 'system' as const, vectorIndexes: [], attachments: [], loadMode: 'auto' as const, loadStreams: '', replication: null,
+      ordinalColumn: '', filter: '', notify: true, channelName: '', acceptPrepareFailures: false, targetConnection: 'c2', targetSchema: 'public', targetTable: 'doc', managedBy: 'system' as const, vectorIndexes: [], attachments: [], loadMode: 'auto' as const, loadStreams: '', replication: null,
     };
     const v = {
       ...base,

@@ -91,6 +91,8 @@ export interface FlowForm {
   filter: string;
   notify: boolean;
   channelName: string;
+  /** source.notification.acceptPrepareFailures: no prepared transaction writes the table (a source that allows them refuses trigger capture otherwise). */
+  acceptPrepareFailures: boolean;
   /**
    * Logical-replication capture (`source.replication`), kept as the flow file has it: the form
    * does not edit it, and a flow that has it saves it back (instead of `notification`).
@@ -129,6 +131,7 @@ export function formFromTable(d: TableDescription, source: SavedConnection, targ
     filter: filter ?? '',
     notify: true,
     channelName: '',
+    acceptPrepareFailures: false,
     replication: null,
     targetConnection: target ? savedRef(target, all).saved : savedRef(source, all).saved,
     targetSchema: 'public',
@@ -177,6 +180,7 @@ export function formFromFlow(f: FlowInput, d: TableDescription | null, all: Save
     filter: f.source.filter ?? '',
     notify: !!f.source.notification,
     channelName: f.source.notification?.channelName ?? '',
+    acceptPrepareFailures: f.source.notification?.acceptPrepareFailures === true,
     replication: f.source.replication ?? null,
     targetConnection: asOption(f.target.connection),
     targetSchema: f.target.schema ?? 'public',
@@ -237,7 +241,7 @@ export function flowFromForm(v: FlowForm): FlowInput {
       ...(v.filter.trim() ? { filter: v.filter.trim() } : {}),
       ...(v.replication
         ? { replication: v.replication }
-        : v.notify ? { notification: v.channelName.trim() ? { channelName: v.channelName.trim() } : {} } : {}),
+        : v.notify ? { notification: { ...(v.channelName.trim() ? { channelName: v.channelName.trim() } : {}), ...(v.acceptPrepareFailures ? { acceptPrepareFailures: true } : {}) } } : {}),
     },
     target: {
       connection: { saved: v.targetConnection },

@@ -210,6 +210,10 @@ function FlowForm({ initial, desc, originalName }: { initial: FlowForm; desc: Ta
                       Default: <span className="mono">{formCaptureNames({ ...v, channelName: '' }).channel}</span> · creates <span className="mono">{formCaptureNames(v).functionName}</span> (function), <span className="mono">{formCaptureNames(v).rowTrigger}</span> and <span className="mono">{formCaptureNames(v).truncateTrigger}</span> (triggers) when watching starts
                     </span>
                     {err('channelName') && <span className="error">{err('channelName')}</span>}
+                    <label className="check">
+                      <input type="checkbox" {...register('acceptPrepareFailures')} data-testid="accept-prepare-failures" /> No prepared transaction (two-phase commit) writes this table
+                    </label>
+                    <span className="hint">Needed only where the source allows prepared transactions: PostgreSQL cannot PREPARE a transaction that sent a notification, so with the trigger on the table such a commit would fail. Logical replication capture has no such limit.</span>
                   </>
                 )}
               </div>
