@@ -99,10 +99,15 @@ export async function resolveSource(pool: pg.Pool, spec: SourceSpecLike): Promis
   };
 }
 
-/** USAGE on the schema and SELECT on every column we read (table-level SELECT covers all). */
+/**
+ * USAGE on the schema and SELECT on every column we read (table-level SELECT covers all), and no
+ * row-level security between us and the rows: its policies would hide rows from every read, and a
+ * sync would copy some of the table and never say so (pg_dump refuses the same way, with
+ * row_security = off). A subset on purpose is source.filter's, read by a role that sees all rows.
+ */
 async function assertCanRead(pool: pg.Pool, rel: string, schema: string, table: string, cols: ColumnInfo[]): Promise<void> {
-  const res = await pool.query<{ usage: string; denied: string; who: string }>({
-    text: `SELECT has_schema_privilege(n.oid, 'USAGE')::text AS usage, current_user AS who,
+  const res = await pool.query<{ usage: string; denied: string; who: string; rls: string }>({
+    text: `SELECT has_schema_privilege(n.oid, 'USAGE')::text AS usage, current_user AS who, row_security_active(c.oid)::text AS rls,
                   (SELECT coalesce(json_agg(a.attname ORDER BY a.attnum), '[]')::text FROM pg_attribute a
                     WHERE a.attrelid = c.oid AND a.attname = ANY($3::text[])
                       AND NOT has_column_privilege(c.oid, a.attnum, 'SELECT')) AS denied
@@ -119,5 +124,8 @@ async function assertCanRead(pool: pg.Pool, rel: string, schema: string, table: 
   const denied = JSON.parse(row.denied) as string[];
   if (denied.length > 0) {
     throw new TableSyncError('PERMISSION_DENIED', `permission denied: role "${row.who}" has no SELECT privilege on ${rel} (columns ${denied.map(quoteIdent).join(', ')})`, { schema, table, role: row.who, privilege: 'SELECT', columns: denied });
+  }
+  if (row.rls === 'true') {
+    throw new TableSyncError('PERMISSION_DENIED', `row-level security on ${rel} decides which rows role "${row.who}" may read: a sync would copy only those and never say so. Connect as a role that sees every row (the table's owner, unless it forces row security; a role WITH BYPASSRLS; a superuser). To sync a part of the table on purpose, put the condition in source.filter`, { schema, table, role: row.who, rowSecurity: true });
   }
 }
