@@ -75,8 +75,12 @@ export function toTableSyncError(e: unknown, context?: string): TableSyncError {
     else if (state === '3F000' || state === '42P01' || state === '42703' || state === '3D000') code = 'NOT_FOUND';
     else if (state.startsWith('08') || state === '28P01' || state === '28000' || state === '57P03') code = 'CONNECTION_FAILED';
     else if (state === '57014') code = 'CANCELLED';
+    // read_only_sql_transaction: retrying cannot help (a watch would reconnect forever)
+    else if (state === '25006') code = 'UNSUPPORTED';
     // lock_not_available: the server's (database's, role's) lock_timeout, which TableSync keeps (core/sql/long-work.ts)
-    const why = state === '55P03' && /lock timeout/.test(msg) ? ' (another session holds a lock this needs, and lock_timeout is set for this server, database or role: retry when it is released, or raise lock_timeout)' : '';
+    const why = state === '55P03' && /lock timeout/.test(msg) ? ' (another session holds a lock this needs, and lock_timeout is set for this server, database or role: retry when it is released, or raise lock_timeout)'
+      : state === '25006' ? ' (this database is read-only: default_transaction_read_only is on for its server, database or role, or it is a standby in recovery; TableSync writes there only what this step needs, and does not override that: point it at a primary, or at a database where it may write)'
+        : '';
     return new TableSyncError(code, `${prefix}${msg}${why}`, { sqlstate: state, ...stripUndefined(pg) }, { cause: e });
   }
   const sys = e as { code?: unknown };

@@ -210,7 +210,10 @@ export async function ensureCapture(pool: pg.Pool, t: CaptureTable, names: Captu
     await client.query('ROLLBACK').catch(() => {});
     if (e instanceof TableSyncError) throw e;
     if (pgErrorFields(e)?.code === '42501') throw denied(e);
-    throw toTableSyncError(e, `installing the change-capture trigger on ${table}`);
+    const err = toTableSyncError(e, `installing the change-capture trigger on ${table}`);
+    // a read-only source (its default, or a standby): live changes come from a slot there, not a trigger
+    if (pgErrorFields(e)?.code === '25006') throw new TableSyncError(err.code, `${err.message}. For live changes from a source that stays read-only, capture by logical replication ("replication" in place of "notification") through a publication created on the primary (source.replication.publicationName)`, err.detail, { cause: e });
+    throw err;
   } finally {
     client.release();
   }
