@@ -122,8 +122,8 @@ const slotsFull = (max: string) => new TableSyncError('UNSUPPORTED', `all ${max}
  * nothing is created.
  */
 export async function checkReplicaIdentity(pool: pg.Pool, t: { schema: string; table: string }): Promise<void> {
-  const { rows } = await pool.query<{ rel: string; ident: string; has_pk: boolean | string; index: string | null; covers: boolean | string }>(
-    `SELECT c.oid::regclass::text AS rel, c.relreplident::text AS ident,
+  const { rows } = await pool.query<{ rel: string; ident: string; has_pk: boolean | string; index: string | null; covers: boolean | string; persistence: string }>(
+    `SELECT c.oid::regclass::text AS rel, c.relreplident::text AS ident, c.relpersistence::text AS persistence,
             EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk,
             (SELECT i.indexrelid::regclass::text FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident) AS index,
             coalesce((SELECT p.indkey::int2[] <@ r.indkey::int2[] FROM pg_index p, pg_index r
@@ -137,6 +137,10 @@ export async function checkReplicaIdentity(pool: pg.Pool, t: { schema: string; t
   for (const r of rows) {
     const fix = `ALTER TABLE ${r.rel} REPLICA IDENTITY DEFAULT`;
     const use = `(or capture with "notification": {} instead of "replication")`;
+    if (r.persistence !== 'p') {
+      // not in the WAL: no publication carries it (one FOR ALL TABLES leaves it out without a word)
+      throw new TableSyncError('UNSUPPORTED', `table ${r.rel} is ${r.persistence === 'u' ? 'UNLOGGED' : 'temporary'}: its changes are not written to the WAL, so logical replication never sees them. Capture it with "notification": {} instead of "replication"${r.persistence === 'u' ? `, or make it logged: ALTER TABLE ${r.rel} SET LOGGED` : ''}`, { table: r.rel, persistence: r.persistence });
+    }
     if (r.ident === 'n' || (r.ident === 'd' && !yes(r.has_pk))) {
       throw new TableSyncError('INVALID_INPUT', `table ${r.rel} has no replica identity (REPLICA IDENTITY ${r.ident === 'n' ? 'NOTHING' : 'DEFAULT without a primary key'}): once it is published, PostgreSQL refuses every UPDATE and DELETE of it, so TableSync will not publish it. Give it one that carries its primary key: ${r.ident === 'n' ? `${fix} (its primary key)` : 'a primary key'} or ALTER TABLE ${r.rel} REPLICA IDENTITY FULL ${use}`, { table: r.rel, replicaIdentity: r.ident });
     }

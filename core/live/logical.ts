@@ -581,9 +581,13 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       timers.push(setInterval(() => {
         if (checking || !c.running || partitionsSeen === undefined) return;
         checking = true;
-        void Promise.all([tableOid(ctx.sourcePool, t), partitionsNow !== '' ? partitionSignature(ctx.sourcePool, t, { files: true }) : undefined, publicationSignature(ctx.sourcePool, names.publication, t)]).then(
-          ([now, parts, pub]) => {
+        // (and what the start checked of its replica identity and persistence: a table made UNLOGGED
+        // while watched, which a publication FOR ALL TABLES allows, streams nothing: the next start refuses it)
+        const identity = checkReplicaIdentity(ctx.sourcePool, t).then(() => undefined, (e: unknown) => (e instanceof TableSyncError ? e.message : undefined));
+        void Promise.all([tableOid(ctx.sourcePool, t), partitionsNow !== '' ? partitionSignature(ctx.sourcePool, t, { files: true }) : undefined, publicationSignature(ctx.sourcePool, names.publication, t), identity]).then(
+          ([now, parts, pub, unfit]) => {
             if (now !== oid) markLost(REPLACED);
+            else if (unfit) markLost(unfit);
             // the next start finds it moved against the recorded one: a new slot and a full catch-up
             else if (pub !== publicationSig) markLost(`publication "${names.publication}" changed while watched (${pub === undefined ? 'dropped, or the table taken out of it' : 'recreated, or its options changed'}): the stream may have skipped changes`);
             else if (parts !== undefined && parts !== partitionsSeen) { partitionsSeen = parts; partitionsMoved = true; wakeup.wake(); }
