@@ -29,8 +29,10 @@ import { qualifiedName } from '../sql/ident';
 import { RAW_TYPES } from '../connections/pool';
 import { connect, END_READ_ONLY_SQL } from './read-only';
 import { filterSql } from './source-sql';
+import { calledFunctions, filterDependence, planConditions } from './filter-dependence';
 
-export type FilterCheck = { ok: true } | { ok: false; message: string; position?: number; sqlstate?: string };
+/** `dependsOn`: what besides the row the verdict depends on (filter-dependence.ts), when anything. */
+export type FilterCheck = { ok: true; dependsOn?: string } | { ok: false; message: string; position?: number; sqlstate?: string };
 
 const READ_ONLY_SQLSTATE = '25006';
 const LOCK_TIMEOUT_SQLSTATE = '55P03';
@@ -74,7 +76,16 @@ export async function validateFilter(pool: pg.Pool, schema: string, table: strin
     // READ ONLY lets advisory locks through; a filter that takes one would hold up other sessions.
     const locks = await client.query<{ n: string }>({ text: "SELECT count(*) AS n FROM pg_locks WHERE pid = pg_backend_pid() AND locktype = 'advisory'", types: RAW_TYPES });
     if (locks.rows[0]?.n !== '0') return { ok: false, message: 'the filter must not take locks: it took an advisory lock' };
-    return { ok: true };
+    // what the verdict depends on besides the row: the server's own plan of it
+    const explained = await client.query<{ p: string }>({ text: `EXPLAIN (VERBOSE, FORMAT JSON) ${checks[0]!.prefix}${filter}${checks[0]!.suffix}`, queryMode: 'extended', types: RAW_TYPES } as pg.QueryConfig);
+    const conds = planConditions(JSON.parse(Object.values(explained.rows[0] as Record<string, string>)[0]!));
+    const called = calledFunctions(conds.conditions);
+    const mutable = called.length === 0 ? [] : (await client.query<{ f: string }>({
+      text: `SELECT DISTINCT lower(proname) AS f FROM pg_proc WHERE lower(proname) = ANY($1::text[]) AND pronamespace <> 'pg_catalog'::regnamespace AND provolatile <> 'i' ORDER BY 1`,
+      values: [called], types: RAW_TYPES,
+    })).rows.map((r) => r.f);
+    const dependsOn = filterDependence(conds, mutable);
+    return dependsOn ? { ok: true, dependsOn } : { ok: true };
   } finally {
     await client.query(END_READ_ONLY_SQL).catch(() => { broken = true; });
     client.release(broken);
@@ -119,9 +130,9 @@ function describeFailure(e: unknown, prefix: string, filter: string): FilterChec
 }
 
 /** validateFilter, throwing FILTER_INVALID with the message and position when it fails. */
-export async function assertValidFilter(pool: pg.Pool, schema: string, table: string, filter: string): Promise<void> {
+export async function assertValidFilter(pool: pg.Pool, schema: string, table: string, filter: string): Promise<{ dependsOn?: string }> {
   const check = await validateFilter(pool, schema, table, filter);
-  if (check.ok) return;
+  if (check.ok) return check.dependsOn ? { dependsOn: check.dependsOn } : {};
   const at = check.position !== undefined ? ` (at character ${check.position} of the filter)` : '';
   throw new TableSyncError('FILTER_INVALID', `filter on ${qualifiedName(schema, table)} is invalid: ${check.message}${at}`, {
     filter,

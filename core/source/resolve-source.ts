@@ -34,6 +34,8 @@ export interface ResolvedSource {
   ordinalColumn?: ColumnInfo;
   /** The validated filter; absent when none (or blank). */
   filter?: string;
+  /** What besides the row the filter's verdict depends on (the time, other tables: filter-dependence.ts). */
+  filterDependsOn?: string;
 }
 
 /** smallint, integer, bigint, timestamp, timestamptz: the ordinal types reference doc 000 allows (shared with the UI). */
@@ -86,7 +88,7 @@ export async function resolveSource(pool: pg.Pool, spec: SourceSpecLike): Promis
   await assertCanRead(pool, rel, schema, spec.table, [...keyColumns, ...valueColumns, ...(ordinalColumn ? [ordinalColumn] : [])]);
 
   const filter = spec.filter !== undefined && spec.filter.trim() !== '' ? spec.filter : undefined;
-  if (filter !== undefined) await assertValidFilter(pool, schema, spec.table, filter);
+  const filterDependsOn = filter !== undefined ? (await assertValidFilter(pool, schema, spec.table, filter)).dependsOn : undefined;
 
   return {
     schema,
@@ -96,6 +98,7 @@ export async function resolveSource(pool: pg.Pool, spec: SourceSpecLike): Promis
     valueColumns,
     ...(ordinalColumn ? { ordinalColumn } : {}),
     ...(filter !== undefined ? { filter } : {}),
+    ...(filterDependsOn ? { filterDependsOn } : {}),
   };
 }
 

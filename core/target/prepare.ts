@@ -19,6 +19,7 @@ import type { SyncJob } from './job';
 import { assertIdentifierFits, castExists, desiredColumns, overrideSuggestion, probeTypes, vectorKind, type TargetColumn } from './target-columns';
 import { createVectorIndexSql, dropVectorIndexSql, vectorIndexName } from './vector-index';
 import { copyInAndEncoding } from './copy-in';
+import { filterDependenceWarning } from '../source/filter-dependence';
 import { internalNames, type InternalNames } from './internal-names';
 
 export interface Blocker {
@@ -316,6 +317,7 @@ export async function prepare(client: pg.ClientBase, job: SyncJob): Promise<Prep
     tracking: { table: trackingName, mode, keyColumns: stateCols(keyColumns), ordinalType: ordinalType ?? (trackingExists ? trackedOrdinalType : 'text') },
     rowSpec,
   };
+  if (source.filterDependsOn) warnings.push(filterDependenceWarning(source.filterDependsOn));
   const { copyIn, encoding: targetEncoding } = await copyInAndEncoding(client);
   return {
     job, columns, keyColumns, valueColumns, actual, state, preSteps, postSteps, blockers, warnings, freshTable,

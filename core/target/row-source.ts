@@ -23,6 +23,8 @@ export interface RowSource {
   schema: string;
   table: string;
   filter?: string;
+  /** What besides the row the filter's verdict depends on (core/source/filter-dependence.ts): a plan warning. */
+  filterDependsOn?: string;
   ordinalColumn?: string;
   /** The ordinal column's exact type (tracked with that type). */
   ordinalType?: string;
@@ -115,6 +117,7 @@ export async function pgRowSource(pool: pg.Pool, spec: SourceSpec): Promise<RowS
     schema: resolved.schema,
     table: resolved.table,
     ...(resolved.filter ? { filter: resolved.filter } : {}),
+    ...(resolved.filterDependsOn ? { filterDependsOn: resolved.filterDependsOn } : {}),
     ...(resolved.ordinalColumn ? { ordinalColumn: resolved.ordinalColumn.name, ordinalType: resolved.ordinalColumn.type } : {}),
     keyColumns: resolved.keyColumns,
     valueColumns: resolved.valueColumns,
