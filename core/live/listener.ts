@@ -10,6 +10,8 @@ import { LONG_WORK_SESSION_SQL } from '../sql/long-work';
 import type pg from 'pg';
 import { connectClient } from '../connections/pool';
 import { quoteIdent } from '../sql/ident';
+import { randomBytes } from 'node:crypto';
+import { TableSyncError } from '../errors';
 
 export interface ListenerOptions {
   /** Interval between heartbeats (`SELECT 1`). */
@@ -17,6 +19,13 @@ export interface ListenerOptions {
   /** A heartbeat that takes longer than this marks the connection as dead. */
   heartbeatTimeoutMs?: number;
   applicationName?: string;
+  /**
+   * Sends a notification on a channel from another session (the source pool): after LISTEN, one is
+   * sent to this connection and must come back (probe). A connection pooler in transaction or
+   * statement mode (PgBouncer) accepts LISTEN but cannot carry its notifications: the watch would say
+   * live and hear nothing. Refused then (UNSUPPORTED), naming the likely cause.
+   */
+  probe?: (channel: string, payload: string) => Promise<unknown>;
 }
 
 export interface ListenerHandlers {
@@ -65,7 +74,11 @@ export async function openListener(url: string, channels: string | readonly stri
     handlers.onLost(reason);
   };
 
+  // the probe's own notification (see ListenerOptions.probe) is not a change: never passed on
+  const probePayload = JSON.stringify({ op: 'tablesync-probe', id: randomBytes(8).toString('hex') });
+  let probed: (() => void) | undefined;
   client.on('notification', (n: pg.Notification) => {
+    if (n.payload === probePayload) { probed?.(); return; }
     if (!done && listening.has(n.channel)) handlers.onNotification(n.payload, n.channel);
   });
   client.on('error', (e: Error) => lost(`listener connection error: ${e.message}`));
@@ -75,6 +88,19 @@ export async function openListener(url: string, channels: string | readonly stri
     // The connection is ours for hours and idle between notifications: not ended by the server's
     // idle_session_timeout (core/sql/long-work.ts); in the first LISTEN's round trip.
     for (const [i, c] of list.entries()) await client.query(`${i === 0 ? `${LONG_WORK_SESSION_SQL}; ` : ''}LISTEN ${quoteIdent(c)}`);
+    if (opts.probe) {
+      const back = new Promise<boolean>((resolve) => {
+        probed = () => resolve(true);
+        setTimeout(() => resolve(false), heartbeatTimeoutMs).unref?.();
+      });
+      await opts.probe(list[0]!, probePayload);
+      // a round trip on this connection hands over what the server sent before it
+      await client.query('SELECT 1');
+      if (!(await back)) {
+        throw new TableSyncError('UNSUPPORTED', `notifications on channel "${list[0]}" do not reach the listening connection: a test notification sent from another session did not arrive within ${heartbeatTimeoutMs} ms. A connection pooler in transaction or statement mode (PgBouncer's pool_mode = transaction, for one) accepts LISTEN but cannot carry its notifications, so live capture would hear nothing. Connect the source directly, or through a pool in session mode`, { channel: list[0] });
+      }
+      probed = undefined;
+    }
   } catch (e) {
     done = true;
     destroy();

@@ -105,7 +105,7 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
             c.wake();
           },
           onLost: c.lost,
-        }, { applicationName: `tablesync set ${setName} listener`, ...opts.listener });
+        }, { applicationName: `tablesync set ${setName} listener`, ...opts.listener, probe: (channel, payload) => ctx.sourcePool.query('SELECT pg_notify($1, $2)', [channel, payload]) });
         const heard = listener;
         for (const m of members) await ensureCapture(ctx.sourcePool, m.capture, m.names);
         // A partition attached later gets its TRUNCATE trigger and a rescan (see watch.ts).
