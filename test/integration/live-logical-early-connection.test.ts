@@ -27,9 +27,10 @@ describe('logical watch: the replication connection opened early', () => {
     // the early connection is open, and the slot is not in use.
     const locker = new pg.Client({ connectionString: t.tgt.url });
     await locker.connect();
+    // locked before the watch starts: a busy machine must not let the checks run first
+    await locker.query(`BEGIN; LOCK TABLE tablesync.flows IN ACCESS EXCLUSIVE MODE`);
     const w = watch(ctx);
     try {
-      await locker.query(`BEGIN; LOCK TABLE tablesync.flows IN ACCESS EXCLUSIVE MODE`);
       const early = await waitFor('the early replication connection', async () => {
         const { rows } = await t.src.sql(`SELECT pid FROM pg_stat_activity WHERE backend_type = 'walsender' AND application_name = $1 AND datname = current_database()`, [REPLICATION_APP]);
         return rows[0] as { pid: number } | undefined;
