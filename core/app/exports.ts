@@ -58,8 +58,13 @@ export class ExportManager {
     if ('path' in input.destination || 'folder' in input.destination) {
       const path = 'path' in input.destination ? input.destination.path : freeName(join(homedir(), 'Downloads'), fileName);
       const file = createWriteStream(path, { flags: 'w' });
-      job.running = this.run(job, file).then(
-        () => new Promise<void>((resolve) => file.end(resolve)),
+      // 'done' is said once the file holds every byte (a user opens it then), not before
+      const flushed = () => new Promise<void>((resolve, reject) => {
+        file.once('error', reject);
+        file.end(resolve);
+      });
+      job.running = this.run(job, file, flushed).then(
+        () => undefined,
         // the file may still be opening: remove it once it is closed, or the open would bring it back
         () => new Promise<void>((resolve) => {
           file.once('close', () => {
@@ -119,7 +124,8 @@ export class ExportManager {
     this.jobs.clear();
   }
 
-  private async run(job: Job, sink: Writable): Promise<void> {
+  /** Export into `sink`; `close` (a file's end) runs before the job is said done. */
+  private async run(job: Job, sink: Writable, close?: () => Promise<void>): Promise<void> {
     const started = performance.now();
     job.progress = { ...job.progress, state: 'running' };
     this.emit(job);
@@ -137,6 +143,7 @@ export class ExportManager {
           }
         },
       }));
+      await close?.();
       job.progress = { ...job.progress, rows: out.rows, bytes: out.bytes, durationMs: Math.round(performance.now() - started) };
       this.finish(job, 'done');
     } catch (e) {

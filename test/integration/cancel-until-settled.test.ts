@@ -31,11 +31,11 @@ describe('a cancel is repeated until the work settles', () => {
   afterAll(async () => { await pool?.end(); await db?.drop(); });
 
   /** The statements still running on the server that sleep for 60 s (the test's long one). */
-  const sleepers = async () => Number((await db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid() AND state = 'active'`)).rows[0].n);
+  const sleepers = async () => Number((await db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid() AND state = 'active'`)).rows[0].n);
   /** A cancel has been sent and has reached the server (its sender, whichever it is, is idle after it). */
-  const cancelDelivered = async () => Number((await db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_cancel_backend%' AND state = 'idle'`)).rows[0].n) > 0;
+  const cancelDelivered = async () => Number((await db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'SELECT pg_cancel_backend%' AND state = 'idle'`)).rows[0].n) > 0;
   /** Sessions that sent a cancel (or are for sending them), still open. */
-  const senders = async () => Number((await db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'tablesync cancel' OR query LIKE 'SELECT pg_cancel_backend%'`)).rows[0].n);
+  const senders = async () => Number((await db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND (application_name = 'tablesync cancel' OR query LIKE 'SELECT pg_cancel_backend%')`)).rows[0].n);
   const alive = async (pid: number) => (await db.sql(`SELECT 1 FROM pg_stat_activity WHERE pid = $1`, [pid])).rows.length > 0;
 
   it('a multi-statement read: a cancel that lands between its two statements still stops the second, and the connection is not reused', async () => {

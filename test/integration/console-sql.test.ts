@@ -10,6 +10,7 @@ import type { SavedConnection } from '../../core/api/contract';
 import type { CompletionSchema, ConsolePage, ConsoleResult } from '../../core/api/contract.console';
 import { ConsoleSessions } from '../../core/console';
 import { call } from '../support/api';
+import { waitFor } from '../support/live';
 
 // The SQL console through the API against a real server: streaming from a cursor, read-only by
 // default, writes only when allowed, EXPLAIN as a tree, cancel, one statement, idle close.
@@ -126,11 +127,7 @@ describe('SQL console', () => {
   it('cancels a running statement (pg_cancel_backend) and stays usable', async () => {
     const running = run('select pg_sleep(60)', { requestId: 'sleepy' }).catch((e: unknown) => e as { code: string });
     // wait until the statement is on the server, then cancel it
-    for (let i = 0; i < 200; i++) {
-      const r = await db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND application_name = 'tablesync console'`);
-      if (Number(r.rows[0].n) > 0) break;
-      await new Promise((res) => setTimeout(res, 25));
-    }
+    await waitFor('the console statement sleeping on the server', async () => Number((await db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep' AND application_name = 'tablesync console'`)).rows[0].n) > 0);
     expect(await call(api, 'query.cancel', { requestId: 'sleepy' })).toEqual({ cancelled: true });
     expect(await running).toMatchObject({ code: 'CANCELLED' });
     expect((await run('select 1 as ok')).rows).toEqual([['1']]);
@@ -148,11 +145,10 @@ describe('SQL console', () => {
     try {
       const r = await sessions.run(db.url, { consoleId: 'idle', sql: 'select * from items', allowWrites: false, limit: 10 });
       expect(sessions.size).toBe(1);
-      for (let i = 0; i < 200 && sessions.size > 0; i++) await new Promise((res) => setTimeout(res, 25));
-      expect(sessions.size).toBe(0);
+      await waitFor('the idle console session closed', () => sessions.size === 0);
       await expect(sessions.fetch('idle', r.resultId, 10, 10)).rejects.toMatchObject({ code: 'NOT_FOUND' });
-      const open = await db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'tablesync console' AND datname = current_database() AND state LIKE 'idle in transaction%'`);
-      expect(Number(open.rows[0].n)).toBe(0);
+      // its transaction ends on the server once the session's rollback and release arrive there
+      await waitFor('the idle session\'s transaction ended on the server', async () => Number((await db.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'tablesync console' AND datname = current_database() AND state LIKE 'idle in transaction%'`)).rows[0].n) === 0);
     } finally {
       await sessions.closeAll();
     }

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sourceAndTarget, type Pair } from './target-fixture';
+import { waitFor } from '../support/live';
 
 // SIGKILL the CLI in the middle of a large apply, at several points found by watching what its
 // target connection is running: after each kill the target is exactly as before the apply
@@ -51,7 +52,7 @@ describe('crash during apply', () => {
     let done = false;
     void exited.then(() => { done = true; });
     while (!done && Date.now() < deadline) {
-      const { rows } = await t.tgt.sql(`SELECT query FROM pg_stat_activity WHERE application_name ~ $1 AND state = 'active'`, [app]);
+      const { rows } = await t.tgt.sql(`SELECT query FROM pg_stat_activity WHERE datname = current_database() AND application_name ~ $1 AND state = 'active'`, [app]);
       const hit = (rows as { query: string }[]).find((r) => pattern.test(r.query));
       if (hit) {
         seen = hit.query;
@@ -61,12 +62,8 @@ describe('crash during apply', () => {
       await new Promise((r) => setTimeout(r, 5));
     }
     await exited;
-    // The server notices the dead client and rolls back; wait until its backend is gone.
-    for (let i = 0; i < 600; i++) {
-      const { rows } = await t.tgt.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE application_name ~ $1 OR application_name ~ $2`, [cliApp, '^tablesync load$']);
-      if (rows[0].n === '0') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // The server notices the dead client and rolls back; wait until its backends are gone.
+    await waitFor('the killed apply\'s sessions gone', async () => (await t.tgt.sql(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND (application_name ~ $1 OR application_name ~ $2)`, [cliApp, '^tablesync load$'])).rows[0].n === '0', 60_000, 50);
     return seen;
   };
   const rerun = (file = flowFile, args: string[] = []) => new Promise<number | null>((resolve) => spawn(process.execPath, [BIN, 'apply', file, ...args], { stdio: 'ignore' }).on('exit', resolve));

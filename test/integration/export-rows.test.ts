@@ -11,6 +11,7 @@ import type { SavedConnection } from '../../core/api/contract';
 import type { ExportProgress } from '../../core/api/contract.export';
 import type { ApiEvent } from '../../core/api/events';
 import { call } from '../support/api';
+import { waitFor } from '../support/live';
 
 // Export through the API against a real server: the rows in view (columns, filter, sort, search)
 // as CSV, JSON lines and INSERTs with exact values; a console result; a browser download streamed
@@ -26,11 +27,7 @@ describe('export', () => {
     for (let i = 0; i < 2400; i++) {
       const p = events.filter((e) => e.event === 'export.progress' && e.payload.exportId === exportId).map((e) => e.payload as ExportProgress);
       const end = p.find((x) => x.state !== 'running' && x.state !== 'waiting');
-      if (end) {
-        // the file is closed just after the last event
-        await new Promise((r) => setTimeout(r, 20));
-        return end;
-      }
+      if (end) return end; // a file export says done once the file holds every byte
       await new Promise((r) => setTimeout(r, 25));
     }
     throw new Error('export did not finish');
@@ -146,14 +143,10 @@ describe('export', () => {
     await db.sql(`CREATE VIEW slow AS SELECT g AS id, pg_sleep(0.001)::text AS z FROM generate_series(1, 100000) g`);
     const path = join(dir, 'slow.csv');
     const r = await call<{ exportId: string }>(api, 'export.start', { connectionId: conn.id, destination: { path }, format: 'csv', source: { kind: 'query', sql: 'select * from slow' } });
-    for (let i = 0; i < 400; i++) {
-      if (events.some((e) => e.event === 'export.progress' && e.payload.exportId === r.exportId && e.payload.state === 'running')) break;
-      await new Promise((res) => setTimeout(res, 25));
-    }
+    await waitFor('the export running', () => events.some((e) => e.event === 'export.progress' && e.payload.exportId === r.exportId && e.payload.state === 'running'));
     expect(await call(api, 'export.cancel', { exportId: r.exportId })).toEqual({ cancelled: true });
     expect((await finished(r.exportId)).state).toBe('cancelled');
-    for (let i = 0; i < 200 && existsSync(path); i++) await new Promise((res) => setTimeout(res, 25));
-    expect(existsSync(path)).toBe(false);
+    await waitFor('the partial file removed', () => !existsSync(path));
   });
 
   it('keeps memory flat: exporting 200,000 rows (≈ 20 MB) does not hold them', async () => {

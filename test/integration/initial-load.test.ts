@@ -166,7 +166,7 @@ describe('initial load', () => {
     let settled = false;
     void applying.then(() => { settled = true; });
     while (!killed && !settled) {
-      const { rows } = await t.tgt.sql(`SELECT pg_terminate_backend(pid) AS k FROM pg_stat_activity WHERE application_name = 'tablesync load' AND state = 'active' AND query LIKE 'COPY%_load__busy_kill%' LIMIT 1`);
+      const { rows } = await t.tgt.sql(`SELECT pg_terminate_backend(pid) AS k FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tablesync load' AND state = 'active' AND query LIKE 'COPY%_load__busy_kill%' LIMIT 1`);
       killed = rows.length > 0;
     }
     const e = await applying;
@@ -185,7 +185,7 @@ describe('initial load', () => {
     let settled = false;
     void applying.then(() => { settled = true; });
     while (!settled) {
-      const { rows } = await t.tgt.sql(`SELECT 1 FROM pg_stat_activity WHERE application_name = 'tablesync load' AND state = 'active' AND query LIKE 'COPY%_load__busy_cancel%'`);
+      const { rows } = await t.tgt.sql(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tablesync load' AND state = 'active' AND query LIKE 'COPY%_load__busy_cancel%'`);
       if (rows.length) break;
     }
     ac.abort();

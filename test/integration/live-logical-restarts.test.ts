@@ -40,7 +40,7 @@ describe.each(['source', 'target', 'target-crash'] as const)('logical capture: %
   afterAll(async () => {
     await w?.stop();
     for (const p of [srcPool, tgtPool, ctx?.sourcePool, ctx?.targetPool]) await p?.end().catch(() => {});
-    if (side === 'target') await other.sql(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE NOT active`).catch(() => {});
+    if (side === 'target') await other.sql(`SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database() AND NOT active`).catch(() => {});
     await other?.drop();
     await server?.stop();
   });

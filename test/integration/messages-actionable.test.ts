@@ -89,7 +89,7 @@ describe('messages people can act on', () => {
     const r = await run(['apply', f]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`flow "msg_live" is being written by tablesync cli msg_live (process ${child.pid} on host ${hostname()}`);
-    const tagged = await tgt.sql(`SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'tablesync[%'`);
+    const tagged = await tgt.sql(`SELECT application_name FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE 'tablesync[%'`);
     expect(tagged.rows.map((x) => x.application_name)).toContain(`tablesync[${child.pid}@${hostname().slice(0, 32)}] cli msg_live`);
 
     child.kill('SIGINT');
