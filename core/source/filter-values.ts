@@ -44,7 +44,7 @@ export async function filterVerdicts(pool: pg.Pool, resolved: ResolvedSource, ro
     await withReadOnly(pool, async (client) => {
       const { rows: passed } = await client.query<string[]>({ text: filterValuesSql(resolved), values, rowMode: 'array', types: RAW_TYPES });
       for (const [n] of passed) out[Number(n)] = true;
-    });
+    }, { longWork: true }); // sync work: a batch of up to 5,000 rows through the filter
   } catch (e) {
     throw toTableSyncError(e, `evaluating the filter of ${resolved.schema}.${resolved.table} over replicated rows`);
   }

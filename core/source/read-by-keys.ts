@@ -46,7 +46,8 @@ export async function* readRowsByKeys(pool: pg.Pool, resolved: ResolvedSource, k
         for (const r of res.rows) out.push(r);
       }
       return out;
-    }, { endInBackground: true, snapshot: keys.length > KEYS_PER_QUERY, ...(opts.signal ? { signal: opts.signal } : {}) });
+    // sync work (a catch-up re-reads every changed key here): not under the server's statement timeout
+    }, { endInBackground: true, longWork: true, snapshot: keys.length > KEYS_PER_QUERY, ...(opts.signal ? { signal: opts.signal } : {}) });
   } catch (e) {
     throw toTableSyncError(e, `reading rows by key from ${resolved.schema}.${resolved.table}`);
   }

@@ -59,5 +59,16 @@ describe('a source and target whose role has statement, idle and lock timeouts',
     } finally {
       await w.stop();
     }
+    // every row changed while stopped: the restart's catch-up re-reads all 300 by key (1.5 s through the
+    // filter, past the 1 s statement timeout: it reconnected for ever, and the target never caught up)
+    await src.sql(`UPDATE items SET v = 'while stopped', updated_at = clock_timestamp()`);
+    const again = watch(ctx);
+    try {
+      await again.live();
+      await waitForSameRows('caught up after the restart', src.pool, `SELECT id, v FROM items`, tgt.pool, `SELECT id, v FROM items_copy`);
+      expect(again.statuses.filter((s) => s.state === 'reconnecting').map((s) => s.reason)).toEqual([]);
+    } finally {
+      await again.stop();
+    }
   });
 });
