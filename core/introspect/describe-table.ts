@@ -51,7 +51,10 @@ SELECT c.oid::int8 AS oid, n.nspname AS schema, c.relname AS name, c.relkind,
        (SELECT coalesce(json_agg(a.attname ORDER BY k.ord), '[]')::text FROM pg_index i
                CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-              WHERE i.indrelid = c.oid AND i.indisprimary) AS primary_key
+              WHERE i.indrelid = c.oid AND i.indisprimary) AS primary_key,
+       -- inheritance children (INHERITS), not partitions: see unusableReason
+       (SELECT string_agg(k.oid::regclass::text, ', ' ORDER BY k.oid::regclass::text) FROM pg_inherits h JOIN pg_class k ON k.oid = h.inhrelid
+         WHERE h.inhparent = c.oid AND NOT k.relispartition) AS inheritance_children
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')`;
 

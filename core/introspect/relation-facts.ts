@@ -11,6 +11,8 @@ export interface RelationRow {
   owner_is_current_user: string | boolean;
   /** JSON array of the key's column names, in key order. */
   primary_key: string;
+  /** Its inheritance children (INHERITS, not partitions), as regclass text, comma-separated; null when none. */
+  inheritance_children: string | null;
 }
 
 const KINDS: Record<string, RelationKind> = {
@@ -19,12 +21,18 @@ const KINDS: Record<string, RelationKind> = {
 
 export const NO_PRIMARY_KEY_MESSAGE = 'tables without a primary key are not supported';
 
-/** Why a relation cannot be a source, or undefined when it can. */
-export function unusableReason(kind: RelationKind, primaryKey: readonly string[]): string | undefined {
+/**
+ * Why a relation cannot be a source, or undefined when it can. A table with inheritance children
+ * (INHERITS, the pre-partitioning way): reading it reads their rows too, but a change in a child
+ * fires no trigger of the parent's, and a replication stream carries it as the child's own, so the
+ * target would drift (each child can be a source of its own).
+ */
+export function unusableReason(kind: RelationKind, primaryKey: readonly string[], inheritanceChildren?: string | null): string | undefined {
   if (kind === 'view') return `views cannot be sources (${NO_PRIMARY_KEY_MESSAGE})`;
   if (kind === 'materialized view') return `materialized views cannot be sources (${NO_PRIMARY_KEY_MESSAGE})`;
   if (kind === 'foreign table') return `foreign tables cannot be sources (${NO_PRIMARY_KEY_MESSAGE})`;
   if (primaryKey.length === 0) return NO_PRIMARY_KEY_MESSAGE;
+  if (inheritanceChildren) return `it has inheritance children (INHERITS: ${inheritanceChildren}): reading it reads their rows too, but neither a trigger on it nor its replication stream carries their changes as its own, so the target would drift. Sync each of those tables as a source of its own (a set of the schema does), or make it a partitioned table`;
   return undefined;
 }
 
@@ -32,7 +40,7 @@ export function relationFacts(row: RelationRow): TableInfo {
   const kind = KINDS[row.relkind] ?? 'table';
   const primaryKey = JSON.parse(row.primary_key) as string[];
   const tuples = Number(row.reltuples);
-  const reason = unusableReason(kind, primaryKey);
+  const reason = unusableReason(kind, primaryKey, row.inheritance_children);
   return {
     schema: row.schema,
     name: row.name,

@@ -20,7 +20,6 @@ import type { ColumnOverride, Flow } from '../flow/schema';
 import { matchesPattern, memberFlowName, typeOverrideFor, type SetSpec } from '../flow/schema.set';
 import { describeTable } from '../introspect/describe-table';
 import { listTables } from '../introspect/list-tables';
-import { unusableReason } from '../introspect/relation-facts';
 import { ORDINAL_TYPE_OIDS } from '../source/resolve-source';
 import { qualifiedName } from '../sql/ident';
 
@@ -56,16 +55,6 @@ SELECT c.relname AS child, p.relname AS parent
   JOIN pg_class p ON p.oid = i.inhparent
   JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relispartition AND n.nspname = $1`;
-
-// Tables with inheritance children (INHERITS, not partitions): refused, as resolveSource refuses them.
-const INHERITANCE_PARENTS_SQL = `
-SELECT p.relname AS parent, string_agg(c.oid::regclass::text, ', ' ORDER BY c.oid::regclass::text) AS children
-  FROM pg_inherits i
-  JOIN pg_class c ON c.oid = i.inhrelid
-  JOIN pg_class p ON p.oid = i.inhparent
-  JOIN pg_namespace n ON n.oid = p.relnamespace
- WHERE NOT c.relispartition AND n.nspname = $1
- GROUP BY p.relname`;
 
 // Inherited clones of a partitioned table's key (conparentid <> 0) are the parent's key again.
 const FOREIGN_KEYS_SQL = `
@@ -167,8 +156,6 @@ export async function expandSet(sourcePool: pg.Pool, set: SetSpec): Promise<Expa
   const relations = new Map(list.map((t) => [t.name, t]));
   const parts = await sourcePool.query<{ child: string; parent: string }>({ text: PARTITIONS_SQL, values: [schema], types: RAW_TYPES });
   const parentOf = new Map(parts.rows.map((r) => [r.child, r.parent]));
-  const inheritance = await sourcePool.query<{ parent: string; children: string }>({ text: INHERITANCE_PARENTS_SQL, values: [schema], types: RAW_TYPES });
-  const childrenOf = new Map(inheritance.rows.map((r) => [r.parent, r.children]));
 
   const { names, missing } = candidates(set, relations);
   const nameSet = new Set(names);
@@ -176,9 +163,7 @@ export async function expandSet(sourcePool: pg.Pool, set: SetSpec): Promise<Expa
   const memberNames: string[] = [];
   for (const t of names) {
     const info = relations.get(t)!;
-    const children = childrenOf.get(t);
-    const why = unusableReason(info.kind, info.primaryKey)
-      ?? (children ? `has inheritance children (INHERITS: ${children}): their rows are read with it, but their changes are not captured as its own (each child can be a member of its own)` : undefined);
+    const why = info.unusableAsSource;
     if (why) {
       refused.push({ table: t, kind: info.kind, reason: why });
       continue;

@@ -56,6 +56,8 @@ export async function resolveSource(pool: pg.Pool, spec: SourceSpecLike): Promis
   if (description.primaryKey.length === 0) {
     throw new TableSyncError('NO_PRIMARY_KEY', `table ${rel} has no primary key: ${NO_PRIMARY_KEY_MESSAGE}`, { schema, table: spec.table });
   }
+  // what else makes it no source (relation-facts.ts unusableReason: inheritance children)
+  if (description.unusableAsSource) throw new TableSyncError('UNSUPPORTED', `table ${rel}: ${description.unusableAsSource}`, { schema, table: spec.table });
   const byName = new Map(description.columns.map((c) => [c.name, c]));
   const keyColumns = description.primaryKey.map((k) => byName.get(k)!);
   const isKey = (c: ColumnInfo) => c.keyPosition !== null;
@@ -109,10 +111,8 @@ export async function resolveSource(pool: pg.Pool, spec: SourceSpecLike): Promis
  * row_security = off). A subset on purpose is source.filter's, read by a role that sees all rows.
  */
 async function assertCanRead(pool: pg.Pool, rel: string, schema: string, table: string, cols: ColumnInfo[]): Promise<void> {
-  const res = await pool.query<{ usage: string; denied: string; who: string; rls: string; children: string | null }>({
+  const res = await pool.query<{ usage: string; denied: string; who: string; rls: string }>({
     text: `SELECT has_schema_privilege(n.oid, 'USAGE')::text AS usage, current_user AS who, row_security_active(c.oid)::text AS rls,
-                  (SELECT string_agg(k.oid::regclass::text, ', ' ORDER BY k.oid::regclass::text) FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid
-                    WHERE i.inhparent = c.oid AND NOT k.relispartition) AS children,
                   (SELECT coalesce(json_agg(a.attname ORDER BY a.attnum), '[]')::text FROM pg_attribute a
                     WHERE a.attrelid = c.oid AND a.attname = ANY($3::text[])
                       AND NOT has_column_privilege(c.oid, a.attnum, 'SELECT')) AS denied
@@ -129,11 +129,6 @@ async function assertCanRead(pool: pg.Pool, rel: string, schema: string, table: 
   const denied = JSON.parse(row.denied) as string[];
   if (denied.length > 0) {
     throw new TableSyncError('PERMISSION_DENIED', `permission denied: role "${row.who}" has no SELECT privilege on ${rel} (columns ${denied.map(quoteIdent).join(', ')})`, { schema, table, role: row.who, privilege: 'SELECT', columns: denied });
-  }
-  if (row.children) {
-    // SELECT … FROM parent reads the children's rows too, but the children's changes fire no trigger
-    // of the parent's, and a stream carries them as the children's own: the target would drift
-    throw new TableSyncError('UNSUPPORTED', `table ${rel} has inheritance children (INHERITS: ${row.children}): reading it reads their rows too, but neither a trigger on it nor its replication stream carries their changes as its own, so the target would drift. Sync each of those tables as a flow of its own (a set of the schema does), or make ${rel} a partitioned table`, { schema, table, children: row.children.split(', ') });
   }
   if (row.rls === 'true') {
     throw new TableSyncError('PERMISSION_DENIED', `row-level security on ${rel} decides which rows role "${row.who}" may read: a sync would copy only those and never say so. Connect as a role that sees every row (the table's owner, unless it forces row security; a role WITH BYPASSRLS; a superuser). To sync a part of the table on purpose, put the condition in source.filter`, { schema, table, role: row.who, rowSecurity: true });

@@ -20,6 +20,8 @@ beforeAll(async () => {
   [source, target] = await Promise.all([startSource(2000), startTarget()]);
   // 40 bytes: three lines of the hex viewer, 16 bytes each
   await source.sql(`INSERT INTO blobs VALUES (3, decode(repeat('000102030405060708090a0b0c0d0e0f', 2) || '4142434445464748', 'hex'), 'forty bytes')`);
+  // table inheritance (INHERITS): the parent cannot be a source, the child can
+  await source.sql(`CREATE TABLE readings (id int PRIMARY KEY, v text); CREATE TABLE readings_2026 () INHERITS (readings); ALTER TABLE readings_2026 ADD PRIMARY KEY (id); INSERT INTO readings VALUES (1, 'parent'); INSERT INTO readings_2026 VALUES (2, 'child')`);
   served = await startServe();
   browser = await launchBrowser();
   page = await newAppPage(browser, served.url);
@@ -249,5 +251,17 @@ describe('first run', () => {
     expect(a.x).toBeGreaterThanOrEqual(t.x + t.width - 1); // to the right of Target, never over it
     await app.screenshot('first-run-10-flows-1000px');
     await page.setViewportSize({ width: 1440, height: 900 });
+  });
+
+  it('a table with inheritance children says INHERITS, not NO KEY, and its page says why it is no source; its child is one', async () => {
+    await page.getByLabel('Find a table').fill(''); // an earlier test left "blob" there
+    const parent = table.treeItem('public', 'readings');
+    await parent.waitFor({ timeout: 30_000 });
+    expect(await parent.innerText()).toMatch(/INHERITS/);
+    expect(await parent.getAttribute('title')).toMatch(/inheritance children \(INHERITS: readings_2026\)/);
+    expect(await table.treeItem('public', 'readings_2026').innerText()).toMatch(/PK/);
+    await table.openTable('public', 'readings');
+    expect(await app.text('unusable')).toMatch(/not usable as a source: it has inheritance children/);
+    await app.screenshot('first-run-05b-inherits');
   });
 });

@@ -149,7 +149,7 @@ export function Explorer() {
                       <span className="tbl-icon" />
                       <span className="name">{t.name}</span>
                       {t.unusableAsSource ? (
-                        <span className="nokey-badge" aria-label={`not usable: ${t.unusableAsSource}`}>{t.kind === 'table' ? 'NO KEY' : t.kind.toUpperCase()}</span>
+                        <span className="nokey-badge" aria-label={`not usable: ${t.unusableAsSource}`}>{t.kind !== 'table' ? t.kind.toUpperCase() : t.primaryKey.length === 0 ? 'NO KEY' : 'INHERITS'}</span>
                       ) : (
                         <span className="key-badge" title={`primary key (${t.primaryKey.join(', ')})`}>PK</span>
                       )}

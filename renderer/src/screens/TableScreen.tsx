@@ -144,7 +144,7 @@ export function TableScreen() {
         </button>
         <span className="grow" />
         {info?.unusableAsSource ? (
-          <span className="badge danger" title={info.unusableAsSource} data-testid="unusable">
+          <span className="badge danger clip" title={info.unusableAsSource} data-testid="unusable">
             not usable as a source: {info.unusableAsSource}
           </span>
         ) : (
