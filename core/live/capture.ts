@@ -12,6 +12,8 @@ import type { CaptureNames } from './channel';
 import { captureSql, payloadSettings, type CaptureTable, type Relation } from './capture-sql';
 import { judgeInstall, planDrop, type CaptureCatalog, type DropPlan, type TriggerRow } from './ownership';
 import { textIsIdentity } from '../target/text-identity';
+import type { Flow } from '../flow/schema';
+import type { SyncJob } from '../target/job';
 
 export type CaptureState = 'missing' | 'outdated' | 'current';
 
@@ -42,7 +44,7 @@ export async function readCaptureCatalog(client: Queryable, t: Relation & { keyC
             obj_description((SELECT oid FROM fn), 'pg_proc') AS fn_comment,
             (SELECT json_agg(json_build_object('oid', oid::text, 'schema', nspname, 'table', relname, 'root', root) ORDER BY root DESC, nspname, relname) FROM rels) AS rels,
             (SELECT json_agg(json_build_object('schema', n.nspname, 'table', c.relname, 'name', g.tgname, 'calls', g.tgfoid::regprocedure::text,
-                    'callsOurFunction', g.tgfoid = (SELECT oid FROM fn), 'type', g.tgtype, 'enabled', g.tgenabled <> 'D', 'always', g.tgenabled = 'A',
+                    'callsOurFunction', g.tgfoid = (SELECT oid FROM fn), 'type', g.tgtype, 'always', g.tgenabled = 'A',
                     'comment', obj_description(g.oid, 'pg_trigger')) ORDER BY n.nspname, c.relname, g.tgname)
                FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE NOT g.tgisinternal AND g.tgparentid = 0
@@ -61,8 +63,9 @@ export async function readCaptureCatalog(client: Queryable, t: Relation & { keyC
                LEFT JOIN pg_type e0 ON e0.oid = b.typelem AND b.typcategory = 'A'
                LEFT JOIN pg_type e ON e.oid = CASE WHEN e0.typtype = 'd' THEN e0.typbasetype ELSE e0.oid END
               WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND a.attname = ANY($5::text[])) AS payload_types,
-            -- key columns with a nondeterministic collation ('abc' = 'ABC'): the function tells a key change by their text in collation "C"
+            -- two-phase commit possible: our NOTIFY would make PREPARE TRANSACTION fail (see preparedTransactions)
             current_setting('max_prepared_transactions')::int AS max_prepared,
+            -- key columns with a nondeterministic collation ('abc' = 'ABC'): the function tells a key change by their text in collation "C"
             (SELECT json_agg(a.attname ORDER BY a.attnum) FROM pg_attribute a JOIN pg_collation co ON co.oid = a.attcollation
               WHERE a.attrelid = (SELECT oid FROM tbl) AND a.attnum > 0 AND NOT a.attisdropped AND NOT co.collisdeterministic AND a.attname = ANY($6::text[])) AS nondeterministic_keys,
             -- key columns' types as format_type spells them: one whose equal values may print differently (text-identity.ts) is compared by its text
@@ -85,6 +88,18 @@ export async function readCaptureCatalog(client: Queryable, t: Relation & { keyC
     payloadTypes: json<Record<string, [string, string]>>(r.payload_types) ?? {},
     nondeterministicKeys: json<string[]>(r.nondeterministic_keys) ?? [],
     keyTypes: json<Record<string, string>>(r.key_types) ?? {},
+  };
+}
+
+/** What capture installs for `flow` on its source table, as `job` resolved it (a flow's watch and a set's). */
+export function captureTableOf(flow: Flow, job: SyncJob): CaptureTable {
+  return {
+    flow: flow.name,
+    schema: job.source.schema,
+    table: job.source.table,
+    keyColumns: job.source.keyColumns.map((c) => c.name),
+    ...(job.source.ordinalColumn ? { ordinalColumn: job.source.ordinalColumn } : {}),
+    ...(flow.source.notification?.acceptPrepareFailures ? { acceptPrepareFailures: true } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ import { TableSyncError } from '../errors';
 import { readFlowState, writeLiveState, withFlowLock } from '../state';
 import { catchUpOn, prepareKeySync, unlessStale, type FlowContext, type KeyOutcome, type KeySync } from '../target';
 import { jobFromFlow } from '../target/flow-job';
-import { dropCapture, partitionSignature } from './capture';
+import { captureTableOf, dropCapture, partitionSignature } from './capture';
 import { preciseNow, runWatch, type Applier, type WatchHandle, type WatchOptions } from './watch';
 import { watchLogical, type LogicalWatchOptions } from './logical';
 import { BackendCancel, cancelSenderForUrl } from '../connections/cancel';
@@ -90,15 +90,7 @@ export function watchFlow(ctx: FlowContext, opts: WatchOptions & Pick<LogicalWat
       const locked: FlowContext = { ...ctx, targetClient: client };
       // Resolved once per connection cycle, not per batch: a batch is a few keys and must stay cheap.
       const job = await jobFromFlow(locked);
-      const keyColumns = job.source.keyColumns.map((c) => c.name);
-      const table = {
-        flow: flow.name,
-        schema: job.source.schema,
-        table: job.source.table,
-        keyColumns,
-        ...(job.source.ordinalColumn ? { ordinalColumn: job.source.ordinalColumn } : {}),
-        ...(flow.source.notification?.acceptPrepareFailures ? { acceptPrepareFailures: true } : {}),
-      };
+      const table = captureTableOf(flow, job);
       // Prepared after a catch-up (which may have changed the flow's setup), reused by every batch.
       let keySync: KeySync | undefined;
       // The catch-up mark (core/target/catch-up.ts `anchor`): the live state as the last catch-up

@@ -20,12 +20,12 @@ export interface ListenerOptions {
   heartbeatTimeoutMs?: number;
   applicationName?: string;
   /**
-   * Sends a notification on a channel from another session (the source pool): after LISTEN, one is
-   * sent to this connection and must come back (probe). A connection pooler in transaction or
-   * statement mode (PgBouncer) accepts LISTEN but cannot carry its notifications: the watch would say
-   * live and hear nothing. Refused then (UNSUPPORTED), naming the likely cause.
+   * Another session on the source (its pool): after LISTEN, a notification sent from it to this
+   * connection must come back. A connection pooler in transaction or statement mode (PgBouncer)
+   * accepts LISTEN but cannot carry its notifications: the watch would say live and hear nothing.
+   * Refused then (UNSUPPORTED), naming the likely cause.
    */
-  probe?: (channel: string, payload: string) => Promise<unknown>;
+  probeVia?: Pick<pg.Pool, 'query'>;
 }
 
 export interface ListenerHandlers {
@@ -88,15 +88,18 @@ export async function openListener(url: string, channels: string | readonly stri
     // The connection is ours for hours and idle between notifications: not ended by the server's
     // idle_session_timeout (core/sql/long-work.ts); in the first LISTEN's round trip.
     for (const [i, c] of list.entries()) await client.query(`${i === 0 ? `${LONG_WORK_SESSION_SQL}; ` : ''}LISTEN ${quoteIdent(c)}`);
-    if (opts.probe) {
+    if (opts.probeVia) {
+      let waited: NodeJS.Timeout | undefined;
       const back = new Promise<boolean>((resolve) => {
         probed = () => resolve(true);
-        setTimeout(() => resolve(false), heartbeatTimeoutMs).unref?.();
+        waited = setTimeout(() => resolve(false), heartbeatTimeoutMs);
       });
-      await opts.probe(list[0]!, probePayload);
+      await opts.probeVia.query('SELECT pg_notify($1, $2)', [list[0]!, probePayload]);
       // a round trip on this connection hands over what the server sent before it
       await client.query('SELECT 1');
-      if (!(await back)) {
+      const heard = await back;
+      clearTimeout(waited);
+      if (!heard) {
         throw new TableSyncError('UNSUPPORTED', `notifications on channel "${list[0]}" do not reach the listening connection: a test notification sent from another session did not arrive within ${heartbeatTimeoutMs} ms. A connection pooler in transaction or statement mode (PgBouncer's pool_mode = transaction, for one) accepts LISTEN but cannot carry its notifications, so live capture would hear nothing. Connect the source directly, or through a pool in session mode`, { channel: list[0] });
       }
       probed = undefined;

@@ -278,6 +278,10 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       /** The publication's signature as the stream carries the table through it (recorded with every position). */
       let publicationSig = (pubR as PromiseFulfilledResult<string | undefined>).value;
       const recorded = isLogicalState(state?.live) && state.live.slot === names.slot ? state.live : undefined;
+      // The stream's changes are the flow's by the table's OID: another table under the name (a
+      // migration that swapped names, or dropped and created it again) is a rescan of the new one.
+      const REPLACED = 'the source table was replaced (another table now has its name: dropped and created again, or renamed)';
+      const replaced = recorded?.oid !== undefined && recorded.oid !== oid;
       // A slot cannot carry a marker: it is ours only when this flow's state records it (written
       // right after we create one). Anyone else's slot is never adopted, advanced or dropped.
       if (info && !recorded) {
@@ -301,7 +305,7 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       // (A table replaced under its name is not published by it: that is the rescan below, which
       // points the publication, ours, at the new table first.)
       let publicationMoved: string | undefined;
-      if (info && recorded && !(recorded.oid !== undefined && recorded.oid !== oid) && (publicationSig === undefined || (recorded.publicationSig !== undefined && recorded.publicationSig !== publicationSig))) {
+      if (info && recorded && !replaced && (publicationSig === undefined || (recorded.publicationSig !== undefined && recorded.publicationSig !== publicationSig))) {
         publicationMoved = publicationSig === undefined
           ? `publication "${names.publication}" no longer published the table (dropped, or the table taken out of it) while the watch was stopped: its changes meanwhile were not streamed`
           : `publication "${names.publication}" changed while the watch was stopped (recreated, the table taken out and added again, or its options changed): its changes meanwhile may not have been streamed`;
@@ -319,11 +323,10 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
         const [, parts] = await Promise.all([checkReplicaIdentity(ctx.sourcePool, t), partitionSignature(ctx.sourcePool, t, { files: true })]);
         partitionsNow = parts;
         createdPublication = await ensurePublication(ctx.sourcePool, t, names.publication, flow.name);
-        // what the stream goes through from here on (after any change ensurePublication made)
-        const first = publicationSig;
-        publicationSig = await publicationSignature(ctx.sourcePool, names.publication, t);
-        // resuming the slot, the publication changed since the start's first look: the next start takes a new slot
-        if (!fresh && first !== publicationSig && !(recorded?.oid !== undefined && recorded.oid !== oid)) markLost(`publication "${names.publication}" changed while the watch started`);
+        // What the stream goes through from here on, where ensurePublication may have changed it (a
+        // new slot's, or one pointed at the table now under the name). Resuming, the first look stands:
+        // a change since is the live check's (every partitionCheckMs), which ends the cycle.
+        if (fresh || replaced) publicationSig = await publicationSignature(ctx.sourcePool, names.publication, t);
       };
       if (fresh) await checkSlotRoom(ctx.sourcePool);
       const checked = fresh ? Promise.resolve(await sourceChecks()) : sourceChecks();
@@ -333,10 +336,6 @@ export function watchLogical(ctx: FlowContext, opts: LogicalWatchOptions = {}): 
       // change of them (now, or while the watch was stopped) is a rescan. Recorded with every position.
       let partitions = recorded?.partitions;
       const liveState = (lsn?: string, parts = partitions): LogicalState => ({ kind: 'logical', ...t, slot: names.slot, publication: names.publication, createdPublication: createdPublication || recorded?.createdPublication === true, ...(lsn ? { appliedLsn: lsn } : {}), ...(parts ? { partitions: parts } : {}), oid, ...(publicationSig !== undefined ? { publicationSig } : {}) });
-      // The stream's changes are the flow's by the table's OID: another table under the name (a
-      // migration that swapped names, or dropped and created it again) is a rescan of the new one.
-      const REPLACED = 'the source table was replaced (another table now has its name: dropped and created again, or renamed)';
-      const replaced = recorded?.oid !== undefined && recorded.oid !== oid;
       /**
        * A full catch-up in one target transaction that records, with it, the position `lsn` and the
        * partitions `parts` it saw. `compareValues` where it stands in for changes the stream carried.

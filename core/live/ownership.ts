@@ -32,9 +32,8 @@ export interface TriggerRow {
   /** It calls the function `{schema}.{channel}_n()` of this flow's names. */
   callsOurFunction: boolean;
   type: number;
-  enabled: boolean;
-  /** It fires always (ENABLE ALWAYS TRIGGER), also for sessions in replica mode; absent: an older reader, taken as not. */
-  always?: boolean;
+  /** It fires always (ENABLE ALWAYS TRIGGER: also for sessions in replica mode); not when disabled or firing for origin only. */
+  always: boolean;
   comment: string | null;
 }
 
@@ -129,7 +128,7 @@ export function judgeInstall(c: CaptureCatalog, flow: string, t: Relation, names
   }
   const root = c.relations.find((r) => r.root);
   const hasTrigger = (r: Relation, name: string, type: number) =>
-    c.triggers.some((g) => sameRel(g, r) && g.name === name && g.callsOurFunction && g.type === type && g.enabled && g.always === true && markerOwner(parseMarker(g.comment))?.flow === flow);
+    c.triggers.some((g) => sameRel(g, r) && g.name === name && g.callsOurFunction && g.type === type && g.always && markerOwner(parseMarker(g.comment))?.flow === flow);
   const current = conflicts.length === 0 && retire.length === 0 && !!root && fnOurs &&
     fnMarker.kind === 'owned' && fnMarker.hash === hash &&
     hasTrigger(root, names.rowTrigger, ROW_TRIGGER_TYPE) && (c.clonesNotAlways ?? 0) === 0 &&

@@ -29,7 +29,7 @@ import { jobFromFlow } from '../target/flow-job';
 import type { SyncJob } from '../target/job';
 import type { BackoffOptions } from './backoff';
 import type { Batch } from './batcher';
-import { ensureCapture, partitionSignature, restoreCapture } from './capture';
+import { captureTableOf, ensureCapture, partitionSignature, restoreCapture } from './capture';
 import type { CaptureTable } from './capture-sql';
 import { captureNames, type CaptureNames } from './channel';
 import { openListener, type Listener, type ListenerOptions } from './listener';
@@ -87,10 +87,9 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
         const members: LiveMember[] = [];
         for (const m of watched) {
           const job = await jobFromFlow(memberContext(ctx, m.flow, client));
-          const keyColumns = job.source.keyColumns.map((c) => c.name);
           members.push({
             table: m.table, flow: m.flow.name, job,
-            capture: { flow: m.flow.name, schema: job.source.schema, table: job.source.table, keyColumns, ...(job.source.ordinalColumn ? { ordinalColumn: job.source.ordinalColumn } : {}), ...(m.flow.source.notification?.acceptPrepareFailures ? { acceptPrepareFailures: true } : {}) },
+            capture: captureTableOf(m.flow, job),
             names: captureNames(m.flow.name, m.flow.source.table, m.flow.source.notification?.channelName),
           });
         }
@@ -105,7 +104,7 @@ export function watchSet(ctx: SetContext, opts: SetWatchOptions = {}): WatchHand
             c.wake();
           },
           onLost: c.lost,
-        }, { applicationName: `tablesync set ${setName} listener`, ...opts.listener, probe: (channel, payload) => ctx.sourcePool.query('SELECT pg_notify($1, $2)', [channel, payload]) });
+        }, { applicationName: `tablesync set ${setName} listener`, ...opts.listener, probeVia: ctx.sourcePool });
         const heard = listener;
         for (const m of members) await ensureCapture(ctx.sourcePool, m.capture, m.names);
         // A partition attached later gets its TRUNCATE trigger and a rescan (see watch.ts).

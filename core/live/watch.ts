@@ -207,7 +207,7 @@ export function runWatch(rt: LiveRuntime, opts: WatchOptions = {}): WatchHandle 
           c.wake();
         },
         onLost: c.lost,
-      }, { ...opts.listener, probe: (channel, payload) => rt.sourcePool.query('SELECT pg_notify($1, $2)', [channel, payload]) });
+      }, { ...opts.listener, probeVia: rt.sourcePool });
       await ensureCapture(rt.sourcePool, table, names);
       // Read after the install: a partition attached in between is either in it or noticed below.
       let partitions = await partitionSignature(rt.sourcePool, table);

@@ -55,23 +55,22 @@ describe.skipIf(!existsSync(PGBOUNCER))('trigger capture through a connection po
     await t?.close();
   });
 
-  it('in transaction mode: the watch fails (UNSUPPORTED), naming the pooler; nothing is heard and nothing is claimed', async () => {
-    const url = await bouncer('transaction');
-    const ctx = t.ctx({ name: 'pgb_tx', source: { table: 'items', notification: {} }, target: { table: 'items_tx' } });
-    // the watch connects through the pooler, as a flow whose source URL is the pooler's
-    const through = { ...ctx, sourceUrl: url, sourcePool: pool(url) };
+  /** Flow `pgb_{name}` applied directly, then watched through a pooler in `mode` (its source URL the pooler's, as a user would give it). */
+  const watchThrough = async (mode: 'transaction' | 'session', name: string) => {
+    const url = await bouncer(mode);
+    const ctx = t.ctx({ name: `pgb_${name}`, source: { table: 'items', notification: {} }, target: { table: `items_${name}` } });
     await applyFlow(ctx);
-    const w = watch(through);
+    return watch({ ...ctx, sourceUrl: url, sourcePool: pool(url) });
+  };
+
+  it('in transaction mode: the watch fails (UNSUPPORTED), naming the pooler; nothing is heard and nothing is claimed', async () => {
+    const w = await watchThrough('transaction', 'tx');
     await expect(w.handle.done).rejects.toMatchObject({ code: 'UNSUPPORTED', message: expect.stringMatching(/do not reach the listening connection.*PgBouncer.*session mode/) });
     expect(w.statuses.some((s) => s.state === 'live')).toBe(false);
   });
 
   it('in session mode: the probe comes back, and changes arrive live', async () => {
-    const url = await bouncer('session');
-    const ctx = t.ctx({ name: 'pgb_s', source: { table: 'items', notification: {} }, target: { table: 'items_s' } });
-    const through = { ...ctx, sourceUrl: url, sourcePool: pool(url) };
-    await applyFlow(ctx);
-    const w = watch(through);
+    const w = await watchThrough('session', 's');
     try {
       await w.live();
       await t.src.sql(`UPDATE items SET v = 'changed' WHERE id <= 3`);

@@ -10,7 +10,7 @@ const names = captureNames('f', 'items', 'ch');
 const items = { schema: 'public', table: 'items' };
 const owner = (flow: string, table = 'items') => ({ flow, schema: 'public', table, channel: 'ch' });
 const trig = (o: Partial<TriggerRow>): TriggerRow => ({
-  schema: 'public', table: 'items', name: 'ch_t', calls: 'ch_n()', callsOurFunction: true, type: ROW_TRIGGER_TYPE, enabled: true, always: true, comment: triggerComment(owner('f')), ...o,
+  schema: 'public', table: 'items', name: 'ch_t', calls: 'ch_n()', callsOurFunction: true, type: ROW_TRIGGER_TYPE, always: true, comment: triggerComment(owner('f')), ...o,
 });
 const catalog = (o: Partial<CaptureCatalog> = {}): CaptureCatalog => ({
   table: { oid: '1', relkind: 'r', owner: 'me', isOwner: true },
